@@ -1,0 +1,325 @@
+#include "edgegen/model.h"
+
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+
+#include "edgegen_generated.h"
+#include "ops/registry.h"
+
+namespace edgegen {
+
+static_assert(static_cast<uint32_t>(PipelineKind::kGraphsOnly) == static_cast<uint32_t>(format::PipelineSpec::GraphsOnly),
+              "PipelineKind must follow the schema's PipelineSpec");
+static_assert(static_cast<uint32_t>(PipelineKind::kEnergy) == static_cast<uint32_t>(format::PipelineSpec::EnergyPipeline),
+              "PipelineKind must follow the schema's PipelineSpec");
+
+const char* pipeline_kind_name(PipelineKind kind) {
+  switch (kind) {
+    case PipelineKind::kGraphsOnly: return "graphs";
+    case PipelineKind::kDecoder: return "decoder";
+    case PipelineKind::kVae: return "vae";
+    case PipelineKind::kFlow: return "flow";
+    case PipelineKind::kDiffusion: return "diffusion";
+    case PipelineKind::kAutoregressive: return "autoregressive";
+    case PipelineKind::kEnergy: return "energy";
+  }
+  return "unknown";
+}
+
+namespace {
+
+constexpr uint64_t kSegmentAlignment = 64;
+// Keeps element counts far from overflowing byte sizes in 64 bits.
+constexpr int64_t kMaxElements = int64_t{1} << 40;
+
+Status invalid(const char* format, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
+Status invalid(const char* format, ...) {
+  char message[Status::kMaxMessage];
+  va_list args;
+  va_start(args, format);
+  std::vsnprintf(message, sizeof message, format, args);
+  va_end(args);
+  return Status::error(StatusCode::kInvalidModel, "%s", message);
+}
+
+const char* name_or(const flatbuffers::String* name, const char* fallback) {
+  return name ? name->c_str() : fallback;
+}
+
+Status verify_tensor(const format::Model& model, const format::Graph& graph, uint32_t graph_index,
+                     uint32_t tensor_index) {
+  const format::Tensor* tensor = graph.tensors()->Get(tensor_index);
+  const char* graph_name = graph.name()->c_str();
+  const char* name = name_or(tensor->name(), "?");
+  if (tensor->name() == nullptr)
+    return invalid("graph '%s': tensor %u has no name", graph_name, tensor_index);
+  uint32_t dtype = static_cast<uint32_t>(tensor->dtype());
+  if (dtype >= kNumDTypes)
+    return invalid("graph '%s': tensor '%s' has unknown dtype %u", graph_name, name, dtype);
+  const auto* shape = tensor->shape();
+  if (shape == nullptr) return invalid("graph '%s': tensor '%s' has no shape", graph_name, name);
+  if (shape->size() > static_cast<uint32_t>(kMaxRank))
+    return invalid("graph '%s': tensor '%s' has rank %u, more than the %d supported", graph_name, name,
+                   shape->size(), kMaxRank);
+  int64_t elements = 1;
+  for (uint32_t d = 0; d < shape->size(); ++d) {
+    int64_t dim = shape->Get(d);
+    if (dim < 0) return invalid("graph '%s': tensor '%s' has negative dimension %lld", graph_name, name,
+                                static_cast<long long>(dim));
+    if (dim > 0 && elements > kMaxElements / dim)
+      return invalid("graph '%s': tensor '%s' is too large", graph_name, name);
+    elements *= dim;
+  }
+  uint64_t bytes = static_cast<uint64_t>(elements) * dtype_size(static_cast<DType>(dtype));
+  uint32_t buffer = tensor->buffer();
+  const auto* buffers = model.buffers();
+  if (buffer != 0) {
+    if (buffers == nullptr || buffer >= buffers->size())
+      return invalid("graph '%s': tensor '%s' refers to buffer %u, but the model has %u buffers", graph_name, name,
+                     buffer, buffers ? buffers->size() : 0);
+    const format::Buffer* data = buffers->Get(buffer);
+    if (data->size() != bytes)
+      return invalid("graph '%s': tensor '%s' needs %llu bytes but its buffer %u holds %llu", graph_name, name,
+                     static_cast<unsigned long long>(bytes), buffer, static_cast<unsigned long long>(data->size()));
+  }
+  if (const format::Quantization* q = tensor->quantization()) {
+    uint32_t scales = q->scale() ? q->scale()->size() : 0;
+    uint32_t zeros = q->zero_point() ? q->zero_point()->size() : 0;
+    if (scales != zeros || scales == 0)
+      return invalid("graph '%s': tensor '%s' has %u scales and %u zero points", graph_name, name, scales, zeros);
+    if (q->axis() >= 0 && (static_cast<uint32_t>(q->axis()) >= shape->size() ||
+                           static_cast<int64_t>(scales) != shape->Get(static_cast<uint32_t>(q->axis()))))
+      return invalid("graph '%s': tensor '%s' per-axis quantization does not match axis %d", graph_name, name,
+                     q->axis());
+    if (q->axis() < 0 && scales != 1)
+      return invalid("graph '%s': tensor '%s' per-tensor quantization has %u scales", graph_name, name, scales);
+  }
+  (void)graph_index;
+  return Status::ok();
+}
+
+bool is_graph_input(const format::Graph& graph, int32_t tensor) {
+  for (int32_t input : *graph.inputs())
+    if (input == tensor) return true;
+  return false;
+}
+
+// Index of the operator producing `tensor`, or -1. Linear scan: loading
+// needs no working memory, and graphs are small enough.
+int64_t producer_of(const format::Graph& graph, int32_t tensor) {
+  const auto* ops = graph.operators();
+  for (uint32_t i = 0; i < ops->size(); ++i)
+    for (int32_t output : *ops->Get(i)->outputs())
+      if (output == tensor) return i;
+  return -1;
+}
+
+Status verify_graph(const format::Model& model, uint32_t graph_index) {
+  const format::Graph* graph = model.graphs()->Get(graph_index);
+  if (graph->name() == nullptr || graph->name()->size() == 0) return invalid("graph %u has no name", graph_index);
+  const char* graph_name = graph->name()->c_str();
+  for (uint32_t other = 0; other < graph_index; ++other)
+    if (std::strcmp(model.graphs()->Get(other)->name()->c_str(), graph_name) == 0)
+      return invalid("two graphs are named '%s'", graph_name);
+  if (!graph->tensors() || !graph->operators() || !graph->inputs() || !graph->outputs() || !graph->plan())
+    return invalid("graph '%s' lacks tensors, operators, inputs, outputs or its memory plan", graph_name);
+  const uint32_t num_tensors = graph->tensors()->size();
+  for (uint32_t t = 0; t < num_tensors; ++t) EG_RETURN_IF_ERROR(verify_tensor(model, *graph, graph_index, t));
+
+  auto tensor_name = [&](int32_t index) { return graph->tensors()->Get(static_cast<uint32_t>(index))->name()->c_str(); };
+  auto is_constant = [&](int32_t index) { return graph->tensors()->Get(static_cast<uint32_t>(index))->buffer() != 0; };
+
+  // Operators' index lists first: the checks below search them.
+  for (uint32_t op_index = 0; op_index < graph->operators()->size(); ++op_index) {
+    const format::Operator* op = graph->operators()->Get(op_index);
+    if (!op->inputs() || !op->outputs() || op->outputs()->size() == 0)
+      return invalid("graph '%s': operator %u lacks inputs or outputs", graph_name, op_index);
+  }
+  for (int32_t input : *graph->inputs()) {
+    if (input < 0 || static_cast<uint32_t>(input) >= num_tensors)
+      return invalid("graph '%s': input index %d is out of range (%u tensors)", graph_name, input, num_tensors);
+    if (is_constant(input)) return invalid("graph '%s': input '%s' is a constant", graph_name, tensor_name(input));
+    if (producer_of(*graph, input) >= 0)
+      return invalid("graph '%s': input '%s' is also produced by an operator", graph_name, tensor_name(input));
+  }
+
+  const auto* ops = graph->operators();
+  for (uint32_t op_index = 0; op_index < ops->size(); ++op_index) {
+    const format::Operator* op = ops->Get(op_index);
+    const char* op_label = name_or(op->name(), "");
+    const char* kind = op_name(op->opcode());
+    if (kind == nullptr || find_reference_kernel(op->opcode()) == nullptr)
+      return Status::error(StatusCode::kUnsupportedOp,
+                           "graph '%s': operator %u '%s' has opcode %u, which this runtime does not know (a newer "
+                           "converter?)",
+                           graph_name, op_index, op_label, op->opcode());
+    for (int32_t input : *op->inputs()) {
+      if (input == -1) continue;
+      if (input < 0 || static_cast<uint32_t>(input) >= num_tensors)
+        return invalid("graph '%s': %s %u '%s' reads tensor %d, out of range (%u tensors)", graph_name, kind,
+                       op_index, op_label, input, num_tensors);
+      if (is_constant(input) || is_graph_input(*graph, input)) continue;
+      int64_t producer = producer_of(*graph, input);
+      if (producer < 0 || producer >= static_cast<int64_t>(op_index))
+        return invalid("graph '%s': %s %u '%s' reads '%s' before any operator produces it", graph_name, kind,
+                       op_index, op_label, tensor_name(input));
+    }
+    const auto* outputs = op->outputs();
+    for (uint32_t a = 0; a < outputs->size(); ++a)
+      for (uint32_t b = a + 1; b < outputs->size(); ++b)
+        if (outputs->Get(a) == outputs->Get(b))
+          return invalid("graph '%s': %s %u '%s' lists an output twice", graph_name, kind, op_index, op_label);
+    for (int32_t output : *outputs) {
+      if (output < 0 || static_cast<uint32_t>(output) >= num_tensors)
+        return invalid("graph '%s': %s %u '%s' writes tensor %d, out of range (%u tensors)", graph_name, kind,
+                       op_index, op_label, output, num_tensors);
+      if (is_constant(output))
+        return invalid("graph '%s': %s %u '%s' writes the constant '%s'", graph_name, kind, op_index, op_label,
+                       tensor_name(output));
+      if (producer_of(*graph, output) != static_cast<int64_t>(op_index))
+        return invalid("graph '%s': tensor '%s' is produced by more than one operator", graph_name,
+                       tensor_name(output));
+    }
+  }
+  for (int32_t output : *graph->outputs()) {
+    if (output < 0 || static_cast<uint32_t>(output) >= num_tensors)
+      return invalid("graph '%s': output index %d is out of range (%u tensors)", graph_name, output, num_tensors);
+    if (!is_constant(output) && !is_graph_input(*graph, output) && producer_of(*graph, output) < 0)
+      return invalid("graph '%s': output '%s' is never produced", graph_name, tensor_name(output));
+    if (is_constant(output))
+      return invalid("graph '%s': output '%s' is a constant", graph_name, tensor_name(output));
+  }
+  const format::MemoryPlan* plan = graph->plan();
+  if (!plan->offsets() || plan->offsets()->size() != num_tensors)
+    return invalid("graph '%s': memory plan has %u offsets for %u tensors", graph_name,
+                   plan->offsets() ? plan->offsets()->size() : 0, num_tensors);
+  if (plan->alignment() == 0 || (plan->alignment() & (plan->alignment() - 1)) != 0 || plan->alignment() > 4096)
+    return invalid("graph '%s': memory plan alignment %u is not a power of two up to 4096", graph_name,
+                   plan->alignment());
+  return Status::ok();
+}
+
+Status check_graph_ref(const format::Model& model, uint32_t graph, const char* role) {
+  if (graph >= model.graphs()->size())
+    return invalid("pipeline: %s graph %u does not exist (the model has %u graphs)", role, graph,
+                   model.graphs()->size());
+  return Status::ok();
+}
+
+Status verify_pipeline(const format::Model& model) {
+  switch (model.pipeline_type()) {
+    case format::PipelineSpec::GraphsOnly: return Status::ok();
+    case format::PipelineSpec::DecoderPipeline: {
+      const auto* p = model.pipeline_as_DecoderPipeline();
+      EG_RETURN_IF_ERROR(check_graph_ref(model, p->decoder_graph(), "decoder"));
+      if (!p->latent_shape() || p->latent_shape()->size() == 0 || p->latent_shape()->size() >= kMaxRank)
+        return invalid("pipeline: decoder latent_shape is missing or has a bad rank");
+      return Status::ok();
+    }
+    case format::PipelineSpec::VaePipeline: {
+      const auto* p = model.pipeline_as_VaePipeline();
+      EG_RETURN_IF_ERROR(check_graph_ref(model, p->encoder_graph(), "encoder"));
+      EG_RETURN_IF_ERROR(check_graph_ref(model, p->decoder_graph(), "decoder"));
+      if (!p->latent_shape() || p->latent_shape()->size() == 0 || p->latent_shape()->size() >= kMaxRank)
+        return invalid("pipeline: vae latent_shape is missing or has a bad rank");
+      return Status::ok();
+    }
+    case format::PipelineSpec::FlowPipeline:
+    case format::PipelineSpec::DiffusionPipeline:
+    case format::PipelineSpec::AutoregressivePipeline:
+    case format::PipelineSpec::EnergyPipeline:
+      // Described by the format; their programs arrive in later versions.
+      // Their graphs can still be run one by one.
+      return Status::ok();
+    case format::PipelineSpec::NONE:
+      return invalid("the model declares no pipeline");
+  }
+  return invalid("unknown pipeline type %u", static_cast<uint32_t>(model.pipeline_type()));
+}
+
+}  // namespace
+
+Result<Model> Model::from_buffer(const void* data, size_t size) {
+  if (data == nullptr) return Status::error(StatusCode::kInvalidArgument, "model data is null");
+  if (reinterpret_cast<uintptr_t>(data) % kModelAlignment != 0)
+    return Status::error(StatusCode::kInvalidArgument,
+                         "model data must be %zu-byte aligned (map the file, or copy it to aligned memory)",
+                         kModelAlignment);
+  const uint8_t* bytes = static_cast<const uint8_t*>(data);
+  if (size < 8) return invalid("the model is %zu bytes long, too short to be an edgegen model", size);
+  if (!format::ModelBufferHasIdentifier(bytes))
+    return invalid("not an edgegen model: file identifier is '%.4s', expected 'EGM1'",
+                   reinterpret_cast<const char*>(bytes + 4));
+  // The FlatBuffer verifier addresses at most 2 GiB; weights lie beyond.
+  size_t verify_size = size < FLATBUFFERS_MAX_BUFFER_SIZE - 1 ? size : FLATBUFFERS_MAX_BUFFER_SIZE - 1;
+  flatbuffers::Verifier verifier(bytes, verify_size, /*max_depth=*/64, /*max_tables=*/10000000);
+  if (!format::VerifyModelBuffer(verifier))
+    return invalid("the model's FlatBuffer is corrupt (FlatBuffers verifier failed)");
+  const format::Model* root = format::GetModel(bytes);
+
+  if (root->format_version() == 0 || root->format_version() > kFormatVersion)
+    return Status::error(StatusCode::kUnsupportedVersion,
+                         "model format version %u; this runtime reads versions 1 to %u", root->format_version(),
+                         kFormatVersion);
+  uint64_t segment_offset = root->segment_offset();
+  uint64_t segment_size = root->segment_size();
+  if (segment_offset % kSegmentAlignment != 0 || segment_offset > size || segment_size > size - segment_offset)
+    return invalid("weight segment [%llu, +%llu) does not fit in the %zu-byte file or is misaligned",
+                   static_cast<unsigned long long>(segment_offset), static_cast<unsigned long long>(segment_size),
+                   size);
+  if (!root->graphs() || root->graphs()->size() == 0) return invalid("the model has no graphs");
+  if (!root->buffers() || root->buffers()->size() == 0) return invalid("the model lacks the buffer table");
+  for (uint32_t i = 0; i < root->buffers()->size(); ++i) {
+    const format::Buffer* buffer = root->buffers()->Get(i);
+    if (buffer->offset() % kSegmentAlignment != 0 || buffer->offset() > segment_size ||
+        buffer->size() > segment_size - buffer->offset())
+      return invalid("buffer %u [%llu, +%llu) is misaligned or lies outside the %llu-byte weight segment", i,
+                     static_cast<unsigned long long>(buffer->offset()), static_cast<unsigned long long>(buffer->size()),
+                     static_cast<unsigned long long>(segment_size));
+  }
+  if (root->batch() == 0) return invalid("the model's batch size is 0");
+  for (uint32_t g = 0; g < root->graphs()->size(); ++g) EG_RETURN_IF_ERROR(verify_graph(*root, g));
+  EG_RETURN_IF_ERROR(verify_pipeline(*root));
+
+  Model model;
+  model.data_ = bytes;
+  model.size_ = size;
+  model.root_ = root;
+  return model;
+}
+
+size_t Model::num_graphs() const { return root_->graphs()->size(); }
+
+const format::Graph* Model::graph(size_t index) const { return root_->graphs()->Get(static_cast<uint32_t>(index)); }
+
+const char* Model::graph_name(size_t index) const { return graph(index)->name()->c_str(); }
+
+int Model::find_graph(const char* name) const {
+  for (size_t i = 0; i < num_graphs(); ++i)
+    if (std::strcmp(graph_name(i), name) == 0) return static_cast<int>(i);
+  return -1;
+}
+
+PipelineKind Model::pipeline_kind() const { return static_cast<PipelineKind>(root_->pipeline_type()); }
+
+uint32_t Model::batch() const { return root_->batch(); }
+
+const void* Model::buffer_data(uint32_t index) const {
+  if (index == 0) return nullptr;
+  const format::Buffer* buffer = root_->buffers()->Get(index);
+  return data_ + root_->segment_offset() + buffer->offset();
+}
+
+uint64_t Model::weight_bytes() const {
+  uint64_t total = 0;
+  for (const format::Buffer* buffer : *root_->buffers()) total += buffer->size();
+  return total;
+}
+
+}  // namespace edgegen

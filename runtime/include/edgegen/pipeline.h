@@ -1,0 +1,89 @@
+// Pipeline: the generative program a model's graphs form, run inside the
+// session's arena.
+//
+// Implemented kinds: decoder (GAN generator or VAE decoder alone) and vae
+// (encoder + decoder). Every call takes caller-owned input and output
+// memory, handles any number of items by running the model's batch size at
+// a time, and makes no heap allocation.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "edgegen/model.h"
+#include "edgegen/session.h"
+#include "edgegen/status.h"
+#include "edgegen/tensor.h"
+
+namespace edgegen {
+
+enum class Interpolation : uint32_t {
+  kLinear = 0,     // (1 - t) z0 + t z1
+  kSpherical = 1,  // slerp: keeps the norm typical of Gaussian latents
+};
+
+// Interpolates two latents of `size` floats at t in [0, 1] into `out`.
+// Spherical falls back to linear when the latents are (anti)parallel.
+void interpolate_latents(const float* z0, const float* z1, size_t size, float t, Interpolation kind, float* out);
+
+class Pipeline {
+ public:
+  Pipeline() = default;
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  // Arena bytes prepare() needs for `model` (session plus pipeline buffers).
+  static Result<size_t> arena_bytes_needed(const Model& model);
+  // Caller-owned arena (borrowed), or one block allocated once.
+  Status prepare(const Model& model, void* arena, size_t arena_bytes);
+  Status prepare(const Model& model);
+
+  PipelineKind kind() const { return kind_; }
+  Session& session() { return session_; }
+  // Items per graph run (the batch the model was converted for).
+  size_t batch() const { return batch_; }
+  // Floats in one latent / one generated item, and their shapes (without the batch dim).
+  size_t latent_size() const { return latent_size_; }
+  size_t item_size() const { return item_size_; }
+  const Shape& latent_shape() const { return latent_shape_; }
+  const Shape& item_shape() const { return item_shape_; }
+  // [low, high] of generated values (e.g. [-1, 1] for tanh outputs).
+  float output_low() const { return output_low_; }
+  float output_high() const { return output_high_; }
+
+  // Draws `count` latents z ~ N(0, temperature^2 I), latent i from index i of
+  // the (seed, stream 0) normal stream, into `latents` (count * latent_size).
+  void draw_latents(uint64_t seed, float temperature, size_t count, float* latents) const;
+  // Decodes `count` latents into `items` (count * item_size floats).
+  Status decode(const float* latents, size_t count, float* items);
+  // draw_latents + decode, without caller scratch. `latents` (may be null)
+  // receives the latents used.
+  Status sample(uint64_t seed, float temperature, size_t count, float* items, float* latents = nullptr);
+  // VAE only: the posterior mean and log-variance of `count` items.
+  Status encode(const float* items, size_t count, float* mean, float* logvar);
+  // VAE only: decode(encode(x).mean); `latents_scratch` holds count * latent_size floats.
+  Status reconstruct(const float* items, size_t count, float* out, float* latents_scratch);
+
+ private:
+  Status configure(const Model& model);
+  // Runs `graph` over `count` items, batch_ at a time: input 0 from `in`
+  // (in_stride floats per item), the listed outputs into `outs`.
+  Status run_graph_batched(size_t graph, const float* in, size_t in_stride, size_t count, size_t num_outputs,
+                           const size_t* output_indices, float* const* outs, const size_t* out_strides);
+
+  Session session_;
+  PipelineKind kind_ = PipelineKind::kGraphsOnly;
+  int encoder_graph_ = -1;
+  int decoder_graph_ = -1;
+  size_t mean_output_ = 0;
+  size_t logvar_output_ = 1;
+  size_t batch_ = 1;
+  size_t latent_size_ = 0;
+  size_t item_size_ = 0;
+  Shape latent_shape_;
+  Shape item_shape_;
+  float output_low_ = 0.f;
+  float output_high_ = 1.f;
+};
+
+}  // namespace edgegen

@@ -1,0 +1,102 @@
+// Session: runs the graphs of one Model inside one fixed arena.
+//
+// prepare() finishes verifying the model (shape inference of every operator
+// against the stored shapes, the memory plan), places every tensor in the
+// arena and resolves every kernel. After prepare, run() makes no heap
+// allocation and checks nothing it already checked.
+//
+// Arena layout (addresses grow to the right):
+//
+//   arena                                                      arena + bytes
+//   +------------------------+----------------------------------------------+
+//   | persistent             | activations: one region shared by all graphs |
+//   | tensor tables, kernel  | (graphs run one at a time), sized for the    |
+//   | contexts, caller's     | largest graph's plan plus its largest kernel |
+//   | reservations           | scratch; also verification scratch in prepare |
+//   +------------------------+----------------------------------------------+
+//
+// Because graphs share the activation region, running one graph overwrites
+// the outputs of the previous one: copy what you need first (pipelines do).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "edgegen/model.h"
+#include "edgegen/status.h"
+#include "edgegen/tensor.h"
+
+namespace edgegen {
+
+struct Kernel;
+struct KernelContext;
+
+// Timing of one operator, reported by run_with_profile.
+struct OpProfileCallback {
+  void (*on_op)(void* user, int graph, size_t op_index, uint64_t nanoseconds) = nullptr;
+  void* user = nullptr;
+};
+
+class Session {
+ public:
+  Session() = default;
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Bytes prepare() needs for `model`, plus `reserve_bytes` set aside for
+  // the caller (see reserve()). Fails if the model does not verify.
+  static Result<size_t> arena_bytes_needed(const Model& model, size_t reserve_bytes = 0);
+
+  // Prepares with a caller-owned arena (borrowed; must outlive the session).
+  // `reserve_bytes` of it are kept for the caller's reserve() calls.
+  // kArenaTooSmall names the bytes needed. `model` must outlive the session.
+  Status prepare(const Model& model, void* arena, size_t arena_bytes, size_t reserve_bytes = 0);
+  // Prepares with one block the session allocates itself (the only heap
+  // allocation it ever makes; freed by the destructor).
+  Status prepare(const Model& model, size_t reserve_bytes = 0);
+
+  bool prepared() const { return prepared_; }
+  // The arena bytes in use.
+  size_t arena_bytes() const { return arena_bytes_; }
+  // Hands out `bytes` (64-byte aligned) of the reservation made at prepare;
+  // nullptr when the reservation is exhausted.
+  void* reserve(size_t bytes);
+
+  const Model& model() const { return *model_; }
+  size_t num_graphs() const { return num_graphs_; }
+  int find_graph(const char* name) const;
+
+  size_t num_inputs(size_t graph) const;
+  size_t num_outputs(size_t graph) const;
+  // The graph's input/output tensors; their data points into the arena.
+  Tensor& input(size_t graph, size_t index);
+  Tensor& output(size_t graph, size_t index);
+  // Index of the input/output called `name`, or -1.
+  int find_input(size_t graph, const char* name) const;
+  int find_output(size_t graph, const char* name) const;
+  size_t num_operators(size_t graph) const;
+  // Opcode and node name of an operator, for profiles.
+  uint32_t operator_code(size_t graph, size_t op_index) const;
+  const char* operator_name(size_t graph, size_t op_index) const;
+
+  // Runs every operator of `graph` in order.
+  Status run(size_t graph);
+  // Same, timing each operator (the clock is read between operators only).
+  Status run_with_profile(size_t graph, const OpProfileCallback& callback);
+
+ private:
+  struct GraphState;
+  Status prepare_impl(const Model& model, uint8_t* arena, size_t arena_bytes, size_t reserve_bytes);
+
+  const Model* model_ = nullptr;          // borrowed
+  uint8_t* owned_arena_ = nullptr;        // owned (prepare without an arena)
+  uint8_t* reserve_begin_ = nullptr;      // borrowed, inside the arena
+  uint8_t* reserve_end_ = nullptr;
+  GraphState* graphs_ = nullptr;          // borrowed, inside the arena
+  size_t num_graphs_ = 0;
+  size_t arena_bytes_ = 0;
+  bool prepared_ = false;
+};
+
+}  // namespace edgegen

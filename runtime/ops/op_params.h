@@ -1,0 +1,96 @@
+// Attribute layouts of every operator: the contract between the converter,
+// which writes Operator.int_params / float_params, and the kernels, which
+// read them. Kernels check the lengths in their infer step, so a malformed
+// file is rejected at load, never read out of bounds.
+//
+// Conventions: all inputs and outputs are in the layout ONNX declares (NCHW).
+// Axes are already normalized to be non-negative by the converter.
+#pragma once
+
+#include <cstdint>
+
+namespace edgegen {
+namespace params {
+
+// LeakyRelu, Elu: floats {alpha}. HardSigmoid: floats {alpha, beta}.
+// Clip: floats {min, max}. Gelu: ints {approximate} (0 = erf, 1 = tanh).
+enum UnaryFloat : int { kAlpha = 0, kBeta = 1 };
+enum ClipFloat : int { kClipMin = 0, kClipMax = 1 };
+enum GeluInt : int { kGeluApproximate = 0 };
+
+// Cast: ints {to}, a DType value.
+enum CastInt : int { kCastTo = 0 };
+
+// FullyConnected: inputs {x [..., K], weight [N, K], bias [N] or absent};
+// output [..., N]. No attributes. Fused activation allowed.
+// MatMul: inputs {a [..., M, K], b [..., K, N]} with broadcast batch dims
+// (rank-1 operands as in numpy.matmul). No attributes.
+
+// Conv2d: inputs {x [N, C, H, W] or [N, C, L], weight [O, C/groups, kH, kW]
+// (or [O, C/groups, kL] for 1-D), bias [O] or absent}. A 1-D convolution has
+// stride_h = dilation_h = 1 and zero top/bottom padding.
+// ConvTranspose2d: weight [C, O/groups, kH, kW] (ONNX layout), and the two
+// output_padding entries; the output size is
+//   (in - 1) * stride - pad_begin - pad_end + dilation * (k - 1) + output_padding + 1.
+enum ConvInt : int {
+  kStrideH = 0, kStrideW, kDilationH, kDilationW,
+  kPadTop, kPadLeft, kPadBottom, kPadRight,
+  kGroups,
+  kConvIntCount,
+  kOutputPadH = kConvIntCount, kOutputPadW,
+  kConvTransposeIntCount,
+};
+
+// BatchNorm: inputs {x [N, C, ...], scale [C], shift [C]}: y = x * scale + shift
+// (the converter folds mean, variance and epsilon into scale and shift).
+// InstanceNorm, GroupNorm: inputs {x [N, C, ...], gamma [C], beta [C]}.
+// LayerNorm: inputs {x, gamma, beta} (gamma/beta over the normalized dims,
+// beta may be absent); normalizes over dims [axis, rank).
+enum NormInt : int { kNormGroups = 0, kNormAxis = 0 };
+enum NormFloat : int { kEpsilon = 0 };
+
+// Reshape: ints = the output shape (every dimension explicit). Any dtype.
+// Expand: ints = the output shape; input broadcast to it (numpy rules).
+// Transpose: ints = perm.
+// Concat: ints {axis}; 1..n inputs.
+// Split: ints {axis, size_0, size_1, ...}; one output per size.
+// Slice: ints = {start, end, step} per input dim (3 * rank entries), already
+// clamped like numpy (end may be -1 for a negative step that runs to the start).
+// Gather: inputs {data, indices (int32/int64, any shape)}; ints {axis}.
+// Pad: ints {mode, begin_0..begin_{r-1}, end_0..end_{r-1}}; floats {value}.
+enum AxisInt : int { kAxis = 0 };
+enum PadInt : int { kPadMode = 0, kPadBegin = 1 };
+enum PadMode : int64_t { kPadConstant = 0, kPadReflect = 1, kPadEdge = 2 };
+
+// Resize (4-D NCHW, or 3-D NCL): ints {mode, coordinate_transform, nearest_mode,
+// out_h, out_w}; floats {scale_h, scale_w} used by the coordinate transform
+// (ONNX semantics: output/input ratio when sizes were given).
+enum ResizeInt : int { kResizeMode = 0, kResizeCoordinate, kResizeNearest, kResizeOutH, kResizeOutW };
+enum ResizeFloat : int { kResizeScaleH = 0, kResizeScaleW };
+enum ResizeMode : int64_t { kResizeNearestMode = 0, kResizeLinear = 1 };
+enum ResizeCoordinate : int64_t {
+  kHalfPixel = 0, kAsymmetric = 1, kAlignCorners = 2, kPytorchHalfPixel = 3,
+};
+enum ResizeNearestRounding : int64_t {
+  kRoundPreferFloor = 0, kRoundPreferCeil = 1, kNearestFloor = 2, kNearestCeil = 3,
+};
+
+// MaxPool2d, AveragePool2d: x [N, C, H, W] or [N, C, L].
+enum PoolInt : int {
+  kPoolKernelH = 0, kPoolKernelW, kPoolStrideH, kPoolStrideW,
+  kPoolDilationH, kPoolDilationW,
+  kPoolPadTop, kPoolPadLeft, kPoolPadBottom, kPoolPadRight,
+  kPoolCeilMode, kPoolCountIncludePad,
+  kPoolIntCount,
+};
+
+// Softmax, LogSoftmax: ints {axis_begin, axis_end}: normalizes over the
+// contiguous dims [axis_begin, axis_end) (opset >= 13: one axis; older opsets
+// flatten from axis to the end).
+enum SoftmaxInt : int { kSoftmaxBegin = 0, kSoftmaxEnd = 1 };
+
+// ReduceMean/Sum/Max/Min: ints {keepdims, axis...} (no axes = all dims).
+enum ReduceInt : int { kKeepDims = 0, kReduceAxes = 1 };
+
+}  // namespace params
+}  // namespace edgegen

@@ -1,0 +1,219 @@
+// ModelBuilder: writes small .egm files in memory for runtime tests, without
+// the converter (which needs protobuf and so is not built for devices).
+// It plans memory with the runtime's own planner and can be told to break
+// things, for the corrupted-file tests. Tests only: uses the heap freely.
+#pragma once
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "core/memory_planner.h"
+#include "edgegen/model.h"
+#include "edgegen_generated.h"
+#include "ops/registry.h"
+
+namespace edgegen {
+namespace testing {
+
+// Model bytes in 64-byte aligned heap memory, as Model::from_buffer wants.
+class AlignedBytes {
+ public:
+  AlignedBytes() = default;
+  explicit AlignedBytes(const std::vector<uint8_t>& bytes) { assign(bytes.data(), bytes.size()); }
+  void assign(const void* data, size_t size) {
+    storage_.assign(size + 64, 0);
+    offset_ = (64 - reinterpret_cast<uintptr_t>(storage_.data()) % 64) % 64;
+    if (size) std::memcpy(storage_.data() + offset_, data, size);
+    size_ = size;
+  }
+  uint8_t* data() { return storage_.data() + offset_; }
+  size_t size() const { return size_; }
+
+ private:
+  std::vector<uint8_t> storage_;
+  size_t offset_ = 0;
+  size_t size_ = 0;
+};
+
+class ModelBuilder {
+ public:
+  struct TensorSpec {
+    std::string name;
+    std::vector<int64_t> shape;
+    DType dtype = DType::kFloat32;
+    std::vector<uint8_t> data;  // empty: activation
+  };
+  struct OpSpec {
+    OpCode opcode;
+    std::vector<int32_t> inputs, outputs;
+    std::vector<int64_t> ints;
+    std::vector<float> floats;
+    ActivationKind activation = ActivationKind::kNone;
+  };
+  struct GraphSpec {
+    std::string name;
+    std::vector<TensorSpec> tensors;
+    std::vector<OpSpec> ops;
+    std::vector<int32_t> inputs, outputs;
+  };
+
+  // Starts a new graph; later calls add to it.
+  ModelBuilder& graph(const std::string& name) {
+    graphs_.push_back({});
+    graphs_.back().name = name;
+    return *this;
+  }
+  int32_t activation(const std::string& name, std::vector<int64_t> shape, DType dtype = DType::kFloat32) {
+    current().tensors.push_back({name, std::move(shape), dtype, {}});
+    return static_cast<int32_t>(current().tensors.size() - 1);
+  }
+  int32_t constant(const std::string& name, std::vector<int64_t> shape, const std::vector<float>& values) {
+    TensorSpec spec{name, std::move(shape), DType::kFloat32, {}};
+    spec.data.resize(values.size() * sizeof(float));
+    std::memcpy(spec.data.data(), values.data(), spec.data.size());
+    current().tensors.push_back(std::move(spec));
+    return static_cast<int32_t>(current().tensors.size() - 1);
+  }
+  ModelBuilder& op(OpCode opcode, std::vector<int32_t> inputs, std::vector<int32_t> outputs,
+                   std::vector<int64_t> ints = {}, std::vector<float> floats = {},
+                   ActivationKind activation = ActivationKind::kNone) {
+    current().ops.push_back({opcode, std::move(inputs), std::move(outputs), std::move(ints), std::move(floats),
+                             activation});
+    return *this;
+  }
+  ModelBuilder& inputs(std::vector<int32_t> indices) {
+    current().inputs = std::move(indices);
+    return *this;
+  }
+  ModelBuilder& outputs(std::vector<int32_t> indices) {
+    current().outputs = std::move(indices);
+    return *this;
+  }
+  // A decoder pipeline over graph 0.
+  ModelBuilder& decoder_pipeline(std::vector<int64_t> latent_shape, float low, float high) {
+    decoder_latent_ = std::move(latent_shape);
+    decoder_range_ = {low, high};
+    return *this;
+  }
+  ModelBuilder& format_version(uint32_t value) {
+    format_version_ = value;
+    return *this;
+  }
+  ModelBuilder& batch(uint32_t value) {
+    batch_ = value;
+    return *this;
+  }
+  GraphSpec& current() { return graphs_.back(); }
+  std::vector<GraphSpec>& graphs() { return graphs_; }
+
+  // Serializes: planned arena, weight segment, everything aligned. `plan`
+  // may be edited (e.g. to corrupt it) through `mutate_plan` before writing.
+  std::vector<uint8_t> build(void (*mutate_plan)(std::vector<uint64_t>& offsets, uint64_t& arena) = nullptr) const {
+    std::vector<uint8_t> segment;
+    std::vector<std::pair<uint64_t, uint64_t>> buffers = {{0, 0}};
+    auto add_buffer = [&](const std::vector<uint8_t>& data) {
+      uint64_t offset = align_up(segment.size(), 64);
+      segment.resize(offset + data.size());
+      std::memcpy(segment.data() + offset, data.data(), data.size());
+      buffers.push_back({offset, data.size()});
+      return static_cast<uint32_t>(buffers.size() - 1);
+    };
+    struct PlannedGraph {
+      std::vector<uint32_t> buffer_of;
+      std::vector<uint64_t> offsets;
+      uint64_t arena = 0, lower = 0;
+    };
+    std::vector<PlannedGraph> planned;
+    for (const GraphSpec& g : graphs_) {
+      PlannedGraph p;
+      for (const TensorSpec& t : g.tensors) p.buffer_of.push_back(t.data.empty() ? 0 : add_buffer(t.data));
+      std::vector<PlannedBuffer> plan(g.tensors.size());
+      const int32_t n = static_cast<int32_t>(g.ops.size());
+      for (size_t t = 0; t < g.tensors.size(); ++t) {
+        plan[t].size = p.buffer_of[t] ? 0 : bytes_of(g.tensors[t]);
+        plan[t].first_use = INT32_MAX;
+        plan[t].last_use = -1;
+      }
+      for (int32_t i : g.inputs) plan[i].first_use = 0;
+      for (int32_t s = 0; s < n; ++s) {
+        for (int32_t o : g.ops[s].outputs) plan[o].first_use = std::min(plan[o].first_use, s);
+        for (int32_t i : g.ops[s].inputs)
+          if (i >= 0) plan[i].last_use = std::max(plan[i].last_use, s);
+      }
+      for (int32_t o : g.outputs) plan[o].last_use = n > 0 ? n - 1 : 0;
+      for (auto& b : plan) {
+        if (b.first_use == INT32_MAX) b.first_use = 0;
+        if (b.last_use < b.first_use) b.last_use = b.first_use;
+      }
+      std::vector<uint32_t> order(plan.size());
+      plan_greedy_by_size(plan.data(), plan.size(), 64, order.data(), &p.arena);
+      p.lower = plan_lower_bound(plan.data(), plan.size(), 64);
+      for (auto& b : plan) p.offsets.push_back(b.size ? b.offset : 0);
+      if (mutate_plan) mutate_plan(p.offsets, p.arena);
+      planned.push_back(std::move(p));
+    }
+    // Built twice: the FlatBuffer holds its own size through segment_offset.
+    uint64_t segment_offset = 64;
+    for (int pass = 0; pass < 2; ++pass) {
+      flatbuffers::FlatBufferBuilder fbb;
+      fbb.ForceDefaults(true);
+      std::vector<flatbuffers::Offset<format::Graph>> graph_offsets;
+      for (size_t gi = 0; gi < graphs_.size(); ++gi) {
+        const GraphSpec& g = graphs_[gi];
+        std::vector<flatbuffers::Offset<format::Tensor>> tensors;
+        for (size_t t = 0; t < g.tensors.size(); ++t)
+          tensors.push_back(format::CreateTensorDirect(fbb, g.tensors[t].name.c_str(), &g.tensors[t].shape,
+                                                       static_cast<format::DType>(g.tensors[t].dtype),
+                                                       planned[gi].buffer_of[t]));
+        std::vector<flatbuffers::Offset<format::Operator>> ops;
+        for (const OpSpec& o : g.ops) {
+          auto act = format::CreateFusedActivation(fbb, static_cast<format::ActivationKind>(o.activation));
+          ops.push_back(format::CreateOperatorDirect(fbb, static_cast<uint32_t>(o.opcode), &o.inputs, &o.outputs,
+                                                     &o.ints, &o.floats, act, op_name(static_cast<uint32_t>(o.opcode))));
+        }
+        auto plan = format::CreateMemoryPlanDirect(fbb, planned[gi].arena, planned[gi].lower, &planned[gi].offsets, 64);
+        graph_offsets.push_back(format::CreateGraphDirect(fbb, g.name.c_str(), &tensors, &ops, &g.inputs, &g.outputs, plan));
+      }
+      std::vector<flatbuffers::Offset<format::Buffer>> buffer_offsets;
+      for (auto& b : buffers) buffer_offsets.push_back(format::CreateBuffer(fbb, b.first, b.second));
+      flatbuffers::Offset<void> pipeline;
+      format::PipelineSpec pipeline_type = format::PipelineSpec::GraphsOnly;
+      if (!decoder_latent_.empty()) {
+        pipeline = format::CreateDecoderPipelineDirect(fbb, 0, &decoder_latent_, format::Prior::Normal, &decoder_range_).Union();
+        pipeline_type = format::PipelineSpec::DecoderPipeline;
+      } else {
+        pipeline = format::CreateGraphsOnly(fbb).Union();
+      }
+      auto root = format::CreateModelDirect(fbb, format_version_, "model_builder", &graph_offsets, &buffer_offsets, pipeline_type,
+                                            pipeline, segment_offset, segment.size(), batch_);
+      format::FinishModelBuffer(fbb, root);
+      uint64_t real = align_up(fbb.GetSize(), 64);
+      if (pass == 0) {
+        segment_offset = real;
+        continue;
+      }
+      std::vector<uint8_t> file(segment_offset + segment.size(), 0);
+      std::memcpy(file.data(), fbb.GetBufferPointer(), fbb.GetSize());
+      if (!segment.empty()) std::memcpy(file.data() + segment_offset, segment.data(), segment.size());
+      return file;
+    }
+    return {};
+  }
+
+ private:
+  static uint64_t bytes_of(const TensorSpec& t) {
+    uint64_t n = 1;
+    for (int64_t d : t.shape) n *= static_cast<uint64_t>(d);
+    return n * dtype_size(t.dtype);
+  }
+
+  std::vector<GraphSpec> graphs_;
+  std::vector<int64_t> decoder_latent_;
+  std::vector<float> decoder_range_;
+  uint32_t batch_ = 1;
+  uint32_t format_version_ = 1;
+};
+
+}  // namespace testing
+}  // namespace edgegen
