@@ -1,0 +1,186 @@
+// Binary element-wise operators with NumPy broadcasting: Add Sub Mul Div Pow
+// Min Max on f32, i32 and i64 (both inputs and the output share the dtype).
+// The fused activation applies to f32 only. The output may alias an input of
+// the output's shape.
+//
+// Integers follow ONNX (and NumPy) results without C++ undefined behaviour:
+// +, -, * wrap around; Div truncates toward zero like C, x / 0 gives 0 and
+// MIN / -1 wraps to MIN; Pow with a negative exponent gives the truncated
+// real result (1 for base 1, +-1 for base -1, 0 otherwise, and 0 for base 0).
+#include <cmath>
+#include <limits>
+#include <type_traits>
+
+#include "kernels/kernel_util.h"
+
+namespace edgegen {
+namespace {
+
+template <typename T>
+using Unsigned = std::make_unsigned_t<T>;
+
+struct AddOp {
+  template <typename T>
+  T operator()(T a, T b) const {
+    if constexpr (std::is_integral_v<T>) return static_cast<T>(static_cast<Unsigned<T>>(a) + static_cast<Unsigned<T>>(b));
+    else return a + b;
+  }
+};
+
+struct SubOp {
+  template <typename T>
+  T operator()(T a, T b) const {
+    if constexpr (std::is_integral_v<T>) return static_cast<T>(static_cast<Unsigned<T>>(a) - static_cast<Unsigned<T>>(b));
+    else return a - b;
+  }
+};
+
+struct MulOp {
+  template <typename T>
+  T operator()(T a, T b) const {
+    if constexpr (std::is_integral_v<T>) return static_cast<T>(static_cast<Unsigned<T>>(a) * static_cast<Unsigned<T>>(b));
+    else return a * b;
+  }
+};
+
+struct DivOp {
+  template <typename T>
+  T operator()(T a, T b) const {
+    if constexpr (std::is_integral_v<T>) {
+      if (b == 0) return 0;
+      if (b == -1) return SubOp()(T{0}, a);  // wraps MIN / -1 instead of trapping
+      return a / b;
+    } else {
+      return a / b;
+    }
+  }
+};
+
+struct PowOp {
+  template <typename T>
+  T operator()(T base, T exponent) const {
+    if constexpr (std::is_integral_v<T>) {
+      if (exponent < 0) {
+        if (base == 1) return 1;
+        if (base == -1) return (exponent & 1) ? -1 : 1;
+        return 0;
+      }
+      // Square-and-multiply, wrapping on overflow.
+      T result = 1;
+      while (exponent > 0) {
+        if (exponent & 1) result = MulOp()(result, base);
+        base = MulOp()(base, base);
+        exponent >>= 1;
+      }
+      return result;
+    } else {
+      return std::pow(base, exponent);
+    }
+  }
+};
+
+// Min and Max propagate NaN, as np.minimum / np.maximum.
+struct MinOp {
+  template <typename T>
+  T operator()(T a, T b) const {
+    if constexpr (std::is_floating_point_v<T>)
+      if (std::isnan(b)) return b;
+    return b < a ? b : a;
+  }
+};
+
+struct MaxOp {
+  template <typename T>
+  T operator()(T a, T b) const {
+    if constexpr (std::is_floating_point_v<T>)
+      if (std::isnan(b)) return b;
+    return a < b ? b : a;
+  }
+};
+
+template <typename T, typename Op>
+void binary_loop(const Tensor& a, const Tensor& b, Tensor& out) {
+  const Op op;
+  const T* pa = a.data_as<const T>();
+  const T* pb = b.data_as<const T>();
+  T* po = out.data_as<T>();
+  const int64_t count = out.shape.num_elements();
+  if (count == 0) return;
+
+  if (a.shape == b.shape) {
+    for (int64_t i = 0; i < count; ++i) po[i] = op(pa[i], pb[i]);
+    return;
+  }
+  if (b.shape.num_elements() == 1 && a.shape == out.shape) {
+    const T scalar = pb[0];
+    for (int64_t i = 0; i < count; ++i) po[i] = op(pa[i], scalar);
+    return;
+  }
+  if (a.shape.num_elements() == 1 && b.shape == out.shape) {
+    const T scalar = pa[0];
+    for (int64_t i = 0; i < count; ++i) po[i] = op(scalar, pb[i]);
+    return;
+  }
+
+  // General case (rank >= 1 here): walk the outer dims, run the last one inline.
+  const int rank = out.shape.rank;
+  int64_t strides_a[kMaxRank], strides_b[kMaxRank];
+  broadcast_strides(a.shape, out.shape, strides_a);
+  broadcast_strides(b.shape, out.shape, strides_b);
+  const int64_t inner = out.shape.dims[rank - 1];
+  const int64_t step_a = strides_a[rank - 1], step_b = strides_b[rank - 1];
+  IndexWalker<2> walker(rank - 1, out.shape.dims);
+  walker.set_strides(0, strides_a);
+  walker.set_strides(1, strides_b);
+  for (int64_t row = 0; row < count; row += inner) {
+    const T* row_a = pa + walker.offset(0);
+    const T* row_b = pb + walker.offset(1);
+    T* row_out = po + row;
+    for (int64_t i = 0; i < inner; ++i) row_out[i] = op(row_a[i * step_a], row_b[i * step_b]);
+    walker.next();
+  }
+}
+
+Status binary_infer(KernelContext& context) {
+  EG_RETURN_IF_ERROR(check_arity(context, 2, 2, 1));
+  EG_RETURN_IF_ERROR(check_attribute_counts(context, 0, 0));
+  const Tensor& a = context.input(0);
+  const Tensor& b = context.input(1);
+  if (a.dtype != DType::kFloat32 && a.dtype != DType::kInt32 && a.dtype != DType::kInt64)
+    return op_error(context, StatusCode::kUnsupportedOp, "input 0 '%s' is %s, expected float32, int32 or int64",
+                    a.name, dtype_name(a.dtype));
+  EG_RETURN_IF_ERROR(check_input_dtype(context, 1, a.dtype));
+  EG_RETURN_IF_ERROR(check_activation(context, a.dtype == DType::kFloat32));
+  Shape out_shape;
+  EG_RETURN_IF_ERROR(broadcast_shapes(context, a.shape, b.shape, &out_shape));
+  return set_output(context, 0, a.dtype, out_shape);
+}
+
+template <typename Op>
+Status binary_eval(const KernelContext& context) {
+  const Tensor& a = context.input(0);
+  const Tensor& b = context.input(1);
+  Tensor& out = context.output(0);
+  switch (a.dtype) {
+    case DType::kFloat32:
+      binary_loop<float, Op>(a, b, out);
+      apply_activation(out.data_as<float>(), out.num_elements(), context.attributes.activation);
+      break;
+    case DType::kInt32: binary_loop<int32_t, Op>(a, b, out); break;
+    case DType::kInt64: binary_loop<int64_t, Op>(a, b, out); break;
+    default: return op_error(context, StatusCode::kInternal, "dtype %s not accepted by infer", dtype_name(a.dtype));
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+extern const Kernel kAddKernel = {binary_infer, binary_eval<AddOp>};
+extern const Kernel kSubKernel = {binary_infer, binary_eval<SubOp>};
+extern const Kernel kMulKernel = {binary_infer, binary_eval<MulOp>};
+extern const Kernel kDivKernel = {binary_infer, binary_eval<DivOp>};
+extern const Kernel kPowKernel = {binary_infer, binary_eval<PowOp>};
+extern const Kernel kMinKernel = {binary_infer, binary_eval<MinOp>};
+extern const Kernel kMaxKernel = {binary_infer, binary_eval<MaxOp>};
+
+}  // namespace edgegen

@@ -1,0 +1,74 @@
+// FullyConnected: y[..., n] = act(sum_k x[..., k] * weight[n, k] + bias[n]).
+#include "kernels/kernel_util.h"
+
+namespace edgegen {
+namespace {
+
+Status fully_connected_infer(KernelContext& context) {
+  EG_RETURN_IF_ERROR(check_arity(context, 2, 3, 1));
+  EG_RETURN_IF_ERROR(check_attribute_counts(context, 0, 0));
+  const uint32_t activation = static_cast<uint32_t>(context.attributes.activation.kind);
+  if (activation > static_cast<uint32_t>(ActivationKind::kSilu))
+    return op_error(context, StatusCode::kInvalidModel, "unknown fused activation %u", activation);
+  EG_RETURN_IF_ERROR(check_input_dtype(context, 0, DType::kFloat32));
+  EG_RETURN_IF_ERROR(check_input_dtype(context, 1, DType::kFloat32));
+  EG_RETURN_IF_ERROR(check_input_rank(context, 0, 1, kMaxRank));
+  EG_RETURN_IF_ERROR(check_input_rank(context, 1, 2, 2));
+
+  const Tensor& x = context.input(0);
+  const Tensor& weight = context.input(1);
+  const int64_t depth = x.shape.dims[x.shape.rank - 1];
+  const int64_t units = weight.shape.dims[0];
+  if (weight.shape.dims[1] != depth) {
+    char xs[96], ws[96];
+    return op_error(context, StatusCode::kInvalidModel,
+                    "weight '%s' %s does not match input '%s' %s (expected [N, %lld])", weight.name,
+                    format_shape(weight.shape, ws, sizeof ws), x.name, format_shape(x.shape, xs, sizeof xs),
+                    static_cast<long long>(depth));
+  }
+  if (context.has_input(2)) {
+    EG_RETURN_IF_ERROR(check_input_dtype(context, 2, DType::kFloat32));
+    EG_RETURN_IF_ERROR(check_input_rank(context, 2, 1, 1));
+    const Tensor& bias = context.input(2);
+    if (bias.shape.dims[0] != units)
+      return op_error(context, StatusCode::kInvalidModel, "bias '%s' has %lld elements, expected %lld", bias.name,
+                      static_cast<long long>(bias.shape.dims[0]), static_cast<long long>(units));
+  }
+  Shape out = x.shape;
+  out.dims[out.rank - 1] = units;
+  return set_output(context, 0, DType::kFloat32, out);
+}
+
+Status fully_connected_eval(const KernelContext& context) {
+  const Tensor& x = context.input(0);
+  const Tensor& weight = context.input(1);
+  const float* input = x.data_as<const float>();
+  const float* weights = weight.data_as<const float>();
+  const float* bias = context.has_input(2) ? context.input(2).data_as<const float>() : nullptr;
+  float* output = context.output(0).data_as<float>();
+  const FusedActivation& act = context.attributes.activation;
+
+  const int64_t depth = x.shape.dims[x.shape.rank - 1];
+  const int64_t units = weight.shape.dims[0];
+  int64_t rows = 1;
+  for (int i = 0; i + 1 < x.shape.rank; ++i) rows *= x.shape.dims[i];
+
+  // Both x rows and weight rows are contiguous in k: each output is one dot product.
+  for (int64_t row = 0; row < rows; ++row) {
+    const float* x_row = input + row * depth;
+    float* y_row = output + row * units;
+    for (int64_t unit = 0; unit < units; ++unit) {
+      const float* w_row = weights + unit * depth;
+      float sum = bias ? bias[unit] : 0.f;
+      for (int64_t k = 0; k < depth; ++k) sum += x_row[k] * w_row[k];
+      y_row[unit] = apply_activation(sum, act);
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+extern const Kernel kFullyConnectedKernel = {fully_connected_infer, fully_connected_eval};
+
+}  // namespace edgegen

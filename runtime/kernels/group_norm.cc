@@ -1,0 +1,104 @@
+// GroupNorm reference kernel (PyTorch nn.GroupNorm semantics): the C channels
+// of x [N, C, ...] are split into `groups` groups of C / groups consecutive
+// channels; each (n, group) is normalized over its channels x spatial elements
+// with the biased variance, then y = gamma[c] * x_hat + beta[c] per channel.
+// f32 only; rank >= 2.
+//
+// Statistics are accumulated in double with two passes (mean, then the mean
+// squared deviation), which stays accurate when the mean is large compared
+// with the spread. A group's statistics are taken before it is written, so
+// the kernel is safe in place.
+#include <cmath>
+
+#include "kernels/kernel_util.h"
+#include "ops/op_params.h"
+
+namespace edgegen {
+namespace {
+
+enum Input : size_t { kX = 0, kGamma = 1, kBeta = 2 };
+
+// Input `index` must be the f32 vector [channels].
+Status check_channel_vector(const KernelContext& context, size_t index, int64_t channels) {
+  EG_RETURN_IF_ERROR(check_input_dtype(context, index, DType::kFloat32));
+  const Tensor& tensor = context.input(index);
+  if (tensor.shape.rank != 1 || tensor.shape.dims[0] != channels) {
+    char text[96];
+    return op_error(context, StatusCode::kInvalidModel, "input %zu '%s' has shape %s, expected [%lld] (channels)",
+                    index, tensor.name, format_shape(tensor.shape, text, sizeof text),
+                    static_cast<long long>(channels));
+  }
+  return Status::ok();
+}
+
+Status group_norm_infer(KernelContext& context) {
+  EG_RETURN_IF_ERROR(check_arity(context, 3, 3, 1));
+  EG_RETURN_IF_ERROR(check_attribute_counts(context, 1, 1));
+  if (context.attributes.activation.kind != ActivationKind::kNone)
+    return op_error(context, StatusCode::kInvalidModel, "does not take a fused activation");
+  const float epsilon = context.float_param(params::kEpsilon);
+  if (!(epsilon >= 0.f) || !std::isfinite(epsilon))
+    return op_error(context, StatusCode::kInvalidModel, "epsilon %g must be finite and >= 0",
+                    static_cast<double>(epsilon));
+  EG_RETURN_IF_ERROR(check_input_dtype(context, kX, DType::kFloat32));
+  EG_RETURN_IF_ERROR(check_input_rank(context, kX, 2, kMaxRank));
+  const Shape& x = context.input(kX).shape;
+  const int64_t channels = x.dims[1];
+  const int64_t groups = context.int_param(params::kNormGroups);
+  if (groups < 1 || channels % groups != 0)
+    return op_error(context, StatusCode::kInvalidModel, "groups %lld must be >= 1 and divide the %lld channels of '%s'",
+                    static_cast<long long>(groups), static_cast<long long>(channels), context.input(kX).name);
+  EG_RETURN_IF_ERROR(check_channel_vector(context, kGamma, channels));
+  EG_RETURN_IF_ERROR(check_channel_vector(context, kBeta, channels));
+  return set_output(context, 0, DType::kFloat32, x);
+}
+
+Status group_norm_eval(const KernelContext& context) {
+  const Tensor& x = context.input(kX);
+  const float* in = x.data_as<const float>();
+  const float* gamma = context.input(kGamma).data_as<const float>();
+  const float* beta = context.input(kBeta).data_as<const float>();
+  float* out = context.output(0).data_as<float>();
+  const double epsilon = context.float_param(params::kEpsilon);
+
+  const int64_t batch = x.shape.dims[0], channels = x.shape.dims[1];
+  const int64_t groups = context.int_param(params::kNormGroups);
+  const int64_t group_channels = channels / groups;
+  int64_t spatial = 1;
+  for (int d = 2; d < x.shape.rank; ++d) spatial *= x.shape.dims[d];
+  const int64_t group_size = group_channels * spatial;
+  if (group_size == 0) return Status::ok();
+
+  for (int64_t n = 0; n < batch; ++n) {
+    for (int64_t g = 0; g < groups; ++g) {
+      // A group's channels are consecutive, so its elements are one block.
+      const int64_t first_channel = g * group_channels;
+      const float* src = in + (n * channels + first_channel) * spatial;
+      float* dst = out + (n * channels + first_channel) * spatial;
+      double sum = 0.0;
+      for (int64_t i = 0; i < group_size; ++i) sum += src[i];
+      const double mean = sum / static_cast<double>(group_size);
+      double squares = 0.0;
+      for (int64_t i = 0; i < group_size; ++i) {
+        const double deviation = src[i] - mean;
+        squares += deviation * deviation;
+      }
+      const double inv_std = 1.0 / std::sqrt(squares / static_cast<double>(group_size) + epsilon);
+      for (int64_t k = 0; k < group_channels; ++k) {
+        const int64_t c = first_channel + k;
+        const double scale = inv_std * gamma[c];
+        const float* channel_src = src + k * spatial;
+        float* channel_dst = dst + k * spatial;
+        for (int64_t i = 0; i < spatial; ++i)
+          channel_dst[i] = static_cast<float>((channel_src[i] - mean) * scale + beta[c]);
+      }
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+extern const Kernel kGroupNormKernel = {group_norm_infer, group_norm_eval};
+
+}  // namespace edgegen

@@ -1,0 +1,232 @@
+// Unary element-wise operators: one kernel template, one small functor per op.
+// f32 in, f32 out, same shape (any rank, empty allowed); Identity copies any
+// dtype. Definitions follow the ONNX operator specs. Output may alias input.
+#include <cmath>
+#include <cstring>
+
+#include "kernels/kernel_util.h"
+#include "ops/op_params.h"
+
+namespace edgegen {
+namespace {
+
+// 1 / (1 + e^-x) without overflowing e^-x for large negative x.
+inline float sigmoid(float x) {
+  if (x >= 0.f) return 1.f / (1.f + std::exp(-x));
+  float e = std::exp(x);
+  return e / (1.f + e);
+}
+
+// A functor declares the attributes it reads (kInts, kFloats), may reject bad
+// attribute values in check(), is built from the attributes, and maps one
+// value in operator().
+struct NoAttributes {
+  static constexpr size_t kInts = 0, kFloats = 0;
+  static Status check(const KernelContext&) { return Status::ok(); }
+  explicit NoAttributes(const OpAttributes&) {}
+};
+
+struct Relu : NoAttributes {
+  using NoAttributes::NoAttributes;
+  float operator()(float x) const { return x < 0.f ? 0.f : x; }  // NaN passes through, as np.maximum
+};
+
+struct LeakyRelu : NoAttributes {
+  static constexpr size_t kFloats = 1;
+  float alpha;
+  explicit LeakyRelu(const OpAttributes& a) : NoAttributes(a), alpha(a.floats[params::kAlpha]) {}
+  float operator()(float x) const { return x < 0.f ? alpha * x : x; }
+};
+
+struct Sigmoid : NoAttributes {
+  using NoAttributes::NoAttributes;
+  float operator()(float x) const { return sigmoid(x); }
+};
+
+struct Tanh : NoAttributes {
+  using NoAttributes::NoAttributes;
+  float operator()(float x) const { return std::tanh(x); }
+};
+
+struct Elu : NoAttributes {
+  static constexpr size_t kFloats = 1;
+  float alpha;
+  explicit Elu(const OpAttributes& a) : NoAttributes(a), alpha(a.floats[params::kAlpha]) {}
+  float operator()(float x) const { return x < 0.f ? alpha * std::expm1(x) : x; }
+};
+
+struct Softplus : NoAttributes {
+  using NoAttributes::NoAttributes;
+  // log(1 + e^x) = max(x, 0) + log1p(e^-|x|): never overflows, exact for large |x|.
+  float operator()(float x) const { return (x > 0.f ? x : 0.f) + std::log1p(std::exp(-std::fabs(x))); }
+};
+
+struct Exp : NoAttributes {
+  using NoAttributes::NoAttributes;
+  float operator()(float x) const { return std::exp(x); }
+};
+
+struct Log : NoAttributes {
+  using NoAttributes::NoAttributes;
+  float operator()(float x) const { return std::log(x); }  // log(0) = -inf, log(<0) = NaN
+};
+
+struct Sqrt : NoAttributes {
+  using NoAttributes::NoAttributes;
+  float operator()(float x) const { return std::sqrt(x); }
+};
+
+struct Neg : NoAttributes {
+  using NoAttributes::NoAttributes;
+  float operator()(float x) const { return -x; }
+};
+
+struct Abs : NoAttributes {
+  using NoAttributes::NoAttributes;
+  float operator()(float x) const { return std::fabs(x); }
+};
+
+struct Clip : NoAttributes {
+  static constexpr size_t kFloats = 2;
+  float min, max;
+  explicit Clip(const OpAttributes& a)
+      : NoAttributes(a), min(a.floats[params::kClipMin]), max(a.floats[params::kClipMax]) {}
+  // min(max(x, lo), hi), as np.clip: min > max gives max everywhere; NaN passes through.
+  float operator()(float x) const {
+    float y = x < min ? min : x;
+    return y > max ? max : y;
+  }
+};
+
+struct Silu : NoAttributes {
+  using NoAttributes::NoAttributes;
+  float operator()(float x) const { return x * sigmoid(x); }
+};
+
+struct Gelu : NoAttributes {
+  static constexpr size_t kInts = 1;
+  bool tanh_approximation;
+  static Status check(const KernelContext& context) {
+    int64_t approximate = context.int_param(params::kGeluApproximate);
+    if (approximate != 0 && approximate != 1)
+      return op_error(context, StatusCode::kInvalidModel, "approximate is %lld, expected 0 (erf) or 1 (tanh)",
+                      static_cast<long long>(approximate));
+    return Status::ok();
+  }
+  explicit Gelu(const OpAttributes& a) : NoAttributes(a), tanh_approximation(a.ints[params::kGeluApproximate] == 1) {}
+  float operator()(float x) const {
+    if (tanh_approximation) {
+      constexpr float kSqrt2OverPi = 0.7978845608028654f;
+      return 0.5f * x * (1.f + std::tanh(kSqrt2OverPi * (x + 0.044715f * x * x * x)));
+    }
+    constexpr float kInvSqrt2 = 0.7071067811865476f;
+    return 0.5f * x * (1.f + std::erf(x * kInvSqrt2));
+  }
+};
+
+struct Sin : NoAttributes {
+  using NoAttributes::NoAttributes;
+  float operator()(float x) const { return std::sin(x); }
+};
+
+struct Cos : NoAttributes {
+  using NoAttributes::NoAttributes;
+  float operator()(float x) const { return std::cos(x); }
+};
+
+struct Erf : NoAttributes {
+  using NoAttributes::NoAttributes;
+  float operator()(float x) const { return std::erf(x); }
+};
+
+struct Reciprocal : NoAttributes {
+  using NoAttributes::NoAttributes;
+  float operator()(float x) const { return 1.f / x; }
+};
+
+struct Floor : NoAttributes {
+  using NoAttributes::NoAttributes;
+  float operator()(float x) const { return std::floor(x); }
+};
+
+struct Ceil : NoAttributes {
+  using NoAttributes::NoAttributes;
+  float operator()(float x) const { return std::ceil(x); }
+};
+
+struct HardSigmoid : NoAttributes {
+  static constexpr size_t kFloats = 2;
+  float alpha, beta;
+  explicit HardSigmoid(const OpAttributes& a)
+      : NoAttributes(a), alpha(a.floats[params::kAlpha]), beta(a.floats[params::kBeta]) {}
+  float operator()(float x) const {
+    float y = alpha * x + beta;
+    y = y < 0.f ? 0.f : y;
+    return y > 1.f ? 1.f : y;
+  }
+};
+
+template <typename Fn>
+Status unary_infer(KernelContext& context) {
+  EG_RETURN_IF_ERROR(check_arity(context, 1, 1, 1));
+  EG_RETURN_IF_ERROR(check_attribute_counts(context, Fn::kInts, Fn::kFloats));
+  EG_RETURN_IF_ERROR(check_activation(context, false));
+  EG_RETURN_IF_ERROR(check_input_dtype(context, 0, DType::kFloat32));
+  EG_RETURN_IF_ERROR(Fn::check(context));
+  return set_output(context, 0, DType::kFloat32, context.input(0).shape);
+}
+
+template <typename Fn>
+Status unary_eval(const KernelContext& context) {
+  const Fn fn(context.attributes);
+  const float* in = context.input(0).data_as<const float>();
+  float* out = context.output(0).data_as<float>();
+  const size_t count = context.output(0).num_elements();
+  for (size_t i = 0; i < count; ++i) out[i] = fn(in[i]);
+  return Status::ok();
+}
+
+Status identity_infer(KernelContext& context) {
+  EG_RETURN_IF_ERROR(check_arity(context, 1, 1, 1));
+  EG_RETURN_IF_ERROR(check_attribute_counts(context, 0, 0));
+  EG_RETURN_IF_ERROR(check_activation(context, false));
+  const Tensor& in = context.input(0);
+  if (dtype_size(in.dtype) == 0)
+    return op_error(context, StatusCode::kInvalidModel, "input 0 '%s' has unknown dtype %u", in.name,
+                    static_cast<unsigned>(in.dtype));
+  return set_output(context, 0, in.dtype, in.shape);
+}
+
+Status identity_eval(const KernelContext& context) {
+  const Tensor& in = context.input(0);
+  Tensor& out = context.output(0);
+  if (out.data != in.data && in.bytes() != 0) std::memcpy(out.data, in.data, in.bytes());
+  return Status::ok();
+}
+
+}  // namespace
+
+extern const Kernel kReluKernel = {unary_infer<Relu>, unary_eval<Relu>};
+extern const Kernel kLeakyReluKernel = {unary_infer<LeakyRelu>, unary_eval<LeakyRelu>};
+extern const Kernel kSigmoidKernel = {unary_infer<Sigmoid>, unary_eval<Sigmoid>};
+extern const Kernel kTanhKernel = {unary_infer<Tanh>, unary_eval<Tanh>};
+extern const Kernel kEluKernel = {unary_infer<Elu>, unary_eval<Elu>};
+extern const Kernel kSoftplusKernel = {unary_infer<Softplus>, unary_eval<Softplus>};
+extern const Kernel kExpKernel = {unary_infer<Exp>, unary_eval<Exp>};
+extern const Kernel kLogKernel = {unary_infer<Log>, unary_eval<Log>};
+extern const Kernel kSqrtKernel = {unary_infer<Sqrt>, unary_eval<Sqrt>};
+extern const Kernel kNegKernel = {unary_infer<Neg>, unary_eval<Neg>};
+extern const Kernel kAbsKernel = {unary_infer<Abs>, unary_eval<Abs>};
+extern const Kernel kClipKernel = {unary_infer<Clip>, unary_eval<Clip>};
+extern const Kernel kSiluKernel = {unary_infer<Silu>, unary_eval<Silu>};
+extern const Kernel kGeluKernel = {unary_infer<Gelu>, unary_eval<Gelu>};
+extern const Kernel kSinKernel = {unary_infer<Sin>, unary_eval<Sin>};
+extern const Kernel kCosKernel = {unary_infer<Cos>, unary_eval<Cos>};
+extern const Kernel kErfKernel = {unary_infer<Erf>, unary_eval<Erf>};
+extern const Kernel kReciprocalKernel = {unary_infer<Reciprocal>, unary_eval<Reciprocal>};
+extern const Kernel kFloorKernel = {unary_infer<Floor>, unary_eval<Floor>};
+extern const Kernel kCeilKernel = {unary_infer<Ceil>, unary_eval<Ceil>};
+extern const Kernel kHardSigmoidKernel = {unary_infer<HardSigmoid>, unary_eval<HardSigmoid>};
+extern const Kernel kIdentityKernel = {identity_infer, identity_eval};
+
+}  // namespace edgegen
