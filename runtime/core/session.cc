@@ -316,10 +316,11 @@ Status Session::prepare_impl(const Model& model, uint8_t* arena, size_t arena_by
       // infer having run on exactly the tensors eval sees).
       Tensor saved[kMaxOperatorArity];
       for (uint32_t k = 0; k < num_outputs; ++k) saved[k] = *outputs[k];
+      // Save every pointer before clearing any: an op may read one tensor twice (Mul(x, x)).
       const void* input_data[kMaxOperatorArity];
+      for (uint32_t k = 0; k < num_inputs; ++k) input_data[k] = inputs[k] ? inputs[k]->data : nullptr;
       for (uint32_t k = 0; k < num_inputs; ++k) {
         if (inputs[k] == nullptr) continue;
-        input_data[k] = inputs[k]->data;
         const format::Tensor* stored = tensors->Get(static_cast<uint32_t>(op.inputs()->Get(k)));
         if (stored->buffer() == 0) const_cast<Tensor*>(inputs[k])->data = nullptr;
       }

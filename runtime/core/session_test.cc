@@ -149,3 +149,21 @@ TEST_CASE("latent interpolation: linear endpoints and spherical norm") {
   interpolate_latents(z0, z0, 3, 0.5f, Interpolation::kSpherical, out);  // parallel: no NaN
   CHECK(out[0] == doctest::Approx(1));
 }
+
+TEST_CASE("an operator may read the same tensor twice") {
+  ModelBuilder builder;
+  builder.graph("main");
+  int32_t x = builder.activation("x", {3});
+  int32_t y = builder.activation("y", {3});
+  builder.op(OpCode::kMul, {x, x}, {y});
+  builder.inputs({x}).outputs({y});
+  AlignedBytes bytes(builder.build());
+  Result<Model> model = Model::from_buffer(bytes.data(), bytes.size());
+  REQUIRE(model.ok());
+  Session session;
+  REQUIRE(session.prepare(*model).is_ok());
+  const float x_values[] = {1, -2, 3};
+  std::memcpy(session.input(0, 0).data, x_values, sizeof x_values);
+  REQUIRE(session.run(0).is_ok());
+  CHECK(session.output(0, 0).data_as<float>()[1] == 4.f);
+}
