@@ -1,0 +1,118 @@
+#include "converter/egm_writer.h"
+
+#include <cstring>
+#include <unordered_map>
+
+#include "converter/converter.h"
+
+namespace edgegen::converter {
+namespace {
+
+// Assigns weight-segment buffers to constants, sharing identical bytes.
+class WeightSegment {
+ public:
+  WeightSegment() { buffers_.push_back({0, 0}); }  // buffers[0]: the "no data" sentinel
+
+  // The buffer index holding `data`, added if no identical buffer exists.
+  uint32_t add(const std::vector<uint8_t>& data) {
+    uint64_t hash = fnv1a(data);
+    for (uint32_t index : by_hash_[hash]) {
+      const Range& range = buffers_[index];
+      if (range.size == data.size() && (data.empty() || std::memcmp(bytes_.data() + range.offset, data.data(), data.size()) == 0))
+        return index;
+    }
+    uint64_t offset = align(bytes_.size());
+    bytes_.resize(offset, 0);
+    bytes_.insert(bytes_.end(), data.begin(), data.end());
+    buffers_.push_back({offset, data.size()});
+    uint32_t index = static_cast<uint32_t>(buffers_.size() - 1);
+    by_hash_[hash].push_back(index);
+    return index;
+  }
+
+  struct Range {
+    uint64_t offset;
+    uint64_t size;
+  };
+  const std::vector<Range>& buffers() const { return buffers_; }
+  const std::vector<uint8_t>& bytes() const { return bytes_; }
+  static uint64_t align(uint64_t value) { return (value + kSegmentAlignment - 1) / kSegmentAlignment * kSegmentAlignment; }
+
+ private:
+  static uint64_t fnv1a(const std::vector<uint8_t>& data) {
+    uint64_t hash = 1469598103934665603ull;
+    for (uint8_t byte : data) hash = (hash ^ byte) * 1099511628211ull;
+    return hash;
+  }
+
+  std::vector<Range> buffers_;
+  std::vector<uint8_t> bytes_;
+  std::unordered_map<uint64_t, std::vector<uint32_t>> by_hash_;
+};
+
+flatbuffers::Offset<format::Graph> build_graph(flatbuffers::FlatBufferBuilder& builder, const IrGraph& graph,
+                                               const GraphPlan& plan, const std::vector<uint32_t>& buffer_of_tensor) {
+  std::vector<flatbuffers::Offset<format::Tensor>> tensors;
+  for (size_t i = 0; i < graph.tensors.size(); ++i) {
+    const IrTensor& tensor = graph.tensors[i];
+    tensors.push_back(format::CreateTensorDirect(builder, tensor.name.c_str(), &tensor.shape,
+                                                 static_cast<format::DType>(tensor.dtype), buffer_of_tensor[i]));
+  }
+  std::vector<flatbuffers::Offset<format::Operator>> operators;
+  for (const IrOp& op : graph.ops) {
+    flatbuffers::Offset<format::FusedActivation> activation = 0;
+    if (op.activation.kind != ActivationKind::kNone)
+      activation = format::CreateFusedActivation(builder, static_cast<format::ActivationKind>(op.activation.kind),
+                                                 op.activation.param0, op.activation.param1);
+    operators.push_back(format::CreateOperatorDirect(builder, static_cast<uint32_t>(op.opcode), &op.inputs, &op.outputs,
+                                                     &op.ints, &op.floats, activation, op.name.c_str()));
+  }
+  auto memory_plan = format::CreateMemoryPlanDirect(builder, plan.arena_bytes, plan.lower_bound_bytes, &plan.offsets,
+                                                    static_cast<uint32_t>(kArenaAlignment));
+  return format::CreateGraphDirect(builder, graph.name.c_str(), &tensors, &operators, &graph.inputs, &graph.outputs,
+                                   memory_plan);
+}
+
+}  // namespace
+
+std::vector<uint8_t> write_egm(const std::vector<IrGraph>& graphs, const std::vector<GraphPlan>& plans,
+                               const PipelineWriter& pipeline, uint32_t batch) {
+  WeightSegment segment;
+  std::vector<std::vector<uint32_t>> buffer_of_tensor(graphs.size());
+  for (size_t g = 0; g < graphs.size(); ++g)
+    for (const IrTensor& tensor : graphs[g].tensors) {
+      if (tensor.is_constant && tensor.data.size() != tensor.bytes())
+        throw ConversionError("internal: constant '" + tensor.name + "' has the wrong number of bytes");
+      buffer_of_tensor[g].push_back(tensor.is_constant ? segment.add(tensor.data) : 0);
+    }
+  const uint64_t segment_size = segment.bytes().size();
+
+  // The FlatBuffer stores its own size rounded up (segment_offset), so build
+  // it twice: once with a placeholder of the same encoded size, once for real.
+  auto build = [&](uint64_t segment_offset) {
+    flatbuffers::FlatBufferBuilder builder(1024);
+    std::vector<flatbuffers::Offset<format::Graph>> graph_offsets;
+    for (size_t g = 0; g < graphs.size(); ++g)
+      graph_offsets.push_back(build_graph(builder, graphs[g], plans[g], buffer_of_tensor[g]));
+    std::vector<flatbuffers::Offset<format::Buffer>> buffers;
+    for (const auto& range : segment.buffers()) buffers.push_back(format::CreateBuffer(builder, range.offset, range.size));
+    auto pipeline_offset = pipeline.build ? pipeline.build(builder) : format::CreateGraphsOnly(builder).Union();
+    auto model = format::CreateModel(builder, kFormatVersion, builder.CreateString(kProducer),
+                                     builder.CreateVector(graph_offsets), builder.CreateVector(buffers), pipeline.type,
+                                     pipeline_offset, segment_offset, segment_size, batch);
+    format::FinishModelBuffer(builder, model);
+    return std::vector<uint8_t>(builder.GetBufferPointer(), builder.GetBufferPointer() + builder.GetSize());
+  };
+  std::vector<uint8_t> draft = build(kSegmentAlignment);  // non-zero, so the field is stored
+  uint64_t segment_offset = WeightSegment::align(draft.size());
+  std::vector<uint8_t> file = build(segment_offset);
+  if (file.size() != draft.size()) throw ConversionError("internal: the FlatBuffer changed size between builds");
+
+  file.resize(segment_offset, 0);
+  file.insert(file.end(), segment.bytes().begin(), segment.bytes().end());
+  flatbuffers::Verifier verifier(file.data(), segment_offset);
+  if (!format::VerifyModelBuffer(verifier)) throw ConversionError("internal: the written FlatBuffer does not verify");
+  return file;
+}
+
+}  // namespace edgegen::converter

@@ -1,0 +1,33 @@
+// Serializes planned IrGraphs to the bytes of a .egm file:
+//
+//   [ FlatBuffer (root Model) | pad to 64 | weight segment ]
+//
+// Every constant's bytes go to the weight segment, 64-byte aligned, stored
+// once however many tensors (in any graph) hold identical data.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "converter/ir.h"
+#include "converter/memory_plan.h"
+#include "edgegen_generated.h"
+
+namespace edgegen::converter {
+
+constexpr uint32_t kFormatVersion = 1;
+constexpr const char* kProducer = "edgegen-converter 0.1";
+constexpr uint64_t kSegmentAlignment = 64;
+
+// Builds the Model.pipeline table in the caller's FlatBufferBuilder.
+struct PipelineWriter {
+  format::PipelineSpec type = format::PipelineSpec::GraphsOnly;
+  std::function<flatbuffers::Offset<void>(flatbuffers::FlatBufferBuilder&)> build;
+};
+
+// `plans` has one entry per graph. `batch` is recorded in Model.batch.
+std::vector<uint8_t> write_egm(const std::vector<IrGraph>& graphs, const std::vector<GraphPlan>& plans,
+                               const PipelineWriter& pipeline, uint32_t batch);
+
+}  // namespace edgegen::converter

@@ -1,0 +1,47 @@
+#include "converter/ir.h"
+
+#include <algorithm>
+
+namespace edgegen::converter {
+
+int64_t element_count(const std::vector<int64_t>& shape) {
+  int64_t count = 1;
+  for (int64_t dim : shape) count *= dim;
+  return count;
+}
+
+int64_t IrTensor::num_elements() const { return element_count(shape); }
+
+std::string shape_to_string(const std::vector<int64_t>& shape) {
+  std::string text = "[";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i) text += ", ";
+    text += std::to_string(shape[i]);
+  }
+  return text + "]";
+}
+
+std::vector<int> IrGraph::consumer_counts() const {
+  std::vector<int> counts(tensors.size(), 0);
+  for (const IrOp& op : ops)
+    for (int input : op.inputs)
+      if (input >= 0) ++counts[input];
+  return counts;
+}
+
+bool IrGraph::is_graph_output(int tensor) const {
+  return std::find(outputs.begin(), outputs.end(), tensor) != outputs.end();
+}
+
+bool IrGraph::is_graph_input(int tensor) const {
+  return std::find(inputs.begin(), inputs.end(), tensor) != inputs.end();
+}
+
+std::vector<int> IrGraph::producers() const {
+  std::vector<int> producer(tensors.size(), -1);
+  for (size_t i = 0; i < ops.size(); ++i)
+    for (int output : ops[i].outputs) producer[output] = static_cast<int>(i);
+  return producer;
+}
+
+}  // namespace edgegen::converter

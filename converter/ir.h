@@ -1,0 +1,57 @@
+// The converter's intermediate representation: one graph of edgegen
+// operators (opcodes from runtime/ops/op_list.inc) over tensors with static
+// shapes. Lowering from ONNX builds it, the optimization passes rewrite it,
+// the writer serializes it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "edgegen/tensor.h"
+#include "ops/kernel.h"
+#include "ops/registry.h"
+
+namespace edgegen::converter {
+
+struct IrTensor {
+  std::string name;
+  DType dtype = DType::kFloat32;
+  std::vector<int64_t> shape;
+  bool is_constant = false;
+  std::vector<uint8_t> data;  // the bytes of a constant; empty for an activation
+
+  int64_t num_elements() const;
+  size_t bytes() const { return static_cast<size_t>(num_elements()) * dtype_size(dtype); }
+};
+
+struct IrOp {
+  OpCode opcode = OpCode::kIdentity;
+  std::vector<int> inputs;  // tensor ids; -1 = optional input absent
+  std::vector<int> outputs;
+  std::vector<int64_t> ints;
+  std::vector<float> floats;
+  FusedActivation activation;
+  std::string name;  // the ONNX node this op came from
+};
+
+struct IrGraph {
+  std::string name;
+  std::vector<IrTensor> tensors;
+  std::vector<IrOp> ops;  // in execution order
+  std::vector<int> inputs;
+  std::vector<int> outputs;
+
+  // How many ops read each tensor (an op reading a tensor twice counts twice).
+  std::vector<int> consumer_counts() const;
+  bool is_graph_output(int tensor) const;
+  bool is_graph_input(int tensor) const;
+  // The index of the op producing each tensor, -1 for inputs and constants.
+  std::vector<int> producers() const;
+};
+
+// "[1, 3, 16, 16]".
+std::string shape_to_string(const std::vector<int64_t>& shape);
+int64_t element_count(const std::vector<int64_t>& shape);
+
+}  // namespace edgegen::converter

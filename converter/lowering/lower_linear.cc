@@ -1,0 +1,189 @@
+// Gemm, MatMul, Conv and ConvTranspose.
+#include "converter/constant_data.h"
+#include "converter/lowering/lowering.h"
+#include "converter/lowering/spatial_attributes.h"
+
+namespace edgegen::converter {
+namespace {
+
+bool is_float_constant(const IrTensor& tensor) { return tensor.is_constant && tensor.dtype == DType::kFloat32; }
+
+// C (beta already applied) as an [N] bias when it broadcasts along rows only.
+bool bias_from(const IrTensor& c, int64_t n, float beta, std::vector<float>* bias) {
+  const auto& shape = c.shape;
+  if (shape.size() > 2) return false;
+  if (shape.size() == 2 && shape[0] != 1) return false;
+  int64_t width = shape.empty() ? 1 : shape.back();
+  if (width != n && width != 1) return false;
+  std::vector<float> values = read_floats(c);
+  bias->assign(static_cast<size_t>(n), 0.f);
+  for (int64_t j = 0; j < n; ++j) (*bias)[static_cast<size_t>(j)] = beta * values[width == 1 ? 0 : static_cast<size_t>(j)];
+  return true;
+}
+
+void lower_gemm(NodeContext& node) {
+  float alpha = node.attribute_float("alpha", 1.0f);
+  float beta = node.attribute_float("beta", 1.0f);
+  int64_t trans_a = node.attribute_int("transA", 0);
+  int64_t trans_b = node.attribute_int("transB", 0);
+  // Opset < 7 'broadcast' only allowed C to broadcast; numpy rules cover it.
+  node.attribute_int("broadcast", 0);
+  if ((trans_a != 0 && trans_a != 1) || (trans_b != 0 && trans_b != 1)) node.fail("transA/transB must be 0 or 1");
+  if (node.input_rank(0) != 2 || node.input_rank(1) != 2) node.fail("A and B must be 2-D");
+
+  int a = node.input(0);
+  if (trans_a) a = node.emit(OpCode::kTranspose, {a}, {1, 0});
+  const IrTensor b_tensor = node.input_tensor(1);  // a copy: emitting may move tensors
+  int c = node.optional_input(2);
+
+  if (is_float_constant(b_tensor) && node.builder().tensor(a).dtype == DType::kFloat32) {
+    // FullyConnected wants weight [N, K]; bake alpha into it.
+    int64_t rows = b_tensor.shape[0], cols = b_tensor.shape[1];
+    int64_t n = trans_b ? rows : cols, k = trans_b ? cols : rows;
+    std::vector<float> b = read_floats(b_tensor), weight(static_cast<size_t>(n * k));
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j < k; ++j)
+        weight[static_cast<size_t>(i * k + j)] = alpha * (trans_b ? b[static_cast<size_t>(i * k + j)] : b[static_cast<size_t>(j * n + i)]);
+    int weight_id = node.float_constant({n, k}, weight);
+    std::vector<float> bias;
+    if (c >= 0 && is_float_constant(node.builder().tensor(c)) && bias_from(node.builder().tensor(c), n, beta, &bias)) {
+      node.bind_output(0, node.emit(OpCode::kFullyConnected, {a, weight_id, node.float_constant({n}, bias)}));
+      return;
+    }
+    int result = node.emit(OpCode::kFullyConnected, {a, weight_id, -1});
+    if (c >= 0 && beta != 0.f) {
+      if (beta != 1.f) c = node.emit(OpCode::kMul, {c, node.float_constant({}, {beta})});
+      result = node.emit(OpCode::kAdd, {result, c});
+    }
+    node.bind_output(0, result);
+    return;
+  }
+
+  int b = node.input(1);
+  if (trans_b) b = node.emit(OpCode::kTranspose, {b}, {1, 0});
+  int result = node.emit(OpCode::kMatMul, {a, b});
+  if (alpha != 1.f) result = node.emit(OpCode::kMul, {result, node.float_constant({}, {alpha})});
+  if (c >= 0 && beta != 0.f) {
+    if (beta != 1.f) c = node.emit(OpCode::kMul, {c, node.float_constant({}, {beta})});
+    result = node.emit(OpCode::kAdd, {result, c});
+  }
+  node.bind_output(0, result);
+}
+
+void lower_matmul(NodeContext& node) {
+  const IrTensor& a = node.input_tensor(0);
+  const IrTensor& b = node.input_tensor(1);
+  if (!a.is_constant && is_float_constant(b) && b.shape.size() == 2 && a.shape.size() >= 2 &&
+      a.dtype == DType::kFloat32) {
+    int64_t k = b.shape[0], n = b.shape[1];
+    std::vector<float> values = read_floats(b), weight(values.size());
+    for (int64_t i = 0; i < k; ++i)
+      for (int64_t j = 0; j < n; ++j) weight[static_cast<size_t>(j * k + i)] = values[static_cast<size_t>(i * n + j)];
+    node.bind_output(0, node.emit(OpCode::kFullyConnected, {node.input(0), node.float_constant({n, k}, weight), -1}));
+    return;
+  }
+  node.bind_output(0, node.emit(OpCode::kMatMul, {node.input(0), node.input(1)}));
+}
+
+// The spatial dims of input 0 and the kernel dims from the weight, checked
+// against kernel_shape.
+void window_dims(NodeContext& node, std::vector<int64_t>* input_spatial, std::vector<int64_t>* kernel) {
+  require_1d_or_2d(node, 0);
+  const auto& x = node.input_shape(0);
+  const auto& w = node.input_shape(1);
+  if (w.size() != x.size()) node.fail("weight rank " + std::to_string(w.size()) + " does not match input rank");
+  input_spatial->assign(x.begin() + 2, x.end());
+  kernel->assign(w.begin() + 2, w.end());
+  if (node.has_attribute("kernel_shape") && node.attribute_ints("kernel_shape", {}) != *kernel)
+    node.fail("attribute 'kernel_shape' [" + join(node.attribute_ints("kernel_shape", {})) +
+              "] does not match the weight's spatial shape [" + join(*kernel) + "]");
+}
+
+std::vector<int64_t> conv_ints(const SpatialWindow& window, int64_t groups) {
+  bool two_d = window.kernel.size() == 2;
+  return {height_of(window.strides, 1),    width_of(window.strides),
+          height_of(window.dilations, 1),  width_of(window.dilations),
+          two_d ? window.pad_begin[0] : 0, window.pad_begin.back(),
+          two_d ? window.pad_end[0] : 0,   window.pad_end.back(),
+          groups};
+}
+
+void lower_conv(NodeContext& node) {
+  std::vector<int64_t> input_spatial, kernel;
+  window_dims(node, &input_spatial, &kernel);
+  SpatialWindow window = read_spatial_window(node, input_spatial, kernel, true);
+  int64_t groups = node.attribute_int("group", 1);
+  if (groups < 1) node.fail("attribute 'group' must be positive");
+  node.bind_output(0, node.emit(OpCode::kConv2d, {node.input(0), node.input(1), node.optional_input(2)},
+                                conv_ints(window, groups)));
+}
+
+void lower_conv_transpose(NodeContext& node) {
+  std::vector<int64_t> input_spatial, kernel;
+  window_dims(node, &input_spatial, &kernel);
+  size_t dims = kernel.size();
+  int64_t groups = node.attribute_int("group", 1);
+  if (groups < 1) node.fail("attribute 'group' must be positive");
+  std::vector<int64_t> strides = node.attribute_ints("strides", std::vector<int64_t>(dims, 1));
+  std::vector<int64_t> dilations = node.attribute_ints("dilations", std::vector<int64_t>(dims, 1));
+  std::vector<int64_t> output_padding = node.attribute_ints("output_padding", std::vector<int64_t>(dims, 0));
+  if (strides.size() != dims || dilations.size() != dims || output_padding.size() != dims)
+    node.fail("strides, dilations and output_padding need " + std::to_string(dims) + " values each");
+  for (size_t i = 0; i < dims; ++i) {
+    if (strides[i] < 1 || dilations[i] < 1) node.fail("strides and dilations must be positive");
+    if (output_padding[i] < 0) node.fail("attribute 'output_padding' must not be negative");
+  }
+  std::string auto_pad = node.attribute_string("auto_pad", "NOTSET");
+  if (auto_pad != "NOTSET" && auto_pad != "VALID" && auto_pad != "SAME_UPPER" && auto_pad != "SAME_LOWER")
+    node.unsupported_attribute("auto_pad", "'" + auto_pad + "'", "NOTSET, VALID, SAME_UPPER, SAME_LOWER");
+
+  std::vector<int64_t> pad_begin(dims, 0), pad_end(dims, 0);
+  std::vector<int64_t> output_shape = node.attribute_ints("output_shape", {});
+  if (!output_shape.empty() && output_shape.size() == dims + 2) output_shape.erase(output_shape.begin(), output_shape.begin() + 2);
+  if (!output_shape.empty() || auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+    if (!output_shape.empty() && output_shape.size() != dims)
+      node.fail("attribute 'output_shape' needs " + std::to_string(dims) + " spatial values");
+    for (size_t i = 0; i < dims; ++i) {
+      int64_t wanted = output_shape.empty() ? input_spatial[i] * strides[i] : output_shape[i];
+      int64_t full = strides[i] * (input_spatial[i] - 1) + output_padding[i] + (kernel[i] - 1) * dilations[i] + 1;
+      int64_t total = full - wanted;
+      if (total < 0) {
+        // A larger output than the full one: the extra rows come from output padding.
+        output_padding[i] -= total;
+        total = 0;
+      }
+      int64_t small = total / 2, large = total - total / 2;
+      pad_begin[i] = auto_pad == "SAME_UPPER" ? small : large;
+      pad_end[i] = auto_pad == "SAME_UPPER" ? large : small;
+    }
+  } else if (auto_pad == "NOTSET") {
+    std::vector<int64_t> pads = node.attribute_ints("pads", std::vector<int64_t>(2 * dims, 0));
+    if (pads.size() != 2 * dims) node.fail("attribute 'pads' needs " + std::to_string(2 * dims) + " values");
+    for (int64_t pad : pads)
+      if (pad < 0) node.fail("attribute 'pads' has a negative value; not supported");
+    pad_begin.assign(pads.begin(), pads.begin() + static_cast<long>(dims));
+    pad_end.assign(pads.begin() + static_cast<long>(dims), pads.end());
+  }
+  for (size_t i = 0; i < dims; ++i)
+    if (output_padding[i] >= std::max(strides[i], dilations[i]) && output_shape.empty())
+      node.fail("attribute 'output_padding' must be smaller than the stride or dilation");
+
+  SpatialWindow window{kernel, strides, dilations, pad_begin, pad_end};
+  std::vector<int64_t> ints = conv_ints(window, groups);
+  ints.push_back(height_of(output_padding, 0));
+  ints.push_back(width_of(output_padding));
+  node.bind_output(0, node.emit(OpCode::kConvTranspose2d, {node.input(0), node.input(1), node.optional_input(2)}, ints));
+}
+
+}  // namespace
+
+void add_linear_lowerings(std::vector<LoweringRule>& rules) {
+  rules.push_back({"Gemm", {"alpha", "beta", "transA", "transB", "broadcast"}, lower_gemm});
+  rules.push_back({"MatMul", {}, lower_matmul});
+  rules.push_back({"Conv", {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"}, lower_conv});
+  rules.push_back({"ConvTranspose",
+                   {"auto_pad", "dilations", "group", "kernel_shape", "output_padding", "output_shape", "pads", "strides"},
+                   lower_conv_transpose});
+}
+
+}  // namespace edgegen::converter

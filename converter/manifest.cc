@@ -1,0 +1,195 @@
+#include "converter/manifest.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "converter/converter.h"
+
+namespace edgegen::converter {
+namespace {
+
+using nlohmann::json;
+
+[[noreturn]] void manifest_error(const std::string& path, const std::string& message) {
+  throw ConversionError("manifest '" + path + "': " + message);
+}
+
+void check_keys(const std::string& path, const json& object, const std::string& where, const std::set<std::string>& allowed) {
+  for (const auto& item : object.items())
+    if (!allowed.count(item.key())) {
+      std::string list;
+      for (const auto& key : allowed) list += (list.empty() ? "" : ", ") + key;
+      manifest_error(path, "unknown key '" + item.key() + "'" + where + " (allowed: " + list + ")");
+    }
+}
+
+std::vector<int64_t> read_shape(const std::string& path, const json& value, const std::string& key) {
+  if (!value.is_array() || value.empty()) manifest_error(path, "'" + key + "' must be a non-empty list of positive integers");
+  std::vector<int64_t> shape;
+  for (const auto& dim : value) {
+    if (!dim.is_number_integer() || dim.get<int64_t>() < 1)
+      manifest_error(path, "'" + key + "' must be a non-empty list of positive integers");
+    shape.push_back(dim.get<int64_t>());
+  }
+  return shape;
+}
+
+std::string read_choice(const std::string& path, const json& value, const std::string& key,
+                        const std::vector<std::string>& choices) {
+  std::string list;
+  for (const auto& choice : choices) list += (list.empty() ? "" : ", ") + choice;
+  if (!value.is_string()) manifest_error(path, "'" + key + "' must be a string (one of: " + list + ")");
+  std::string text = value.get<std::string>();
+  if (std::find(choices.begin(), choices.end(), text) == choices.end())
+    manifest_error(path, "'" + key + "' = '" + text + "' is not supported (supported: " + list + ")");
+  return text;
+}
+
+std::vector<int64_t> without_batch(const std::vector<int64_t>& shape) {
+  return shape.empty() ? shape : std::vector<int64_t>(shape.begin() + 1, shape.end());
+}
+
+}  // namespace
+
+Manifest read_manifest(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) throw ConversionError("cannot open manifest '" + path + "'");
+  json root;
+  try {
+    root = json::parse(file);
+  } catch (const json::exception& error) {
+    manifest_error(path, std::string("invalid JSON: ") + error.what());
+  }
+  if (!root.is_object()) manifest_error(path, "must be a JSON object");
+  if (!root.contains("kind") || !root["kind"].is_string()) manifest_error(path, "missing string key 'kind'");
+
+  Manifest manifest;
+  manifest.kind = root["kind"].get<std::string>();
+  std::vector<std::string> roles;
+  std::set<std::string> allowed = {"kind", "graphs", "latent_shape", "prior", "output_range"};
+  if (manifest.kind == "decoder") {
+    roles = {"decoder"};
+  } else if (manifest.kind == "vae") {
+    roles = {"encoder", "decoder"};
+    allowed.insert({"likelihood", "outputs", "output_is_logits", "gaussian_variance"});
+  } else if (manifest.kind == "flow" || manifest.kind == "diffusion" || manifest.kind == "autoregressive" ||
+             manifest.kind == "energy") {
+    manifest_error(path, "kind '" + manifest.kind + "' is not supported yet (supported: decoder, vae)");
+  } else {
+    manifest_error(path, "unknown kind '" + manifest.kind + "' (supported: decoder, vae)");
+  }
+  check_keys(path, root, "", allowed);
+
+  if (!root.contains("graphs") || !root["graphs"].is_object()) manifest_error(path, "missing object key 'graphs'");
+  const json& graphs = root["graphs"];
+  check_keys(path, graphs, " in 'graphs'", std::set<std::string>(roles.begin(), roles.end()));
+  std::filesystem::path directory = std::filesystem::path(path).parent_path();
+  for (const std::string& role : roles) {
+    if (!graphs.contains(role) || !graphs[role].is_string())
+      manifest_error(path, "'graphs' needs the path of the '" + role + "' graph");
+    manifest.graphs.emplace_back(role, (directory / graphs[role].get<std::string>()).string());
+  }
+
+  if (!root.contains("latent_shape")) manifest_error(path, "missing key 'latent_shape'");
+  manifest.latent_shape = read_shape(path, root["latent_shape"], "latent_shape");
+  if (root.contains("prior")) manifest.prior = read_choice(path, root["prior"], "prior", {"normal", "uniform"});
+  if (root.contains("output_range")) {
+    const json& range = root["output_range"];
+    if (!range.is_array() || range.size() != 2 || !range[0].is_number() || !range[1].is_number() ||
+        !(range[0].get<double>() < range[1].get<double>()))
+      manifest_error(path, "'output_range' must be [low, high] with low < high");
+    manifest.output_range = {range[0].get<float>(), range[1].get<float>()};
+  }
+  if (manifest.kind == "vae") {
+    if (root.contains("likelihood"))
+      manifest.likelihood = read_choice(path, root["likelihood"], "likelihood", {"bernoulli", "gaussian", "categorical"});
+    if (root.contains("outputs")) {
+      const json& outputs = root["outputs"];
+      if (!outputs.is_object()) manifest_error(path, "'outputs' must map roles to encoder output names");
+      check_keys(path, outputs, " in 'outputs'", {"mean", "logvar"});
+      for (const auto& item : outputs.items()) {
+        if (!item.value().is_string()) manifest_error(path, "'outputs." + item.key() + "' must be an output name");
+        manifest.outputs[item.key()] = item.value().get<std::string>();
+      }
+    }
+    if (root.contains("output_is_logits")) {
+      if (!root["output_is_logits"].is_boolean()) manifest_error(path, "'output_is_logits' must be true or false");
+      manifest.output_is_logits = root["output_is_logits"].get<bool>();
+    }
+    if (root.contains("gaussian_variance")) {
+      if (!root["gaussian_variance"].is_number() || !(root["gaussian_variance"].get<double>() > 0))
+        manifest_error(path, "'gaussian_variance' must be a positive number");
+      manifest.gaussian_variance = root["gaussian_variance"].get<float>();
+    }
+  }
+  return manifest;
+}
+
+PipelineWriter make_pipeline(const Manifest& manifest, const std::vector<IrGraph>& graphs) {
+  auto graph_index = [&](const std::string& role) {
+    for (size_t i = 0; i < manifest.graphs.size(); ++i)
+      if (manifest.graphs[i].first == role) return static_cast<uint32_t>(i);
+    throw ConversionError("internal: no graph for role '" + role + "'");
+  };
+  const IrGraph& decoder = graphs[graph_index("decoder")];
+  if (decoder.inputs.size() != 1)
+    throw ConversionError("the decoder graph has " + std::to_string(decoder.inputs.size()) + " inputs; a latent pipeline needs exactly one (z)");
+  std::vector<int64_t> z_shape = without_batch(decoder.tensors[static_cast<size_t>(decoder.inputs[0])].shape);
+  if (z_shape != manifest.latent_shape)
+    throw ConversionError("latent_shape " + shape_to_string(manifest.latent_shape) + " does not match the decoder input '" +
+                          decoder.tensors[static_cast<size_t>(decoder.inputs[0])].name + "' shape " + shape_to_string(z_shape) +
+                          " (without the batch dimension)");
+  format::Prior prior = manifest.prior == "uniform" ? format::Prior::Uniform : format::Prior::Normal;
+  Manifest copy = manifest;
+
+  if (manifest.kind == "decoder") {
+    uint32_t decoder_index = graph_index("decoder");
+    return {format::PipelineSpec::DecoderPipeline, [copy, decoder_index, prior](flatbuffers::FlatBufferBuilder& builder) {
+              return format::CreateDecoderPipelineDirect(builder, decoder_index, &copy.latent_shape, prior,
+                                                         copy.output_range.empty() ? nullptr : &copy.output_range)
+                  .Union();
+            }};
+  }
+
+  const IrGraph& encoder = graphs[graph_index("encoder")];
+  auto output_index = [&](const std::string& role, uint32_t default_index) {
+    auto it = manifest.outputs.find(role);
+    if (it == manifest.outputs.end()) {
+      if (default_index >= encoder.outputs.size())
+        throw ConversionError("the encoder has no output " + std::to_string(default_index) + " for '" + role + "'");
+      return default_index;
+    }
+    for (size_t i = 0; i < encoder.outputs.size(); ++i)
+      if (encoder.tensors[static_cast<size_t>(encoder.outputs[i])].name == it->second) return static_cast<uint32_t>(i);
+    std::string names;
+    for (int output : encoder.outputs) names += (names.empty() ? "'" : ", '") + encoder.tensors[static_cast<size_t>(output)].name + "'";
+    throw ConversionError("outputs." + role + " = '" + it->second + "' is not an encoder output (outputs: " + names + ")");
+  };
+  uint32_t mean_output = output_index("mean", 0), logvar_output = output_index("logvar", 1);
+  if (mean_output == logvar_output) throw ConversionError("the mean and logvar outputs must differ");
+  for (uint32_t index : {mean_output, logvar_output}) {
+    const IrTensor& output = encoder.tensors[static_cast<size_t>(encoder.outputs[index])];
+    if (without_batch(output.shape) != manifest.latent_shape)
+      throw ConversionError("latent_shape " + shape_to_string(manifest.latent_shape) + " does not match encoder output '" +
+                            output.name + "' shape " + shape_to_string(without_batch(output.shape)) +
+                            " (without the batch dimension)");
+  }
+  format::Likelihood likelihood = manifest.likelihood == "gaussian"      ? format::Likelihood::Gaussian
+                                  : manifest.likelihood == "categorical" ? format::Likelihood::Categorical
+                                                                         : format::Likelihood::Bernoulli;
+  uint32_t encoder_index = graph_index("encoder"), decoder_index = graph_index("decoder");
+  return {format::PipelineSpec::VaePipeline,
+          [copy, encoder_index, decoder_index, likelihood, mean_output, logvar_output, prior](flatbuffers::FlatBufferBuilder& builder) {
+            return format::CreateVaePipelineDirect(builder, encoder_index, decoder_index, &copy.latent_shape, likelihood,
+                                                   mean_output, logvar_output,
+                                                   copy.output_range.empty() ? nullptr : &copy.output_range,
+                                                   copy.output_is_logits, copy.gaussian_variance, prior)
+                .Union();
+          }};
+}
+
+}  // namespace edgegen::converter

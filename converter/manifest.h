@@ -1,0 +1,46 @@
+// The JSON manifest that wires ONNX graphs into a generative pipeline:
+//
+//   {"kind": "vae", "graphs": {"encoder": "enc.onnx", "decoder": "dec.onnx"},
+//    "latent_shape": [8], "likelihood": "bernoulli",
+//    "outputs": {"mean": "mean", "logvar": "logvar"}, "output_range": [0, 1]}
+//   {"kind": "decoder", "graphs": {"decoder": "gen.onnx"},
+//    "latent_shape": [64, 1, 1], "prior": "normal", "output_range": [-1, 1]}
+//
+// Graph paths are relative to the manifest's directory. Unknown keys and
+// values are errors that name them.
+#pragma once
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "converter/egm_writer.h"
+#include "converter/ir.h"
+
+namespace edgegen::converter {
+
+struct Manifest {
+  std::string kind;  // "decoder" or "vae"
+  // (role, path resolved against the manifest's directory), in the order the
+  // graphs are stored: vae -> encoder, decoder; decoder -> decoder.
+  std::vector<std::pair<std::string, std::string>> graphs;
+  std::vector<int64_t> latent_shape;
+  std::string prior = "normal";
+  std::vector<float> output_range;
+  // vae only
+  std::string likelihood = "bernoulli";
+  std::map<std::string, std::string> outputs;  // role ("mean", "logvar") -> encoder output name
+  bool output_is_logits = false;
+  float gaussian_variance = 1.f;
+};
+
+// Parses and validates the manifest at `path`; throws ConversionError.
+Manifest read_manifest(const std::string& path);
+
+// The pipeline table for `manifest` over its converted `graphs` (same order
+// as manifest.graphs). Checks latent_shape against the graphs' shapes and
+// resolves output names to indices.
+PipelineWriter make_pipeline(const Manifest& manifest, const std::vector<IrGraph>& graphs);
+
+}  // namespace edgegen::converter

@@ -1,0 +1,27 @@
+// Optimization passes over an IrGraph, run in this order by the converter.
+// Each keeps the graph's results identical (up to float rounding of folded
+// weights) and leaves dead tensors for eliminate_dead_code to remove.
+#pragma once
+
+#include "converter/ir.h"
+
+namespace edgegen::converter {
+
+// Reshape [N, G, -1] -> InstanceNorm(ones, zeros) -> Reshape back
+// (-> Mul gamma -> Add beta), as PyTorch exports GroupNorm, -> one GroupNorm.
+void recognize_group_norm(IrGraph& graph);
+
+// BatchNorm whose input comes only from a Conv2d / ConvTranspose2d /
+// FullyConnected with constant weights -> scaled weights and bias.
+void fold_batch_norm(IrGraph& graph);
+
+// Sigmoid(x) * x -> Silu(x); then Relu / LeakyRelu / Clip / Sigmoid / Tanh /
+// Silu after a Conv2d / ConvTranspose2d / FullyConnected / BatchNorm /
+// Add / Sub / Mul / Div -> the producer's fused activation.
+void fuse_activations(IrGraph& graph);
+
+// Removes operators whose outputs nothing needs and tensors nothing refers
+// to, and renumbers the rest.
+void eliminate_dead_code(IrGraph& graph);
+
+}  // namespace edgegen::converter
