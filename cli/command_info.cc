@@ -1,0 +1,46 @@
+// edgegen info MODEL.egm [--json]
+#include <iostream>
+#include <memory>
+
+#include "commands.h"
+#include "common_options.h"
+#include "loaded_model.h"
+#include "model_info.h"
+
+namespace edgegen::cli {
+namespace {
+
+struct InfoOptions {
+  std::string model_path;
+  bool json = false;
+  int threads = 1;
+};
+
+void run_info(const InfoOptions& options) {
+  LoadedModel loaded(options.model_path);
+  // Preparing finishes the verification (shape inference, memory plan), so
+  // a corrupt file fails here rather than printing half a report.
+  loaded.session();
+  PipelineKind kind = loaded.model().pipeline_kind();
+  if (kind == PipelineKind::kDecoder || kind == PipelineKind::kVae) loaded.pipeline("info");
+  ModelInfo info = describe_model(loaded.model());
+  if (options.json)
+    std::cout << model_info_json(info).dump(2) << "\n";
+  else
+    std::cout << model_info_text(info, options.model_path);
+}
+
+}  // namespace
+
+void add_info_command(CLI::App& app) {
+  auto options = std::make_shared<InfoOptions>();
+  CLI::App* command = app.add_subcommand(
+      "info", "Describe a model: format, pipeline, graphs (inputs, outputs, ops, parameters) and memory.\n"
+              "The model is fully verified and prepared, so this also checks a file.");
+  command->add_option("model", options->model_path, "Model file (.egm)")->required();
+  command->add_flag("--json", options->json, "Print the report as JSON");
+  add_threads_option(command, &options->threads);
+  command->callback([options] { run_info(*options); });
+}
+
+}  // namespace edgegen::cli

@@ -1,0 +1,91 @@
+// edgegen sample MODEL.egm -n N --seed S [--temperature T] -o FILE.png|FILE.npy [--latents-out Z.npy]
+#include <iostream>
+#include <memory>
+#include <vector>
+
+#include "atomic_file.h"
+#include "cli_error.h"
+#include "commands.h"
+#include "common_options.h"
+#include "file_names.h"
+#include "item_files.h"
+#include "loaded_model.h"
+
+namespace edgegen::cli {
+namespace {
+
+struct SampleOptions {
+  std::string model_path;
+  size_t count = 16;
+  uint64_t seed = 0;
+  float temperature = 1.f;
+  std::string output_path;
+  std::string latents_path;
+  int columns = 0;
+  GridOptions grid;
+  int threads = 1;
+};
+
+void run_sample(SampleOptions options) {
+  OutputFormat format = output_format_of(options.output_path, "-o");
+  if (!options.latents_path.empty() && output_format_of(options.latents_path, "--latents-out") != OutputFormat::kNpy)
+    throw CliError("--latents-out " + options.latents_path + ": latents are written as .npy");
+  LoadedModel loaded(options.model_path);
+  Pipeline& pipeline = loaded.pipeline("sample");
+  std::vector<int64_t> item_shape = shape_dims(pipeline.item_shape());
+  std::vector<int64_t> latent_shape = shape_dims(pipeline.latent_shape());
+  if (format == OutputFormat::kPng) item_layout_from_shape(item_shape);  // fail before the work if not drawable
+
+  AtomicFile output(options.output_path);
+  std::unique_ptr<AtomicFile> latents_output;
+  if (!options.latents_path.empty()) latents_output = std::make_unique<AtomicFile>(options.latents_path);
+
+  std::vector<float> items(checked_float_count(options.count, pipeline.item_size(), "-n"));
+  std::vector<float> latents(checked_float_count(options.count, pipeline.latent_size(), "-n"));
+  throw_if_error(pipeline.sample(options.seed, options.temperature, options.count, items.data(), latents.data()),
+                 options.model_path);
+
+  options.grid.columns = options.columns;
+  options.grid.low = pipeline.output_low();
+  options.grid.high = pipeline.output_high();
+  std::vector<uint8_t> bytes = encode_items(format, items.data(), options.count, item_shape, options.grid);
+  output.write(bytes.data(), bytes.size());
+  if (latents_output) {
+    latent_shape.insert(latent_shape.begin(), static_cast<int64_t>(options.count));
+    std::vector<uint8_t> latent_bytes = float32_npy_bytes(latent_shape, latents.data());
+    latents_output->write(latent_bytes.data(), latent_bytes.size());
+  }
+  output.commit();
+  if (latents_output) latents_output->commit();
+  std::cout << "wrote " << options.output_path << ": " << options.count << " samples of " << format_dims(item_shape)
+            << " (seed " << options.seed << ", temperature " << options.temperature << ")\n";
+  if (latents_output) std::cout << "wrote " << options.latents_path << ": latents " << format_dims(latent_shape) << "\n";
+}
+
+}  // namespace
+
+void add_sample_command(CLI::App& app) {
+  auto options = std::make_shared<SampleOptions>();
+  CLI::App* command = app.add_subcommand(
+      "sample", "Draw latents z ~ N(0, T^2 I) from a seed and decode them (decoder and vae pipelines).\n"
+                "The same seed gives the same samples on every platform; sample i uses latent i of the seed's stream.");
+  command->add_option("model", options->model_path, "Model file (.egm)")->required();
+  command->add_option("-n,--count", options->count, "Number of samples")
+      ->check(CLI::Range(size_t{1}, kMaxItems))
+      ->capture_default_str();
+  command->add_option("-s,--seed", options->seed, "Random seed")->capture_default_str();
+  command->add_option("-t,--temperature", options->temperature, "Scale of the latent noise (0 gives the prior mean)")
+      ->check(CLI::Range(0.f, 100.f))
+      ->capture_default_str();
+  command->add_option("-o,--output", options->output_path,
+                      "FILE.png (a grid of the samples) or FILE.npy (float32 [N, item shape...])")
+      ->required();
+  command->add_option("--latents-out", options->latents_path, "Also write the latents as Z.npy (float32 [N, latent shape...])");
+  command->add_option("--columns", options->columns, "PNG only: tiles per row (default: a near-square grid)")
+      ->check(CLI::Range(1, 1024));
+  add_picture_options(command, &options->grid);
+  add_threads_option(command, &options->threads);
+  command->callback([options] { run_sample(*options); });
+}
+
+}  // namespace edgegen::cli

@@ -1,0 +1,17 @@
+// Each subcommand of `edgegen` registers itself on the app; its file holds
+// its options, its help text and what it does.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace edgegen::cli {
+
+void add_convert_command(CLI::App& app);
+void add_info_command(CLI::App& app);
+void add_run_command(CLI::App& app);
+void add_sample_command(CLI::App& app);
+void add_encode_command(CLI::App& app);
+void add_reconstruct_command(CLI::App& app);
+void add_interpolate_command(CLI::App& app);
+
+}  // namespace edgegen::cli

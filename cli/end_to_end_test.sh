@@ -1,0 +1,148 @@
+#!/bin/bash
+# End-to-end test of the edgegen command-line tool on the example models:
+# convert, info, sample, interpolate, encode, reconstruct and run, with
+# outputs compared against the PyTorch reference outputs, plus the error
+# paths (exit codes, messages, no output left behind).
+#
+# Usage: end_to_end_test.sh EDGEGEN_BINARY REPOSITORY_ROOT
+# Needs Debian's NumPy (/usr/bin/python3, installed by scripts/setup.sh --tests).
+set -u
+EDGEGEN=$1
+ROOT=$2
+PYTHON=/usr/bin/python3
+VAE=$ROOT/examples/digits_vae
+GAN=$ROOT/examples/digits_gan
+"$PYTHON" -c "import numpy" 2>/dev/null || { echo "FAIL: no numpy for $PYTHON (apt-get install python3-numpy)"; exit 1; }
+[ -f "$VAE/manifest.json" ] && [ -f "$GAN/manifest.json" ] || { echo "FAIL: example models missing"; exit 1; }
+
+WORK=$(mktemp -d /tmp/edgegen_e2e.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK" || exit 1
+FAILURES=0
+
+fail() { echo "FAIL: $*"; FAILURES=$((FAILURES + 1)); }
+# Runs edgegen, expecting success.
+ok() { "$EDGEGEN" "$@" > last.out 2> last.err || { fail "edgegen $*"; cat last.err; }; }
+# Runs edgegen expecting exit code $1 and a message containing $2 on stderr.
+fails() {
+  local code=$1 text=$2; shift 2
+  "$EDGEGEN" "$@" > last.out 2> last.err
+  local got=$?
+  [ "$got" = "$code" ] || fail "edgegen $* exited $got, expected $code"
+  grep -qF -- "$text" last.err || { fail "edgegen $*: stderr lacks '$text'"; cat last.err; }
+  grep -q "^edgegen: error: " last.err || fail "edgegen $*: stderr does not start with 'edgegen: error: '"
+}
+# Checks that no file matches the glob $1 (outputs of failed commands).
+absent() { for f in $1; do [ -e "$f" ] && fail "$f exists after a failure"; done; return 0; }
+png_size() { "$PYTHON" -c "import struct,sys; d=open(sys.argv[1],'rb').read(24); assert d[:8]==b'\x89PNG\r\n\x1a\n'; print(*struct.unpack('>II', d[16:24]))" "$1"; }
+
+echo "== convert"
+ok convert "$VAE/manifest.json" -o vae.egm
+grep -q "2 graphs" last.out || fail "convert summary: $(cat last.out)"
+ok convert "$VAE/manifest.json" -o vae4.egm --batch 4
+ok convert "$GAN/manifest.json" -o gan.egm
+ok convert "$GAN/manifest.json" -o gan4.egm --batch 4
+
+echo "== info"
+ok info vae.egm
+grep -q "pipeline: vae" last.out || fail "info text: $(cat last.out)"
+ok info gan.egm --json
+"$PYTHON" - <<'PY' || fail "info --json content"
+import json
+info = json.load(open("last.out"))
+assert info["pipeline"]["kind"] == "decoder", info["pipeline"]
+assert info["pipeline"]["output_range"] == [-1.0, 1.0]
+graph = info["graphs"][0]
+assert graph["inputs"][0]["shape"] == [1, 64, 1, 1]
+assert graph["parameters"] > 0 and graph["weight_bytes"] > 0
+assert graph["plan_arena_bytes"] >= graph["plan_lower_bound_bytes"] > 0
+assert info["session_arena_bytes"] >= graph["plan_arena_bytes"]
+PY
+
+echo "== sample, interpolate, encode, reconstruct"
+ok sample vae.egm -n 16 --seed 1 -o vae.png --latents-out z.npy
+[ "$(png_size vae.png)" = "266 266" ] || fail "vae.png size $(png_size vae.png)"
+ok sample gan.egm -n 9 --seed 5 -o gan1.npy
+ok sample gan4.egm -n 9 --seed 5 -o gan4.npy
+cmp -s gan1.npy gan4.npy || fail "samples depend on the batch size"
+ok sample gan.egm -n 25 --seed 3 -o gan.png --scale 2 --border 1
+[ "$(png_size gan.png)" = "166 166" ] || fail "gan.png size $(png_size gan.png)"
+ok interpolate gan.egm --seeds 3 4 --steps 10 -o strip.png
+ok interpolate vae.egm --seeds 1 2 --steps 5 --mode linear -o strip.npy --latents-out strip_z.npy
+ok encode vae.egm --input "$VAE/reference/x.npy" -o mean.npy --logvar-out logvar.npy
+ok reconstruct vae.egm --input "$VAE/reference/x.npy" -o recon.png
+ok reconstruct vae.egm --input "$VAE/reference/x.npy" -o recon.npy
+"$PYTHON" - "$VAE/reference" <<'PY' || fail "sample/encode/interpolate outputs"
+import sys
+import numpy as np
+ref = sys.argv[1]
+z = np.load("z.npy"); assert z.shape == (16, 8) and z.dtype == np.float32
+assert abs(z.std() - 1) < 0.3, z.std()
+s = np.load("gan1.npy"); assert s.shape == (9, 1, 16, 16) and s.min() >= -1 and s.max() <= 1
+strip, zs = np.load("strip.npy"), np.load("strip_z.npy")
+assert strip.shape == (5, 1, 16, 16) and zs.shape == (5, 8)
+assert np.allclose(zs[2], (zs[0] + zs[4]) / 2, atol=1e-5)  # linear midpoint
+for name in ["mean", "logvar"]:
+    got, want = np.load(f"{name}.npy"), np.load(f"{ref}/{name}.npy")
+    assert np.abs(got - want).max() < 1e-4, (name, np.abs(got - want).max())
+assert np.load("recon.npy").shape == (4, 1, 16, 16)
+PY
+
+echo "== run against the PyTorch reference outputs"
+ok run vae4.egm --graph encoder --input "x=$VAE/reference/x.npy" --output-dir enc
+ok run vae4.egm --graph decoder --input "z=$VAE/reference/z.npy" --output-dir dec
+ok run gan4.egm --input "$GAN/reference/z.npy" --output-dir gan_out
+"$PYTHON" - "$VAE/reference" "$GAN/reference" <<'PY' || fail "run outputs differ from the reference"
+import sys
+import numpy as np
+vae, gan = sys.argv[1], sys.argv[2]
+for got, want in [("enc/mean.npy", f"{vae}/mean.npy"), ("enc/logvar.npy", f"{vae}/logvar.npy"),
+                  ("dec/x_hat.npy", f"{vae}/x_hat.npy"), ("gan_out/image.npy", f"{gan}/image.npy")]:
+    a, b = np.load(got), np.load(want)
+    assert a.shape == b.shape and a.dtype == np.float32, (got, a.shape, b.shape)
+    error = np.abs(a - b).max()
+    print(f"{got}: max abs error {error:.2e}")
+    assert error < 1e-4, got
+PY
+
+echo "== errors"
+"$PYTHON" -c "
+import numpy as np
+x = np.load('$VAE/reference/x.npy')
+np.save('x64.npy', x.astype(np.float64))
+np.save('x1.npy', x[:1])
+np.save('fortran.npy', np.asfortranarray(x[:1]))
+open('truncated.npy', 'wb').write(open('x1.npy', 'rb').read()[:-3])
+data = open('vae.egm', 'rb').read()
+open('truncated.egm', 'wb').write(data[: len(data) // 2])
+corrupt = bytearray(data); corrupt[40:48] = b'\xff' * 8
+open('corrupt.egm', 'wb').write(bytes(corrupt))
+"
+fails 1 "choose one with --graph" run vae.egm --input x=x1.npy -d out1
+fails 1 "needs float32 [1, 1, 16, 16], the file holds float64 [4, 1, 16, 16]" run vae.egm -g encoder --input x=x64.npy -d out1
+fails 1 "convert with a.astype(np.float32)" run vae4.egm -g encoder --input x=x64.npy -d out1
+fails 1 "has no input 'y' (inputs: x)" run vae.egm -g encoder --input y=x1.npy -d out1
+fails 1 "Fortran-order arrays are not supported" run vae.egm -g encoder --input x=fortran.npy -d out1
+fails 1 "truncated data" run vae.egm -g encoder --input x=truncated.npy -d out1
+absent "out1"
+fails 1 "truncated.egm" info truncated.egm
+fails 1 "corrupt.egm" info corrupt.egm
+fails 1 "cannot open" info missing.egm
+fails 1 "must end in .png or .npy" sample vae.egm -o out.jpg
+fails 1 "needs a model with a vae pipeline" encode gan.egm --input x1.npy -o out.npy
+fails 1 "exactly 2 items" interpolate vae.egm --inputs x1.npy -o out.png
+fails 1 "cannot create a file" sample vae.egm -o /nonexistent/out.png
+fails 2 "--count" sample vae.egm -n 0 -o out.png
+fails 2 "--threads" sample vae.egm --threads 0 -o out.png
+fails 2 "exactly one of --seeds" interpolate vae.egm -o out.png
+fails 2 "not in {linear,slerp}" interpolate vae.egm --seeds 1 2 --mode cubic -o out.png
+absent "out.* .out.*"
+echo "previous" > keep.png
+fails 1 "truncated.egm" sample truncated.egm -o keep.png
+# Fails after keep.png's temporary file was opened: it must vanish.
+fails 1 "cannot create a file" sample vae.egm -o keep.png --latents-out /nonexistent/z.npy
+[ "$(cat keep.png)" = "previous" ] || fail "a failed command replaced keep.png"
+ls -A | grep -q '\.tmp\.' && fail "temporary files left behind: $(ls -A | grep '\.tmp\.')"
+
+if [ "$FAILURES" -gt 0 ]; then echo "$FAILURES failure(s)"; exit 1; fi
+echo "all end-to-end checks passed"

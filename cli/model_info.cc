@@ -1,0 +1,294 @@
+#include "model_info.h"
+
+#include <set>
+#include <sstream>
+
+#include "cli_error.h"
+#include "edgegen/pipeline.h"
+#include "edgegen/session.h"
+#include "edgegen/tensor.h"
+#include "edgegen_generated.h"
+#include "item_files.h"
+#include "ops/registry.h"
+
+namespace edgegen::cli {
+namespace {
+
+using nlohmann::ordered_json;
+
+template <typename T>
+std::vector<T> to_vector(const flatbuffers::Vector<T>* values) {
+  return values ? std::vector<T>(values->begin(), values->end()) : std::vector<T>();
+}
+
+std::string string_of(const flatbuffers::String* text) { return text ? text->str() : std::string(); }
+
+std::string graph_name(const Model& model, uint32_t index) {
+  const char* name = index < model.num_graphs() ? model.graph_name(index) : nullptr;
+  return name ? name : "#" + std::to_string(index);
+}
+
+// The name of output `index` of graph `graph`, for pipeline fields that
+// refer to graph outputs by position.
+std::string output_name(const Model& model, uint32_t graph, uint32_t index) {
+  const format::Graph* g = graph < model.num_graphs() ? model.graph(graph) : nullptr;
+  if (!g || !g->outputs() || index >= g->outputs()->size()) return "#" + std::to_string(index);
+  return string_of(g->tensors()->Get(static_cast<uint32_t>(g->outputs()->Get(index)))->name());
+}
+
+std::string input_name(const Model& model, uint32_t graph, int64_t index) {
+  const format::Graph* g = graph < model.num_graphs() ? model.graph(graph) : nullptr;
+  if (index < 0) return "none";
+  if (!g || !g->inputs() || index >= g->inputs()->size()) return "#" + std::to_string(index);
+  return string_of(g->tensors()->Get(static_cast<uint32_t>(g->inputs()->Get(static_cast<uint32_t>(index))))->name());
+}
+
+ordered_json pipeline_fields(const Model& model) {
+  const format::Model* root = model.root();
+  ordered_json fields = ordered_json::object();
+  switch (model.pipeline_kind()) {
+    case PipelineKind::kGraphsOnly:
+      break;
+    case PipelineKind::kDecoder: {
+      const format::DecoderPipeline* p = root->pipeline_as_DecoderPipeline();
+      fields["decoder_graph"] = graph_name(model, p->decoder_graph());
+      fields["latent_shape"] = to_vector(p->latent_shape());
+      fields["prior"] = format::EnumNamePrior(p->prior());
+      fields["output_range"] = to_vector(p->output_range());
+      break;
+    }
+    case PipelineKind::kVae: {
+      const format::VaePipeline* p = root->pipeline_as_VaePipeline();
+      fields["encoder_graph"] = graph_name(model, p->encoder_graph());
+      fields["decoder_graph"] = graph_name(model, p->decoder_graph());
+      fields["latent_shape"] = to_vector(p->latent_shape());
+      fields["prior"] = format::EnumNamePrior(p->prior());
+      fields["likelihood"] = format::EnumNameLikelihood(p->likelihood());
+      fields["output_is_logits"] = p->output_is_logits();
+      if (p->likelihood() == format::Likelihood::Gaussian) fields["gaussian_variance"] = p->gaussian_variance();
+      fields["mean_output"] = output_name(model, p->encoder_graph(), p->mean_output());
+      fields["logvar_output"] = output_name(model, p->encoder_graph(), p->logvar_output());
+      fields["output_range"] = to_vector(p->output_range());
+      break;
+    }
+    case PipelineKind::kFlow: {
+      const format::FlowPipeline* p = root->pipeline_as_FlowPipeline();
+      fields["forward_graph"] = graph_name(model, p->forward_graph());
+      if (p->has_inverse()) fields["inverse_graph"] = graph_name(model, p->inverse_graph());
+      fields["z_output"] = output_name(model, p->forward_graph(), p->z_output());
+      fields["logdet_output"] = output_name(model, p->forward_graph(), p->logdet_output());
+      fields["event_shape"] = to_vector(p->event_shape());
+      fields["base"] = format::EnumNameFlowBase(p->base());
+      if (const format::FlowPreprocess* pre = p->preprocess()) {
+        fields["dequantize_scale"] = pre->dequantize_scale();
+        fields["logit_alpha"] = pre->logit_alpha();
+      }
+      break;
+    }
+    case PipelineKind::kDiffusion: {
+      const format::DiffusionPipeline* p = root->pipeline_as_DiffusionPipeline();
+      fields["denoiser_graph"] = graph_name(model, p->denoiser_graph());
+      if (p->has_decoder()) fields["decoder_graph"] = graph_name(model, p->decoder_graph());
+      fields["sample_input"] = input_name(model, p->denoiser_graph(), p->sample_input());
+      fields["timestep_input"] = input_name(model, p->denoiser_graph(), p->timestep_input());
+      fields["class_input"] = input_name(model, p->denoiser_graph(), p->class_input());
+      fields["prediction"] = format::EnumNameDiffusionPrediction(p->prediction());
+      if (const format::NoiseSchedule* s = p->schedule()) {
+        fields["schedule"] = format::EnumNameNoiseScheduleKind(s->kind());
+        fields["beta_start"] = s->beta_start();
+        fields["beta_end"] = s->beta_end();
+        fields["train_steps"] = s->train_steps();
+      }
+      fields["sample_shape"] = to_vector(p->sample_shape());
+      fields["output_range"] = to_vector(p->output_range());
+      fields["num_classes"] = p->num_classes();
+      break;
+    }
+    case PipelineKind::kAutoregressive: {
+      const format::AutoregressivePipeline* p = root->pipeline_as_AutoregressivePipeline();
+      fields["conditionals_graph"] = graph_name(model, p->conditionals_graph());
+      fields["event_shape"] = to_vector(p->event_shape());
+      fields["distribution"] = format::EnumNameArDistribution(p->distribution());
+      fields["num_categories"] = p->num_categories();
+      break;
+    }
+    case PipelineKind::kEnergy: {
+      const format::EnergyPipeline* p = root->pipeline_as_EnergyPipeline();
+      fields["score_graph"] = graph_name(model, p->score_graph());
+      if (p->has_energy()) fields["energy_graph"] = graph_name(model, p->energy_graph());
+      fields["event_shape"] = to_vector(p->event_shape());
+      fields["noise_levels"] = to_vector(p->noise_levels());
+      break;
+    }
+  }
+  return fields;
+}
+
+TensorInfo tensor_info(const format::Tensor* tensor) {
+  TensorInfo info;
+  info.name = string_of(tensor->name());
+  info.dtype = dtype_name(static_cast<DType>(tensor->dtype()));
+  info.shape = to_vector(tensor->shape());
+  return info;
+}
+
+GraphInfo graph_info(const Model& model, size_t index) {
+  const format::Graph* graph = model.graph(index);
+  const auto* tensors = graph->tensors();
+  GraphInfo info;
+  info.name = graph_name(model, static_cast<uint32_t>(index));
+  for (int32_t input : to_vector(graph->inputs())) info.inputs.push_back(tensor_info(tensors->Get(static_cast<uint32_t>(input))));
+  for (int32_t output : to_vector(graph->outputs())) info.outputs.push_back(tensor_info(tensors->Get(static_cast<uint32_t>(output))));
+  if (const auto* operators = graph->operators()) {
+    info.num_operators = operators->size();
+    for (const format::Operator* op : *operators) {
+      const char* name = op_name(op->opcode());
+      ++info.op_counts[name ? name : "op#" + std::to_string(op->opcode())];
+      if (op->activation() && op->activation()->kind() != format::ActivationKind::None)
+        ++info.fused_activations[format::EnumNameActivationKind(op->activation()->kind())];
+    }
+  }
+  std::set<uint32_t> buffers;
+  if (tensors) {
+    for (const format::Tensor* tensor : *tensors) {
+      if (tensor->buffer() == 0) continue;
+      buffers.insert(tensor->buffer());
+      if (tensor->dtype() == format::DType::Float32 || tensor->dtype() == format::DType::Float16) {
+        uint64_t elements = 1;
+        for (int64_t dim : to_vector(tensor->shape())) elements *= static_cast<uint64_t>(dim);
+        info.parameter_count += elements;
+      }
+    }
+  }
+  for (uint32_t buffer : buffers) info.weight_bytes += model.root()->buffers()->Get(buffer)->size();
+  if (const format::MemoryPlan* plan = graph->plan()) {
+    info.plan_arena_bytes = plan->arena_bytes();
+    info.plan_lower_bound_bytes = plan->lower_bound_bytes();
+  }
+  return info;
+}
+
+ordered_json tensors_json(const std::vector<TensorInfo>& tensors) {
+  ordered_json list = ordered_json::array();
+  for (const TensorInfo& tensor : tensors)
+    list.push_back({{"name", tensor.name}, {"dtype", tensor.dtype}, {"shape", tensor.shape}});
+  return list;
+}
+
+std::string tensors_text(const std::vector<TensorInfo>& tensors) {
+  std::string text;
+  for (const TensorInfo& tensor : tensors) {
+    if (!text.empty()) text += ", ";
+    text += tensor.name + " " + tensor.dtype + " " + format_dims(tensor.shape);
+  }
+  return text.empty() ? "(none)" : text;
+}
+
+std::string counts_text(const std::map<std::string, size_t>& counts) {
+  std::string text;
+  for (const auto& [name, count] : counts) text += (text.empty() ? "" : ", ") + name + " x" + std::to_string(count);
+  return text;
+}
+
+// Like JSON, but with ", " between array elements to match how shapes print.
+std::string field_text(const ordered_json& value) {
+  if (value.is_string()) return value.get<std::string>();
+  if (!value.is_array()) return value.dump();
+  std::string text = "[";
+  for (size_t i = 0; i < value.size(); ++i) text += (i ? ", " : "") + field_text(value[i]);
+  return text + "]";
+}
+
+}  // namespace
+
+std::string with_thousands(uint64_t value) {
+  std::string digits = std::to_string(value);
+  std::string text;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) text += ',';
+    text += digits[i];
+  }
+  return text;
+}
+
+ModelInfo describe_model(const Model& model) {
+  const format::Model* root = model.root();
+  ModelInfo info;
+  info.file_bytes = model.size();
+  info.format_version = root->format_version();
+  info.producer = string_of(root->producer());
+  info.batch = model.batch();
+  info.pipeline_kind = pipeline_kind_name(model.pipeline_kind());
+  info.pipeline = pipeline_fields(model);
+  for (size_t i = 0; i < model.num_graphs(); ++i) info.graphs.push_back(graph_info(model, i));
+  info.weight_bytes = model.weight_bytes();
+  info.session_arena_bytes = take_value(Session::arena_bytes_needed(model));
+  if (model.pipeline_kind() == PipelineKind::kDecoder || model.pipeline_kind() == PipelineKind::kVae)
+    info.pipeline_arena_bytes = take_value(Pipeline::arena_bytes_needed(model));
+  return info;
+}
+
+nlohmann::ordered_json model_info_json(const ModelInfo& info) {
+  ordered_json json;
+  json["file_bytes"] = info.file_bytes;
+  json["format_version"] = info.format_version;
+  json["producer"] = info.producer;
+  json["batch"] = info.batch;
+  json["pipeline"] = {{"kind", info.pipeline_kind}};
+  json["pipeline"].update(info.pipeline);
+  json["graphs"] = ordered_json::array();
+  for (const GraphInfo& graph : info.graphs) {
+    json["graphs"].push_back({
+        {"name", graph.name},
+        {"inputs", tensors_json(graph.inputs)},
+        {"outputs", tensors_json(graph.outputs)},
+        {"operators", graph.num_operators},
+        {"op_counts", graph.op_counts},
+        {"fused_activations", graph.fused_activations},
+        {"parameters", graph.parameter_count},
+        {"weight_bytes", graph.weight_bytes},
+        {"plan_arena_bytes", graph.plan_arena_bytes},
+        {"plan_lower_bound_bytes", graph.plan_lower_bound_bytes},
+    });
+  }
+  json["weight_bytes"] = info.weight_bytes;
+  json["session_arena_bytes"] = info.session_arena_bytes;
+  if (info.pipeline_arena_bytes > 0) json["pipeline_arena_bytes"] = info.pipeline_arena_bytes;
+  return json;
+}
+
+std::string model_info_text(const ModelInfo& info, const std::string& title) {
+  std::ostringstream out;
+  out << title << ": " << with_thousands(info.file_bytes) << " bytes, format version " << info.format_version
+      << ", producer \"" << info.producer << "\", batch " << info.batch << "\n";
+  out << "pipeline: " << info.pipeline_kind << "\n";
+  for (const auto& [key, value] : info.pipeline.items()) out << "  " << key << ": " << field_text(value) << "\n";
+  for (const GraphInfo& graph : info.graphs) {
+    out << "graph \"" << graph.name << "\": " << graph.num_operators << " operators, "
+        << with_thousands(graph.parameter_count) << " parameters, " << with_thousands(graph.weight_bytes)
+        << " weight bytes\n";
+    out << "  inputs:  " << tensors_text(graph.inputs) << "\n";
+    out << "  outputs: " << tensors_text(graph.outputs) << "\n";
+    out << "  ops: " << counts_text(graph.op_counts) << "\n";
+    if (!graph.fused_activations.empty()) out << "  fused activations: " << counts_text(graph.fused_activations) << "\n";
+    out << "  arena plan: " << with_thousands(graph.plan_arena_bytes) << " bytes (lower bound "
+        << with_thousands(graph.plan_lower_bound_bytes) << ")\n";
+  }
+  out << "weights: " << with_thousands(info.weight_bytes) << " bytes\n";
+  out << "session arena: " << with_thousands(info.session_arena_bytes) << " bytes prepared";
+  if (info.pipeline_arena_bytes > info.session_arena_bytes)
+    out << " (" << with_thousands(info.pipeline_arena_bytes) << " with the pipeline's buffers)";
+  out << "\n";
+  return out.str();
+}
+
+std::string model_info_summary(const ModelInfo& info) {
+  size_t ops = 0;
+  for (const GraphInfo& graph : info.graphs) ops += graph.num_operators;
+  return std::to_string(info.graphs.size()) + (info.graphs.size() == 1 ? " graph, " : " graphs, ") +
+         std::to_string(ops) + " ops, " + with_thousands(info.weight_bytes) + " weight bytes, arena " +
+         with_thousands(info.pipeline_arena_bytes > 0 ? info.pipeline_arena_bytes : info.session_arena_bytes) +
+         " bytes";
+}
+
+}  // namespace edgegen::cli
