@@ -83,6 +83,8 @@ IrGraph import_onnx(const onnx::ModelProto& model, const std::string& graph_name
   if (graph.sparse_initializer_size() > 0) throw ConversionError("sparse initializers are not supported");
   for (const auto& input : graph.input()) {
     if (values.count(input.name())) continue;  // an initializer listed as input (IR < 4): a constant
+    if (!input.type().has_tensor_type())
+      throw ConversionError("graph input '" + input.name() + "' is not a tensor (sequences, maps and optionals are not supported)");
     DType dtype = dtype_from_onnx(input.type().tensor_type().elem_type(), "graph input '" + input.name() + "'");
     values[input.name()] = builder.add_input(input.name(), dtype, input_shape(input, options));
   }

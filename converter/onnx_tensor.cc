@@ -87,26 +87,27 @@ IrTensor tensor_from_onnx(const onnx::TensorProto& proto, const std::string& mod
   };
   if (proto.data_location() == onnx::TensorProto::EXTERNAL) {
     std::string data = read_external_data(proto, model_dir, bytes);
-    std::memcpy(tensor.data.data(), data.data(), bytes);
+    if (bytes) std::memcpy(tensor.data.data(), data.data(), bytes);
   } else if (proto.has_raw_data()) {
     if (proto.raw_data().size() != bytes)
       throw ConversionError("tensor '" + proto.name() + "' has " + std::to_string(proto.raw_data().size()) +
                             " bytes of raw data, its shape " + shape_to_string(tensor.shape) + " needs " +
                             std::to_string(bytes));
-    std::memcpy(tensor.data.data(), proto.raw_data().data(), bytes);
+    if (bytes) std::memcpy(tensor.data.data(), proto.raw_data().data(), bytes);
   } else {
+    // memcpy from an empty repeated field's null storage is undefined, even for 0 bytes.
     switch (tensor.dtype) {
       case DType::kFloat32:
         check_count(static_cast<size_t>(proto.float_data_size()));
-        std::memcpy(tensor.data.data(), proto.float_data().data(), bytes);
+        if (bytes) std::memcpy(tensor.data.data(), proto.float_data().data(), bytes);
         break;
       case DType::kInt64:
         check_count(static_cast<size_t>(proto.int64_data_size()));
-        std::memcpy(tensor.data.data(), proto.int64_data().data(), bytes);
+        if (bytes) std::memcpy(tensor.data.data(), proto.int64_data().data(), bytes);
         break;
       case DType::kInt32:
         check_count(static_cast<size_t>(proto.int32_data_size()));
-        std::memcpy(tensor.data.data(), proto.int32_data().data(), bytes);
+        if (bytes) std::memcpy(tensor.data.data(), proto.int32_data().data(), bytes);
         break;
       case DType::kInt8:
       case DType::kUInt8:
