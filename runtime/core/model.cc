@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "core/format_message.h"
 #include "edgegen_generated.h"
 #include "ops/registry.h"
 
@@ -43,7 +44,7 @@ Status invalid(const char* format, ...) {
   char message[Status::kMaxMessage];
   va_list args;
   va_start(args, format);
-  std::vsnprintf(message, sizeof message, format, args);
+  format_message(message, sizeof message, format, args);
   va_end(args);
   return Status::error(StatusCode::kInvalidModel, "%s", message);
 }
@@ -199,8 +200,9 @@ Status verify_graph(const format::Model& model, uint32_t graph_index) {
   if (!plan->offsets() || plan->offsets()->size() != num_tensors)
     return invalid("graph '%s': memory plan has %u offsets for %u tensors", graph_name,
                    plan->offsets() ? plan->offsets()->size() : 0, num_tensors);
-  if (plan->alignment() == 0 || (plan->alignment() & (plan->alignment() - 1)) != 0 || plan->alignment() > 4096)
-    return invalid("graph '%s': memory plan alignment %u is not a power of two up to 4096", graph_name,
+  // At least 16 so every dtype (and SIMD loads) is aligned at its planned offset.
+  if (plan->alignment() < 16 || (plan->alignment() & (plan->alignment() - 1)) != 0 || plan->alignment() > 4096)
+    return invalid("graph '%s': memory plan alignment %u is not a power of two from 16 to 4096", graph_name,
                    plan->alignment());
   return Status::ok();
 }

@@ -3,6 +3,8 @@
 #include <cstdarg>
 #include <cstdio>
 
+#include "core/format_message.h"
+
 namespace edgegen {
 
 const char* status_code_name(StatusCode code) {
@@ -29,7 +31,7 @@ Status Status::error(StatusCode code, const char* format, ...) {
   status.code_ = code;
   va_list args;
   va_start(args, format);
-  std::vsnprintf(status.message_, kMaxMessage, format, args);
+  format_message(status.message_, kMaxMessage, format, args);
   va_end(args);
   return status;
 }

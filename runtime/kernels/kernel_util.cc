@@ -4,13 +4,15 @@
 #include <cstdio>
 #include <cstring>
 
+#include "core/format_message.h"
+
 namespace edgegen {
 
 Status op_error(const KernelContext& context, StatusCode code, const char* format, ...) {
   char detail[Status::kMaxMessage];
   va_list args;
   va_start(args, format);
-  std::vsnprintf(detail, sizeof detail, format, args);
+  format_message(detail, sizeof detail, format, args);
   va_end(args);
   return Status::error(code, "%s '%s': %s", kernel_op_name(context), context.op_name, detail);
 }

@@ -135,13 +135,18 @@ class ModelBuilder {
         plan[t].first_use = INT32_MAX;
         plan[t].last_use = -1;
       }
-      for (int32_t i : g.inputs) plan[i].first_use = 0;
+      // Tests corrupt indices on purpose: plan only the ones in range.
+      auto valid = [&](int32_t index) { return index >= 0 && static_cast<size_t>(index) < plan.size(); };
+      for (int32_t i : g.inputs)
+        if (valid(i)) plan[i].first_use = 0;
       for (int32_t s = 0; s < n; ++s) {
-        for (int32_t o : g.ops[s].outputs) plan[o].first_use = std::min(plan[o].first_use, s);
+        for (int32_t o : g.ops[s].outputs)
+          if (valid(o)) plan[o].first_use = std::min(plan[o].first_use, s);
         for (int32_t i : g.ops[s].inputs)
-          if (i >= 0) plan[i].last_use = std::max(plan[i].last_use, s);
+          if (valid(i)) plan[i].last_use = std::max(plan[i].last_use, s);
       }
-      for (int32_t o : g.outputs) plan[o].last_use = n > 0 ? n - 1 : 0;
+      for (int32_t o : g.outputs)
+        if (valid(o)) plan[o].last_use = n > 0 ? n - 1 : 0;
       for (auto& b : plan) {
         if (b.first_use == INT32_MAX) b.first_use = 0;
         if (b.last_use < b.first_use) b.last_use = b.first_use;
