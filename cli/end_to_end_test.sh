@@ -1,6 +1,6 @@
 #!/bin/bash
 # End-to-end test of the edgegen command-line tool on the example models:
-# convert, info, sample, interpolate, encode, reconstruct and run, with
+# convert, info, bench, sample, interpolate, encode, reconstruct and run, with
 # outputs compared against the PyTorch reference outputs, plus the error
 # paths (exit codes, messages, no output left behind).
 #
@@ -87,6 +87,35 @@ for name in ["mean", "logvar"]:
     assert np.abs(got - want).max() < 1e-4, (name, np.abs(got - want).max())
 assert np.load("recon.npy").shape == (4, 1, 16, 16)
 PY
+
+echo "== bench"
+ok bench vae.egm --runs 3 --warmup 1 --min-time 0
+grep -q "graph decoder" last.out && grep -q "load + prepare" last.out || fail "bench text: $(cat last.out)"
+ok bench vae.egm --json --profile --runs 3 --warmup 1 --min-time 0 --save-io bench_io
+cp last.out bench.json
+ok run vae.egm --graph decoder --input "z=bench_io/decoder.input0.npy" --output-dir bench_run
+"$PYTHON" - <<'PY' || fail "bench --json content"
+import json
+import numpy as np
+bench = json.load(open("bench.json"))
+assert bench["engine"] == "edgegen" and bench["kernels"] == "reference", bench
+assert bench["load_ms"] > 0 and bench["peak_rss_bytes"] > 0
+assert bench["arena_bytes"] >= bench["plan_arena_bytes"] >= bench["plan_lower_bound_bytes"] > 0
+assert [g["name"] for g in bench["graphs"]] == ["encoder", "decoder"]
+for graph in bench["graphs"]:
+    assert graph["runs"] >= 3 and graph["min_ms"] <= graph["median_ms"] <= graph["max_ms"], graph
+    assert graph["flops"] > 0 and graph["gflops_per_second"] > 0
+    assert len(graph["profile"]) == graph["operators"]
+    assert abs(sum(op["share"] for op in graph["profile"]) - 1) < 1e-6
+    assert sum(op["flops"] for op in graph["profile"]) == graph["flops"]
+decoder = bench["graphs"][1]
+z = np.load(decoder["inputs"][0]["file"])
+assert z.shape == (1, 8) and abs(z.std() - 1) < 0.8, z  # seeded normals
+# What bench ran is what 'edgegen run' computes on the same input.
+assert np.array_equal(np.load(decoder["outputs"][0]["file"]), np.load("bench_run/x_hat.npy"))
+PY
+fails 1 "no graph 'nope'" bench vae.egm --graph nope
+fails 2 "runs" bench vae.egm --runs 0
 
 echo "== run against the PyTorch reference outputs"
 ok run vae4.egm --graph encoder --input "x=$VAE/reference/x.npy" --output-dir enc

@@ -1,6 +1,6 @@
 // edgegen: the command-line tool. Converts ONNX models to .egm files,
 // describes them, and runs them: sampling, encoding, reconstruction,
-// interpolation, or any graph on .npy inputs.
+// interpolation, or any graph on .npy inputs; and measures them (bench).
 //
 // Exit codes: 0 success, 1 error (one line "edgegen: error: ..." on stderr),
 // 2 usage error (reported by CLI11 with a pointer to --help).
@@ -47,7 +47,8 @@ int main(int argc, char** argv) {
                "Typical use:\n"
                "  edgegen convert examples/digits_vae/manifest.json -o vae.egm\n"
                "  edgegen info vae.egm\n"
-               "  edgegen sample vae.egm -n 16 --seed 1 -o samples.png",
+               "  edgegen sample vae.egm -n 16 --seed 1 -o samples.png\n"
+               "  edgegen bench vae.egm --profile",
                "edgegen");
   app.set_version_flag("--version", "edgegen " EDGEGEN_VERSION);
   app.require_subcommand(1);
@@ -59,6 +60,7 @@ int main(int argc, char** argv) {
   edgegen::cli::add_encode_command(app);
   edgegen::cli::add_reconstruct_command(app);
   edgegen::cli::add_interpolate_command(app);
+  edgegen::cli::add_bench_command(app);
 
   try {
     app.parse(argc, argv);  // runs the chosen command's callback
