@@ -56,6 +56,7 @@
 #include <vector>
 
 #include "converter/converter.h"
+#include "converter/onnx_tensor.h"
 #include "edgegen/model.h"
 #include "edgegen/session.h"
 #include "edgegen/status.h"
@@ -109,26 +110,6 @@ struct OnnxTensor {
   std::vector<int64_t> dims;
   std::vector<uint8_t> bytes;
 };
-
-const char* onnx_type_name(int type) {
-  switch (type) {
-    case onnx::TensorProto::FLOAT: return "float";
-    case onnx::TensorProto::UINT8: return "uint8";
-    case onnx::TensorProto::INT8: return "int8";
-    case onnx::TensorProto::UINT16: return "uint16";
-    case onnx::TensorProto::INT16: return "int16";
-    case onnx::TensorProto::INT32: return "int32";
-    case onnx::TensorProto::INT64: return "int64";
-    case onnx::TensorProto::STRING: return "string";
-    case onnx::TensorProto::BOOL: return "bool";
-    case onnx::TensorProto::FLOAT16: return "float16";
-    case onnx::TensorProto::DOUBLE: return "double";
-    case onnx::TensorProto::UINT32: return "uint32";
-    case onnx::TensorProto::UINT64: return "uint64";
-    case onnx::TensorProto::BFLOAT16: return "bfloat16";
-    default: return "unknown";
-  }
-}
 
 size_t onnx_element_size(int type) {
   switch (type) {
@@ -211,7 +192,7 @@ OnnxTensor decode_tensor(const onnx::TensorProto& proto, const std::string& what
   tensor.dims.assign(proto.dims().begin(), proto.dims().end());
   size_t element_size = onnx_element_size(tensor.type);
   if (element_size == 0)
-    throw std::runtime_error(what + " has element type " + onnx_type_name(tensor.type) + ", which the test cannot read");
+    throw std::runtime_error(what + " has element type " + edgegen::converter::onnx_type_name(tensor.type) + ", which the test cannot read");
   if (proto.data_location() == onnx::TensorProto::EXTERNAL)
     throw std::runtime_error(what + " has external data, which the test cannot read");
   // Check the shape against the values present before allocating: a file
@@ -349,7 +330,7 @@ bool floats_match(double actual, double expected) {
 std::string compare_output(const edgegen::Tensor& actual, const OnnxTensor& expected) {
   int actual_type = onnx_type_of(actual.dtype);
   if (actual_type != expected.type)
-    return std::string("dtype ") + edgegen::dtype_name(actual.dtype) + ", expected " + onnx_type_name(expected.type);
+    return std::string("dtype ") + edgegen::dtype_name(actual.dtype) + ", expected " + edgegen::converter::onnx_type_name(expected.type);
   std::vector<int64_t> actual_dims(actual.shape.dims, actual.shape.dims + actual.shape.rank);
   if (actual_dims != expected.dims)
     return "shape " + shape_string(actual_dims) + ", expected " + shape_string(expected.dims);
@@ -390,7 +371,7 @@ std::string compare_output(const edgegen::Tensor& actual, const OnnxTensor& expe
     return value.str();
   };
   text << mismatches << " of " << count << " values differ (shape " << shape_string(expected.dims) << ", "
-       << onnx_type_name(expected.type) << "), max abs error " << max_error << "; first at flat index " << first
+       << edgegen::converter::onnx_type_name(expected.type) << "), max abs error " << max_error << "; first at flat index " << first
        << ": got " << value_text(got, first) << ", expected " << value_text(want, first);
   return text.str();
 }
@@ -561,7 +542,7 @@ CaseResult run_case(const fs::path& case_dir) {
       // A runtime that names an input dtype it does not take: unsupported.
       for (const auto* input : inputs) {
         int type = input->type().tensor_type().elem_type();
-        if (type != onnx::TensorProto::FLOAT && std::strstr(status.message(), onnx_type_name(type)) != nullptr)
+        if (type != onnx::TensorProto::FLOAT && std::strstr(status.message(), edgegen::converter::onnx_type_name(type)) != nullptr)
           return unsupported(std::string("[prepare] ") + status.message());
       }
       return failed(std::string("the runtime rejects the converted model at prepare: ") + status.message() + context);
@@ -606,7 +587,7 @@ CaseResult run_case(const fs::path& case_dir) {
       const OnnxTensor& data = set.inputs[i];
       if (onnx_type_of(tensor.dtype) != data.type)
         return failed(where + "input '" + name + "' has dtype " + edgegen::dtype_name(tensor.dtype) + ", the data is " +
-                      onnx_type_name(data.type) + ops);
+                      edgegen::converter::onnx_type_name(data.type) + ops);
       if (std::vector<int64_t>(tensor.shape.dims, tensor.shape.dims + tensor.shape.rank) != data.dims)
         return failed(where + "input '" + name + "' has shape " + shape_string(tensor.shape) + ", the data has " +
                       shape_string(data.dims) + ops);
