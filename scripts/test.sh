@@ -10,7 +10,9 @@ scripts/setup.sh --tests
 jobs=$(nproc)
 
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer"
-cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDGEGEN_SANITIZE=ON >/dev/null
+# -O1 -g1: line numbers in reports, and half the compile time of -O2 -g.
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-O1 -g1" \
+  -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" -DEDGEGEN_SANITIZE=ON >/dev/null
 cmake --build build-asan -j"$jobs"
 # allocator_may_return_null: corrupt models that claim huge arenas must get a
 # clean "out of memory" status, which ASan would otherwise turn into an abort.

@@ -125,9 +125,12 @@ Status verify_graph(const format::Model& model, uint32_t graph_index) {
   const format::Graph* graph = model.graphs()->Get(graph_index);
   if (graph->name() == nullptr || graph->name()->size() == 0) return invalid("graph %u has no name", graph_index);
   const char* graph_name = graph->name()->c_str();
-  for (uint32_t other = 0; other < graph_index; ++other)
-    if (std::strcmp(model.graphs()->Get(other)->name()->c_str(), graph_name) == 0)
+  for (uint32_t other = 0; other < graph_index; ++other) {
+    const flatbuffers::String* other_name = model.graphs()->Get(other)->name();  // verified earlier
+    if (other_name->size() == graph->name()->size() &&
+        std::memcmp(other_name->data(), graph_name, other_name->size()) == 0)
       return invalid("two graphs are named '%s'", graph_name);
+  }
   if (!graph->tensors() || !graph->operators() || !graph->inputs() || !graph->outputs() || !graph->plan())
     return invalid("graph '%s' lacks tensors, operators, inputs, outputs or its memory plan", graph_name);
   const uint32_t num_tensors = graph->tensors()->size();
