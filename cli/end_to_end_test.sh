@@ -154,6 +154,14 @@ fails 1 "has no input 'y' (inputs: x)" run vae.egm -g encoder --input y=x1.npy -
 fails 1 "Fortran-order arrays are not supported" run vae.egm -g encoder --input x=fortran.npy -d out1
 fails 1 "truncated data" run vae.egm -g encoder --input x=truncated.npy -d out1
 absent "out1"
+# An op the converter does not support: the message names node, op and the
+# supported list, and no output file appears.
+ONNX_TESTDATA=${EDGEGEN_ONNX_TESTDATA:-/usr/share/libonnx-testdata/data}
+fails 1 "node #0 (ArgMax), opset 13: op type is not supported (supported: Abs, Add" \
+  convert "$ONNX_TESTDATA/node/test_argmax_default_axis_example/model.onnx" -o unsupported.egm
+fails 1 "attribute 'mode' = 'cubic' is not supported (supported: nearest, linear)" \
+  convert "$ONNX_TESTDATA/node/test_resize_downsample_scales_cubic/model.onnx" -o unsupported.egm
+absent "unsupported.egm"
 fails 1 "truncated.egm" info truncated.egm
 fails 1 "corrupt.egm" info corrupt.egm
 fails 1 "cannot open" info missing.egm
