@@ -9,19 +9,6 @@ namespace {
 
 enum Input : size_t { kX = 0, kScale = 1, kShift = 2 };
 
-// Input `index` must be the f32 vector [channels].
-Status check_channel_vector(const KernelContext& context, size_t index, int64_t channels) {
-  EG_RETURN_IF_ERROR(check_input_dtype(context, index, DType::kFloat32));
-  const Tensor& tensor = context.input(index);
-  if (tensor.shape.rank != 1 || tensor.shape.dims[0] != channels) {
-    char text[96];
-    return op_error(context, StatusCode::kInvalidModel, "input %zu '%s' has shape %s, expected [%lld] (channels)",
-                    index, tensor.name, format_shape(tensor.shape, text, sizeof text),
-                    static_cast<long long>(channels));
-  }
-  return Status::ok();
-}
-
 Status batch_norm_infer(KernelContext& context) {
   EG_RETURN_IF_ERROR(check_arity(context, 3, 3, 1));
   EG_RETURN_IF_ERROR(check_attribute_counts(context, 0, 0));

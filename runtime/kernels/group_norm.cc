@@ -18,28 +18,11 @@ namespace {
 
 enum Input : size_t { kX = 0, kGamma = 1, kBeta = 2 };
 
-// Input `index` must be the f32 vector [channels].
-Status check_channel_vector(const KernelContext& context, size_t index, int64_t channels) {
-  EG_RETURN_IF_ERROR(check_input_dtype(context, index, DType::kFloat32));
-  const Tensor& tensor = context.input(index);
-  if (tensor.shape.rank != 1 || tensor.shape.dims[0] != channels) {
-    char text[96];
-    return op_error(context, StatusCode::kInvalidModel, "input %zu '%s' has shape %s, expected [%lld] (channels)",
-                    index, tensor.name, format_shape(tensor.shape, text, sizeof text),
-                    static_cast<long long>(channels));
-  }
-  return Status::ok();
-}
-
 Status group_norm_infer(KernelContext& context) {
   EG_RETURN_IF_ERROR(check_arity(context, 3, 3, 1));
   EG_RETURN_IF_ERROR(check_attribute_counts(context, 1, 1));
-  if (context.attributes.activation.kind != ActivationKind::kNone)
-    return op_error(context, StatusCode::kInvalidModel, "does not take a fused activation");
-  const float epsilon = context.float_param(params::kEpsilon);
-  if (!(epsilon >= 0.f) || !std::isfinite(epsilon))
-    return op_error(context, StatusCode::kInvalidModel, "epsilon %g must be finite and >= 0",
-                    static_cast<double>(epsilon));
+  EG_RETURN_IF_ERROR(check_activation(context, false));
+  EG_RETURN_IF_ERROR(check_epsilon(context, params::kEpsilon));
   EG_RETURN_IF_ERROR(check_input_dtype(context, kX, DType::kFloat32));
   EG_RETURN_IF_ERROR(check_input_rank(context, kX, 2, kMaxRank));
   const Shape& x = context.input(kX).shape;

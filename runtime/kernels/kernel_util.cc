@@ -1,5 +1,6 @@
 #include "kernels/kernel_util.h"
 
+#include <cmath>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -111,6 +112,26 @@ Status check_activation(const KernelContext& context, bool allowed) {
   if (!allowed && kind != ActivationKind::kNone)
     return op_error(context, StatusCode::kInvalidModel, "does not take a fused activation (got kind %u)",
                     static_cast<unsigned>(kind));
+  return Status::ok();
+}
+
+Status check_channel_vector(const KernelContext& context, size_t index, int64_t channels) {
+  EG_RETURN_IF_ERROR(check_input_dtype(context, index, DType::kFloat32));
+  const Tensor& tensor = context.input(index);
+  if (tensor.shape.rank != 1 || tensor.shape.dims[0] != channels) {
+    char text[96];
+    return op_error(context, StatusCode::kInvalidModel, "input %zu '%s' has shape %s, expected [%lld] (channels)",
+                    index, tensor.name, format_shape(tensor.shape, text, sizeof text),
+                    static_cast<long long>(channels));
+  }
+  return Status::ok();
+}
+
+Status check_epsilon(const KernelContext& context, size_t index) {
+  const float epsilon = context.float_param(index);
+  if (!(epsilon >= 0.f) || !std::isfinite(epsilon))
+    return op_error(context, StatusCode::kInvalidModel, "epsilon %g must be finite and >= 0",
+                    static_cast<double>(epsilon));
   return Status::ok();
 }
 

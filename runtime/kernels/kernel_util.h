@@ -45,6 +45,13 @@ void contiguous_strides(const Shape& shape, int64_t* strides);
 // ActivationKind is always rejected.
 Status check_activation(const KernelContext& context, bool allowed);
 
+// Input `index` must be the float32 vector [channels] (per-channel scale,
+// shift, gamma or beta of a normalization).
+Status check_channel_vector(const KernelContext& context, size_t index, int64_t channels);
+
+// Float attribute `index` (a normalization's epsilon) must be finite and >= 0.
+Status check_epsilon(const KernelContext& context, size_t index);
+
 // Element strides of `shape` read as the broadcast shape `out` (NumPy rules:
 // dimensions aligned from the right; a missing or size-1 dimension that `out`
 // repeats gets stride 0). Writes out.rank entries. `shape` must broadcast to `out`.

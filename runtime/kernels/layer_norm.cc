@@ -42,12 +42,8 @@ Status check_affine_shape(const KernelContext& context, size_t index, const Shap
 Status layer_norm_infer(KernelContext& context) {
   EG_RETURN_IF_ERROR(check_arity(context, 2, 3, 1));
   EG_RETURN_IF_ERROR(check_attribute_counts(context, 1, 1));
-  if (context.attributes.activation.kind != ActivationKind::kNone)
-    return op_error(context, StatusCode::kInvalidModel, "does not take a fused activation");
-  const float epsilon = context.float_param(params::kEpsilon);
-  if (!(epsilon >= 0.f) || !std::isfinite(epsilon))
-    return op_error(context, StatusCode::kInvalidModel, "epsilon %g must be finite and >= 0",
-                    static_cast<double>(epsilon));
+  EG_RETURN_IF_ERROR(check_activation(context, false));
+  EG_RETURN_IF_ERROR(check_epsilon(context, params::kEpsilon));
   EG_RETURN_IF_ERROR(check_input_dtype(context, kX, DType::kFloat32));
   EG_RETURN_IF_ERROR(check_input_rank(context, kX, 1, kMaxRank));
   const Shape& x = context.input(kX).shape;
