@@ -64,7 +64,7 @@ constexpr int kMaxRuns = 1000000;
 struct BenchOptions {
   std::string model_path;
   std::string graph;
-  int threads = 1;
+  SessionOptions runtime;
   int runs = 20;
   int warmup = 3;
   double min_time_seconds = 1.0;
@@ -97,6 +97,8 @@ struct OpTiming {
   uint64_t flops = 0;
   double median_ms = 0;
   double share = 0;  // of the sum of all operators' medians
+  std::string executor;  // xnnpack, simd or reference
+  int conversions = 0;   // NCHW <-> NHWC conversions the op does
 };
 
 struct IoFile {
@@ -132,6 +134,8 @@ struct BenchResult {
   uint64_t plan_lower_bound_bytes = 0;  // largest graph lower bound
   std::vector<GraphResult> graphs;
   uint64_t peak_rss_bytes = 0;
+  std::string backend;
+  int threads = 1;
 };
 
 // One graph input: its host copy, written into the arena before each run.
@@ -292,6 +296,8 @@ GraphResult bench_graph(Session& session, size_t graph, const BenchOptions& opti
       timing.type = type ? type : "op#" + std::to_string(session.operator_code(graph, op));
       timing.flops = op < op_flops.size() ? op_flops[op] : 0;
       timing.median_ms = median_of(op_ms[op]);
+      timing.executor = session.operator_executor(graph, op);
+      timing.conversions = session.operator_conversions(graph, op);
       total_ms += timing.median_ms;
       result.profile.push_back(timing);
     }
@@ -310,8 +316,10 @@ BenchResult run_bench_measurements(const BenchOptions& options) {
   MappedFile file = take_value(MappedFile::open(options.model_path.c_str()));
   Model model = take_value(Model::from_buffer(file.data(), file.size()), options.model_path);
   Session session;
-  throw_if_error(session.prepare(model), options.model_path);
+  throw_if_error(session.prepare(model, 0, options.runtime), options.model_path);
   result.load_ms = milliseconds(Clock::now() - load_start);
+  result.backend = backend_name(session.backend());
+  result.threads = session.threads();
 
   result.pipeline = pipeline_kind_name(model.pipeline_kind());
   result.file_bytes = file.size();
@@ -328,10 +336,6 @@ BenchResult run_bench_measurements(const BenchOptions& options) {
   result.peak_rss_bytes = peak_rss_bytes();
   return result;
 }
-
-// The runtime does not yet say which kernels prepare() resolved; until the
-// XNNPACK work adds that, every operator runs its portable reference kernel.
-const char* kernel_backend() { return "reference"; }
 
 bool xnnpack_linked() {
 #ifdef EDGEGEN_WITH_XNNPACK
@@ -355,13 +359,13 @@ ordered_json bench_json(const BenchResult& result, const BenchOptions& options) 
   ordered_json json;
   json["engine"] = "edgegen";
   json["version"] = EDGEGEN_VERSION;
-  json["kernels"] = kernel_backend();
+  json["kernels"] = result.backend;
   json["xnnpack_linked"] = xnnpack_linked();
   json["build_type"] = EDGEGEN_BUILD_TYPE;
   json["model"] = result.model_path;
   json["pipeline"] = result.pipeline;
-  json["threads_requested"] = options.threads;
-  json["threads_used"] = 1;  // the runtime is single-threaded for now
+  json["threads_requested"] = options.runtime.threads;
+  json["threads_used"] = result.threads;
   json["seed"] = options.seed;
   json["file_bytes"] = result.file_bytes;
   json["weight_bytes"] = result.weight_bytes;
@@ -395,6 +399,8 @@ ordered_json bench_json(const BenchResult& result, const BenchOptions& options) 
                                     {"median_ms", op.median_ms},
                                     {"share", op.share},
                                     {"flops", op.flops},
+                                    {"executor", op.executor},
+                                    {"conversions", op.conversions},
                                     {"gflops_per_second", op.median_ms > 0 ? op.flops / (op.median_ms * 1e6) : 0.0}});
     }
     json["graphs"].push_back(entry);
@@ -423,10 +429,11 @@ std::string with_unit(double value) {
 std::string bench_text(const BenchResult& result, const BenchOptions& options) {
   std::ostringstream text;
   text << result.model_path << ": " << result.pipeline << " pipeline, " << with_thousands(result.file_bytes)
-       << " bytes, kernels: " << kernel_backend() << ", build: " << EDGEGEN_BUILD_TYPE << "\n";
+       << " bytes, kernels: " << result.backend << ", build: " << EDGEGEN_BUILD_TYPE << "\n";
   if (std::string(EDGEGEN_BUILD_TYPE) != "Release")
     text << "  warning: not a Release build; these numbers do not describe the runtime\n";
-  text << "  threads: " << options.threads << " requested, 1 used (the runtime is single-threaded for now)\n";
+  text << "  threads: " << result.threads << (options.runtime.threads == 0 ? " (default: performance cores)" : "")
+       << "\n";
   text << "  load + prepare: " << format_fixed(result.load_ms, 3) << " ms\n";
   text << "  arena: " << with_thousands(result.arena_bytes) << " bytes (activation plan "
        << with_thousands(result.plan_arena_bytes) << ", plan lower bound " << with_thousands(result.plan_lower_bound_bytes)
@@ -438,13 +445,15 @@ std::string bench_text(const BenchResult& result, const BenchOptions& options) {
          << format_fixed(graph.gflops_per_second(), 2) << " GFLOP/s\n";
     if (options.profile) {
       char line[256];
-      std::snprintf(line, sizeof line, "  %4s  %-16s %-28s %10s %7s %9s\n", "#", "op", "name", "ms", "share", "GFLOP/s");
+      std::snprintf(line, sizeof line, "  %4s  %-16s %-28s %-9s %10s %7s %9s\n", "#", "op", "name", "kernel", "ms", "share",
+                    "GFLOP/s");
       text << line;
       for (const OpTiming& op : graph.profile) {
         std::string name = op.name.size() > 28 ? op.name.substr(0, 25) + "..." : op.name;
         std::string gflops = op.flops ? format_fixed(op.flops / (op.median_ms * 1e6), 2) : "-";
-        std::snprintf(line, sizeof line, "  %4zu  %-16s %-28s %10.4f %6.1f%% %9s\n", op.index, op.type.c_str(), name.c_str(),
-                      op.median_ms, 100 * op.share, gflops.c_str());
+        std::string kernel = op.executor + (op.conversions ? "+" + std::to_string(op.conversions) + "T" : "");
+        std::snprintf(line, sizeof line, "  %4zu  %-16s %-28s %-9s %10.4f %6.1f%% %9s\n", op.index, op.type.c_str(),
+                      name.c_str(), kernel.c_str(), op.median_ms, 100 * op.share, gflops.c_str());
         text << line;
       }
     }
@@ -470,7 +479,7 @@ void add_bench_command(CLI::App& app) {
                "Runs W warm-up runs, then at least R runs and at least --min-time seconds.");
   command->add_option("model", options->model_path, "Model file (.egm)")->required();
   command->add_option("--graph", options->graph, "Only this graph (default: every graph)");
-  add_threads_option(command, &options->threads);
+  add_runtime_options(command, &options->runtime);
   command->add_option("--runs", options->runs, "Least number of timed runs")->check(CLI::Range(1, kMaxRuns))->capture_default_str();
   command->add_option("--warmup", options->warmup, "Warm-up runs before timing (at least 1 is made)")
       ->check(CLI::Range(0, 10000))

@@ -19,7 +19,7 @@ struct EncodeOptions {
   std::string input_path;
   std::string output_path;
   std::string logvar_path;
-  int threads = 1;
+  SessionOptions runtime;
 };
 
 void run_encode(const EncodeOptions& options) {
@@ -27,7 +27,7 @@ void run_encode(const EncodeOptions& options) {
     throw CliError("-o " + options.output_path + ": latents are written as .npy");
   if (!options.logvar_path.empty() && output_format_of(options.logvar_path, "--logvar-out") != OutputFormat::kNpy)
     throw CliError("--logvar-out " + options.logvar_path + ": log-variances are written as .npy");
-  LoadedModel loaded(options.model_path);
+  LoadedModel loaded(options.model_path, options.runtime);
   Pipeline& pipeline = loaded.vae_pipeline("encode");
   ItemsFromFile items = read_items(options.input_path, shape_dims(pipeline.item_shape()));
   if (items.count > kMaxItems) throw CliError(options.input_path + ": more than " + std::to_string(kMaxItems) + " items");
@@ -64,7 +64,7 @@ void add_encode_command(CLI::App& app) {
   command->add_option("-i,--input", options->input_path, "X.npy of shape [N, item shape...] (any numeric dtype)")->required();
   command->add_option("-o,--output", options->output_path, "Z.npy: float32 posterior means [N, latent shape...]")->required();
   command->add_option("--logvar-out", options->logvar_path, "LV.npy: float32 posterior log-variances");
-  add_threads_option(command, &options->threads);
+  add_runtime_options(command, &options->runtime);
   command->callback([options] { run_encode(*options); });
 }
 

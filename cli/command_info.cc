@@ -13,11 +13,11 @@ namespace {
 struct InfoOptions {
   std::string model_path;
   bool json = false;
-  int threads = 1;
+  SessionOptions runtime;
 };
 
 void run_info(const InfoOptions& options) {
-  LoadedModel loaded(options.model_path);
+  LoadedModel loaded(options.model_path, options.runtime);
   // Preparing finishes the verification (shape inference, memory plan), so
   // a corrupt file fails here rather than printing half a report.
   loaded.session();
@@ -39,7 +39,7 @@ void add_info_command(CLI::App& app) {
               "The model is fully verified and prepared, so this also checks a file.");
   command->add_option("model", options->model_path, "Model file (.egm)")->required();
   command->add_flag("--json", options->json, "Print the report as JSON");
-  add_threads_option(command, &options->threads);
+  add_runtime_options(command, &options->runtime);
   command->callback([options] { run_info(*options); });
 }
 

@@ -24,7 +24,7 @@ struct InterpolateOptions {
   std::string output_path;
   std::string latents_path;
   GridOptions grid;
-  int threads = 1;
+  SessionOptions runtime;
 };
 
 // The two endpoint latents, one after the other.
@@ -53,7 +53,7 @@ void run_interpolate(InterpolateOptions options) {
   OutputFormat format = output_format_of(options.output_path, "-o");
   if (!options.latents_path.empty() && output_format_of(options.latents_path, "--latents-out") != OutputFormat::kNpy)
     throw CliError("--latents-out " + options.latents_path + ": latents are written as .npy");
-  LoadedModel loaded(options.model_path);
+  LoadedModel loaded(options.model_path, options.runtime);
   Pipeline& pipeline = loaded.pipeline("interpolate");
   std::vector<int64_t> item_shape = shape_dims(pipeline.item_shape());
   if (format == OutputFormat::kPng) item_layout_from_shape(item_shape);
@@ -117,7 +117,7 @@ void add_interpolate_command(CLI::App& app) {
       ->required();
   command->add_option("--latents-out", options->latents_path, "Also write the interpolated latents as Z.npy");
   add_picture_options(command, &options->grid);
-  add_threads_option(command, &options->threads);
+  add_runtime_options(command, &options->runtime);
   command->callback([options] { run_interpolate(*options); });
 }
 

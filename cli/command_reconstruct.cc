@@ -19,12 +19,12 @@ struct ReconstructOptions {
   std::string input_path;
   std::string output_path;
   GridOptions grid;
-  int threads = 1;
+  SessionOptions runtime;
 };
 
 void run_reconstruct(ReconstructOptions options) {
   OutputFormat format = output_format_of(options.output_path, "-o");
-  LoadedModel loaded(options.model_path);
+  LoadedModel loaded(options.model_path, options.runtime);
   Pipeline& pipeline = loaded.vae_pipeline("reconstruct");
   std::vector<int64_t> item_shape = shape_dims(pipeline.item_shape());
   if (format == OutputFormat::kPng) item_layout_from_shape(item_shape);
@@ -74,7 +74,7 @@ void add_reconstruct_command(CLI::App& app) {
                       "OUT.png (each original beside its reconstruction) or OUT.npy (float32 reconstructions)")
       ->required();
   add_picture_options(command, &options->grid);
-  add_threads_option(command, &options->threads);
+  add_runtime_options(command, &options->runtime);
   command->callback([options] { run_reconstruct(*options); });
 }
 

@@ -25,7 +25,7 @@ struct RunOptions {
   std::vector<std::string> inputs;  // NAME=FILE.npy
   std::string output_dir;
   std::string graph;
-  int threads = 1;
+  SessionOptions runtime;
 };
 
 // The .npy dtype that holds a runtime dtype exactly; false if none does.
@@ -110,7 +110,7 @@ NpyArray read_input(const Tensor& input, const std::string& path) {
 }
 
 void run_run(const RunOptions& options) {
-  LoadedModel loaded(options.model_path);
+  LoadedModel loaded(options.model_path, options.runtime);
   size_t graph = choose_graph(loaded.model(), options);
   Session& session = loaded.session();
   std::map<size_t, std::string> files = match_inputs(session, graph, options);
@@ -177,7 +177,7 @@ void add_run_command(CLI::App& app) {
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   command->add_option("-d,--output-dir", options->output_dir, "Directory for the outputs (created if missing)")->required();
   command->add_option("-g,--graph", options->graph, "Graph to run (required when the model has several)");
-  add_threads_option(command, &options->threads);
+  add_runtime_options(command, &options->runtime);
   command->callback([options] { run_run(*options); });
 }
 

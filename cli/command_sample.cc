@@ -23,14 +23,14 @@ struct SampleOptions {
   std::string latents_path;
   int columns = 0;
   GridOptions grid;
-  int threads = 1;
+  SessionOptions runtime;
 };
 
 void run_sample(SampleOptions options) {
   OutputFormat format = output_format_of(options.output_path, "-o");
   if (!options.latents_path.empty() && output_format_of(options.latents_path, "--latents-out") != OutputFormat::kNpy)
     throw CliError("--latents-out " + options.latents_path + ": latents are written as .npy");
-  LoadedModel loaded(options.model_path);
+  LoadedModel loaded(options.model_path, options.runtime);
   Pipeline& pipeline = loaded.pipeline("sample");
   std::vector<int64_t> item_shape = shape_dims(pipeline.item_shape());
   std::vector<int64_t> latent_shape = shape_dims(pipeline.latent_shape());
@@ -84,7 +84,7 @@ void add_sample_command(CLI::App& app) {
   command->add_option("--columns", options->columns, "PNG only: tiles per row (default: a near-square grid)")
       ->check(CLI::Range(1, 1024));
   add_picture_options(command, &options->grid);
-  add_threads_option(command, &options->threads);
+  add_runtime_options(command, &options->runtime);
   command->callback([options] { run_sample(*options); });
 }
 

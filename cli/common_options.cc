@@ -1,13 +1,21 @@
 #include "common_options.h"
 
+#include <map>
+
 #include "cli_error.h"
 
 namespace edgegen::cli {
 
-void add_threads_option(CLI::App* command, int* threads) {
-  command->add_option("--threads", *threads, "Worker threads (reserved: the runtime is single-threaded for now)")
-      ->check(CLI::Range(1, 1024))
-      ->capture_default_str();
+void add_runtime_options(CLI::App* command, SessionOptions* options) {
+  command->add_option("--threads", options->threads, "Worker threads (default: the performance cores)")
+      ->check(CLI::Range(1, 1024));
+  static const std::map<std::string, Backend> kBackends = {
+      {"auto", Backend::kAuto}, {"xnnpack", Backend::kXnnpack}, {"reference", Backend::kReference}};
+  command
+      ->add_option("--backend", options->backend,
+                   "Kernels: auto (XNNPACK when available), xnnpack, or reference (the portable oracle)")
+      ->transform(CLI::CheckedTransformer(kBackends, CLI::ignore_case))
+      ->default_str("auto");
 }
 
 void add_picture_options(CLI::App* command, GridOptions* grid) {

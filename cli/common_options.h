@@ -6,13 +6,14 @@
 
 #include <CLI/CLI.hpp>
 
+#include "edgegen/session.h"
 #include "image_grid.h"
 
 namespace edgegen::cli {
 
-// --threads N: accepted now so scripts keep working when the runtime gains
-// threads; validated (N >= 1) and otherwise ignored.
-void add_threads_option(CLI::App* command, int* threads);
+// --threads N and --backend auto|xnnpack|reference, for every command that
+// runs a model.
+void add_runtime_options(CLI::App* command, SessionOptions* options);
 
 // --scale K and --border B for commands that can write PNG pictures.
 void add_picture_options(CLI::App* command, GridOptions* grid);

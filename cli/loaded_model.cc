@@ -4,7 +4,8 @@
 
 namespace edgegen::cli {
 
-LoadedModel::LoadedModel(std::string path) : path_(std::move(path)) {
+LoadedModel::LoadedModel(std::string path, const SessionOptions& options)
+    : path_(std::move(path)), options_(options) {
   file_ = take_value(MappedFile::open(path_.c_str()));
   model_ = take_value(Model::from_buffer(file_.data(), file_.size()), path_);
 }
@@ -12,7 +13,7 @@ LoadedModel::LoadedModel(std::string path) : path_(std::move(path)) {
 Session& LoadedModel::session() {
   if (!session_) {
     auto session = std::make_unique<Session>();
-    throw_if_error(session->prepare(model_), path_);
+    throw_if_error(session->prepare(model_, 0, options_), path_);
     session_ = std::move(session);
   }
   return *session_;
@@ -27,7 +28,7 @@ Pipeline& LoadedModel::pipeline(const std::string& command) {
   }
   if (!pipeline_) {
     auto pipeline = std::make_unique<Pipeline>();
-    throw_if_error(pipeline->prepare(model_), path_);
+    throw_if_error(pipeline->prepare(model_, options_), path_);
     pipeline_ = std::move(pipeline);
   }
   return *pipeline_;

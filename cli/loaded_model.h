@@ -15,7 +15,7 @@ namespace edgegen::cli {
 class LoadedModel {
  public:
   // Maps and verifies `path`. Throws CliError "<path>: <reason>".
-  explicit LoadedModel(std::string path);
+  LoadedModel(std::string path, const SessionOptions& options);
   // Not movable: prepared sessions point at model_.
   LoadedModel(const LoadedModel&) = delete;
   LoadedModel& operator=(const LoadedModel&) = delete;
@@ -33,6 +33,7 @@ class LoadedModel {
 
  private:
   std::string path_;
+  SessionOptions options_;
   MappedFile file_;
   Model model_;
   std::unique_ptr<Session> session_;

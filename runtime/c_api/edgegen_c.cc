@@ -69,7 +69,18 @@ eg_status eg_pipeline_create(const void* model_data, size_t model_size, const eg
     report(options, model.status());
     return to_c(model.status());
   }
-  edgegen::Result<size_t> pipeline_bytes = edgegen::Pipeline::arena_bytes_needed(*model);
+  edgegen::SessionOptions session_options;
+  if (options != nullptr && options->struct_size >= offsetof(eg_pipeline_options, threads) + sizeof(int)) {
+    if (options->backend < EG_BACKEND_AUTO || options->backend > EG_BACKEND_XNNPACK || options->threads < 0) {
+      Status status = Status::error(StatusCode::kInvalidArgument, "unknown backend %d or negative threads %d",
+                                    options->backend, options->threads);
+      report(options, status);
+      return to_c(status);
+    }
+    session_options.backend = static_cast<edgegen::Backend>(options->backend);
+    session_options.threads = options->threads;
+  }
+  edgegen::Result<size_t> pipeline_bytes = edgegen::Pipeline::arena_bytes_needed(*model, session_options);
   if (!pipeline_bytes.ok()) {
     report(options, pipeline_bytes.status());
     return to_c(pipeline_bytes.status());
@@ -100,7 +111,7 @@ eg_status eg_pipeline_create(const void* model_data, size_t model_size, const eg
   handle->owned_block = owned;
   uint8_t* rest = base + kHandleBytes - edgegen::kArenaAlignment;
   size_t rest_bytes = arena_bytes - static_cast<size_t>(rest - static_cast<uint8_t*>(arena));
-  Status status = handle->pipeline.prepare(handle->model, rest, rest_bytes);
+  Status status = handle->pipeline.prepare(handle->model, rest, rest_bytes, session_options);
   if (!status.is_ok()) {
     report(options, status);
     handle->~eg_pipeline();

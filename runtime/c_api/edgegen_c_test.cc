@@ -26,14 +26,14 @@ AlignedBytes decoder_model() {
 }
 }  // namespace
 
-TEST_CASE("C API: a static arena, sampling, and no heap use at all") {
+TEST_CASE("C API: a static arena, sampling, and no heap use at all (reference backend)") {
   AlignedBytes model = decoder_model();
   size_t needed = 0;
   REQUIRE(eg_pipeline_arena_bytes(model.data(), model.size(), &needed) == EG_OK);
   static unsigned char arena[1 << 16];
   REQUIRE(needed <= sizeof arena);
   char error[256] = "";
-  eg_pipeline_options options = {sizeof options, arena, sizeof arena, error, sizeof error};
+  eg_pipeline_options options = {sizeof options, arena, sizeof arena, error, sizeof error, EG_BACKEND_REFERENCE, 1};
   eg_pipeline* pipeline = nullptr;
   float items[3 * 4], latents[3 * 2];
   eg_status created, sampled;
@@ -53,6 +53,40 @@ TEST_CASE("C API: a static arena, sampling, and no heap use at all") {
     CHECK(items[4 * i + 2] == doctest::Approx(latents[2 * i] + latents[2 * i + 1]));
     CHECK(items[4 * i + 3] == doctest::Approx(latents[2 * i] - latents[2 * i + 1]));
   }
+}
+
+TEST_CASE("C API: every backend samples the same items, and sampling never allocates") {
+  AlignedBytes model = decoder_model();
+  float reference[3 * 4] = {}, items[3 * 4] = {};
+  for (int backend : {EG_BACKEND_REFERENCE, EG_BACKEND_AUTO, EG_BACKEND_XNNPACK}) {
+    CAPTURE(backend);
+    char error[256] = "";
+    eg_pipeline_options options = {sizeof options, nullptr, 0, error, sizeof error, backend, 2};
+    eg_pipeline* pipeline = nullptr;
+    eg_status created = eg_pipeline_create(model.data(), model.size(), &options, &pipeline);
+#if !defined(EDGEGEN_WITH_XNNPACK)
+    if (backend == EG_BACKEND_XNNPACK) {
+      CHECK(created == EG_UNSUPPORTED_OP);
+      continue;
+    }
+#endif
+    REQUIRE_MESSAGE(created == EG_OK, std::string(error));
+    size_t allocations;
+    eg_status sampled;
+    {
+      edgegen::testing::AllocationScope scope;
+      sampled = eg_pipeline_sample(pipeline, 3, 1.f, 3, items, nullptr);
+      allocations = scope.count();
+    }
+    eg_pipeline_destroy(pipeline);
+    REQUIRE(sampled == EG_OK);
+    CHECK(allocations == 0);
+    if (backend == EG_BACKEND_REFERENCE) std::memcpy(reference, items, sizeof items);
+    for (int i = 0; i < 12; ++i) CHECK(items[i] == doctest::Approx(reference[i]).epsilon(1e-5));
+  }
+  eg_pipeline_options bad = {sizeof bad, nullptr, 0, nullptr, 0, 7, 0};
+  eg_pipeline* pipeline = nullptr;
+  CHECK(eg_pipeline_create(model.data(), model.size(), &bad, &pipeline) == EG_INVALID_ARGUMENT);
 }
 
 TEST_CASE("C API: shapes, ranges and errors") {

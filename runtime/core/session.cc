@@ -5,19 +5,23 @@
 
 #include "core/arena_allocator.h"
 #include "core/memory_planner.h"
+#include "core/op_state.h"
 #include "edgegen_generated.h"
 #include "ops/kernel.h"
 #include "ops/registry.h"
 #include "platform/clock.h"
+#include "platform/cpu_info.h"
+
+#if defined(EDGEGEN_WITH_XNNPACK)
+#include <pthreadpool.h>
+
+#include "backends/xnnpack/xnnpack_backend.h"
+#include "backends/xnnpack/xnnpack_memory.h"
+#endif
 
 namespace edgegen {
 
 namespace {
-
-struct OpState {
-  const Kernel* kernel = nullptr;
-  KernelContext context;
-};
 
 Shape shape_of(const format::Tensor& tensor) {
   Shape shape;
@@ -143,6 +147,13 @@ void compute_lifetimes(const format::Graph& graph, PlannedBuffer* buffers) {
   }
 }
 
+inline Status run_op(const OpState& op) {
+#if defined(EDGEGEN_WITH_XNNPACK)
+  if (op.accelerated != nullptr) return xnnpack::run(op);
+#endif
+  return op.kernel->eval(op.context);
+}
+
 // Upper bound on the inputs or outputs of one operator during the load-time
 // dry run (which has no arena yet and keeps its views on the stack).
 constexpr uint32_t kMaxOperatorArity = 32;
@@ -167,11 +178,47 @@ namespace {
 // two can never disagree.
 struct Layout {
   size_t persistent_bytes = 0;
+  size_t backend_bytes = 0;     // XNNPACK's packed weights and operators
   size_t activation_bytes = 0;  // the shared region, incl. scratch and verification scratch
+  size_t total() const { return persistent_bytes + backend_bytes + activation_bytes; }
 };
 
-Result<Layout> compute_layout(const Model& model, size_t reserve_bytes) {
+// XNNPACK reads up to this many bytes past an operand (XNN_EXTRA_BYTES).
+constexpr size_t kOverreadSlack = 64;
+
+// kAuto can be pinned from outside with EDGEGEN_BACKEND=reference|xnnpack
+// (how the test suite runs every test on both backends, and a switch for
+// users chasing a numerical difference). No environment on bare metal.
+Backend auto_backend_override() {
+#if defined(__linux__) || defined(__APPLE__)
+  if (const char* value = std::getenv("EDGEGEN_BACKEND")) {
+    if (std::strcmp(value, "reference") == 0) return Backend::kReference;
+    if (std::strcmp(value, "xnnpack") == 0) return Backend::kXnnpack;
+  }
+#endif
+  return Backend::kAuto;
+}
+
+Result<Backend> resolve_backend(SessionOptions options) {
+  if (options.backend == Backend::kAuto) options.backend = auto_backend_override();
+  if (options.backend == Backend::kReference) return Backend::kReference;
+#if defined(EDGEGEN_WITH_XNNPACK)
+  if (xnnpack::initialize()) return Backend::kXnnpack;
+  if (options.backend == Backend::kXnnpack)
+    return Status::error(StatusCode::kUnsupportedOp, "XNNPACK does not support this CPU");
+  return Backend::kReference;
+#else
+  if (options.backend == Backend::kXnnpack)
+    return Status::error(StatusCode::kUnsupportedOp, "this build of edgegen has no XNNPACK backend");
+  return Backend::kReference;
+#endif
+}
+
+Result<Layout> compute_layout(const Model& model, size_t reserve_bytes, Backend backend) {
   ArenaAllocator counter(nullptr, 0);
+#if defined(EDGEGEN_WITH_XNNPACK)
+  xnnpack::MemoryRegion backend_region(nullptr, 0);
+#endif
   size_t activation = 0;
   const size_t num_graphs = model.num_graphs();
   counter.allocate_bytes(num_graphs * 128);  // GraphState table, see prepare_impl
@@ -201,6 +248,20 @@ Result<Layout> compute_layout(const Model& model, size_t reserve_bytes) {
     }
     counter.allocate<Tensor*>(graph.inputs()->size());
     counter.allocate<Tensor*>(graph.outputs()->size());
+    max_scratch = static_cast<size_t>(align_up(max_scratch, kArenaAlignment));
+#if defined(EDGEGEN_WITH_XNNPACK)
+    if (backend == Backend::kXnnpack) {
+      xnnpack::GraphBuild build;
+      build.model = &model;
+      build.graph = &graph;
+      build.persistent = &counter;
+      build.region = &backend_region;
+      build.scratch_offset = max_scratch;
+      Result<size_t> backend_scratch = xnnpack::build_graph(build);
+      if (!backend_scratch.ok()) return backend_scratch.status();
+      max_scratch += static_cast<size_t>(align_up(*backend_scratch, kArenaAlignment)) + kOverreadSlack;
+    }
+#endif
     uint64_t plan_bytes = graph.plan()->arena_bytes();
     if (plan_bytes > (uint64_t{1} << 46))
       return Status::error(StatusCode::kInvalidModel, "graph '%s': memory plan of %llu bytes is implausible",
@@ -215,46 +276,93 @@ Result<Layout> compute_layout(const Model& model, size_t reserve_bytes) {
   Layout layout;
   layout.persistent_bytes = static_cast<size_t>(align_up(counter.used(), kArenaAlignment));
   layout.activation_bytes = static_cast<size_t>(align_up(activation, kArenaAlignment));
+#if defined(EDGEGEN_WITH_XNNPACK)
+  layout.backend_bytes = static_cast<size_t>(align_up(backend_region.used(), kArenaAlignment));
+#endif
   return layout;
 }
 
 }  // namespace
 
-Session::~Session() { std::free(owned_arena_); }
-
-Result<size_t> Session::arena_bytes_needed(const Model& model, size_t reserve_bytes) {
-  Result<Layout> layout = compute_layout(model, reserve_bytes);
-  if (!layout.ok()) return layout.status();
-  // + alignment slack: the caller's arena need not start 64-byte aligned.
-  return layout->persistent_bytes + layout->activation_bytes + kArenaAlignment;
+const char* backend_name(Backend backend) {
+  switch (backend) {
+    case Backend::kAuto: return "auto";
+    case Backend::kReference: return "reference";
+    case Backend::kXnnpack: return "xnnpack";
+  }
+  return "?";
 }
 
-Status Session::prepare(const Model& model, size_t reserve_bytes) {
-  Result<size_t> needed = arena_bytes_needed(model, reserve_bytes);
+Session::~Session() {
+  release_backend();
+  std::free(owned_arena_);
+}
+
+void Session::release_backend() {
+#if defined(EDGEGEN_WITH_XNNPACK)
+  if (graphs_ != nullptr && backend_ == Backend::kXnnpack)
+    for (size_t g = 0; g < num_graphs_; ++g)
+      if (graphs_[g].ops != nullptr) xnnpack::release(graphs_[g].ops, graphs_[g].num_ops);
+  if (threadpool_ != nullptr) pthreadpool_destroy(static_cast<pthreadpool_t>(threadpool_));
+#endif
+  threadpool_ = nullptr;
+  graphs_ = nullptr;
+  num_graphs_ = 0;
+}
+
+Result<size_t> Session::arena_bytes_needed(const Model& model, size_t reserve_bytes, const SessionOptions& options) {
+  Result<Backend> backend = resolve_backend(options);
+  if (!backend.ok()) return backend.status();
+  Result<Layout> layout = compute_layout(model, reserve_bytes, *backend);
+  if (!layout.ok()) return layout.status();
+  // + alignment slack: the caller's arena need not start 64-byte aligned.
+  return layout->total() + kArenaAlignment;
+}
+
+Status Session::prepare(const Model& model, size_t reserve_bytes, const SessionOptions& options) {
+  Result<size_t> needed = arena_bytes_needed(model, reserve_bytes, options);
   if (!needed.ok()) return needed.status();
   std::free(owned_arena_);
   owned_arena_ = static_cast<uint8_t*>(std::malloc(*needed));
   if (owned_arena_ == nullptr)
     return Status::error(StatusCode::kOutOfMemory, "cannot allocate a %zu-byte arena", *needed);
-  return prepare_impl(model, owned_arena_, *needed, reserve_bytes);
+  return prepare_impl(model, owned_arena_, *needed, reserve_bytes, options);
 }
 
-Status Session::prepare(const Model& model, void* arena, size_t arena_bytes, size_t reserve_bytes) {
+Status Session::prepare(const Model& model, void* arena, size_t arena_bytes, size_t reserve_bytes,
+                        const SessionOptions& options) {
   if (arena == nullptr) return Status::error(StatusCode::kInvalidArgument, "arena is null");
-  return prepare_impl(model, static_cast<uint8_t*>(arena), arena_bytes, reserve_bytes);
+  return prepare_impl(model, static_cast<uint8_t*>(arena), arena_bytes, reserve_bytes, options);
 }
 
-Status Session::prepare_impl(const Model& model, uint8_t* arena, size_t arena_bytes, size_t reserve_bytes) {
+Status Session::prepare_impl(const Model& model, uint8_t* arena, size_t arena_bytes, size_t reserve_bytes,
+                             const SessionOptions& options) {
   prepared_ = false;
-  Result<Layout> layout = compute_layout(model, reserve_bytes);
+  release_backend();
+  Result<Backend> backend = resolve_backend(options);
+  if (!backend.ok()) return backend.status();
+  backend_ = *backend;
+  threads_ = 1;
+  Result<Layout> layout = compute_layout(model, reserve_bytes, backend_);
   if (!layout.ok()) return layout.status();
-  size_t needed = layout->persistent_bytes + layout->activation_bytes + kArenaAlignment;
+  size_t needed = layout->total() + kArenaAlignment;
   if (arena_bytes < needed)
     return Status::error(StatusCode::kArenaTooSmall, "the arena has %zu bytes but this model needs %zu", arena_bytes,
                          needed);
   uint8_t* base = reinterpret_cast<uint8_t*>(align_up(reinterpret_cast<uintptr_t>(arena), kArenaAlignment));
   ArenaAllocator persistent(base, layout->persistent_bytes);
-  uint8_t* activations = base + layout->persistent_bytes;
+  uint8_t* activations = base + layout->persistent_bytes + layout->backend_bytes;
+#if defined(EDGEGEN_WITH_XNNPACK)
+  xnnpack::MemoryRegion backend_region(base + layout->persistent_bytes, layout->backend_bytes);
+  if (backend_ == Backend::kXnnpack) {
+    threads_ = options.threads > 0 ? options.threads : default_thread_count();
+    if (threads_ > 1) {
+      threadpool_ = pthreadpool_create(static_cast<size_t>(threads_));
+      if (threadpool_ == nullptr)
+        return Status::error(StatusCode::kOutOfMemory, "cannot start %d worker threads", threads_);
+    }
+  }
+#endif
 
   model_ = &model;
   num_graphs_ = model.num_graphs();
@@ -290,6 +398,7 @@ Status Session::prepare_impl(const Model& model, uint8_t* arena, size_t arena_by
     state.num_ops = ops->size();
     state.ops = persistent.allocate<OpState>(state.num_ops);
     void* scratch = activations + align_up(graph.plan()->arena_bytes(), kArenaAlignment);
+    size_t max_scratch = 0;
     for (uint32_t i = 0; i < ops->size(); ++i) {
       const format::Operator& op = *ops->Get(i);
       OpState& op_state = state.ops[i];
@@ -330,6 +439,7 @@ Status Session::prepare_impl(const Model& model, uint8_t* arena, size_t arena_by
       for (uint32_t k = 0; k < num_outputs; ++k) *outputs[k] = saved[k];
       EG_RETURN_IF_ERROR(inferred);
       context.scratch = scratch;
+      if (context.scratch_bytes > max_scratch) max_scratch = context.scratch_bytes;
     }
 
     state.num_inputs = graph.inputs()->size();
@@ -338,6 +448,22 @@ Status Session::prepare_impl(const Model& model, uint8_t* arena, size_t arena_by
     state.num_outputs = graph.outputs()->size();
     state.outputs = persistent.allocate<Tensor*>(state.num_outputs);
     for (size_t k = 0; k < state.num_outputs; ++k) state.outputs[k] = &state.tensors[graph.outputs()->Get(k)];
+#if defined(EDGEGEN_WITH_XNNPACK)
+    if (backend_ == Backend::kXnnpack) {
+      xnnpack::GraphBuild build;
+      build.model = &model;
+      build.graph = &graph;
+      build.threadpool = static_cast<pthreadpool_t>(threadpool_);
+      build.persistent = &persistent;
+      build.region = &backend_region;
+      build.ops = state.ops;
+      build.tensors = state.tensors;
+      build.scratch = static_cast<uint8_t*>(scratch);
+      build.scratch_offset = static_cast<size_t>(align_up(max_scratch, kArenaAlignment));
+      Result<size_t> built = xnnpack::build_graph(build);
+      if (!built.ok()) return built.status();
+    }
+#endif
   }
 
   reserve_begin_ = static_cast<uint8_t*>(persistent.allocate_bytes(static_cast<size_t>(align_up(reserve_bytes, kArenaAlignment))));
@@ -379,6 +505,24 @@ int Session::find_output(size_t graph, const char* name) const {
 }
 
 size_t Session::num_operators(size_t graph) const { return graphs_[graph].num_ops; }
+
+const char* Session::operator_executor(size_t graph, size_t op_index) const {
+#if defined(EDGEGEN_WITH_XNNPACK)
+  return xnnpack::executor_name(graphs_[graph].ops[op_index]);
+#else
+  (void)graph, (void)op_index;
+  return "reference";
+#endif
+}
+
+int Session::operator_conversions(size_t graph, size_t op_index) const {
+#if defined(EDGEGEN_WITH_XNNPACK)
+  return xnnpack::num_conversions(graphs_[graph].ops[op_index]);
+#else
+  (void)graph, (void)op_index;
+  return 0;
+#endif
+}
 uint32_t Session::operator_code(size_t graph, size_t op_index) const {
   return graphs_[graph].ops[op_index].context.opcode;
 }
@@ -391,10 +535,7 @@ Status Session::run(size_t graph) {
   if (graph >= num_graphs_)
     return Status::error(StatusCode::kInvalidArgument, "graph %zu does not exist (%zu graphs)", graph, num_graphs_);
   GraphState& state = graphs_[graph];
-  for (size_t i = 0; i < state.num_ops; ++i) {
-    const OpState& op = state.ops[i];
-    EG_RETURN_IF_ERROR(op.kernel->eval(op.context));
-  }
+  for (size_t i = 0; i < state.num_ops; ++i) EG_RETURN_IF_ERROR(run_op(state.ops[i]));
   return Status::ok();
 }
 
@@ -406,7 +547,7 @@ Status Session::run_with_profile(size_t graph, const OpProfileCallback& callback
   for (size_t i = 0; i < state.num_ops; ++i) {
     const OpState& op = state.ops[i];
     uint64_t start = monotonic_nanoseconds();
-    EG_RETURN_IF_ERROR(op.kernel->eval(op.context));
+    EG_RETURN_IF_ERROR(run_op(op));
     if (callback.on_op) callback.on_op(callback.user, static_cast<int>(graph), i, monotonic_nanoseconds() - start);
   }
   return Status::ok();

@@ -71,15 +71,17 @@ void read_range(const flatbuffers::Vector<float>* range, float* low, float* high
 
 }  // namespace
 
-Result<size_t> Pipeline::arena_bytes_needed(const Model& model) { return Session::arena_bytes_needed(model); }
+Result<size_t> Pipeline::arena_bytes_needed(const Model& model, const SessionOptions& options) {
+  return Session::arena_bytes_needed(model, 0, options);
+}
 
-Status Pipeline::prepare(const Model& model) {
-  EG_RETURN_IF_ERROR(session_.prepare(model));
+Status Pipeline::prepare(const Model& model, const SessionOptions& options) {
+  EG_RETURN_IF_ERROR(session_.prepare(model, 0, options));
   return configure(model);
 }
 
-Status Pipeline::prepare(const Model& model, void* arena, size_t arena_bytes) {
-  EG_RETURN_IF_ERROR(session_.prepare(model, arena, arena_bytes));
+Status Pipeline::prepare(const Model& model, void* arena, size_t arena_bytes, const SessionOptions& options) {
+  EG_RETURN_IF_ERROR(session_.prepare(model, arena, arena_bytes, 0, options));
   return configure(model);
 }
 

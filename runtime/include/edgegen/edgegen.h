@@ -42,12 +42,20 @@ typedef enum eg_interpolation { EG_INTERPOLATE_LINEAR = 0, EG_INTERPOLATE_SPHERI
 
 typedef struct eg_pipeline eg_pipeline;
 
+typedef enum eg_backend {
+  EG_BACKEND_AUTO = 0,      /* XNNPACK when built in and supported by the CPU */
+  EG_BACKEND_REFERENCE = 1, /* portable kernels: no heap at all with a caller arena */
+  EG_BACKEND_XNNPACK = 2    /* creating uses the heap transiently (and threads); running never */
+} eg_backend;
+
 typedef struct eg_pipeline_options {
   size_t struct_size;     /* sizeof(eg_pipeline_options) */
   void* arena;            /* borrowed; NULL: one block is allocated with malloc */
   size_t arena_bytes;     /* size of `arena` */
   char* error_message;    /* optional: receives a message when create fails */
   size_t error_capacity;  /* bytes available at error_message */
+  int backend;            /* an eg_backend */
+  int threads;            /* XNNPACK worker threads; 0: the performance cores */
 } eg_pipeline_options;
 
 /* A short name for a status, e.g. "invalid model". */

@@ -33,10 +33,11 @@ class Pipeline {
   Pipeline& operator=(const Pipeline&) = delete;
 
   // Arena bytes prepare() needs for `model` (session plus pipeline buffers).
-  static Result<size_t> arena_bytes_needed(const Model& model);
+  static Result<size_t> arena_bytes_needed(const Model& model, const SessionOptions& options = SessionOptions());
   // Caller-owned arena (borrowed), or one block allocated once.
-  Status prepare(const Model& model, void* arena, size_t arena_bytes);
-  Status prepare(const Model& model);
+  Status prepare(const Model& model, void* arena, size_t arena_bytes,
+                 const SessionOptions& options = SessionOptions());
+  Status prepare(const Model& model, const SessionOptions& options = SessionOptions());
 
   PipelineKind kind() const { return kind_; }
   Session& session() { return session_; }

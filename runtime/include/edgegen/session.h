@@ -30,6 +30,23 @@ namespace edgegen {
 
 struct Kernel;
 struct KernelContext;
+struct OpState;
+
+// Which kernels run the operators.
+enum class Backend : uint32_t {
+  kAuto = 0,       // XNNPACK when the build has it and the CPU supports it, else reference;
+                   // the environment variable EDGEGEN_BACKEND=reference|xnnpack pins it
+  kReference = 1,  // the portable reference kernels (the oracle; the firmware path)
+  kXnnpack = 2,    // XNNPACK operators + our vectorized kernels + reference for the rest
+};
+const char* backend_name(Backend backend);
+
+struct SessionOptions {
+  Backend backend = Backend::kAuto;
+  // Worker threads for the XNNPACK backend; 0: the number of performance
+  // cores (edgegen/../platform/cpu_info.h). The reference backend uses one.
+  int threads = 0;
+};
 
 // Timing of one operator, reported by run_with_profile.
 struct OpProfileCallback {
@@ -46,17 +63,23 @@ class Session {
 
   // Bytes prepare() needs for `model`, plus `reserve_bytes` set aside for
   // the caller (see reserve()). Fails if the model does not verify.
-  static Result<size_t> arena_bytes_needed(const Model& model, size_t reserve_bytes = 0);
+  static Result<size_t> arena_bytes_needed(const Model& model, size_t reserve_bytes = 0,
+                                           const SessionOptions& options = SessionOptions());
 
   // Prepares with a caller-owned arena (borrowed; must outlive the session).
   // `reserve_bytes` of it are kept for the caller's reserve() calls.
   // kArenaTooSmall names the bytes needed. `model` must outlive the session.
-  Status prepare(const Model& model, void* arena, size_t arena_bytes, size_t reserve_bytes = 0);
+  Status prepare(const Model& model, void* arena, size_t arena_bytes, size_t reserve_bytes = 0,
+                 const SessionOptions& options = SessionOptions());
   // Prepares with one block the session allocates itself (the only heap
-  // allocation it ever makes; freed by the destructor).
-  Status prepare(const Model& model, size_t reserve_bytes = 0);
+  // allocation it ever makes; freed by the destructor). The XNNPACK backend
+  // also starts its worker threads here.
+  Status prepare(const Model& model, size_t reserve_bytes = 0, const SessionOptions& options = SessionOptions());
 
   bool prepared() const { return prepared_; }
+  // The backend in use (kAuto resolved) and its thread count.
+  Backend backend() const { return backend_; }
+  int threads() const { return threads_; }
   // The arena bytes in use.
   size_t arena_bytes() const { return arena_bytes_; }
   // Hands out `bytes` (64-byte aligned) of the reservation made at prepare;
@@ -79,6 +102,10 @@ class Session {
   // Opcode and node name of an operator, for profiles.
   uint32_t operator_code(size_t graph, size_t op_index) const;
   const char* operator_name(size_t graph, size_t op_index) const;
+  // What runs an operator: "xnnpack", "simd" (our vectorized kernels) or
+  // "reference"; and how many layout conversions (NCHW <-> NHWC) it does.
+  const char* operator_executor(size_t graph, size_t op_index) const;
+  int operator_conversions(size_t graph, size_t op_index) const;
 
   // Runs every operator of `graph` in order.
   Status run(size_t graph);
@@ -87,7 +114,9 @@ class Session {
 
  private:
   struct GraphState;
-  Status prepare_impl(const Model& model, uint8_t* arena, size_t arena_bytes, size_t reserve_bytes);
+  Status prepare_impl(const Model& model, uint8_t* arena, size_t arena_bytes, size_t reserve_bytes,
+                      const SessionOptions& options);
+  void release_backend();
 
   const Model* model_ = nullptr;          // borrowed
   uint8_t* owned_arena_ = nullptr;        // owned (prepare without an arena)
@@ -97,6 +126,9 @@ class Session {
   size_t num_graphs_ = 0;
   size_t arena_bytes_ = 0;
   bool prepared_ = false;
+  Backend backend_ = Backend::kReference;
+  int threads_ = 1;
+  void* threadpool_ = nullptr;  // pthreadpool_t, owned (XNNPACK backend, threads > 1)
 };
 
 }  // namespace edgegen

@@ -1,0 +1,238 @@
+#include "backends/simd/simd_kernels.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "ops/op_params.h"
+#include "ops/registry.h"
+
+// Multi-versioned hot loops on x86-64 with glibc (ifunc); elsewhere the
+// baseline (NEON on AArch64) is already what we want.
+#if defined(__x86_64__) && defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
+#define EG_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define EG_VECTOR_CLONES
+#endif
+
+namespace edgegen {
+namespace simd {
+
+namespace {
+
+// exp(x) by range reduction x = n ln2 + r, |r| <= ln2/2, and a degree-6
+// polynomial for e^r (Cephes' expf coefficients); 2^n is built in the
+// exponent bits. About 1 ulp on the normal range; saturates like expf.
+inline float fast_exp(float x) {
+  x = x < -87.33654f ? -87.33654f : (x > 88.72283f ? 88.72283f : x);
+  const float n = std::floor(x * 1.44269504088896341f + 0.5f);
+  float r = x - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.f;
+  int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return p * scale;
+}
+
+inline float fast_sigmoid(float x) { return 1.f / (1.f + fast_exp(-x)); }
+
+// tanh(x) = 1 - 2 / (e^{2x} + 1): exact at 0 and saturates cleanly.
+inline float fast_tanh(float x) { return 1.f - 2.f / (fast_exp(2.f * x) + 1.f); }
+
+EG_VECTOR_CLONES void relu_loop(const float* in, float* out, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] = in[i] > 0.f ? in[i] : 0.f;
+}
+EG_VECTOR_CLONES void leaky_relu_loop(const float* in, float* out, size_t n, float alpha) {
+  for (size_t i = 0; i < n; ++i) out[i] = in[i] >= 0.f ? in[i] : in[i] * alpha;
+}
+EG_VECTOR_CLONES void clip_loop(const float* in, float* out, size_t n, float lo, float hi) {
+  for (size_t i = 0; i < n; ++i) {
+    float v = in[i] < lo ? lo : in[i];
+    out[i] = v > hi ? hi : v;
+  }
+}
+EG_VECTOR_CLONES void sigmoid_loop(const float* in, float* out, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] = fast_sigmoid(in[i]);
+}
+EG_VECTOR_CLONES void silu_loop(const float* in, float* out, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] = in[i] * fast_sigmoid(in[i]);
+}
+EG_VECTOR_CLONES void tanh_loop(const float* in, float* out, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] = fast_tanh(in[i]);
+}
+EG_VECTOR_CLONES void exp_loop(const float* in, float* out, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] = fast_exp(in[i]);
+}
+// GELU, tanh form (approximate = 1): 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+EG_VECTOR_CLONES void gelu_tanh_loop(const float* in, float* out, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    const float x = in[i];
+    out[i] = 0.5f * x * (1.f + fast_tanh(0.7978845608028654f * (x + 0.044715f * x * x * x)));
+  }
+}
+EG_VECTOR_CLONES void neg_loop(const float* in, float* out, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] = -in[i];
+}
+EG_VECTOR_CLONES void abs_loop(const float* in, float* out, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] = in[i] < 0.f ? -in[i] : in[i];
+}
+EG_VECTOR_CLONES void sqrt_loop(const float* in, float* out, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] = std::sqrt(in[i]);
+}
+EG_VECTOR_CLONES void reciprocal_loop(const float* in, float* out, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] = 1.f / in[i];
+}
+
+// Blocked so that both the reads and the writes stay in cache lines.
+constexpr size_t kBlock = 16;
+
+void transpose_plane(const float* in, float* out, size_t rows, size_t cols) {
+  for (size_t r0 = 0; r0 < rows; r0 += kBlock) {
+    const size_t r1 = r0 + kBlock < rows ? r0 + kBlock : rows;
+    for (size_t c0 = 0; c0 < cols; c0 += kBlock) {
+      const size_t c1 = c0 + kBlock < cols ? c0 + kBlock : cols;
+      for (size_t r = r0; r < r1; ++r)
+        for (size_t c = c0; c < c1; ++c) out[c * rows + r] = in[r * cols + c];
+    }
+  }
+}
+
+}  // namespace
+
+void nchw_to_nhwc(const float* in, float* out, size_t batch, size_t channels, size_t spatial) {
+  for (size_t n = 0; n < batch; ++n)
+    transpose_plane(in + n * channels * spatial, out + n * channels * spatial, channels, spatial);
+}
+
+void nhwc_to_nchw(const float* in, float* out, size_t batch, size_t channels, size_t spatial) {
+  for (size_t n = 0; n < batch; ++n)
+    transpose_plane(in + n * channels * spatial, out + n * channels * spatial, spatial, channels);
+}
+
+bool has_unary(uint32_t opcode) {
+  switch (static_cast<OpCode>(opcode)) {
+    case OpCode::kRelu: case OpCode::kLeakyRelu: case OpCode::kClip: case OpCode::kSigmoid:
+    case OpCode::kSilu: case OpCode::kTanh: case OpCode::kExp: case OpCode::kNeg: case OpCode::kAbs:
+    case OpCode::kSqrt: case OpCode::kReciprocal: case OpCode::kIdentity: case OpCode::kGelu:
+      return true;
+    default:
+      return false;
+  }
+}
+
+void unary(uint32_t opcode, const OpAttributes& attributes, const float* in, float* out, size_t count) {
+  switch (static_cast<OpCode>(opcode)) {
+    case OpCode::kRelu: return relu_loop(in, out, count);
+    case OpCode::kLeakyRelu: return leaky_relu_loop(in, out, count, attributes.floats[params::kAlpha]);
+    case OpCode::kClip:
+      return clip_loop(in, out, count, attributes.floats[params::kClipMin], attributes.floats[params::kClipMax]);
+    case OpCode::kSigmoid: return sigmoid_loop(in, out, count);
+    case OpCode::kSilu: return silu_loop(in, out, count);
+    case OpCode::kTanh: return tanh_loop(in, out, count);
+    case OpCode::kExp: return exp_loop(in, out, count);
+    case OpCode::kNeg: return neg_loop(in, out, count);
+    case OpCode::kAbs: return abs_loop(in, out, count);
+    case OpCode::kSqrt: return sqrt_loop(in, out, count);
+    case OpCode::kReciprocal: return reciprocal_loop(in, out, count);
+    case OpCode::kIdentity:
+      if (in != out) std::memmove(out, in, count * sizeof(float));
+      return;
+    case OpCode::kGelu:
+      if (attributes.ints[params::kGeluApproximate] == 1) return gelu_tanh_loop(in, out, count);
+      for (size_t i = 0; i < count; ++i) out[i] = 0.5f * in[i] * (1.f + std::erf(in[i] * 0.70710678118654752f));
+      return;
+    default:
+      return;
+  }
+}
+
+void activation(const FusedActivation& act, float* data, size_t count) {
+  switch (act.kind) {
+    case ActivationKind::kNone: return;
+    case ActivationKind::kRelu: return relu_loop(data, data, count);
+    case ActivationKind::kLeakyRelu: return leaky_relu_loop(data, data, count, act.param0);
+    case ActivationKind::kClip: return clip_loop(data, data, count, act.param0, act.param1);
+    case ActivationKind::kSigmoid: return sigmoid_loop(data, data, count);
+    case ActivationKind::kTanh: return tanh_loop(data, data, count);
+    case ActivationKind::kSilu: return silu_loop(data, data, count);
+  }
+}
+
+namespace {
+
+EG_VECTOR_CLONES void accumulate_row(const float* row, float* sums, size_t channels) {
+  for (size_t c = 0; c < channels; ++c) sums[c] += row[c];
+}
+EG_VECTOR_CLONES void accumulate_squares_row(const float* row, const float* mean, float* sums, size_t channels) {
+  for (size_t c = 0; c < channels; ++c) {
+    const float d = row[c] - mean[c];
+    sums[c] += d * d;
+  }
+}
+EG_VECTOR_CLONES void scale_shift_row(const float* row, const float* scale, const float* shift, float* out,
+                                      size_t channels) {
+  for (size_t c = 0; c < channels; ++c) out[c] = row[c] * scale[c] + shift[c];
+}
+
+}  // namespace
+
+void group_norm_nhwc(const float* in, const float* gamma, const float* beta, float* out, size_t batch,
+                     size_t channels, size_t spatial, size_t groups, float epsilon, const FusedActivation& act,
+                     float* scratch) {
+  float* sums = scratch;                  // per channel
+  float* channel_mean = scratch + channels;  // the group's mean, broadcast per channel
+  float* scale = scratch + 2 * channels;
+  float* shift = scratch + 3 * channels;
+  const size_t group_channels = channels / groups;
+  const double count = static_cast<double>(group_channels * spatial);
+  for (size_t n = 0; n < batch; ++n) {
+    const float* x = in + n * spatial * channels;
+    float* y = out + n * spatial * channels;
+    // Two passes (mean, then squared deviations), as the reference kernel,
+    // with per-channel partial sums that vectorize across channels.
+    std::memset(sums, 0, channels * sizeof(float));
+    for (size_t p = 0; p < spatial; ++p) accumulate_row(x + p * channels, sums, channels);
+    for (size_t g = 0; g < groups; ++g) {
+      double total = 0.0;
+      for (size_t k = 0; k < group_channels; ++k) total += sums[g * group_channels + k];
+      const float mean = static_cast<float>(total / count);
+      for (size_t k = 0; k < group_channels; ++k) channel_mean[g * group_channels + k] = mean;
+    }
+    std::memset(sums, 0, channels * sizeof(float));
+    for (size_t p = 0; p < spatial; ++p) accumulate_squares_row(x + p * channels, channel_mean, sums, channels);
+    for (size_t g = 0; g < groups; ++g) {
+      double total = 0.0;
+      for (size_t k = 0; k < group_channels; ++k) total += sums[g * group_channels + k];
+      const double inv_std = 1.0 / std::sqrt(total / count + static_cast<double>(epsilon));
+      for (size_t k = 0; k < group_channels; ++k) {
+        const size_t c = g * group_channels + k;
+        scale[c] = static_cast<float>(inv_std * gamma[c]);
+        shift[c] = static_cast<float>(beta[c] - channel_mean[c] * inv_std * gamma[c]);
+      }
+    }
+    for (size_t p = 0; p < spatial; ++p) scale_shift_row(x + p * channels, scale, shift, y + p * channels, channels);
+    activation(act, y, spatial * channels);
+  }
+}
+
+void concat_channels_nhwc(const float* const* inputs, const size_t* channels, size_t num_inputs, float* out,
+                          size_t pixels) {
+  size_t total = 0;
+  for (size_t i = 0; i < num_inputs; ++i) total += channels[i];
+  size_t offset = 0;
+  for (size_t i = 0; i < num_inputs; ++i) {
+    const float* src = inputs[i];
+    const size_t c = channels[i];
+    for (size_t p = 0; p < pixels; ++p) std::memcpy(out + p * total + offset, src + p * c, c * sizeof(float));
+    offset += c;
+  }
+}
+
+}  // namespace simd
+}  // namespace edgegen

@@ -1,0 +1,42 @@
+// Fast kernels of our own for what XNNPACK lacks (or lacks in this Debian
+// version): layout conversions, transcendental activations, GroupNorm and
+// channel concatenation in channels-last layout.
+//
+// Written as plain loops over contiguous arrays that the compiler
+// vectorizes (checked with -fopt-info-vec); on x86-64 each hot loop is
+// compiled for AVX-512, AVX2 and the SSE2 baseline and picked at load time
+// (GCC target_clones), on AArch64 NEON is the baseline. Highway would give
+// the same here at the cost of one more dependency in the firmware build.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "ops/kernel.h"
+
+namespace edgegen {
+namespace simd {
+
+// [batch, channels, spatial] <-> [batch, spatial, channels].
+void nchw_to_nhwc(const float* in, float* out, size_t batch, size_t channels, size_t spatial);
+void nhwc_to_nchw(const float* in, float* out, size_t batch, size_t channels, size_t spatial);
+
+// True for the element-wise unary opcodes unary() implements.
+bool has_unary(uint32_t opcode);
+// out[i] = op(in[i]); in == out allowed. `attributes` as in op_params.h.
+void unary(uint32_t opcode, const OpAttributes& attributes, const float* in, float* out, size_t count);
+// A fused activation over a buffer, in place.
+void activation(const FusedActivation& act, float* data, size_t count);
+
+// GroupNorm (InstanceNorm: groups == channels) of x [batch, spatial, channels],
+// then the fused activation. `scratch` holds 4 * channels floats.
+void group_norm_nhwc(const float* in, const float* gamma, const float* beta, float* out, size_t batch,
+                     size_t channels, size_t spatial, size_t groups, float epsilon, const FusedActivation& act,
+                     float* scratch);
+
+// Concatenates channels-last inputs along channels: input i has channels[i].
+void concat_channels_nhwc(const float* const* inputs, const size_t* channels, size_t num_inputs, float* out,
+                          size_t pixels);
+
+}  // namespace simd
+}  // namespace edgegen

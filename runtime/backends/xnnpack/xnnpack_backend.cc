@@ -1,0 +1,679 @@
+#include "backends/xnnpack/xnnpack_backend.h"
+
+#include <xnnpack.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+
+#include "backends/simd/simd_kernels.h"
+#include "backends/xnnpack/xnnpack_memory.h"
+#include "core/memory_planner.h"
+#include "edgegen_generated.h"
+#include "ops/op_params.h"
+#include "ops/registry.h"
+
+namespace edgegen {
+namespace xnnpack {
+
+enum class Executor : uint8_t { kReference, kXnnpack, kUnary, kGroupNorm, kConcat };
+
+// One layout conversion of a [batch, channels, spatial] tensor.
+struct Conversion {
+  const float* from = nullptr;
+  float* to = nullptr;
+  uint32_t batch = 0, channels = 0, spatial = 0;
+  uint32_t input = 0;  // which operand (conversions before the op)
+  bool to_nhwc = false;
+};
+
+constexpr int kMaxConversions = 8;
+
+struct AcceleratedOp {
+  Executor executor = Executor::kReference;
+  bool nhwc = false;  // the layout the op itself computes in
+  uint8_t num_before = 0;
+  bool has_after = false;
+  xnn_operator_t op = nullptr;
+  pthreadpool_t threadpool = nullptr;
+  Conversion before[kMaxConversions];
+  Conversion after;
+  FusedActivation post;  // an activation XNNPACK could not fuse
+  float* post_data = nullptr;
+  size_t post_count = 0;
+  uint32_t groups = 0;      // GroupNorm
+  float* kernel_scratch = nullptr;
+};
+
+namespace {
+
+enum class Layout : uint8_t { kNchw = 0, kNhwc = 1 };
+
+Shape shape_of(const format::Tensor& tensor) {
+  Shape shape;
+  shape.rank = static_cast<int>(tensor.shape()->size());
+  for (int d = 0; d < shape.rank; ++d) shape.dims[d] = tensor.shape()->Get(static_cast<uint32_t>(d));
+  return shape;
+}
+
+// A tensor that can be channels-last: rank 3 ([N, C, L]) or 4 ([N, C, H, W]), f32.
+bool layout_capable(const format::Tensor& tensor) {
+  const size_t rank = tensor.shape()->size();
+  return (rank == 3 || rank == 4) && static_cast<DType>(tensor.dtype()) == DType::kFloat32;
+}
+
+int64_t spatial_of(const Shape& shape) {
+  int64_t spatial = 1;
+  for (int d = 2; d < shape.rank; ++d) spatial *= shape.dims[d];
+  return spatial;
+}
+
+// Both layouts are the same bytes.
+bool layout_trivial(const Shape& shape) { return shape.rank < 3 || shape.dims[1] == 1 || spatial_of(shape) == 1; }
+
+size_t float_bytes(const Shape& shape) { return static_cast<size_t>(shape.num_elements()) * sizeof(float); }
+
+bool is_f32(const format::Tensor& tensor) { return static_cast<DType>(tensor.dtype()) == DType::kFloat32; }
+
+struct OpView {
+  const Model& model;
+  const format::Graph& graph;
+  const format::Operator& op;
+  OpCode code() const { return static_cast<OpCode>(op.opcode()); }
+  size_t num_inputs() const { return op.inputs()->size(); }
+  int32_t input_index(size_t i) const { return op.inputs()->Get(static_cast<uint32_t>(i)); }
+  bool has_input(size_t i) const { return i < num_inputs() && input_index(i) >= 0; }
+  const format::Tensor& input(size_t i) const { return *graph.tensors()->Get(static_cast<uint32_t>(input_index(i))); }
+  const format::Tensor& output(size_t i) const {
+    return *graph.tensors()->Get(static_cast<uint32_t>(op.outputs()->Get(static_cast<uint32_t>(i))));
+  }
+  bool is_constant(size_t i) const { return input(i).buffer() != 0; }
+  const float* constant(size_t i) const { return static_cast<const float*>(model.buffer_data(input(i).buffer())); }
+  int64_t int_param(size_t i) const { return op.int_params()->Get(static_cast<uint32_t>(i)); }
+  float float_param(size_t i) const { return op.float_params()->Get(static_cast<uint32_t>(i)); }
+  size_t num_ints() const { return op.int_params() ? op.int_params()->size() : 0; }
+  FusedActivation activation() const {
+    FusedActivation act;
+    if (const format::FusedActivation* fused = op.activation()) {
+      act.kind = static_cast<ActivationKind>(fused->kind());
+      act.param0 = fused->param0();
+      act.param1 = fused->param1();
+    }
+    return act;
+  }
+};
+
+// Output clamping XNNPACK fuses; anything else runs afterwards.
+void split_activation(const FusedActivation& act, float* out_min, float* out_max, FusedActivation* post) {
+  *out_min = -std::numeric_limits<float>::infinity();
+  *out_max = std::numeric_limits<float>::infinity();
+  *post = FusedActivation{};
+  if (act.kind == ActivationKind::kRelu) *out_min = 0.f;
+  else if (act.kind == ActivationKind::kClip) *out_min = act.param0, *out_max = act.param1;
+  else *post = act;
+}
+
+bool all_f32(const OpView& v) {
+  for (size_t i = 0; i < v.num_inputs(); ++i)
+    if (v.has_input(i) && !is_f32(v.input(i))) return false;
+  for (uint32_t i = 0; i < v.op.outputs()->size(); ++i)
+    if (!is_f32(v.output(i))) return false;
+  return true;
+}
+
+// XNNPACK's padding and pooling arithmetic produce exactly the stored
+// output size (ceil_mode and similar variants do not; they stay reference).
+bool pool_supported(const OpView& v) {
+  const Shape in = shape_of(v.input(0)), out = shape_of(v.output(0));
+  if (in.rank != 4) return false;
+  using namespace params;
+  const int64_t kh = v.int_param(kPoolKernelH), kw = v.int_param(kPoolKernelW);
+  const int64_t sh = v.int_param(kPoolStrideH), sw = v.int_param(kPoolStrideW);
+  const int64_t dh = v.int_param(kPoolDilationH), dw = v.int_param(kPoolDilationW);
+  const int64_t pt = v.int_param(kPoolPadTop), pl = v.int_param(kPoolPadLeft);
+  const int64_t pb = v.int_param(kPoolPadBottom), pr = v.int_param(kPoolPadRight);
+  const int64_t oh = (in.dims[2] + pt + pb - dh * (kh - 1) - 1) / sh + 1;
+  const int64_t ow = (in.dims[3] + pl + pr - dw * (kw - 1) - 1) / sw + 1;
+  if (oh != out.dims[2] || ow != out.dims[3]) return false;
+  if (v.code() == OpCode::kAveragePool2d) {
+    if (dh != 1 || dw != 1) return false;
+    const bool padded = pt || pl || pb || pr;
+    // XNNPACK averages over the valid (unpadded) window.
+    if (padded && v.int_param(kPoolCountIncludePad) != 0) return false;
+  }
+  return true;
+}
+
+bool binary_opcode(OpCode code) {
+  return code == OpCode::kAdd || code == OpCode::kSub || code == OpCode::kMul || code == OpCode::kDiv ||
+         code == OpCode::kMin || code == OpCode::kMax;
+}
+
+// Decides how an op runs and in which layout, given the layouts its
+// activation inputs naturally come in.
+struct Decision {
+  Executor executor = Executor::kReference;
+  bool nhwc = false;
+};
+
+Decision decide(const OpView& v, const Layout* natural) {
+  Decision d;
+  const OpCode code = v.code();
+  auto input_nhwc = [&](size_t i) { return natural[v.input_index(i)] == Layout::kNhwc; };
+  // Every activation input is channels-last.
+  auto activations_nhwc = [&] {
+    bool any = false;
+    for (size_t i = 0; i < v.num_inputs(); ++i) {
+      if (!v.has_input(i) || v.is_constant(i)) continue;
+      if (!input_nhwc(i)) return false;
+      any = true;
+    }
+    return any;
+  };
+  if (!all_f32(v)) return d;
+  switch (code) {
+    case OpCode::kConv2d:
+    case OpCode::kConvTranspose2d: {
+      if (!v.is_constant(1) || (v.has_input(2) && !v.is_constant(2))) return d;
+      if (!layout_capable(v.input(0))) return d;
+      if (code == OpCode::kConvTranspose2d) {
+        // XNNPACK requires the output adjustment to be below the stride.
+        if (v.int_param(params::kOutputPadH) >= v.int_param(params::kStrideH) ||
+            v.int_param(params::kOutputPadW) >= v.int_param(params::kStrideW))
+          return d;
+      }
+      d.executor = Executor::kXnnpack;
+      d.nhwc = true;
+      return d;
+    }
+    case OpCode::kMaxPool2d:
+    case OpCode::kAveragePool2d:
+      if (pool_supported(v)) d.executor = Executor::kXnnpack, d.nhwc = true;
+      return d;
+    case OpCode::kFullyConnected:
+      if (v.is_constant(1) && (!v.has_input(2) || v.is_constant(2))) d.executor = Executor::kXnnpack;
+      return d;
+    case OpCode::kMatMul:
+      if (!v.is_constant(0) && v.is_constant(1) && v.input(1).shape()->size() == 2 && v.input(0).shape()->size() >= 2)
+        d.executor = Executor::kXnnpack;
+      return d;
+    case OpCode::kSoftmax: {
+      const int64_t rank = static_cast<int64_t>(v.input(0).shape()->size());
+      if (v.int_param(params::kSoftmaxBegin) == rank - 1 && v.int_param(params::kSoftmaxEnd) == rank)
+        d.executor = Executor::kXnnpack;
+      return d;
+    }
+    case OpCode::kGroupNorm:
+    case OpCode::kInstanceNorm:
+      if (layout_capable(v.input(0)) && input_nhwc(0) && v.is_constant(1) && v.is_constant(2))
+        d.executor = Executor::kGroupNorm, d.nhwc = true;
+      return d;
+    case OpCode::kConcat: {
+      if (v.int_param(params::kAxis) != 1 || v.num_inputs() > kMaxConversions) return d;
+      for (size_t i = 0; i < v.num_inputs(); ++i)
+        if (v.is_constant(i) || !layout_capable(v.input(i)) || !input_nhwc(i)) return d;
+      d.executor = Executor::kConcat;
+      d.nhwc = true;
+      return d;
+    }
+    default:
+      break;
+  }
+  if (simd::has_unary(v.op.opcode())) {
+    d.executor = Executor::kUnary;
+    d.nhwc = layout_capable(v.input(0)) && activations_nhwc();
+    return d;
+  }
+  if (binary_opcode(code)) {
+    const Shape out = shape_of(v.output(0));
+    if (out.rank > XNN_MAX_TENSOR_DIMS) return d;
+    d.executor = Executor::kXnnpack;
+    // Channels-last only when the layouts cannot matter: activations of the
+    // output's full shape, constants of one element.
+    bool same_shapes = layout_capable(v.output(0)) && activations_nhwc();
+    for (size_t i = 0; i < v.num_inputs() && same_shapes; ++i) {
+      const Shape in = shape_of(v.input(i));
+      if (v.is_constant(i) ? in.num_elements() != 1 : in != out) same_shapes = false;
+    }
+    d.nhwc = same_shapes;
+    return d;
+  }
+  return d;
+}
+
+// Reorders an ONNX convolution weight into XNNPACK's
+// [groups][group_out][kh][kw][group_in].
+void pack_conv_weights(const float* w, float* out, int64_t out_channels, int64_t group_in, int64_t taps) {
+  for (int64_t o = 0; o < out_channels; ++o)
+    for (int64_t i = 0; i < group_in; ++i)
+      for (int64_t t = 0; t < taps; ++t) out[(o * taps + t) * group_in + i] = w[(o * group_in + i) * taps + t];
+}
+
+// ONNX transposed-convolution weight [C_in, group_out, kh, kw] (C_in = groups * group_in)
+// into XNNPACK's [groups][group_out][kh][kw][group_in].
+void pack_deconv_weights(const float* w, float* out, int64_t groups, int64_t group_in, int64_t group_out,
+                         int64_t taps) {
+  for (int64_t g = 0; g < groups; ++g)
+    for (int64_t i = 0; i < group_in; ++i)
+      for (int64_t o = 0; o < group_out; ++o)
+        for (int64_t t = 0; t < taps; ++t)
+          out[((g * group_out + o) * taps + t) * group_in + i] = w[(((g * group_in + i) * group_out) + o) * taps + t];
+}
+
+// Weight reordering needs a temporary copy; it lives only during prepare.
+struct TemporaryFloats {
+  explicit TemporaryFloats(size_t count) : data(static_cast<float*>(std::malloc(count * sizeof(float) + 1))) {}
+  ~TemporaryFloats() { std::free(data); }
+  float* data;
+};
+
+Status xnn_error(const OpView& v, const char* what, xnn_status status) {
+  return Status::error(StatusCode::kUnsupportedOp, "graph '%s': XNNPACK cannot %s %s '%s' (status %d)",
+                       v.graph.name()->c_str(), what, op_name(v.op.opcode()), v.op.name() ? v.op.name()->c_str() : "",
+                       static_cast<int>(status));
+}
+
+// Creates and sets up the XNNPACK operator of `v`. in/out: the buffers it
+// reads and writes (already the layout it computes in).
+Status create_operator(const OpView& v, const float* const* in, float* out, pthreadpool_t pool,
+                       AcceleratedOp* acc) {
+  using namespace params;
+  xnn_operator_t op = nullptr;
+  xnn_status status = xnn_status_success;
+  float out_min, out_max;
+  split_activation(v.activation(), &out_min, &out_max, &acc->post);
+  const Shape x = shape_of(v.input(0)), y = shape_of(v.output(0));
+  switch (v.code()) {
+    case OpCode::kConv2d:
+    case OpCode::kConvTranspose2d: {
+      const bool transposed = v.code() == OpCode::kConvTranspose2d;
+      const Shape w = shape_of(v.input(1));
+      const bool one_d = x.rank == 3;
+      const int64_t kh = one_d ? 1 : w.dims[2], kw = one_d ? w.dims[2] : w.dims[3];
+      const int64_t in_h = one_d ? 1 : x.dims[2], in_w = one_d ? x.dims[2] : x.dims[3];
+      const int64_t groups = v.int_param(kGroups);
+      const int64_t in_channels = x.dims[1], out_channels = y.dims[1];
+      const int64_t group_in = in_channels / groups, group_out = out_channels / groups;
+      TemporaryFloats packed(static_cast<size_t>(w.num_elements()));
+      if (packed.data == nullptr) return Status::error(StatusCode::kOutOfMemory, "no memory to pack weights");
+      const float* bias = v.has_input(2) ? v.constant(2) : nullptr;
+      const auto u = [](int64_t value) { return static_cast<uint32_t>(value); };
+      if (!transposed) {
+        pack_conv_weights(v.constant(1), packed.data, out_channels, group_in, kh * kw);
+        status = xnn_create_convolution2d_nhwc_f32(
+            u(v.int_param(kPadTop)), u(v.int_param(kPadRight)), u(v.int_param(kPadBottom)), u(v.int_param(kPadLeft)),
+            u(kh), u(kw), u(v.int_param(kStrideH)), u(v.int_param(kStrideW)), u(v.int_param(kDilationH)),
+            u(v.int_param(kDilationW)), u(groups), group_in, group_out, in_channels, out_channels, packed.data, bias,
+            out_min, out_max, 0, &op);
+        if (status == xnn_status_success)
+          status = xnn_setup_convolution2d_nhwc_f32(op, x.dims[0], in_h, in_w, in[0], out, pool);
+      } else {
+        pack_deconv_weights(v.constant(1), packed.data, groups, group_in, group_out, kh * kw);
+        status = xnn_create_deconvolution2d_nhwc_f32(
+            u(v.int_param(kPadTop)), u(v.int_param(kPadRight)), u(v.int_param(kPadBottom)), u(v.int_param(kPadLeft)),
+            u(kh), u(kw), u(v.int_param(kStrideH)), u(v.int_param(kStrideW)), u(v.int_param(kDilationH)),
+            u(v.int_param(kDilationW)), u(groups), group_in, group_out, in_channels, out_channels, packed.data, bias,
+            out_min, out_max, 0, &op);
+        if (status == xnn_status_success)
+          status = xnn_setup_deconvolution2d_nhwc_f32(op, x.dims[0], in_h, in_w, u(v.int_param(kOutputPadH)),
+                                                      u(v.int_param(kOutputPadW)), in[0], out, pool);
+      }
+      break;
+    }
+    case OpCode::kMaxPool2d:
+    case OpCode::kAveragePool2d: {
+      const auto u = [&](int i) { return static_cast<uint32_t>(v.int_param(static_cast<size_t>(i))); };
+      const size_t channels = static_cast<size_t>(x.dims[1]);
+      if (v.code() == OpCode::kMaxPool2d) {
+        status = xnn_create_max_pooling2d_nhwc_f32(u(kPoolPadTop), u(kPoolPadRight), u(kPoolPadBottom),
+                                                   u(kPoolPadLeft), u(kPoolKernelH), u(kPoolKernelW),
+                                                   u(kPoolStrideH), u(kPoolStrideW), u(kPoolDilationH),
+                                                   u(kPoolDilationW), channels, channels, channels, out_min, out_max,
+                                                   0, &op);
+        if (status == xnn_status_success)
+          status = xnn_setup_max_pooling2d_nhwc_f32(op, x.dims[0], x.dims[2], x.dims[3], in[0], out, pool);
+      } else {
+        status = xnn_create_average_pooling2d_nhwc_f32(u(kPoolPadTop), u(kPoolPadRight), u(kPoolPadBottom),
+                                                       u(kPoolPadLeft), u(kPoolKernelH), u(kPoolKernelW),
+                                                       u(kPoolStrideH), u(kPoolStrideW), channels, channels,
+                                                       channels, out_min, out_max, 0, &op);
+        if (status == xnn_status_success)
+          status = xnn_setup_average_pooling2d_nhwc_f32(op, x.dims[0], x.dims[2], x.dims[3], in[0], out, pool);
+      }
+      break;
+    }
+    case OpCode::kFullyConnected:
+    case OpCode::kMatMul: {
+      const Shape w = shape_of(v.input(1));
+      const bool matmul = v.code() == OpCode::kMatMul;
+      // FullyConnected weight [N, K]; MatMul's constant B is [K, N].
+      const size_t k = static_cast<size_t>(matmul ? w.dims[0] : w.dims[1]);
+      const size_t n = static_cast<size_t>(matmul ? w.dims[1] : w.dims[0]);
+      const size_t rows = k == 0 ? 0 : static_cast<size_t>(x.num_elements()) / k;
+      const float* bias = !matmul && v.has_input(2) ? v.constant(2) : nullptr;
+      status = xnn_create_fully_connected_nc_f32(k, n, k, n, v.constant(1), bias, out_min, out_max,
+                                                 matmul ? XNN_FLAG_TRANSPOSE_WEIGHTS : 0, &op);
+      if (status == xnn_status_success) status = xnn_setup_fully_connected_nc_f32(op, rows, in[0], out, pool);
+      break;
+    }
+    case OpCode::kSoftmax: {
+      const size_t channels = static_cast<size_t>(x.dims[x.rank - 1]);
+      status = xnn_create_softmax_nc_f32(channels, channels, channels, 0, &op);
+      if (status == xnn_status_success)
+        status = xnn_setup_softmax_nc_f32(op, channels ? static_cast<size_t>(x.num_elements()) / channels : 0, in[0],
+                                          out, pool);
+      break;
+    }
+    default: {  // binary
+      const Shape a = shape_of(v.input(0)), b = shape_of(v.input(1));
+      size_t a_dims[XNN_MAX_TENSOR_DIMS], b_dims[XNN_MAX_TENSOR_DIMS];
+      size_t a_rank = static_cast<size_t>(a.rank), b_rank = static_cast<size_t>(b.rank);
+      if (acc->nhwc) {
+        // Same shapes (or a one-element constant): the layout is irrelevant.
+        a_dims[0] = static_cast<size_t>(a.num_elements());
+        b_dims[0] = static_cast<size_t>(b.num_elements());
+        a_rank = b_rank = 1;
+      } else {
+        for (size_t d = 0; d < a_rank; ++d) a_dims[d] = static_cast<size_t>(a.dims[d]);
+        for (size_t d = 0; d < b_rank; ++d) b_dims[d] = static_cast<size_t>(b.dims[d]);
+      }
+      // XNNPACK wants rank >= 1.
+      if (a_rank == 0) a_dims[0] = 1, a_rank = 1;
+      if (b_rank == 0) b_dims[0] = 1, b_rank = 1;
+      switch (v.code()) {
+        case OpCode::kAdd: status = xnn_create_add_nd_f32(out_min, out_max, 0, &op); break;
+        case OpCode::kSub: status = xnn_create_subtract_nd_f32(out_min, out_max, 0, &op); break;
+        case OpCode::kMul: status = xnn_create_multiply_nd_f32(out_min, out_max, 0, &op); break;
+        case OpCode::kDiv: status = xnn_create_divide_nd_f32(out_min, out_max, 0, &op); break;
+        case OpCode::kMin: status = xnn_create_minimum_nd_f32(0, &op); break;
+        default: status = xnn_create_maximum_nd_f32(0, &op); break;
+      }
+      if (status != xnn_status_success) break;
+      switch (v.code()) {
+        case OpCode::kAdd: status = xnn_setup_add_nd_f32(op, a_rank, a_dims, b_rank, b_dims, in[0], in[1], out, pool); break;
+        case OpCode::kSub: status = xnn_setup_subtract_nd_f32(op, a_rank, a_dims, b_rank, b_dims, in[0], in[1], out, pool); break;
+        case OpCode::kMul: status = xnn_setup_multiply_nd_f32(op, a_rank, a_dims, b_rank, b_dims, in[0], in[1], out, pool); break;
+        case OpCode::kDiv: status = xnn_setup_divide_nd_f32(op, a_rank, a_dims, b_rank, b_dims, in[0], in[1], out, pool); break;
+        case OpCode::kMin: status = xnn_setup_minimum_nd_f32(op, a_rank, a_dims, b_rank, b_dims, in[0], in[1], out, pool); break;
+        default: status = xnn_setup_maximum_nd_f32(op, a_rank, a_dims, b_rank, b_dims, in[0], in[1], out, pool); break;
+      }
+      // Min/Max take no clamp: a fused activation runs afterwards.
+      if (v.code() == OpCode::kMin || v.code() == OpCode::kMax) acc->post = v.activation();
+      break;
+    }
+  }
+  if (status != xnn_status_success) {
+    if (op != nullptr) xnn_delete_operator(op);
+    return xnn_error(v, "run", status);
+  }
+  acc->op = op;
+  return Status::ok();
+}
+
+// A fake, aligned address for the counting pass: XNNPACK's setup only does
+// arithmetic on the pointers it is given.
+float* counting_address(size_t offset) {
+  return reinterpret_cast<float*>(static_cast<uintptr_t>(1u << 20) + offset);
+}
+
+}  // namespace
+
+Result<size_t> build_graph(const GraphBuild& build) {
+  const Model& model = *build.model;
+  const format::Graph& graph = *build.graph;
+  const auto* tensors = graph.tensors();
+  const auto* ops = graph.operators();
+  const bool counting = build.ops == nullptr;
+  const uint32_t num_tensors = tensors->size();
+  const uint32_t num_ops = ops->size();
+
+  // Layout decisions are needed only while building; they live at the start
+  // of the scratch area (counted in the scratch this returns) in placing
+  // mode and on the heap while counting.
+  const size_t decision_bytes = num_tensors * 2 + num_ops * sizeof(Decision) + 64;
+  uint8_t* scratch_base = counting ? nullptr : build.scratch + build.scratch_offset;
+  uint8_t* decision_memory = counting ? static_cast<uint8_t*>(std::malloc(decision_bytes)) : scratch_base;
+  if (decision_memory == nullptr) return Status::error(StatusCode::kOutOfMemory, "no memory for layout decisions");
+  Layout* natural = reinterpret_cast<Layout*>(decision_memory);
+  Layout* stored = natural + num_tensors;
+  Decision* decisions = reinterpret_cast<Decision*>(
+      decision_memory + ((num_tensors * 2 + alignof(Decision) - 1) / alignof(Decision)) * alignof(Decision));
+  struct FreeOnExit {
+    void* memory;
+    ~FreeOnExit() { std::free(memory); }
+  } free_on_exit{counting ? decision_memory : nullptr};
+
+  // 1. What each op runs on, and the layout its outputs naturally come in.
+  for (uint32_t t = 0; t < num_tensors; ++t) natural[t] = Layout::kNchw;
+  for (uint32_t i = 0; i < num_ops; ++i) {
+    OpView v{model, graph, *ops->Get(i)};
+    decisions[i] = decide(v, natural);
+    for (int32_t output : *v.op.outputs())
+      if (decisions[i].nhwc && layout_capable(*tensors->Get(static_cast<uint32_t>(output))))
+        natural[output] = Layout::kNhwc;
+  }
+  // 2. How each tensor is stored: channels-last when it is produced so and
+  // some consumer wants it so; graph outputs always NCHW.
+  for (uint32_t t = 0; t < num_tensors; ++t) stored[t] = Layout::kNchw;
+  for (uint32_t i = 0; i < num_ops; ++i) {
+    const format::Operator& op = *ops->Get(i);
+    if (!decisions[i].nhwc) continue;
+    for (int32_t input : *op.inputs())
+      if (input >= 0 && natural[input] == Layout::kNhwc) stored[input] = Layout::kNhwc;
+  }
+  for (int32_t output : *graph.outputs()) stored[output] = Layout::kNchw;
+
+  // 3. Create the operators and the conversions.
+  size_t max_scratch = decision_bytes;
+  AcceleratedOp* accelerated = build.persistent->allocate<AcceleratedOp>(num_ops);
+  for (uint32_t i = 0; i < num_ops; ++i) {
+    const format::Operator& format_op = *ops->Get(i);
+    OpView v{model, graph, format_op};
+    AcceleratedOp local;
+    AcceleratedOp& acc = counting ? local : accelerated[i];
+    acc.executor = decisions[i].executor;
+    acc.nhwc = decisions[i].nhwc;
+    acc.threadpool = build.threadpool;
+    const Layout native = acc.nhwc ? Layout::kNhwc : Layout::kNchw;
+    OpState* state = counting ? nullptr : &build.ops[i];
+
+    // This op's part of the scratch area, after the reference kernels' part:
+    // [our kernel's scratch][converted inputs...][converted output].
+    size_t cursor = 0;
+    if (acc.executor == Executor::kGroupNorm) {
+      if (!counting) acc.kernel_scratch = reinterpret_cast<float*>(scratch_base);
+      cursor = static_cast<size_t>(
+          align_up(4 * static_cast<size_t>(shape_of(v.input(0)).dims[1]) * sizeof(float), kArenaAlignment));
+    }
+
+    // The buffers the op reads and writes.
+    const float* in_data[kMaxConversions] = {};
+    const size_t num_inputs = v.num_inputs();
+    uint32_t views_needed = 0;
+    for (size_t k = 0; k < num_inputs; ++k) {
+      if (!v.has_input(k)) continue;
+      const int32_t t = v.input_index(k);
+      const format::Tensor& tensor = *tensors->Get(static_cast<uint32_t>(t));
+      const Shape shape = shape_of(tensor);
+      const float* data = counting ? (tensor.buffer() ? static_cast<const float*>(model.buffer_data(tensor.buffer()))
+                                                      : counting_address(graph.plan()->offsets()->Get(static_cast<uint32_t>(t))))
+                                   : static_cast<const float*>(build.tensors[t].data);
+      // XNNPACK may read XNN_EXTRA_BYTES past an operand; a constant that
+      // ends the model file is copied so the over-read stays in our memory.
+      if (tensor.buffer() != 0 && acc.executor == Executor::kXnnpack) {
+        const uint8_t* end = static_cast<const uint8_t*>(model.buffer_data(tensor.buffer())) + float_bytes(shape);
+        if (end + XNN_EXTRA_BYTES > model.data() + model.size()) {
+          void* copy = build.persistent->allocate_bytes(float_bytes(shape) + XNN_EXTRA_BYTES);
+          if (copy != nullptr) {
+            std::memcpy(copy, data, float_bytes(shape));
+            data = static_cast<const float*>(copy);
+          }
+        }
+      }
+      const bool convert = tensor.buffer() == 0 && stored[t] != native && !layout_trivial(shape);
+      if (convert) {
+        if (acc.num_before == kMaxConversions)
+          return Status::error(StatusCode::kInternal, "too many layout conversions for one op");
+        Conversion& c = acc.before[acc.num_before++];
+        c.from = data;
+        c.to = counting ? counting_address(cursor) : reinterpret_cast<float*>(scratch_base + cursor);
+        c.input = static_cast<uint32_t>(k);
+        c.batch = static_cast<uint32_t>(shape.dims[0]);
+        c.channels = static_cast<uint32_t>(shape.dims[1]);
+        c.spatial = static_cast<uint32_t>(spatial_of(shape));
+        c.to_nhwc = native == Layout::kNhwc;
+        cursor += static_cast<size_t>(align_up(float_bytes(shape), kArenaAlignment));
+        data = c.to;
+        ++views_needed;
+      }
+      if (k < kMaxConversions) in_data[k] = data;
+    }
+    float* out_data = nullptr;
+    {
+      const int32_t t = format_op.outputs()->Get(0);
+      const format::Tensor& tensor = *tensors->Get(static_cast<uint32_t>(t));
+      const Shape shape = shape_of(tensor);
+      out_data = counting ? counting_address(graph.plan()->offsets()->Get(static_cast<uint32_t>(t)))
+                          : static_cast<float*>(build.tensors[t].data);
+      if (stored[t] != native && !layout_trivial(shape)) {
+        Conversion& c = acc.after;
+        acc.has_after = true;
+        c.from = counting ? counting_address(cursor) : reinterpret_cast<float*>(scratch_base + cursor);
+        c.to = out_data;
+        c.batch = static_cast<uint32_t>(shape.dims[0]);
+        c.channels = static_cast<uint32_t>(shape.dims[1]);
+        c.spatial = static_cast<uint32_t>(spatial_of(shape));
+        c.to_nhwc = stored[t] == Layout::kNhwc;
+        cursor += static_cast<size_t>(align_up(float_bytes(shape), kArenaAlignment));
+        out_data = const_cast<float*>(c.from);
+        ++views_needed;
+      }
+    }
+    if (cursor > max_scratch) max_scratch = cursor;
+
+    // Redirect the context's operands to the converted copies.
+    Tensor* views = views_needed ? build.persistent->allocate<Tensor>(views_needed) : nullptr;
+    if (!counting && views_needed) {
+      uint32_t next = 0;
+      for (uint8_t c = 0; c < acc.num_before; ++c, ++next) {
+        const uint32_t k = acc.before[c].input;
+        views[next] = *state->context.inputs[k];
+        views[next].data = acc.before[c].to;
+        const_cast<const Tensor**>(state->context.inputs)[k] = &views[next];  // the session's own array
+      }
+      if (acc.has_after) {
+        views[next] = *state->context.outputs[0];
+        views[next].data = out_data;
+        const_cast<Tensor**>(state->context.outputs)[0] = &views[next];
+      }
+    }
+
+    if (acc.executor == Executor::kXnnpack) {
+      ActiveRegion active(build.region);
+      EG_RETURN_IF_ERROR(create_operator(v, in_data, out_data, build.threadpool, &acc));
+      if (build.region->exhausted())
+        return Status::error(StatusCode::kArenaTooSmall, "XNNPACK's packed weights do not fit the arena");
+    } else if (acc.executor == Executor::kGroupNorm) {
+      acc.groups = v.code() == OpCode::kInstanceNorm ? static_cast<uint32_t>(shape_of(v.input(0)).dims[1])
+                                                     : static_cast<uint32_t>(v.int_param(params::kNormGroups));
+      acc.post = v.activation();
+    } else if (acc.executor == Executor::kUnary) {
+      acc.post = v.activation();
+    }
+    if (acc.post.kind != ActivationKind::kNone) {
+      acc.post_data = out_data;
+      acc.post_count = static_cast<size_t>(shape_of(v.output(0)).num_elements());
+    }
+    if (counting) {
+      if (acc.op != nullptr) xnn_delete_operator(acc.op);
+    } else if (acc.executor != Executor::kReference || acc.num_before || acc.has_after) {
+      state->accelerated = &acc;
+      // The reference kernel's scratch stays at the start of the scratch area.
+    }
+  }
+  return max_scratch;
+}
+
+namespace {
+
+void convert(const Conversion& c) {
+  if (c.to_nhwc) simd::nchw_to_nhwc(c.from, c.to, c.batch, c.channels, c.spatial);
+  else simd::nhwc_to_nchw(c.from, c.to, c.batch, c.channels, c.spatial);
+}
+
+}  // namespace
+
+Status run(const OpState& state) {
+  const AcceleratedOp& acc = *state.accelerated;
+  const KernelContext& context = state.context;
+  for (uint8_t i = 0; i < acc.num_before; ++i) convert(acc.before[i]);
+  switch (acc.executor) {
+    case Executor::kReference:
+      EG_RETURN_IF_ERROR(state.kernel->eval(context));
+      break;
+    case Executor::kXnnpack:
+      if (xnn_run_operator(acc.op, acc.threadpool) != xnn_status_success)
+        return Status::error(StatusCode::kInternal, "XNNPACK failed to run %s '%s'", op_name(context.opcode),
+                             context.op_name);
+      break;
+    case Executor::kUnary:
+      simd::unary(context.opcode, context.attributes, context.input(0).data_as<const float>(),
+                  context.output(0).data_as<float>(), context.output(0).num_elements());
+      break;
+    case Executor::kGroupNorm: {
+      const Tensor& x = context.input(0);
+      size_t spatial = 1;
+      for (int d = 2; d < x.shape.rank; ++d) spatial *= static_cast<size_t>(x.shape.dims[d]);
+      simd::group_norm_nhwc(x.data_as<const float>(), context.input(1).data_as<const float>(),
+                            context.input(2).data_as<const float>(), context.output(0).data_as<float>(),
+                            static_cast<size_t>(x.shape.dims[0]), static_cast<size_t>(x.shape.dims[1]), spatial,
+                            acc.groups, context.float_param(params::kEpsilon), FusedActivation{},
+                            acc.kernel_scratch);
+      break;
+    }
+    case Executor::kConcat: {
+      const float* inputs[kMaxConversions];
+      size_t channels[kMaxConversions];
+      const Tensor& first = context.input(0);
+      size_t pixels = static_cast<size_t>(first.shape.dims[0]);
+      for (int d = 2; d < first.shape.rank; ++d) pixels *= static_cast<size_t>(first.shape.dims[d]);
+      for (size_t i = 0; i < context.num_inputs; ++i) {
+        inputs[i] = context.input(i).data_as<const float>();
+        channels[i] = static_cast<size_t>(context.input(i).shape.dims[1]);
+      }
+      simd::concat_channels_nhwc(inputs, channels, context.num_inputs, context.output(0).data_as<float>(), pixels);
+      break;
+    }
+  }
+  if (acc.post.kind != ActivationKind::kNone) simd::activation(acc.post, acc.post_data, acc.post_count);
+  if (acc.has_after) convert(acc.after);
+  return Status::ok();
+}
+
+void release(OpState* ops, size_t count) {
+  for (size_t i = 0; i < count; ++i) {
+    AcceleratedOp* acc = ops[i].accelerated;
+    if (acc != nullptr && acc->op != nullptr) {
+      xnn_delete_operator(acc->op);
+      acc->op = nullptr;
+    }
+  }
+}
+
+const char* executor_name(const OpState& op) {
+  if (op.accelerated == nullptr) return "reference";
+  switch (op.accelerated->executor) {
+    case Executor::kReference: return "reference";
+    case Executor::kXnnpack: return "xnnpack";
+    default: return "simd";
+  }
+}
+
+int num_conversions(const OpState& op) {
+  if (op.accelerated == nullptr) return 0;
+  return op.accelerated->num_before + (op.accelerated->has_after ? 1 : 0);
+}
+
+}  // namespace xnnpack
+}  // namespace edgegen

@@ -1,0 +1,66 @@
+// The accelerated execution of a graph: XNNPACK operators where XNNPACK has
+// them, our own vectorized kernels (backends/simd) for what it lacks, the
+// reference kernels for the rest.
+//
+// Layout: the model file is NCHW (the reference kernels' and ONNX's layout).
+// XNNPACK's convolutions are channels-last, so at prepare the backend
+// chooses a storage layout per activation: chains of channels-last-capable
+// operators (convolutions, pooling, GroupNorm, channel Concat, element-wise
+// ops) keep their tensors NHWC in the tensors' own planned slots, and
+// operands are converted only where a chain meets an NCHW-only operator, a
+// graph input or a graph output. A conversion writes to the operator's
+// scratch, which is counted in the arena like any kernel scratch. When a
+// tensor has one channel or one pixel the two layouts are the same bytes and
+// nothing is converted.
+//
+// All operators are created, their weights packed and set up (pointers are
+// fixed by the memory plan) in prepare; running is a loop of
+// xnn_run_operator and our kernels, with no allocation.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "core/arena_allocator.h"
+#include "core/op_state.h"
+#include "edgegen/model.h"
+#include "edgegen/status.h"
+
+typedef struct pthreadpool* pthreadpool_t;
+
+namespace edgegen {
+namespace xnnpack {
+
+class MemoryRegion;
+
+// Everything build_graph needs. In counting mode (ops == nullptr) nothing
+// is placed: `persistent` counts, `region` counts, scratch is measured, and
+// the XNNPACK operators created to measure their memory are deleted again.
+struct GraphBuild {
+  const Model* model = nullptr;
+  const format::Graph* graph = nullptr;
+  pthreadpool_t threadpool = nullptr;
+  ArenaAllocator* persistent = nullptr;
+  MemoryRegion* region = nullptr;
+  OpState* ops = nullptr;      // the session's (contexts already filled); null: counting
+  Tensor* tensors = nullptr;   // the session's tensors; null: counting
+  uint8_t* scratch = nullptr;  // the op scratch area (after the plan); null: counting
+  size_t scratch_offset = 0;   // bytes of it the reference kernels use (ours follow)
+};
+
+// Builds the accelerated execution of one graph; returns the scratch bytes
+// its operators need after scratch_offset (the largest over its operators).
+Result<size_t> build_graph(const GraphBuild& build);
+
+// Runs one operator (conversions, the op, its unfused activation).
+Status run(const OpState& op);
+
+// Releases the XNNPACK operators of a graph's ops (memory stays in the arena).
+void release(OpState* ops, size_t count);
+
+// "xnnpack", "simd" or "reference", and the number of layout conversions.
+const char* executor_name(const OpState& op);
+int num_conversions(const OpState& op);
+
+}  // namespace xnnpack
+}  // namespace edgegen

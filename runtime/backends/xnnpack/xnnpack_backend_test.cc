@@ -1,0 +1,321 @@
+// The XNNPACK backend against the reference kernels, op by op and on chains
+// that make the backend choose channels-last layouts and convert at their
+// ends. Every case: same outputs within tolerance, the exact arena size
+// (one byte less is refused), zero heap allocations while running, at 1
+// and 2 threads.
+#if defined(EDGEGEN_WITH_XNNPACK)
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "edgegen/random.h"
+#include "edgegen/session.h"
+#include "ops/op_params.h"
+#include "testing/allocation_counter.h"
+#include "testing/model_builder.h"
+
+using namespace edgegen;
+using edgegen::testing::AlignedBytes;
+using edgegen::testing::ModelBuilder;
+
+namespace {
+
+std::vector<float> random_values(size_t count, uint64_t seed, float scale = 1.f) {
+  std::vector<float> values(count);
+  fill_normal(seed, 7, 0, values.data(), count);
+  for (float& v : values) v *= scale;
+  return values;
+}
+
+size_t count_of(const std::vector<int64_t>& shape) {
+  size_t n = 1;
+  for (int64_t d : shape) n *= static_cast<size_t>(d);
+  return n;
+}
+
+struct Prepared {
+  std::vector<uint8_t> arena;
+  Session session;
+};
+
+void prepare_exact(const Model& model, const SessionOptions& options, Prepared* out, int garbage = 131) {
+  Result<size_t> needed = Session::arena_bytes_needed(model, 0, options);
+  REQUIRE_MESSAGE(needed.ok(), std::string(needed.status().message()));
+  // Garbage, not zeros: a kernel must never read memory it did not write.
+  out->arena.assign(*needed, 0);
+  for (size_t i = 0; i < out->arena.size(); ++i) out->arena[i] = static_cast<uint8_t>(i * garbage + 7);
+  Session too_small;
+  CHECK(too_small.prepare(model, out->arena.data(), *needed - 1, 0, options).code() == StatusCode::kArenaTooSmall);
+  Status prepared = out->session.prepare(model, out->arena.data(), out->arena.size(), 0, options);
+  REQUIRE_MESSAGE(prepared.is_ok(), std::string(prepared.message()));
+}
+
+// Runs the graph on both backends with the same random inputs and compares.
+// Returns how many ops XNNPACK ran, to let cases check the fast path was taken.
+int compare_backends(const ModelBuilder& builder, float tolerance = 1e-4f) {
+  AlignedBytes bytes(builder.build());
+  Result<Model> model = Model::from_buffer(bytes.data(), bytes.size());
+  REQUIRE_MESSAGE(model.ok(), std::string(model.status().message()));
+  SessionOptions reference_options;
+  reference_options.backend = Backend::kReference;
+  Prepared reference;
+  prepare_exact(*model, reference_options, &reference);
+  int xnnpack_ops = 0;
+  for (int threads : {1, 2}) {
+    CAPTURE(threads);
+    SessionOptions options;
+    options.backend = Backend::kXnnpack;
+    options.threads = threads;
+    Prepared fast;
+    prepare_exact(*model, options, &fast);
+    REQUIRE(fast.session.backend() == Backend::kXnnpack);
+    REQUIRE(fast.session.threads() == threads);
+    // Graph inputs are not preserved by a run (their memory is reused), so
+    // they are written before every run.
+    std::vector<std::vector<float>> inputs;
+    for (size_t i = 0; i < reference.session.num_inputs(0); ++i)
+      inputs.push_back(random_values(reference.session.input(0, i).num_elements(), 100 + i));
+    auto write_inputs = [&inputs](Session& session) {
+      for (size_t i = 0; i < inputs.size(); ++i)
+        std::memcpy(session.input(0, i).data, inputs[i].data(), inputs[i].size() * sizeof(float));
+    };
+    write_inputs(reference.session);
+    REQUIRE(reference.session.run(0).is_ok());
+    Status ran;
+    size_t allocations;
+    {
+      edgegen::testing::AllocationScope scope;
+      write_inputs(fast.session);
+      ran = fast.session.run(0);
+      write_inputs(fast.session);  // twice: nothing may depend on a first run
+      ran = ran.is_ok() ? fast.session.run(0) : ran;
+      allocations = scope.count();
+    }
+    REQUIRE_MESSAGE(ran.is_ok(), std::string(ran.message()));
+    CHECK(allocations == 0);
+    for (size_t o = 0; o < reference.session.num_outputs(0); ++o) {
+      const Tensor& want = reference.session.output(0, o);
+      const Tensor& got = fast.session.output(0, o);
+      REQUIRE(want.num_elements() == got.num_elements());
+      float worst = 0.f, scale = 1.f;
+      for (size_t k = 0; k < want.num_elements(); ++k) scale = std::fmax(scale, std::fabs(want.data_as<float>()[k]));
+      for (size_t k = 0; k < want.num_elements(); ++k)
+        worst = std::fmax(worst, std::fabs(want.data_as<float>()[k] - got.data_as<float>()[k]));
+      CAPTURE(o);
+      CHECK(worst <= tolerance * scale);
+    }
+    xnnpack_ops = 0;
+    for (size_t op = 0; op < fast.session.num_operators(0); ++op)
+      if (std::strcmp(fast.session.operator_executor(0, op), "reference") != 0) ++xnnpack_ops;
+  }
+  return xnnpack_ops;
+}
+
+int64_t conv_out(int64_t in, int64_t k, int64_t stride, int64_t dilation, int64_t pad_begin, int64_t pad_end) {
+  return (in + pad_begin + pad_end - dilation * (k - 1) - 1) / stride + 1;
+}
+
+struct ConvCase {
+  int64_t batch, in_c, out_c, h, w, kh, kw, stride, dilation, pad_t, pad_l, pad_b, pad_r, groups;
+  bool bias;
+  ActivationKind activation;
+};
+
+ModelBuilder conv_model(const ConvCase& c) {
+  ModelBuilder b;
+  b.graph("main");
+  int32_t x = b.activation("x", {c.batch, c.in_c, c.h, c.w});
+  int32_t w = b.constant("w", {c.out_c, c.in_c / c.groups, c.kh, c.kw},
+                         random_values(static_cast<size_t>(c.out_c * c.in_c / c.groups * c.kh * c.kw), 1, 0.3f));
+  std::vector<int32_t> inputs = {x, w};
+  if (c.bias) inputs.push_back(b.constant("b", {c.out_c}, random_values(static_cast<size_t>(c.out_c), 2)));
+  int64_t oh = conv_out(c.h, c.kh, c.stride, c.dilation, c.pad_t, c.pad_b);
+  int64_t ow = conv_out(c.w, c.kw, c.stride, c.dilation, c.pad_l, c.pad_r);
+  int32_t y = b.activation("y", {c.batch, c.out_c, oh, ow});
+  b.op(OpCode::kConv2d, inputs, {y},
+       {c.stride, c.stride, c.dilation, c.dilation, c.pad_t, c.pad_l, c.pad_b, c.pad_r, c.groups}, {}, c.activation);
+  b.inputs({x}).outputs({y});
+  return b;
+}
+
+}  // namespace
+
+TEST_CASE("XNNPACK Conv2d: kernels, strides, padding, dilation, groups, depthwise, bias, activations") {
+  const ConvCase cases[] = {
+      {1, 3, 8, 9, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, true, ActivationKind::kNone},
+      {2, 4, 6, 8, 8, 3, 3, 2, 1, 1, 1, 0, 0, 1, false, ActivationKind::kRelu},
+      {1, 8, 8, 10, 10, 3, 3, 1, 2, 2, 2, 2, 2, 8, true, ActivationKind::kSilu},  // depthwise, dilated
+      {1, 6, 4, 5, 6, 1, 1, 1, 1, 0, 0, 0, 0, 2, true, ActivationKind::kSigmoid},  // grouped 1x1
+      {1, 1, 5, 12, 12, 5, 5, 1, 1, 2, 1, 2, 3, 1, true, ActivationKind::kTanh},  // one input channel
+      {3, 16, 1, 6, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, true, ActivationKind::kNone},    // one output channel
+      {1, 5, 7, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, true, ActivationKind::kNone},     // one pixel
+  };
+  for (const ConvCase& c : cases) {
+    CAPTURE(c.in_c);
+    CAPTURE(c.out_c);
+    CAPTURE(c.groups);
+    CHECK(compare_backends(conv_model(c)) == 1);
+  }
+}
+
+TEST_CASE("XNNPACK Conv1d ([N, C, L]) and ConvTranspose 1-D and 2-D") {
+  {
+    ModelBuilder b;
+    b.graph("main");
+    int32_t x = b.activation("x", {2, 4, 20});
+    int32_t w = b.constant("w", {6, 4, 5}, random_values(6 * 4 * 5, 3, 0.3f));
+    int32_t y = b.activation("y", {2, 6, 10});
+    b.op(OpCode::kConv2d, {x, w}, {y}, {1, 2, 1, 1, 0, 2, 0, 2, 1});
+    b.inputs({x}).outputs({y});
+    CHECK(compare_backends(b) == 1);
+  }
+  struct Case {
+    int64_t in_c, out_c, h, w, kh, kw, stride, pad, out_pad, groups, dilation;
+  };
+  const Case cases[] = {
+      {8, 4, 4, 4, 4, 4, 2, 1, 0, 1, 1}, {3, 6, 5, 3, 3, 3, 3, 0, 2, 1, 1}, {4, 4, 6, 6, 3, 3, 1, 1, 0, 2, 1},
+      {6, 3, 1, 1, 4, 4, 1, 0, 0, 1, 1}, {4, 2, 5, 5, 3, 3, 2, 1, 1, 1, 2}, {5, 1, 7, 6, 4, 4, 2, 1, 0, 1, 1},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.stride);
+    CAPTURE(c.groups);
+    ModelBuilder b;
+    b.graph("main");
+    int32_t x = b.activation("x", {1, c.in_c, c.h, c.w});
+    int32_t w = b.constant("w", {c.in_c, c.out_c / c.groups, c.kh, c.kw},
+                           random_values(static_cast<size_t>(c.in_c * c.out_c / c.groups * c.kh * c.kw), 4, 0.3f));
+    int32_t bias = b.constant("b", {c.out_c}, random_values(static_cast<size_t>(c.out_c), 5));
+    const int64_t oh = (c.h - 1) * c.stride - 2 * c.pad + c.dilation * (c.kh - 1) + c.out_pad + 1;
+    const int64_t ow = (c.w - 1) * c.stride - 2 * c.pad + c.dilation * (c.kw - 1) + c.out_pad + 1;
+    int32_t y = b.activation("y", {1, c.out_c, oh, ow});
+    b.op(OpCode::kConvTranspose2d, {x, w, bias}, {y},
+         {c.stride, c.stride, c.dilation, c.dilation, c.pad, c.pad, c.pad, c.pad, c.groups, c.out_pad, c.out_pad}, {},
+         ActivationKind::kRelu);
+    b.inputs({x}).outputs({y});
+    CHECK(compare_backends(b) == 1);
+  }
+}
+
+TEST_CASE("XNNPACK layout chains: conv, GroupNorm, SiLU, skip Concat, residual Add, pooling, then NCHW-only ops") {
+  ModelBuilder b;
+  b.graph("main");
+  int32_t x = b.activation("x", {2, 3, 8, 8});
+  int32_t w1 = b.constant("w1", {8, 3, 3, 3}, random_values(8 * 27, 11, 0.3f));
+  int32_t c1 = b.activation("c1", {2, 8, 8, 8});
+  b.op(OpCode::kConv2d, {x, w1}, {c1}, {1, 1, 1, 1, 1, 1, 1, 1, 1});
+  int32_t gamma = b.constant("gamma", {8}, random_values(8, 12));
+  int32_t beta = b.constant("beta", {8}, random_values(8, 13));
+  int32_t g1 = b.activation("g1", {2, 8, 8, 8});
+  b.op(OpCode::kGroupNorm, {c1, gamma, beta}, {g1}, {2}, {1e-5f});
+  int32_t s1 = b.activation("s1", {2, 8, 8, 8});
+  b.op(OpCode::kSilu, {g1}, {s1});
+  int32_t w2 = b.constant("w2", {8, 8, 3, 3}, random_values(8 * 72, 14, 0.2f));
+  int32_t c2 = b.activation("c2", {2, 8, 8, 8});
+  b.op(OpCode::kConv2d, {s1, w2}, {c2}, {1, 1, 1, 1, 1, 1, 1, 1, 1});
+  int32_t r = b.activation("r", {2, 8, 8, 8});
+  b.op(OpCode::kAdd, {c2, c1}, {r});  // residual: same shapes, stays channels-last
+  int32_t half = b.constant("half", {1}, {0.5f});
+  int32_t m = b.activation("m", {2, 8, 8, 8});
+  b.op(OpCode::kMul, {r, half}, {m});
+  int32_t cat = b.activation("cat", {2, 16, 8, 8});
+  b.op(OpCode::kConcat, {m, c1}, {cat}, {1});
+  int32_t in_gamma = b.constant("in_gamma", {16}, random_values(16, 15));
+  int32_t in_beta = b.constant("in_beta", {16}, random_values(16, 16));
+  int32_t n = b.activation("n", {2, 16, 8, 8});
+  b.op(OpCode::kInstanceNorm, {cat, in_gamma, in_beta}, {n}, {}, {1e-5f});
+  int32_t p = b.activation("p", {2, 16, 4, 4});
+  b.op(OpCode::kMaxPool2d, {n, }, {p}, {2, 2, 2, 2, 1, 1, 0, 0, 0, 0, 0, 0});
+  int32_t a = b.activation("a", {2, 16, 4, 4});
+  b.op(OpCode::kAveragePool2d, {p}, {a}, {3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0});
+  int32_t per_channel = b.constant("per_channel", {1, 16, 1, 1}, random_values(16, 17));
+  int32_t biased = b.activation("biased", {2, 16, 4, 4});
+  b.op(OpCode::kAdd, {a, per_channel}, {biased});  // broadcasts over channels: NCHW
+  int32_t flat = b.activation("flat", {2, 256});
+  b.op(OpCode::kReshape, {biased}, {flat}, {2, 256});
+  int32_t fw = b.constant("fw", {10, 256}, random_values(2560, 18, 0.1f));
+  int32_t fb = b.constant("fb", {10}, random_values(10, 19));
+  int32_t logits = b.activation("logits", {2, 10});
+  b.op(OpCode::kFullyConnected, {flat, fw, fb}, {logits}, {}, {}, ActivationKind::kTanh);
+  int32_t probs = b.activation("probs", {2, 10});
+  b.op(OpCode::kSoftmax, {logits}, {probs}, {1, 2});
+  b.inputs({x}).outputs({probs, c2});
+  CHECK(compare_backends(b) >= 12);
+}
+
+TEST_CASE("XNNPACK MatMul with constant weights, broadcasting binary ops, Min/Max, unary functions") {
+  ModelBuilder b;
+  b.graph("main");
+  int32_t x = b.activation("x", {3, 4, 6});
+  int32_t wm = b.constant("wm", {6, 5}, random_values(30, 21));
+  int32_t y = b.activation("y", {3, 4, 5});
+  b.op(OpCode::kMatMul, {x, wm}, {y});
+  int32_t row = b.constant("row", {5}, random_values(5, 22));
+  int32_t s = b.activation("s", {3, 4, 5});
+  b.op(OpCode::kSub, {y, row}, {s});
+  int32_t col = b.activation("col", {3, 4, 1});
+  int32_t d = b.activation("d", {3, 4, 5});
+  b.op(OpCode::kDiv, {s, col}, {d});
+  int32_t lo = b.activation("lo", {3, 4, 5});
+  b.op(OpCode::kMin, {d, y}, {lo}, {}, {}, ActivationKind::kRelu);
+  int32_t hi = b.activation("hi", {3, 4, 5});
+  b.op(OpCode::kMax, {lo, s}, {hi});
+  int32_t e = b.activation("e", {3, 4, 5});
+  b.op(OpCode::kExp, {hi}, {e});
+  int32_t t = b.activation("t", {3, 4, 5});
+  b.op(OpCode::kTanh, {e}, {t});
+  int32_t g = b.activation("g", {3, 4, 5});
+  b.op(OpCode::kGelu, {t}, {g}, {1});
+  int32_t ge = b.activation("ge", {3, 4, 5});
+  b.op(OpCode::kGelu, {g}, {ge}, {0});
+  int32_t ab = b.activation("ab", {3, 4, 5});
+  b.op(OpCode::kAbs, {ge}, {ab});
+  int32_t sq = b.activation("sq", {3, 4, 5});
+  b.op(OpCode::kSqrt, {ab}, {sq});
+  int32_t lr = b.activation("lr", {3, 4, 5});
+  b.op(OpCode::kLeakyRelu, {s}, {lr}, {}, {0.1f});
+  int32_t cl = b.activation("cl", {3, 4, 5});
+  b.op(OpCode::kClip, {lr}, {cl}, {}, {-0.5f, 0.7f});
+  b.inputs({x, col}).outputs({sq, cl});
+  CHECK(compare_backends(b) == 13);
+}
+
+TEST_CASE("XNNPACK falls back to the reference kernels where it differs, and says so") {
+  // ceil_mode pooling and count_include_pad averaging with padding.
+  ModelBuilder b;
+  b.graph("main");
+  int32_t x = b.activation("x", {1, 4, 7, 7});
+  int32_t p = b.activation("p", {1, 4, 4, 4});
+  b.op(OpCode::kMaxPool2d, {x}, {p}, {2, 2, 2, 2, 1, 1, 0, 0, 0, 0, 1, 0});
+  int32_t a = b.activation("a", {1, 4, 4, 4});
+  b.op(OpCode::kAveragePool2d, {p}, {a}, {3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1});
+  b.inputs({x}).outputs({a});
+  CHECK(compare_backends(b) == 0);
+}
+
+TEST_CASE("the XNNPACK backend reports its kernels and keeps the packed weights in the caller's arena") {
+  ConvCase c{1, 16, 32, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, true, ActivationKind::kRelu};
+  AlignedBytes bytes(conv_model(c).build());
+  Result<Model> model = Model::from_buffer(bytes.data(), bytes.size());
+  REQUIRE(model.ok());
+  SessionOptions options;
+  options.backend = Backend::kXnnpack;
+  options.threads = 1;
+  Result<size_t> fast = Session::arena_bytes_needed(*model, 0, options);
+  options.backend = Backend::kReference;
+  Result<size_t> reference = Session::arena_bytes_needed(*model, 0, options);
+  REQUIRE(fast.ok());
+  REQUIRE(reference.ok());
+  // The packed weights (16*32*9 floats, padded to XNNPACK's tiles) are part of the arena.
+  CHECK(*fast >= *reference + 16 * 32 * 9 * sizeof(float));
+  options.backend = Backend::kXnnpack;
+  Session session;
+  REQUIRE(session.prepare(*model, 0, options).is_ok());
+  CHECK(std::strcmp(session.operator_executor(0, 0), "xnnpack") == 0);
+  CHECK(session.operator_conversions(0, 0) == 2);  // NCHW graph input and output
+  CHECK(session.threads() == 1);
+}
+#endif

@@ -1,0 +1,55 @@
+// Where XNNPACK's memory comes from.
+//
+// XNNPACK takes one process-wide allocator at xnn_initialize. Ours routes
+// every allocation made while a MemoryRegion is active on the calling thread
+// (Session::prepare creating and setting up operators) into that region:
+// packed weights, indirection buffers and operator structs then live in the
+// caller's arena. A region in counting mode takes memory from the heap but
+// records what the same sequence of allocations would use in an arena, so
+// arena_bytes_needed can report the exact size before any arena exists; the
+// operators created in counting mode are deleted right after.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace edgegen {
+namespace xnnpack {
+
+class MemoryRegion {
+ public:
+  // base == nullptr: counting mode.
+  MemoryRegion(uint8_t* base, size_t capacity) : base_(base), capacity_(capacity) {}
+
+  bool counting() const { return base_ == nullptr; }
+  size_t used() const { return used_; }
+  bool exhausted() const { return exhausted_; }
+
+  // Called by the allocator hooks only.
+  void* allocate(size_t size, size_t alignment);
+
+ private:
+  uint8_t* base_;
+  size_t capacity_;
+  size_t used_ = 0;
+  bool exhausted_ = false;
+};
+
+// Initializes XNNPACK once per process with the routing allocator. False when
+// XNNPACK refuses this CPU (or was built out).
+bool initialize();
+
+// Makes `region` receive this thread's XNNPACK allocations until the scope ends.
+class ActiveRegion {
+ public:
+  explicit ActiveRegion(MemoryRegion* region);
+  ~ActiveRegion();
+  ActiveRegion(const ActiveRegion&) = delete;
+  ActiveRegion& operator=(const ActiveRegion&) = delete;
+
+ private:
+  MemoryRegion* previous_;
+};
+
+}  // namespace xnnpack
+}  // namespace edgegen
