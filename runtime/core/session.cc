@@ -214,7 +214,10 @@ Result<Backend> resolve_backend(SessionOptions options) {
 #endif
 }
 
-Result<Layout> compute_layout(const Model& model, size_t reserve_bytes, Backend backend) {
+// measure_backend: also measure XNNPACK's region (creates and packs every
+// operator once). prepare does not need it: the region takes what the
+// arena has left after the rest, and running out of it is kArenaTooSmall.
+Result<Layout> compute_layout(const Model& model, size_t reserve_bytes, Backend backend, bool measure_backend) {
   ArenaAllocator counter(nullptr, 0);
 #if defined(EDGEGEN_WITH_XNNPACK)
   xnnpack::MemoryRegion backend_region(nullptr, 0);
@@ -257,6 +260,7 @@ Result<Layout> compute_layout(const Model& model, size_t reserve_bytes, Backend 
       build.persistent = &counter;
       build.region = &backend_region;
       build.scratch_offset = max_scratch;
+      build.measure_region = measure_backend;
       Result<size_t> backend_scratch = xnnpack::build_graph(build);
       if (!backend_scratch.ok()) return backend_scratch.status();
       max_scratch += static_cast<size_t>(align_up(*backend_scratch, kArenaAlignment)) + kOverreadSlack;
@@ -277,7 +281,7 @@ Result<Layout> compute_layout(const Model& model, size_t reserve_bytes, Backend 
   layout.persistent_bytes = static_cast<size_t>(align_up(counter.used(), kArenaAlignment));
   layout.activation_bytes = static_cast<size_t>(align_up(activation, kArenaAlignment));
 #if defined(EDGEGEN_WITH_XNNPACK)
-  layout.backend_bytes = static_cast<size_t>(align_up(backend_region.used(), kArenaAlignment));
+  layout.backend_bytes = backend_region.used();  // exact: it is the last part of the arena
 #endif
   return layout;
 }
@@ -313,7 +317,7 @@ void Session::release_backend() {
 Result<size_t> Session::arena_bytes_needed(const Model& model, size_t reserve_bytes, const SessionOptions& options) {
   Result<Backend> backend = resolve_backend(options);
   if (!backend.ok()) return backend.status();
-  Result<Layout> layout = compute_layout(model, reserve_bytes, *backend);
+  Result<Layout> layout = compute_layout(model, reserve_bytes, *backend, true);
   if (!layout.ok()) return layout.status();
   // + alignment slack: the caller's arena need not start 64-byte aligned.
   return layout->total() + kArenaAlignment;
@@ -337,23 +341,35 @@ Status Session::prepare(const Model& model, void* arena, size_t arena_bytes, siz
 
 Status Session::prepare_impl(const Model& model, uint8_t* arena, size_t arena_bytes, size_t reserve_bytes,
                              const SessionOptions& options) {
+  Status status = prepare_placed(model, arena, arena_bytes, reserve_bytes, options);
+  // A failed prepare leaves nothing behind that points into the arena.
+  if (!status.is_ok()) release_backend();
+  return status;
+}
+
+Status Session::prepare_placed(const Model& model, uint8_t* arena, size_t arena_bytes, size_t reserve_bytes,
+                               const SessionOptions& options) {
   prepared_ = false;
   release_backend();
   Result<Backend> backend = resolve_backend(options);
   if (!backend.ok()) return backend.status();
   backend_ = *backend;
   threads_ = 1;
-  Result<Layout> layout = compute_layout(model, reserve_bytes, backend_);
+  Result<Layout> layout = compute_layout(model, reserve_bytes, backend_, false);
   if (!layout.ok()) return layout.status();
   size_t needed = layout->total() + kArenaAlignment;
   if (arena_bytes < needed)
     return Status::error(StatusCode::kArenaTooSmall, "the arena has %zu bytes but this model needs %zu", arena_bytes,
                          needed);
+
   uint8_t* base = reinterpret_cast<uint8_t*>(align_up(reinterpret_cast<uintptr_t>(arena), kArenaAlignment));
   ArenaAllocator persistent(base, layout->persistent_bytes);
-  uint8_t* activations = base + layout->persistent_bytes + layout->backend_bytes;
+  uint8_t* activations = base + layout->persistent_bytes;
 #if defined(EDGEGEN_WITH_XNNPACK)
-  xnnpack::MemoryRegion backend_region(base + layout->persistent_bytes, layout->backend_bytes);
+  // XNNPACK's region: what the arena has beyond the rest (the same whatever
+  // the arena's alignment, so one byte less than arena_bytes_needed fails).
+  xnnpack::MemoryRegion backend_region(activations + layout->activation_bytes,
+                                       backend_ == Backend::kXnnpack ? arena_bytes - needed : 0);
   if (backend_ == Backend::kXnnpack) {
     threads_ = options.threads > 0 ? options.threads : default_thread_count();
     if (threads_ > 1) {
@@ -471,6 +487,9 @@ Status Session::prepare_impl(const Model& model, uint8_t* arena, size_t arena_by
   if (persistent.exhausted())
     return Status::error(StatusCode::kInternal, "persistent arena layout disagrees with its size computation");
   arena_bytes_ = needed;
+#if defined(EDGEGEN_WITH_XNNPACK)
+  arena_bytes_ += backend_region.used();
+#endif
   prepared_ = true;
   return Status::ok();
 }

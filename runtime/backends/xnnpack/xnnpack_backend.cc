@@ -569,11 +569,15 @@ Result<size_t> build_graph(const GraphBuild& build) {
       }
     }
 
-    if (acc.executor == Executor::kXnnpack) {
+    if (acc.executor == Executor::kXnnpack && (!counting || build.measure_region)) {
       ActiveRegion active(build.region);
-      EG_RETURN_IF_ERROR(create_operator(v, in_data, out_data, build.threadpool, &acc));
+      Status created = create_operator(v, in_data, out_data, build.threadpool, &acc);
       if (build.region->exhausted())
-        return Status::error(StatusCode::kArenaTooSmall, "XNNPACK's packed weights do not fit the arena");
+        return Status::error(StatusCode::kArenaTooSmall,
+                             "the arena is too small: this model needs more than the %zu bytes left after its "
+                             "activations for XNNPACK's packed weights (Session::arena_bytes_needed tells the total)",
+                             build.region->capacity());
+      EG_RETURN_IF_ERROR(created);
     } else if (acc.executor == Executor::kGroupNorm) {
       acc.groups = v.code() == OpCode::kInstanceNorm ? static_cast<uint32_t>(shape_of(v.input(0)).dims[1])
                                                      : static_cast<uint32_t>(v.int_param(params::kNormGroups));

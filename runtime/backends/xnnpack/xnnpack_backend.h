@@ -46,6 +46,9 @@ struct GraphBuild {
   Tensor* tensors = nullptr;   // the session's tensors; null: counting
   uint8_t* scratch = nullptr;  // the op scratch area (after the plan); null: counting
   size_t scratch_offset = 0;   // bytes of it the reference kernels use (ours follow)
+  // Counting mode only: also create the XNNPACK operators to measure the
+  // region (packing weights is the expensive part of prepare).
+  bool measure_region = true;
 };
 
 // Builds the accelerated execution of one graph; returns the scratch bytes

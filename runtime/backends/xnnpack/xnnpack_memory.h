@@ -23,6 +23,7 @@ class MemoryRegion {
 
   bool counting() const { return base_ == nullptr; }
   size_t used() const { return used_; }
+  size_t capacity() const { return capacity_; }
   bool exhausted() const { return exhausted_; }
 
   // Called by the allocator hooks only.

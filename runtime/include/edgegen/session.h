@@ -7,13 +7,17 @@
 //
 // Arena layout (addresses grow to the right):
 //
-//   arena                                                      arena + bytes
-//   +------------------------+----------------------------------------------+
-//   | persistent             | activations: one region shared by all graphs |
-//   | tensor tables, kernel  | (graphs run one at a time), sized for the    |
-//   | contexts, caller's     | largest graph's plan plus its largest kernel |
-//   | reservations           | scratch; also verification scratch in prepare |
-//   +------------------------+----------------------------------------------+
+//   arena                                                                  arena + bytes
+//   +------------------------+----------------------------------------------+-----------+
+//   | persistent             | activations: one region shared by all graphs | XNNPACK:  |
+//   | tensor tables, kernel  | (graphs run one at a time), sized for the    | packed    |
+//   | contexts, caller's     | largest graph's plan plus its largest kernel | weights,  |
+//   | reservations           | scratch; also verification scratch in prepare | operators |
+//   +------------------------+----------------------------------------------+-----------+
+//
+// The XNNPACK part is measured by arena_bytes_needed (which creates every
+// operator once to learn its size); prepare gives XNNPACK what the arena
+// has left, so a caller-owned arena is packed only once.
 //
 // Because graphs share the activation region, running one graph overwrites
 // the outputs of the previous one: copy what you need first (pipelines do).
@@ -116,6 +120,8 @@ class Session {
   struct GraphState;
   Status prepare_impl(const Model& model, uint8_t* arena, size_t arena_bytes, size_t reserve_bytes,
                       const SessionOptions& options);
+  Status prepare_placed(const Model& model, uint8_t* arena, size_t arena_bytes, size_t reserve_bytes,
+                        const SessionOptions& options);
   void release_backend();
 
   const Model* model_ = nullptr;          // borrowed
