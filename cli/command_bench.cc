@@ -36,6 +36,7 @@
 
 #include "cli_error.h"
 #include "commands.h"
+#include "cpu_peak.h"
 #include "common_options.h"
 #include "edgegen/mapped_file.h"
 #include "edgegen/model.h"
@@ -136,6 +137,9 @@ struct BenchResult {
   uint64_t peak_rss_bytes = 0;
   std::string backend;
   int threads = 1;
+  uint64_t activation_bytes = 0;  // the session's activation region (plan + scratch + conversions)
+  uint64_t backend_bytes = 0;     // XNNPACK's packed weights and operators
+  double peak_gflops = 0;         // measured fp32 peak of one core x threads
 };
 
 // One graph input: its host copy, written into the arena before each run.
@@ -320,6 +324,9 @@ BenchResult run_bench_measurements(const BenchOptions& options) {
   result.load_ms = milliseconds(Clock::now() - load_start);
   result.backend = backend_name(session.backend());
   result.threads = session.threads();
+  result.activation_bytes = session.activation_bytes();
+  result.backend_bytes = session.backend_bytes();
+  result.peak_gflops = measure_cpu_peak().fp32_gflops * result.threads;
 
   result.pipeline = pipeline_kind_name(model.pipeline_kind());
   result.file_bytes = file.size();
@@ -373,6 +380,10 @@ ordered_json bench_json(const BenchResult& result, const BenchOptions& options) 
   json["arena_bytes"] = result.arena_bytes;
   json["plan_arena_bytes"] = result.plan_arena_bytes;
   json["plan_lower_bound_bytes"] = result.plan_lower_bound_bytes;
+  json["activation_bytes"] = result.activation_bytes;
+  json["packed_weight_bytes"] = result.backend_bytes;
+  json["peak_gflops"] = result.peak_gflops;
+  json["cpu"] = nlohmann::json::parse(cpu_report(true));
   json["graphs"] = ordered_json::array();
   for (const GraphResult& graph : result.graphs) {
     ordered_json entry;
@@ -386,6 +397,7 @@ ordered_json bench_json(const BenchResult& result, const BenchOptions& options) 
     entry["max_ms"] = graph.max_ms;
     entry["mean_ms"] = graph.mean_ms;
     entry["gflops_per_second"] = graph.gflops_per_second();
+    entry["fraction_of_peak"] = result.peak_gflops > 0 ? graph.gflops_per_second() / result.peak_gflops : 0.0;
     entry["plan_arena_bytes"] = graph.plan_arena_bytes;
     entry["plan_lower_bound_bytes"] = graph.plan_lower_bound_bytes;
     entry["inputs"] = io_json(graph.inputs);
@@ -401,7 +413,10 @@ ordered_json bench_json(const BenchResult& result, const BenchOptions& options) 
                                     {"flops", op.flops},
                                     {"executor", op.executor},
                                     {"conversions", op.conversions},
-                                    {"gflops_per_second", op.median_ms > 0 ? op.flops / (op.median_ms * 1e6) : 0.0}});
+                                    {"gflops_per_second", op.median_ms > 0 ? op.flops / (op.median_ms * 1e6) : 0.0},
+                                    {"fraction_of_peak", op.median_ms > 0 && result.peak_gflops > 0
+                                                             ? op.flops / (op.median_ms * 1e6) / result.peak_gflops
+                                                             : 0.0}});
     }
     json["graphs"].push_back(entry);
   }
@@ -435,25 +450,34 @@ std::string bench_text(const BenchResult& result, const BenchOptions& options) {
   text << "  threads: " << result.threads << (options.runtime.threads == 0 ? " (default: performance cores)" : "")
        << "\n";
   text << "  load + prepare: " << format_fixed(result.load_ms, 3) << " ms\n";
-  text << "  arena: " << with_thousands(result.arena_bytes) << " bytes (activation plan "
-       << with_thousands(result.plan_arena_bytes) << ", plan lower bound " << with_thousands(result.plan_lower_bound_bytes)
-       << ")\n";
+  text << "  arena: " << with_thousands(result.arena_bytes) << " bytes: activations "
+       << with_thousands(result.activation_bytes) << " (plan " << with_thousands(result.plan_arena_bytes)
+       << ", lower bound " << with_thousands(result.plan_lower_bound_bytes) << "), packed weights "
+       << with_thousands(result.backend_bytes) << "\n";
+  text << "  fp32 peak: " << format_fixed(result.peak_gflops, 1) << " GFLOP/s (measured, " << result.threads
+       << " thread" << (result.threads > 1 ? "s" : "") << ")\n";
   for (const GraphResult& graph : result.graphs) {
     text << "graph " << graph.name << ": " << graph.operators << " ops, " << with_unit(graph.flops) << "FLOP\n";
     text << "  " << graph.runs << " runs after " << graph.warmup << " warm-up: median " << format_fixed(graph.median_ms, 3)
          << " ms, min " << format_fixed(graph.min_ms, 3) << " ms, max " << format_fixed(graph.max_ms, 3) << " ms, "
-         << format_fixed(graph.gflops_per_second(), 2) << " GFLOP/s\n";
+         << format_fixed(graph.gflops_per_second(), 2) << " GFLOP/s ("
+         << format_fixed(result.peak_gflops > 0 ? 100 * graph.gflops_per_second() / result.peak_gflops : 0, 1)
+         << "% of peak)\n";
     if (options.profile) {
       char line[256];
-      std::snprintf(line, sizeof line, "  %4s  %-16s %-28s %-9s %10s %7s %9s\n", "#", "op", "name", "kernel", "ms", "share",
-                    "GFLOP/s");
+      std::snprintf(line, sizeof line, "  %4s  %-16s %-28s %-11s %10s %7s %9s %7s\n", "#", "op", "name", "kernel", "ms",
+                    "share", "GFLOP/s", "%peak");
       text << line;
       for (const OpTiming& op : graph.profile) {
         std::string name = op.name.size() > 28 ? op.name.substr(0, 25) + "..." : op.name;
         std::string gflops = op.flops ? format_fixed(op.flops / (op.median_ms * 1e6), 2) : "-";
         std::string kernel = op.executor + (op.conversions ? "+" + std::to_string(op.conversions) + "T" : "");
-        std::snprintf(line, sizeof line, "  %4zu  %-16s %-28s %-9s %10.4f %6.1f%% %9s\n", op.index, op.type.c_str(),
-                      name.c_str(), kernel.c_str(), op.median_ms, 100 * op.share, gflops.c_str());
+        std::string of_peak = op.flops && result.peak_gflops > 0
+                                  ? format_fixed(100 * op.flops / (op.median_ms * 1e6) / result.peak_gflops, 1)
+                                  : "-";
+        std::snprintf(line, sizeof line, "  %4zu  %-16s %-28s %-11s %10.4f %6.1f%% %9s %7s\n", op.index,
+                      op.type.c_str(), name.c_str(), kernel.c_str(), op.median_ms, 100 * op.share, gflops.c_str(),
+                      of_peak.c_str());
         text << line;
       }
     }

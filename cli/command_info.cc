@@ -1,8 +1,10 @@
-// edgegen info MODEL.egm [--json]
+// edgegen info MODEL.egm [--json] [--cpu]; edgegen info --cpu
 #include <iostream>
 #include <memory>
 
+#include "cli_error.h"
 #include "commands.h"
+#include "cpu_peak.h"
 #include "common_options.h"
 #include "loaded_model.h"
 #include "model_info.h"
@@ -13,10 +15,17 @@ namespace {
 struct InfoOptions {
   std::string model_path;
   bool json = false;
+  bool cpu = false;
   SessionOptions runtime;
 };
 
 void run_info(const InfoOptions& options) {
+  if (options.cpu) {
+    std::cout << cpu_report(options.json);
+    if (options.model_path.empty()) return;
+  } else if (options.model_path.empty()) {
+    throw CliError("info needs a model file (or --cpu)");
+  }
   LoadedModel loaded(options.model_path, options.runtime);
   // Preparing finishes the verification (shape inference, memory plan), so
   // a corrupt file fails here rather than printing half a report.
@@ -37,8 +46,10 @@ void add_info_command(CLI::App& app) {
   CLI::App* command = app.add_subcommand(
       "info", "Describe a model: format, pipeline, graphs (inputs, outputs, ops, parameters) and memory.\n"
               "The model is fully verified and prepared, so this also checks a file.");
-  command->add_option("model", options->model_path, "Model file (.egm)")->required();
+  command->add_option("model", options->model_path, "Model file (.egm)");
   command->add_flag("--json", options->json, "Print the report as JSON");
+  command->add_flag("--cpu", options->cpu,
+                    "Describe this machine's processor (cpuinfo: ISA, cores, caches) and measure its fp32 peak");
   add_runtime_options(command, &options->runtime);
   command->callback([options] { run_info(*options); });
 }

@@ -487,8 +487,11 @@ Status Session::prepare_placed(const Model& model, uint8_t* arena, size_t arena_
   if (persistent.exhausted())
     return Status::error(StatusCode::kInternal, "persistent arena layout disagrees with its size computation");
   arena_bytes_ = needed;
+  activation_bytes_ = layout->activation_bytes;
+  backend_bytes_ = 0;
 #if defined(EDGEGEN_WITH_XNNPACK)
-  arena_bytes_ += backend_region.used();
+  backend_bytes_ = backend_region.used();
+  arena_bytes_ += backend_bytes_;
 #endif
   prepared_ = true;
   return Status::ok();

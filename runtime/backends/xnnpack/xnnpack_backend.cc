@@ -308,6 +308,25 @@ Status create_operator(const OpView& v, const float* const* in, float* out, pthr
             out_min, out_max, 0, &op);
         if (status == xnn_status_success)
           status = xnn_setup_convolution2d_nhwc_f32(op, x.dims[0], in_h, in_w, in[0], out, pool);
+      } else if (in_h * in_w == 1 && groups == 1 && v.int_param(kDilationH) == 1 && v.int_param(kDilationW) == 1 &&
+                 v.int_param(kPadTop) == 0 && v.int_param(kPadLeft) == 0 && v.int_param(kPadBottom) == 0 &&
+                 v.int_param(kPadRight) == 0 && v.int_param(kOutputPadH) == 0 && v.int_param(kOutputPadW) == 0) {
+        // A transposed convolution of one pixel (a DCGAN's first layer) is a
+        // matrix product whose rows are the output pixels' channels: as a
+        // fully connected op it runs at GEMM speed, and writes NHWC directly.
+        const int64_t taps = kh * kw;
+        for (int64_t t = 0; t < taps; ++t)
+          for (int64_t o = 0; o < out_channels; ++o)
+            for (int64_t c = 0; c < in_channels; ++c)
+              packed.data[(t * out_channels + o) * in_channels + c] = v.constant(1)[(c * out_channels + o) * taps + t];
+        TemporaryFloats tiled_bias(static_cast<size_t>(taps * out_channels));
+        if (tiled_bias.data == nullptr) return Status::error(StatusCode::kOutOfMemory, "no memory to pack weights");
+        for (int64_t t = 0; t < taps; ++t)
+          for (int64_t o = 0; o < out_channels; ++o) tiled_bias.data[t * out_channels + o] = bias ? bias[o] : 0.f;
+        const size_t n = static_cast<size_t>(taps * out_channels), k = static_cast<size_t>(in_channels);
+        status = xnn_create_fully_connected_nc_f32(k, n, k, n, packed.data, tiled_bias.data, out_min, out_max, 0, &op);
+        if (status == xnn_status_success)
+          status = xnn_setup_fully_connected_nc_f32(op, static_cast<size_t>(x.dims[0]), in[0], out, pool);
       } else {
         pack_deconv_weights(v.constant(1), packed.data, groups, group_in, group_out, kh * kw);
         status = xnn_create_deconvolution2d_nhwc_f32(

@@ -84,8 +84,12 @@ class Session {
   // The backend in use (kAuto resolved) and its thread count.
   Backend backend() const { return backend_; }
   int threads() const { return threads_; }
-  // The arena bytes in use.
+  // The arena bytes in use, and its parts: the activation region (tensors
+  // of the largest graph plus operator scratch, incl. layout conversions)
+  // and XNNPACK's packed weights and operators.
   size_t arena_bytes() const { return arena_bytes_; }
+  size_t activation_bytes() const { return activation_bytes_; }
+  size_t backend_bytes() const { return backend_bytes_; }
   // Hands out `bytes` (64-byte aligned) of the reservation made at prepare;
   // nullptr when the reservation is exhausted.
   void* reserve(size_t bytes);
@@ -131,6 +135,8 @@ class Session {
   GraphState* graphs_ = nullptr;          // borrowed, inside the arena
   size_t num_graphs_ = 0;
   size_t arena_bytes_ = 0;
+  size_t activation_bytes_ = 0;
+  size_t backend_bytes_ = 0;
   bool prepared_ = false;
   Backend backend_ = Backend::kReference;
   int threads_ = 1;
