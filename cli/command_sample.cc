@@ -7,6 +7,7 @@
 #include "cli_error.h"
 #include "commands.h"
 #include "common_options.h"
+#include "density_sample.h"
 #include "file_names.h"
 #include "item_files.h"
 #include "loaded_model.h"
@@ -31,6 +32,10 @@ void run_sample(SampleOptions options) {
   if (!options.latents_path.empty() && output_format_of(options.latents_path, "--latents-out") != OutputFormat::kNpy)
     throw CliError("--latents-out " + options.latents_path + ": latents are written as .npy");
   LoadedModel loaded(options.model_path);
+  if (loaded.model().pipeline_kind() == PipelineKind::kFlow) {
+    options.grid.columns = options.columns;
+    return sample_flow(loaded, options.count, options.seed, options.temperature, options.output_path, options.grid);
+  }
   Pipeline& pipeline = loaded.pipeline("sample");
   std::vector<int64_t> item_shape = shape_dims(pipeline.item_shape());
   std::vector<int64_t> latent_shape = shape_dims(pipeline.latent_shape());

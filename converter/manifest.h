@@ -17,6 +17,7 @@
 
 #include "converter/egm_writer.h"
 #include "converter/ir.h"
+#include "converter/manifest_flow.h"
 
 namespace edgegen::converter {
 
@@ -33,6 +34,8 @@ struct Manifest {
   std::map<std::string, std::string> outputs;  // role ("mean", "logvar") -> encoder output name
   bool output_is_logits = false;
   float gaussian_variance = 1.f;
+  // flow only (see manifest_flow.h)
+  FlowManifest flow;
 };
 
 // Parses and validates the manifest at `path`; throws ConversionError.

@@ -1,0 +1,182 @@
+// Density example models (examples/anomaly_digits) against their committed
+// PyTorch reference outputs: exact log-likelihoods, the inverse graph, the
+// weights the forward and inverse graphs share, and no heap allocation
+// while scoring. No PyTorch at test time.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "converter/converter.h"
+#include "edgegen/density.h"
+#include "edgegen/model.h"
+#include "npy.h"
+#include "testing/allocation_counter.h"
+#include "testing/model_builder.h"
+
+using namespace edgegen;
+
+namespace {
+
+const std::string kDir = std::string(EDGEGEN_EXAMPLES_DIR) + "/anomaly_digits";
+
+struct LoadedFlow {
+  testing::AlignedBytes bytes;  // the .egm file; `model` borrows it
+  Model model;
+};
+
+void load_flow(const std::string& manifest_path, int batch, LoadedFlow* out) {
+  converter::ConvertOptions options;
+  options.batch = batch;
+  std::vector<uint8_t> file = converter::convert(manifest_path, options);
+  out->bytes.assign(file.data(), file.size());
+  Result<Model> model = Model::from_buffer(out->bytes.data(), out->bytes.size());
+  REQUIRE_MESSAGE(model.ok(), std::string(model.status().message()));
+  out->model = *model;
+}
+
+std::vector<float> reference(const std::string& name) {
+  return cli::npy_to_float32(cli::read_npy(kDir + "/reference/" + name));
+}
+
+double max_relative_error(const std::vector<float>& actual, const std::vector<float>& expected) {
+  REQUIRE(actual.size() == expected.size());
+  double worst = 0;
+  for (size_t i = 0; i < actual.size(); ++i)
+    worst = std::max(worst, std::fabs(double(actual[i]) - expected[i]) / std::max(1.0, std::fabs(double(expected[i]))));
+  return worst;
+}
+
+}  // namespace
+
+TEST_CASE("RealNVP flow: log p(x) in data units equals PyTorch's within 1e-4 relative, without heap allocation") {
+  for (int batch : {1, 4}) {
+    LoadedFlow example;
+    load_flow(kDir + "/flow_manifest.json", batch, &example);
+    FlowPipeline flow;
+    Status prepared = flow.prepare(example.model);
+    REQUIRE_MESSAGE(prepared.is_ok(), std::string(prepared.message()));
+    CHECK(flow.event_size() == 64);
+    CHECK(flow.can_sample());
+    std::vector<float> x = reference("flow_x.npy");
+    std::vector<float> expected = reference("flow_log_prob.npy");
+    // 15 rows: a partial last batch at batch 4.
+    const size_t count = expected.size() - 1;
+    std::vector<float> scores(count);
+    size_t allocations;
+    Status scored;
+    {
+      testing::AllocationScope scope;
+      scored = flow.log_prob(x.data(), count, scores.data());
+      allocations = scope.count();
+    }
+    REQUIRE_MESSAGE(scored.is_ok(), std::string(scored.message()));
+    CHECK(allocations == 0);
+    expected.resize(count);
+    double error = max_relative_error(scores, expected);
+    MESSAGE("batch " << batch << ": max relative error " << error);
+    CHECK(error <= 1e-4);
+  }
+}
+
+TEST_CASE("RealNVP flow: the inverse graph matches PyTorch and inverse(forward(x)) reproduces x") {
+  LoadedFlow example;
+  load_flow(kDir + "/flow_manifest.json", 2, &example);
+  FlowPipeline flow;
+  REQUIRE(flow.prepare(example.model).is_ok());
+  // PyTorch's inverse gives logit-space values l; the pipeline maps them
+  // back to data units: x = 17 (sigmoid(l) - alpha) / (1 - 2 alpha).
+  std::vector<float> z = reference("flow_z.npy");
+  std::vector<float> l = reference("flow_inverse_l.npy");
+  std::vector<float> expected(l.size());
+  for (size_t i = 0; i < l.size(); ++i)
+    expected[i] = static_cast<float>(17.0 * (1.0 / (1.0 + std::exp(-double(l[i]))) - 0.05) / 0.9);
+  std::vector<float> x(z.size());
+  REQUIRE(flow.inverse(z.data(), z.size() / 64, x.data()).is_ok());
+  CHECK(max_relative_error(x, expected) <= 1e-4);
+
+  std::vector<float> data = reference("flow_x.npy");
+  const size_t count = data.size() / 64;
+  std::vector<float> latents(data.size()), back(data.size());
+  REQUIRE(flow.forward(data.data(), count, latents.data()).is_ok());
+  REQUIRE(flow.inverse(latents.data(), count, back.data()).is_ok());
+  double worst = 0;
+  for (size_t i = 0; i < data.size(); ++i) worst = std::max(worst, std::fabs(double(back[i]) - data[i]));
+  MESSAGE("round trip: max |x' - x| " << worst << " (pixel units 0..17)");
+  CHECK(worst <= 1e-3);
+}
+
+TEST_CASE("RealNVP flow: weights shared by the forward and inverse graphs are stored once") {
+  LoadedFlow both;
+  load_flow(kDir + "/flow_manifest.json", 1, &both);
+  // The same flow without its inverse graph.
+  const std::string forward_only = "/tmp/edgegen_flow_forward_only_manifest.json";
+  {
+    std::ofstream file(forward_only);
+    file << R"({"kind": "flow", "graphs": {"forward": ")" << kDir << R"(/flow_forward.onnx"},
+      "event_shape": [64], "preprocess": {"dequantize_scale": 17, "logit_alpha": 0.05}})";
+  }
+  LoadedFlow forward;
+  load_flow(forward_only, 1, &forward);
+  MESSAGE("weights: forward only " << forward.model.weight_bytes() << " bytes, forward + inverse "
+                                   << both.model.weight_bytes() << " bytes; files " << forward.bytes.size() << " / "
+                                   << both.bytes.size());
+  // The inverse adds only its own small constants (a few masks / scalars).
+  CHECK(both.model.weight_bytes() < forward.model.weight_bytes() + 4096);
+  CHECK(both.bytes.size() < forward.bytes.size() + forward.bytes.size() / 10);
+  FlowPipeline flow;
+  REQUIRE(flow.prepare(forward.model).is_ok());
+  CHECK_FALSE(flow.can_sample());
+  std::vector<float> samples(64);
+  Status sampled = flow.sample(1, 1.f, 1, samples.data());
+  CHECK(sampled.code() == StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("RealNVP flow: samples are deterministic per seed, inside the data range, and scale with temperature") {
+  LoadedFlow example;
+  load_flow(kDir + "/flow_manifest.json", 4, &example);
+  FlowPipeline flow;
+  REQUIRE(flow.prepare(example.model).is_ok());
+  std::vector<float> a(6 * 64), b(6 * 64), cold(6 * 64);
+  REQUIRE(flow.sample(7, 1.f, 6, a.data()).is_ok());
+  REQUIRE(flow.sample(7, 1.f, 6, b.data()).is_ok());
+  REQUIRE(flow.sample(7, 0.f, 6, cold.data()).is_ok());
+  CHECK(a == b);
+  for (float value : a) {
+    CHECK(std::isfinite(value));
+    CHECK(value >= -17 * 0.05f / 0.9f - 1e-3f);  // the logit transform's range in data units
+    CHECK(value <= 17 * 0.95f / 0.9f + 1e-3f);
+  }
+  // Temperature 0 maps z = 0 for every item: all six are the same mode.
+  for (size_t i = 0; i < 64; ++i) CHECK(cold[i] == cold[5 * 64 + i]);
+  CHECK(a != cold);
+  CHECK(std::fabs(bits_per_dim(-64 * std::log(2.0), 64) - 1.0) < 1e-12);
+}
+
+TEST_CASE("RealNVP flow: inputs outside the preprocessing's domain score -infinity; other models are refused") {
+  LoadedFlow example;
+  load_flow(kDir + "/flow_manifest.json", 1, &example);
+  FlowPipeline flow;
+  REQUIRE(flow.prepare(example.model).is_ok());
+  std::vector<float> x = reference("flow_x.npy");
+  x.resize(2 * 64);
+  x[64 + 3] = 40.f;  // far beyond 17 / (1 - 2 alpha)
+  float scores[2];
+  REQUIRE(flow.log_prob(x.data(), 2, scores).is_ok());
+  CHECK(std::isfinite(scores[0]));
+  CHECK(std::isinf(scores[1]));
+  CHECK(scores[1] < 0);
+
+  converter::ConvertOptions options;
+  std::vector<uint8_t> file = converter::convert(std::string(EDGEGEN_EXAMPLES_DIR) + "/digits_vae/manifest.json", options);
+  testing::AlignedBytes bytes;
+  bytes.assign(file.data(), file.size());
+  Result<Model> vae = Model::from_buffer(bytes.data(), bytes.size());
+  REQUIRE(vae.ok());
+  FlowPipeline not_a_flow;
+  Status status = not_a_flow.prepare(*vae);
+  CHECK(status.code() == StatusCode::kInvalidArgument);
+  CHECK(std::string(status.message()).find("'vae' pipeline, not a flow") != std::string::npos);
+}
