@@ -1,8 +1,10 @@
 // edgegen score MODEL.egm --input DATA.npy|DATA.csv -o SCORES.csv [--batch B]
+//   [--bound elbo|iwae -k K --seed S]   (vae)
 //   [--threshold-file T.json] [--fit-threshold NORMAL.npy --fpr 0.01]
 //   [--skip-bad-rows] [--header] [--progress] [--threads N]
 //
-// Scores every row of a data file with a density model (flow): one output
+// Scores every row of a data file with a density model (flow: exact log p;
+// vae: the ELBO or IWAE lower bound): one output
 // row per input row "row,log_likelihood,bits_per_dim[,anomaly]". The input
 // is streamed `--batch` rows at a time through the model's fixed arena, so
 // memory does not grow with the file. --fit-threshold scores normal data and
@@ -43,29 +45,49 @@ struct ScoreOptions {
   bool header = false;
   bool progress = false;
   int threads = 1;
+  // vae only
+  std::string bound = "iwae";
+  size_t samples = 16;
+  uint64_t seed = 0;
 };
 
-// The density model behind `score`: log-likelihoods of rows of `width` values.
+// The density model behind `score`: log-likelihoods (or, for a VAE, a
+// lower bound) of rows of `width` values.
 class Scorer {
  public:
-  explicit Scorer(const std::string& path) : path_(path) {
+  Scorer(const std::string& path, const ScoreOptions& options) : path_(path), options_(options) {
     file_ = take_value(MappedFile::open(path.c_str()), path);
     model_ = take_value(Model::from_buffer(file_.data(), file_.size()), path);
-    if (model_.pipeline_kind() != PipelineKind::kFlow)
-      throw CliError(path + ": score needs a density model (flow); this model is a '" +
-                     std::string(pipeline_kind_name(model_.pipeline_kind())) + "' pipeline");
-    throw_if_error(flow_.prepare(model_), path);
+    kind_ = model_.pipeline_kind();
+    if (kind_ == PipelineKind::kFlow) {
+      flow_ = std::make_unique<FlowPipeline>();
+      throw_if_error(flow_->prepare(model_), path);
+    } else if (kind_ == PipelineKind::kVae) {
+      vae_ = std::make_unique<VaeScorer>();
+      throw_if_error(vae_->prepare(model_), path);
+    } else {
+      throw CliError(path + ": score needs a density model (flow, vae); this model is a '" +
+                     std::string(pipeline_kind_name(kind_)) + "' pipeline");
+    }
   }
-  size_t width() const { return flow_.event_size(); }
+  size_t width() const { return flow_ ? flow_->event_size() : vae_->item_size(); }
   void score(const float* rows, size_t count, float* log_likelihood) {
-    throw_if_error(flow_.log_prob(rows, count, log_likelihood), path_);
+    if (flow_) {
+      throw_if_error(flow_->log_prob(rows, count, log_likelihood), path_);
+    } else {
+      VaeBound bound = options_.bound == "elbo" ? VaeBound::kElbo : VaeBound::kIwae;
+      throw_if_error(vae_->score(rows, count, options_.samples, bound, options_.seed, log_likelihood), path_);
+    }
   }
 
  private:
   std::string path_;
+  ScoreOptions options_;
   MappedFile file_;
   Model model_;
-  FlowPipeline flow_;
+  PipelineKind kind_ = PipelineKind::kGraphsOnly;
+  std::unique_ptr<FlowPipeline> flow_;
+  std::unique_ptr<VaeScorer> vae_;
 };
 
 class ProgressBar {
@@ -136,7 +158,7 @@ void run_score(const ScoreOptions& options) {
     throw CliError("--fit-threshold needs --threshold-file PATH to store the threshold in");
   if (!(options.fpr > 0 && options.fpr < 1)) throw CliError("--fpr must be in (0, 1)");
   const bool progress = options.progress || isatty(fileno(stderr));
-  Scorer scorer(options.model_path);
+  Scorer scorer(options.model_path, options);
   const size_t dims = scorer.width();
 
   bool have_threshold = false;
@@ -224,6 +246,13 @@ void add_score_command(CLI::App& app) {
                     "Skip rows with a wrong width, non-numbers or NaN (and report how many) instead of failing");
   command->add_flag("--header", options->header, "The CSV file's first line is a header");
   command->add_flag("--progress", options->progress, "Show the progress bar even when stderr is not a terminal");
+  command->add_option("--bound", options->bound, "VAE only: the bound to report, elbo or iwae (importance weighted)")
+      ->check(CLI::IsMember({"elbo", "iwae"}))
+      ->capture_default_str();
+  command->add_option("-k,--samples", options->samples, "VAE only: posterior samples per row")
+      ->check(CLI::Range(size_t{1}, size_t{4096}))
+      ->capture_default_str();
+  command->add_option("-s,--seed", options->seed, "VAE only: seed of the posterior samples")->capture_default_str();
   add_threads_option(command, &options->threads);
   command->callback([options] { run_score(*options); });
 }

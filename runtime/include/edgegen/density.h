@@ -87,4 +87,56 @@ class FlowPipeline {
   float logit_alpha_ = -1.f;      // < 0 = none
 };
 
+// Likelihood bounds of a VAE ("vae" pipeline; bernoulli or gaussian
+// likelihood, normal prior). With k posterior samples z_j = mu + sigma eps_j
+// and log-weights log w_j = log p(x|z_j) + log N(z_j; 0, I) - log q(z_j|x):
+//   ELBO (Kingma & Welling 2014, eq. 3, k-sample Monte Carlo) = mean_j log w_j
+//   IWAE (Burda, Grosse & Salakhutdinov, "Importance Weighted Autoencoders",
+//         2016, eq. 8)                                      = log mean_j w_j
+// (log-sum-exp taken stably, from a running maximum). IWAE >= ELBO on the same
+// samples, equal at k = 1, and tends to log p(x) as k grows. eps_j of item n
+// is normal stream (seed, 1 + j) from index n * latent_size: the same
+// whatever the batch.
+enum class VaeBound : uint32_t { kElbo = 0, kIwae = 1 };
+
+class VaeScorer {
+ public:
+  VaeScorer() = default;
+  VaeScorer(const VaeScorer&) = delete;
+  VaeScorer& operator=(const VaeScorer&) = delete;
+
+  // Arena bytes prepare() needs for `model` (session plus score buffers).
+  static Result<size_t> arena_bytes_needed(const Model& model);
+  // Caller-owned arena (borrowed), or one block allocated once. Fails with
+  // kInvalidArgument for a model that is not a vae, kUnsupportedOp for a
+  // categorical likelihood or a uniform prior.
+  Status prepare(const Model& model, void* arena, size_t arena_bytes);
+  Status prepare(const Model& model);
+
+  size_t item_size() const { return item_size_; }
+  size_t latent_size() const { return latent_size_; }
+
+  // The bound (nats) of `count` items with `samples` >= 1 posterior samples
+  // each, into `out[count]`. Bernoulli data must lie in [0, 1].
+  Status score(const float* items, size_t count, size_t samples, VaeBound bound, uint64_t seed, float* out);
+
+ private:
+  static size_t reserve_bytes(size_t batch, size_t latent);
+  Status configure(const Model& model);
+  // log p(x | decoder output) of one item.
+  double log_likelihood(const float* x, const float* decoded) const;
+
+  Session session_;
+  size_t encoder_ = 0, decoder_ = 0, mean_output_ = 0, logvar_output_ = 1;
+  size_t batch_ = 1, item_size_ = 0, latent_size_ = 0;
+  bool gaussian_ = false;
+  bool logits_ = false;
+  float variance_ = 1.f;
+  float* mean_ = nullptr;     // borrowed, reserved in the arena: batch * latent
+  float* logvar_ = nullptr;   // borrowed: batch * latent
+  double* max_ = nullptr;     // borrowed: batch, running max of log w
+  double* sum_ = nullptr;     // borrowed: batch, sum exp(log w - max) or sum log w
+  double* log_ratio_ = nullptr;  // borrowed: batch, log p(z) - log q(z|x) of the current sample
+};
+
 }  // namespace edgegen
