@@ -25,6 +25,7 @@ struct SampleOptions {
   int columns = 0;
   GridOptions grid;
   int threads = 1;
+  uint32_t top_k = 0;  // autoregressive categorical only
 };
 
 void run_sample(SampleOptions options) {
@@ -35,6 +36,11 @@ void run_sample(SampleOptions options) {
   if (loaded.model().pipeline_kind() == PipelineKind::kFlow) {
     options.grid.columns = options.columns;
     return sample_flow(loaded, options.count, options.seed, options.temperature, options.output_path, options.grid);
+  }
+  if (loaded.model().pipeline_kind() == PipelineKind::kAutoregressive) {
+    options.grid.columns = options.columns;
+    return sample_autoregressive(loaded, options.count, options.seed, options.temperature, options.top_k,
+                                 options.output_path, options.grid);
   }
   Pipeline& pipeline = loaded.pipeline("sample");
   std::vector<int64_t> item_shape = shape_dims(pipeline.item_shape());
@@ -88,6 +94,7 @@ void add_sample_command(CLI::App& app) {
   command->add_option("--latents-out", options->latents_path, "Also write the latents as Z.npy (float32 [N, latent shape...])");
   command->add_option("--columns", options->columns, "PNG only: tiles per row (default: a near-square grid)")
       ->check(CLI::Range(1, 1024));
+  command->add_option("--top-k", options->top_k, "Autoregressive (categorical) only: draw among the k most likely values");
   add_picture_options(command, &options->grid);
   add_threads_option(command, &options->threads);
   command->callback([options] { run_sample(*options); });

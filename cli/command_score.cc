@@ -65,15 +65,22 @@ class Scorer {
     } else if (kind_ == PipelineKind::kVae) {
       vae_ = std::make_unique<VaeScorer>();
       throw_if_error(vae_->prepare(model_), path);
+    } else if (kind_ == PipelineKind::kAutoregressive) {
+      autoregressive_ = std::make_unique<AutoregressivePipeline>();
+      throw_if_error(autoregressive_->prepare(model_), path);
     } else {
-      throw CliError(path + ": score needs a density model (flow, vae); this model is a '" +
+      throw CliError(path + ": score needs a density model (flow, vae, autoregressive); this model is a '" +
                      std::string(pipeline_kind_name(kind_)) + "' pipeline");
     }
   }
-  size_t width() const { return flow_ ? flow_->event_size() : vae_->item_size(); }
+  size_t width() const {
+    return flow_ ? flow_->event_size() : vae_ ? vae_->item_size() : autoregressive_->event_size();
+  }
   void score(const float* rows, size_t count, float* log_likelihood) {
     if (flow_) {
       throw_if_error(flow_->log_prob(rows, count, log_likelihood), path_);
+    } else if (autoregressive_) {
+      throw_if_error(autoregressive_->log_prob(rows, count, log_likelihood), path_);
     } else {
       VaeBound bound = options_.bound == "elbo" ? VaeBound::kElbo : VaeBound::kIwae;
       throw_if_error(vae_->score(rows, count, options_.samples, bound, options_.seed, log_likelihood), path_);
@@ -88,6 +95,7 @@ class Scorer {
   PipelineKind kind_ = PipelineKind::kGraphsOnly;
   std::unique_ptr<FlowPipeline> flow_;
   std::unique_ptr<VaeScorer> vae_;
+  std::unique_ptr<AutoregressivePipeline> autoregressive_;
 };
 
 class ProgressBar {

@@ -15,5 +15,6 @@ void add_reconstruct_command(CLI::App& app);
 void add_interpolate_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_score_command(CLI::App& app);
+void add_impute_command(CLI::App& app);
 
 }  // namespace edgegen::cli

@@ -30,4 +30,26 @@ void sample_flow(const LoadedModel& loaded, size_t count, uint64_t seed, float t
             << seed << ", temperature " << temperature << ")\n";
 }
 
+void sample_autoregressive(const LoadedModel& loaded, size_t count, uint64_t seed, float temperature, uint32_t top_k,
+                           const std::string& output_path, GridOptions grid) {
+  OutputFormat format = output_format_of(output_path, "-o");
+  AutoregressivePipeline model;
+  throw_if_error(model.prepare(loaded.model()), loaded.path());
+  std::vector<int64_t> event_shape = shape_dims(model.event_shape());
+  if (format == OutputFormat::kPng) item_layout_from_shape(event_shape);
+  AtomicFile output(output_path);
+  std::vector<float> items(checked_float_count(count, model.event_size(), "-n"));
+  ArSampleOptions options;
+  options.seed = seed;
+  options.temperature = temperature;
+  options.top_k = top_k;
+  throw_if_error(model.sample(options, count, items.data()), loaded.path());
+  std::vector<uint8_t> bytes = encode_items(format, items.data(), count, event_shape, grid);
+  output.write(bytes.data(), bytes.size());
+  output.commit();
+  std::cout << "wrote " << output_path << ": " << count << " autoregressive samples of " << format_dims(event_shape)
+            << " (seed " << seed << ", temperature " << temperature << (top_k ? ", top-k " + std::to_string(top_k) : "")
+            << ")\n";
+}
+
 }  // namespace edgegen::cli

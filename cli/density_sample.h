@@ -16,4 +16,9 @@ namespace edgegen::cli {
 void sample_flow(const LoadedModel& loaded, size_t count, uint64_t seed, float temperature,
                  const std::string& output_path, GridOptions grid);
 
+// Same for an autoregressive model (one pass per dimension); `top_k` limits a
+// categorical draw to the k most likely values (0 = all).
+void sample_autoregressive(const LoadedModel& loaded, size_t count, uint64_t seed, float temperature, uint32_t top_k,
+                           const std::string& output_path, GridOptions grid);
+
 }  // namespace edgegen::cli

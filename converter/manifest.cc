@@ -79,11 +79,14 @@ Manifest read_manifest(const std::string& path) {
   } else if (manifest.kind == "flow") {
     read_flow_manifest(path, root, &manifest);
     return manifest;
-  } else if (manifest.kind == "diffusion" || manifest.kind == "autoregressive" ||
+  } else if (manifest.kind == "autoregressive") {
+    read_autoregressive_manifest(path, root, &manifest);
+    return manifest;
+  } else if (manifest.kind == "diffusion" ||
              manifest.kind == "energy") {
-    manifest_error(path, "kind '" + manifest.kind + "' is not supported yet (supported: decoder, vae, flow)");
+    manifest_error(path, "kind '" + manifest.kind + "' is not supported yet (supported: decoder, vae, flow, autoregressive)");
   } else {
-    manifest_error(path, "unknown kind '" + manifest.kind + "' (supported: decoder, vae, flow)");
+    manifest_error(path, "unknown kind '" + manifest.kind + "' (supported: decoder, vae, flow, autoregressive)");
   }
   check_keys(path, root, "", allowed);
 
@@ -139,6 +142,7 @@ PipelineWriter make_pipeline(const Manifest& manifest, const std::vector<IrGraph
     throw ConversionError("internal: no graph for role '" + role + "'");
   };
   if (manifest.kind == "flow") return make_flow_pipeline(manifest, graphs);
+  if (manifest.kind == "autoregressive") return make_autoregressive_pipeline(manifest, graphs);
   const IrGraph& decoder = graphs[graph_index("decoder")];
   if (decoder.inputs.size() != 1)
     throw ConversionError("the decoder graph has " + std::to_string(decoder.inputs.size()) + " inputs; a latent pipeline needs exactly one (z)");

@@ -17,6 +17,7 @@
 
 #include "converter/egm_writer.h"
 #include "converter/ir.h"
+#include "converter/manifest_autoregressive.h"
 #include "converter/manifest_flow.h"
 
 namespace edgegen::converter {
@@ -36,6 +37,8 @@ struct Manifest {
   float gaussian_variance = 1.f;
   // flow only (see manifest_flow.h)
   FlowManifest flow;
+  // autoregressive only (see manifest_autoregressive.h)
+  AutoregressiveManifest autoregressive;
 };
 
 // Parses and validates the manifest at `path`; throws ConversionError.

@@ -139,4 +139,63 @@ class VaeScorer {
   double* log_ratio_ = nullptr;  // borrowed: batch, log p(z) - log q(z|x) of the current sample
 };
 
+// Autoregressive density ("autoregressive" pipeline): one pass of the
+// conditionals graph (MADE: Germain et al., "MADE: Masked Autoencoder for
+// Distribution Estimation", 2015; PixelCNN) gives every p(x_d | x_<d) in the
+// natural order of the flattened event, so
+//   log p(x) = sum_d log p(x_d | x_<d)          exactly, in one pass.
+// Graph output per item: bernoulli D logits; categorical D x K logits
+// (category last); gaussian D means then D log standard deviations.
+// Sampling runs one pass per dimension.
+enum class ArKind : uint32_t { kBernoulli = 0, kCategorical = 1, kGaussian = 2 };
+
+struct ArSampleOptions {
+  uint64_t seed = 0;
+  float temperature = 1.f;  // logits / T (bernoulli, categorical); std * T (gaussian); 0 = most likely value
+  uint32_t top_k = 0;       // categorical: sample among the k most likely values; 0 = all
+};
+
+class AutoregressivePipeline {
+ public:
+  AutoregressivePipeline() = default;
+  AutoregressivePipeline(const AutoregressivePipeline&) = delete;
+  AutoregressivePipeline& operator=(const AutoregressivePipeline&) = delete;
+
+  static Result<size_t> arena_bytes_needed(const Model& model);
+  // Fails with kInvalidArgument when the model is not autoregressive.
+  Status prepare(const Model& model, void* arena, size_t arena_bytes);
+  Status prepare(const Model& model);
+
+  size_t event_size() const { return dims_; }
+  const Shape& event_shape() const { return event_shape_; }
+  ArKind distribution() const { return kind_; }
+  uint32_t categories() const { return categories_; }
+
+  // Exact log p(x) (nats) of `count` items into `log_prob[count]`. Bernoulli
+  // data in [0, 1]; categorical data integers in [0, categories): anything
+  // else is kInvalidArgument naming the item and dimension.
+  Status log_prob(const float* items, size_t count, float* log_prob);
+  // `count` new items (count * event_size) drawn dimension by dimension;
+  // item n uses random index n * event_size + d: the same whatever the batch.
+  Status sample(const ArSampleOptions& options, size_t count, float* items);
+  // Fills the missing (NaN) entries of `items` in place by sampling each from
+  // p(x_d | x_<d) given the observed and already imputed earlier entries
+  // (later observed entries are not conditioned on: the model's order).
+  Status impute(const ArSampleOptions& options, size_t count, float* items);
+
+ private:
+  Status configure(const Model& model);
+  // Runs the conditionals on state_ and draws dimension d of the first
+  // `items` rows where `missing` (null = all) marks them.
+  Status draw_dimension(size_t d, size_t items, size_t first_item, const ArSampleOptions& options, const float* missing);
+  Status fill(const ArSampleOptions& options, size_t count, float* items, bool impute);
+
+  Session session_;
+  size_t batch_ = 1, dims_ = 0, per_item_ = 0;
+  ArKind kind_ = ArKind::kBernoulli;
+  uint32_t categories_ = 0;
+  Shape event_shape_;
+  float* state_ = nullptr;  // borrowed, reserved: the batch being sampled (batch * dims)
+};
+
 }  // namespace edgegen
