@@ -156,6 +156,7 @@ def main():
         if epoch % 25 == 0 or epoch == EPOCHS - 1:
             print(f"epoch {epoch}: nll {total / train.shape[0]:.2f} nats")
     flow.eval()
+    torch.save(flow.state_dict(), HERE / "flow.pt")  # for evaluate.py's PyTorch timing
     example = torch.zeros(1, DIM)
     export(flow, example, HERE / "flow_forward.onnx", "l", ["z", "logdet"])
     export(Inverse(flow), example, HERE / "flow_inverse.onnx", "z", ["l"])

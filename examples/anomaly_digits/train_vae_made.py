@@ -163,6 +163,7 @@ def main():
         "latent_shape": [LATENT], "likelihood": "bernoulli", "output_is_logits": True,
         "outputs": {"mean": "mean", "logvar": "logvar"}, "output_range": [0, 1]}, indent=2) + "\n")
     frozen = Frozen(made).eval()
+    torch.save({"encoder": enc.state_dict(), "decoder": dec.state_dict(), "made": {k: v for k, v in made.state_dict().items() if not k.endswith("mask")}}, HERE / "vae_made.pt")
     export(frozen, torch.zeros(1, DIM), HERE / "made.onnx", "x", ["logits"])
     (HERE / "made_manifest.json").write_text(json.dumps({
         "kind": "autoregressive", "graphs": {"conditionals": "made.onnx"}, "event_shape": [DIM],
