@@ -37,6 +37,10 @@ void run_sample(SampleOptions options) {
     options.grid.columns = options.columns;
     return sample_flow(loaded, options.count, options.seed, options.temperature, options.output_path, options.grid);
   }
+  if (loaded.model().pipeline_kind() == PipelineKind::kEnergy) {
+    options.grid.columns = options.columns;
+    return sample_energy(loaded, options.count, options.seed, options.output_path, options.grid);
+  }
   if (loaded.model().pipeline_kind() == PipelineKind::kAutoregressive) {
     options.grid.columns = options.columns;
     return sample_autoregressive(loaded, options.count, options.seed, options.temperature, options.top_k,

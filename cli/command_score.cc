@@ -4,7 +4,8 @@
 //   [--skip-bad-rows] [--header] [--progress] [--threads N]
 //
 // Scores every row of a data file with a density model (flow: exact log p;
-// vae: the ELBO or IWAE lower bound): one output
+// vae: the ELBO or IWAE lower bound; autoregressive: exact; energy: -E(x),
+// unnormalized): one output
 // row per input row "row,log_likelihood,bits_per_dim[,anomaly]". The input
 // is streamed `--batch` rows at a time through the model's fixed arena, so
 // memory does not grow with the file. --fit-threshold scores normal data and
@@ -68,19 +69,28 @@ class Scorer {
     } else if (kind_ == PipelineKind::kAutoregressive) {
       autoregressive_ = std::make_unique<AutoregressivePipeline>();
       throw_if_error(autoregressive_->prepare(model_), path);
+    } else if (kind_ == PipelineKind::kEnergy) {
+      energy_ = std::make_unique<EnergyPipeline>();
+      throw_if_error(energy_->prepare(model_), path);
+      if (!energy_->has_energy()) throw CliError(path + ": this energy model has no energy graph to score with");
     } else {
-      throw CliError(path + ": score needs a density model (flow, vae, autoregressive); this model is a '" +
+      throw CliError(path + ": score needs a density model (flow, vae, autoregressive, energy); this model is a '" +
                      std::string(pipeline_kind_name(kind_)) + "' pipeline");
     }
   }
   size_t width() const {
-    return flow_ ? flow_->event_size() : vae_ ? vae_->item_size() : autoregressive_->event_size();
+    return flow_ ? flow_->event_size() : vae_ ? vae_->item_size() : autoregressive_ ? autoregressive_->event_size()
+                                                                                   : energy_->event_size();
   }
   void score(const float* rows, size_t count, float* log_likelihood) {
     if (flow_) {
       throw_if_error(flow_->log_prob(rows, count, log_likelihood), path_);
     } else if (autoregressive_) {
       throw_if_error(autoregressive_->log_prob(rows, count, log_likelihood), path_);
+    } else if (energy_) {
+      // -E(x): the log-likelihood up to the (unknown) log normalizer.
+      throw_if_error(energy_->energy(rows, count, log_likelihood), path_);
+      for (size_t i = 0; i < count; ++i) log_likelihood[i] = -log_likelihood[i];
     } else {
       VaeBound bound = options_.bound == "elbo" ? VaeBound::kElbo : VaeBound::kIwae;
       throw_if_error(vae_->score(rows, count, options_.samples, bound, options_.seed, log_likelihood), path_);
@@ -96,6 +106,7 @@ class Scorer {
   std::unique_ptr<FlowPipeline> flow_;
   std::unique_ptr<VaeScorer> vae_;
   std::unique_ptr<AutoregressivePipeline> autoregressive_;
+  std::unique_ptr<EnergyPipeline> energy_;
 };
 
 class ProgressBar {

@@ -52,4 +52,21 @@ void sample_autoregressive(const LoadedModel& loaded, size_t count, uint64_t see
             << ")\n";
 }
 
+void sample_energy(const LoadedModel& loaded, size_t count, uint64_t seed, const std::string& output_path,
+                   GridOptions grid) {
+  OutputFormat format = output_format_of(output_path, "-o");
+  EnergyPipeline model;
+  throw_if_error(model.prepare(loaded.model()), loaded.path());
+  std::vector<int64_t> event_shape = shape_dims(model.event_shape());
+  if (format == OutputFormat::kPng) item_layout_from_shape(event_shape);
+  AtomicFile output(output_path);
+  std::vector<float> items(checked_float_count(count, model.event_size(), "-n"));
+  throw_if_error(model.sample(seed, count, items.data()), loaded.path());
+  std::vector<uint8_t> bytes = encode_items(format, items.data(), count, event_shape, grid);
+  output.write(bytes.data(), bytes.size());
+  output.commit();
+  std::cout << "wrote " << output_path << ": " << count << " Langevin samples of " << format_dims(event_shape) << " (seed "
+            << seed << ", " << model.num_noise_levels() << " noise levels)\n";
+}
+
 }  // namespace edgegen::cli

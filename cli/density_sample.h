@@ -21,4 +21,8 @@ void sample_flow(const LoadedModel& loaded, size_t count, uint64_t seed, float t
 void sample_autoregressive(const LoadedModel& loaded, size_t count, uint64_t seed, float temperature, uint32_t top_k,
                            const std::string& output_path, GridOptions grid);
 
+// Annealed Langevin samples of an energy/score model.
+void sample_energy(const LoadedModel& loaded, size_t count, uint64_t seed, const std::string& output_path,
+                   GridOptions grid);
+
 }  // namespace edgegen::cli

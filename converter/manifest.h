@@ -18,6 +18,7 @@
 #include "converter/egm_writer.h"
 #include "converter/ir.h"
 #include "converter/manifest_autoregressive.h"
+#include "converter/manifest_energy.h"
 #include "converter/manifest_flow.h"
 
 namespace edgegen::converter {
@@ -39,6 +40,8 @@ struct Manifest {
   FlowManifest flow;
   // autoregressive only (see manifest_autoregressive.h)
   AutoregressiveManifest autoregressive;
+  // energy only (see manifest_energy.h)
+  EnergyManifest energy;
 };
 
 // Parses and validates the manifest at `path`; throws ConversionError.

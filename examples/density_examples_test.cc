@@ -398,3 +398,44 @@ TEST_CASE("tabular (breast cancer): flow and gaussian MADE log p(x) equal PyTorc
   CHECK(a == b);
   for (float v : a) CHECK(std::isfinite(v));
 }
+
+TEST_CASE("energy: annealed Langevin with an exact Gaussian score reproduces its moments; the energy scores") {
+  const std::string manifest = std::string(EDGEGEN_EXAMPLES_DIR) + "/energy_gaussian/manifest.json";
+  LoadedFlow big, small;
+  load_flow(manifest, 64, &big);
+  load_flow(manifest, 7, &small);
+  EnergyPipeline a, b;
+  Status prepared = a.prepare(big.model);
+  REQUIRE_MESSAGE(prepared.is_ok(), std::string(prepared.message()));
+  REQUIRE(b.prepare(small.model).is_ok());
+  CHECK(a.num_noise_levels() == 5);
+  const size_t count = 2000;
+  std::vector<float> samples(count * 2);
+  size_t allocations;
+  {
+    testing::AllocationScope scope;
+    REQUIRE(a.sample(3, count, samples.data()).is_ok());
+    allocations = scope.count();
+  }
+  CHECK(allocations == 0);
+  // Target at the last level: N(mu, var + sigma_L^2), mu = (1, -2), var = (0.25, 1), sigma_L = 0.1.
+  const double mu[2] = {1.0, -2.0}, var[2] = {0.26, 1.01};
+  for (int d = 0; d < 2; ++d) {
+    double mean = 0, square = 0;
+    for (size_t n = 0; n < count; ++n) mean += samples[n * 2 + d] / double(count);
+    for (size_t n = 0; n < count; ++n) square += std::pow(samples[n * 2 + d] - mean, 2) / double(count);
+    MESSAGE("dimension " << d << ": mean " << mean << " (" << mu[d] << "), variance " << square << " (" << var[d] << ")");
+    CHECK(std::fabs(mean - mu[d]) < 4 * std::sqrt(var[d] / count) + 0.02);
+    CHECK(std::fabs(square / var[d] - 1) < 0.12);
+  }
+  // The draws depend on the item's index, not on the batch.
+  std::vector<float> again(20 * 2);
+  REQUIRE(b.sample(3, 20, again.data()).is_ok());
+  for (size_t i = 0; i < again.size(); ++i) CHECK(std::fabs(again[i] - samples[i]) < 1e-5f);
+
+  const float x[4] = {1.f, -2.f, 2.f, 0.f};
+  float energy[2];
+  REQUIRE(a.energy(x, 2, energy).is_ok());
+  CHECK(energy[0] == doctest::Approx(0.0));
+  CHECK(energy[1] == doctest::Approx(0.5 * 1 / 0.25 + 0.5 * 4 / 1.0));
+}

@@ -198,4 +198,51 @@ class AutoregressivePipeline {
   float* state_ = nullptr;  // borrowed, reserved: the batch being sampled (batch * dims)
 };
 
+// Energy / score model ("energy" pipeline). Sampling is annealed Langevin
+// dynamics (Song & Ermon, "Generative Modeling by Estimating Gradients of the
+// Data Distribution", 2019, Algorithm 1): x_0 ~ N(0, sigma_1^2 I), then for
+// each noise level sigma_i (largest first), with eta_i = step_size *
+// sigma_i^2 / sigma_L^2, steps_per_level times
+//   x <- x + (eta_i / 2) s(x, sigma_i) + sqrt(eta_i) eps,   eps ~ N(0, I).
+// Without noise levels it is plain Langevin with eta = step_size (x_0 ~ N(0, I)).
+// The energy graph E(x), when present, is an anomaly score (higher = less likely;
+// log p(x) = -E(x) up to a constant).
+class EnergyPipeline {
+ public:
+  EnergyPipeline() = default;
+  EnergyPipeline(const EnergyPipeline&) = delete;
+  EnergyPipeline& operator=(const EnergyPipeline&) = delete;
+
+  static Result<size_t> arena_bytes_needed(const Model& model);
+  // Fails with kInvalidArgument when the model is not an energy pipeline.
+  Status prepare(const Model& model, void* arena, size_t arena_bytes);
+  Status prepare(const Model& model);
+
+  size_t event_size() const { return dims_; }
+  const Shape& event_shape() const { return event_shape_; }
+  bool has_energy() const { return energy_graph_ >= 0; }
+  size_t num_noise_levels() const { return levels_ == nullptr ? 0 : num_levels_; }
+
+  // `count` samples (count * event_size). Item n uses index n * event_size of
+  // the normal streams (seed, 0) for x_0 and (seed, 1 + step) for step's
+  // noise: the same whatever the batch.
+  Status sample(uint64_t seed, size_t count, float* items);
+  // E(x) of `count` items into `energy[count]` (needs has_energy()).
+  Status energy(const float* items, size_t count, float* energy);
+
+ private:
+  Status configure(const Model& model);
+
+  Session session_;
+  size_t batch_ = 1, dims_ = 0;
+  Shape event_shape_;
+  int energy_graph_ = -1;
+  int sigma_input_ = -1;
+  const float* levels_ = nullptr;  // borrowed from the model
+  size_t num_levels_ = 0;
+  float step_size_ = 0.f;
+  uint32_t steps_per_level_ = 0;
+  float* state_ = nullptr;  // borrowed, reserved: batch * dims
+};
+
 }  // namespace edgegen
