@@ -251,7 +251,7 @@ void add_score_command(CLI::App& app) {
   CLI::App* command = app.add_subcommand(
       "score", "Log-likelihood (nats and bits/dim) of every row of a .npy/.csv file under a density model; "
                "streams the file in batches, optionally flags anomalies against a fitted threshold");
-  command->add_option("model", options->model_path, "Model file (.egm) with a flow pipeline")->required();
+  command->add_option("model", options->model_path, "Model file (.egm): flow, vae, autoregressive or energy pipeline")->required();
   command->add_option("--input", options->input_path, "Rows to score: .npy (2-D) or .csv (one row per line)");
   command->add_option("-o,--output", options->output_path, "Scores (.csv): row,log_likelihood,bits_per_dim[,anomaly]");
   command->add_option("--batch", options->batch, "Rows read and scored at a time (memory is bounded by it)")
