@@ -7,6 +7,7 @@
 #include "cli_error.h"
 #include "commands.h"
 #include "common_options.h"
+#include "density_sample.h"
 #include "file_names.h"
 #include "item_files.h"
 #include "loaded_model.h"
@@ -24,6 +25,7 @@ struct SampleOptions {
   int columns = 0;
   GridOptions grid;
   SessionOptions runtime;
+  uint32_t top_k = 0;  // autoregressive categorical only
 };
 
 void run_sample(SampleOptions options) {
@@ -31,6 +33,19 @@ void run_sample(SampleOptions options) {
   if (!options.latents_path.empty() && output_format_of(options.latents_path, "--latents-out") != OutputFormat::kNpy)
     throw CliError("--latents-out " + options.latents_path + ": latents are written as .npy");
   LoadedModel loaded(options.model_path, options.runtime);
+  if (loaded.model().pipeline_kind() == PipelineKind::kFlow) {
+    options.grid.columns = options.columns;
+    return sample_flow(loaded, options.count, options.seed, options.temperature, options.output_path, options.grid);
+  }
+  if (loaded.model().pipeline_kind() == PipelineKind::kEnergy) {
+    options.grid.columns = options.columns;
+    return sample_energy(loaded, options.count, options.seed, options.output_path, options.grid);
+  }
+  if (loaded.model().pipeline_kind() == PipelineKind::kAutoregressive) {
+    options.grid.columns = options.columns;
+    return sample_autoregressive(loaded, options.count, options.seed, options.temperature, options.top_k,
+                                 options.output_path, options.grid);
+  }
   Pipeline& pipeline = loaded.pipeline("sample");
   std::vector<int64_t> item_shape = shape_dims(pipeline.item_shape());
   std::vector<int64_t> latent_shape = shape_dims(pipeline.latent_shape());
@@ -83,6 +98,7 @@ void add_sample_command(CLI::App& app) {
   command->add_option("--latents-out", options->latents_path, "Also write the latents as Z.npy (float32 [N, latent shape...])");
   command->add_option("--columns", options->columns, "PNG only: tiles per row (default: a near-square grid)")
       ->check(CLI::Range(1, 1024));
+  command->add_option("--top-k", options->top_k, "Autoregressive (categorical) only: draw among the k most likely values");
   add_picture_options(command, &options->grid);
   add_runtime_options(command, &options->runtime);
   command->callback([options] { run_sample(*options); });

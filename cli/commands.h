@@ -14,5 +14,7 @@ void add_encode_command(CLI::App& app);
 void add_reconstruct_command(CLI::App& app);
 void add_interpolate_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
+void add_score_command(CLI::App& app);
+void add_impute_command(CLI::App& app);
 
 }  // namespace edgegen::cli

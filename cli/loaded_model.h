@@ -22,6 +22,7 @@ class LoadedModel {
 
   const std::string& path() const { return path_; }
   const Model& model() const { return model_; }
+  const SessionOptions& options() const { return options_; }
 
   // A session prepared for running graphs directly (finishes verification).
   Session& session();

@@ -76,11 +76,19 @@ Manifest read_manifest(const std::string& path) {
   } else if (manifest.kind == "vae") {
     roles = {"encoder", "decoder"};
     allowed.insert({"likelihood", "outputs", "output_is_logits", "gaussian_variance"});
-  } else if (manifest.kind == "flow" || manifest.kind == "diffusion" || manifest.kind == "autoregressive" ||
-             manifest.kind == "energy") {
-    manifest_error(path, "kind '" + manifest.kind + "' is not supported yet (supported: decoder, vae)");
+  } else if (manifest.kind == "flow") {
+    read_flow_manifest(path, root, &manifest);
+    return manifest;
+  } else if (manifest.kind == "autoregressive") {
+    read_autoregressive_manifest(path, root, &manifest);
+    return manifest;
+  } else if (manifest.kind == "energy") {
+    read_energy_manifest(path, root, &manifest);
+    return manifest;
+  } else if (manifest.kind == "diffusion") {
+    manifest_error(path, "kind '" + manifest.kind + "' is not supported yet (supported: decoder, vae, flow, autoregressive, energy)");
   } else {
-    manifest_error(path, "unknown kind '" + manifest.kind + "' (supported: decoder, vae)");
+    manifest_error(path, "unknown kind '" + manifest.kind + "' (supported: decoder, vae, flow, autoregressive, energy)");
   }
   check_keys(path, root, "", allowed);
 
@@ -135,6 +143,9 @@ PipelineWriter make_pipeline(const Manifest& manifest, const std::vector<IrGraph
       if (manifest.graphs[i].first == role) return static_cast<uint32_t>(i);
     throw ConversionError("internal: no graph for role '" + role + "'");
   };
+  if (manifest.kind == "flow") return make_flow_pipeline(manifest, graphs);
+  if (manifest.kind == "autoregressive") return make_autoregressive_pipeline(manifest, graphs);
+  if (manifest.kind == "energy") return make_energy_pipeline(manifest, graphs);
   const IrGraph& decoder = graphs[graph_index("decoder")];
   if (decoder.inputs.size() != 1)
     throw ConversionError("the decoder graph has " + std::to_string(decoder.inputs.size()) + " inputs; a latent pipeline needs exactly one (z)");

@@ -17,6 +17,9 @@
 
 #include "converter/egm_writer.h"
 #include "converter/ir.h"
+#include "converter/manifest_autoregressive.h"
+#include "converter/manifest_energy.h"
+#include "converter/manifest_flow.h"
 
 namespace edgegen::converter {
 
@@ -33,6 +36,12 @@ struct Manifest {
   std::map<std::string, std::string> outputs;  // role ("mean", "logvar") -> encoder output name
   bool output_is_logits = false;
   float gaussian_variance = 1.f;
+  // flow only (see manifest_flow.h)
+  FlowManifest flow;
+  // autoregressive only (see manifest_autoregressive.h)
+  AutoregressiveManifest autoregressive;
+  // energy only (see manifest_energy.h)
+  EnergyManifest energy;
 };
 
 // Parses and validates the manifest at `path`; throws ConversionError.

@@ -1,7 +1,9 @@
 // ONNX ops without an edgegen kernel that the converter evaluates itself
 // when their inputs are known at conversion time: Constant, Shape, Size,
 // ConstantOfShape, Range, comparisons, logic, Where, NonZero. This is what
-// makes PyTorch's shape arithmetic static. A non-constant input is an error.
+// makes PyTorch's shape arithmetic static. Comparisons (Less, LessOrEqual,
+// Greater, GreaterOrEqual, Equal) and Where of run-time inputs run as kernels;
+// for the others a non-constant input is an error.
 #include <cmath>
 #include <functional>
 
@@ -139,10 +141,23 @@ void lower_range(NodeContext& node) {
   }
 }
 
+// True when some input is computed at run time and `opcode` (a runtime
+// kernel, or kIdentity for none) takes over: the op is emitted as is.
+bool emit_at_run_time(NodeContext& node, OpCode opcode) {
+  bool all_constant = true;
+  for (size_t i = 0; i < node.num_inputs(); ++i) all_constant = all_constant && (!node.has_input(i) || node.input_is_constant(i));
+  if (all_constant || opcode == OpCode::kIdentity) return false;
+  std::vector<int> inputs;
+  for (size_t i = 0; i < node.num_inputs(); ++i) inputs.push_back(node.input(i));
+  node.bind_output(0, node.emit(opcode, inputs));
+  return true;
+}
+
 // Binary comparisons and logic, computed in int64 for integer inputs and in
 // double otherwise.
 template <typename Compare>
-void lower_compare(NodeContext& node, Compare compare) {
+void lower_compare(NodeContext& node, Compare compare, OpCode opcode = OpCode::kIdentity) {
+  if (emit_at_run_time(node, opcode)) return;
   require_constant_inputs(node);
   const IrTensor& a = node.input_tensor(0);
   const IrTensor& b = node.input_tensor(1);
@@ -160,11 +175,16 @@ void lower_compare(NodeContext& node, Compare compare) {
   node.bind_output(0, node.add_constant(make_constant_from_int64s("", DType::kBool, shape, result)));
 }
 
-void lower_equal(NodeContext& node) { lower_compare(node, [](auto a, auto b) { return a == b; }); }
-void lower_less(NodeContext& node) { lower_compare(node, [](auto a, auto b) { return a < b; }); }
-void lower_less_or_equal(NodeContext& node) { lower_compare(node, [](auto a, auto b) { return a <= b; }); }
-void lower_greater(NodeContext& node) { lower_compare(node, [](auto a, auto b) { return a > b; }); }
-void lower_greater_or_equal(NodeContext& node) { lower_compare(node, [](auto a, auto b) { return a >= b; }); }
+// Comparisons of run-time tensors run as kernels (kernels/compare.cc).
+void lower_equal(NodeContext& node) { lower_compare(node, [](auto a, auto b) { return a == b; }, OpCode::kEqual); }
+void lower_less(NodeContext& node) { lower_compare(node, [](auto a, auto b) { return a < b; }, OpCode::kLess); }
+void lower_less_or_equal(NodeContext& node) {
+  lower_compare(node, [](auto a, auto b) { return a <= b; }, OpCode::kLessOrEqual);
+}
+void lower_greater(NodeContext& node) { lower_compare(node, [](auto a, auto b) { return a > b; }, OpCode::kGreater); }
+void lower_greater_or_equal(NodeContext& node) {
+  lower_compare(node, [](auto a, auto b) { return a >= b; }, OpCode::kGreaterOrEqual);
+}
 void lower_and(NodeContext& node) { lower_compare(node, [](auto a, auto b) { return a != 0 && b != 0; }); }
 void lower_or(NodeContext& node) { lower_compare(node, [](auto a, auto b) { return a != 0 || b != 0; }); }
 void lower_xor(NodeContext& node) { lower_compare(node, [](auto a, auto b) { return (a != 0) != (b != 0); }); }
@@ -178,6 +198,7 @@ void lower_not(NodeContext& node) {
 }
 
 void lower_where(NodeContext& node) {
+  if (emit_at_run_time(node, OpCode::kWhere)) return;  // kernels/where.cc
   require_constant_inputs(node);
   const IrTensor& condition = node.input_tensor(0);
   const IrTensor& a = node.input_tensor(1);

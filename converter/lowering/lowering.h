@@ -33,5 +33,6 @@ void add_data_movement_lowerings(std::vector<LoweringRule>& rules);
 void add_pool_reduce_lowerings(std::vector<LoweringRule>& rules);
 void add_resize_lowerings(std::vector<LoweringRule>& rules);
 void add_constant_only_lowerings(std::vector<LoweringRule>& rules);
+void add_density_lowerings(std::vector<LoweringRule>& rules);
 
 }  // namespace edgegen::converter

@@ -59,6 +59,9 @@ enum NormFloat : int { kEpsilon = 0 };
 // Gather: inputs {data, indices (int32/int64, any shape)}; ints {axis}.
 // Pad: ints {mode, begin_0..begin_{r-1}, end_0..end_{r-1}}; floats {value}.
 enum AxisInt : int { kAxis = 0 };
+// GatherElements: inputs {data, indices (int32/int64, data's rank)}; ints {axis}.
+// CumSum: ints {axis, exclusive (0/1), reverse (0/1)}.
+enum CumSumInt : int { kCumSumAxis = 0, kCumSumExclusive = 1, kCumSumReverse = 2 };
 enum PadInt : int { kPadMode = 0, kPadBegin = 1 };
 enum PadMode : int64_t { kPadConstant = 0, kPadReflect = 1, kPadEdge = 2 };
 
