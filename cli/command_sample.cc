@@ -7,6 +7,7 @@
 #include "cli_error.h"
 #include "commands.h"
 #include "common_options.h"
+#include "diffusion_options.h"
 #include "file_names.h"
 #include "item_files.h"
 #include "loaded_model.h"
@@ -24,6 +25,7 @@ struct SampleOptions {
   int columns = 0;
   GridOptions grid;
   int threads = 1;
+  DiffusionCliOptions diffusion;  // diffusion models only (diffusion_options.h)
 };
 
 void run_sample(SampleOptions options) {
@@ -31,6 +33,10 @@ void run_sample(SampleOptions options) {
   if (!options.latents_path.empty() && output_format_of(options.latents_path, "--latents-out") != OutputFormat::kNpy)
     throw CliError("--latents-out " + options.latents_path + ": latents are written as .npy");
   LoadedModel loaded(options.model_path);
+  if (loaded.model().pipeline_kind() == PipelineKind::kDiffusion) {
+    options.grid.columns = options.columns;
+    return run_diffusion_sample(loaded, options.diffusion, options.count, options.seed, options.output_path, options.grid);
+  }
   Pipeline& pipeline = loaded.pipeline("sample");
   std::vector<int64_t> item_shape = shape_dims(pipeline.item_shape());
   std::vector<int64_t> latent_shape = shape_dims(pipeline.latent_shape());
@@ -67,7 +73,8 @@ void run_sample(SampleOptions options) {
 void add_sample_command(CLI::App& app) {
   auto options = std::make_shared<SampleOptions>();
   CLI::App* command = app.add_subcommand(
-      "sample", "Draw latents z ~ N(0, T^2 I) from a seed and decode them (decoder and vae pipelines).\n"
+      "sample", "Draw latents z ~ N(0, T^2 I) from a seed and decode them (decoder and vae pipelines),\n"
+                "or run a diffusion model's sampler (see the diffusion options).\n"
                 "The same seed gives the same samples on every platform; sample i uses latent i of the seed's stream.");
   command->add_option("model", options->model_path, "Model file (.egm)")->required();
   command->add_option("-n,--count", options->count, "Number of samples")
@@ -85,6 +92,7 @@ void add_sample_command(CLI::App& app) {
       ->check(CLI::Range(1, 1024));
   add_picture_options(command, &options->grid);
   add_threads_option(command, &options->threads);
+  add_diffusion_options(command, &options->diffusion);
   command->callback([options] { run_sample(*options); });
 }
 

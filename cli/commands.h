@@ -14,5 +14,6 @@ void add_encode_command(CLI::App& app);
 void add_reconstruct_command(CLI::App& app);
 void add_interpolate_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
+void add_inpaint_command(CLI::App& app);  // diffusion_options.h
 
 }  // namespace edgegen::cli

@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
   edgegen::cli::add_reconstruct_command(app);
   edgegen::cli::add_interpolate_command(app);
   edgegen::cli::add_bench_command(app);
+  edgegen::cli::add_inpaint_command(app);
 
   try {
     app.parse(argc, argv);  // runs the chosen command's callback

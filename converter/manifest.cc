@@ -76,11 +76,14 @@ Manifest read_manifest(const std::string& path) {
   } else if (manifest.kind == "vae") {
     roles = {"encoder", "decoder"};
     allowed.insert({"likelihood", "outputs", "output_is_logits", "gaussian_variance"});
-  } else if (manifest.kind == "flow" || manifest.kind == "diffusion" || manifest.kind == "autoregressive" ||
+  } else if (manifest.kind == "diffusion") {
+    read_diffusion_manifest(path, &root, manifest);
+    return manifest;
+  } else if (manifest.kind == "flow" || manifest.kind == "autoregressive" ||
              manifest.kind == "energy") {
-    manifest_error(path, "kind '" + manifest.kind + "' is not supported yet (supported: decoder, vae)");
+    manifest_error(path, "kind '" + manifest.kind + "' is not supported yet (supported: decoder, vae, diffusion)");
   } else {
-    manifest_error(path, "unknown kind '" + manifest.kind + "' (supported: decoder, vae)");
+    manifest_error(path, "unknown kind '" + manifest.kind + "' (supported: decoder, vae, diffusion)");
   }
   check_keys(path, root, "", allowed);
 
@@ -130,6 +133,7 @@ Manifest read_manifest(const std::string& path) {
 }
 
 PipelineWriter make_pipeline(const Manifest& manifest, const std::vector<IrGraph>& graphs) {
+  if (manifest.kind == "diffusion") return make_diffusion_pipeline(manifest, graphs);
   auto graph_index = [&](const std::string& role) {
     for (size_t i = 0; i < manifest.graphs.size(); ++i)
       if (manifest.graphs[i].first == role) return static_cast<uint32_t>(i);
