@@ -124,6 +124,9 @@ void run_and_write(DiffusionPipeline& pipeline, const LoadedModel& loaded, Diffu
   std::cout << "wrote " << output_path << ": " << count << " " << what << " of " << format_dims(shape_dims(pipeline.item_shape()))
             << " (" << sampler_name(options.sampler) << ", " << options.steps << " steps, guidance " << options.guidance
             << ", seed " << options.seed << ")\n";
+  const double total = pipeline.last_sample_seconds(), graphs = pipeline.last_graph_seconds();
+  std::cout << "sampling took " << total * 1e3 << " ms: graphs " << graphs * 1e3 << " ms, sampler "
+            << (total - graphs) * 1e3 << " ms (" << (total > 0 ? 100 * (total - graphs) / total : 0) << "%)\n";
 }
 
 // A PNG (gray, or RGB for 3-channel samples) of the sample's size, or a .npy

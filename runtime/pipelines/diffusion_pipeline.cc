@@ -8,6 +8,7 @@
 #include "edgegen/diffusion.h"
 #include "edgegen/random.h"
 #include "edgegen_generated.h"
+#include "platform/clock.h"
 
 namespace edgegen {
 namespace {
@@ -205,7 +206,10 @@ Status DiffusionPipeline::run_denoiser(const float* x_model, size_t slots, const
       Tensor& c_input = session_.input(graph, static_cast<size_t>(class_input_));
       for (size_t b = 0; b < batch_; ++b) write_scalar(c_input, b, b < items ? labels[done + b] : labels[0]);
     }
-    EG_RETURN_IF_ERROR(session_.run(graph));
+    const uint64_t start = monotonic_nanoseconds();
+    Status status = session_.run(graph);
+    graph_ns_ += monotonic_nanoseconds() - start;
+    EG_RETURN_IF_ERROR(status);
     std::memcpy(out + done * sample_size_, session_.output(graph, 0).data, items * sample_size_ * sizeof(float));
   }
   return Status::ok();
@@ -312,6 +316,8 @@ Status DiffusionPipeline::sample(const DiffusionOptions& options, size_t count, 
   } else if (class_input_ >= 0 && null_class_ < 0) {
     return Status::error(StatusCode::kInvalidArgument, "this model needs a class label (it has no null class)");
   }
+  const uint64_t sample_start = monotonic_nanoseconds();
+  graph_ns_ = 0;
   StepPlan plan;
   plan.sigmas = sigmas_;
   plan.timesteps = timesteps_;
@@ -365,10 +371,14 @@ Status DiffusionPipeline::sample(const DiffusionOptions& options, size_t count, 
       const size_t n = items - first < batch_ ? items - first : batch_;
       std::memcpy(z, x_ + first * sample_size_, n * sample_size_ * sizeof(float));
       if (n < batch_) std::memset(z + n * sample_size_, 0, (batch_ - n) * sample_size_ * sizeof(float));
-      EG_RETURN_IF_ERROR(session_.run(decoder));
+      const uint64_t start = monotonic_nanoseconds();
+      Status status = session_.run(decoder);
+      graph_ns_ += monotonic_nanoseconds() - start;
+      EG_RETURN_IF_ERROR(status);
       std::memcpy(out + (done + first) * item_size_, session_.output(decoder, 0).data, n * item_size_ * sizeof(float));
     }
   }
+  sample_ns_ = monotonic_nanoseconds() - sample_start;
   return Status::ok();
 }
 

@@ -184,6 +184,11 @@ class DiffusionPipeline {
   // class. Noise of item i depends only on (seed, i), not on the batch.
   Status sample(const DiffusionOptions& options, size_t count, const int32_t* labels, float* out);
 
+  // Timing of the last sample() call: all of it, and the part spent in the
+  // denoiser (and decoder) graphs; the rest is the sampler's own work.
+  double last_sample_seconds() const { return static_cast<double>(sample_ns_) * 1e-9; }
+  double last_graph_seconds() const { return static_cast<double>(graph_ns_) * 1e-9; }
+
   // The denoiser's x0 prediction for `count` items at model timestep t,
   // in the VE scale (used by sample(); exposed for tests).
   Status denoise(const float* x, size_t count, float sigma, float timestep, const int32_t* labels, float guidance,
@@ -226,6 +231,8 @@ class DiffusionPipeline {
   const int32_t* chunk_labels_ = nullptr;
   size_t chunk_count_ = 0;
   float guidance_ = 1.f;
+  uint64_t sample_ns_ = 0;
+  uint64_t graph_ns_ = 0;
 };
 
 }  // namespace edgegen
