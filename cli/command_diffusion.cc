@@ -125,8 +125,10 @@ void run_and_write(DiffusionPipeline& pipeline, const LoadedModel& loaded, Diffu
             << " (" << sampler_name(options.sampler) << ", " << options.steps << " steps, guidance " << options.guidance
             << ", seed " << options.seed << ")\n";
   const double total = pipeline.last_sample_seconds(), graphs = pipeline.last_graph_seconds();
-  std::cout << "sampling took " << total * 1e3 << " ms: graphs " << graphs * 1e3 << " ms, sampler "
-            << (total - graphs) * 1e3 << " ms (" << (total > 0 ? 100 * (total - graphs) / total : 0) << "%)\n";
+  char timing[160];
+  std::snprintf(timing, sizeof timing, "sampling took %.1f ms: graphs %.1f ms, sampler %.3f ms (%.3f%%)\n", total * 1e3,
+                graphs * 1e3, (total - graphs) * 1e3, total > 0 ? 100 * (total - graphs) / total : 0.0);
+  std::cout << timing;
 }
 
 // A PNG (gray, or RGB for 3-channel samples) of the sample's size, or a .npy
