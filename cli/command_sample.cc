@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "common_options.h"
 #include "density_sample.h"
+#include "diffusion_options.h"
 #include "file_names.h"
 #include "item_files.h"
 #include "loaded_model.h"
@@ -25,7 +26,8 @@ struct SampleOptions {
   int columns = 0;
   GridOptions grid;
   SessionOptions runtime;
-  uint32_t top_k = 0;  // autoregressive categorical only
+  uint32_t top_k = 0;             // autoregressive categorical only
+  DiffusionCliOptions diffusion;  // diffusion models only (diffusion_options.h)
 };
 
 void run_sample(SampleOptions options) {
@@ -45,6 +47,10 @@ void run_sample(SampleOptions options) {
     options.grid.columns = options.columns;
     return sample_autoregressive(loaded, options.count, options.seed, options.temperature, options.top_k,
                                  options.output_path, options.grid);
+  }
+  if (loaded.model().pipeline_kind() == PipelineKind::kDiffusion) {
+    options.grid.columns = options.columns;
+    return run_diffusion_sample(loaded, options.diffusion, options.count, options.seed, options.output_path, options.grid);
   }
   Pipeline& pipeline = loaded.pipeline("sample");
   std::vector<int64_t> item_shape = shape_dims(pipeline.item_shape());
@@ -82,7 +88,8 @@ void run_sample(SampleOptions options) {
 void add_sample_command(CLI::App& app) {
   auto options = std::make_shared<SampleOptions>();
   CLI::App* command = app.add_subcommand(
-      "sample", "Draw latents z ~ N(0, T^2 I) from a seed and decode them (decoder and vae pipelines).\n"
+      "sample", "Draw latents z ~ N(0, T^2 I) from a seed and decode them (decoder and vae pipelines),\n"
+                "or run a diffusion model's sampler (see the diffusion options).\n"
                 "The same seed gives the same samples on every platform; sample i uses latent i of the seed's stream.");
   command->add_option("model", options->model_path, "Model file (.egm)")->required();
   command->add_option("-n,--count", options->count, "Number of samples")
@@ -101,6 +108,7 @@ void add_sample_command(CLI::App& app) {
   command->add_option("--top-k", options->top_k, "Autoregressive (categorical) only: draw among the k most likely values");
   add_picture_options(command, &options->grid);
   add_runtime_options(command, &options->runtime);
+  add_diffusion_options(command, &options->diffusion);
   command->callback([options] { run_sample(*options); });
 }
 

@@ -16,5 +16,6 @@ void add_interpolate_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_score_command(CLI::App& app);
 void add_impute_command(CLI::App& app);
+void add_inpaint_command(CLI::App& app);  // diffusion_options.h
 
 }  // namespace edgegen::cli

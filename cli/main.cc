@@ -63,6 +63,7 @@ int main(int argc, char** argv) {
   edgegen::cli::add_bench_command(app);
   edgegen::cli::add_score_command(app);
   edgegen::cli::add_impute_command(app);
+  edgegen::cli::add_inpaint_command(app);
 
   try {
     app.parse(argc, argv);  // runs the chosen command's callback

@@ -86,9 +86,10 @@ Manifest read_manifest(const std::string& path) {
     read_energy_manifest(path, root, &manifest);
     return manifest;
   } else if (manifest.kind == "diffusion") {
-    manifest_error(path, "kind '" + manifest.kind + "' is not supported yet (supported: decoder, vae, flow, autoregressive, energy)");
+    read_diffusion_manifest(path, &root, manifest);
+    return manifest;
   } else {
-    manifest_error(path, "unknown kind '" + manifest.kind + "' (supported: decoder, vae, flow, autoregressive, energy)");
+    manifest_error(path, "unknown kind '" + manifest.kind + "' (supported: decoder, vae, flow, autoregressive, energy, diffusion)");
   }
   check_keys(path, root, "", allowed);
 
@@ -138,6 +139,7 @@ Manifest read_manifest(const std::string& path) {
 }
 
 PipelineWriter make_pipeline(const Manifest& manifest, const std::vector<IrGraph>& graphs) {
+  if (manifest.kind == "diffusion") return make_diffusion_pipeline(manifest, graphs);
   auto graph_index = [&](const std::string& role) {
     for (size_t i = 0; i < manifest.graphs.size(); ++i)
       if (manifest.graphs[i].first == role) return static_cast<uint32_t>(i);

@@ -42,7 +42,24 @@ struct Manifest {
   AutoregressiveManifest autoregressive;
   // energy only (see manifest_energy.h)
   EnergyManifest energy;
+  // diffusion only (parsed by manifest_diffusion.cc): graphs denoiser [+ decoder]
+  struct Diffusion {
+    std::map<std::string, std::string> inputs;  // "sample", "timestep", "class" -> denoiser input name
+    std::string schedule = "linear";            // linear, scaled_linear, cosine, explicit
+    float beta_start = 0.0001f;
+    float beta_end = 0.02f;
+    uint32_t train_steps = 1000;
+    std::vector<float> alphas_cumprod;  // explicit schedules
+    std::string prediction = "epsilon";  // epsilon, v_prediction, sample
+    std::vector<int64_t> sample_shape;
+    uint32_t num_classes = 0;
+    int32_t null_class = -1;
+  } diffusion;
 };
+
+// Diffusion manifests (converter/manifest_diffusion.cc).
+void read_diffusion_manifest(const std::string& path, const void* json_root, Manifest& manifest);
+PipelineWriter make_diffusion_pipeline(const Manifest& manifest, const std::vector<IrGraph>& graphs);
 
 // Parses and validates the manifest at `path`; throws ConversionError.
 Manifest read_manifest(const std::string& path);

@@ -81,7 +81,7 @@ TEST_CASE("manifest errors name what is wrong") {
   };
   CHECK(error("unknown_key.json", R"({"kind": "decoder", "graphs": {"decoder": "vae_decoder.onnx"},
     "latent_shape": [2], "temperature": 1})").find("unknown key 'temperature'") != std::string::npos);
-  CHECK(error("diffusion.json", R"({"kind": "diffusion"})").find("kind 'diffusion' is not supported yet") != std::string::npos);
+  CHECK(error("kind.json", R"({"kind": "gan"})").find("unknown kind 'gan'") != std::string::npos);
   CHECK(error("latent.json", R"({"kind": "decoder", "graphs": {"decoder": "vae_decoder.onnx"},
     "latent_shape": [3]})").find("latent_shape [3] does not match the decoder input 'z'") != std::string::npos);
   CHECK(error("output_name.json", R"({"kind": "vae",

@@ -20,6 +20,19 @@ done
   -o "$out/digits_vae_interpolation.png"
 "$edgegen" reconstruct "$out/digits_vae.egm" --input examples/digits_vae/reference/x.npy -o "$out/digits_vae_reconstruction.png"
 
+# Diffusion (issue 4): per sampler, one grid of the ten classes at 1, 2, 4, 8
+# and 20 steps; then the bottom half of four real digits in-painted (RePaint).
+"$edgegen" convert examples/digits_diffusion/manifest.json -o "$out/digits_diffusion.egm" --batch 20
+for sampler in ddim euler euler_a heun dpmpp_2m dpmpp_3m ddpm lcm; do
+  for steps in 1 2 4 8 20; do
+    "$edgegen" sample "$out/digits_diffusion.egm" --sampler "$sampler" --steps "$steps" --guidance 2 --class cycle \
+      -n 10 --columns 10 --seed 1 -q -o "$out/digits_diffusion_${sampler}_${steps}steps.png"
+  done
+done
+"$edgegen" inpaint "$out/digits_diffusion.egm" --image examples/digits_diffusion/reference/digits.npy \
+  --mask examples/digits_diffusion/reference/mask_top_half.npy --class cycle -n 4 --sampler ddpm --steps 50 \
+  --resample 2 --seed 1 -q -o "$out/digits_diffusion_inpainting.png"
+
 echo
 echo "Pictures written:"
 for picture in "$out"/*.png; do echo "  $(realpath "$picture")"; done
