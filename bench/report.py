@@ -118,8 +118,9 @@ def speedup(peer, edgegen):
 
 
 def table(rows):
-    head = ("| model | MFLOP | thr | edgegen ms | ORT ms | PyTorch ms | ORT/eg | PT/eg | eg GFLOP/s "
-            "| load ms eg / ORT / PT | peak RSS MiB eg / ORT / PT | eg arena KiB: total (plan / lower bound) | max abs diff vs PT: eg, ORT |")
+    head = ("| model | MFLOP | thr | edgegen ms | ORT ms | PyTorch ms | ORT/eg | PT/eg | eg GFLOP/s (% peak) "
+            "| load ms eg / ORT / PT | peak RSS MiB eg / ORT / PT "
+            "| eg activations KiB (lower bound, ratio) + packed weights KiB | max abs diff vs PT: eg, ORT |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for row in rows:
         eg, ort, pt = row["edgegen"], row["ort"], row["torch"]
@@ -131,11 +132,17 @@ def table(rows):
         diffs = ", ".join(
             "-" if not agreement.get(e) or agreement[e]["max_abs_diff"] is None else f"{agreement[e]['max_abs_diff']:.1e}"
             for e in ("edgegen", "ort"))
-        arena = (f"{eg['arena_bytes'] / 1024:.0f} ({eg['plan_arena_bytes'] / 1024:.0f} / {eg['plan_lower_bound_bytes'] / 1024:.0f})"
-                 if eg else "-")
+        arena = "-"
+        if eg:
+            activations, bound = eg.get("activation_bytes", eg["arena_bytes"]), eg["plan_lower_bound_bytes"]
+            ratio = f"{activations / bound:.2f}×" if bound else "-"
+            arena = (f"{activations / 1024:.0f} ({bound / 1024:.0f}, {ratio}) + "
+                     f"{eg.get('packed_weight_bytes', 0) / 1024:.0f}")
+        peak = graph.get("fraction_of_peak")
+        gflops = f"{graph.get('gflops_per_second', 0):.2f}" + (f" ({100 * peak:.0f}%)" if peak else "")
         lines.append(
             f"| {row['model']} | {graph.get('flops', 0) / 1e6:.1f} | {row['threads']} | {ms(eg_ms)} | {ms(ort_ms)} | {ms(pt_ms)} "
-            f"| {speedup(ort_ms, eg_ms)} | {speedup(pt_ms, eg_ms)} | {graph.get('gflops_per_second', 0):.2f} "
+            f"| {speedup(ort_ms, eg_ms)} | {speedup(pt_ms, eg_ms)} | {gflops} "
             f"| {ms(eg and eg['load_ms'])} / {ms(ort and ort['load_ms'])} / {ms(pt and pt['load_ms'])} "
             f"| {mib(eg and eg['peak_rss_bytes'])} / {mib(ort and ort['peak_rss_bytes'])} / {mib(pt and pt['peak_rss_bytes'])} "
             f"| {arena} | {diffs} |")
