@@ -6,6 +6,7 @@
 
 #include "kernels/kernel_util.h"
 #include "ops/op_params.h"
+#include "kernels/resize_coordinates.h"
 
 namespace edgegen {
 namespace {
@@ -56,52 +57,6 @@ Status resize_infer(KernelContext& context) {
   return set_output(context, 0, DType::kFloat32, out);
 }
 
-// Maps an output index to a (fractional) input coordinate, clamped to
-// [0, in - 1]. float, like onnxruntime and PyTorch.
-float source_coordinate(int64_t out_index, int64_t in, int64_t out, float scale, int64_t transform) {
-  const float x = static_cast<float>(out_index);
-  float source = 0.f;
-  switch (transform) {
-    case kHalfPixel:
-      source = (x + 0.5f) / scale - 0.5f;
-      break;
-    case kAsymmetric:
-      source = x / scale;
-      break;
-    case kPytorchHalfPixel:
-      source = out > 1 ? (x + 0.5f) / scale - 0.5f : 0.f;
-      break;
-    case kAlignCorners: {
-      // ONNX takes the resized length as in * scale, which is fractional when
-      // scales were given (test_resize_downsample_scales_linear_align_corners);
-      // when sizes were given it is the output size, up to float rounding of
-      // the scale, so snap it there to keep integer coordinates exact.
-      float resized = static_cast<float>(in) * scale;
-      if (std::fabs(resized - static_cast<float>(out)) <= 1e-5f * static_cast<float>(out))
-        resized = static_cast<float>(out);
-      source = resized > 1.f ? x * static_cast<float>(in - 1) / (resized - 1.f) : 0.f;
-      break;
-    }
-  }
-  const float high = static_cast<float>(in - 1);
-  if (!(source >= 0.f)) return 0.f;  // also catches NaN
-  return source > high ? high : source;
-}
-
-// ONNX nearest rounding of a non-negative coordinate; exact integers map to themselves.
-int64_t round_nearest(float source, int64_t rounding) {
-  const float floor_value = std::floor(source);
-  const int64_t below = static_cast<int64_t>(floor_value);
-  const float fraction = source - floor_value;
-  if (fraction == 0.f) return below;
-  switch (rounding) {
-    case kRoundPreferFloor: return fraction <= 0.5f ? below : below + 1;
-    case kRoundPreferCeil: return fraction < 0.5f ? below : below + 1;
-    case kNearestFloor: return below;
-    default: return below + 1;  // kNearestCeil
-  }
-}
-
 Status resize_eval(const KernelContext& context) {
   const Tensor& x = context.input(0);
   const Tensor& y = context.output(0);
@@ -120,12 +75,12 @@ Status resize_eval(const KernelContext& context) {
     const float* in = input + plane * in_h * in_w;
     float* out = output + plane * out_h * out_w;
     for (int64_t oh = 0; oh < out_h; ++oh) {
-      const float sy = source_coordinate(oh, in_h, out_h, scale_h, transform);
+      const float sy = resize_source_coordinate(oh, in_h, out_h, scale_h, transform);
       float* out_row = out + oh * out_w;
       if (!linear) {
-        const float* in_row = in + round_nearest(sy, rounding) * in_w;
+        const float* in_row = in + resize_round_nearest(sy, rounding) * in_w;
         for (int64_t ow = 0; ow < out_w; ++ow)
-          out_row[ow] = in_row[round_nearest(source_coordinate(ow, in_w, out_w, scale_w, transform), rounding)];
+          out_row[ow] = in_row[resize_round_nearest(resize_source_coordinate(ow, in_w, out_w, scale_w, transform), rounding)];
         continue;
       }
       // Clamping the coordinate first makes both neighbours edge-replicate,
@@ -136,7 +91,7 @@ Status resize_eval(const KernelContext& context) {
       const float* row0 = in + y0 * in_w;
       const float* row1 = in + y1 * in_w;
       for (int64_t ow = 0; ow < out_w; ++ow) {
-        const float sx = source_coordinate(ow, in_w, out_w, scale_w, transform);
+        const float sx = resize_source_coordinate(ow, in_w, out_w, scale_w, transform);
         const int64_t x0 = static_cast<int64_t>(sx);
         const int64_t x1 = x0 + 1 < in_w ? x0 + 1 : x0;
         const float wx = sx - static_cast<float>(x0);
@@ -152,5 +107,51 @@ Status resize_eval(const KernelContext& context) {
 }  // namespace
 
 extern const Kernel kResizeKernel = {resize_infer, resize_eval};
+
+// Maps an output index to a (fractional) input coordinate, clamped to
+// [0, in - 1]. float, like onnxruntime and PyTorch.
+float resize_source_coordinate(int64_t out_index, int64_t in, int64_t out, float scale, int64_t transform) {
+  const float x = static_cast<float>(out_index);
+  float source = 0.f;
+  switch (transform) {
+    case params::kHalfPixel:
+      source = (x + 0.5f) / scale - 0.5f;
+      break;
+    case params::kAsymmetric:
+      source = x / scale;
+      break;
+    case params::kPytorchHalfPixel:
+      source = out > 1 ? (x + 0.5f) / scale - 0.5f : 0.f;
+      break;
+    case params::kAlignCorners: {
+      // ONNX takes the resized length as in * scale, which is fractional when
+      // scales were given (test_resize_downsample_scales_linear_align_corners);
+      // when sizes were given it is the output size, up to float rounding of
+      // the scale, so snap it there to keep integer coordinates exact.
+      float resized = static_cast<float>(in) * scale;
+      if (std::fabs(resized - static_cast<float>(out)) <= 1e-5f * static_cast<float>(out))
+        resized = static_cast<float>(out);
+      source = resized > 1.f ? x * static_cast<float>(in - 1) / (resized - 1.f) : 0.f;
+      break;
+    }
+  }
+  const float high = static_cast<float>(in - 1);
+  if (!(source >= 0.f)) return 0.f;  // also catches NaN
+  return source > high ? high : source;
+}
+
+// ONNX nearest rounding of a non-negative coordinate; exact integers map to themselves.
+int64_t resize_round_nearest(float source, int64_t rounding) {
+  const float floor_value = std::floor(source);
+  const int64_t below = static_cast<int64_t>(floor_value);
+  const float fraction = source - floor_value;
+  if (fraction == 0.f) return below;
+  switch (rounding) {
+    case params::kRoundPreferFloor: return fraction <= 0.5f ? below : below + 1;
+    case params::kRoundPreferCeil: return fraction < 0.5f ? below : below + 1;
+    case params::kNearestFloor: return below;
+    default: return below + 1;  // kNearestCeil
+  }
+}
 
 }  // namespace edgegen

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "kernels/resize_coordinates.h"
 #include "ops/op_params.h"
 #include "ops/registry.h"
 
@@ -23,8 +24,11 @@ namespace {
 // polynomial for e^r (Cephes' expf coefficients); 2^n is built in the
 // exponent bits. About 1 ulp on the normal range; saturates like expf.
 inline float fast_exp(float x) {
-  x = x < -87.33654f ? -87.33654f : (x > 88.72283f ? 88.72283f : x);
-  const float n = std::floor(x * 1.44269504088896341f + 0.5f);
+  x = x < -87.33654f ? -87.33654f : x;
+  x = x > 88.72283f ? 88.72283f : x;
+  // Round to nearest by adding and removing 1.5 * 2^23 (|x log2 e| < 2^7
+  // here): no call to floor, so the loop vectorizes.
+  const float n = (x * 1.44269504088896341f + 12582912.f) - 12582912.f;
   float r = x - n * 0.693359375f;
   r = r - n * -2.12194440e-4f;
   float p = 1.9875691500e-4f;
@@ -231,6 +235,25 @@ void concat_channels_nhwc(const float* const* inputs, const size_t* channels, si
     const size_t c = channels[i];
     for (size_t p = 0; p < pixels; ++p) std::memcpy(out + p * total + offset, src + p * c, c * sizeof(float));
     offset += c;
+  }
+}
+
+void resize_nearest_nhwc(const float* in, float* out, size_t batch, size_t channels, int64_t in_h, int64_t in_w,
+                         int64_t out_h, int64_t out_w, float scale_h, float scale_w, int64_t transform,
+                         int64_t rounding) {
+  const size_t pixel_bytes = channels * sizeof(float);
+  for (size_t n = 0; n < batch; ++n) {
+    const float* image = in + n * static_cast<size_t>(in_h * in_w) * channels;
+    for (int64_t oy = 0; oy < out_h; ++oy) {
+      const int64_t iy = resize_round_nearest(resize_source_coordinate(oy, in_h, out_h, scale_h, transform), rounding);
+      const float* in_row = image + static_cast<size_t>(iy * in_w) * channels;
+      for (int64_t ox = 0; ox < out_w; ++ox) {
+        const int64_t ix =
+            resize_round_nearest(resize_source_coordinate(ox, in_w, out_w, scale_w, transform), rounding);
+        std::memcpy(out, in_row + static_cast<size_t>(ix) * channels, pixel_bytes);
+        out += channels;
+      }
+    }
   }
 }
 

@@ -38,5 +38,12 @@ void group_norm_nhwc(const float* in, const float* gamma, const float* beta, flo
 void concat_channels_nhwc(const float* const* inputs, const size_t* channels, size_t num_inputs, float* out,
                           size_t pixels);
 
+// Nearest-neighbour Resize of x [batch, in_h, in_w, channels] to
+// [batch, out_h, out_w, channels], with ONNX's coordinate transform and
+// rounding (kernels/resize_coordinates.h): whole pixels are copied.
+void resize_nearest_nhwc(const float* in, float* out, size_t batch, size_t channels, int64_t in_h, int64_t in_w,
+                         int64_t out_h, int64_t out_w, float scale_h, float scale_w, int64_t transform,
+                         int64_t rounding);
+
 }  // namespace simd
 }  // namespace edgegen

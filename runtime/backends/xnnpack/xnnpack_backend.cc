@@ -17,7 +17,7 @@
 namespace edgegen {
 namespace xnnpack {
 
-enum class Executor : uint8_t { kReference, kXnnpack, kUnary, kGroupNorm, kConcat };
+enum class Executor : uint8_t { kReference, kXnnpack, kUnary, kGroupNorm, kConcat, kResizeNearest };
 
 // One layout conversion of a [batch, channels, spatial] tensor.
 struct Conversion {
@@ -26,6 +26,9 @@ struct Conversion {
   uint32_t batch = 0, channels = 0, spatial = 0;
   uint32_t input = 0;  // which operand (conversions before the op)
   bool to_nhwc = false;
+  // In place: `from` is first copied to `via`, a buffer dead at this step,
+  // and transposed from there into `to` (== from). Saves the scratch copy.
+  float* via = nullptr;
 };
 
 constexpr int kMaxConversions = 8;
@@ -209,6 +212,11 @@ Decision decide(const OpView& v, const Layout* natural) {
       if (layout_capable(v.input(0)) && input_nhwc(0) && v.is_constant(1) && v.is_constant(2))
         d.executor = Executor::kGroupNorm, d.nhwc = true;
       return d;
+    case OpCode::kResize:
+      if (v.input(0).shape()->size() == 4 && input_nhwc(0) &&
+          v.int_param(params::kResizeMode) == params::kResizeNearestMode)
+        d.executor = Executor::kResizeNearest, d.nhwc = true;
+      return d;
     case OpCode::kConcat: {
       if (v.int_param(params::kAxis) != 1 || v.num_inputs() > kMaxConversions) return d;
       for (size_t i = 0; i < v.num_inputs(); ++i)
@@ -229,14 +237,19 @@ Decision decide(const OpView& v, const Layout* natural) {
     const Shape out = shape_of(v.output(0));
     if (out.rank > XNN_MAX_TENSOR_DIMS) return d;
     d.executor = Executor::kXnnpack;
-    // Channels-last only when the layouts cannot matter: activations of the
-    // output's full shape, constants of one element.
-    bool same_shapes = layout_capable(v.output(0)) && activations_nhwc();
-    for (size_t i = 0; i < v.num_inputs() && same_shapes; ++i) {
+    // Channels-last when every operand is the output's shape or broadcasts
+    // to it with the same bytes in both layouts (one channel or one pixel:
+    // a per-channel bias [N, C, 1, 1], a timestep embedding), or is a
+    // one-element constant; and some operand arrives channels-last.
+    bool nhwc = layout_capable(v.output(0));
+    bool any_nhwc = false;
+    for (size_t i = 0; i < v.num_inputs() && nhwc; ++i) {
       const Shape in = shape_of(v.input(i));
-      if (v.is_constant(i) ? in.num_elements() != 1 : in != out) same_shapes = false;
+      if (v.is_constant(i) && in.num_elements() == 1) continue;
+      if (in.rank != out.rank || (in != out && !layout_trivial(in))) nhwc = false;
+      if (!v.is_constant(i) && input_nhwc(i)) any_nhwc = true;
     }
-    d.nhwc = same_shapes;
+    d.nhwc = nhwc && any_nhwc;
     return d;
   }
   return d;
@@ -389,10 +402,19 @@ Status create_operator(const OpView& v, const float* const* in, float* out, pthr
       size_t a_dims[XNN_MAX_TENSOR_DIMS], b_dims[XNN_MAX_TENSOR_DIMS];
       size_t a_rank = static_cast<size_t>(a.rank), b_rank = static_cast<size_t>(b.rank);
       if (acc->nhwc) {
-        // Same shapes (or a one-element constant): the layout is irrelevant.
-        a_dims[0] = static_cast<size_t>(a.num_elements());
-        b_dims[0] = static_cast<size_t>(b.num_elements());
-        a_rank = b_rank = 1;
+        // Channels-last shapes: [N, C, H, W] -> [N, H, W, C]; one-element constants stay one element.
+        auto nhwc_dims = [](const Shape& s, size_t* dims, size_t* rank) {
+          if (s.num_elements() == 1 && s.rank <= 1) {
+            dims[0] = 1, *rank = 1;
+            return;
+          }
+          *rank = static_cast<size_t>(s.rank);
+          dims[0] = static_cast<size_t>(s.dims[0]);
+          for (int d = 2; d < s.rank; ++d) dims[d - 1] = static_cast<size_t>(s.dims[d]);
+          dims[s.rank - 1] = static_cast<size_t>(s.dims[1]);
+        };
+        nhwc_dims(a, a_dims, &a_rank);
+        nhwc_dims(b, b_dims, &b_rank);
       } else {
         for (size_t d = 0; d < a_rank; ++d) a_dims[d] = static_cast<size_t>(a.dims[d]);
         for (size_t d = 0; d < b_rank; ++d) b_dims[d] = static_cast<size_t>(b.dims[d]);
@@ -450,7 +472,8 @@ Result<size_t> build_graph(const GraphBuild& build) {
   // Layout decisions are needed only while building; they live at the start
   // of the scratch area (counted in the scratch this returns) in placing
   // mode and on the heap while counting.
-  const size_t decision_bytes = num_tensors * 2 + num_ops * sizeof(Decision) + 64;
+  const size_t decision_bytes =
+      num_tensors * (2 + sizeof(int32_t)) + num_ops * sizeof(Decision) + 2 * alignof(int32_t) + 64;
   uint8_t* scratch_base = counting ? nullptr : build.scratch + build.scratch_offset;
   uint8_t* decision_memory = counting ? static_cast<uint8_t*>(std::malloc(decision_bytes)) : scratch_base;
   if (decision_memory == nullptr) return Status::error(StatusCode::kOutOfMemory, "no memory for layout decisions");
@@ -458,6 +481,14 @@ Result<size_t> build_graph(const GraphBuild& build) {
   Layout* stored = natural + num_tensors;
   Decision* decisions = reinterpret_cast<Decision*>(
       decision_memory + ((num_tensors * 2 + alignof(Decision) - 1) / alignof(Decision)) * alignof(Decision));
+  int32_t* last_use = reinterpret_cast<int32_t*>(
+      reinterpret_cast<uint8_t*>(decisions + num_ops) +
+      (alignof(int32_t) - reinterpret_cast<uintptr_t>(decisions + num_ops) % alignof(int32_t)) % alignof(int32_t));
+  for (uint32_t t = 0; t < num_tensors; ++t) last_use[t] = -1;
+  for (uint32_t i = 0; i < num_ops; ++i)
+    for (int32_t input : *ops->Get(i)->inputs())
+      if (input >= 0) last_use[input] = static_cast<int32_t>(i);
+  for (int32_t output : *graph.outputs()) last_use[output] = INT32_MAX;
   struct FreeOnExit {
     void* memory;
     ~FreeOnExit() { std::free(memory); }
@@ -506,6 +537,19 @@ Result<size_t> build_graph(const GraphBuild& build) {
           align_up(4 * static_cast<size_t>(shape_of(v.input(0)).dims[1]) * sizeof(float), kArenaAlignment));
     }
 
+    // The op's output slot, and what a tensor's slot is.
+    const int32_t out_tensor = format_op.outputs()->Get(0);
+    auto slot_of = [&](int32_t t) {
+      return counting ? counting_address(graph.plan()->offsets()->Get(static_cast<uint32_t>(t)))
+                      : static_cast<float*>(build.tensors[t].data);
+    };
+    auto bytes_of = [&](int32_t t) { return float_bytes(shape_of(*tensors->Get(static_cast<uint32_t>(t)))); };
+    auto occurrences = [&](int32_t t) {
+      int count = 0;
+      for (int32_t input : *format_op.inputs()) count += input == t;
+      return count;
+    };
+
     // The buffers the op reads and writes.
     const float* in_data[kMaxConversions] = {};
     const size_t num_inputs = v.num_inputs();
@@ -536,15 +580,23 @@ Result<size_t> build_graph(const GraphBuild& build) {
           return Status::error(StatusCode::kInternal, "too many layout conversions for one op");
         Conversion& c = acc.before[acc.num_before++];
         c.from = data;
-        c.to = counting ? counting_address(cursor) : reinterpret_cast<float*>(scratch_base + cursor);
         c.input = static_cast<uint32_t>(k);
         c.batch = static_cast<uint32_t>(shape.dims[0]);
         c.channels = static_cast<uint32_t>(shape.dims[1]);
         c.spatial = static_cast<uint32_t>(spatial_of(shape));
         c.to_nhwc = native == Layout::kNhwc;
-        cursor += static_cast<size_t>(align_up(float_bytes(shape), kArenaAlignment));
-        data = c.to;
-        ++views_needed;
+        if (last_use[t] == static_cast<int32_t>(i) && occurrences(t) == 1 && out_tensor != t &&
+            bytes_of(out_tensor) >= float_bytes(shape)) {
+          // This op is the tensor's last reader: convert it in its own slot,
+          // through the (not yet written) output slot.
+          c.to = const_cast<float*>(data);
+          c.via = slot_of(out_tensor);
+        } else {
+          c.to = counting ? counting_address(cursor) : reinterpret_cast<float*>(scratch_base + cursor);
+          cursor += static_cast<size_t>(align_up(float_bytes(shape), kArenaAlignment));
+          data = c.to;
+          ++views_needed;
+        }
       }
       if (k < kMaxConversions) in_data[k] = data;
     }
@@ -558,15 +610,27 @@ Result<size_t> build_graph(const GraphBuild& build) {
       if (stored[t] != native && !layout_trivial(shape)) {
         Conversion& c = acc.after;
         acc.has_after = true;
-        c.from = counting ? counting_address(cursor) : reinterpret_cast<float*>(scratch_base + cursor);
         c.to = out_data;
         c.batch = static_cast<uint32_t>(shape.dims[0]);
         c.channels = static_cast<uint32_t>(shape.dims[1]);
         c.spatial = static_cast<uint32_t>(spatial_of(shape));
         c.to_nhwc = stored[t] == Layout::kNhwc;
-        cursor += static_cast<size_t>(align_up(float_bytes(shape), kArenaAlignment));
-        out_data = const_cast<float*>(c.from);
-        ++views_needed;
+        // An input this op reads last is dead once it has run: the output
+        // is converted in its own slot through that input's.
+        for (size_t k = 0; k < num_inputs && c.via == nullptr; ++k) {
+          if (!v.has_input(k) || v.is_constant(k)) continue;
+          const int32_t u = v.input_index(k);
+          if (u != t && last_use[u] == static_cast<int32_t>(i) && bytes_of(u) >= float_bytes(shape))
+            c.via = slot_of(u);
+        }
+        if (c.via != nullptr) {
+          c.from = out_data;
+        } else {
+          c.from = counting ? counting_address(cursor) : reinterpret_cast<float*>(scratch_base + cursor);
+          cursor += static_cast<size_t>(align_up(float_bytes(shape), kArenaAlignment));
+          out_data = const_cast<float*>(c.from);
+          ++views_needed;
+        }
       }
     }
     if (cursor > max_scratch) max_scratch = cursor;
@@ -575,13 +639,15 @@ Result<size_t> build_graph(const GraphBuild& build) {
     Tensor* views = views_needed ? build.persistent->allocate<Tensor>(views_needed) : nullptr;
     if (!counting && views_needed) {
       uint32_t next = 0;
-      for (uint8_t c = 0; c < acc.num_before; ++c, ++next) {
+      for (uint8_t c = 0; c < acc.num_before; ++c) {
+        if (acc.before[c].via != nullptr) continue;  // converted in place: same tensor
         const uint32_t k = acc.before[c].input;
         views[next] = *state->context.inputs[k];
         views[next].data = acc.before[c].to;
         const_cast<const Tensor**>(state->context.inputs)[k] = &views[next];  // the session's own array
+        ++next;
       }
-      if (acc.has_after) {
+      if (acc.has_after && acc.after.via == nullptr) {
         views[next] = *state->context.outputs[0];
         views[next].data = out_data;
         const_cast<Tensor**>(state->context.outputs)[0] = &views[next];
@@ -621,6 +687,12 @@ Result<size_t> build_graph(const GraphBuild& build) {
 namespace {
 
 void convert(const Conversion& c) {
+  if (c.via != nullptr) {
+    std::memcpy(c.via, c.from, static_cast<size_t>(c.batch) * c.channels * c.spatial * sizeof(float));
+    if (c.to_nhwc) simd::nchw_to_nhwc(c.via, c.to, c.batch, c.channels, c.spatial);
+    else simd::nhwc_to_nchw(c.via, c.to, c.batch, c.channels, c.spatial);
+    return;
+  }
   if (c.to_nhwc) simd::nchw_to_nhwc(c.from, c.to, c.batch, c.channels, c.spatial);
   else simd::nhwc_to_nchw(c.from, c.to, c.batch, c.channels, c.spatial);
 }
@@ -653,6 +725,16 @@ Status run(const OpState& state) {
                             static_cast<size_t>(x.shape.dims[0]), static_cast<size_t>(x.shape.dims[1]), spatial,
                             acc.groups, context.float_param(params::kEpsilon), FusedActivation{},
                             acc.kernel_scratch);
+      break;
+    }
+    case Executor::kResizeNearest: {
+      const Tensor& x = context.input(0);
+      const Tensor& y = context.output(0);
+      simd::resize_nearest_nhwc(x.data_as<const float>(), y.data_as<float>(), static_cast<size_t>(x.shape.dims[0]),
+                                static_cast<size_t>(x.shape.dims[1]), x.shape.dims[2], x.shape.dims[3], y.shape.dims[2],
+                                y.shape.dims[3], context.float_param(params::kResizeScaleH),
+                                context.float_param(params::kResizeScaleW),
+                                context.int_param(params::kResizeCoordinate), context.int_param(params::kResizeNearest));
       break;
     }
     case Executor::kConcat: {

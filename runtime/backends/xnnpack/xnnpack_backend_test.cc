@@ -218,9 +218,12 @@ TEST_CASE("XNNPACK layout chains: conv, GroupNorm, SiLU, skip Concat, residual A
   b.op(OpCode::kConv2d, {s1, w2}, {c2}, {1, 1, 1, 1, 1, 1, 1, 1, 1});
   int32_t r = b.activation("r", {2, 8, 8, 8});
   b.op(OpCode::kAdd, {c2, c1}, {r});  // residual: same shapes, stays channels-last
+  int32_t temb = b.activation("temb", {2, 8, 1, 1});  // a per-item channel vector, as a timestep embedding
+  int32_t rt = b.activation("rt", {2, 8, 8, 8});
+  b.op(OpCode::kAdd, {r, temb}, {rt});
   int32_t half = b.constant("half", {1}, {0.5f});
   int32_t m = b.activation("m", {2, 8, 8, 8});
-  b.op(OpCode::kMul, {r, half}, {m});
+  b.op(OpCode::kMul, {rt, half}, {m});
   int32_t cat = b.activation("cat", {2, 16, 8, 8});
   b.op(OpCode::kConcat, {m, c1}, {cat}, {1});
   int32_t in_gamma = b.constant("in_gamma", {16}, random_values(16, 15));
@@ -242,8 +245,8 @@ TEST_CASE("XNNPACK layout chains: conv, GroupNorm, SiLU, skip Concat, residual A
   b.op(OpCode::kFullyConnected, {flat, fw, fb}, {logits}, {}, {}, ActivationKind::kTanh);
   int32_t probs = b.activation("probs", {2, 10});
   b.op(OpCode::kSoftmax, {logits}, {probs}, {1, 2});
-  b.inputs({x}).outputs({probs, c2});
-  CHECK(compare_backends(b) >= 12);
+  b.inputs({x, temb}).outputs({probs, c2});
+  CHECK(compare_backends(b) >= 13);
 }
 
 TEST_CASE("XNNPACK MatMul with constant weights, broadcasting binary ops, Min/Max, unary functions") {
@@ -317,5 +320,33 @@ TEST_CASE("the XNNPACK backend reports its kernels and keeps the packed weights 
   CHECK(std::strcmp(session.operator_executor(0, 0), "xnnpack") == 0);
   CHECK(session.operator_conversions(0, 0) == 2);  // NCHW graph input and output
   CHECK(session.threads() == 1);
+}
+#endif
+
+#if defined(EDGEGEN_WITH_XNNPACK)
+TEST_CASE("XNNPACK chains keep nearest upsampling channels-last (integer and fractional scales)") {
+  struct Case {
+    int64_t out_h, out_w, transform, rounding;
+    float scale_h, scale_w;
+  };
+  const Case cases[] = {{10, 10, params::kAsymmetric, params::kNearestFloor, 2.f, 2.f},
+                        {7, 9, params::kHalfPixel, params::kRoundPreferFloor, 1.4f, 1.8f}};
+  for (const Case& c : cases) {
+    CAPTURE(c.out_h);
+    ModelBuilder b;
+    b.graph("main");
+    int32_t x = b.activation("x", {2, 3, 5, 5});
+    int32_t w = b.constant("w", {6, 3, 3, 3}, random_values(6 * 27, 31, 0.3f));
+    int32_t c1 = b.activation("c1", {2, 6, 5, 5});
+    b.op(OpCode::kConv2d, {x, w}, {c1}, {1, 1, 1, 1, 1, 1, 1, 1, 1});
+    int32_t up = b.activation("up", {2, 6, c.out_h, c.out_w});
+    b.op(OpCode::kResize, {c1}, {up}, {params::kResizeNearestMode, c.transform, c.rounding, c.out_h, c.out_w},
+         {c.scale_h, c.scale_w});
+    int32_t w2 = b.constant("w2", {4, 6, 3, 3}, random_values(4 * 54, 32, 0.3f));
+    int32_t y = b.activation("y", {2, 4, c.out_h, c.out_w});
+    b.op(OpCode::kConv2d, {up, w2}, {y}, {1, 1, 1, 1, 1, 1, 1, 1, 1});
+    b.inputs({x}).outputs({y});
+    CHECK(compare_backends(b) == 3);
+  }
 }
 #endif
