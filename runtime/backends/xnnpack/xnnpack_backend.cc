@@ -258,9 +258,10 @@ Decision decide(const OpView& v, const Layout* natural) {
 // Reorders an ONNX convolution weight into XNNPACK's
 // [groups][group_out][kh][kw][group_in].
 void pack_conv_weights(const float* w, float* out, int64_t out_channels, int64_t group_in, int64_t taps) {
+  // Written in order (strided reads are cheaper than strided writes).
   for (int64_t o = 0; o < out_channels; ++o)
-    for (int64_t i = 0; i < group_in; ++i)
-      for (int64_t t = 0; t < taps; ++t) out[(o * taps + t) * group_in + i] = w[(o * group_in + i) * taps + t];
+    for (int64_t t = 0; t < taps; ++t)
+      for (int64_t i = 0; i < group_in; ++i) out[(o * taps + t) * group_in + i] = w[(o * group_in + i) * taps + t];
 }
 
 // ONNX transposed-convolution weight [C_in, group_out, kh, kw] (C_in = groups * group_in)
@@ -268,9 +269,9 @@ void pack_conv_weights(const float* w, float* out, int64_t out_channels, int64_t
 void pack_deconv_weights(const float* w, float* out, int64_t groups, int64_t group_in, int64_t group_out,
                          int64_t taps) {
   for (int64_t g = 0; g < groups; ++g)
-    for (int64_t i = 0; i < group_in; ++i)
-      for (int64_t o = 0; o < group_out; ++o)
-        for (int64_t t = 0; t < taps; ++t)
+    for (int64_t o = 0; o < group_out; ++o)
+      for (int64_t t = 0; t < taps; ++t)
+        for (int64_t i = 0; i < group_in; ++i)
           out[((g * group_out + o) * taps + t) * group_in + i] = w[(((g * group_in + i) * group_out) + o) * taps + t];
 }
 
@@ -328,10 +329,11 @@ Status create_operator(const OpView& v, const float* const* in, float* out, pthr
         // matrix product whose rows are the output pixels' channels: as a
         // fully connected op it runs at GEMM speed, and writes NHWC directly.
         const int64_t taps = kh * kw;
+        const float* weight = v.constant(1);
         for (int64_t t = 0; t < taps; ++t)
           for (int64_t o = 0; o < out_channels; ++o)
             for (int64_t c = 0; c < in_channels; ++c)
-              packed.data[(t * out_channels + o) * in_channels + c] = v.constant(1)[(c * out_channels + o) * taps + t];
+              packed.data[(t * out_channels + o) * in_channels + c] = weight[(c * out_channels + o) * taps + t];
         TemporaryFloats tiled_bias(static_cast<size_t>(taps * out_channels));
         if (tiled_bias.data == nullptr) return Status::error(StatusCode::kOutOfMemory, "no memory to pack weights");
         for (int64_t t = 0; t < taps; ++t)
