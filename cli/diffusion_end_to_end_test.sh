@@ -32,6 +32,10 @@ grep -q "diffusion pipeline" last.out || fail "convert does not report a diffusi
 echo "== sample"
 ok sample dd.egm --sampler dpmpp_2m --steps 2 --guidance 3 --class 7 -n 3 --seed 1 -q -o a.npy
 ok sample dd.egm --sampler dpmpp_2m --steps 2 --guidance 3 --class 7 -n 3 --seed 1 -q -o b.npy
+# Same seed, same sampler, same steps: the same bytes whatever the thread count.
+ok sample dd.egm --sampler dpmpp_2m --steps 2 --guidance 3 --class 7 -n 3 --seed 1 -q --threads 1 -o t1.npy
+ok sample dd.egm --sampler dpmpp_2m --steps 2 --guidance 3 --class 7 -n 3 --seed 1 -q --threads 2 -o t2.npy
+cmp -s t1.npy t2.npy || fail "samples differ between 1 and 2 threads"
 ok sample dd.egm --sampler euler_a --steps 2 --class cycle -n 4 --seed 2 -o grid.png
 grep -q "steps" last.err || fail "no progress bar on stderr"
 "$PYTHON" - <<'PY' || fail "samples differ between runs or have the wrong shape"
