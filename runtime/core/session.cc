@@ -302,11 +302,11 @@ Session::~Session() {
   std::free(owned_arena_);
 }
 
+// XNNPACK's operators are not deleted: every byte they own is in the arena
+// (see xnnpack_memory.h), so they go with it, and releasing never reads an
+// arena the caller may already have freed.
 void Session::release_backend() {
 #if defined(EDGEGEN_WITH_XNNPACK)
-  if (graphs_ != nullptr && backend_ == Backend::kXnnpack)
-    for (size_t g = 0; g < num_graphs_; ++g)
-      if (graphs_[g].ops != nullptr) xnnpack::release(graphs_[g].ops, graphs_[g].num_ops);
   if (threadpool_ != nullptr) pthreadpool_destroy(static_cast<pthreadpool_t>(threadpool_));
 #endif
   threadpool_ = nullptr;
@@ -326,6 +326,8 @@ Result<size_t> Session::arena_bytes_needed(const Model& model, size_t reserve_by
 Status Session::prepare(const Model& model, size_t reserve_bytes, const SessionOptions& options) {
   Result<size_t> needed = arena_bytes_needed(model, reserve_bytes, options);
   if (!needed.ok()) return needed.status();
+  prepared_ = false;
+  release_backend();
   std::free(owned_arena_);
   owned_arena_ = static_cast<uint8_t*>(std::malloc(*needed));
   if (owned_arena_ == nullptr)

@@ -758,16 +758,6 @@ Status run(const OpState& state) {
   return Status::ok();
 }
 
-void release(OpState* ops, size_t count) {
-  for (size_t i = 0; i < count; ++i) {
-    AcceleratedOp* acc = ops[i].accelerated;
-    if (acc != nullptr && acc->op != nullptr) {
-      xnn_delete_operator(acc->op);
-      acc->op = nullptr;
-    }
-  }
-}
-
 const char* executor_name(const OpState& op) {
   if (op.accelerated == nullptr) return "reference";
   switch (op.accelerated->executor) {

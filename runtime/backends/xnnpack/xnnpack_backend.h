@@ -58,9 +58,6 @@ Result<size_t> build_graph(const GraphBuild& build);
 // Runs one operator (conversions, the op, its unfused activation).
 Status run(const OpState& op);
 
-// Releases the XNNPACK operators of a graph's ops (memory stays in the arena).
-void release(OpState* ops, size_t count);
-
 // "xnnpack", "simd" or "reference", and the number of layout conversions.
 const char* executor_name(const OpState& op);
 int num_conversions(const OpState& op);

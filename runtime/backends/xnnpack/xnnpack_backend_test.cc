@@ -350,3 +350,25 @@ TEST_CASE("XNNPACK chains keep nearest upsampling channels-last (integer and fra
   }
 }
 #endif
+
+#if defined(EDGEGEN_WITH_XNNPACK)
+TEST_CASE("a session can be prepared again, on its own arena or the caller's, with either backend") {
+  ConvCase c{1, 4, 8, 6, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, true, ActivationKind::kRelu};
+  AlignedBytes bytes(conv_model(c).build());
+  Result<Model> model = Model::from_buffer(bytes.data(), bytes.size());
+  REQUIRE(model.ok());
+  Session session;
+  std::vector<uint8_t> arena;
+  for (Backend backend : {Backend::kXnnpack, Backend::kXnnpack, Backend::kReference, Backend::kXnnpack}) {
+    SessionOptions options;
+    options.backend = backend;
+    options.threads = 2;
+    REQUIRE(session.prepare(*model, 0, options).is_ok());  // frees the previous owned arena
+    CHECK(session.backend() == backend);
+    REQUIRE(session.run(0).is_ok());
+    arena.assign(*Session::arena_bytes_needed(*model, 0, options), 0);
+    REQUIRE(session.prepare(*model, arena.data(), arena.size(), 0, options).is_ok());
+    REQUIRE(session.run(0).is_ok());
+  }
+}
+#endif
