@@ -452,8 +452,9 @@ std::string bench_text(const BenchResult& result, const BenchOptions& options) {
   text << "  load + prepare: " << format_fixed(result.load_ms, 3) << " ms\n";
   text << "  arena: " << with_thousands(result.arena_bytes) << " bytes: activations "
        << with_thousands(result.activation_bytes) << " (plan " << with_thousands(result.plan_arena_bytes)
-       << ", lower bound " << with_thousands(result.plan_lower_bound_bytes) << "), packed weights "
-       << with_thousands(result.backend_bytes) << "\n";
+       << ", lower bound " << with_thousands(result.plan_lower_bound_bytes) << "; operator scratch "
+       << with_thousands(result.activation_bytes - std::min(result.activation_bytes, result.plan_arena_bytes))
+       << "), packed weights " << with_thousands(result.backend_bytes) << "\n";
   text << "  fp32 peak: " << format_fixed(result.peak_gflops, 1) << " GFLOP/s (measured, " << result.threads
        << " thread" << (result.threads > 1 ? "s" : "") << ")\n";
   for (const GraphResult& graph : result.graphs) {

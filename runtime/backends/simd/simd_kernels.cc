@@ -257,5 +257,44 @@ void resize_nearest_nhwc(const float* in, float* out, size_t batch, size_t chann
   }
 }
 
+namespace {
+
+EG_VECTOR_CLONES void add_loop(const float* in, float* out, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] += in[i];
+}
+
+}  // namespace
+
+void col2im_add_nhwc(const float* columns, int64_t first_pixel, int64_t pixels, const Col2ImGeometry& g,
+                     float* out) {
+  const int64_t tap_row = g.kernel_w * g.channels;  // one kernel row of one pixel's columns
+  for (int64_t p = 0; p < pixels; ++p) {
+    const int64_t ih = (first_pixel + p) / g.in_w, iw = (first_pixel + p) % g.in_w;
+    // The taps of one kernel row land on consecutive output pixels, and a
+    // pixel's channels are contiguous in both: one contiguous add per row,
+    // clipped to the output's columns.
+    const int64_t ow0 = iw * g.stride_w - g.pad_left;
+    const int64_t kw_begin = ow0 < 0 ? -ow0 : 0;
+    const int64_t kw_end = ow0 + g.kernel_w > g.out_w ? g.out_w - ow0 : g.kernel_w;
+    if (kw_begin >= kw_end) continue;
+    const float* pixel_columns = columns + p * g.kernel_h * tap_row;
+    for (int64_t kh = 0; kh < g.kernel_h; ++kh) {
+      const int64_t oh = ih * g.stride_h - g.pad_top + kh;
+      if (oh < 0 || oh >= g.out_h) continue;
+      add_loop(pixel_columns + kh * tap_row + kw_begin * g.channels,
+               out + (oh * g.out_w + ow0 + kw_begin) * g.channels,
+               static_cast<size_t>((kw_end - kw_begin) * g.channels));
+    }
+  }
+}
+
+void fill_channels(const float* bias, float* out, size_t pixels, size_t channels) {
+  if (bias == nullptr) {
+    std::memset(out, 0, pixels * channels * sizeof(float));
+    return;
+  }
+  for (size_t p = 0; p < pixels; ++p) std::memcpy(out + p * channels, bias, channels * sizeof(float));
+}
+
 }  // namespace simd
 }  // namespace edgegen

@@ -45,5 +45,22 @@ void resize_nearest_nhwc(const float* in, float* out, size_t batch, size_t chann
                          int64_t out_h, int64_t out_w, float scale_h, float scale_w, int64_t transform,
                          int64_t rounding);
 
+// The col2im step of a transposed convolution computed as a matrix product,
+// channels-last. `columns` holds, for `pixels` consecutive input pixels of
+// one image starting at `first_pixel`, every tap's contribution:
+// [pixel][kernel_h][kernel_w][channels]. Tap (kh, kw) of input pixel
+// (ih, iw) is added to output pixel (ih * stride_h - pad_top + kh,
+// iw * stride_w - pad_left + kw) of out [out_h][out_w][channels]; taps that
+// fall outside the output are dropped (padding). Dilation 1.
+struct Col2ImGeometry {
+  int64_t in_w, out_h, out_w, channels;
+  int64_t kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left;
+};
+void col2im_add_nhwc(const float* columns, int64_t first_pixel, int64_t pixels, const Col2ImGeometry& g,
+                     float* out);
+
+// out[p][c] = bias[c] (or 0 without a bias) for `pixels` pixels.
+void fill_channels(const float* bias, float* out, size_t pixels, size_t channels);
+
 }  // namespace simd
 }  // namespace edgegen

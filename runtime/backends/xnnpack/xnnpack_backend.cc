@@ -17,7 +17,22 @@
 namespace edgegen {
 namespace xnnpack {
 
-enum class Executor : uint8_t { kReference, kXnnpack, kUnary, kGroupNorm, kConcat, kResizeNearest };
+enum class Executor : uint8_t { kReference, kXnnpack, kDeconvGemm, kUnary, kGroupNorm, kConcat, kResizeNearest };
+
+// A transposed convolution run as one matrix product per band of input
+// pixels, [pixels, C_in] x [C_in, kh * kw * C_out] on XNNPACK's fully
+// connected operator, whose columns col2im adds into the output. Debian's
+// XNNPACK (2022) runs strided transposed convolutions as sub-convolutions
+// with a few output channels each, at a fraction of its GEMM speed; this
+// form keeps the GEMM wide (measured 1.2-2x faster on the benchmark's
+// DCGAN/VAE/vocoder layers, bench/README.md). The columns of one band live
+// in the op's scratch, at most kDeconvColumnsBudget bytes.
+struct DeconvGemm {
+  simd::Col2ImGeometry geometry;
+  int64_t batch = 0, in_pixels = 0, in_channels = 0, band_pixels = 0;
+  const float* bias = nullptr;  // the constant, used in place; null: none
+};
+constexpr size_t kDeconvColumnsBudget = 256 * 1024;
 
 // One layout conversion of a [batch, channels, spatial] tensor.
 struct Conversion {
@@ -47,6 +62,7 @@ struct AcceleratedOp {
   size_t post_count = 0;
   uint32_t groups = 0;      // GroupNorm
   float* kernel_scratch = nullptr;
+  DeconvGemm deconv;
 };
 
 namespace {
@@ -153,6 +169,64 @@ bool binary_opcode(OpCode code) {
          code == OpCode::kMin || code == OpCode::kMax;
 }
 
+// A transposed convolution of one pixel without padding: its output is
+// one matrix product, written directly (see create_operator).
+bool one_pixel_deconv(const OpView& v) {
+  using namespace params;
+  const Shape x = shape_of(v.input(0));
+  return spatial_of(x) == 1 && v.int_param(kGroups) == 1 && v.int_param(kDilationH) == 1 &&
+         v.int_param(kDilationW) == 1 && v.int_param(kPadTop) == 0 && v.int_param(kPadLeft) == 0 &&
+         v.int_param(kPadBottom) == 0 && v.int_param(kPadRight) == 0 && v.int_param(kOutputPadH) == 0 &&
+         v.int_param(kOutputPadW) == 0;
+}
+
+bool gemm_deconv(const OpView& v) {
+  using namespace params;
+  return v.code() == OpCode::kConvTranspose2d && !one_pixel_deconv(v) && v.int_param(kGroups) == 1 &&
+         v.int_param(kDilationH) == 1 && v.int_param(kDilationW) == 1;
+}
+
+// The geometry of a gemm_deconv op and its band of input pixels.
+DeconvGemm deconv_gemm_plan(const OpView& v) {
+  using namespace params;
+  const Shape x = shape_of(v.input(0)), w = shape_of(v.input(1)), y = shape_of(v.output(0));
+  const bool one_d = x.rank == 3;
+  DeconvGemm plan;
+  simd::Col2ImGeometry& g = plan.geometry;
+  g.in_w = x.dims[x.rank - 1];
+  g.out_h = one_d ? 1 : y.dims[2];
+  g.out_w = y.dims[y.rank - 1];
+  g.channels = y.dims[1];
+  g.kernel_h = one_d ? 1 : w.dims[2];
+  g.kernel_w = w.dims[w.rank - 1];
+  g.stride_h = one_d ? 1 : v.int_param(kStrideH);
+  g.stride_w = v.int_param(kStrideW);
+  g.pad_top = one_d ? 0 : v.int_param(kPadTop);
+  g.pad_left = v.int_param(kPadLeft);
+  plan.batch = x.dims[0];
+  plan.in_pixels = spatial_of(x);
+  plan.in_channels = x.dims[1];
+  // Bands as large as the budget allows (the GEMM is fastest on many rows),
+  // then evened out so that the last band is not a sliver.
+  const int64_t columns_bytes = g.kernel_h * g.kernel_w * g.channels * static_cast<int64_t>(sizeof(float));
+  int64_t band = static_cast<int64_t>(kDeconvColumnsBudget) / (columns_bytes > 0 ? columns_bytes : 1);
+  if (band < 1) band = 1;
+  if (band >= plan.in_pixels) {
+    band = plan.in_pixels;
+  } else {
+    const int64_t bands = (plan.in_pixels + band - 1) / band;
+    band = (plan.in_pixels + bands - 1) / bands;
+  }
+  plan.band_pixels = band;
+  return plan;
+}
+
+size_t deconv_columns_bytes(const DeconvGemm& plan) {
+  const simd::Col2ImGeometry& g = plan.geometry;
+  return static_cast<size_t>(plan.band_pixels * g.kernel_h * g.kernel_w * g.channels) * sizeof(float) +
+         XNN_EXTRA_BYTES;
+}
+
 // Decides how an op runs and in which layout, given the layouts its
 // activation inputs naturally come in.
 struct Decision {
@@ -186,7 +260,7 @@ Decision decide(const OpView& v, const Layout* natural) {
             v.int_param(params::kOutputPadW) >= v.int_param(params::kStrideW))
           return d;
       }
-      d.executor = Executor::kXnnpack;
+      d.executor = gemm_deconv(v) ? Executor::kDeconvGemm : Executor::kXnnpack;
       d.nhwc = true;
       return d;
     }
@@ -322,9 +396,28 @@ Status create_operator(const OpView& v, const float* const* in, float* out, pthr
             out_min, out_max, 0, &op);
         if (status == xnn_status_success)
           status = xnn_setup_convolution2d_nhwc_f32(op, x.dims[0], in_h, in_w, in[0], out, pool);
-      } else if (in_h * in_w == 1 && groups == 1 && v.int_param(kDilationH) == 1 && v.int_param(kDilationW) == 1 &&
-                 v.int_param(kPadTop) == 0 && v.int_param(kPadLeft) == 0 && v.int_param(kPadBottom) == 0 &&
-                 v.int_param(kPadRight) == 0 && v.int_param(kOutputPadH) == 0 && v.int_param(kOutputPadW) == 0) {
+      } else if (acc->executor == Executor::kDeconvGemm) {
+        // Columns [(kh, kw, c_out)] of every input pixel: weight [C_in, C_out, kh, kw]
+        // as a fully connected [kh * kw * C_out, C_in]. Bias and activation
+        // follow col2im (they apply to the sums).
+        acc->deconv = deconv_gemm_plan(v);
+        acc->deconv.bias = bias;
+        acc->post = v.activation();
+        const int64_t taps = kh * kw;
+        const float* weight = v.constant(1);
+        for (int64_t t = 0; t < taps; ++t)
+          for (int64_t o = 0; o < out_channels; ++o)
+            for (int64_t c = 0; c < in_channels; ++c)
+              packed.data[(t * out_channels + o) * in_channels + c] = weight[(c * out_channels + o) * taps + t];
+        const size_t n = static_cast<size_t>(taps * out_channels), k = static_cast<size_t>(in_channels);
+        const float none = std::numeric_limits<float>::infinity();
+        status = xnn_create_fully_connected_nc_f32(k, n, k, n, packed.data, nullptr, -none, none, 0, &op);
+        // One band over one image: set up once, here; otherwise per band while running.
+        if (status == xnn_status_success && acc->deconv.batch == 1 &&
+            acc->deconv.band_pixels == acc->deconv.in_pixels)
+          status = xnn_setup_fully_connected_nc_f32(op, static_cast<size_t>(acc->deconv.band_pixels), in[0],
+                                                    acc->kernel_scratch, pool);
+      } else if (one_pixel_deconv(v)) {
         // A transposed convolution of one pixel (a DCGAN's first layer) is a
         // matrix product whose rows are the output pixels' channels: as a
         // fully connected op it runs at GEMM speed, and writes NHWC directly.
@@ -537,6 +630,9 @@ Result<size_t> build_graph(const GraphBuild& build) {
       if (!counting) acc.kernel_scratch = reinterpret_cast<float*>(scratch_base);
       cursor = static_cast<size_t>(
           align_up(4 * static_cast<size_t>(shape_of(v.input(0)).dims[1]) * sizeof(float), kArenaAlignment));
+    } else if (acc.executor == Executor::kDeconvGemm) {
+      acc.kernel_scratch = counting ? counting_address(0) : reinterpret_cast<float*>(scratch_base);
+      cursor = static_cast<size_t>(align_up(deconv_columns_bytes(deconv_gemm_plan(v)), kArenaAlignment));
     }
 
     // The op's output slot, and what a tensor's slot is.
@@ -566,7 +662,7 @@ Result<size_t> build_graph(const GraphBuild& build) {
                                    : static_cast<const float*>(build.tensors[t].data);
       // XNNPACK may read XNN_EXTRA_BYTES past an operand; a constant that
       // ends the model file is copied so the over-read stays in our memory.
-      if (tensor.buffer() != 0 && acc.executor == Executor::kXnnpack) {
+      if (tensor.buffer() != 0 && (acc.executor == Executor::kXnnpack || acc.executor == Executor::kDeconvGemm)) {
         const uint8_t* end = static_cast<const uint8_t*>(model.buffer_data(tensor.buffer())) + float_bytes(shape);
         if (end + XNN_EXTRA_BYTES > model.data() + model.size()) {
           void* copy = build.persistent->allocate_bytes(float_bytes(shape) + XNN_EXTRA_BYTES);
@@ -656,7 +752,8 @@ Result<size_t> build_graph(const GraphBuild& build) {
       }
     }
 
-    if (acc.executor == Executor::kXnnpack && (!counting || build.measure_region)) {
+    const bool xnnpack_operator = acc.executor == Executor::kXnnpack || acc.executor == Executor::kDeconvGemm;
+    if (xnnpack_operator && (!counting || build.measure_region)) {
       ActiveRegion active(build.region);
       Status created = create_operator(v, in_data, out_data, build.threadpool, &acc);
       if (build.region->exhausted())
@@ -699,6 +796,33 @@ void convert(const Conversion& c) {
   else simd::nhwc_to_nchw(c.from, c.to, c.batch, c.channels, c.spatial);
 }
 
+Status run_deconv_gemm(const AcceleratedOp& acc, const KernelContext& context) {
+  const DeconvGemm& plan = acc.deconv;
+  const simd::Col2ImGeometry& g = plan.geometry;
+  const float* x = context.input(0).data_as<const float>();
+  float* y = context.output(0).data_as<float>();
+  const int64_t out_pixels = g.out_h * g.out_w;
+  const bool set_up = plan.batch == 1 && plan.band_pixels == plan.in_pixels;  // in prepare
+  for (int64_t n = 0; n < plan.batch; ++n) {
+    const float* image = x + n * plan.in_pixels * plan.in_channels;
+    float* out = y + n * out_pixels * g.channels;
+    simd::fill_channels(plan.bias, out, static_cast<size_t>(out_pixels), static_cast<size_t>(g.channels));
+    for (int64_t first = 0; first < plan.in_pixels; first += plan.band_pixels) {
+      const int64_t pixels = plan.in_pixels - first < plan.band_pixels ? plan.in_pixels - first : plan.band_pixels;
+      if (!set_up && xnn_setup_fully_connected_nc_f32(acc.op, static_cast<size_t>(pixels),
+                                                      image + first * plan.in_channels, acc.kernel_scratch,
+                                                      acc.threadpool) != xnn_status_success)
+        return Status::error(StatusCode::kInternal, "XNNPACK failed to set up %s '%s'", op_name(context.opcode),
+                             context.op_name);
+      if (xnn_run_operator(acc.op, acc.threadpool) != xnn_status_success)
+        return Status::error(StatusCode::kInternal, "XNNPACK failed to run %s '%s'", op_name(context.opcode),
+                             context.op_name);
+      simd::col2im_add_nhwc(acc.kernel_scratch, first, pixels, g, out);
+    }
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 Status run(const OpState& state) {
@@ -713,6 +837,9 @@ Status run(const OpState& state) {
       if (xnn_run_operator(acc.op, acc.threadpool) != xnn_status_success)
         return Status::error(StatusCode::kInternal, "XNNPACK failed to run %s '%s'", op_name(context.opcode),
                              context.op_name);
+      break;
+    case Executor::kDeconvGemm:
+      EG_RETURN_IF_ERROR(run_deconv_gemm(acc, context));
       break;
     case Executor::kUnary:
       simd::unary(context.opcode, context.attributes, context.input(0).data_as<const float>(),
@@ -762,7 +889,8 @@ const char* executor_name(const OpState& op) {
   if (op.accelerated == nullptr) return "reference";
   switch (op.accelerated->executor) {
     case Executor::kReference: return "reference";
-    case Executor::kXnnpack: return "xnnpack";
+    case Executor::kXnnpack:
+    case Executor::kDeconvGemm: return "xnnpack";
     default: return "simd";
   }
 }

@@ -200,6 +200,46 @@ TEST_CASE("XNNPACK Conv1d ([N, C, L]) and ConvTranspose 1-D and 2-D") {
   }
 }
 
+TEST_CASE("XNNPACK ConvTranspose as GEMM + col2im: bands of input pixels, batches, 1-D, output padding, activations") {
+  struct Case {
+    int64_t batch, in_c, out_c, h, w, k, stride, pad, out_pad;
+    ActivationKind activation;
+  };
+  const Case cases[] = {
+      // 576 input pixels x 4 KiB of columns each: several bands per image, two images.
+      {2, 16, 64, 24, 24, 4, 2, 1, 0, ActivationKind::kRelu},
+      // Kernel smaller than the stride (gaps between taps), output padding, tanh after col2im.
+      {1, 5, 7, 6, 5, 2, 3, 0, 2, ActivationKind::kTanh},
+      // Padding larger than the stride (taps cropped on both sides).
+      {1, 6, 3, 5, 4, 5, 2, 3, 1, ActivationKind::kNone},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.h);
+    ModelBuilder b;
+    b.graph("main");
+    int32_t x = b.activation("x", {c.batch, c.in_c, c.h, c.w});
+    int32_t w = b.constant("w", {c.in_c, c.out_c, c.k, c.k},
+                           random_values(static_cast<size_t>(c.in_c * c.out_c * c.k * c.k), 4, 0.3f));
+    int32_t bias = b.constant("b", {c.out_c}, random_values(static_cast<size_t>(c.out_c), 5));
+    const int64_t oh = (c.h - 1) * c.stride - 2 * c.pad + c.k + c.out_pad;
+    const int64_t ow = (c.w - 1) * c.stride - 2 * c.pad + c.k + c.out_pad;
+    int32_t y = b.activation("y", {c.batch, c.out_c, oh, ow});
+    b.op(OpCode::kConvTranspose2d, {x, w, bias}, {y},
+         {c.stride, c.stride, 1, 1, c.pad, c.pad, c.pad, c.pad, 1, c.out_pad, c.out_pad}, {}, c.activation);
+    b.inputs({x}).outputs({y});
+    CHECK(compare_backends(b) == 1);
+  }
+  // 1-D, vocoder style (kernel = 2 x stride), two sequences, no bias.
+  ModelBuilder b;
+  b.graph("main");
+  int32_t x = b.activation("x", {2, 8, 40});
+  int32_t w = b.constant("w", {8, 4, 16}, random_values(8 * 4 * 16, 6, 0.3f));
+  int32_t y = b.activation("y", {2, 4, 320});
+  b.op(OpCode::kConvTranspose2d, {x, w}, {y}, {1, 8, 1, 1, 0, 4, 0, 4, 1, 0, 0});
+  b.inputs({x}).outputs({y});
+  CHECK(compare_backends(b) == 1);
+}
+
 TEST_CASE("XNNPACK layout chains: conv, GroupNorm, SiLU, skip Concat, residual Add, pooling, then NCHW-only ops") {
   ModelBuilder b;
   b.graph("main");
