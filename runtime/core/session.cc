@@ -308,7 +308,9 @@ Session::~Session() {
 void Session::release_backend() {
 #if defined(EDGEGEN_WITH_XNNPACK)
   if (threadpool_ != nullptr) pthreadpool_destroy(static_cast<pthreadpool_t>(threadpool_));
+  xnnpack::MemoryRegion::free_blocks(owned_backend_blocks_);
 #endif
+  owned_backend_blocks_ = nullptr;
   threadpool_ = nullptr;
   graphs_ = nullptr;
   num_graphs_ = 0;
@@ -324,33 +326,37 @@ Result<size_t> Session::arena_bytes_needed(const Model& model, size_t reserve_by
 }
 
 Status Session::prepare(const Model& model, size_t reserve_bytes, const SessionOptions& options) {
-  Result<size_t> needed = arena_bytes_needed(model, reserve_bytes, options);
-  if (!needed.ok()) return needed.status();
+  // Without measuring XNNPACK's part, which goes to heap blocks of its own.
+  Result<Backend> backend = resolve_backend(options);
+  if (!backend.ok()) return backend.status();
+  Result<Layout> layout = compute_layout(model, reserve_bytes, *backend, false);
+  if (!layout.ok()) return layout.status();
+  const size_t needed = layout->total() + kArenaAlignment;
   prepared_ = false;
   release_backend();
   std::free(owned_arena_);
-  owned_arena_ = static_cast<uint8_t*>(std::malloc(*needed));
+  owned_arena_ = static_cast<uint8_t*>(std::malloc(needed));
   if (owned_arena_ == nullptr)
-    return Status::error(StatusCode::kOutOfMemory, "cannot allocate a %zu-byte arena", *needed);
-  return prepare_impl(model, owned_arena_, *needed, reserve_bytes, options);
+    return Status::error(StatusCode::kOutOfMemory, "cannot allocate a %zu-byte arena", needed);
+  return prepare_impl(model, owned_arena_, needed, reserve_bytes, options, true);
 }
 
 Status Session::prepare(const Model& model, void* arena, size_t arena_bytes, size_t reserve_bytes,
                         const SessionOptions& options) {
   if (arena == nullptr) return Status::error(StatusCode::kInvalidArgument, "arena is null");
-  return prepare_impl(model, static_cast<uint8_t*>(arena), arena_bytes, reserve_bytes, options);
+  return prepare_impl(model, static_cast<uint8_t*>(arena), arena_bytes, reserve_bytes, options, false);
 }
 
 Status Session::prepare_impl(const Model& model, uint8_t* arena, size_t arena_bytes, size_t reserve_bytes,
-                             const SessionOptions& options) {
-  Status status = prepare_placed(model, arena, arena_bytes, reserve_bytes, options);
+                             const SessionOptions& options, bool backend_on_heap) {
+  Status status = prepare_placed(model, arena, arena_bytes, reserve_bytes, options, backend_on_heap);
   // A failed prepare leaves nothing behind that points into the arena.
   if (!status.is_ok()) release_backend();
   return status;
 }
 
 Status Session::prepare_placed(const Model& model, uint8_t* arena, size_t arena_bytes, size_t reserve_bytes,
-                               const SessionOptions& options) {
+                               const SessionOptions& options, bool backend_on_heap) {
   prepared_ = false;
   release_backend();
   Result<Backend> backend = resolve_backend(options);
@@ -370,8 +376,10 @@ Status Session::prepare_placed(const Model& model, uint8_t* arena, size_t arena_
 #if defined(EDGEGEN_WITH_XNNPACK)
   // XNNPACK's region: what the arena has beyond the rest (the same whatever
   // the arena's alignment, so one byte less than arena_bytes_needed fails).
-  xnnpack::MemoryRegion backend_region(activations + layout->activation_bytes,
-                                       backend_ == Backend::kXnnpack ? arena_bytes - needed : 0);
+  xnnpack::MemoryRegion arena_region(activations + layout->activation_bytes,
+                                     backend_ == Backend::kXnnpack ? arena_bytes - needed : 0);
+  xnnpack::MemoryRegion heap_region{xnnpack::MemoryRegion::HeapBlocks{}};
+  xnnpack::MemoryRegion& backend_region = backend_on_heap ? heap_region : arena_region;
   if (backend_ == Backend::kXnnpack) {
     threads_ = options.threads > 0 ? options.threads : default_thread_count();
     if (threads_ > 1) {
@@ -494,6 +502,9 @@ Status Session::prepare_placed(const Model& model, uint8_t* arena, size_t arena_
 #if defined(EDGEGEN_WITH_XNNPACK)
   backend_bytes_ = backend_region.used();
   arena_bytes_ += backend_bytes_;
+  owned_backend_blocks_ = heap_region.release_blocks();
+#else
+  (void)backend_on_heap;
 #endif
   prepared_ = true;
   return Status::ok();

@@ -16,9 +16,10 @@ namespace {
 // and how large it is without any table.
 struct BlockHeader {
   uint32_t magic;
-  uint32_t in_region;  // 1: arena (never freed individually), 0: heap
+  uint32_t in_region;  // 1: arena or a region's heap blocks (never freed individually), 0: heap
   size_t size;
   void* heap_block;    // what to free() for heap blocks
+  void* next_block;    // a region's heap blocks: the next one to free with it
 };
 constexpr size_t kHeaderBytes = 64;  // keeps the payload 64-byte aligned
 static_assert(sizeof(BlockHeader) <= kHeaderBytes, "header must fit its slot");
@@ -44,11 +45,12 @@ void* allocate_aligned(void* /*context*/, size_t alignment, size_t size) {
   void* block = nullptr;
   uint32_t in_region = 0;
   if (MemoryRegion* region = active_region) {
-    if (region->counting()) {
+    if (region->counting() || region->owns_blocks()) {
       // Record the arena footprint, but hand out heap memory.
       if (region->allocate(size + kHeaderBytes, kMaxAlignment) == nullptr && region->exhausted()) return nullptr;
       block = heap_block(size, alignment);
       start = static_cast<uint8_t*>(block);
+      if (block != nullptr && region->owns_blocks()) in_region = 1;
     } else {
       start = static_cast<uint8_t*>(region->allocate(size + kHeaderBytes, kMaxAlignment));
       in_region = 1;
@@ -64,6 +66,8 @@ void* allocate_aligned(void* /*context*/, size_t alignment, size_t size) {
   header->in_region = in_region;
   header->size = size;
   header->heap_block = block;
+  header->next_block = nullptr;
+  if (in_region == 1 && block != nullptr) active_region->adopt_block(block);
   return pointer;
 }
 
@@ -96,14 +100,37 @@ const xnn_allocator kAllocator = {nullptr, allocate, reallocate, deallocate, all
 
 }  // namespace
 
+MemoryRegion::~MemoryRegion() { free_blocks(blocks_); }
+
+// The block's header sits kHeaderBytes before the payload, at the block's
+// start (heap blocks are allocated at the alignment the payload needs).
+void MemoryRegion::adopt_block(void* block) {
+  reinterpret_cast<BlockHeader*>(block)->next_block = blocks_;
+  blocks_ = block;
+}
+
+void* MemoryRegion::release_blocks() {
+  void* blocks = blocks_;
+  blocks_ = nullptr;
+  return blocks;
+}
+
+void MemoryRegion::free_blocks(void* blocks) {
+  while (blocks != nullptr) {
+    void* next = reinterpret_cast<BlockHeader*>(blocks)->next_block;
+    std::free(blocks);
+    blocks = next;
+  }
+}
+
 void* MemoryRegion::allocate(size_t size, size_t alignment) {
   size_t start = (used_ + alignment - 1) / alignment * alignment;
-  if (start + size > capacity_ && !counting()) {
+  if (start + size > capacity_ && base_ != nullptr) {
     exhausted_ = true;
     return nullptr;
   }
   used_ = start + size;
-  return counting() ? nullptr : base_ + start;
+  return base_ == nullptr ? nullptr : base_ + start;
 }
 
 bool initialize() {

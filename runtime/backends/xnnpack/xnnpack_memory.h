@@ -7,7 +7,9 @@
 // caller's arena. A region in counting mode takes memory from the heap but
 // records what the same sequence of allocations would use in an arena, so
 // arena_bytes_needed can report the exact size before any arena exists; the
-// operators created in counting mode are deleted right after.
+// operators created in counting mode are deleted right after. A region that
+// owns heap blocks serves a session that allocates its own memory: it packs
+// once, straight to the heap, instead of counting first and packing again.
 #pragma once
 
 #include <cstddef>
@@ -20,20 +22,36 @@ class MemoryRegion {
  public:
   // base == nullptr: counting mode.
   MemoryRegion(uint8_t* base, size_t capacity) : base_(base), capacity_(capacity) {}
+  // Heap mode: every allocation is a heap block this region owns; they are
+  // freed together, by the destructor or, once handed over with
+  // release_blocks, by free_blocks.
+  struct HeapBlocks {};
+  explicit MemoryRegion(HeapBlocks) : base_(nullptr), capacity_(0), owns_blocks_(true) {}
+  ~MemoryRegion();
+  MemoryRegion(const MemoryRegion&) = delete;
+  MemoryRegion& operator=(const MemoryRegion&) = delete;
 
-  bool counting() const { return base_ == nullptr; }
+  bool counting() const { return base_ == nullptr && !owns_blocks_; }
+  bool owns_blocks() const { return owns_blocks_; }
   size_t used() const { return used_; }
   size_t capacity() const { return capacity_; }
   bool exhausted() const { return exhausted_; }
 
   // Called by the allocator hooks only.
   void* allocate(size_t size, size_t alignment);
+  void adopt_block(void* block);
+
+  // Heap mode: hands the blocks to the caller (an opaque list head).
+  void* release_blocks();
+  static void free_blocks(void* blocks);
 
  private:
   uint8_t* base_;
   size_t capacity_;
   size_t used_ = 0;
   bool exhausted_ = false;
+  bool owns_blocks_ = false;
+  void* blocks_ = nullptr;  // heap mode: the first block; each links the next
 };
 
 // Initializes XNNPACK once per process with the routing allocator. False when

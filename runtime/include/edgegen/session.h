@@ -17,7 +17,9 @@
 //
 // The XNNPACK part is measured by arena_bytes_needed (which creates every
 // operator once to learn its size); prepare gives XNNPACK what the arena
-// has left, so a caller-owned arena is packed only once.
+// has left, so a caller-owned arena is packed only once. A session that
+// allocates its own memory (prepare without an arena) skips the measuring:
+// XNNPACK's part is then heap blocks the session owns, packed once.
 //
 // Because graphs share the activation region, running one graph overwrites
 // the outputs of the previous one: copy what you need first (pipelines do).
@@ -123,13 +125,14 @@ class Session {
  private:
   struct GraphState;
   Status prepare_impl(const Model& model, uint8_t* arena, size_t arena_bytes, size_t reserve_bytes,
-                      const SessionOptions& options);
+                      const SessionOptions& options, bool backend_on_heap);
   Status prepare_placed(const Model& model, uint8_t* arena, size_t arena_bytes, size_t reserve_bytes,
-                        const SessionOptions& options);
+                        const SessionOptions& options, bool backend_on_heap);
   void release_backend();
 
   const Model* model_ = nullptr;          // borrowed
   uint8_t* owned_arena_ = nullptr;        // owned (prepare without an arena)
+  void* owned_backend_blocks_ = nullptr;  // owned: XNNPACK's heap blocks then
   uint8_t* reserve_begin_ = nullptr;      // borrowed, inside the arena
   uint8_t* reserve_end_ = nullptr;
   GraphState* graphs_ = nullptr;          // borrowed, inside the arena
