@@ -1,5 +1,6 @@
 #include "backends/xnnpack/xnnpack_backend.h"
 
+#include <pthreadpool.h>
 #include <xnnpack.h>
 
 #include <cmath>
@@ -808,6 +809,43 @@ void convert(const Conversion& c) {
   else simd::nhwc_to_nchw(c.from, c.to, c.batch, c.channels, c.spatial);
 }
 
+// col2im of one band on the worker threads. Input rows ih and ih + R, with
+// R = ceil(kernel_h / stride_h), write disjoint output rows: the rows of one
+// class (ih mod R) are added in parallel, the classes one after another.
+struct Col2ImRows {
+  const float* columns;  // of the band's first pixel
+  int64_t first, pixels, columns_per_pixel, first_row, row_step;
+  const simd::Col2ImGeometry* geometry;
+  float* out;
+};
+
+void col2im_row(void* context, size_t index) {
+  const Col2ImRows& task = *static_cast<const Col2ImRows*>(context);
+  const int64_t row = task.first_row + static_cast<int64_t>(index) * task.row_step;
+  const int64_t in_w = task.geometry->in_w;
+  int64_t begin = row * in_w, end = begin + in_w;
+  if (begin < task.first) begin = task.first;
+  if (end > task.first + task.pixels) end = task.first + task.pixels;
+  if (begin >= end) return;
+  simd::col2im_add_nhwc(task.columns + (begin - task.first) * task.columns_per_pixel, begin, end - begin,
+                        *task.geometry, task.out);
+}
+
+void col2im_band(const float* columns, int64_t first, int64_t pixels, const simd::Col2ImGeometry& g, float* out,
+                 pthreadpool_t pool) {
+  const int64_t first_row = first / g.in_w, last_row = (first + pixels - 1) / g.in_w;
+  if (pool == nullptr || last_row == first_row) {
+    simd::col2im_add_nhwc(columns, first, pixels, g, out);
+    return;
+  }
+  const int64_t classes = (g.kernel_h + g.stride_h - 1) / g.stride_h;
+  for (int64_t c = 0; c < classes && first_row + c <= last_row; ++c) {
+    Col2ImRows task{columns, first, pixels, g.kernel_h * g.kernel_w * g.channels, first_row + c, classes, &g, out};
+    const size_t rows = static_cast<size_t>((last_row - task.first_row) / classes + 1);
+    pthreadpool_parallelize_1d(pool, col2im_row, &task, rows, 0);
+  }
+}
+
 Status run_deconv_gemm(const AcceleratedOp& acc, const KernelContext& context) {
   const DeconvGemm& plan = acc.deconv;
   const simd::Col2ImGeometry& g = plan.geometry;
@@ -829,7 +867,7 @@ Status run_deconv_gemm(const AcceleratedOp& acc, const KernelContext& context) {
       if (xnn_run_operator(acc.op, acc.threadpool) != xnn_status_success)
         return Status::error(StatusCode::kInternal, "XNNPACK failed to run %s '%s'", op_name(context.opcode),
                              context.op_name);
-      simd::col2im_add_nhwc(acc.kernel_scratch, first, pixels, g, out);
+      col2im_band(acc.kernel_scratch, first, pixels, g, out, acc.threadpool);
     }
   }
   return Status::ok();
