@@ -282,6 +282,19 @@ Decision decide(const OpView& v, const Layout* natural) {
         d.executor = Executor::kXnnpack;
       return d;
     }
+    case OpCode::kPad: {
+      // Constant padding (no cropping) on XNNPACK, in whichever layout the
+      // input comes: its pads are permuted for channels-last.
+      const int64_t rank = static_cast<int64_t>(v.input(0).shape()->size());
+      if (v.num_inputs() != 1 || rank < 1 || rank > XNN_MAX_TENSOR_DIMS ||
+          v.int_param(params::kPadMode) != params::kPadConstant)
+        return d;
+      for (int64_t i = 0; i < 2 * rank; ++i)
+        if (v.int_param(static_cast<size_t>(params::kPadBegin + i)) < 0) return d;
+      d.executor = Executor::kXnnpack;
+      d.nhwc = layout_capable(v.input(0)) && input_nhwc(0);
+      return d;
+    }
     case OpCode::kGroupNorm:
     case OpCode::kInstanceNorm:
       if (layout_capable(v.input(0)) && input_nhwc(0) && v.is_constant(1) && v.is_constant(2))
@@ -503,6 +516,24 @@ Status create_operator(const OpView& v, const float* const* in, float* out, pthr
       if (status == xnn_status_success)
         status = xnn_setup_softmax_nc_f32(op, channels ? static_cast<size_t>(x.num_elements()) / channels : 0, in[0],
                                           out, pool);
+      break;
+    }
+    case OpCode::kPad: {
+      size_t dims[XNN_MAX_TENSOR_DIMS], before[XNN_MAX_TENSOR_DIMS], after[XNN_MAX_TENSOR_DIMS];
+      const int rank = x.rank;
+      for (int d = 0; d < rank; ++d) {
+        // Channels-last: axis 1 (channels) moves to the end.
+        const int from = !acc->nhwc || d == 0 ? d : d == rank - 1 ? 1 : d + 1;
+        dims[d] = static_cast<size_t>(x.dims[from]);
+        before[d] = static_cast<size_t>(v.int_param(static_cast<size_t>(kPadBegin + from)));
+        after[d] = static_cast<size_t>(v.int_param(static_cast<size_t>(kPadBegin + rank + from)));
+      }
+      const float value = v.float_param(0);
+      uint32_t bits;
+      std::memcpy(&bits, &value, sizeof bits);
+      status = xnn_create_constant_pad_nd_x32(&bits, 0, &op);
+      if (status == xnn_status_success)
+        status = xnn_setup_constant_pad_nd_x32(op, static_cast<size_t>(rank), dims, before, after, in[0], out, pool);
       break;
     }
     default: {  // binary

@@ -240,6 +240,43 @@ TEST_CASE("XNNPACK ConvTranspose as GEMM + col2im: bands of input pixels, batche
   CHECK(compare_backends(b) == 1);
 }
 
+TEST_CASE("XNNPACK constant Pad: inside a channels-last chain and on a plain tensor; other modes stay reference") {
+  {
+    ModelBuilder b;
+    b.graph("main");
+    int32_t x = b.activation("x", {2, 3, 5, 4});
+    int32_t w = b.constant("w", {4, 3, 1, 1}, random_values(12, 8, 0.3f));
+    int32_t c = b.activation("c", {2, 4, 5, 4});
+    b.op(OpCode::kConv2d, {x, w}, {c}, {1, 1, 1, 1, 0, 0, 0, 0, 1});
+    int32_t p = b.activation("p", {2, 6, 8, 5});
+    // Pads begin {0, 1, 2, 0}, end {0, 1, 1, 1}, value 0.5.
+    b.op(OpCode::kPad, {c}, {p}, {params::kPadConstant, 0, 1, 2, 0, 0, 1, 1, 1}, {0.5f});
+    int32_t w2 = b.constant("w2", {3, 6, 3, 3}, random_values(162, 9, 0.3f));
+    int32_t y = b.activation("y", {2, 3, 6, 3});
+    b.op(OpCode::kConv2d, {p, w2}, {y}, {1, 1, 1, 1, 0, 0, 0, 0, 1});
+    b.inputs({x}).outputs({y});
+    CHECK(compare_backends(b) == 3);
+  }
+  {
+    ModelBuilder b;
+    b.graph("main");
+    int32_t x = b.activation("x", {3, 7});
+    int32_t y = b.activation("y", {4, 10});
+    b.op(OpCode::kPad, {x}, {y}, {params::kPadConstant, 1, 2, 0, 1}, {-2.f});
+    b.inputs({x}).outputs({y});
+    CHECK(compare_backends(b) == 1);
+  }
+  {
+    ModelBuilder b;
+    b.graph("main");
+    int32_t x = b.activation("x", {3, 7});
+    int32_t y = b.activation("y", {3, 9});
+    b.op(OpCode::kPad, {x}, {y}, {params::kPadReflect, 0, 1, 0, 1}, {0.f});
+    b.inputs({x}).outputs({y});
+    CHECK(compare_backends(b) == 0);
+  }
+}
+
 TEST_CASE("XNNPACK layout chains: conv, GroupNorm, SiLU, skip Concat, residual Add, pooling, then NCHW-only ops") {
   ModelBuilder b;
   b.graph("main");
