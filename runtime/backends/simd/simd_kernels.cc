@@ -1,5 +1,7 @@
 #include "backends/simd/simd_kernels.h"
 
+#include "backends/simd/vector_math.h"
+
 #include <cmath>
 #include <cstring>
 
@@ -7,47 +9,10 @@
 #include "ops/op_params.h"
 #include "ops/registry.h"
 
-// Multi-versioned hot loops on x86-64 with glibc (ifunc); elsewhere the
-// baseline (NEON on AArch64) is already what we want.
-#if defined(__x86_64__) && defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
-#define EG_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define EG_VECTOR_CLONES
-#endif
-
 namespace edgegen {
 namespace simd {
 
 namespace {
-
-// exp(x) by range reduction x = n ln2 + r, |r| <= ln2/2, and a degree-6
-// polynomial for e^r (Cephes' expf coefficients); 2^n is built in the
-// exponent bits. About 1 ulp on the normal range; saturates like expf.
-inline float fast_exp(float x) {
-  x = x < -87.33654f ? -87.33654f : x;
-  x = x > 88.72283f ? 88.72283f : x;
-  // Round to nearest by adding and removing 1.5 * 2^23 (|x log2 e| < 2^7
-  // here): no call to floor, so the loop vectorizes.
-  const float n = (x * 1.44269504088896341f + 12582912.f) - 12582912.f;
-  float r = x - n * 0.693359375f;
-  r = r - n * -2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + r + 1.f;
-  int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  return p * scale;
-}
-
-inline float fast_sigmoid(float x) { return 1.f / (1.f + fast_exp(-x)); }
-
-// tanh(x) = 1 - 2 / (e^{2x} + 1): exact at 0 and saturates cleanly.
-inline float fast_tanh(float x) { return 1.f - 2.f / (fast_exp(2.f * x) + 1.f); }
 
 EG_VECTOR_CLONES void relu_loop(const float* in, float* out, size_t n) {
   for (size_t i = 0; i < n; ++i) out[i] = in[i] > 0.f ? in[i] : 0.f;
@@ -92,6 +57,60 @@ EG_VECTOR_CLONES void sqrt_loop(const float* in, float* out, size_t n) {
 EG_VECTOR_CLONES void reciprocal_loop(const float* in, float* out, size_t n) {
   for (size_t i = 0; i < n; ++i) out[i] = 1.f / in[i];
 }
+EG_VECTOR_CLONES void log_loop(const float* in, float* out, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] = fast_log(in[i]);
+}
+// log(1 + e^x) = max(x, 0) + log1p(e^-|x|): never overflows.
+EG_VECTOR_CLONES void softplus_loop(const float* in, float* out, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    const float x = in[i];
+    out[i] = (x > 0.f ? x : 0.f) + fast_log1p(fast_exp(x > 0.f ? -x : x));
+  }
+}
+EG_VECTOR_CLONES void elu_loop(const float* in, float* out, size_t n, float alpha) {
+  for (size_t i = 0; i < n; ++i) out[i] = in[i] < 0.f ? alpha * fast_expm1(in[i]) : in[i];
+}
+EG_VECTOR_CLONES void erf_loop(const float* in, float* out, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] = fast_erf(in[i]);
+}
+EG_VECTOR_CLONES void gelu_erf_loop(const float* in, float* out, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] = 0.5f * in[i] * (1.f + fast_erf(in[i] * 0.7071067811865476f));
+}
+EG_VECTOR_CLONES void sin_loop(const float* in, float* out, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] = fast_sin(in[i]);
+}
+EG_VECTOR_CLONES void cos_loop(const float* in, float* out, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] = fast_cos(in[i]);
+}
+EG_VECTOR_CLONES void floor_loop(const float* in, float* out, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] = std::floor(in[i]);
+}
+EG_VECTOR_CLONES void ceil_loop(const float* in, float* out, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] = std::ceil(in[i]);
+}
+EG_VECTOR_CLONES void hard_sigmoid_loop(const float* in, float* out, size_t n, float alpha, float beta) {
+  for (size_t i = 0; i < n; ++i) {
+    float y = alpha * in[i] + beta;
+    y = y < 0.f ? 0.f : y;
+    out[i] = y > 1.f ? 1.f : y;
+  }
+}
+
+// sin/cos: the vector loop, then libm for the rare |x| > 8192 (and inf,
+// NaN) that its reduction does not cover. In chunks, keeping the chunk's
+// inputs, because out may be in.
+void sin_cos(const float* in, float* out, size_t n, bool cosine) {
+  constexpr size_t kChunk = 256;
+  float inputs[kChunk];
+  for (size_t start = 0; start < n; start += kChunk) {
+    const size_t m = n - start < kChunk ? n - start : kChunk;
+    std::memcpy(inputs, in + start, m * sizeof(float));
+    if (cosine) cos_loop(inputs, out + start, m);
+    else sin_loop(inputs, out + start, m);
+    for (size_t i = 0; i < m; ++i)
+      if (!(std::fabs(inputs[i]) <= 8192.f)) out[start + i] = cosine ? std::cos(inputs[i]) : std::sin(inputs[i]);
+  }
+}
 
 // Blocked so that both the reads and the writes stay in cache lines.
 constexpr size_t kBlock = 16;
@@ -124,6 +143,8 @@ bool has_unary(uint32_t opcode) {
     case OpCode::kRelu: case OpCode::kLeakyRelu: case OpCode::kClip: case OpCode::kSigmoid:
     case OpCode::kSilu: case OpCode::kTanh: case OpCode::kExp: case OpCode::kNeg: case OpCode::kAbs:
     case OpCode::kSqrt: case OpCode::kReciprocal: case OpCode::kIdentity: case OpCode::kGelu:
+    case OpCode::kLog: case OpCode::kSoftplus: case OpCode::kElu: case OpCode::kErf: case OpCode::kSin:
+    case OpCode::kCos: case OpCode::kFloor: case OpCode::kCeil: case OpCode::kHardSigmoid:
       return true;
     default:
       return false;
@@ -149,8 +170,17 @@ void unary(uint32_t opcode, const OpAttributes& attributes, const float* in, flo
       return;
     case OpCode::kGelu:
       if (attributes.ints[params::kGeluApproximate] == 1) return gelu_tanh_loop(in, out, count);
-      for (size_t i = 0; i < count; ++i) out[i] = 0.5f * in[i] * (1.f + std::erf(in[i] * 0.70710678118654752f));
-      return;
+      return gelu_erf_loop(in, out, count);
+    case OpCode::kLog: return log_loop(in, out, count);
+    case OpCode::kSoftplus: return softplus_loop(in, out, count);
+    case OpCode::kElu: return elu_loop(in, out, count, attributes.floats[params::kAlpha]);
+    case OpCode::kErf: return erf_loop(in, out, count);
+    case OpCode::kSin: return sin_cos(in, out, count, false);
+    case OpCode::kCos: return sin_cos(in, out, count, true);
+    case OpCode::kFloor: return floor_loop(in, out, count);
+    case OpCode::kCeil: return ceil_loop(in, out, count);
+    case OpCode::kHardSigmoid:
+      return hard_sigmoid_loop(in, out, count, attributes.floats[params::kAlpha], attributes.floats[params::kBeta]);
     default:
       return;
   }

@@ -59,6 +59,21 @@ struct Col2ImGeometry {
 void col2im_add_nhwc(const float* columns, int64_t first_pixel, int64_t pixels, const Col2ImGeometry& g,
                      float* out);
 
+// c[i] = a[i] x b[i] for `batch` products of a [m, k] and b [k, n] (row-major,
+// c contiguous); a stride of 0 repeats one operand (a broadcast batch).
+void batched_matmul(const float* a, const float* b, float* c, size_t batch, size_t m, size_t k, size_t n,
+                    size_t a_batch_stride, size_t b_batch_stride);
+
+// LayerNorm of `rows` rows of `cols` values: (x - mean) / sqrt(var + eps) *
+// gamma + beta (beta may be null); gamma and beta have `cols` values.
+void layer_norm(const float* in, const float* gamma, const float* beta, float* out, size_t rows, size_t cols,
+                float epsilon);
+
+// ReduceSum/Mean/Max/Min of in [outer, reduced, inner] over `reduced`,
+// into out [outer, inner].
+bool has_reduce(uint32_t opcode);
+void reduce(uint32_t opcode, const float* in, float* out, size_t outer, size_t reduced, size_t inner);
+
 // out[p][c] = bias[c] (or 0 without a bias) for `pixels` pixels.
 void fill_channels(const float* bias, float* out, size_t pixels, size_t channels);
 

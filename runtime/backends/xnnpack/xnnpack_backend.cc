@@ -18,7 +18,19 @@
 namespace edgegen {
 namespace xnnpack {
 
-enum class Executor : uint8_t { kReference, kXnnpack, kDeconvGemm, kUnary, kGroupNorm, kConcat, kResizeNearest };
+enum class Executor : uint8_t {
+  kReference,
+  kXnnpack,
+  kDeconvGemm,
+  // Our own kernels (backends/simd):
+  kUnary,
+  kGroupNorm,
+  kConcat,
+  kResizeNearest,
+  kMatMul,     // of two activations
+  kLayerNorm,
+  kReduce,
+};
 
 // A transposed convolution run as one matrix product per band of input
 // pixels, [pixels, C_in] x [C_in, kh * kw * C_out] on XNNPACK's fully
@@ -64,6 +76,10 @@ struct AcceleratedOp {
   uint32_t groups = 0;      // GroupNorm
   float* kernel_scratch = nullptr;
   DeconvGemm deconv;
+  // kMatMul: batch products [m, k] x [k, n]; a stride of 0 broadcasts.
+  size_t batch = 0, m = 0, k = 0, n = 0, a_stride = 0, b_stride = 0;
+  // kLayerNorm (outer rows of `count`) and kReduce ([outer, count, inner] over count).
+  size_t outer = 0, count = 0, inner = 0;
 };
 
 namespace {
@@ -228,6 +244,76 @@ size_t deconv_columns_bytes(const DeconvGemm& plan) {
          XNN_EXTRA_BYTES;
 }
 
+// MatMul of operands of rank >= 2 whose batch dims are the output's or all
+// 1 (broadcast); fills the shape when `acc` is given.
+bool matmul_batches(const OpView& v, AcceleratedOp* acc) {
+  const Shape a = shape_of(v.input(0)), b = shape_of(v.input(1)), y = shape_of(v.output(0));
+  if (a.rank < 2 || b.rank < 2 || y.rank < 2) return false;
+  auto batches = [](const Shape& s) {
+    int64_t count = 1;
+    for (int d = 0; d < s.rank - 2; ++d) count *= s.dims[d];
+    return count;
+  };
+  const int64_t batch = batches(y), a_batch = batches(a), b_batch = batches(b);
+  // Each operand dim is 1 or the output's, so equal counts mean equal dims.
+  if ((a_batch != 1 && a_batch != batch) || (b_batch != 1 && b_batch != batch)) return false;
+  if (acc != nullptr) {
+    acc->batch = static_cast<size_t>(batch);
+    acc->m = static_cast<size_t>(a.dims[a.rank - 2]);
+    acc->k = static_cast<size_t>(a.dims[a.rank - 1]);
+    acc->n = static_cast<size_t>(b.dims[b.rank - 1]);
+    acc->a_stride = a_batch == 1 ? 0 : acc->m * acc->k;
+    acc->b_stride = b_batch == 1 ? 0 : acc->k * acc->n;
+  }
+  return true;
+}
+
+// LayerNorm with constant gamma (and beta) of exactly the normalized size.
+bool layer_norm_rows(const OpView& v, AcceleratedOp* acc) {
+  const Shape x = shape_of(v.input(0));
+  const int64_t axis = v.int_param(params::kNormAxis);
+  if (axis < 0 || axis >= x.rank || !v.is_constant(1) || (v.has_input(2) && !v.is_constant(2))) return false;
+  int64_t cols = 1;
+  for (int d = static_cast<int>(axis); d < x.rank; ++d) cols *= x.dims[d];
+  if (shape_of(v.input(1)).num_elements() != cols) return false;
+  if (v.has_input(2) && shape_of(v.input(2)).num_elements() != cols) return false;
+  if (acc != nullptr) {
+    acc->count = static_cast<size_t>(cols);
+    acc->outer = cols ? static_cast<size_t>(x.num_elements() / cols) : 0;
+  }
+  return true;
+}
+
+// A reduction over one contiguous run of axes: [outer, count, inner].
+bool reduce_run(const OpView& v, AcceleratedOp* acc) {
+  const Shape x = shape_of(v.input(0));
+  if (x.rank < 1) return false;
+  bool reduced[kMaxRank] = {};
+  const size_t num_axes = v.num_ints() - params::kReduceAxes;
+  for (int d = 0; d < x.rank; ++d) reduced[d] = num_axes == 0;
+  for (size_t i = 0; i < num_axes; ++i) {
+    const int64_t axis = v.int_param(params::kReduceAxes + i);
+    if (axis < 0 || axis >= x.rank) return false;
+    reduced[axis] = true;
+  }
+  int first = -1, last = -1;
+  for (int d = 0; d < x.rank; ++d)
+    if (reduced[d]) {
+      if (first < 0) first = d;
+      else if (last != d - 1) return false;  // not contiguous
+      last = d;
+    }
+  if (first < 0) return false;
+  if (acc != nullptr) {
+    acc->outer = acc->count = acc->inner = 1;
+    for (int d = 0; d < x.rank; ++d) {
+      size_t& part = d < first ? acc->outer : d <= last ? acc->count : acc->inner;
+      part *= static_cast<size_t>(x.dims[d]);
+    }
+  }
+  return true;
+}
+
 // Decides how an op runs and in which layout, given the layouts its
 // activation inputs naturally come in.
 struct Decision {
@@ -275,6 +361,17 @@ Decision decide(const OpView& v, const Layout* natural) {
     case OpCode::kMatMul:
       if (!v.is_constant(0) && v.is_constant(1) && v.input(1).shape()->size() == 2 && v.input(0).shape()->size() >= 2)
         d.executor = Executor::kXnnpack;
+      else if (matmul_batches(v, nullptr))
+        d.executor = Executor::kMatMul;
+      return d;
+    case OpCode::kLayerNorm:
+      if (layer_norm_rows(v, nullptr)) d.executor = Executor::kLayerNorm;
+      return d;
+    case OpCode::kReduceSum:
+    case OpCode::kReduceMean:
+    case OpCode::kReduceMax:
+    case OpCode::kReduceMin:
+      if (reduce_run(v, nullptr)) d.executor = Executor::kReduce;
       return d;
     case OpCode::kSoftmax: {
       const int64_t rank = static_cast<int64_t>(v.input(0).shape()->size());
@@ -812,6 +909,14 @@ Result<size_t> build_graph(const GraphBuild& build) {
       acc.post = v.activation();
     } else if (acc.executor == Executor::kUnary) {
       acc.post = v.activation();
+    } else if (acc.executor == Executor::kMatMul) {
+      matmul_batches(v, &acc);
+      acc.post = v.activation();
+    } else if (acc.executor == Executor::kLayerNorm) {
+      layer_norm_rows(v, &acc);
+      acc.post = v.activation();
+    } else if (acc.executor == Executor::kReduce) {
+      reduce_run(v, &acc);
     }
     if (acc.post.kind != ActivationKind::kNone) {
       acc.post_data = out_data;
@@ -947,6 +1052,20 @@ Status run(const OpState& state) {
                                 context.int_param(params::kResizeCoordinate), context.int_param(params::kResizeNearest));
       break;
     }
+    case Executor::kMatMul:
+      simd::batched_matmul(context.input(0).data_as<const float>(), context.input(1).data_as<const float>(),
+                           context.output(0).data_as<float>(), acc.batch, acc.m, acc.k, acc.n, acc.a_stride,
+                           acc.b_stride);
+      break;
+    case Executor::kLayerNorm:
+      simd::layer_norm(context.input(0).data_as<const float>(), context.input(1).data_as<const float>(),
+                       context.has_input(2) ? context.input(2).data_as<const float>() : nullptr,
+                       context.output(0).data_as<float>(), acc.outer, acc.count, context.float_param(params::kEpsilon));
+      break;
+    case Executor::kReduce:
+      simd::reduce(context.opcode, context.input(0).data_as<const float>(), context.output(0).data_as<float>(),
+                   acc.outer, acc.count, acc.inner);
+      break;
     case Executor::kConcat: {
       const float* inputs[kMaxConversions];
       size_t channels[kMaxConversions];

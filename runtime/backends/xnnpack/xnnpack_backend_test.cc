@@ -363,6 +363,61 @@ TEST_CASE("XNNPACK MatMul with constant weights, broadcasting binary ops, Min/Ma
   CHECK(compare_backends(b) == 13);
 }
 
+TEST_CASE("own kernels: attention's MatMul of two activations (batches, broadcast, tails), then Softmax") {
+  ModelBuilder b;
+  b.graph("main");
+  int32_t q = b.activation("q", {2, 3, 7, 8});
+  int32_t kt = b.activation("kt", {2, 3, 8, 21});
+  int32_t scores = b.activation("scores", {2, 3, 7, 21});
+  b.op(OpCode::kMatMul, {q, kt}, {scores});
+  int32_t weights = b.activation("weights", {2, 3, 7, 21});
+  b.op(OpCode::kSoftmax, {scores}, {weights}, {3, 4});
+  int32_t v = b.activation("v", {21, 5});  // one matrix for every batch
+  int32_t out = b.activation("out", {2, 3, 7, 5});
+  b.op(OpCode::kMatMul, {weights, v}, {out});
+  int32_t row = b.activation("row", {1, 1, 4, 7});  // broadcast A
+  int32_t mixed = b.activation("mixed", {2, 3, 4, 5});
+  b.op(OpCode::kMatMul, {row, out}, {mixed});
+  b.inputs({q, kt, v, row}).outputs({mixed});
+  CHECK(compare_backends(b) == 4);
+}
+
+TEST_CASE("own kernels: LayerNorm, contiguous reductions and the transcendental unary ops") {
+  ModelBuilder b;
+  b.graph("main");
+  int32_t x = b.activation("x", {3, 5, 20});
+  int32_t gamma = b.constant("gamma", {20}, random_values(20, 31));
+  int32_t beta = b.constant("beta", {20}, random_values(20, 32));
+  int32_t ln = b.activation("ln", {3, 5, 20});
+  b.op(OpCode::kLayerNorm, {x, gamma, beta}, {ln}, {2}, {1e-5f});
+  int32_t gamma2 = b.constant("gamma2", {5, 20}, random_values(100, 33));
+  int32_t ln2 = b.activation("ln2", {3, 5, 20});
+  b.op(OpCode::kLayerNorm, {ln, gamma2}, {ln2}, {1}, {1e-3f});
+  int32_t mean = b.activation("mean", {3, 5, 1});
+  b.op(OpCode::kReduceMean, {ln2}, {mean}, {1, 2});
+  int32_t sum = b.activation("sum", {3});
+  b.op(OpCode::kReduceSum, {ln2}, {sum}, {0, 1, 2});
+  int32_t max = b.activation("max", {3, 20});
+  b.op(OpCode::kReduceMax, {ln2}, {max}, {0, 1});
+  int32_t min = b.activation("min", {1, 1, 1});
+  b.op(OpCode::kReduceMin, {ln2}, {min}, {1});
+  int32_t soft = b.activation("soft", {3, 20});
+  b.op(OpCode::kSoftplus, {max}, {soft});
+  int32_t log = b.activation("log", {3, 20});
+  b.op(OpCode::kLog, {soft}, {log});
+  int32_t sin = b.activation("sin", {3, 20});
+  b.op(OpCode::kSin, {log}, {sin});
+  int32_t elu = b.activation("elu", {3, 20});
+  b.op(OpCode::kElu, {sin}, {elu}, {}, {0.5f});
+  int32_t erf = b.activation("erf", {3, 20});
+  b.op(OpCode::kErf, {elu}, {erf});
+  // Not contiguous axes: the reference kernel.
+  int32_t spread = b.activation("spread", {5});
+  b.op(OpCode::kReduceSum, {ln2}, {spread}, {0, 0, 2});
+  b.inputs({x}).outputs({mean, sum, erf, min, spread});
+  CHECK(compare_backends(b) == 11);
+}
+
 TEST_CASE("XNNPACK falls back to the reference kernels where it differs, and says so") {
   // ceil_mode pooling and count_include_pad averaging with padding.
   ModelBuilder b;

@@ -1,0 +1,76 @@
+// Batched matrix product of two activations (attention's Q K^T and A V),
+// which Debian's XNNPACK (2022) can only do with constant weights.
+//
+// A register tile of 4 rows x 16 columns of C is accumulated over all of K,
+// reading a row of 16 from B and 4 scalars of A per k. The tile is written
+// with GCC's generic vectors (4 zmm with AVX-512, 8 ymm with AVX2, 16 NEON
+// q registers): left to itself the vectorizer packed the 4 rows instead,
+// with shuffles, at 6 GFLOP/s.
+#include <cstring>
+
+#include "backends/simd/simd_kernels.h"
+#include "backends/simd/vector_math.h"
+
+namespace edgegen {
+namespace simd {
+
+namespace {
+
+constexpr size_t kTileRows = 4;
+constexpr size_t kTileCols = 16;
+
+typedef float Vector16 __attribute__((vector_size(kTileCols * sizeof(float))));
+
+// C[rows x 16] of a full tile (rows <= 4 in the tail, same code).
+template <size_t kRows>
+EG_VECTOR_CLONES void tile(const float* a, const float* b, float* c, size_t k_size, size_t lda, size_t ldb,
+                           size_t ldc) {
+  Vector16 acc[kRows];
+  for (size_t r = 0; r < kRows; ++r) acc[r] = Vector16{};
+  for (size_t k = 0; k < k_size; ++k) {
+    Vector16 b_row;
+    std::memcpy(&b_row, b + k * ldb, sizeof b_row);  // unaligned load
+    for (size_t r = 0; r < kRows; ++r) acc[r] += a[r * lda + k] * b_row;
+  }
+  for (size_t r = 0; r < kRows; ++r) std::memcpy(c + r * ldc, &acc[r], sizeof acc[r]);
+}
+
+// The last columns (fewer than 16): plain loops, C row by row.
+void edge_columns(const float* a, const float* b, float* c, size_t rows, size_t cols, size_t k_size, size_t lda,
+                  size_t ldb, size_t ldc) {
+  for (size_t r = 0; r < rows; ++r) {
+    float* c_row = c + r * ldc;
+    for (size_t j = 0; j < cols; ++j) c_row[j] = 0.f;
+    for (size_t k = 0; k < k_size; ++k) {
+      const float a_rk = a[r * lda + k];
+      const float* b_row = b + k * ldb;
+      for (size_t j = 0; j < cols; ++j) c_row[j] += a_rk * b_row[j];
+    }
+  }
+}
+
+void matrix(const float* a, const float* b, float* c, size_t m, size_t k, size_t n) {
+  const size_t full_cols = n / kTileCols * kTileCols;
+  size_t i = 0;
+  for (; i + kTileRows <= m; i += kTileRows)
+    for (size_t j = 0; j < full_cols; j += kTileCols) tile<kTileRows>(a + i * k, b + j, c + i * n + j, k, k, n, n);
+  const size_t rest = m - i;
+  for (size_t j = 0; j < full_cols; j += kTileCols) {
+    const float* ai = a + i * k;
+    float* ci = c + i * n + j;
+    if (rest == 1) tile<1>(ai, b + j, ci, k, k, n, n);
+    else if (rest == 2) tile<2>(ai, b + j, ci, k, k, n, n);
+    else if (rest == 3) tile<3>(ai, b + j, ci, k, k, n, n);
+  }
+  if (full_cols < n) edge_columns(a, b + full_cols, c + full_cols, m, n - full_cols, k, k, n, n);
+}
+
+}  // namespace
+
+void batched_matmul(const float* a, const float* b, float* c, size_t batch, size_t m, size_t k, size_t n,
+                    size_t a_batch_stride, size_t b_batch_stride) {
+  for (size_t i = 0; i < batch; ++i) matrix(a + i * a_batch_stride, b + i * b_batch_stride, c + i * m * n, m, k, n);
+}
+
+}  // namespace simd
+}  // namespace edgegen
