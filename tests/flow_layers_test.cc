@@ -5,7 +5,8 @@
 //   maf     masked autoregressive layers; the inverse is 64 sequential passes
 //           per layer, unrolled in the graph, over one copy of the weights
 //   spline  rational-quadratic spline couplings with linear tails
-//           (searchsorted as comparisons + ReduceSum, GatherElements)
+//           (searchsorted as comparisons + ReduceSum, GatherElements, the
+//           interval mask as a run-time And)
 // Each: ONNX + manifest -> .egm -> FlowPipeline, on the backend that
 // EDGEGEN_BACKEND picks (CTest runs the file on both).
 #include <doctest/doctest.h>
@@ -63,14 +64,16 @@ TEST_CASE("flow layers: each flow runs the layers it is meant to prove (nothing 
   load_model(manifest("maf"), 1, &maf);
   load_model(manifest("spline"), 1, &spline);
   for (const char* graph : {"forward", "inverse"}) {
-    CAPTURE(graph);
+    const std::string graph_name = graph;
+    CAPTURE(graph_name);
     // squeeze + unsqueeze, 4 x (1x1 convolution + 3 convolutions of a coupling net)
     CHECK(count_ops(glow, graph, OpCode::kTranspose) == 2);
     CHECK(count_ops(glow, graph, OpCode::kConv2d) == 16);
     CHECK(count_ops(spline, graph, OpCode::kCumSum) == 4);  // widths and heights, 2 couplings
-    CHECK(count_ops(spline, graph, OpCode::kGreaterOrEqual) == 2);
+    CHECK(count_ops(spline, graph, OpCode::kGreaterOrEqual) == 2 * 2);  // searchsorted and x >= -B
     CHECK(count_ops(spline, graph, OpCode::kGatherElements) == 12);
     CHECK(count_ops(spline, graph, OpCode::kWhere) >= 2);
+    CHECK(count_ops(spline, graph, OpCode::kAnd) == 2);  // the interval mask
   }
   CHECK(count_ops(spline, "inverse", OpCode::kSqrt) == 2);  // the quadratic's root
   // MAF: 3 fully connected per pass; forward one pass per layer, inverse 64.
@@ -163,9 +166,12 @@ TEST_CASE("flow layers: weights shared by the forward and inverse graphs are sto
     // The inverse adds only its own small constants (Glow: the inverted 1x1
     // convolution matrices; slice bounds, scalars).
     CHECK(both.model.weight_bytes() < forward.model.weight_bytes() + 4096);
-    // The file grows by the inverse's operator table, not by a copy of the weights.
-    CHECK(both.bytes.size() - forward.bytes.size() < (both.model.weight_bytes() - forward.model.weight_bytes()) +
-                                                         inverse_ops * 512 + 4096);
+    // The file grows by the inverse's operator and tensor tables (measured
+    // ~220 bytes per operator with its tensors and names), not by a copy of
+    // the weights: a copy would exceed this bound for all three flows
+    // (Glow 16 KB of growth, a copy 33 KB; MAF 172 / 223 KB; spline 29 / 85 KB).
+    const size_t growth = both.bytes.size() - forward.bytes.size();
+    CHECK(growth < (both.model.weight_bytes() - forward.model.weight_bytes()) + inverse_ops * 256 + 4096);
   }
 }
 

@@ -14,8 +14,9 @@ tests/flow_layers_test.cc (no PyTorch at test time).
            weights). event_shape [64].
   spline/  Neural spline flow (Durkan et al. 2019): rational-quadratic spline
            couplings, K = 8 bins on [-B, B] with linear (identity) tails;
-           searchsorted is a sum of comparisons against the knots and each
-           input's bin parameters come from GatherElements. event_shape [64].
+           searchsorted is a sum of comparisons against the knots, each
+           input's bin parameters come from GatherElements, the interval mask
+           is (x >= -B) & (x <= B). event_shape [64].
 
 Every flow works in the logit space of train_flow.py's preprocessing, declared
 in its manifest and applied by the runtime (Jacobian included):
@@ -306,7 +307,7 @@ def rational_quadratic(x, raw_widths, raw_heights, raw_derivatives, inverse):
     bin_widths, bin_heights = 2 * B * widths, 2 * B * heights
     x_left, y_left = x_right - bin_widths, y_right - bin_heights
 
-    inside = torch.abs(x) <= B
+    inside = (x >= -B) & (x <= B)  # as in the paper's code: a run-time And
     clamped = torch.clamp(x, -B, B)
     # searchsorted: the bin is the number of interior knots at or left of the input.
     knots = (y_right if inverse else x_right)[..., :K - 1]
