@@ -15,49 +15,28 @@
 #include "edgegen/model.h"
 #include "edgegen/pipeline.h"
 #include "edgegen/random.h"
-#include "npy.h"
 #include "testing/allocation_counter.h"
 #include "testing/model_builder.h"
+#include "tests/support/density_test_util.h"
 
 using namespace edgegen;
+using edgegen::testing::LoadedModel;
+using edgegen::testing::load_model;
+using edgegen::testing::max_relative_error;
+using edgegen::testing::read_floats;
 
 namespace {
 
 const std::string kDir = std::string(EDGEGEN_EXAMPLES_DIR) + "/anomaly_digits";
 
-struct LoadedFlow {
-  testing::AlignedBytes bytes;  // the .egm file; `model` borrows it
-  Model model;
-};
-
-void load_flow(const std::string& manifest_path, int batch, LoadedFlow* out) {
-  converter::ConvertOptions options;
-  options.batch = batch;
-  std::vector<uint8_t> file = converter::convert(manifest_path, options);
-  out->bytes.assign(file.data(), file.size());
-  Result<Model> model = Model::from_buffer(out->bytes.data(), out->bytes.size());
-  REQUIRE_MESSAGE(model.ok(), std::string(model.status().message()));
-  out->model = *model;
-}
-
-std::vector<float> reference(const std::string& name) {
-  return cli::npy_to_float32(cli::read_npy(kDir + "/reference/" + name));
-}
-
-double max_relative_error(const std::vector<float>& actual, const std::vector<float>& expected) {
-  REQUIRE(actual.size() == expected.size());
-  double worst = 0;
-  for (size_t i = 0; i < actual.size(); ++i)
-    worst = std::max(worst, std::fabs(double(actual[i]) - expected[i]) / std::max(1.0, std::fabs(double(expected[i]))));
-  return worst;
-}
+std::vector<float> reference(const std::string& name) { return read_floats(kDir + "/reference/" + name); }
 
 }  // namespace
 
 TEST_CASE("RealNVP flow: log p(x) in data units equals PyTorch's within 1e-4 relative, without heap allocation") {
   for (int batch : {1, 4}) {
-    LoadedFlow example;
-    load_flow(kDir + "/flow_manifest.json", batch, &example);
+    LoadedModel example;
+    load_model(kDir + "/flow_manifest.json", batch, &example);
     FlowPipeline flow;
     Status prepared = flow.prepare(example.model);
     REQUIRE_MESSAGE(prepared.is_ok(), std::string(prepared.message()));
@@ -85,17 +64,15 @@ TEST_CASE("RealNVP flow: log p(x) in data units equals PyTorch's within 1e-4 rel
 }
 
 TEST_CASE("RealNVP flow: the inverse graph matches PyTorch and inverse(forward(x)) reproduces x") {
-  LoadedFlow example;
-  load_flow(kDir + "/flow_manifest.json", 2, &example);
+  LoadedModel example;
+  load_model(kDir + "/flow_manifest.json", 2, &example);
   FlowPipeline flow;
   REQUIRE(flow.prepare(example.model).is_ok());
   // PyTorch's inverse gives logit-space values l; the pipeline maps them
   // back to data units: x = 17 (sigmoid(l) - alpha) / (1 - 2 alpha).
   std::vector<float> z = reference("flow_z.npy");
   std::vector<float> l = reference("flow_inverse_l.npy");
-  std::vector<float> expected(l.size());
-  for (size_t i = 0; i < l.size(); ++i)
-    expected[i] = static_cast<float>(17.0 * (1.0 / (1.0 + std::exp(-double(l[i]))) - 0.05) / 0.9);
+  std::vector<float> expected = testing::logit_to_data(l, 17.0, 0.05);
   std::vector<float> x(z.size());
   REQUIRE(flow.inverse(z.data(), z.size() / 64, x.data()).is_ok());
   CHECK(max_relative_error(x, expected) <= 1e-4);
@@ -112,8 +89,8 @@ TEST_CASE("RealNVP flow: the inverse graph matches PyTorch and inverse(forward(x
 }
 
 TEST_CASE("RealNVP flow: weights shared by the forward and inverse graphs are stored once") {
-  LoadedFlow both;
-  load_flow(kDir + "/flow_manifest.json", 1, &both);
+  LoadedModel both;
+  load_model(kDir + "/flow_manifest.json", 1, &both);
   // The same flow without its inverse graph.
   const std::string forward_only = "/tmp/edgegen_flow_forward_only_manifest.json";
   {
@@ -121,8 +98,8 @@ TEST_CASE("RealNVP flow: weights shared by the forward and inverse graphs are st
     file << R"({"kind": "flow", "graphs": {"forward": ")" << kDir << R"(/flow_forward.onnx"},
       "event_shape": [64], "preprocess": {"dequantize_scale": 17, "logit_alpha": 0.05}})";
   }
-  LoadedFlow forward;
-  load_flow(forward_only, 1, &forward);
+  LoadedModel forward;
+  load_model(forward_only, 1, &forward);
   MESSAGE("weights: forward only " << forward.model.weight_bytes() << " bytes, forward + inverse "
                                    << both.model.weight_bytes() << " bytes; files " << forward.bytes.size() << " / "
                                    << both.bytes.size());
@@ -138,8 +115,8 @@ TEST_CASE("RealNVP flow: weights shared by the forward and inverse graphs are st
 }
 
 TEST_CASE("RealNVP flow: samples are deterministic per seed, inside the data range, and scale with temperature") {
-  LoadedFlow example;
-  load_flow(kDir + "/flow_manifest.json", 4, &example);
+  LoadedModel example;
+  load_model(kDir + "/flow_manifest.json", 4, &example);
   FlowPipeline flow;
   REQUIRE(flow.prepare(example.model).is_ok());
   std::vector<float> a(6 * 64), b(6 * 64), cold(6 * 64);
@@ -159,8 +136,8 @@ TEST_CASE("RealNVP flow: samples are deterministic per seed, inside the data ran
 }
 
 TEST_CASE("RealNVP flow: inputs outside the preprocessing's domain score -infinity; other models are refused") {
-  LoadedFlow example;
-  load_flow(kDir + "/flow_manifest.json", 1, &example);
+  LoadedModel example;
+  load_model(kDir + "/flow_manifest.json", 1, &example);
   FlowPipeline flow;
   REQUIRE(flow.prepare(example.model).is_ok());
   std::vector<float> x = reference("flow_x.npy");
@@ -187,14 +164,14 @@ TEST_CASE("RealNVP flow: inputs outside the preprocessing's domain score -infini
 namespace {
 
 // The VAE of examples/anomaly_digits, converted at `batch`.
-void load_vae(int batch, LoadedFlow* out) { load_flow(kDir + "/vae_manifest.json", batch, out); }
+void load_vae(int batch, LoadedModel* out) { load_model(kDir + "/vae_manifest.json", batch, out); }
 
 double softplus_reference(double v) { return std::log1p(std::exp(-std::fabs(v))) + std::max(v, 0.0); }
 
 }  // namespace
 
 TEST_CASE("VAE bounds: the k=1 log-weight equals one recomputed from the encoder and decoder outputs") {
-  LoadedFlow example;
+  LoadedModel example;
   load_vae(4, &example);
   VaeScorer scorer;
   Status prepared = scorer.prepare(example.model);
@@ -239,7 +216,7 @@ TEST_CASE("VAE bounds: the k=1 log-weight equals one recomputed from the encoder
 }
 
 TEST_CASE("VAE bounds: IWAE >= ELBO on the same samples and rises with k; batch does not change the draws") {
-  LoadedFlow example;
+  LoadedModel example;
   load_vae(4, &example);
   VaeScorer scorer;
   REQUIRE(scorer.prepare(example.model).is_ok());
@@ -259,7 +236,7 @@ TEST_CASE("VAE bounds: IWAE >= ELBO on the same samples and rises with k; batch 
     CHECK(mean > previous);
     previous = mean;
   }
-  LoadedFlow single;
+  LoadedModel single;
   load_vae(1, &single);
   VaeScorer one;
   REQUIRE(one.prepare(single.model).is_ok());
@@ -271,8 +248,8 @@ TEST_CASE("VAE bounds: IWAE >= ELBO on the same samples and rises with k; batch 
 
 TEST_CASE("MADE: one pass gives log p(x) equal to PyTorch's and to the categorical sum over its logits") {
   for (int batch : {1, 8}) {
-    LoadedFlow example;
-    load_flow(kDir + "/made_manifest.json", batch, &example);
+    LoadedModel example;
+    load_model(kDir + "/made_manifest.json", batch, &example);
     AutoregressivePipeline made;
     Status prepared = made.prepare(example.model);
     REQUIRE_MESSAGE(prepared.is_ok(), std::string(prepared.message()));
@@ -307,9 +284,9 @@ TEST_CASE("MADE: one pass gives log p(x) equal to PyTorch's and to the categoric
 }
 
 TEST_CASE("MADE: sampling is deterministic, batch-independent and honours top-k; bad data is named") {
-  LoadedFlow four, one;
-  load_flow(kDir + "/made_manifest.json", 4, &four);
-  load_flow(kDir + "/made_manifest.json", 1, &one);
+  LoadedModel four, one;
+  load_model(kDir + "/made_manifest.json", 4, &four);
+  load_model(kDir + "/made_manifest.json", 1, &one);
   AutoregressivePipeline a, b;
   REQUIRE(a.prepare(four.model).is_ok());
   REQUIRE(b.prepare(one.model).is_ok());
@@ -344,8 +321,8 @@ TEST_CASE("MADE: sampling is deterministic, batch-independent and honours top-k;
 }
 
 TEST_CASE("MADE: imputation keeps observed entries and fills missing ones with valid values") {
-  LoadedFlow example;
-  load_flow(kDir + "/made_manifest.json", 4, &example);
+  LoadedModel example;
+  load_model(kDir + "/made_manifest.json", 4, &example);
   AutoregressivePipeline made;
   REQUIRE(made.prepare(example.model).is_ok());
   std::vector<float> x = reference("made_x.npy");
@@ -368,16 +345,16 @@ TEST_CASE("MADE: imputation keeps observed entries and fills missing ones with v
 
 TEST_CASE("tabular (breast cancer): flow and gaussian MADE log p(x) equal PyTorch's within 1e-4 relative") {
   const std::string dir = std::string(EDGEGEN_EXAMPLES_DIR) + "/anomaly_tabular";
-  std::vector<float> x = cli::npy_to_float32(cli::read_npy(dir + "/reference/x.npy"));
+  std::vector<float> x = read_floats(dir + "/reference/x.npy");
   const size_t count = x.size() / 30;
   std::vector<float> scores(count);
-  LoadedFlow flow_file, made_file;
-  load_flow(dir + "/flow_manifest.json", 4, &flow_file);
-  load_flow(dir + "/made_manifest.json", 4, &made_file);
+  LoadedModel flow_file, made_file;
+  load_model(dir + "/flow_manifest.json", 4, &flow_file);
+  load_model(dir + "/made_manifest.json", 4, &made_file);
   FlowPipeline flow;
   REQUIRE(flow.prepare(flow_file.model).is_ok());
   REQUIRE(flow.log_prob(x.data(), count, scores.data()).is_ok());
-  CHECK(max_relative_error(scores, cli::npy_to_float32(cli::read_npy(dir + "/reference/flow_log_prob.npy"))) <= 1e-4);
+  CHECK(max_relative_error(scores, read_floats(dir + "/reference/flow_log_prob.npy")) <= 1e-4);
   AutoregressivePipeline made;
   REQUIRE(made.prepare(made_file.model).is_ok());
   CHECK(made.distribution() == ArKind::kGaussian);
@@ -388,7 +365,7 @@ TEST_CASE("tabular (breast cancer): flow and gaussian MADE log p(x) equal PyTorc
     allocations = scope.count();
   }
   CHECK(allocations == 0);
-  CHECK(max_relative_error(scores, cli::npy_to_float32(cli::read_npy(dir + "/reference/made_log_prob.npy"))) <= 1e-4);
+  CHECK(max_relative_error(scores, read_floats(dir + "/reference/made_log_prob.npy")) <= 1e-4);
   // Gaussian sampling: finite values, deterministic per seed.
   ArSampleOptions options;
   options.seed = 4;
@@ -401,9 +378,9 @@ TEST_CASE("tabular (breast cancer): flow and gaussian MADE log p(x) equal PyTorc
 
 TEST_CASE("energy: annealed Langevin with an exact Gaussian score reproduces its moments; the energy scores") {
   const std::string manifest = std::string(EDGEGEN_EXAMPLES_DIR) + "/energy_gaussian/manifest.json";
-  LoadedFlow big, small;
-  load_flow(manifest, 64, &big);
-  load_flow(manifest, 7, &small);
+  LoadedModel big, small;
+  load_model(manifest, 64, &big);
+  load_model(manifest, 7, &small);
   EnergyPipeline a, b;
   Status prepared = a.prepare(big.model);
   REQUIRE_MESSAGE(prepared.is_ok(), std::string(prepared.message()));

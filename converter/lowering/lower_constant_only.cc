@@ -2,8 +2,9 @@
 // when their inputs are known at conversion time: Constant, Shape, Size,
 // ConstantOfShape, Range, comparisons, logic, Where, NonZero. This is what
 // makes PyTorch's shape arithmetic static. Comparisons (Less, LessOrEqual,
-// Greater, GreaterOrEqual, Equal) and Where of run-time inputs run as kernels;
-// for the others a non-constant input is an error.
+// Greater, GreaterOrEqual, Equal), logic (And, Or, Xor, Not) and Where of
+// run-time inputs run as kernels; for the others a non-constant input is an
+// error.
 #include <cmath>
 #include <functional>
 
@@ -185,11 +186,15 @@ void lower_greater(NodeContext& node) { lower_compare(node, [](auto a, auto b) {
 void lower_greater_or_equal(NodeContext& node) {
   lower_compare(node, [](auto a, auto b) { return a >= b; }, OpCode::kGreaterOrEqual);
 }
-void lower_and(NodeContext& node) { lower_compare(node, [](auto a, auto b) { return a != 0 && b != 0; }); }
-void lower_or(NodeContext& node) { lower_compare(node, [](auto a, auto b) { return a != 0 || b != 0; }); }
-void lower_xor(NodeContext& node) { lower_compare(node, [](auto a, auto b) { return (a != 0) != (b != 0); }); }
+// Logic of run-time tensors runs as kernels (kernels/logical.cc).
+void lower_and(NodeContext& node) { lower_compare(node, [](auto a, auto b) { return a != 0 && b != 0; }, OpCode::kAnd); }
+void lower_or(NodeContext& node) { lower_compare(node, [](auto a, auto b) { return a != 0 || b != 0; }, OpCode::kOr); }
+void lower_xor(NodeContext& node) {
+  lower_compare(node, [](auto a, auto b) { return (a != 0) != (b != 0); }, OpCode::kXor);
+}
 
 void lower_not(NodeContext& node) {
+  if (emit_at_run_time(node, OpCode::kNot)) return;
   require_constant_inputs(node);
   const IrTensor& x = node.input_tensor(0);
   std::vector<int64_t> values = read_int64s(x);

@@ -1,0 +1,82 @@
+// Logical operators on bool tensors (one byte each): And Or Xor with NumPy
+// broadcasting, and Not. Any non-zero byte reads as true; outputs are 0 or 1.
+// Spline flows (Durkan et al., "Neural Spline Flows", 2019) build their
+// inside-the-interval mask as (x >= -B) & (x <= B), run-time data.
+#include "kernels/kernel_util.h"
+
+namespace edgegen {
+namespace {
+
+struct AndOp { bool operator()(bool a, bool b) const { return a && b; } };
+struct OrOp { bool operator()(bool a, bool b) const { return a || b; } };
+struct XorOp { bool operator()(bool a, bool b) const { return a != b; } };
+
+Status logical_binary_infer(KernelContext& context) {
+  EG_RETURN_IF_ERROR(check_arity(context, 2, 2, 1));
+  EG_RETURN_IF_ERROR(check_attribute_counts(context, 0, 0));
+  EG_RETURN_IF_ERROR(check_activation(context, false));
+  EG_RETURN_IF_ERROR(check_input_dtype(context, 0, DType::kBool));
+  EG_RETURN_IF_ERROR(check_input_dtype(context, 1, DType::kBool));
+  Shape out_shape;
+  EG_RETURN_IF_ERROR(broadcast_shapes(context, context.input(0).shape, context.input(1).shape, &out_shape));
+  return set_output(context, 0, DType::kBool, out_shape);
+}
+
+template <typename Op>
+Status logical_binary_eval(const KernelContext& context) {
+  const Op op;
+  const Tensor& a = context.input(0);
+  const Tensor& b = context.input(1);
+  Tensor& out = context.output(0);
+  const uint8_t* pa = a.data_as<const uint8_t>();
+  const uint8_t* pb = b.data_as<const uint8_t>();
+  uint8_t* po = out.data_as<uint8_t>();
+  const int64_t count = out.shape.num_elements();
+  if (count == 0) return Status::ok();
+  if (a.shape == b.shape || out.shape.rank == 0) {  // rank 0: both are scalars
+    for (int64_t i = 0; i < count; ++i) po[i] = op(pa[i] != 0, pb[i] != 0);
+    return Status::ok();
+  }
+  const int rank = out.shape.rank;
+  int64_t strides_a[kMaxRank], strides_b[kMaxRank];
+  broadcast_strides(a.shape, out.shape, strides_a);
+  broadcast_strides(b.shape, out.shape, strides_b);
+  const int64_t inner = out.shape.dims[rank - 1];
+  const int64_t step_a = strides_a[rank - 1], step_b = strides_b[rank - 1];
+  IndexWalker<2> walker(rank - 1, out.shape.dims);
+  walker.set_strides(0, strides_a);
+  walker.set_strides(1, strides_b);
+  for (int64_t row = 0; row < count; row += inner) {
+    const uint8_t* row_a = pa + walker.offset(0);
+    const uint8_t* row_b = pb + walker.offset(1);
+    for (int64_t i = 0; i < inner; ++i) po[row + i] = op(row_a[i * step_a] != 0, row_b[i * step_b] != 0);
+    walker.next();
+  }
+  return Status::ok();
+}
+
+Status not_infer(KernelContext& context) {
+  EG_RETURN_IF_ERROR(check_arity(context, 1, 1, 1));
+  EG_RETURN_IF_ERROR(check_attribute_counts(context, 0, 0));
+  EG_RETURN_IF_ERROR(check_activation(context, false));
+  EG_RETURN_IF_ERROR(check_input_dtype(context, 0, DType::kBool));
+  return set_output(context, 0, DType::kBool, context.input(0).shape);
+}
+
+Status not_eval(const KernelContext& context) {
+  const uint8_t* in = context.input(0).data_as<const uint8_t>();
+  Tensor& out = context.output(0);
+  uint8_t* po = out.data_as<uint8_t>();
+  const int64_t count = out.shape.num_elements();
+  for (int64_t i = 0; i < count; ++i) po[i] = in[i] == 0;
+  return Status::ok();
+}
+
+}  // namespace
+
+extern const Kernel kAndKernel = {logical_binary_infer, logical_binary_eval<AndOp>};
+extern const Kernel kOrKernel = {logical_binary_infer, logical_binary_eval<OrOp>};
+extern const Kernel kXorKernel = {logical_binary_infer, logical_binary_eval<XorOp>};
+extern const Kernel kNotKernel = {not_infer, not_eval};
+
+}  // namespace edgegen
