@@ -80,7 +80,39 @@ struct AcceleratedOp {
   size_t batch = 0, m = 0, k = 0, n = 0, a_stride = 0, b_stride = 0;
   // kLayerNorm (outer rows of `count`) and kReduce ([outer, count, inner] over count).
   size_t outer = 0, count = 0, inner = 0;
+  // A fully connected operator shared with other ops (SharedWeights) is set
+  // up with this op's rows and buffers before each run.
+  bool setup_each_run = false;
+  size_t fc_rows = 0;
+  const float* fc_input = nullptr;
+  float* fc_output = nullptr;
 };
+
+SharedWeights::~SharedWeights() { std::free(entries_); }
+
+bool SharedWeights::Key::operator==(const Key& other) const {
+  return weights == other.weights && bias == other.bias && input_channels == other.input_channels &&
+         output_channels == other.output_channels && output_min == other.output_min &&
+         output_max == other.output_max && flags == other.flags;
+}
+
+SharedWeights::Entry* SharedWeights::find(const Key& key) {
+  for (size_t i = 0; i < size_; ++i)
+    if (entries_[i].key == key) return &entries_[i];
+  return nullptr;
+}
+
+bool SharedWeights::add(const Entry& entry) {
+  if (size_ == capacity_) {
+    const size_t capacity = capacity_ ? 2 * capacity_ : 16;
+    Entry* grown = static_cast<Entry*>(std::realloc(entries_, capacity * sizeof(Entry)));
+    if (grown == nullptr) return false;
+    entries_ = grown;
+    capacity_ = capacity;
+  }
+  entries_[size_++] = entry;
+  return true;
+}
 
 namespace {
 
@@ -688,6 +720,23 @@ Status create_operator(const OpView& v, const float* const* in, float* out, pthr
   return Status::ok();
 }
 
+// The packing of a FullyConnected or a MatMul with constant weights (the
+// ops create_operator turns into one fully connected operator).
+bool fully_connected_key(const OpView& v, SharedWeights::Key* key, size_t* rows) {
+  if (v.code() != OpCode::kFullyConnected && v.code() != OpCode::kMatMul) return false;
+  const Shape x = shape_of(v.input(0)), w = shape_of(v.input(1));
+  const bool matmul = v.code() == OpCode::kMatMul;
+  FusedActivation post;
+  key->weights = v.constant(1);
+  key->bias = !matmul && v.has_input(2) ? v.constant(2) : nullptr;
+  key->input_channels = static_cast<size_t>(matmul ? w.dims[0] : w.dims[1]);
+  key->output_channels = static_cast<size_t>(matmul ? w.dims[1] : w.dims[0]);
+  split_activation(v.activation(), &key->output_min, &key->output_max, &post);
+  key->flags = matmul ? XNN_FLAG_TRANSPOSE_WEIGHTS : 0;
+  *rows = key->input_channels ? static_cast<size_t>(x.num_elements()) / key->input_channels : 0;
+  return true;
+}
+
 // A fake, aligned address for the counting pass: XNNPACK's setup only does
 // arithmetic on the pointers it is given.
 float* counting_address(size_t offset) {
@@ -894,7 +943,21 @@ Result<size_t> build_graph(const GraphBuild& build) {
     }
 
     const bool xnnpack_operator = acc.executor == Executor::kXnnpack || acc.executor == Executor::kDeconvGemm;
-    if (xnnpack_operator && (!counting || build.measure_region)) {
+    SharedWeights::Key key;
+    const bool shareable = acc.executor == Executor::kXnnpack && build.shared != nullptr &&
+                           fully_connected_key(v, &key, &acc.fc_rows);
+    SharedWeights::Entry* packed = shareable ? build.shared->find(key) : nullptr;
+    if (packed != nullptr && (!counting || build.measure_region)) {
+      // Same weights as an earlier op: run its operator, set up for this op each time.
+      split_activation(v.activation(), &key.output_min, &key.output_max, &acc.post);
+      acc.fc_input = in_data[0];
+      acc.fc_output = out_data;
+      if (!counting) {
+        acc.op = packed->op;
+        acc.setup_each_run = true;
+        packed->owner->setup_each_run = true;
+      }
+    } else if (xnnpack_operator && (!counting || build.measure_region)) {
       ActiveRegion active(build.region);
       Status created = create_operator(v, in_data, out_data, build.threadpool, &acc);
       if (build.region->exhausted())
@@ -903,6 +966,12 @@ Result<size_t> build_graph(const GraphBuild& build) {
                              "activations for XNNPACK's packed weights (Session::arena_bytes_needed tells the total)",
                              build.region->capacity());
       EG_RETURN_IF_ERROR(created);
+      if (shareable) {
+        acc.fc_input = in_data[0];
+        acc.fc_output = out_data;
+        if (!build.shared->add({key, acc.op, counting ? nullptr : &acc}))
+          return Status::error(StatusCode::kOutOfMemory, "no memory to record packed weights");
+      }
     } else if (acc.executor == Executor::kGroupNorm) {
       acc.groups = v.code() == OpCode::kInstanceNorm ? static_cast<uint32_t>(shape_of(v.input(0)).dims[1])
                                                      : static_cast<uint32_t>(v.int_param(params::kNormGroups));
@@ -1020,6 +1089,10 @@ Status run(const OpState& state) {
       EG_RETURN_IF_ERROR(state.kernel->eval(context));
       break;
     case Executor::kXnnpack:
+      if (acc.setup_each_run && xnn_setup_fully_connected_nc_f32(acc.op, acc.fc_rows, acc.fc_input, acc.fc_output,
+                                                                 acc.threadpool) != xnn_status_success)
+        return Status::error(StatusCode::kInternal, "XNNPACK failed to set up %s '%s'", op_name(context.opcode),
+                             context.op_name);
       if (xnn_run_operator(acc.op, acc.threadpool) != xnn_status_success)
         return Status::error(StatusCode::kInternal, "XNNPACK failed to run %s '%s'", op_name(context.opcode),
                              context.op_name);

@@ -418,6 +418,43 @@ TEST_CASE("own kernels: LayerNorm, contiguous reductions and the transcendental 
   CHECK(compare_backends(b) == 11);
 }
 
+TEST_CASE("XNNPACK packs weights shared by several ops once, and each op still computes its own product") {
+  auto build = [](bool shared) {
+    ModelBuilder b;
+    b.graph("main");
+    int32_t x = b.activation("x", {3, 40});
+    const std::vector<float> values = random_values(40 * 40, 41, 0.2f);
+    int32_t w = b.constant("w", {40, 40}, values);
+    int32_t w2 = shared ? w : b.constant("w2", {40, 40}, values);
+    int32_t bias = b.constant("bias", {40}, random_values(40, 42));
+    int32_t h = b.activation("h", {3, 40});
+    b.op(OpCode::kFullyConnected, {x, w, bias}, {h}, {}, {}, ActivationKind::kTanh);
+    int32_t h2 = b.activation("h2", {3, 40});
+    b.op(OpCode::kFullyConnected, {h, w2, bias}, {h2}, {}, {}, ActivationKind::kTanh);
+    int32_t h3 = b.activation("h3", {3, 40});
+    b.op(OpCode::kFullyConnected, {h2, w, bias}, {h3}, {}, {}, ActivationKind::kRelu);  // same weights, another clamp
+    b.inputs({x}).outputs({h3});
+    return b;
+  };
+  CHECK(compare_backends(build(true)) == 3);
+  CHECK(compare_backends(build(false)) == 3);
+  auto packed_bytes = [](const ModelBuilder& builder) {
+    AlignedBytes bytes(builder.build());
+    Result<Model> model = Model::from_buffer(bytes.data(), bytes.size());
+    REQUIRE(model.ok());
+    SessionOptions options;
+    options.backend = Backend::kXnnpack;
+    Session session;
+    REQUIRE(session.prepare(*model, 0, options).is_ok());
+    return session.backend_bytes();
+  };
+  const size_t shared = packed_bytes(build(true)), distinct = packed_bytes(build(false));
+  CAPTURE(shared);
+  CAPTURE(distinct);
+  // Three ops, two packings (the relu clamp is part of XNNPACK's operator) against three.
+  CHECK(shared * 5 < distinct * 4);
+}
+
 TEST_CASE("XNNPACK falls back to the reference kernels where it differs, and says so") {
   // ceil_mode pooling and count_include_pad averaging with padding.
   ModelBuilder b;
