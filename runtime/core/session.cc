@@ -222,6 +222,7 @@ Result<Layout> compute_layout(const Model& model, size_t reserve_bytes, Backend 
 #if defined(EDGEGEN_WITH_XNNPACK)
   xnnpack::MemoryRegion backend_region(nullptr, 0);
   xnnpack::SharedWeights shared_weights;
+  xnnpack::ReorderBuffer reorder;
 #endif
   size_t activation = 0;
   const size_t num_graphs = model.num_graphs();
@@ -263,6 +264,7 @@ Result<Layout> compute_layout(const Model& model, size_t reserve_bytes, Backend 
       build.scratch_offset = max_scratch;
       build.measure_region = measure_backend;
       build.shared = &shared_weights;
+      build.reorder = &reorder;
       Result<size_t> backend_scratch = xnnpack::build_graph(build);
       if (!backend_scratch.ok()) return backend_scratch.status();
       max_scratch += static_cast<size_t>(align_up(*backend_scratch, kArenaAlignment)) + kOverreadSlack;
@@ -383,6 +385,7 @@ Status Session::prepare_placed(const Model& model, uint8_t* arena, size_t arena_
   xnnpack::MemoryRegion heap_region{xnnpack::MemoryRegion::HeapBlocks{}};
   xnnpack::MemoryRegion& backend_region = backend_on_heap ? heap_region : arena_region;
   xnnpack::SharedWeights shared_weights;
+  xnnpack::ReorderBuffer reorder;
   if (backend_ == Backend::kXnnpack) {
     threads_ = options.threads > 0 ? options.threads : default_thread_count();
     if (threads_ > 1) {
@@ -490,6 +493,7 @@ Status Session::prepare_placed(const Model& model, uint8_t* arena, size_t arena_
       build.scratch = static_cast<uint8_t*>(scratch);
       build.scratch_offset = static_cast<size_t>(align_up(max_scratch, kArenaAlignment));
       build.shared = &shared_weights;
+      build.reorder = &reorder;
       Result<size_t> built = xnnpack::build_graph(build);
       if (!built.ok()) return built.status();
     }

@@ -90,6 +90,17 @@ struct AcceleratedOp {
 
 SharedWeights::~SharedWeights() { std::free(entries_); }
 
+ReorderBuffer::~ReorderBuffer() { std::free(data_); }
+
+float* ReorderBuffer::floats(size_t count) {
+  if (count > capacity_) {
+    std::free(data_);
+    data_ = static_cast<float*>(std::malloc((count + 1) * sizeof(float)));  // never malloc(0)
+    capacity_ = data_ ? count : 0;
+  }
+  return data_;
+}
+
 bool SharedWeights::Key::operator==(const Key& other) const {
   return weights == other.weights && bias == other.bias && input_channels == other.input_channels &&
          output_channels == other.output_channels && output_min == other.output_min &&
@@ -510,13 +521,6 @@ void pack_deconv_columns(const float* w, float* out, int64_t in_channels, int64_
   }
 }
 
-// Weight reordering needs a temporary copy; it lives only during prepare.
-struct TemporaryFloats {
-  explicit TemporaryFloats(size_t count) : data(static_cast<float*>(std::malloc(count * sizeof(float) + 1))) {}
-  ~TemporaryFloats() { std::free(data); }
-  float* data;
-};
-
 Status xnn_error(const OpView& v, const char* what, xnn_status status) {
   return Status::error(StatusCode::kUnsupportedOp, "graph '%s': XNNPACK cannot %s %s '%s' (status %d)",
                        v.graph.name()->c_str(), what, op_name(v.op.opcode()), v.op.name() ? v.op.name()->c_str() : "",
@@ -526,7 +530,7 @@ Status xnn_error(const OpView& v, const char* what, xnn_status status) {
 // Creates and sets up the XNNPACK operator of `v`. in/out: the buffers it
 // reads and writes (already the layout it computes in).
 Status create_operator(const OpView& v, const float* const* in, float* out, pthreadpool_t pool,
-                       AcceleratedOp* acc) {
+                       ReorderBuffer* reorder, AcceleratedOp* acc) {
   using namespace params;
   xnn_operator_t op = nullptr;
   xnn_status status = xnn_status_success;
@@ -544,16 +548,18 @@ Status create_operator(const OpView& v, const float* const* in, float* out, pthr
       const int64_t groups = v.int_param(kGroups);
       const int64_t in_channels = x.dims[1], out_channels = y.dims[1];
       const int64_t group_in = in_channels / groups, group_out = out_channels / groups;
-      TemporaryFloats packed(static_cast<size_t>(w.num_elements()));
-      if (packed.data == nullptr) return Status::error(StatusCode::kOutOfMemory, "no memory to pack weights");
+      // Reordered weights, then (one-pixel deconvolution) its tiled bias.
+      const size_t weight_count = static_cast<size_t>(w.num_elements());
+      float* reordered = reorder->floats(weight_count + static_cast<size_t>(kh * kw * out_channels));
+      if (reordered == nullptr) return Status::error(StatusCode::kOutOfMemory, "no memory to reorder weights");
       const float* bias = v.has_input(2) ? v.constant(2) : nullptr;
       const auto u = [](int64_t value) { return static_cast<uint32_t>(value); };
       if (!transposed) {
-        pack_conv_weights(v.constant(1), packed.data, out_channels, group_in, kh * kw);
+        pack_conv_weights(v.constant(1), reordered, out_channels, group_in, kh * kw);
         status = xnn_create_convolution2d_nhwc_f32(
             u(v.int_param(kPadTop)), u(v.int_param(kPadRight)), u(v.int_param(kPadBottom)), u(v.int_param(kPadLeft)),
             u(kh), u(kw), u(v.int_param(kStrideH)), u(v.int_param(kStrideW)), u(v.int_param(kDilationH)),
-            u(v.int_param(kDilationW)), u(groups), group_in, group_out, in_channels, out_channels, packed.data, bias,
+            u(v.int_param(kDilationW)), u(groups), group_in, group_out, in_channels, out_channels, reordered, bias,
             out_min, out_max, 0, &op);
         if (status == xnn_status_success)
           status = xnn_setup_convolution2d_nhwc_f32(op, x.dims[0], in_h, in_w, in[0], out, pool);
@@ -566,10 +572,10 @@ Status create_operator(const OpView& v, const float* const* in, float* out, pthr
         acc->post = v.activation();
         const int64_t taps = kh * kw;
         const float* weight = v.constant(1);
-        pack_deconv_columns(weight, packed.data, in_channels, out_channels, taps);
+        pack_deconv_columns(weight, reordered, in_channels, out_channels, taps);
         const size_t n = static_cast<size_t>(taps * out_channels), k = static_cast<size_t>(in_channels);
         const float none = std::numeric_limits<float>::infinity();
-        status = xnn_create_fully_connected_nc_f32(k, n, k, n, packed.data, nullptr, -none, none, 0, &op);
+        status = xnn_create_fully_connected_nc_f32(k, n, k, n, reordered, nullptr, -none, none, 0, &op);
         // One band over one image: set up once, here; otherwise per band while running.
         if (status == xnn_status_success && acc->deconv.batch == 1 &&
             acc->deconv.band_pixels == acc->deconv.in_pixels)
@@ -581,21 +587,20 @@ Status create_operator(const OpView& v, const float* const* in, float* out, pthr
         // fully connected op it runs at GEMM speed, and writes NHWC directly.
         const int64_t taps = kh * kw;
         const float* weight = v.constant(1);
-        pack_deconv_columns(weight, packed.data, in_channels, out_channels, taps);
-        TemporaryFloats tiled_bias(static_cast<size_t>(taps * out_channels));
-        if (tiled_bias.data == nullptr) return Status::error(StatusCode::kOutOfMemory, "no memory to pack weights");
+        pack_deconv_columns(weight, reordered, in_channels, out_channels, taps);
+        float* tiled_bias = reordered + weight_count;
         for (int64_t t = 0; t < taps; ++t)
-          for (int64_t o = 0; o < out_channels; ++o) tiled_bias.data[t * out_channels + o] = bias ? bias[o] : 0.f;
+          for (int64_t o = 0; o < out_channels; ++o) tiled_bias[t * out_channels + o] = bias ? bias[o] : 0.f;
         const size_t n = static_cast<size_t>(taps * out_channels), k = static_cast<size_t>(in_channels);
-        status = xnn_create_fully_connected_nc_f32(k, n, k, n, packed.data, tiled_bias.data, out_min, out_max, 0, &op);
+        status = xnn_create_fully_connected_nc_f32(k, n, k, n, reordered, tiled_bias, out_min, out_max, 0, &op);
         if (status == xnn_status_success)
           status = xnn_setup_fully_connected_nc_f32(op, static_cast<size_t>(x.dims[0]), in[0], out, pool);
       } else {
-        pack_deconv_weights(v.constant(1), packed.data, groups, group_in, group_out, kh * kw);
+        pack_deconv_weights(v.constant(1), reordered, groups, group_in, group_out, kh * kw);
         status = xnn_create_deconvolution2d_nhwc_f32(
             u(v.int_param(kPadTop)), u(v.int_param(kPadRight)), u(v.int_param(kPadBottom)), u(v.int_param(kPadLeft)),
             u(kh), u(kw), u(v.int_param(kStrideH)), u(v.int_param(kStrideW)), u(v.int_param(kDilationH)),
-            u(v.int_param(kDilationW)), u(groups), group_in, group_out, in_channels, out_channels, packed.data, bias,
+            u(v.int_param(kDilationW)), u(groups), group_in, group_out, in_channels, out_channels, reordered, bias,
             out_min, out_max, 0, &op);
         if (status == xnn_status_success)
           status = xnn_setup_deconvolution2d_nhwc_f32(op, x.dims[0], in_h, in_w, u(v.int_param(kOutputPadH)),
@@ -959,7 +964,7 @@ Result<size_t> build_graph(const GraphBuild& build) {
       }
     } else if (xnnpack_operator && (!counting || build.measure_region)) {
       ActiveRegion active(build.region);
-      Status created = create_operator(v, in_data, out_data, build.threadpool, &acc);
+      Status created = create_operator(v, in_data, out_data, build.threadpool, build.reorder, &acc);
       if (build.region->exhausted())
         return Status::error(StatusCode::kArenaTooSmall,
                              "the arena is too small: this model needs more than the %zu bytes left after its "
