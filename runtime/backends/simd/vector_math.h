@@ -38,7 +38,10 @@ inline int32_t float_to_bits(float value) {
 // exp(x) by range reduction x = n ln2 + r, |r| <= ln2/2, and a degree-6
 // polynomial for e^r (Cephes' expf coefficients); 2^n is built in the
 // exponent bits. About 1 ulp on the normal range; saturates like expf.
-inline float fast_exp(float x) {
+inline float fast_exp(float input) {
+  // NaN takes the path of 0 (no undefined float-to-int conversion) and is
+  // returned as it came.
+  float x = input != input ? 0.f : input;
   x = x < -87.33654f ? -87.33654f : x;
   x = x > 88.72283f ? 88.72283f : x;
   // Round to nearest by adding and removing 1.5 * 2^23 (|x log2 e| < 2^7
@@ -53,7 +56,8 @@ inline float fast_exp(float x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * r * r + r + 1.f;
-  return p * bits_to_float((static_cast<int32_t>(n) + 127) << 23);
+  const float scale = bits_to_float(static_cast<int32_t>(static_cast<uint32_t>(static_cast<int32_t>(n) + 127) << 23));
+  return input != input ? input : p * scale;
 }
 
 inline float fast_sigmoid(float x) { return 1.f / (1.f + fast_exp(-x)); }
@@ -115,7 +119,10 @@ inline float fast_log1p(float u) {
 // |x| <= 8192; beyond that the reduction loses bits, and callers use libm
 // (see unary() in simd_kernels.cc).
 inline void reduce_quarter_pi(float x, float* r, int32_t* octant) {
-  const float ax = x < 0.f ? -x : x;
+  float ax = x < 0.f ? -x : x;
+  // Beyond the range (and inf, NaN) the caller uses libm: reduce 0 instead,
+  // so that the conversion to int stays defined.
+  ax = ax <= 16384.f ? ax : 0.f;
   int32_t j = static_cast<int32_t>(ax * 1.27323954473516f);
   j = (j + 1) & ~1;
   const float y = static_cast<float>(j);

@@ -1,0 +1,233 @@
+#include "backends/xnnpack/decide.h"
+
+#include <xnnpack.h>
+
+#include "backends/simd/simd_kernels.h"
+#include "ops/op_params.h"
+
+namespace edgegen {
+namespace xnnpack {
+
+namespace {
+
+// XNNPACK's padding and pooling arithmetic produce exactly the stored
+// output size (ceil_mode and similar variants do not; they stay reference).
+bool pool_supported(const OpView& v) {
+  const Shape in = shape_of(v.input(0)), out = shape_of(v.output(0));
+  if (in.rank != 4) return false;
+  using namespace params;
+  const int64_t kh = v.int_param(kPoolKernelH), kw = v.int_param(kPoolKernelW);
+  const int64_t sh = v.int_param(kPoolStrideH), sw = v.int_param(kPoolStrideW);
+  const int64_t dh = v.int_param(kPoolDilationH), dw = v.int_param(kPoolDilationW);
+  const int64_t pt = v.int_param(kPoolPadTop), pl = v.int_param(kPoolPadLeft);
+  const int64_t pb = v.int_param(kPoolPadBottom), pr = v.int_param(kPoolPadRight);
+  const int64_t oh = (in.dims[2] + pt + pb - dh * (kh - 1) - 1) / sh + 1;
+  const int64_t ow = (in.dims[3] + pl + pr - dw * (kw - 1) - 1) / sw + 1;
+  if (oh != out.dims[2] || ow != out.dims[3]) return false;
+  if (v.code() == OpCode::kAveragePool2d) {
+    if (dh != 1 || dw != 1) return false;
+    const bool padded = pt || pl || pb || pr;
+    // XNNPACK averages over the valid (unpadded) window.
+    if (padded && v.int_param(kPoolCountIncludePad) != 0) return false;
+  }
+  return true;
+}
+
+bool binary_opcode(OpCode code) {
+  return code == OpCode::kAdd || code == OpCode::kSub || code == OpCode::kMul || code == OpCode::kDiv ||
+         code == OpCode::kMin || code == OpCode::kMax;
+}
+
+}  // namespace
+
+// MatMul of operands of rank >= 2 whose batch dims are the output's or all
+// 1 (broadcast); fills the shape when `acc` is given.
+bool matmul_batches(const OpView& v, AcceleratedOp* acc) {
+  const Shape a = shape_of(v.input(0)), b = shape_of(v.input(1)), y = shape_of(v.output(0));
+  if (a.rank < 2 || b.rank < 2 || y.rank < 2) return false;
+  auto batches = [](const Shape& s) {
+    int64_t count = 1;
+    for (int d = 0; d < s.rank - 2; ++d) count *= s.dims[d];
+    return count;
+  };
+  const int64_t batch = batches(y), a_batch = batches(a), b_batch = batches(b);
+  // Each operand dim is 1 or the output's, so equal counts mean equal dims.
+  if ((a_batch != 1 && a_batch != batch) || (b_batch != 1 && b_batch != batch)) return false;
+  if (acc != nullptr) {
+    acc->batch = static_cast<size_t>(batch);
+    acc->m = static_cast<size_t>(a.dims[a.rank - 2]);
+    acc->k = static_cast<size_t>(a.dims[a.rank - 1]);
+    acc->n = static_cast<size_t>(b.dims[b.rank - 1]);
+    acc->a_stride = a_batch == 1 ? 0 : acc->m * acc->k;
+    acc->b_stride = b_batch == 1 ? 0 : acc->k * acc->n;
+  }
+  return true;
+}
+
+// LayerNorm with constant gamma (and beta) of exactly the normalized size.
+bool layer_norm_rows(const OpView& v, AcceleratedOp* acc) {
+  const Shape x = shape_of(v.input(0));
+  const int64_t axis = v.int_param(params::kNormAxis);
+  if (axis < 0 || axis >= x.rank || !v.is_constant(1) || (v.has_input(2) && !v.is_constant(2))) return false;
+  int64_t cols = 1;
+  for (int d = static_cast<int>(axis); d < x.rank; ++d) cols *= x.dims[d];
+  if (shape_of(v.input(1)).num_elements() != cols) return false;
+  if (v.has_input(2) && shape_of(v.input(2)).num_elements() != cols) return false;
+  if (acc != nullptr) {
+    acc->count = static_cast<size_t>(cols);
+    acc->outer = cols ? static_cast<size_t>(x.num_elements() / cols) : 0;
+  }
+  return true;
+}
+
+// A reduction over one contiguous run of axes: [outer, count, inner].
+bool reduce_run(const OpView& v, AcceleratedOp* acc) {
+  const Shape x = shape_of(v.input(0));
+  if (x.rank < 1) return false;
+  bool reduced[kMaxRank] = {};
+  const size_t num_axes = v.num_ints() - params::kReduceAxes;
+  for (int d = 0; d < x.rank; ++d) reduced[d] = num_axes == 0;
+  for (size_t i = 0; i < num_axes; ++i) {
+    const int64_t axis = v.int_param(params::kReduceAxes + i);
+    if (axis < 0 || axis >= x.rank) return false;
+    reduced[axis] = true;
+  }
+  int first = -1, last = -1;
+  for (int d = 0; d < x.rank; ++d)
+    if (reduced[d]) {
+      if (first < 0) first = d;
+      else if (last != d - 1) return false;  // not contiguous
+      last = d;
+    }
+  if (first < 0) return false;
+  if (acc != nullptr) {
+    acc->outer = acc->count = acc->inner = 1;
+    for (int d = 0; d < x.rank; ++d) {
+      size_t& part = d < first ? acc->outer : d <= last ? acc->count : acc->inner;
+      part *= static_cast<size_t>(x.dims[d]);
+    }
+  }
+  return true;
+}
+
+Decision decide(const OpView& v, const Layout* natural) {
+  Decision d;
+  const OpCode code = v.code();
+  auto input_nhwc = [&](size_t i) { return natural[v.input_index(i)] == Layout::kNhwc; };
+  // Every activation input is channels-last.
+  auto activations_nhwc = [&] {
+    bool any = false;
+    for (size_t i = 0; i < v.num_inputs(); ++i) {
+      if (!v.has_input(i) || v.is_constant(i)) continue;
+      if (!input_nhwc(i)) return false;
+      any = true;
+    }
+    return any;
+  };
+  if (!all_f32(v)) return d;
+  switch (code) {
+    case OpCode::kConv2d:
+    case OpCode::kConvTranspose2d: {
+      if (!v.is_constant(1) || (v.has_input(2) && !v.is_constant(2))) return d;
+      if (!layout_capable(v.input(0))) return d;
+      if (code == OpCode::kConvTranspose2d) {
+        // XNNPACK requires the output adjustment to be below the stride.
+        if (v.int_param(params::kOutputPadH) >= v.int_param(params::kStrideH) ||
+            v.int_param(params::kOutputPadW) >= v.int_param(params::kStrideW))
+          return d;
+      }
+      d.executor = gemm_deconv(v) ? Executor::kDeconvGemm : Executor::kXnnpack;
+      d.nhwc = true;
+      return d;
+    }
+    case OpCode::kMaxPool2d:
+    case OpCode::kAveragePool2d:
+      if (pool_supported(v)) d.executor = Executor::kXnnpack, d.nhwc = true;
+      return d;
+    case OpCode::kFullyConnected:
+      if (v.is_constant(1) && (!v.has_input(2) || v.is_constant(2))) d.executor = Executor::kXnnpack;
+      return d;
+    case OpCode::kMatMul:
+      if (!v.is_constant(0) && v.is_constant(1) && v.input(1).shape()->size() == 2 && v.input(0).shape()->size() >= 2)
+        d.executor = Executor::kXnnpack;
+      else if (matmul_batches(v, nullptr))
+        d.executor = Executor::kMatMul;
+      return d;
+    case OpCode::kLayerNorm:
+      if (layer_norm_rows(v, nullptr)) d.executor = Executor::kLayerNorm;
+      return d;
+    case OpCode::kReduceSum:
+    case OpCode::kReduceMean:
+    case OpCode::kReduceMax:
+    case OpCode::kReduceMin:
+      if (reduce_run(v, nullptr)) d.executor = Executor::kReduce;
+      return d;
+    case OpCode::kSoftmax: {
+      const int64_t rank = static_cast<int64_t>(v.input(0).shape()->size());
+      if (v.int_param(params::kSoftmaxBegin) == rank - 1 && v.int_param(params::kSoftmaxEnd) == rank)
+        d.executor = Executor::kXnnpack;
+      return d;
+    }
+    case OpCode::kPad: {
+      // Constant padding (no cropping) on XNNPACK, in whichever layout the
+      // input comes: its pads are permuted for channels-last.
+      const int64_t rank = static_cast<int64_t>(v.input(0).shape()->size());
+      if (v.num_inputs() != 1 || rank < 1 || rank > XNN_MAX_TENSOR_DIMS ||
+          v.int_param(params::kPadMode) != params::kPadConstant)
+        return d;
+      for (int64_t i = 0; i < 2 * rank; ++i)
+        if (v.int_param(static_cast<size_t>(params::kPadBegin + i)) < 0) return d;
+      d.executor = Executor::kXnnpack;
+      d.nhwc = layout_capable(v.input(0)) && input_nhwc(0);
+      return d;
+    }
+    case OpCode::kGroupNorm:
+    case OpCode::kInstanceNorm:
+      if (layout_capable(v.input(0)) && input_nhwc(0) && v.is_constant(1) && v.is_constant(2))
+        d.executor = Executor::kGroupNorm, d.nhwc = true;
+      return d;
+    case OpCode::kResize:
+      if (v.input(0).shape()->size() == 4 && input_nhwc(0) &&
+          v.int_param(params::kResizeMode) == params::kResizeNearestMode)
+        d.executor = Executor::kResizeNearest, d.nhwc = true;
+      return d;
+    case OpCode::kConcat: {
+      if (v.int_param(params::kAxis) != 1 || v.num_inputs() > kMaxConversions) return d;
+      for (size_t i = 0; i < v.num_inputs(); ++i)
+        if (v.is_constant(i) || !layout_capable(v.input(i)) || !input_nhwc(i)) return d;
+      d.executor = Executor::kConcat;
+      d.nhwc = true;
+      return d;
+    }
+    default:
+      break;
+  }
+  if (simd::has_unary(v.op.opcode())) {
+    d.executor = Executor::kUnary;
+    d.nhwc = layout_capable(v.input(0)) && activations_nhwc();
+    return d;
+  }
+  if (binary_opcode(code)) {
+    const Shape out = shape_of(v.output(0));
+    if (out.rank > XNN_MAX_TENSOR_DIMS) return d;
+    d.executor = Executor::kXnnpack;
+    // Channels-last when every operand is the output's shape or broadcasts
+    // to it with the same bytes in both layouts (one channel or one pixel:
+    // a per-channel bias [N, C, 1, 1], a timestep embedding), or is a
+    // one-element constant; and some operand arrives channels-last.
+    bool nhwc = layout_capable(v.output(0));
+    bool any_nhwc = false;
+    for (size_t i = 0; i < v.num_inputs() && nhwc; ++i) {
+      const Shape in = shape_of(v.input(i));
+      if (v.is_constant(i) && in.num_elements() == 1) continue;
+      if (in.rank != out.rank || (in != out && !layout_trivial(in))) nhwc = false;
+      if (!v.is_constant(i) && input_nhwc(i)) any_nhwc = true;
+    }
+    d.nhwc = nhwc && any_nhwc;
+    return d;
+  }
+  return d;
+}
+
+}  // namespace xnnpack
+}  // namespace edgegen
