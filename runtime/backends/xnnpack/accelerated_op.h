@@ -23,6 +23,7 @@ enum class Executor : uint8_t {
   kMatMul,     // of two activations
   kLayerNorm,
   kReduce,
+  kTranspose,  // a batch of matrix transposes
 };
 
 // One layout conversion of a [batch, channels, spatial] tensor.
@@ -56,7 +57,8 @@ struct AcceleratedOp {
   DeconvGemm deconv;
   // kMatMul: batch products [m, k] x [k, n]; a stride of 0 broadcasts.
   size_t batch = 0, m = 0, k = 0, n = 0, a_stride = 0, b_stride = 0;
-  // kLayerNorm (outer rows of `count`) and kReduce ([outer, count, inner] over count).
+  // kLayerNorm (outer rows of `count`), kReduce ([outer, count, inner] over
+  // count) and kTranspose ([outer, count, inner] -> [outer, inner, count]).
   size_t outer = 0, count = 0, inner = 0;
   // A fully connected operator shared with other ops (SharedWeights) is set
   // up with this op's rows and buffers before each run.

@@ -110,6 +110,44 @@ bool reduce_run(const OpView& v, AcceleratedOp* acc) {
   return true;
 }
 
+// A Transpose that, once unit dims are dropped and axes that stay
+// neighbours are merged, is a copy or a batch of matrix transposes:
+// input [outer, count, inner] -> output [outer, inner, count].
+bool transpose_batches(const OpView& v, AcceleratedOp* acc) {
+  const Shape x = shape_of(v.input(0));
+  if (x.rank < 1 || v.num_ints() != static_cast<size_t>(x.rank)) return false;
+  // Groups of input axes that stay neighbours, in output order: their
+  // first input axis and total size.
+  int first_axis[kMaxRank];
+  int64_t size[kMaxRank];
+  int groups = 0, previous = -2;
+  for (int i = 0; i < x.rank; ++i) {
+    const int64_t axis = v.int_param(static_cast<size_t>(i));
+    if (axis < 0 || axis >= x.rank) return false;
+    if (x.dims[axis] == 1) continue;
+    if (groups > 0 && axis == previous + 1) {
+      size[groups - 1] *= x.dims[axis];
+    } else {
+      first_axis[groups] = static_cast<int>(axis);
+      size[groups++] = x.dims[axis];
+    }
+    previous = static_cast<int>(axis);
+  }
+  auto in_order = [&](int a, int b) { return first_axis[a] < first_axis[b]; };
+  size_t outer = 1, rows = 1, cols = 1;
+  if (groups <= 1) {
+    cols = groups ? static_cast<size_t>(size[0]) : 1;  // a copy
+  } else if (groups == 2 && in_order(1, 0)) {
+    rows = static_cast<size_t>(size[1]), cols = static_cast<size_t>(size[0]);
+  } else if (groups == 3 && in_order(0, 2) && in_order(2, 1)) {
+    outer = static_cast<size_t>(size[0]), rows = static_cast<size_t>(size[2]), cols = static_cast<size_t>(size[1]);
+  } else {
+    return false;
+  }
+  if (acc != nullptr) acc->outer = outer, acc->count = rows, acc->inner = cols;
+  return true;
+}
+
 Decision decide(const OpView& v, const Layout* natural) {
   Decision d;
   const OpCode code = v.code();
@@ -155,6 +193,9 @@ Decision decide(const OpView& v, const Layout* natural) {
       return d;
     case OpCode::kLayerNorm:
       if (layer_norm_rows(v, nullptr)) d.executor = Executor::kLayerNorm;
+      return d;
+    case OpCode::kTranspose:
+      if (transpose_batches(v, nullptr)) d.executor = Executor::kTranspose;
       return d;
     case OpCode::kReduceSum:
     case OpCode::kReduceMean:

@@ -21,6 +21,7 @@ Decision decide(const OpView& v, const Layout* natural);
 bool matmul_batches(const OpView& v, AcceleratedOp* acc);
 bool layer_norm_rows(const OpView& v, AcceleratedOp* acc);
 bool reduce_run(const OpView& v, AcceleratedOp* acc);
+bool transpose_batches(const OpView& v, AcceleratedOp* acc);
 
 }  // namespace xnnpack
 }  // namespace edgegen

@@ -514,6 +514,8 @@ Result<size_t> build_graph(const GraphBuild& build) {
       acc.post = v.activation();
     } else if (acc.executor == Executor::kReduce) {
       reduce_run(v, &acc);
+    } else if (acc.executor == Executor::kTranspose) {
+      transpose_batches(v, &acc);
     }
     if (acc.post.kind != ActivationKind::kNone) {
       acc.post_data = out_data;
@@ -604,6 +606,11 @@ Status run(const OpState& state) {
     case Executor::kReduce:
       simd::reduce(context.opcode, context.input(0).data_as<const float>(), context.output(0).data_as<float>(),
                    acc.outer, acc.count, acc.inner);
+      break;
+    case Executor::kTranspose:
+      // [outer, count, inner] -> [outer, inner, count] is the NCHW -> NHWC conversion.
+      simd::nchw_to_nhwc(context.input(0).data_as<const float>(), context.output(0).data_as<float>(), acc.outer,
+                         acc.count, acc.inner);
       break;
     case Executor::kConcat: {
       const float* inputs[kMaxConversions];

@@ -382,6 +382,37 @@ TEST_CASE("own kernels: attention's MatMul of two activations (batches, broadcas
   CHECK(compare_backends(b) == 4);
 }
 
+TEST_CASE("own kernels: Transposes that are batches of matrix transposes; others stay reference") {
+  struct Case {
+    std::vector<int64_t> in, perm;
+    bool accelerated;
+  };
+  const Case cases[] = {
+      {{2, 8, 5}, {0, 2, 1}, true},          // attention's [N, C, HW] -> [N, HW, C]
+      {{3, 4, 5, 6}, {0, 2, 3, 1}, true},    // NCHW -> NHWC: (H, W) stay neighbours
+      {{3, 4, 5, 6}, {0, 3, 1, 2}, true},    // NHWC -> NCHW
+      {{7, 9}, {1, 0}, true},
+      {{1, 4, 1, 6}, {3, 1, 0, 2}, true},    // unit dims do not count
+      {{2, 3, 4}, {0, 1, 2}, true},          // a copy
+      {{2, 3, 4, 5}, {1, 0, 3, 2}, false},   // two swaps
+      {{2, 3, 4}, {2, 0, 1}, true},          // [2*3, 4] -> [4, 2*3]
+      {{2, 3, 4}, {1, 2, 0}, true},
+      {{2, 3, 4}, {2, 1, 0}, false},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.perm.size());
+    ModelBuilder b;
+    b.graph("main");
+    int32_t x = b.activation("x", c.in);
+    std::vector<int64_t> out;
+    for (int64_t axis : c.perm) out.push_back(c.in[static_cast<size_t>(axis)]);
+    int32_t y = b.activation("y", out);
+    b.op(OpCode::kTranspose, {x}, {y}, c.perm);
+    b.inputs({x}).outputs({y});
+    CHECK(compare_backends(b, 0.f) == (c.accelerated ? 1 : 0));
+  }
+}
+
 TEST_CASE("own kernels: LayerNorm, contiguous reductions and the transcendental unary ops") {
   ModelBuilder b;
   b.graph("main");
