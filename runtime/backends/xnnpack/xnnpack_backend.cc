@@ -533,6 +533,33 @@ Result<size_t> build_graph(const GraphBuild& build) {
 
 namespace {
 
+// Element-wise functions on the worker threads, in tiles large enough that
+// a tile costs more than handing it out.
+constexpr size_t kElementTile = 16384;
+
+struct ElementwiseTask {
+  uint32_t opcode;
+  const OpAttributes* attributes;  // unary op; null: `activation` in place
+  FusedActivation activation;
+  const float* in;
+  float* out;
+};
+
+void elementwise_tile(void* context, size_t start, size_t count) {
+  const ElementwiseTask& task = *static_cast<const ElementwiseTask*>(context);
+  if (task.attributes != nullptr) simd::unary(task.opcode, *task.attributes, task.in + start, task.out + start, count);
+  else simd::activation(task.activation, task.out + start, count);
+}
+
+void elementwise(const ElementwiseTask& task, size_t count, pthreadpool_t pool) {
+  if (pool == nullptr || count < 2 * kElementTile) {
+    elementwise_tile(const_cast<ElementwiseTask*>(&task), 0, count);
+    return;
+  }
+  pthreadpool_parallelize_1d_tile_1d(pool, elementwise_tile, const_cast<ElementwiseTask*>(&task), count,
+                                     kElementTile, 0);
+}
+
 void convert(const Conversion& c) {
   if (c.via != nullptr) {
     std::memcpy(c.via, c.from, static_cast<size_t>(c.batch) * c.channels * c.spatial * sizeof(float));
@@ -569,8 +596,9 @@ Status run(const OpState& state) {
                                          context.op_name));
       break;
     case Executor::kUnary:
-      simd::unary(context.opcode, context.attributes, context.input(0).data_as<const float>(),
-                  context.output(0).data_as<float>(), context.output(0).num_elements());
+      elementwise({context.opcode, &context.attributes, FusedActivation{}, context.input(0).data_as<const float>(),
+                   context.output(0).data_as<float>()},
+                  context.output(0).num_elements(), acc.threadpool);
       break;
     case Executor::kGroupNorm: {
       const Tensor& x = context.input(0);
@@ -626,7 +654,8 @@ Status run(const OpState& state) {
       break;
     }
   }
-  if (acc.post.kind != ActivationKind::kNone) simd::activation(acc.post, acc.post_data, acc.post_count);
+  if (acc.post.kind != ActivationKind::kNone)
+    elementwise({0, nullptr, acc.post, nullptr, acc.post_data}, acc.post_count, acc.threadpool);
   if (acc.has_after) convert(acc.after);
   return Status::ok();
 }

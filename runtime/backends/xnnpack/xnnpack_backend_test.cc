@@ -413,6 +413,21 @@ TEST_CASE("own kernels: Transposes that are batches of matrix transposes; others
   }
 }
 
+TEST_CASE("own kernels: large element-wise ops and unfused activations run in tiles on the worker threads") {
+  ModelBuilder b;
+  b.graph("main");
+  int32_t x = b.activation("x", {400, 64});
+  int32_t w = b.constant("w", {100, 64}, random_values(6400, 51, 0.2f));
+  int32_t h = b.activation("h", {400, 100});  // 40,000 outputs, tanh after XNNPACK's product
+  b.op(OpCode::kFullyConnected, {x, w}, {h}, {}, {}, ActivationKind::kTanh);
+  int32_t s = b.activation("s", {400, 100});
+  b.op(OpCode::kSilu, {h}, {s});
+  int32_t l = b.activation("l", {400, 100});
+  b.op(OpCode::kSoftplus, {s}, {l});
+  b.inputs({x}).outputs({l});
+  CHECK(compare_backends(b) == 3);
+}
+
 TEST_CASE("own kernels: LayerNorm, contiguous reductions and the transcendental unary ops") {
   ModelBuilder b;
   b.graph("main");
