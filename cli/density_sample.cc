@@ -6,11 +6,31 @@
 #include "atomic_file.h"
 #include "cli_error.h"
 #include "common_options.h"
+#include "display_range.h"
 #include "edgegen/density.h"
 #include "file_names.h"
 #include "item_files.h"
 
 namespace edgegen::cli {
+namespace {
+
+// Writes the samples; a PNG maps `range` to black..white.
+void write_samples(OutputFormat format, AtomicFile& output, const std::vector<float>& items, size_t count,
+                   const std::vector<int64_t>& event_shape, GridOptions grid, const DisplayRange& range) {
+  grid.low = range.low;
+  grid.high = range.high;
+  std::vector<uint8_t> bytes = encode_items(format, items.data(), count, event_shape, grid);
+  output.write(bytes.data(), bytes.size());
+  output.commit();
+}
+
+// Says which values a PNG drew as black and white, and why.
+void report_range(OutputFormat format, const DisplayRange& range) {
+  if (format == OutputFormat::kPng)
+    std::cout << "  pixels: black = " << range.low << ", white = " << range.high << " (" << range.origin << ")\n";
+}
+
+}  // namespace
 
 void sample_flow(const LoadedModel& loaded, size_t count, uint64_t seed, float temperature,
                  const std::string& output_path, GridOptions grid) {
@@ -23,11 +43,11 @@ void sample_flow(const LoadedModel& loaded, size_t count, uint64_t seed, float t
   AtomicFile output(output_path);
   std::vector<float> items(checked_float_count(count, flow.event_size(), "-n"));
   throw_if_error(flow.sample(seed, temperature, count, items.data()), loaded.path());
-  std::vector<uint8_t> bytes = encode_items(format, items.data(), count, event_shape, grid);
-  output.write(bytes.data(), bytes.size());
-  output.commit();
+  DisplayRange range = flow_display_range(flow.dequantize_scale(), flow.logit_alpha(), items.data(), items.size());
+  write_samples(format, output, items, count, event_shape, grid, range);
   std::cout << "wrote " << output_path << ": " << count << " flow samples of " << format_dims(event_shape) << " (seed "
             << seed << ", temperature " << temperature << ")\n";
+  report_range(format, range);
 }
 
 void sample_autoregressive(const LoadedModel& loaded, size_t count, uint64_t seed, float temperature, uint32_t top_k,
@@ -44,12 +64,12 @@ void sample_autoregressive(const LoadedModel& loaded, size_t count, uint64_t see
   options.temperature = temperature;
   options.top_k = top_k;
   throw_if_error(model.sample(options, count, items.data()), loaded.path());
-  std::vector<uint8_t> bytes = encode_items(format, items.data(), count, event_shape, grid);
-  output.write(bytes.data(), bytes.size());
-  output.commit();
+  DisplayRange range = autoregressive_display_range(model.distribution(), model.categories(), items.data(), items.size());
+  write_samples(format, output, items, count, event_shape, grid, range);
   std::cout << "wrote " << output_path << ": " << count << " autoregressive samples of " << format_dims(event_shape)
             << " (seed " << seed << ", temperature " << temperature << (top_k ? ", top-k " + std::to_string(top_k) : "")
             << ")\n";
+  report_range(format, range);
 }
 
 void sample_energy(const LoadedModel& loaded, size_t count, uint64_t seed, const std::string& output_path,
@@ -62,11 +82,11 @@ void sample_energy(const LoadedModel& loaded, size_t count, uint64_t seed, const
   AtomicFile output(output_path);
   std::vector<float> items(checked_float_count(count, model.event_size(), "-n"));
   throw_if_error(model.sample(seed, count, items.data()), loaded.path());
-  std::vector<uint8_t> bytes = encode_items(format, items.data(), count, event_shape, grid);
-  output.write(bytes.data(), bytes.size());
-  output.commit();
+  DisplayRange range = observed_display_range(items.data(), items.size());  // an energy model declares no range
+  write_samples(format, output, items, count, event_shape, grid, range);
   std::cout << "wrote " << output_path << ": " << count << " Langevin samples of " << format_dims(event_shape) << " (seed "
             << seed << ", " << model.num_noise_levels() << " noise levels)\n";
+  report_range(format, range);
 }
 
 }  // namespace edgegen::cli

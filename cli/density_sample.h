@@ -1,5 +1,5 @@
-// `edgegen sample` for density pipelines (flow): the sample command hands
-// such models here.
+// `edgegen sample` for density pipelines (flow, autoregressive, energy):
+// the sample command hands such models here.
 #pragma once
 
 #include <cstdint>
@@ -12,7 +12,9 @@ namespace edgegen::cli {
 
 // Draws `count` samples with `seed` and `temperature` from the flow in
 // `loaded` and writes them to `output_path` (.npy float32 [N, event shape],
-// or .png when the event shape is drawable). Throws CliError.
+// or .png when the event shape is drawable). A PNG maps the range the model
+// declares (display_range.h) to black..white, not `grid`'s low and high, and
+// the command prints that range. Throws CliError.
 void sample_flow(const LoadedModel& loaded, size_t count, uint64_t seed, float temperature,
                  const std::string& output_path, GridOptions grid);
 

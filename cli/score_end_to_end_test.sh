@@ -72,6 +72,60 @@ ok sample flow.egm -n 5 --seed 3 -o samples.npy
 "$PYTHON" -c "
 import numpy as np; s = np.load('samples.npy'); assert s.shape == (5, 64) and np.isfinite(s).all()
 " || fail "flow samples"
+# Samples are in the data's units (0..17 here); a PNG must map the declared
+# range, not 0..1 (which drew almost every pixel white). The glow flow's
+# events are [1, 8, 8]; the PNG is read back with zlib alone (no PIL).
+ok convert "$ROOT/tests/flow_layers/glow/manifest.json" -o glow.egm --batch 4
+ok sample glow.egm -n 16 --seed 3 -o glow.npy
+ok sample glow.egm -n 16 --seed 3 -o glow.png --columns 16 --scale 1 --border 0
+grep -qF "black = 0, white = 17 (the flow's preprocess.dequantize_scale)" last.out || { fail "glow.png range report"; cat last.out; }
+"$PYTHON" - <<'PY' || fail "glow.png does not draw the samples over [0, 17]"
+import struct, zlib, numpy as np
+def read_gray_png(path):
+    data = open(path, "rb").read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    at, idat = 8, b""
+    while at < len(data):
+        size, kind = struct.unpack(">I4s", data[at:at + 8])
+        body = data[at + 8:at + 8 + size]
+        at += 12 + size
+        if kind == b"IHDR":
+            width, height, depth, color, _, _, interlace = struct.unpack(">IIBBBBB", body)
+            assert (depth, color, interlace) == (8, 0, 0), (depth, color, interlace)
+        elif kind == b"IDAT":
+            idat += body
+    raw = np.frombuffer(zlib.decompress(idat), np.uint8).reshape(height, width + 1)
+    rows, previous = [], np.zeros(width, np.int64)
+    for line in raw:  # undo the PNG row filters (none, sub, up, average, Paeth)
+        kind, row = line[0], line[1:].astype(np.int64)
+        out = np.zeros(width, np.int64)
+        for x in range(width):
+            a = out[x - 1] if x else 0
+            b = previous[x]
+            c = previous[x - 1] if x else 0
+            if kind == 0: p = 0
+            elif kind == 1: p = a
+            elif kind == 2: p = b
+            elif kind == 3: p = (a + b) // 2
+            else:
+                pa, pb, pc = abs(b - c), abs(a - c), abs(a + b - 2 * c)
+                p = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
+            out[x] = (row[x] + p) & 255
+        rows.append(out)
+        previous = out
+    return np.array(rows)
+pixels = read_gray_png("glow.png")
+samples = np.load("glow.npy")
+assert pixels.shape == (8, 16 * 8), pixels.shape
+expected = np.clip(np.rint(samples[:, 0] / 17 * 255), 0, 255).transpose(1, 0, 2).reshape(8, 16 * 8)
+assert np.abs(pixels - expected).max() <= 1, np.abs(pixels - expected).max()
+saturated = (pixels == 255).mean()
+assert saturated < 0.2 and pixels.std() > 30, (saturated, pixels.std())
+print("glow.png: %.1f%% white, mean %.0f, std %.0f" % (100 * saturated, pixels.mean(), pixels.std()))
+PY
+# Events that are not pictures are refused before any work, naming .npy.
+fails 1 "items of shape [64] cannot be drawn as images" sample flow.egm -n 4 -o flat.png
+[ -e flat.png ] && fail "flat.png written by a refused sample"
 
 echo "== vae bounds, MADE scores, imputation, energy"
 VAE_MADE=$ROOT/examples/anomaly_digits

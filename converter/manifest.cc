@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -130,9 +131,13 @@ Manifest read_manifest(const std::string& path) {
       manifest.output_is_logits = root["output_is_logits"].get<bool>();
     }
     if (root.contains("gaussian_variance")) {
-      if (!root["gaussian_variance"].is_number() || !(root["gaussian_variance"].get<double>() > 0))
-        manifest_error(path, "'gaussian_variance' must be a positive number");
-      manifest.gaussian_variance = root["gaussian_variance"].get<float>();
+      // The file stores a float32: 1e39 is positive but does not fit, 1e-50
+      // would become 0.
+      const json& variance = root["gaussian_variance"];
+      const double value = variance.is_number() ? variance.get<double>() : 0.0;
+      if (!(value > 0) || value > std::numeric_limits<float>::max() || !(static_cast<float>(value) > 0))
+        manifest_error(path, "'gaussian_variance' must be a positive number that fits float32 (got " + variance.dump() + ")");
+      manifest.gaussian_variance = static_cast<float>(value);
     }
   }
   return manifest;

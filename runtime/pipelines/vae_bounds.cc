@@ -72,8 +72,9 @@ Status VaeScorer::configure(const Model& model) {
   gaussian_ = spec->likelihood() == format::Likelihood::Gaussian;
   logits_ = spec->output_is_logits();
   variance_ = spec->gaussian_variance();
-  if (gaussian_ && !(variance_ > 0.f))
-    return Status::error(StatusCode::kInvalidModel, "vae scorer: gaussian_variance must be > 0");
+  if (gaussian_ && !(variance_ > 0.f && std::isfinite(variance_)))
+    return Status::error(StatusCode::kInvalidModel, "vae scorer: gaussian_variance is %g; it must be positive and finite",
+                         static_cast<double>(variance_));
   encoder_ = spec->encoder_graph();
   decoder_ = spec->decoder_graph();
   mean_output_ = spec->mean_output();

@@ -51,6 +51,11 @@ class FlowPipeline {
   size_t event_size() const { return event_size_; }
   const Shape& event_shape() const { return event_shape_; }
   bool can_sample() const { return inverse_graph_ >= 0; }
+  // The declared preprocessing: x / dequantize_scale() (0 = none), then the
+  // logit transform with logit_alpha() (< 0 = none). Samples come back in
+  // the data's units, so with a scale they lie in about [0, scale].
+  float dequantize_scale() const { return dequantize_scale_; }
+  float logit_alpha() const { return logit_alpha_; }
 
   // log p(x) in nats for `count` items of event_size floats, into
   // `log_prob[count]`. Items outside the support of the declared
