@@ -139,6 +139,12 @@ Manifest read_manifest(const std::string& path) {
         manifest_error(path, "'gaussian_variance' must be a positive number that fits float32 (got " + variance.dump() + ")");
       manifest.gaussian_variance = static_cast<float>(value);
     }
+    // Settings of the other likelihood would be silently ignored: refuse them.
+    if (root.contains("gaussian_variance") && manifest.likelihood != "gaussian")
+      manifest_error(path, "'gaussian_variance' applies to the gaussian likelihood only (this manifest's is '" +
+                               manifest.likelihood + "')");
+    if (root.contains("output_is_logits") && manifest.likelihood == "gaussian")
+      manifest_error(path, "'output_is_logits' applies to the bernoulli likelihood only (a gaussian decoder outputs means)");
   }
   return manifest;
 }

@@ -79,6 +79,12 @@ TEST_CASE("density manifest errors name what is wrong") {
     "outputs": {"logdet": "ld"}})").find("'ld' is not a forward output") != std::string::npos);
   CHECK(error("f4.json", R"({"kind": "flow", "graphs": {"forward": "density_forward.onnx"}, "event_shape": [4],
     "preprocess": {"logit_alpha": 0.7}})").find("'preprocess.logit_alpha' must be a number in [0, 0.5)") != std::string::npos);
+  for (const char* scale : {"0", "-2", "1e39", "1e-50", "\"17\""}) {
+    CAPTURE(scale);
+    CHECK(error("f5.json", std::string(R"({"kind": "flow", "graphs": {"forward": "density_forward.onnx"},
+      "event_shape": [4], "preprocess": {"dequantize_scale": )") + scale + "}}")
+              .find("'preprocess.dequantize_scale' must be a positive number that fits float32") != std::string::npos);
+  }
   CHECK(error("a1.json", R"({"kind": "autoregressive", "graphs": {"conditionals": "density_made.onnx"},
     "event_shape": [4], "distribution": "categorical"})").find("needs 'categories'") != std::string::npos);
   CHECK(error("a2.json", R"({"kind": "autoregressive", "graphs": {"conditionals": "density_made.onnx"},

@@ -1,6 +1,7 @@
 #include "converter/manifest_flow.h"
 
 #include <filesystem>
+#include <limits>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -100,8 +101,10 @@ void read_flow_manifest(const std::string& path, const json& root, Manifest* man
     check_allowed(path, preprocess, " in 'preprocess'", {"dequantize_scale", "logit_alpha"});
     if (preprocess.contains("dequantize_scale")) {
       const json& scale = preprocess["dequantize_scale"];
-      if (!scale.is_number() || !(scale.get<double>() > 0))
-        flow_error(path, "'preprocess.dequantize_scale' must be a positive number");
+      // Stored as float32: it must stay positive and finite there.
+      if (!scale.is_number() || !(scale.get<double>() > 0) || !(scale.get<double>() <= std::numeric_limits<float>::max()) ||
+          !(scale.get<float>() > 0))
+        flow_error(path, "'preprocess.dequantize_scale' must be a positive number that fits float32 (got " + scale.dump() + ")");
       flow.dequantize_scale = scale.get<float>();
     }
     if (preprocess.contains("logit_alpha")) {

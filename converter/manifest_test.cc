@@ -92,6 +92,14 @@ TEST_CASE("manifest errors name what is wrong") {
     "latent_shape": [2], "likelihood": "poisson"})").find("'poisson' is not supported") != std::string::npos);
   CHECK(error("missing_graph.json", R"({"kind": "decoder", "graphs": {"decoder": "nowhere.onnx"},
     "latent_shape": [2]})").find("cannot open") != std::string::npos);
+  // Settings of the other likelihood would be ignored: refused.
+  CHECK(error("variance_bernoulli.json", R"({"kind": "vae",
+    "graphs": {"encoder": "vae_encoder.onnx", "decoder": "vae_decoder.onnx"},
+    "latent_shape": [2], "gaussian_variance": 0.5})").find("applies to the gaussian likelihood only") != std::string::npos);
+  CHECK(error("logits_gaussian.json", R"({"kind": "vae",
+    "graphs": {"encoder": "vae_encoder.onnx", "decoder": "vae_decoder.onnx"},
+    "latent_shape": [2], "likelihood": "gaussian", "output_is_logits": true})")
+            .find("applies to the bernoulli likelihood only") != std::string::npos);
 }
 
 }  // namespace edgegen::converter
