@@ -392,6 +392,11 @@ Status Session::prepare_placed(const Model& model, uint8_t* arena, size_t arena_
       threadpool_ = pthreadpool_create(static_cast<size_t>(threads_));
       if (threadpool_ == nullptr)
         return Status::error(StatusCode::kOutOfMemory, "cannot start %d worker threads", threads_);
+      // New workers spin for a while waiting for work; an empty task with
+      // YIELD_WORKERS puts them to sleep instead, so that they do not take
+      // the cores prepare packs weights on.
+      pthreadpool_parallelize_1d(static_cast<pthreadpool_t>(threadpool_), [](void*, size_t) {}, nullptr,
+                                 static_cast<size_t>(threads_), PTHREADPOOL_FLAG_YIELD_WORKERS);
     }
   }
 #endif
