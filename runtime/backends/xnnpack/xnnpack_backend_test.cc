@@ -212,6 +212,8 @@ TEST_CASE("XNNPACK ConvTranspose as GEMM + col2im: bands of input pixels, batche
       {1, 5, 7, 6, 5, 2, 3, 0, 2, ActivationKind::kTanh},
       // Padding larger than the stride (taps cropped on both sides).
       {1, 6, 3, 5, 4, 5, 2, 3, 1, ActivationKind::kNone},
+      // Stride 1: every input row meets kernel_h output rows (three row classes on two threads).
+      {1, 6, 5, 7, 6, 3, 1, 1, 0, ActivationKind::kRelu},
   };
   for (const Case& c : cases) {
     CAPTURE(c.h);
