@@ -211,7 +211,7 @@ std::string with_thousands(uint64_t value) {
   return text;
 }
 
-ModelInfo describe_model(const Model& model) {
+ModelInfo describe_model(const Model& model, const SessionOptions& options) {
   const format::Model* root = model.root();
   ModelInfo info;
   info.file_bytes = model.size();
@@ -222,9 +222,10 @@ ModelInfo describe_model(const Model& model) {
   info.pipeline = pipeline_fields(model);
   for (size_t i = 0; i < model.num_graphs(); ++i) info.graphs.push_back(graph_info(model, i));
   info.weight_bytes = model.weight_bytes();
-  info.session_arena_bytes = take_value(Session::arena_bytes_needed(model));
+  info.backend = backend_name(take_value(Session::resolve_backend(options)));
+  info.session_arena_bytes = take_value(Session::arena_bytes_needed(model, 0, options));
   if (model.pipeline_kind() == PipelineKind::kDecoder || model.pipeline_kind() == PipelineKind::kVae)
-    info.pipeline_arena_bytes = take_value(Pipeline::arena_bytes_needed(model));
+    info.pipeline_arena_bytes = take_value(Pipeline::arena_bytes_needed(model, options));
   return info;
 }
 
@@ -252,6 +253,7 @@ nlohmann::ordered_json model_info_json(const ModelInfo& info) {
     });
   }
   json["weight_bytes"] = info.weight_bytes;
+  json["backend"] = info.backend;
   json["session_arena_bytes"] = info.session_arena_bytes;
   if (info.pipeline_arena_bytes > 0) json["pipeline_arena_bytes"] = info.pipeline_arena_bytes;
   return json;
@@ -275,7 +277,8 @@ std::string model_info_text(const ModelInfo& info, const std::string& title) {
         << with_thousands(graph.plan_lower_bound_bytes) << ")\n";
   }
   out << "weights: " << with_thousands(info.weight_bytes) << " bytes\n";
-  out << "session arena: " << with_thousands(info.session_arena_bytes) << " bytes prepared";
+  out << "session arena (" << info.backend << " backend): " << with_thousands(info.session_arena_bytes)
+      << " bytes prepared";
   if (info.pipeline_arena_bytes > info.session_arena_bytes)
     out << " (" << with_thousands(info.pipeline_arena_bytes) << " with the pipeline's buffers)";
   out << "\n";
@@ -288,7 +291,7 @@ std::string model_info_summary(const ModelInfo& info) {
   return std::to_string(info.graphs.size()) + (info.graphs.size() == 1 ? " graph, " : " graphs, ") +
          std::to_string(ops) + " ops, " + with_thousands(info.weight_bytes) + " weight bytes, arena " +
          with_thousands(info.pipeline_arena_bytes > 0 ? info.pipeline_arena_bytes : info.session_arena_bytes) +
-         " bytes";
+         " bytes (" + info.backend + " backend)";
 }
 
 }  // namespace edgegen::cli

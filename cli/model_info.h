@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "edgegen/model.h"
+#include "edgegen/session.h"
 
 namespace edgegen::cli {
 
@@ -41,13 +42,17 @@ struct ModelInfo {
   nlohmann::ordered_json pipeline;  // the pipeline's fields, graph indices resolved to names
   std::vector<GraphInfo> graphs;
   uint64_t weight_bytes = 0;
+  std::string backend;                // the kernels the arena figures are for ("xnnpack", "reference")
   uint64_t session_arena_bytes = 0;   // Session::arena_bytes_needed
   uint64_t pipeline_arena_bytes = 0;  // Pipeline::arena_bytes_needed; 0 if the runtime has no such pipeline
 };
 
-// Gathers the report for a verified model. Throws CliError if the session
-// arena cannot be sized (the model fails the runtime's verification).
-ModelInfo describe_model(const Model& model);
+// Gathers the report for a verified model, with arena sizes for the
+// backend `options` resolve to (XNNPACK's packed weights are part of its
+// arena; the reference kernels read weights in place). Throws CliError if
+// the session arena cannot be sized (the model fails the runtime's
+// verification).
+ModelInfo describe_model(const Model& model, const SessionOptions& options = SessionOptions());
 
 nlohmann::ordered_json model_info_json(const ModelInfo& info);
 // A multi-line human-readable report; `title` heads it (usually the path).

@@ -320,6 +320,8 @@ void Session::release_backend() {
   num_graphs_ = 0;
 }
 
+Result<Backend> Session::resolve_backend(const SessionOptions& options) { return edgegen::resolve_backend(options); }
+
 Result<size_t> Session::arena_bytes_needed(const Model& model, size_t reserve_bytes, const SessionOptions& options) {
   Result<Backend> backend = resolve_backend(options);
   if (!backend.ok()) return backend.status();

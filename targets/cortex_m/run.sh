@@ -91,6 +91,16 @@ if [[ ! -x "$checker" || "$checker" -ot targets/cortex_m/check_output.cc ]]; the
 fi
 "$checker" "$log" "$fw_build/host_item.npy" "$fw_build/host_latent.npy" 1e-4
 
+# The static arena is sized on the host for the firmware's kernels (the
+# reference ones): it must be what the device needs plus the C handle's
+# slack, not the host's XNNPACK arena with its packed weights.
+read -r needed reserved < <(sed -n 's/^arena: \([0-9]*\) bytes needed, \([0-9]*\) reserved.*/\1 \2/p' "$log")
+if [[ -z ${needed:-} ]] || ((reserved > needed + 4096)); then
+  echo "cortex-m: the static arena is ${reserved:-?} bytes for ${needed:-?} needed (sized for the wrong backend?)" >&2
+  exit 1
+fi
+echo "  ok    arena: $reserved bytes reserved for $needed needed"
+
 echo "== size ($build_type)"
 arm-none-eabi-size "$elf"
 awk -f targets/cortex_m/map_sizes.awk "$fw_build/edgegen_firmware.map" | sort -k2,2nr | awk '

@@ -67,6 +67,10 @@ class Session {
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
+  // The backend prepare() runs with these options (kAuto resolved); fails
+  // when the asked-for backend is not available here.
+  static Result<Backend> resolve_backend(const SessionOptions& options);
+
   // Bytes prepare() needs for `model`, plus `reserve_bytes` set aside for
   // the caller (see reserve()). Fails if the model does not verify.
   static Result<size_t> arena_bytes_needed(const Model& model, size_t reserve_bytes = 0,
