@@ -122,23 +122,7 @@ void binary_loop(const Tensor& a, const Tensor& b, Tensor& out) {
     return;
   }
 
-  // General case (rank >= 1 here): walk the outer dims, run the last one inline.
-  const int rank = out.shape.rank;
-  int64_t strides_a[kMaxRank], strides_b[kMaxRank];
-  broadcast_strides(a.shape, out.shape, strides_a);
-  broadcast_strides(b.shape, out.shape, strides_b);
-  const int64_t inner = out.shape.dims[rank - 1];
-  const int64_t step_a = strides_a[rank - 1], step_b = strides_b[rank - 1];
-  IndexWalker<2> walker(rank - 1, out.shape.dims);
-  walker.set_strides(0, strides_a);
-  walker.set_strides(1, strides_b);
-  for (int64_t row = 0; row < count; row += inner) {
-    const T* row_a = pa + walker.offset(0);
-    const T* row_b = pb + walker.offset(1);
-    T* row_out = po + row;
-    for (int64_t i = 0; i < inner; ++i) row_out[i] = op(row_a[i * step_a], row_b[i * step_b]);
-    walker.next();
-  }
+  broadcast_apply(pa, a.shape, pb, b.shape, po, out.shape, op);
 }
 
 Status binary_infer(KernelContext& context) {

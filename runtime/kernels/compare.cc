@@ -26,25 +26,7 @@ void compare_loop(const Tensor& a, const Tensor& b, Tensor& out) {
     for (int64_t i = 0; i < count; ++i) po[i] = op(pa[i], pb[i]);
     return;
   }
-  const int rank = out.shape.rank;
-  if (rank == 0) {
-    po[0] = op(pa[0], pb[0]);
-    return;
-  }
-  int64_t strides_a[kMaxRank], strides_b[kMaxRank];
-  broadcast_strides(a.shape, out.shape, strides_a);
-  broadcast_strides(b.shape, out.shape, strides_b);
-  const int64_t inner = out.shape.dims[rank - 1];
-  const int64_t step_a = strides_a[rank - 1], step_b = strides_b[rank - 1];
-  IndexWalker<2> walker(rank - 1, out.shape.dims);
-  walker.set_strides(0, strides_a);
-  walker.set_strides(1, strides_b);
-  for (int64_t row = 0; row < count; row += inner) {
-    const T* row_a = pa + walker.offset(0);
-    const T* row_b = pb + walker.offset(1);
-    for (int64_t i = 0; i < inner; ++i) po[row + i] = op(row_a[i * step_a], row_b[i * step_b]);
-    walker.next();
-  }
+  broadcast_apply(pa, a.shape, pb, b.shape, po, out.shape, op);
 }
 
 Status compare_infer(KernelContext& context) {

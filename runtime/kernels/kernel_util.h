@@ -98,6 +98,37 @@ class IndexWalker {
   int64_t offsets_[kOperands] = {};
 };
 
+// out[i] = fn(a[...], b[...]) over out_shape, with a and b broadcast to it
+// (NumPy rules): the outer dims are walked, the last one runs inline. The
+// element-wise binary, comparison and logical kernels share it; their fast
+// paths (same shapes, a scalar operand) come before.
+template <typename A, typename B, typename O, typename Fn>
+void broadcast_apply(const A* pa, const Shape& a_shape, const B* pb, const Shape& b_shape, O* po,
+                     const Shape& out_shape, Fn fn) {
+  const int64_t count = out_shape.num_elements();
+  if (count == 0) return;
+  const int rank = out_shape.rank;
+  if (rank == 0) {  // both are scalars
+    po[0] = fn(pa[0], pb[0]);
+    return;
+  }
+  int64_t strides_a[kMaxRank], strides_b[kMaxRank];
+  broadcast_strides(a_shape, out_shape, strides_a);
+  broadcast_strides(b_shape, out_shape, strides_b);
+  const int64_t inner = out_shape.dims[rank - 1];
+  const int64_t step_a = strides_a[rank - 1], step_b = strides_b[rank - 1];
+  IndexWalker<2> walker(rank - 1, out_shape.dims);
+  walker.set_strides(0, strides_a);
+  walker.set_strides(1, strides_b);
+  for (int64_t row = 0; row < count; row += inner) {
+    const A* row_a = pa + walker.offset(0);
+    const B* row_b = pb + walker.offset(1);
+    O* row_out = po + row;
+    for (int64_t i = 0; i < inner; ++i) row_out[i] = fn(row_a[i * step_a], row_b[i * step_b]);
+    walker.next();
+  }
+}
+
 // Formats an error about this op: "<Op> '<node>': <message>".
 Status op_error(const KernelContext& context, StatusCode code, const char* format, ...)
 #if defined(__GNUC__)

@@ -37,21 +37,8 @@ Status logical_binary_eval(const KernelContext& context) {
     for (int64_t i = 0; i < count; ++i) po[i] = op(pa[i] != 0, pb[i] != 0);
     return Status::ok();
   }
-  const int rank = out.shape.rank;
-  int64_t strides_a[kMaxRank], strides_b[kMaxRank];
-  broadcast_strides(a.shape, out.shape, strides_a);
-  broadcast_strides(b.shape, out.shape, strides_b);
-  const int64_t inner = out.shape.dims[rank - 1];
-  const int64_t step_a = strides_a[rank - 1], step_b = strides_b[rank - 1];
-  IndexWalker<2> walker(rank - 1, out.shape.dims);
-  walker.set_strides(0, strides_a);
-  walker.set_strides(1, strides_b);
-  for (int64_t row = 0; row < count; row += inner) {
-    const uint8_t* row_a = pa + walker.offset(0);
-    const uint8_t* row_b = pb + walker.offset(1);
-    for (int64_t i = 0; i < inner; ++i) po[row + i] = op(row_a[i * step_a] != 0, row_b[i * step_b] != 0);
-    walker.next();
-  }
+  broadcast_apply(pa, a.shape, pb, b.shape, po, out.shape,
+                  [&op](uint8_t x, uint8_t y) -> uint8_t { return op(x != 0, y != 0); });
   return Status::ok();
 }
 
