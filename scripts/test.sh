@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: sets everything up, then runs
 #   1. the suite under AddressSanitizer + UndefinedBehaviorSanitizer,
-#   2. the runtime's unit tests cross-compiled for aarch64, under qemu,
+#   2. the runtime's unit tests, the diffusion samplers and real models
+#      cross-compiled for aarch64, under qemu,
 #   3. the firmware demo on a bare-metal Cortex-M4 under QEMU, checked against the host,
 #   4. the suite in the Release build (last, so the run ends with its summary).
 set -euo pipefail
@@ -19,8 +20,15 @@ cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --test-dir build-asan -j"$jobs" --output-on-failure
 
 echo "== aarch64 (cross-compiled, run under qemu-aarch64)"
+# Real models for tests/device_models_test.cc, converted by the host's tool.
+device_models=$PWD/build-aarch64/device-models
+mkdir -p "$device_models"
+build/edgegen convert examples/digits_gan/manifest.json -o "$device_models/digits_gan.egm" --batch 4 >/dev/null
+build/edgegen convert examples/digits_vae/manifest.json -o "$device_models/digits_vae.egm" --batch 4 >/dev/null
+build/edgegen convert examples/anomaly_digits/flow_manifest.json -o "$device_models/anomaly_flow.egm" --batch 8 >/dev/null
+build/edgegen convert tests/flow_layers/spline/manifest.json -o "$device_models/spline_flow.egm" --batch 8 >/dev/null
 cmake -S . -B build-aarch64 -G Ninja -DCMAKE_BUILD_TYPE=Release \
-  -DCMAKE_TOOLCHAIN_FILE="$PWD/toolchains/aarch64-linux-gnu.cmake" >/dev/null
+  -DCMAKE_TOOLCHAIN_FILE="$PWD/toolchains/aarch64-linux-gnu.cmake" -DEDGEGEN_DEVICE_MODELS_DIR="$device_models" >/dev/null
 cmake --build build-aarch64 -j"$jobs"
 ctest --test-dir build-aarch64 -j"$jobs" --output-on-failure
 
