@@ -251,13 +251,15 @@ class MadeLayer(nn.Module):
         return x
 
 
-class Maf(nn.Module):
-    def __init__(self, generator):
+class VectorFlow(nn.Module):
+    """ActNorm on the 64 values, then `layers` (each x -> (y, logdet) with an
+    inverse): the structure the MAF and the spline flow share."""
+
+    def __init__(self, layers):
         super().__init__()
         self.loc = nn.Parameter(torch.zeros(DIM))
         self.logs = nn.Parameter(torch.zeros(DIM))
-        natural = torch.arange(DIM)
-        self.layers = nn.ModuleList([MadeLayer(natural, 32, generator), MadeLayer(natural.flip(0), 32, generator)])
+        self.layers = nn.ModuleList(layers)
 
     @staticmethod
     def shape(batch):
@@ -279,7 +281,13 @@ class Maf(nn.Module):
 
     def freeze(self):
         for layer in self.layers:
-            layer.freeze()
+            if hasattr(layer, "freeze"):
+                layer.freeze()
+
+
+def Maf(generator):
+    natural = torch.arange(DIM)
+    return VectorFlow([MadeLayer(natural, 32, generator), MadeLayer(natural.flip(0), 32, generator)])
 
 
 # --- Neural spline flow --------------------------------------------------------
@@ -374,36 +382,9 @@ class SplineCoupling(nn.Module):
         return self.transform(y, True)[0]
 
 
-class SplineFlow(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.loc = nn.Parameter(torch.zeros(DIM))
-        self.logs = nn.Parameter(torch.zeros(DIM))
-        self.layers = nn.ModuleList([SplineCoupling(flip, 8) for flip in (False, True)])
+def SplineFlow():
+    return VectorFlow([SplineCoupling(flip, 8) for flip in (False, True)])
 
-    @staticmethod
-    def shape(batch):
-        return (batch, DIM)
-
-    def forward(self, l):
-        x = (l + self.loc) * torch.exp(self.logs)
-        logdet = None
-        for layer in self.layers:
-            x, ld = layer(x)
-            logdet = ld if logdet is None else logdet + ld
-        return x, logdet + self.logs.sum()
-
-    def inverse(self, z):
-        x = z
-        for layer in reversed(self.layers):
-            x = layer.inverse(x)
-        return x * torch.exp(-self.logs) - self.loc
-
-    def freeze(self):
-        pass
-
-
-# --- training and export -------------------------------------------------------
 
 class Inverse(nn.Module):
     def __init__(self, flow):
