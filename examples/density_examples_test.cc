@@ -20,10 +20,14 @@
 #include "tests/support/density_test_util.h"
 
 using namespace edgegen;
+using edgegen::testing::check_iwae_rises_with_k;
 using edgegen::testing::LoadedModel;
 using edgegen::testing::load_model;
 using edgegen::testing::max_relative_error;
+using edgegen::testing::PosteriorSample;
 using edgegen::testing::read_floats;
+using edgegen::testing::vae_bound_k1;
+using edgegen::testing::vae_posterior_sample_k1;
 
 namespace {
 
@@ -178,37 +182,17 @@ TEST_CASE("VAE bounds: the k=1 log-weight equals one recomputed from the encoder
   REQUIRE_MESSAGE(prepared.is_ok(), std::string(prepared.message()));
   std::vector<float> x = reference("vae_x.npy");
   const size_t count = x.size() / 64;
-  std::vector<float> elbo(count), iwae(count);
-  size_t allocations;
-  {
-    testing::AllocationScope scope;
-    REQUIRE(scorer.score(x.data(), count, 1, VaeBound::kElbo, 5, elbo.data()).is_ok());
-    REQUIRE(scorer.score(x.data(), count, 1, VaeBound::kIwae, 5, iwae.data()).is_ok());
-    allocations = scope.count();
-  }
-  CHECK(allocations == 0);
-  CHECK(elbo == iwae);  // IWAE with one sample is the ELBO
+  const std::vector<float> elbo = vae_bound_k1(scorer, x, count);
 
   // The same log-weight from the reference encoder outputs and the pipeline's decoder:
   // log w = log Bern(x; sigmoid(l)) + log N(z; 0, I) - log N(z; mu, sigma^2), z = mu + sigma eps.
-  std::vector<float> mean = reference("vae_mean.npy"), logvar = reference("vae_logvar.npy");
-  std::vector<float> eps(count * 8);
-  fill_normal(5, 1, 0, eps.data(), eps.size());
-  std::vector<float> z(count * 8);
-  double log_ratio[64] = {};
-  for (size_t n = 0; n < count; ++n)
-    for (size_t i = 0; i < 8; ++i) {
-      size_t at = n * 8 + i;
-      double zi = mean[at] + std::exp(0.5 * double(logvar[at])) * eps[at];
-      z[at] = float(zi);
-      log_ratio[n] += -0.5 * zi * zi - (-0.5 * double(eps[at]) * eps[at] - 0.5 * double(logvar[at]));
-    }
+  const PosteriorSample sample = vae_posterior_sample_k1(reference("vae_mean.npy"), reference("vae_logvar.npy"), count, 8);
   Pipeline decoder;
   REQUIRE(decoder.prepare(example.model).is_ok());
   std::vector<float> logits(count * 64);
-  REQUIRE(decoder.decode(z.data(), count, logits.data()).is_ok());
+  REQUIRE(decoder.decode(sample.z.data(), count, logits.data()).is_ok());
   for (size_t n = 0; n < count; ++n) {
-    double log_w = log_ratio[n];
+    double log_w = sample.log_ratio[n];
     for (size_t i = 0; i < 64; ++i)
       log_w += double(x[n * 64 + i]) * logits[n * 64 + i] - softplus_reference(logits[n * 64 + i]);
     CHECK(std::fabs(elbo[n] - log_w) <= 1e-4 * std::max(1.0, std::fabs(log_w)));
@@ -216,34 +200,14 @@ TEST_CASE("VAE bounds: the k=1 log-weight equals one recomputed from the encoder
 }
 
 TEST_CASE("VAE bounds: IWAE >= ELBO on the same samples and rises with k; batch does not change the draws") {
-  LoadedModel example;
+  LoadedModel example, single;
   load_vae(4, &example);
-  VaeScorer scorer;
-  REQUIRE(scorer.prepare(example.model).is_ok());
-  std::vector<float> x = reference("vae_x.npy");
-  const size_t count = x.size() / 64;
-  double previous = -1e30;
-  for (size_t k : {1, 8, 64}) {
-    std::vector<float> elbo(count), iwae(count);
-    REQUIRE(scorer.score(x.data(), count, k, VaeBound::kElbo, 9, elbo.data()).is_ok());
-    REQUIRE(scorer.score(x.data(), count, k, VaeBound::kIwae, 9, iwae.data()).is_ok());
-    double mean = 0;
-    for (size_t n = 0; n < count; ++n) {
-      CHECK(iwae[n] >= elbo[n] - 1e-4f);
-      mean += iwae[n] / double(count);
-    }
-    MESSAGE("k = " << k << ": mean IWAE " << mean);
-    CHECK(mean > previous);
-    previous = mean;
-  }
-  LoadedModel single;
   load_vae(1, &single);
-  VaeScorer one;
+  VaeScorer scorer, one;
+  REQUIRE(scorer.prepare(example.model).is_ok());
   REQUIRE(one.prepare(single.model).is_ok());
-  std::vector<float> a(count), b(count);
-  REQUIRE(scorer.score(x.data(), count, 8, VaeBound::kIwae, 3, a.data()).is_ok());
-  REQUIRE(one.score(x.data(), count, 8, VaeBound::kIwae, 3, b.data()).is_ok());
-  for (size_t n = 0; n < count; ++n) CHECK(std::fabs(a[n] - b[n]) <= 1e-4f * std::max(1.f, std::fabs(a[n])));
+  std::vector<float> x = reference("vae_x.npy");
+  check_iwae_rises_with_k(scorer, one, x, x.size() / 64, [](float) { return 1e-4f; });
 }
 
 TEST_CASE("MADE: one pass gives log p(x) equal to PyTorch's and to the categorical sum over its logits") {

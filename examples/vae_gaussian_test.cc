@@ -29,15 +29,18 @@
 #include "tests/support/density_test_util.h"
 
 using namespace edgegen;
+using edgegen::testing::check_iwae_rises_with_k;
 using edgegen::testing::LoadedModel;
 using edgegen::testing::load_model;
+using edgegen::testing::PosteriorSample;
 using edgegen::testing::read_floats;
+using edgegen::testing::vae_bound_k1;
+using edgegen::testing::vae_posterior_sample_k1;
 
 namespace {
 
 const std::string kDir = std::string(EDGEGEN_EXAMPLES_DIR) + "/anomaly_digits";
 constexpr size_t kItem = 64, kLatent = 8;
-constexpr double kLogTwoPi = 1.8378770664093454835606594728112;
 
 std::vector<float> reference(const std::string& name) { return read_floats(kDir + "/reference/" + name); }
 
@@ -101,38 +104,15 @@ TEST_CASE("gaussian VAE bounds: the k=1 log-weight equals one recomputed with th
     VaeScorer scorer;
     Status prepared = scorer.prepare(example.model);
     REQUIRE_MESSAGE(prepared.is_ok(), std::string(prepared.message()));
-    std::vector<float> elbo(count), iwae(count);
-    size_t allocations;
-    {
-      testing::AllocationScope scope;
-      REQUIRE(scorer.score(x.data(), count, 1, VaeBound::kElbo, 5, elbo.data()).is_ok());
-      REQUIRE(scorer.score(x.data(), count, 1, VaeBound::kIwae, 5, iwae.data()).is_ok());
-      allocations = scope.count();
-    }
-    CHECK(allocations == 0);
-    CHECK(elbo == iwae);  // IWAE with one sample is the ELBO
+    const std::vector<float> elbo = vae_bound_k1(scorer, x, count);
 
-    // z = mu + sigma eps from PyTorch's encoder outputs and the scorer's
-    // documented noise (normal stream (seed, 1) from index n * latent size);
-    // log w = log N(x; mu_dec, s^2 I) + log N(z; 0, I) - log N(z; mu, sigma^2).
-    std::vector<float> eps(count * kLatent);
-    fill_normal(5, 1, 0, eps.data(), eps.size());
-    std::vector<float> z(count * kLatent);
-    std::vector<double> log_prior(count, 0.0), log_posterior(count, 0.0);
-    for (size_t n = 0; n < count; ++n)
-      for (size_t i = 0; i < kLatent; ++i) {
-        const size_t at = n * kLatent + i;
-        const double sigma = std::exp(0.5 * double(logvar[at]));
-        const double zi = mean[at] + sigma * eps[at];
-        z[at] = float(zi);
-        log_prior[n] += -0.5 * (zi * zi + kLogTwoPi);
-        const double u = (zi - mean[at]) / sigma;
-        log_posterior[n] += -0.5 * (u * u + kLogTwoPi) - std::log(sigma);
-      }
+    // log w = log N(x; mu_dec, s^2 I) + log N(z; 0, I) - log N(z; mu, sigma^2),
+    // z = mu + sigma eps from PyTorch's encoder outputs.
+    const PosteriorSample sample = vae_posterior_sample_k1(mean, logvar, count, kLatent);
     Pipeline decoder;
     REQUIRE(decoder.prepare(example.model).is_ok());
     std::vector<float> decoded(count * kItem);
-    REQUIRE(decoder.decode(z.data(), count, decoded.data()).is_ok());
+    REQUIRE(decoder.decode(sample.z.data(), count, decoded.data()).is_ok());
     for (size_t n = 0; n < count; ++n) {
       double squares = 0;
       for (size_t i = 0; i < kItem; ++i) {
@@ -140,7 +120,7 @@ TEST_CASE("gaussian VAE bounds: the k=1 log-weight equals one recomputed with th
         squares += d * d;
       }
       const double log_likelihood = -0.5 * (squares / variance + kItem * std::log(2 * std::acos(-1.0) * variance));
-      const double log_w = log_likelihood + log_prior[n] - log_posterior[n];
+      const double log_w = log_likelihood + sample.log_ratio[n];
       CAPTURE(n);
       CHECK(std::fabs(elbo[n] - log_w) <= 1e-5 * std::max(1.0, std::fabs(log_w)));  // measured <= 3.2e-7
     }
@@ -148,35 +128,15 @@ TEST_CASE("gaussian VAE bounds: the k=1 log-weight equals one recomputed with th
 }
 
 TEST_CASE("gaussian VAE bounds: IWAE >= ELBO on the same samples and rises with k; batch does not change the draws") {
-  LoadedModel example;
+  LoadedModel example, single;
   load_gaussian_vae("1.5", 4, &example);
-  VaeScorer scorer;
-  REQUIRE(scorer.prepare(example.model).is_ok());
-  std::vector<float> x = reference("vae_x.npy");
-  const size_t count = x.size() / kItem;
-  double previous = -std::numeric_limits<double>::infinity();
-  for (size_t k : {1, 8, 64}) {
-    std::vector<float> elbo(count), iwae(count);
-    REQUIRE(scorer.score(x.data(), count, k, VaeBound::kElbo, 9, elbo.data()).is_ok());
-    REQUIRE(scorer.score(x.data(), count, k, VaeBound::kIwae, 9, iwae.data()).is_ok());
-    double mean = 0;
-    for (size_t n = 0; n < count; ++n) {
-      CHECK(std::isfinite(iwae[n]));
-      CHECK(iwae[n] >= elbo[n] - 1e-4f * std::max(1.f, std::fabs(elbo[n])));  // Jensen, per item
-      mean += iwae[n] / double(count);
-    }
-    MESSAGE("k = " << k << ": mean IWAE " << mean);
-    CHECK(mean > previous);
-    previous = mean;
-  }
-  LoadedModel single;
   load_gaussian_vae("1.5", 1, &single);
-  VaeScorer one;
+  VaeScorer scorer, one;
+  REQUIRE(scorer.prepare(example.model).is_ok());
   REQUIRE(one.prepare(single.model).is_ok());
-  std::vector<float> a(count), b(count);
-  REQUIRE(scorer.score(x.data(), count, 8, VaeBound::kIwae, 3, a.data()).is_ok());
-  REQUIRE(one.score(x.data(), count, 8, VaeBound::kIwae, 3, b.data()).is_ok());
-  for (size_t n = 0; n < count; ++n) CHECK(std::fabs(a[n] - b[n]) <= 1e-4f * std::max(1.f, std::fabs(a[n])));
+  std::vector<float> x = reference("vae_x.npy");
+  check_iwae_rises_with_k(scorer, one, x, x.size() / kItem,
+                          [](float elbo) { return 1e-4f * std::max(1.f, std::fabs(elbo)); });
 }
 
 TEST_CASE("gaussian VAE: a variance that is not positive and finite is refused by the converter and the runtime") {
