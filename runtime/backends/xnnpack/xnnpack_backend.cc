@@ -90,8 +90,7 @@ Status create_operator(const OpView& v, const float* const* in, float* out, pthr
         // Columns [(kh, kw, c_out)] of every input pixel: weight [C_in, C_out, kh, kw]
         // as a fully connected [kh * kw * C_out, C_in]. Bias and activation
         // follow col2im (they apply to the sums).
-        acc->deconv = deconv_gemm_plan(v);
-        acc->deconv.bias = bias;
+        acc->deconv.bias = bias;  // the plan is build_graph's (it sized the scratch)
         acc->post = v.activation();
         const int64_t taps = kh * kw;
         const float* weight = v.constant(1);
@@ -250,16 +249,16 @@ Status create_operator(const OpView& v, const float* const* in, float* out, pthr
 
 // The packing of a FullyConnected or a MatMul with constant weights (the
 // ops create_operator turns into one fully connected operator).
-bool fully_connected_key(const OpView& v, SharedWeights::Key* key, size_t* rows) {
+// `post`: the activation the operator leaves to run afterwards.
+bool fully_connected_key(const OpView& v, SharedWeights::Key* key, size_t* rows, FusedActivation* post) {
   if (v.code() != OpCode::kFullyConnected && v.code() != OpCode::kMatMul) return false;
   const Shape x = shape_of(v.input(0)), w = shape_of(v.input(1));
   const bool matmul = v.code() == OpCode::kMatMul;
-  FusedActivation post;
   key->weights = v.constant(1);
   key->bias = !matmul && v.has_input(2) ? v.constant(2) : nullptr;
   key->input_channels = static_cast<size_t>(matmul ? w.dims[0] : w.dims[1]);
   key->output_channels = static_cast<size_t>(matmul ? w.dims[1] : w.dims[0]);
-  split_activation(v.activation(), &key->output_min, &key->output_max, &post);
+  split_activation(v.activation(), &key->output_min, &key->output_max, post);
   key->flags = matmul ? XNN_FLAG_TRANSPOSE_WEIGHTS : 0;
   *rows = key->input_channels ? static_cast<size_t>(x.num_elements()) / key->input_channels : 0;
   return true;
@@ -350,7 +349,8 @@ Result<size_t> build_graph(const GraphBuild& build) {
           align_up(4 * static_cast<size_t>(shape_of(v.input(0)).dims[1]) * sizeof(float), kArenaAlignment));
     } else if (acc.executor == Executor::kDeconvGemm) {
       acc.kernel_scratch = counting ? counting_address(0) : reinterpret_cast<float*>(scratch_base);
-      cursor = static_cast<size_t>(align_up(deconv_columns_bytes(deconv_gemm_plan(v)), kArenaAlignment));
+      acc.deconv = deconv_gemm_plan(v);  // create_operator adds the bias
+      cursor = static_cast<size_t>(align_up(deconv_columns_bytes(acc.deconv), kArenaAlignment));
     }
 
     // The op's output slot, and what a tensor's slot is.
@@ -473,11 +473,10 @@ Result<size_t> build_graph(const GraphBuild& build) {
     const bool xnnpack_operator = acc.executor == Executor::kXnnpack || acc.executor == Executor::kDeconvGemm;
     SharedWeights::Key key;
     const bool shareable = acc.executor == Executor::kXnnpack && build.shared != nullptr &&
-                           fully_connected_key(v, &key, &acc.fc_rows);
+                           fully_connected_key(v, &key, &acc.fc_rows, &acc.post);
     SharedWeights::Entry* packed = shareable ? build.shared->find(key) : nullptr;
     if (packed != nullptr && (!counting || build.measure_region)) {
       // Same weights as an earlier op: run its operator, set up for this op each time.
-      split_activation(v.activation(), &key.output_min, &key.output_max, &acc.post);
       acc.fc_input = in_data[0];
       acc.fc_output = out_data;
       if (!counting) {
