@@ -14,7 +14,7 @@ WORK=$(mktemp -d /tmp/edgegen_diffusion_bench.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 MODEL=$ROOT/examples/digits_diffusion
 "$EDGEGEN" convert "$MODEL/manifest.json" -o "$WORK/dd.egm" --batch 1 > /dev/null
-"$EDGEGEN" bench "$WORK/dd.egm" --runs 50 --json > "$WORK/edgegen_bench.json"
+"$EDGEGEN" bench "$WORK/dd.egm" --threads 1 --runs 50 --json > "$WORK/edgegen_bench.json"
 eval_ms=$("$PYTHON" -c "import json,sys; d=json.load(open(sys.argv[1])); g=d['graphs'][0] if 'graphs' in d else d; print(g['median_ms'])" "$WORK/edgegen_bench.json")
 ort_ms=""
 if [ -d "$ROOT/bench/node_modules/onnxruntime-node" ] || [ -n "${NODE_PATH:-}" ]; then
@@ -33,7 +33,7 @@ COUNT=8
 echo "| steps | edgegen sample, ms per sample | of which denoiser graphs, ms | sampler overhead | edgegen denoiser alone x steps (edgegen bench), ms | ONNX Runtime denoiser x steps, ms |"
 echo "|---|---|---|---|---|---|"
 for steps in 1 2 4 8; do
-  line=$("$EDGEGEN" sample "$WORK/dd.egm" --sampler dpmpp_2m --steps "$steps" --class 3 -n $COUNT --seed 1 -q -o "$WORK/s.npy" |
+  line=$("$EDGEGEN" sample "$WORK/dd.egm" --threads 1 --sampler dpmpp_2m --steps "$steps" --class 3 -n $COUNT --seed 1 -q -o "$WORK/s.npy" |
     grep "^sampling took")
   "$PYTHON" -c "
 import re, sys
