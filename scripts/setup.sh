@@ -2,8 +2,11 @@
 # Installs what edgegen needs from Debian 12's apt, then configures and
 # builds it in build/. Idempotent: installs only what is missing and
 # rebuilds only what changed.
-#   scripts/setup.sh            build tools and runtime
-#   scripts/setup.sh --tests    also what the test suite needs
+#   scripts/setup.sh            build tools and runtime (what the demo needs)
+#   scripts/setup.sh --tests    also what the test suite needs, and the tests
+# The demo's build must need nothing only the tests need (doctest, ONNX's
+# conformance data, NumPy, cross toolchains): scripts/test.sh proves it by
+# running the demo with those folders hidden.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,12 +15,14 @@ packages=(
   flatbuffers-compiler libflatbuffers-dev
   libxnnpack-dev libcpuinfo-dev libpthreadpool-dev
   libprotobuf-dev protobuf-compiler libonnx-dev
-  nlohmann-json3-dev libcli11-dev libspng-dev doctest-dev
+  nlohmann-json3-dev libcli11-dev libspng-dev
 )
+build_tests=OFF
 if [[ "${1:-}" == "--tests" ]]; then
-  # ONNX's conformance data, NumPy for the end-to-end checks, the aarch64
+  build_tests=ON
+  # doctest, ONNX's conformance data, NumPy for the end-to-end checks, the aarch64
   # cross compiler + emulator, and the bare-metal Cortex-M toolchain + QEMU.
-  packages+=(libonnx-testdata python3-numpy g++-aarch64-linux-gnu qemu-user
+  packages+=(doctest-dev libonnx-testdata python3-numpy g++-aarch64-linux-gnu qemu-user
              gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm)
 fi
 
@@ -36,5 +41,7 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+# EDGEGEN_BUILD_TESTS is always passed: a build the test suite configured
+# once must not keep requiring the test packages when the demo reuses it.
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DEDGEGEN_BUILD_TESTS="$build_tests" >/dev/null
 cmake --build build -j"$(nproc)"
