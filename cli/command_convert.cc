@@ -1,5 +1,8 @@
 // edgegen convert INPUT.onnx|MANIFEST.json -o OUT.egm [--batch N]
+//   [--quantize int8 [--calibration FILE.npy|DIR] [--calibration-samples N]
+//    [--calibration-method minmax|percentile|entropy] [--keep-float NAME,...] [--quality-budget DB]]
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <vector>
@@ -10,6 +13,7 @@
 #include "converter/converter.h"
 #include "edgegen/model.h"
 #include "model_info.h"
+#include "npy.h"
 
 namespace edgegen::cli {
 namespace {
@@ -20,7 +24,43 @@ struct ConvertCommandOptions {
   int batch = 1;
   bool no_fold_batchnorm = false;
   bool no_fuse_activations = false;
+  std::string quantize;  // "" or "int8"
+  std::string calibration_path;
+  int calibration_samples = 0;
+  std::string calibration_method = "minmax";
+  double calibration_percentile = 99.99;
+  std::vector<std::string> keep_float;
+  double quality_budget_db = 0;
 };
+
+converter::CalibrationArray calibration_array(const std::string& path) {
+  NpyArray array = read_npy(path);
+  if (array.shape.empty()) throw CliError("calibration file '" + path + "' holds a scalar; expected samples [N, ...]");
+  converter::CalibrationArray result;
+  result.shape = array.shape;
+  result.values = npy_to_float32(array);
+  return result;
+}
+
+// --calibration FILE.npy: samples of the model's data (or of its one input);
+// DIR: NAME.npy per graph input (NAME as in the ONNX graph; "data" for the
+// data a pipeline's encoder / flow reads).
+std::map<std::string, converter::CalibrationArray> read_calibration(const std::string& path) {
+  std::map<std::string, converter::CalibrationArray> inputs;
+  if (path.empty()) return inputs;
+  namespace fs = std::filesystem;
+  std::error_code error;
+  if (fs::is_directory(path, error)) {
+    for (const auto& entry : fs::directory_iterator(path))
+      if (entry.path().extension() == ".npy") inputs[entry.path().stem().string()] = calibration_array(entry.path().string());
+    if (inputs.empty()) throw CliError("calibration directory '" + path + "' holds no .npy files");
+    return inputs;
+  }
+  if (!fs::exists(path, error)) throw CliError("calibration data '" + path + "' does not exist");
+  inputs["*"] = calibration_array(path);
+  inputs["data"] = inputs["*"];
+  return inputs;
+}
 
 // Model::from_buffer wants kModelAlignment-aligned bytes, as a mapped file
 // is; a std::vector's are not necessarily, so copy into aligned storage.
@@ -41,9 +81,20 @@ void run_convert(const ConvertCommandOptions& options) {
   convert_options.batch = options.batch;
   convert_options.fold_batchnorm = !options.no_fold_batchnorm;
   convert_options.fuse_activations = !options.no_fuse_activations;
+  converter::QuantizeOptions& quantize = convert_options.quantize;
+  quantize.int8 = options.quantize == "int8";
+  if (!quantize.int8 && (!options.calibration_path.empty() || !options.keep_float.empty() || options.quality_budget_db > 0))
+    throw CliError("--calibration, --keep-float and --quality-budget need --quantize int8");
+  quantize.method = options.calibration_method;
+  quantize.percentile = options.calibration_percentile;
+  quantize.samples = options.calibration_samples;
+  quantize.keep_float = options.keep_float;
+  quantize.quality_budget_db = options.quality_budget_db;
+  if (quantize.int8) quantize.inputs = read_calibration(options.calibration_path);
   // Opened first so a bad output path fails before the conversion work.
   AtomicFile output(options.output_path);
-  std::vector<uint8_t> bytes = converter::convert(options.input_path, convert_options);
+  std::vector<std::string> notes;
+  std::vector<uint8_t> bytes = converter::convert(options.input_path, convert_options, &notes);
 
   // Load what the converter produced as the runtime will: a file the
   // runtime rejects is a converter bug and is not written.
@@ -59,6 +110,7 @@ void run_convert(const ConvertCommandOptions& options) {
 
   output.write(bytes.data(), bytes.size());
   output.commit();
+  for (const std::string& note : notes) std::cout << note << "\n";
   std::cout << "wrote " << options.output_path << ": " << info.pipeline_kind << " pipeline, " << model_info_summary(info)
             << ", " << with_thousands(bytes.size()) << " bytes in all\n";
 }
@@ -79,6 +131,32 @@ void add_convert_command(CLI::App& app) {
                     "Keep BatchNorm operators instead of folding them into the Conv, ConvTranspose or Gemm before them");
   command->add_flag("--no-fuse-activations", options->no_fuse_activations,
                     "Keep activations as separate operators instead of fusing them into their producers");
+  command->add_option("--quantize", options->quantize,
+                      "Post-training quantization: int8 weights (symmetric, per output channel) and activations "
+                      "(asymmetric, per tensor) for convolutions, transposed convolutions and fully connected layers")
+      ->check(CLI::IsMember({"int8"}));
+  command->add_option("--calibration", options->calibration_path,
+                      "Calibration data: FILE.npy with samples [N, ...] of the data (or of a bare model's one "
+                      "input), or DIR with NAME.npy per graph input; default: generated from the pipeline "
+                      "(decoder latents from the prior)");
+  command->add_option("--calibration-samples", options->calibration_samples,
+                      "Calibration samples to use (default: all of a file, 256 generated)")
+      ->check(CLI::Range(1, 1 << 20));
+  command->add_option("--calibration-method", options->calibration_method,
+                      "How activation ranges are chosen: minmax, percentile (clips the tails), entropy (KL)")
+      ->check(CLI::IsMember({"minmax", "percentile", "entropy"}))
+      ->capture_default_str();
+  command->add_option("--calibration-percentile", options->calibration_percentile,
+                      "Percentage of values the percentile method keeps")
+      ->check(CLI::Range(50.0, 100.0))
+      ->capture_default_str();
+  command->add_option("--keep-float", options->keep_float,
+                      "Operators (ONNX node names) or their output tensors to keep in float32")
+      ->delimiter(',');
+  command->add_option("--quality-budget", options->quality_budget_db,
+                      "Keep the most harmful layers in float32 until every output's SNR against float32 is at "
+                      "least this many dB on the calibration data")
+      ->check(CLI::Range(0.0, 200.0));
   command->callback([options] { run_convert(*options); });
 }
 

@@ -1,5 +1,6 @@
 #include "converter/converter.h"
 
+#include <cstdio>
 #include <filesystem>
 
 #include "converter/egm_writer.h"
@@ -8,6 +9,7 @@
 #include "converter/memory_plan.h"
 #include "converter/onnx_import.h"
 #include "converter/passes/passes.h"
+#include "converter/quantize/quantize_model.h"
 
 namespace edgegen::converter {
 namespace {
@@ -36,20 +38,49 @@ std::vector<uint8_t> finish(const std::vector<IrGraph>& graphs, const PipelineWr
   return write_egm(graphs, plans, pipeline, static_cast<uint32_t>(options.batch));
 }
 
+// Quantizes the graphs when asked and describes what it did.
+void maybe_quantize(std::vector<IrGraph>& graphs, const Manifest* manifest, const ConvertOptions& options,
+                    std::vector<std::string>* notes) {
+  if (!options.quantize.int8) return;
+  QuantizationReport report = quantize_model(graphs, manifest, options);
+  if (notes == nullptr) return;
+  notes->push_back("int8 quantization: calibration data " + report.calibration + ", ranges by " +
+                   options.quantize.method);
+  for (const auto& graph : report.graphs) {
+    std::string line = "  graph '" + graph.graph + "': " + std::to_string(graph.int8_ops) + " ops in int8";
+    if (!graph.kept_float.empty()) {
+      line += ", kept in float32:";
+      for (const std::string& name : graph.kept_float) line += " " + name;
+    }
+    if (!graph.output_snr_db.empty()) {
+      line += "; output SNR vs float32:";
+      char buffer[32];
+      for (double snr : graph.output_snr_db) {
+        std::snprintf(buffer, sizeof buffer, " %.1f dB", snr);
+        line += buffer;
+      }
+    }
+    notes->push_back(line);
+  }
+}
+
 }  // namespace
 
-std::vector<uint8_t> convert(const std::string& input_path, const ConvertOptions& options) {
+std::vector<uint8_t> convert(const std::string& input_path, const ConvertOptions& options,
+                             std::vector<std::string>* notes) {
   if (options.batch < 1) throw ConversionError("batch must be at least 1");
   std::string extension = std::filesystem::path(input_path).extension().string();
   if (extension == ".onnx") {
     std::vector<IrGraph> graphs;
     graphs.push_back(convert_graph(input_path, "main", options));
+    maybe_quantize(graphs, nullptr, options, notes);
     return finish(graphs, PipelineWriter{}, options);
   }
   if (extension == ".json") {
     Manifest manifest = read_manifest(input_path);
     std::vector<IrGraph> graphs;
     for (const auto& [role, path] : manifest.graphs) graphs.push_back(convert_graph(path, role, options));
+    maybe_quantize(graphs, &manifest, options, notes);
     PipelineWriter pipeline;
     try {
       pipeline = make_pipeline(manifest, graphs);

@@ -7,11 +7,46 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace edgegen::converter {
+
+// Samples of one graph input for calibration: [N, ...item shape], row-major.
+struct CalibrationArray {
+  std::vector<int64_t> shape;
+  std::vector<float> values;
+};
+
+// Static post-training quantization (converter/quantize/): int8 weights,
+// symmetric per output channel; int8 activations, asymmetric per tensor,
+// with ranges measured by running the float graphs on calibration data.
+struct QuantizeOptions {
+  bool int8 = false;
+  // How an activation's range is chosen from what calibration saw:
+  // "minmax" (all of it), "percentile" (clip the tails beyond `percentile`),
+  // "entropy" (the clipping that minimizes the KL divergence, TensorRT's).
+  std::string method = "minmax";
+  double percentile = 99.99;
+  // Calibration samples to use; 0: all of a file, or 256 generated ones.
+  int samples = 0;
+  // Calibration data by graph input name (or "data" for the data a
+  // pipeline's encoder / flow / autoregressive graph reads, or "*" for the
+  // one input of a single-input graph). Empty: generated from the pipeline
+  // where it can be (decoder and VAE-decoder latents from the prior,
+  // diffusion denoiser inputs over the whole schedule).
+  std::map<std::string, CalibrationArray> inputs;
+  // Operators (ONNX node names) or tensors to keep in float32.
+  std::vector<std::string> keep_float;
+  // > 0: keep the layers that hurt the outputs most in float32 until every
+  // graph output's signal-to-noise ratio against float32 is at least this
+  // many dB on the calibration data.
+  double quality_budget_db = 0;
+  // Seed of generated calibration data (deterministic: the same file twice).
+  uint64_t seed = 0x5eed;
+};
 
 struct ConvertOptions {
   // Symbolic batch dimensions (the first dimension of a graph input) are
@@ -23,6 +58,7 @@ struct ConvertOptions {
   // Fuse a following Relu / LeakyRelu / Clip / Sigmoid / Tanh / SiLU into the
   // operator that produces its input.
   bool fuse_activations = true;
+  QuantizeOptions quantize;
 };
 
 // Everything the converter rejects: unsupported ops, attributes or values,
@@ -37,6 +73,9 @@ struct ConversionError : std::runtime_error {
 //   *.json — a manifest (kinds "decoder" and "vae"); graph paths in it are
 //            relative to the manifest's directory.
 // Throws ConversionError on anything unsupported or malformed.
-std::vector<uint8_t> convert(const std::string& input_path, const ConvertOptions& options);
+// `notes` (optional) receives lines worth showing the user, e.g. what
+// quantization did and the output SNR it measured.
+std::vector<uint8_t> convert(const std::string& input_path, const ConvertOptions& options,
+                             std::vector<std::string>* notes = nullptr);
 
 }  // namespace edgegen::converter

@@ -55,8 +55,13 @@ flatbuffers::Offset<format::Graph> build_graph(flatbuffers::FlatBufferBuilder& b
   std::vector<flatbuffers::Offset<format::Tensor>> tensors;
   for (size_t i = 0; i < graph.tensors.size(); ++i) {
     const IrTensor& tensor = graph.tensors[i];
+    flatbuffers::Offset<format::Quantization> quantization = 0;
+    if (tensor.quant.present())
+      quantization = format::CreateQuantizationDirect(builder, &tensor.quant.scales, &tensor.quant.zero_points,
+                                                      tensor.quant.axis);
     tensors.push_back(format::CreateTensorDirect(builder, tensor.name.c_str(), &tensor.shape,
-                                                 static_cast<format::DType>(tensor.dtype), buffer_of_tensor[i]));
+                                                 static_cast<format::DType>(tensor.dtype), buffer_of_tensor[i],
+                                                 quantization));
   }
   std::vector<flatbuffers::Offset<format::Operator>> operators;
   for (const IrOp& op : graph.ops) {

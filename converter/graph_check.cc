@@ -19,9 +19,11 @@ void check_graph(const IrGraph& graph) {
         throw ConversionError("internal: " + where + " reads a tensor before it is written");
       inputs.push_back(input >= 0 ? &graph.tensors[static_cast<size_t>(input)] : nullptr);
     }
+    std::vector<const IrTensor*> declared;
+    for (int output : op.outputs) declared.push_back(&graph.tensors[static_cast<size_t>(output)]);
     std::vector<IrTensor> inferred;
     try {
-      inferred = infer_op(op, inputs, {});
+      inferred = infer_op(op, inputs, {}, declared);
     } catch (const ConversionError& error) {
       throw ConversionError("internal: " + where + ": " + error.what());
     }

@@ -14,12 +14,25 @@
 
 namespace edgegen::converter {
 
+// Affine quantization of an integer tensor (see edgegen::Quantization).
+struct IrQuantization {
+  std::vector<float> scales;         // one, or one per slice along axis
+  std::vector<int64_t> zero_points;  // same length
+  int axis = -1;                     // -1: per tensor
+
+  bool present() const { return !scales.empty(); }
+  bool operator==(const IrQuantization& other) const {
+    return scales == other.scales && zero_points == other.zero_points && axis == other.axis;
+  }
+};
+
 struct IrTensor {
   std::string name;
   DType dtype = DType::kFloat32;
   std::vector<int64_t> shape;
   bool is_constant = false;
   std::vector<uint8_t> data;  // the bytes of a constant; empty for an activation
+  IrQuantization quant;       // int8 / uint8 / int32 tensors of quantized graphs
 
   int64_t num_elements() const;
   size_t bytes() const { return static_cast<size_t>(num_elements()) * dtype_size(dtype); }

@@ -8,7 +8,9 @@ namespace {
 // A kernel call on heap buffers: the KernelContext and everything it borrows.
 class HeapKernelCall {
  public:
-  HeapKernelCall(const IrOp& op, const std::vector<const IrTensor*>& inputs, size_t num_outputs) : op_(op) {
+  HeapKernelCall(const IrOp& op, const std::vector<const IrTensor*>& inputs, size_t num_outputs,
+                 const std::vector<const IrTensor*>& declared_outputs = {})
+      : op_(op) {
     kernel_ = find_reference_kernel(static_cast<uint32_t>(op.opcode));
     if (kernel_ == nullptr)
       throw ConversionError("internal: no reference kernel for opcode " +
@@ -23,6 +25,7 @@ class HeapKernelCall {
       tensor.name = inputs[i]->name.c_str();
       tensor.dtype = inputs[i]->dtype;
       tensor.shape = to_shape(*inputs[i]);
+      tensor.quant = to_quantization(inputs[i]->quant);
       // An empty constant still needs a non-null pointer to count as constant.
       if (inputs[i]->is_constant)
         tensor.data = inputs[i]->data.empty() ? static_cast<void*>(&empty_constant_)
@@ -30,7 +33,11 @@ class HeapKernelCall {
       input_ptrs_.push_back(&tensor);
     }
     output_tensors_.resize(num_outputs);
-    for (Tensor& tensor : output_tensors_) output_ptrs_.push_back(&tensor);
+    for (size_t i = 0; i < num_outputs; ++i) {
+      if (i < declared_outputs.size() && declared_outputs[i] != nullptr)
+        output_tensors_[i].quant = to_quantization(declared_outputs[i]->quant);
+      output_ptrs_.push_back(&output_tensors_[i]);
+    }
     context_.opcode = static_cast<uint32_t>(op.opcode);
     context_.op_name = op.name.c_str();
     context_.inputs = input_ptrs_.data();
@@ -63,11 +70,30 @@ class HeapKernelCall {
       const Shape& shape = output_tensors_[i].shape;
       result[i].shape.assign(shape.dims, shape.dims + shape.rank);
       result[i].is_constant = with_data;
+      const Quantization& quant = output_tensors_[i].quant;
+      if (quant.present()) {
+        result[i].quant.scales.assign(quant.scales, quant.scales + quant.count);
+        result[i].quant.zero_points.assign(quant.zero_points, quant.zero_points + quant.count);
+        result[i].quant.axis = quant.axis;
+      }
     }
     return result;
   }
 
  private:
+  static Quantization to_quantization(const IrQuantization& ir) {
+    Quantization quant;
+    if (!ir.present()) return quant;
+    if (ir.zero_points.size() != ir.scales.size())
+      throw ConversionError("internal: quantization with " + std::to_string(ir.scales.size()) + " scales and " +
+                            std::to_string(ir.zero_points.size()) + " zero points");
+    quant.scales = ir.scales.data();
+    quant.zero_points = ir.zero_points.data();
+    quant.count = static_cast<uint32_t>(ir.scales.size());
+    quant.axis = ir.axis;
+    return quant;
+  }
+
   static Shape to_shape(const IrTensor& tensor) {
     if (tensor.shape.size() > static_cast<size_t>(kMaxRank))
       throw ConversionError("tensor '" + tensor.name + "' has rank " + std::to_string(tensor.shape.size()) +
@@ -94,8 +120,9 @@ class HeapKernelCall {
 }  // namespace
 
 std::vector<IrTensor> infer_op(const IrOp& op, const std::vector<const IrTensor*>& inputs,
-                               const std::vector<std::string>& output_names) {
-  HeapKernelCall call(op, inputs, op.outputs.size());
+                               const std::vector<std::string>& output_names,
+                               const std::vector<const IrTensor*>& declared_outputs) {
+  HeapKernelCall call(op, inputs, op.outputs.size(), declared_outputs);
   call.infer();
   return call.outputs(output_names, false);
 }

@@ -13,8 +13,11 @@ namespace edgegen::converter {
 // absent optional input; constants carry their data). Returns the outputs'
 // names (from `output_names`), dtypes and shapes, without data. Throws
 // ConversionError with the kernel's message when infer rejects the op.
+// `declared_outputs` (optional, one per output) are the outputs as the graph
+// records them: their quantization is what quantized kernels check and use.
 std::vector<IrTensor> infer_op(const IrOp& op, const std::vector<const IrTensor*>& inputs,
-                               const std::vector<std::string>& output_names);
+                               const std::vector<std::string>& output_names,
+                               const std::vector<const IrTensor*>& declared_outputs = {});
 
 // Runs infer, then eval, on inputs that are all constants. The returned
 // outputs are constants.

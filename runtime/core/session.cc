@@ -30,6 +30,18 @@ Shape shape_of(const format::Tensor& tensor) {
   return shape;
 }
 
+// The tensor's quantization, borrowed from the model (verified at load).
+Quantization quantization_of(const format::Tensor& tensor) {
+  Quantization quant;
+  if (const format::Quantization* stored = tensor.quantization()) {
+    quant.scales = stored->scale()->data();
+    quant.zero_points = stored->zero_point()->data();
+    quant.count = stored->scale()->size();
+    quant.axis = stored->axis();
+  }
+  return quant;
+}
+
 uint64_t tensor_bytes(const format::Tensor& tensor) {
   return static_cast<uint64_t>(shape_of(tensor).num_elements()) * dtype_size(static_cast<DType>(tensor.dtype()));
 }
@@ -81,6 +93,7 @@ Status infer_and_compare(const Model& model, const format::Graph& graph, const f
     view.name = tensor->name()->c_str();
     view.dtype = static_cast<DType>(tensor->dtype());
     view.shape = shape_of(*tensor);
+    view.quant = quantization_of(*tensor);
     // Constants have data at infer time (kernels may check indices); activations do not.
     view.data = const_cast<void*>(model.buffer_data(tensor->buffer()));
     inputs[i] = &view;
@@ -89,6 +102,9 @@ Status infer_and_compare(const Model& model, const format::Graph& graph, const f
     const format::Tensor* tensor = tensors->Get(static_cast<uint32_t>(op.outputs()->Get(i)));
     output_storage[i] = Tensor{};
     output_storage[i].name = tensor->name()->c_str();
+    // Quantized kernels read their output's scale and zero point: the model
+    // declares them, infer derives only dtype and shape.
+    output_storage[i].quant = quantization_of(*tensor);
     outputs[i] = &output_storage[i];
   }
   KernelContext context;
@@ -430,6 +446,7 @@ Status Session::prepare_placed(const Model& model, uint8_t* arena, size_t arena_
       tensor.name = stored->name()->c_str();
       tensor.dtype = static_cast<DType>(stored->dtype());
       tensor.shape = shape_of(*stored);
+      tensor.quant = quantization_of(*stored);
       tensor.data = stored->buffer() != 0 ? const_cast<void*>(model.buffer_data(stored->buffer()))
                                           : activations + graph.plan()->offsets()->Get(t);
     }
@@ -572,6 +589,12 @@ int Session::operator_conversions(size_t graph, size_t op_index) const {
   (void)graph, (void)op_index;
   return 0;
 #endif
+}
+size_t Session::operator_num_outputs(size_t graph, size_t op_index) const {
+  return graphs_[graph].ops[op_index].context.num_outputs;
+}
+const Tensor& Session::operator_output(size_t graph, size_t op_index, size_t k) const {
+  return graphs_[graph].ops[op_index].context.output(k);
 }
 uint32_t Session::operator_code(size_t graph, size_t op_index) const {
   return graphs_[graph].ops[op_index].context.opcode;

@@ -1,6 +1,7 @@
 // Conv2d: direct convolution, NCHW, grouped and depthwise, optional bias and
 // fused activation. A 1-D convolution [N, C, L] runs as a 2-D one with H = 1.
 #include "kernels/kernel_util.h"
+#include "kernels/quantization.h"
 #include "ops/op_params.h"
 
 namespace edgegen {
@@ -61,8 +62,11 @@ Status conv_infer(KernelContext& context) {
   const uint32_t activation = static_cast<uint32_t>(context.attributes.activation.kind);
   if (activation > static_cast<uint32_t>(ActivationKind::kSilu))
     return op_error(context, StatusCode::kInvalidModel, "unknown fused activation %u", activation);
-  EG_RETURN_IF_ERROR(check_input_dtype(context, 0, DType::kFloat32));
-  EG_RETURN_IF_ERROR(check_input_dtype(context, 1, DType::kFloat32));
+  const bool quantized = is_quantized_dtype(context.input(0).dtype);
+  if (!quantized) {
+    EG_RETURN_IF_ERROR(check_input_dtype(context, 0, DType::kFloat32));
+    EG_RETURN_IF_ERROR(check_input_dtype(context, 1, DType::kFloat32));
+  }
   EG_RETURN_IF_ERROR(check_input_rank(context, 0, 3, 4));
   const Tensor& x = context.input(0);
   const Tensor& w = context.input(1);
@@ -100,7 +104,9 @@ Status conv_infer(KernelContext& context) {
     if (w.shape.dims[i] < 1)
       return op_error(context, StatusCode::kInvalidModel, "weight '%s' %s has an empty kernel", w.name,
                       format_shape(w.shape, ws, sizeof ws));
-  if (context.has_input(2)) {
+  if (quantized) {
+    EG_RETURN_IF_ERROR(check_quantized_linear(context, 0, out_channels));
+  } else if (context.has_input(2)) {
     EG_RETURN_IF_ERROR(check_input_dtype(context, 2, DType::kFloat32));
     EG_RETURN_IF_ERROR(check_input_rank(context, 2, 1, 1));
     const Tensor& bias = context.input(2);
@@ -122,7 +128,9 @@ Status conv_infer(KernelContext& context) {
   if (out.dims[rank - 1] < 0 || (rank == 4 && out.dims[2] < 0))
     return op_error(context, StatusCode::kInvalidModel, "kernel of weight '%s' %s is larger than padded input '%s' %s",
                     w.name, format_shape(w.shape, ws, sizeof ws), x.name, format_shape(x.shape, xs, sizeof xs));
-  return set_output(context, 0, DType::kFloat32, out);
+  // A quantized convolution accumulates one output plane in int32 scratch.
+  if (quantized) context.scratch_bytes = static_cast<size_t>(out.dims[rank - 1] * (rank == 4 ? out.dims[2] : 1)) * 4;
+  return set_output(context, 0, quantized ? x.dtype : DType::kFloat32, out);
 }
 
 // The output positions [*begin, *end) of a kernel tap whose input index
@@ -137,53 +145,92 @@ void valid_outputs(int64_t offset, int64_t stride, int64_t in_size, int64_t out_
   *end = last;
 }
 
-Status conv_eval(const KernelContext& context) {
+// Adds output channel `oc` of image `n` into the plane `out`:
+// out[i] += sum over input channels and taps of w * (x - x_zero). One loop
+// for float (x_zero 0) and quantized (int32 accumulators) convolutions.
+template <typename In, typename Weight, typename Acc>
+void accumulate_output_plane(const ConvGeometry& g, const In* input, Acc x_zero, const Weight* weights, int64_t n,
+                             int64_t oc, Acc* out) {
+  const int64_t in_per_group = g.in_channels / g.groups;
+  const int64_t out_per_group = g.out_channels / g.groups;
+  const int64_t in_plane = g.in_h * g.in_w;
+  const int64_t kernel_size = g.kernel_h * g.kernel_w;
+  const int64_t first_ic = (oc / out_per_group) * in_per_group;
+  for (int64_t ic = 0; ic < in_per_group; ++ic) {
+    const In* in = input + (n * g.in_channels + first_ic + ic) * in_plane;
+    const Weight* kernel = weights + (oc * in_per_group + ic) * kernel_size;
+    // Each kernel tap adds a scaled, strided copy of the input plane to
+    // the output plane. Clipping the tap's valid output rectangle up
+    // front leaves a branch-free inner loop along a contiguous output row.
+    for (int64_t kh = 0; kh < g.kernel_h; ++kh) {
+      const int64_t offset_h = kh * g.dilation_h - g.pad_top;
+      int64_t oh_begin, oh_end;
+      valid_outputs(offset_h, g.stride_h, g.in_h, g.out_h, &oh_begin, &oh_end);
+      for (int64_t kw = 0; kw < g.kernel_w; ++kw) {
+        const int64_t offset_w = kw * g.dilation_w - g.pad_left;
+        int64_t ow_begin, ow_end;
+        valid_outputs(offset_w, g.stride_w, g.in_w, g.out_w, &ow_begin, &ow_end);
+        const Acc w = static_cast<Acc>(kernel[kh * g.kernel_w + kw]);
+        for (int64_t oh = oh_begin; oh < oh_end; ++oh) {
+          const In* in_row = in + (oh * g.stride_h + offset_h) * g.in_w;
+          Acc* out_row = out + oh * g.out_w;
+          for (int64_t ow = ow_begin; ow < ow_end; ++ow)
+            out_row[ow] += w * (static_cast<Acc>(in_row[ow * g.stride_w + offset_w]) - x_zero);
+        }
+      }
+    }
+  }
+}
+
+Status conv_eval_float(const KernelContext& context) {
   const ConvGeometry g = conv_geometry(context);
   const float* input = context.input(0).data_as<const float>();
   const float* weights = context.input(1).data_as<const float>();
   const float* bias = context.has_input(2) ? context.input(2).data_as<const float>() : nullptr;
   float* output = context.output(0).data_as<float>();
-  const FusedActivation& act = context.attributes.activation;
-
-  const int64_t in_per_group = g.in_channels / g.groups;
-  const int64_t out_per_group = g.out_channels / g.groups;
-  const int64_t in_plane = g.in_h * g.in_w, out_plane = g.out_h * g.out_w;
-  const int64_t kernel_size = g.kernel_h * g.kernel_w;
-
+  const int64_t out_plane = g.out_h * g.out_w;
   for (int64_t n = 0; n < g.batch; ++n) {
     for (int64_t oc = 0; oc < g.out_channels; ++oc) {
-      const int64_t first_ic = (oc / out_per_group) * in_per_group;
       float* out = output + (n * g.out_channels + oc) * out_plane;
       const float init = bias ? bias[oc] : 0.f;
       for (int64_t i = 0; i < out_plane; ++i) out[i] = init;
-
-      for (int64_t ic = 0; ic < in_per_group; ++ic) {
-        const float* in = input + (n * g.in_channels + first_ic + ic) * in_plane;
-        const float* kernel = weights + (oc * in_per_group + ic) * kernel_size;
-        // Each kernel tap adds a scaled, strided copy of the input plane to
-        // the output plane. Clipping the tap's valid output rectangle up
-        // front leaves a branch-free inner loop along a contiguous output row.
-        for (int64_t kh = 0; kh < g.kernel_h; ++kh) {
-          const int64_t offset_h = kh * g.dilation_h - g.pad_top;
-          int64_t oh_begin, oh_end;
-          valid_outputs(offset_h, g.stride_h, g.in_h, g.out_h, &oh_begin, &oh_end);
-          for (int64_t kw = 0; kw < g.kernel_w; ++kw) {
-            const int64_t offset_w = kw * g.dilation_w - g.pad_left;
-            int64_t ow_begin, ow_end;
-            valid_outputs(offset_w, g.stride_w, g.in_w, g.out_w, &ow_begin, &ow_end);
-            const float w = kernel[kh * g.kernel_w + kw];
-            for (int64_t oh = oh_begin; oh < oh_end; ++oh) {
-              const float* in_row = in + (oh * g.stride_h + offset_h) * g.in_w;
-              float* out_row = out + oh * g.out_w;
-              for (int64_t ow = ow_begin; ow < ow_end; ++ow) out_row[ow] += w * in_row[ow * g.stride_w + offset_w];
-            }
-          }
-        }
-      }
-      apply_activation(out, static_cast<size_t>(out_plane), act);
+      accumulate_output_plane(g, input, 0.f, weights, n, oc, out);
+      apply_activation(out, static_cast<size_t>(out_plane), context.attributes.activation);
     }
   }
   return Status::ok();
+}
+
+template <typename T>
+Status conv_eval_quantized(const KernelContext& context) {
+  const ConvGeometry g = conv_geometry(context);
+  const Tensor& x = context.input(0);
+  const Tensor& w = context.input(1);
+  const Tensor& y = context.output(0);
+  const int32_t* bias = context.has_input(2) ? context.input(2).data_as<const int32_t>() : nullptr;
+  int32_t* acc = static_cast<int32_t*>(context.scratch);
+  QuantizedRange range;
+  EG_RETURN_IF_ERROR(quantized_output_range(context, y, &range));
+  const int64_t out_plane = g.out_h * g.out_w;
+  for (int64_t n = 0; n < g.batch; ++n) {
+    for (int64_t oc = 0; oc < g.out_channels; ++oc) {
+      const int32_t init = bias ? bias[oc] : 0;
+      for (int64_t i = 0; i < out_plane; ++i) acc[i] = init;
+      accumulate_output_plane(g, x.data_as<const T>(), x.quant.zero_point(), w.data_as<const int8_t>(), n, oc, acc);
+      const Requantize requantize = channel_requantize(x, w, y, oc, range);
+      T* out = y.data_as<T>() + (n * g.out_channels + oc) * out_plane;
+      for (int64_t i = 0; i < out_plane; ++i) out[i] = static_cast<T>(requantize(acc[i]));
+    }
+  }
+  return Status::ok();
+}
+
+Status conv_eval(const KernelContext& context) {
+  switch (context.input(0).dtype) {
+    case DType::kInt8: return conv_eval_quantized<int8_t>(context);
+    case DType::kUInt8: return conv_eval_quantized<uint8_t>(context);
+    default: return conv_eval_float(context);
+  }
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // (ONNX layout), grouped, dilated, with output_padding, optional bias and
 // fused activation. A 1-D input [N, C, L] runs as 2-D with H = 1.
 #include "kernels/kernel_util.h"
+#include "kernels/quantization.h"
 #include "ops/op_params.h"
 
 namespace edgegen {
@@ -61,8 +62,11 @@ Status conv_transpose_infer(KernelContext& context) {
   const uint32_t activation = static_cast<uint32_t>(context.attributes.activation.kind);
   if (activation > static_cast<uint32_t>(ActivationKind::kSilu))
     return op_error(context, StatusCode::kInvalidModel, "unknown fused activation %u", activation);
-  EG_RETURN_IF_ERROR(check_input_dtype(context, 0, DType::kFloat32));
-  EG_RETURN_IF_ERROR(check_input_dtype(context, 1, DType::kFloat32));
+  const bool quantized = is_quantized_dtype(context.input(0).dtype);
+  if (!quantized) {
+    EG_RETURN_IF_ERROR(check_input_dtype(context, 0, DType::kFloat32));
+    EG_RETURN_IF_ERROR(check_input_dtype(context, 1, DType::kFloat32));
+  }
   EG_RETURN_IF_ERROR(check_input_rank(context, 0, 3, 4));
   const Tensor& x = context.input(0);
   const Tensor& w = context.input(1);
@@ -112,7 +116,10 @@ Status conv_transpose_infer(KernelContext& context) {
     return op_error(context, StatusCode::kInvalidModel, "weight '%s' %s has too many output channels", w.name,
                     format_shape(w.shape, ws, sizeof ws));
   const int64_t out_channels = w.shape.dims[1] * groups;
-  if (context.has_input(2)) {
+  if (quantized) {
+    // Per-channel weight scales along axis 1 ([C_in, C_out / groups, ...]) need groups = 1.
+    EG_RETURN_IF_ERROR(check_quantized_linear(context, 1, out_channels));
+  } else if (context.has_input(2)) {
     EG_RETURN_IF_ERROR(check_input_dtype(context, 2, DType::kFloat32));
     EG_RETURN_IF_ERROR(check_input_rank(context, 2, 1, 1));
     const Tensor& bias = context.input(2);
@@ -134,7 +141,9 @@ Status conv_transpose_infer(KernelContext& context) {
   if (out.dims[rank - 1] < 0 || (rank == 4 && out.dims[2] < 0))
     return op_error(context, StatusCode::kInvalidModel, "padding leaves no output for input '%s' %s and weight '%s' %s",
                     x.name, format_shape(x.shape, xs, sizeof xs), w.name, format_shape(w.shape, ws, sizeof ws));
-  return set_output(context, 0, DType::kFloat32, out);
+  // A quantized transposed convolution accumulates one output plane in int32 scratch.
+  if (quantized) context.scratch_bytes = static_cast<size_t>(out.dims[rank - 1] * (rank == 4 ? out.dims[2] : 1)) * 4;
+  return set_output(context, 0, quantized ? x.dtype : DType::kFloat32, out);
 }
 
 // The input positions [*begin, *end) of a kernel tap whose output index
@@ -148,55 +157,94 @@ void valid_inputs(int64_t offset, int64_t stride, int64_t out_size, int64_t in_s
   *end = last;
 }
 
-Status conv_transpose_eval(const KernelContext& context) {
+// Adds output channel `oc` of image `n` into the plane `out`:
+// out[...] += w * (x - x_zero) over the input channels of its group and the
+// kernel taps. One loop for float (x_zero 0) and quantized (int32) ops.
+template <typename In, typename Weight, typename Acc>
+void accumulate_output_plane(const ConvTransposeGeometry& g, const In* input, Acc x_zero, const Weight* weights,
+                             int64_t n, int64_t oc, Acc* out) {
+  const int64_t in_per_group = g.in_channels / g.groups;
+  const int64_t out_per_group = g.out_channels / g.groups;
+  const int64_t in_plane = g.in_h * g.in_w;
+  const int64_t kernel_size = g.kernel_h * g.kernel_w;
+  const int64_t group = oc / out_per_group;
+  const int64_t oc_in_group = oc % out_per_group;
+  for (int64_t ic = group * in_per_group; ic < (group + 1) * in_per_group; ++ic) {
+    const In* in = input + (n * g.in_channels + ic) * in_plane;
+    const Weight* kernel = weights + (ic * out_per_group + oc_in_group) * kernel_size;
+    // Scatter form: each kernel tap adds a scaled copy of the input plane
+    // to a strided lattice of the output plane. Clipping the tap's valid
+    // input rectangle up front keeps the inner loop branch-free; it walks
+    // a contiguous input row.
+    for (int64_t kh = 0; kh < g.kernel_h; ++kh) {
+      const int64_t offset_h = kh * g.dilation_h - g.pad_top;
+      int64_t ih_begin, ih_end;
+      valid_inputs(offset_h, g.stride_h, g.out_h, g.in_h, &ih_begin, &ih_end);
+      for (int64_t kw = 0; kw < g.kernel_w; ++kw) {
+        const int64_t offset_w = kw * g.dilation_w - g.pad_left;
+        int64_t iw_begin, iw_end;
+        valid_inputs(offset_w, g.stride_w, g.out_w, g.in_w, &iw_begin, &iw_end);
+        const Acc w = static_cast<Acc>(kernel[kh * g.kernel_w + kw]);
+        for (int64_t ih = ih_begin; ih < ih_end; ++ih) {
+          const In* in_row = in + ih * g.in_w;
+          Acc* out_row = out + (ih * g.stride_h + offset_h) * g.out_w;
+          for (int64_t iw = iw_begin; iw < iw_end; ++iw)
+            out_row[iw * g.stride_w + offset_w] += w * (static_cast<Acc>(in_row[iw]) - x_zero);
+        }
+      }
+    }
+  }
+}
+
+Status conv_transpose_eval_float(const KernelContext& context) {
   const ConvTransposeGeometry g = conv_transpose_geometry(context);
   const float* input = context.input(0).data_as<const float>();
   const float* weights = context.input(1).data_as<const float>();
   const float* bias = context.has_input(2) ? context.input(2).data_as<const float>() : nullptr;
   float* output = context.output(0).data_as<float>();
-  const FusedActivation& act = context.attributes.activation;
-
-  const int64_t in_per_group = g.in_channels / g.groups;
-  const int64_t out_per_group = g.out_channels / g.groups;
-  const int64_t in_plane = g.in_h * g.in_w, out_plane = g.out_h * g.out_w;
-  const int64_t kernel_size = g.kernel_h * g.kernel_w;
-
+  const int64_t out_plane = g.out_h * g.out_w;
   for (int64_t n = 0; n < g.batch; ++n) {
     for (int64_t oc = 0; oc < g.out_channels; ++oc) {
-      const int64_t group = oc / out_per_group;
-      const int64_t oc_in_group = oc % out_per_group;
       float* out = output + (n * g.out_channels + oc) * out_plane;
       const float init = bias ? bias[oc] : 0.f;
       for (int64_t i = 0; i < out_plane; ++i) out[i] = init;
-
-      for (int64_t ic = group * in_per_group; ic < (group + 1) * in_per_group; ++ic) {
-        const float* in = input + (n * g.in_channels + ic) * in_plane;
-        const float* kernel = weights + (ic * out_per_group + oc_in_group) * kernel_size;
-        // Scatter form: each kernel tap adds a scaled copy of the input plane
-        // to a strided lattice of the output plane. Clipping the tap's valid
-        // input rectangle up front keeps the inner loop branch-free; it walks
-        // a contiguous input row.
-        for (int64_t kh = 0; kh < g.kernel_h; ++kh) {
-          const int64_t offset_h = kh * g.dilation_h - g.pad_top;
-          int64_t ih_begin, ih_end;
-          valid_inputs(offset_h, g.stride_h, g.out_h, g.in_h, &ih_begin, &ih_end);
-          for (int64_t kw = 0; kw < g.kernel_w; ++kw) {
-            const int64_t offset_w = kw * g.dilation_w - g.pad_left;
-            int64_t iw_begin, iw_end;
-            valid_inputs(offset_w, g.stride_w, g.out_w, g.in_w, &iw_begin, &iw_end);
-            const float w = kernel[kh * g.kernel_w + kw];
-            for (int64_t ih = ih_begin; ih < ih_end; ++ih) {
-              const float* in_row = in + ih * g.in_w;
-              float* out_row = out + (ih * g.stride_h + offset_h) * g.out_w;
-              for (int64_t iw = iw_begin; iw < iw_end; ++iw) out_row[iw * g.stride_w + offset_w] += w * in_row[iw];
-            }
-          }
-        }
-      }
-      apply_activation(out, static_cast<size_t>(out_plane), act);
+      accumulate_output_plane(g, input, 0.f, weights, n, oc, out);
+      apply_activation(out, static_cast<size_t>(out_plane), context.attributes.activation);
     }
   }
   return Status::ok();
+}
+
+template <typename T>
+Status conv_transpose_eval_quantized(const KernelContext& context) {
+  const ConvTransposeGeometry g = conv_transpose_geometry(context);
+  const Tensor& x = context.input(0);
+  const Tensor& w = context.input(1);
+  const Tensor& y = context.output(0);
+  const int32_t* bias = context.has_input(2) ? context.input(2).data_as<const int32_t>() : nullptr;
+  int32_t* acc = static_cast<int32_t*>(context.scratch);
+  QuantizedRange range;
+  EG_RETURN_IF_ERROR(quantized_output_range(context, y, &range));
+  const int64_t out_plane = g.out_h * g.out_w;
+  for (int64_t n = 0; n < g.batch; ++n) {
+    for (int64_t oc = 0; oc < g.out_channels; ++oc) {
+      const int32_t init = bias ? bias[oc] : 0;
+      for (int64_t i = 0; i < out_plane; ++i) acc[i] = init;
+      accumulate_output_plane(g, x.data_as<const T>(), x.quant.zero_point(), w.data_as<const int8_t>(), n, oc, acc);
+      const Requantize requantize = channel_requantize(x, w, y, oc, range);
+      T* out = y.data_as<T>() + (n * g.out_channels + oc) * out_plane;
+      for (int64_t i = 0; i < out_plane; ++i) out[i] = static_cast<T>(requantize(acc[i]));
+    }
+  }
+  return Status::ok();
+}
+
+Status conv_transpose_eval(const KernelContext& context) {
+  switch (context.input(0).dtype) {
+    case DType::kInt8: return conv_transpose_eval_quantized<int8_t>(context);
+    case DType::kUInt8: return conv_transpose_eval_quantized<uint8_t>(context);
+    default: return conv_transpose_eval_float(context);
+  }
 }
 
 }  // namespace

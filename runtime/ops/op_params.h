@@ -21,6 +21,12 @@ enum GeluInt : int { kGeluApproximate = 0 };
 // Cast: ints {to}, a DType value.
 enum CastInt : int { kCastTo = 0 };
 
+// QuantizeLinear: inputs {x float32}; ints {to} (Int8 or UInt8). The scale
+// and zero point are the output tensor's quantization (per tensor or per
+// slice along its axis). DequantizeLinear: inputs {x int8, uint8 or int32
+// with quantization}; output float32; no attributes.
+enum QuantizeInt : int { kQuantizeTo = 0 };
+
 // FullyConnected: inputs {x [..., K], weight [N, K], bias [N] or absent};
 // output [..., N]. No attributes. Fused activation allowed.
 // MatMul: inputs {a [..., M, K], b [..., K, N]} with broadcast batch dims

@@ -119,6 +119,12 @@ class Session {
   // What runs an operator: "xnnpack", "simd" (our vectorized kernels) or
   // "reference"; and how many layout conversions (NCHW <-> NHWC) it does.
   const char* operator_executor(size_t graph, size_t op_index) const;
+  // Output `k` of an operator. Its data holds the op's result from when the
+  // op has run (e.g. in run_with_profile's callback) until the arena slot is
+  // reused; on the reference backend it is in the file's layout (NCHW).
+  // The converter's calibration reads activations this way.
+  size_t operator_num_outputs(size_t graph, size_t op_index) const;
+  const Tensor& operator_output(size_t graph, size_t op_index, size_t k) const;
   int operator_conversions(size_t graph, size_t op_index) const;
 
   // Runs every operator of `graph` in order.

@@ -48,11 +48,28 @@ struct Shape {
 // Formats a shape as "[1, 3, 16, 16]" into `buffer`; returns `buffer`.
 const char* format_shape(const Shape& shape, char* buffer, size_t capacity);
 
+// Affine quantization of an integer tensor: real = scale * (q - zero_point),
+// with one (scale, zero point) for the whole tensor (axis < 0) or one per
+// slice along `axis` (per-output-channel weights). Borrowed from the model,
+// which load verified: scales finite and > 0, zero points in the dtype's range.
+struct Quantization {
+  const float* scales = nullptr;         // `count` values
+  const int64_t* zero_points = nullptr;  // `count` values
+  uint32_t count = 0;                    // 0: the tensor is not quantized
+  int32_t axis = -1;                     // the per-slice axis; -1 = per tensor
+
+  bool present() const { return count > 0; }
+  bool per_tensor() const { return count == 1 && axis < 0; }
+  float scale(size_t i = 0) const { return scales[count == 1 ? 0 : i]; }
+  int32_t zero_point(size_t i = 0) const { return static_cast<int32_t>(zero_points[count == 1 ? 0 : i]); }
+};
+
 struct Tensor {
   const char* name = "";           // borrowed from the model
   DType dtype = DType::kFloat32;
   Shape shape;
   void* data = nullptr;            // borrowed: model weights or an arena slot
+  Quantization quant;              // int8 / uint8 / int32 tensors of quantized models
 
   size_t num_elements() const { return static_cast<size_t>(shape.num_elements()); }
   size_t bytes() const { return num_elements() * dtype_size(dtype); }

@@ -1,0 +1,49 @@
+// Calibration: runs the float graphs on calibration data in the runtime
+// (reference kernels, the file's own layout) and records what every float
+// activation holds: its range and, when asked, a histogram over that range.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "converter/ir.h"
+
+namespace edgegen::converter {
+
+// One run of one graph: a value per element of each graph input, in the
+// graph's input order (integer inputs such as timesteps are given as floats
+// and converted).
+struct CalibrationBatch {
+  std::vector<std::vector<float>> inputs;
+};
+
+// The batches of every graph, by graph index; a graph with no batches is not
+// calibrated (and not quantized).
+using CalibrationPlan = std::vector<std::vector<CalibrationBatch>>;
+
+struct TensorStatistics {
+  bool seen = false;
+  float min = 0.f, max = 0.f;
+  uint64_t count = 0;
+  // Histogram over [min, max] (second pass), kHistogramBins bins.
+  std::vector<uint64_t> histogram;
+};
+constexpr int kHistogramBins = 2048;
+
+// Statistics of every tensor of every graph (by graph and tensor index).
+using GraphStatistics = std::vector<std::vector<TensorStatistics>>;
+
+// Runs every batch through its graph. With `histograms`, runs them twice:
+// once for the ranges, once to fill the histograms over those ranges.
+// Throws ConversionError when a batch does not fit its graph.
+GraphStatistics collect_statistics(const std::vector<IrGraph>& graphs, const CalibrationPlan& plan, uint32_t batch,
+                                   bool histograms);
+
+// Runs the graphs (float or quantized) on the plan's batches and returns
+// every graph output's values, concatenated over batches (by graph, then
+// output): what the quality budget compares.
+std::vector<std::vector<std::vector<float>>> run_outputs(const std::vector<IrGraph>& graphs,
+                                                         const CalibrationPlan& plan, uint32_t batch);
+
+}  // namespace edgegen::converter

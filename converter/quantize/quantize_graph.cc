@@ -1,0 +1,242 @@
+#include "converter/quantize/quantize_graph.h"
+
+#include <cstring>
+#include <map>
+
+#include "converter/quantize/ranges.h"
+#include "ops/op_params.h"
+
+namespace edgegen::converter {
+namespace {
+
+bool linear_opcode(OpCode opcode) {
+  return opcode == OpCode::kConv2d || opcode == OpCode::kConvTranspose2d || opcode == OpCode::kFullyConnected;
+}
+
+bool clamp_activation(const FusedActivation& activation) {
+  return activation.kind == ActivationKind::kNone || activation.kind == ActivationKind::kRelu ||
+         activation.kind == ActivationKind::kClip;
+}
+
+// The axis of a linear op's weight that indexes output channels, or -1 when
+// only one scale fits (a grouped transposed convolution).
+int output_channel_axis(const IrGraph& graph, const IrOp& op) {
+  if (op.opcode != OpCode::kConvTranspose2d) return 0;  // Conv2d [O, C, ...], FullyConnected [N, K]
+  return op.ints[params::kGroups] == 1 ? 1 : -1;
+}
+
+bool float_constant(const IrGraph& graph, int tensor) {
+  const IrTensor& t = graph.tensors[static_cast<size_t>(tensor)];
+  return t.is_constant && t.dtype == DType::kFloat32;
+}
+
+// A linear op the int8 kernels can run: float activation in, constant float
+// weights (and bias), a clamp or no fused activation.
+bool can_quantize(const IrGraph& graph, const IrOp& op) {
+  if (!linear_opcode(op.opcode) || !clamp_activation(op.activation)) return false;
+  const IrTensor& x = graph.tensors[static_cast<size_t>(op.inputs[0])];
+  if (x.is_constant || x.dtype != DType::kFloat32) return false;
+  if (!float_constant(graph, op.inputs[1])) return false;
+  if (op.inputs.size() > 2 && op.inputs[2] >= 0 && !float_constant(graph, op.inputs[2])) return false;
+  return true;
+}
+
+std::vector<float> float_values(const IrTensor& tensor) {
+  std::vector<float> values(static_cast<size_t>(tensor.num_elements()));
+  std::memcpy(values.data(), tensor.data.data(), values.size() * sizeof(float));
+  return values;
+}
+
+template <typename T>
+std::vector<uint8_t> bytes_of(const std::vector<T>& values) {
+  std::vector<uint8_t> bytes(values.size() * sizeof(T));
+  std::memcpy(bytes.data(), values.data(), bytes.size());
+  return bytes;
+}
+
+class Rewriter {
+ public:
+  Rewriter(IrGraph& graph, const std::vector<TensorStatistics>& stats, const QuantizeOptions& options)
+      : graph_(graph), stats_(stats), options_(options) {}
+
+  void run(const std::vector<size_t>& quantize) {
+    std::vector<bool> in_int8(graph_.ops.size(), false);
+    for (size_t index : quantize) in_int8[index] = true;
+    std::vector<IrOp> original = std::move(graph_.ops);
+    graph_.ops.clear();
+    for (size_t i = 0; i < original.size(); ++i) {
+      const IrOp& op = original[i];
+      if (in_int8[i]) {
+        emit_quantized_linear(op);
+      } else {
+        graph_.ops.push_back(op);
+        if (op.opcode == OpCode::kReshape) follow_reshape(op);
+      }
+    }
+  }
+
+ private:
+  int add_tensor(IrTensor tensor) {
+    graph_.tensors.push_back(std::move(tensor));
+    return static_cast<int>(graph_.tensors.size() - 1);
+  }
+
+  const IrTensor& tensor(int index) const { return graph_.tensors[static_cast<size_t>(index)]; }
+
+  // The activation quantization of float tensor `index` from its statistics.
+  IrQuantization activation_quantization(int index) const {
+    const TensorStatistics& stats = stats_[static_cast<size_t>(index)];
+    if (!stats.seen)
+      throw ConversionError("quantization: calibration never saw tensor '" + tensor(index).name +
+                            "' (is its graph given calibration data?)");
+    return int8_activation_quantization(choose_range(stats, options_.method, options_.percentile));
+  }
+
+  // The int8 twin of float tensor `index`, quantizing it here on first use.
+  int int8_of(int index) {
+    auto found = int8_twin_.find(index);
+    if (found != int8_twin_.end()) return found->second;
+    IrTensor q;
+    q.name = tensor(index).name + "/int8";
+    q.dtype = DType::kInt8;
+    q.shape = tensor(index).shape;
+    q.quant = activation_quantization(index);
+    const int twin = add_tensor(std::move(q));
+    IrOp quantize;
+    quantize.opcode = OpCode::kQuantizeLinear;
+    quantize.inputs = {index};
+    quantize.outputs = {twin};
+    quantize.ints = {static_cast<int64_t>(DType::kInt8)};
+    quantize.name = tensor(index).name + "/quantize";
+    graph_.ops.push_back(std::move(quantize));
+    int8_twin_[index] = twin;
+    return twin;
+  }
+
+  void emit_quantized_linear(const IrOp& op) {
+    const int x = int8_of(op.inputs[0]);
+    const float x_scale = tensor(x).quant.scales[0];
+
+    const IrTensor& weight = tensor(op.inputs[1]);
+    QuantizedWeights w = quantize_weights(weight, output_channel_axis(graph_, op));
+    IrTensor w_tensor;
+    w_tensor.name = weight.name + "/int8";
+    w_tensor.dtype = DType::kInt8;
+    w_tensor.shape = weight.shape;
+    w_tensor.is_constant = true;
+    w_tensor.data = bytes_of(w.values);
+    w_tensor.quant = w.quant;
+    const int w_index = add_tensor(std::move(w_tensor));
+
+    IrOp quantized = op;
+    quantized.inputs = {x, w_index};
+    if (op.inputs.size() > 2 && op.inputs[2] >= 0) {
+      const IrTensor& bias = tensor(op.inputs[2]);
+      IrTensor b_tensor;
+      b_tensor.name = bias.name + "/int32";
+      b_tensor.dtype = DType::kInt32;
+      b_tensor.shape = bias.shape;
+      b_tensor.is_constant = true;
+      b_tensor.data = bytes_of(quantize_bias(float_values(bias), x_scale, tensor(w_index).quant));
+      quantized.inputs.push_back(add_tensor(std::move(b_tensor)));
+    }
+    const int y = op.outputs[0];
+    IrTensor y_int8;
+    y_int8.name = tensor(y).name + "/int8";
+    y_int8.dtype = DType::kInt8;
+    y_int8.shape = tensor(y).shape;
+    y_int8.quant = activation_quantization(y);
+    const int y_index = add_tensor(std::move(y_int8));
+    quantized.outputs = {y_index};
+    graph_.ops.push_back(std::move(quantized));
+    int8_twin_[y] = y_index;
+
+    // The float result, for float consumers and graph outputs; dead code
+    // elimination drops it where nothing reads it.
+    IrOp dequantize;
+    dequantize.opcode = OpCode::kDequantizeLinear;
+    dequantize.inputs = {y_index};
+    dequantize.outputs = {y};
+    dequantize.name = tensor(y).name + "/dequantize";
+    graph_.ops.push_back(std::move(dequantize));
+  }
+
+  // A Reshape of a tensor that has an int8 twin also reshapes the twin
+  // (same bytes, same scale), so an int8 chain continues through it.
+  void follow_reshape(const IrOp& op) {
+    auto found = int8_twin_.find(op.inputs[0]);
+    if (found == int8_twin_.end()) return;
+    const int y = op.outputs[0];
+    IrTensor twin;
+    twin.name = tensor(y).name + "/int8";
+    twin.dtype = DType::kInt8;
+    twin.shape = tensor(y).shape;
+    twin.quant = tensor(found->second).quant;
+    const int twin_index = add_tensor(std::move(twin));
+    IrOp reshape = op;
+    reshape.inputs[0] = found->second;
+    reshape.outputs = {twin_index};
+    reshape.name = op.name + "/int8";
+    graph_.ops.push_back(std::move(reshape));
+    int8_twin_[y] = twin_index;
+  }
+
+  IrGraph& graph_;
+  const std::vector<TensorStatistics>& stats_;
+  const QuantizeOptions& options_;
+  std::map<int, int> int8_twin_;  // float tensor -> its int8 version
+};
+
+}  // namespace
+
+void split_nonclamp_activations(IrGraph& graph) {
+  std::vector<IrOp> ops;
+  for (IrOp& op : graph.ops) {
+    if (!linear_opcode(op.opcode) || clamp_activation(op.activation)) {
+      ops.push_back(std::move(op));
+      continue;
+    }
+    IrOp activation;
+    switch (op.activation.kind) {
+      case ActivationKind::kSigmoid: activation.opcode = OpCode::kSigmoid; break;
+      case ActivationKind::kTanh: activation.opcode = OpCode::kTanh; break;
+      case ActivationKind::kSilu: activation.opcode = OpCode::kSilu; break;
+      case ActivationKind::kLeakyRelu:
+        activation.opcode = OpCode::kLeakyRelu;
+        activation.floats = {op.activation.param0};
+        break;
+      default: throw ConversionError("internal: unknown fused activation in '" + op.name + "'");
+    }
+    const int y = op.outputs[0];
+    IrTensor pre = graph.tensors[static_cast<size_t>(y)];
+    pre.name += "/pre_activation";
+    graph.tensors.push_back(std::move(pre));
+    const int pre_index = static_cast<int>(graph.tensors.size() - 1);
+    activation.inputs = {pre_index};
+    activation.outputs = {y};
+    activation.name = op.name + "/activation";
+    op.outputs = {pre_index};
+    op.activation = FusedActivation{};
+    ops.push_back(std::move(op));
+    ops.push_back(std::move(activation));
+  }
+  graph.ops = std::move(ops);
+}
+
+std::vector<size_t> quantizable_ops(const IrGraph& graph, const std::set<std::string>& keep_float) {
+  std::vector<size_t> result;
+  for (size_t i = 0; i < graph.ops.size(); ++i) {
+    const IrOp& op = graph.ops[i];
+    if (!can_quantize(graph, op)) continue;
+    if (keep_float.count(op.name) || keep_float.count(graph.tensors[static_cast<size_t>(op.outputs[0])].name)) continue;
+    result.push_back(i);
+  }
+  return result;
+}
+
+void quantize_graph(IrGraph& graph, const std::vector<size_t>& quantize, const std::vector<TensorStatistics>& stats,
+                    const QuantizeOptions& options) {
+  Rewriter(graph, stats, options).run(quantize);
+}
+
+}  // namespace edgegen::converter

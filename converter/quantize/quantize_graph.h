@@ -1,0 +1,37 @@
+// The graph rewrite of static post-training quantization.
+//
+// Convolutions, transposed convolutions and fully connected layers with
+// constant weights run in int8: weights symmetric per output channel, bias
+// int32, activations asymmetric per tensor with the calibrated ranges. A
+// QuantizeLinear is placed where a float tensor first feeds an int8 op, a
+// DequantizeLinear where an int8 result feeds a float op or leaves the
+// graph: chains of int8 ops (through Reshapes) stay int8 in between, so
+// precision changes only at the boundaries.
+#pragma once
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "converter/converter.h"
+#include "converter/ir.h"
+#include "converter/quantize/calibration.h"
+
+namespace edgegen::converter {
+
+// Before calibration: a quantizable op whose fused activation is not a
+// clamp (Sigmoid, Tanh, SiLU, LeakyReLU) gets it back as its own op, so that
+// calibration sees the pre-activation tensor the int8 op will produce.
+void split_nonclamp_activations(IrGraph& graph);
+
+// The ops that quantize_graph would run in int8 (by index in graph.ops),
+// given the names to keep in float32.
+std::vector<size_t> quantizable_ops(const IrGraph& graph, const std::set<std::string>& keep_float);
+
+// Rewrites `graph` with the ops in `quantize` (indices from quantizable_ops)
+// in int8; `stats` are the graph's calibration statistics. Leaves dead
+// tensors and ops for eliminate_dead_code.
+void quantize_graph(IrGraph& graph, const std::vector<size_t>& quantize, const std::vector<TensorStatistics>& stats,
+                    const QuantizeOptions& options);
+
+}  // namespace edgegen::converter

@@ -1,0 +1,242 @@
+#include "converter/quantize/quantize_model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <set>
+
+#include "converter/graph_check.h"
+#include "converter/passes/passes.h"
+#include "converter/quantize/calibration.h"
+#include "converter/quantize/quantize_graph.h"
+#include "edgegen/random.h"
+
+namespace edgegen::converter {
+namespace {
+
+constexpr int kDefaultGeneratedSamples = 256;
+
+// Elements of one item of a graph input (its shape without the batch dim).
+size_t item_elements(const IrTensor& input, uint32_t batch) {
+  const int64_t total = input.num_elements();
+  return static_cast<size_t>(input.shape.empty() ? total : total / std::max<int64_t>(1, batch));
+}
+
+// Samples for one graph input: `count` items of `item` values each.
+struct InputSamples {
+  std::vector<float> values;
+  size_t count = 0;
+};
+
+// A given calibration array as samples of `input` (its leading dimension
+// is the sample count; the rest must hold one item of the input).
+InputSamples given_samples(const CalibrationArray& array, const IrTensor& input, uint32_t batch, const std::string& key,
+                           int max_samples) {
+  const size_t item = item_elements(input, batch);
+  if (array.shape.empty() || item == 0 || array.values.size() % item != 0 ||
+      array.values.size() / item != static_cast<size_t>(array.shape[0]))
+    throw ConversionError("calibration data '" + key + "' of shape " + shape_to_string(array.shape) +
+                          " does not hold items of input '" + input.name + "' " + shape_to_string(input.shape) +
+                          " (expected [N, ...] with " + std::to_string(item) + " values per item)");
+  InputSamples samples;
+  samples.count = static_cast<size_t>(array.shape[0]);
+  if (max_samples > 0) samples.count = std::min(samples.count, static_cast<size_t>(max_samples));
+  samples.values.assign(array.values.begin(), array.values.begin() + static_cast<std::ptrdiff_t>(samples.count * item));
+  return samples;
+}
+
+// Draws from the prior: what a decoder sees when it samples.
+InputSamples prior_samples(const IrTensor& input, uint32_t batch, const std::string& prior, int count, uint64_t seed) {
+  InputSamples samples;
+  samples.count = static_cast<size_t>(count);
+  samples.values.resize(samples.count * item_elements(input, batch));
+  if (prior == "uniform")
+    fill_uniform(seed, 0, 0, samples.values.data(), samples.values.size());
+  else
+    fill_normal(seed, 0, 0, samples.values.data(), samples.values.size());
+  return samples;
+}
+
+// Cuts the samples of every input of one graph into full batches (the
+// remainder that does not fill a batch is left out).
+std::vector<CalibrationBatch> batches_of(const IrGraph& graph, const std::vector<InputSamples>& inputs, uint32_t batch) {
+  size_t count = std::numeric_limits<size_t>::max();
+  for (const InputSamples& samples : inputs) count = std::min(count, samples.count);
+  if (count < batch)
+    throw ConversionError("graph '" + graph.name + "': " + std::to_string(count) +
+                          " calibration samples do not fill one batch of " + std::to_string(batch) +
+                          " (give more samples or convert with a smaller --batch)");
+  std::vector<CalibrationBatch> result(count / batch);
+  for (CalibrationBatch& b : result) b.inputs.resize(inputs.size());
+  for (size_t b = 0; b < result.size(); ++b)
+    for (size_t k = 0; k < inputs.size(); ++k) {
+      const size_t item = item_elements(graph.tensors[static_cast<size_t>(graph.inputs[k])], batch);
+      const auto begin = inputs[k].values.begin() + static_cast<std::ptrdiff_t>(b * batch * item);
+      result[b].inputs[k].assign(begin, begin + static_cast<std::ptrdiff_t>(batch * item));
+    }
+  return result;
+}
+
+class PlanBuilder {
+ public:
+  PlanBuilder(const std::vector<IrGraph>& graphs, const Manifest* manifest, const ConvertOptions& options)
+      : graphs_(graphs), manifest_(manifest), options_(options), q_(options.quantize) {}
+
+  CalibrationPlan build(std::string* source) {
+    CalibrationPlan plan(graphs_.size());
+    for (size_t g = 0; g < graphs_.size(); ++g) {
+      const IrGraph& graph = graphs_[g];
+      std::vector<InputSamples> inputs;
+      for (size_t k = 0; k < graph.inputs.size(); ++k) inputs.push_back(samples_for(graph, k, source));
+      plan[g] = batches_of(graph, inputs, batch());
+    }
+    return plan;
+  }
+
+ private:
+  uint32_t batch() const { return static_cast<uint32_t>(options_.batch); }
+  int generated_count() const {
+    const int count = q_.samples > 0 ? q_.samples : kDefaultGeneratedSamples;
+    return std::max(count, options_.batch);
+  }
+
+  InputSamples samples_for(const IrGraph& graph, size_t k, std::string* source) {
+    const IrTensor& input = graph.tensors[static_cast<size_t>(graph.inputs[k])];
+    // Given data: by the input's name; "data" for what a pipeline's data
+    // graph reads; "*" for the one input of a one-graph model.
+    for (const std::string& key : {input.name, std::string("data"), std::string("*")}) {
+      auto found = q_.inputs.find(key);
+      if (found == q_.inputs.end()) continue;
+      if (key == "*" && (graphs_.size() != 1 || graph.inputs.size() != 1)) continue;
+      if (key == "data" && !reads_data(graph)) continue;
+      note(source, "given (" + key + ")");
+      return given_samples(found->second, input, batch(), key, q_.samples);
+    }
+    if (manifest_ != nullptr && graph.name == "decoder" && k == 0 &&
+        (manifest_->kind == "decoder" || manifest_->kind == "vae")) {
+      note(source, "generated (" + manifest_->prior + " prior latents)");
+      return prior_samples(input, batch(), manifest_->prior, generated_count(), q_.seed);
+    }
+    std::string what = manifest_ == nullptr ? "the model's input '" + input.name + "'"
+                                            : "input '" + input.name + "' of the " + manifest_->kind + " graph '" +
+                                                  graph.name + "'";
+    throw ConversionError("--quantize int8 needs calibration data for " + what +
+                          ": edgegen generates it only for decoders (latents from the prior); give --calibration "
+                          "FILE.npy with samples [N, ...] of the data, or DIR with NAME.npy per input");
+  }
+
+  // Graphs that read the data itself: a VAE's encoder, a flow's forward
+  // graph, an autoregressive or energy model's graph, a bare model.
+  bool reads_data(const IrGraph& graph) const {
+    if (manifest_ == nullptr) return graphs_.size() == 1;
+    return graph.name == "encoder" || graph.name == "forward" || manifest_->kind == "autoregressive" ||
+           manifest_->kind == "energy";
+  }
+
+  static void note(std::string* source, const std::string& what) {
+    if (source->find(what) == std::string::npos) *source += (source->empty() ? "" : ", ") + what;
+  }
+
+  const std::vector<IrGraph>& graphs_;
+  const Manifest* manifest_;
+  const ConvertOptions& options_;
+  const QuantizeOptions& q_;
+};
+
+// Signal-to-noise ratio of `test` against `reference`, in dB (capped).
+double snr_db(const std::vector<float>& reference, const std::vector<float>& test) {
+  double signal = 0, noise = 0;
+  for (size_t i = 0; i < reference.size() && i < test.size(); ++i) {
+    signal += static_cast<double>(reference[i]) * reference[i];
+    const double error = static_cast<double>(reference[i]) - test[i];
+    noise += error * error;
+  }
+  if (noise <= 0) return 200.0;
+  if (signal <= 0) return -200.0;
+  return std::min(200.0, 10.0 * std::log10(signal / noise));
+}
+
+// The graph with `quantize` in int8, cleaned up and checked.
+IrGraph quantized_copy(const IrGraph& graph, const std::vector<size_t>& quantize,
+                       const std::vector<TensorStatistics>& stats, const QuantizeOptions& options) {
+  IrGraph copy = graph;
+  quantize_graph(copy, quantize, stats, options);
+  eliminate_dead_code(copy);
+  check_graph(copy);
+  return copy;
+}
+
+// The lowest output SNR of `candidate` (graph `g`) against the float outputs.
+double worst_snr(const std::vector<IrGraph>& graphs, size_t g, const IrGraph& candidate, const CalibrationPlan& plan,
+                 const std::vector<std::vector<float>>& reference, uint32_t batch, std::vector<double>* per_output) {
+  std::vector<IrGraph> one = {candidate};
+  CalibrationPlan one_plan = {plan[g]};
+  std::vector<std::vector<std::vector<float>>> outputs = run_outputs(one, one_plan, batch);
+  double worst = 200.0;
+  if (per_output) per_output->clear();
+  for (size_t k = 0; k < reference.size(); ++k) {
+    if (reference[k].empty()) continue;
+    const double snr = snr_db(reference[k], outputs[0][k]);
+    if (per_output) per_output->push_back(snr);
+    worst = std::min(worst, snr);
+  }
+  (void)graphs;
+  return worst;
+}
+
+}  // namespace
+
+QuantizationReport quantize_model(std::vector<IrGraph>& graphs, const Manifest* manifest,
+                                  const ConvertOptions& options) {
+  const QuantizeOptions& q = options.quantize;
+  if (q.method != "minmax" && q.method != "percentile" && q.method != "entropy")
+    throw ConversionError("--calibration-method '" + q.method + "' is not supported (minmax, percentile, entropy)");
+  if (!(q.percentile > 50.0 && q.percentile <= 100.0))
+    throw ConversionError("the calibration percentile must be in (50, 100]");
+  for (IrGraph& graph : graphs) split_nonclamp_activations(graph);
+
+  QuantizationReport report;
+  CalibrationPlan plan = PlanBuilder(graphs, manifest, options).build(&report.calibration);
+  const uint32_t batch = static_cast<uint32_t>(options.batch);
+  GraphStatistics stats = collect_statistics(graphs, plan, batch, q.method != "minmax");
+  std::vector<std::vector<std::vector<float>>> reference = run_outputs(graphs, plan, batch);
+  const std::set<std::string> keep(q.keep_float.begin(), q.keep_float.end());
+
+  for (size_t g = 0; g < graphs.size(); ++g) {
+    IrGraph& graph = graphs[g];
+    QuantizationReport::GraphReport graph_report;
+    graph_report.graph = graph.name;
+    const std::vector<size_t> candidates = quantizable_ops(graph, keep);
+    for (size_t i : quantizable_ops(graph, {}))
+      if (std::find(candidates.begin(), candidates.end(), i) == candidates.end())
+        graph_report.kept_float.push_back(graph.ops[i].name);
+    std::vector<size_t> chosen = candidates;
+    std::vector<double> per_output;
+    IrGraph result = quantized_copy(graph, chosen, stats[g], q);
+    double worst = worst_snr(graphs, g, result, plan, reference[g], batch, &per_output);
+    if (q.quality_budget_db > 0 && worst < q.quality_budget_db) {
+      // Each layer's own harm: the output SNR with only that layer in int8.
+      std::vector<std::pair<double, size_t>> harm;
+      for (size_t op : candidates)
+        harm.push_back({worst_snr(graphs, g, quantized_copy(graph, {op}, stats[g], q), plan, reference[g], batch,
+                                  nullptr),
+                        op});
+      std::sort(harm.begin(), harm.end());  // most harmful (lowest SNR) first
+      for (const auto& [snr, op] : harm) {
+        if (worst >= q.quality_budget_db) break;
+        chosen.erase(std::find(chosen.begin(), chosen.end(), op));
+        graph_report.kept_float.push_back(graph.ops[op].name);
+        result = quantized_copy(graph, chosen, stats[g], q);
+        worst = worst_snr(graphs, g, result, plan, reference[g], batch, &per_output);
+      }
+    }
+    graph_report.int8_ops = chosen.size();
+    graph_report.float_ops = graph_report.kept_float.size();
+    graph_report.output_snr_db = per_output;
+    graph = std::move(result);
+    report.graphs.push_back(std::move(graph_report));
+  }
+  return report;
+}
+
+}  // namespace edgegen::converter
