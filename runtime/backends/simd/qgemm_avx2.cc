@@ -30,6 +30,18 @@ namespace {
 
 constexpr size_t kColumns = 16;
 
+// One row of a register tile: 16 int32 sums, one per column of the block.
+// (Named rows, not arrays of vectors, and accumulate() not inlined: GCC 12
+// otherwise shuffles the accumulators between registers every iteration.)
+struct Row {
+  __m256i v0, v1;
+};
+
+inline Row load_row(const int32_t* values) {
+  return {_mm256_loadu_si256(reinterpret_cast<const __m256i*>(values)),
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(values + 8))};
+}
+
 inline __m256i broadcast4(const void* bytes) {
   int32_t four;
   __builtin_memcpy(&four, bytes, 4);
@@ -55,22 +67,33 @@ struct Avx2Kernel {
     }
   }
 
+  // sum += A[row, 2g], A[row, 2g + 1] (int16) . B[2g, 2g + 1][16 columns]
+  __attribute__((always_inline)) static void multiply_add(Row& sum, const uint8_t* a, __m256i b0, __m256i b1) {
+    const __m256i a2 = broadcast4(a);
+    sum.v0 = _mm256_add_epi32(sum.v0, _mm256_madd_epi16(a2, b0));
+    sum.v1 = _mm256_add_epi32(sum.v1, _mm256_madd_epi16(a2, b1));
+  }
+
   template <int kRows>
-  static void accumulate(const uint8_t* panel, size_t row_bytes, const int8_t* block, size_t groups,
-                         __m256i (*acc)[2]) {
-    __m256i sum[kRows][2];
-    for (int r = 0; r < kRows; ++r) sum[r][0] = acc[r][0], sum[r][1] = acc[r][1];
-    for (size_t g = 0; g < groups; ++g) {
-      const __m256i b0 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 32 * g)));
-      const __m256i b1 =
-          _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 32 * g + 16)));
-      for (int r = 0; r < kRows; ++r) {
-        const __m256i a = broadcast4(panel + r * row_bytes + 4 * g);  // A[r, 2g], A[r, 2g + 1] as int16
-        sum[r][0] = _mm256_add_epi32(sum[r][0], _mm256_madd_epi16(a, b0));
-        sum[r][1] = _mm256_add_epi32(sum[r][1], _mm256_madd_epi16(a, b1));
-      }
+  __attribute__((noinline)) static void accumulate(const uint8_t* panel, size_t row_bytes, const int8_t* block,
+                                                   size_t groups, Row* acc) {
+    static_assert(kRows >= 1 && kRows <= 4, "up to 4 rows");
+    Row s0 = acc[0], s1{}, s2{}, s3{};
+    if (kRows > 1) s1 = acc[1];
+    if (kRows > 2) s2 = acc[2];
+    if (kRows > 3) s3 = acc[3];
+    for (size_t g = 0; g < groups; ++g, panel += 4, block += 32) {
+      const __m256i b0 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block)));
+      const __m256i b1 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 16)));
+      multiply_add(s0, panel, b0, b1);
+      if (kRows > 1) multiply_add(s1, panel + row_bytes, b0, b1);
+      if (kRows > 2) multiply_add(s2, panel + 2 * row_bytes, b0, b1);
+      if (kRows > 3) multiply_add(s3, panel + 3 * row_bytes, b0, b1);
     }
-    for (int r = 0; r < kRows; ++r) acc[r][0] = sum[r][0], acc[r][1] = sum[r][1];
+    acc[0] = s0;
+    if (kRows > 1) acc[1] = s1;
+    if (kRows > 2) acc[2] = s2;
+    if (kRows > 3) acc[3] = s3;
   }
 };
 
@@ -95,24 +118,41 @@ struct AvxVnniKernel {
     }
   }
 
+  // sum += A[row, 4g .. 4g + 3] (+128) . B[4g .. 4g + 3][16 columns]
+  __attribute__((always_inline, target("avx2,avxvnni"))) static void multiply_add(Row& sum, const uint8_t* a,
+                                                                                 __m256i b0, __m256i b1) {
+    const __m256i a4 = broadcast4(a);
+    sum.v0 = _mm256_dpbusd_avx_epi32(sum.v0, a4, b0);
+    sum.v1 = _mm256_dpbusd_avx_epi32(sum.v1, a4, b1);
+  }
+
   template <int kRows>
-  __attribute__((target("avx2,avxvnni"))) static void accumulate(const uint8_t* panel, size_t row_bytes,
-                                                                  const int8_t* block, size_t groups,
-                                                                  __m256i (*acc)[2]) {
-    __m256i sum[kRows][2];
-    for (int r = 0; r < kRows; ++r) sum[r][0] = acc[r][0], sum[r][1] = acc[r][1];
-    for (size_t g = 0; g < groups; ++g) {
-      const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 64 * g));
-      const __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 64 * g + 32));
-      for (int r = 0; r < kRows; ++r) {
-        int32_t four;
-        __builtin_memcpy(&four, panel + r * row_bytes + 4 * g, 4);
-        const __m256i a = _mm256_set1_epi32(four);
-        sum[r][0] = _mm256_dpbusd_avx_epi32(sum[r][0], a, b0);
-        sum[r][1] = _mm256_dpbusd_avx_epi32(sum[r][1], a, b1);
-      }
+  __attribute__((noinline, target("avx2,avxvnni"))) static void accumulate(const uint8_t* panel, size_t row_bytes,
+                                                                          const int8_t* block, size_t groups,
+                                                                          Row* acc) {
+    static_assert(kRows >= 1 && kRows <= 6, "up to 6 rows");
+    Row s0 = acc[0], s1{}, s2{}, s3{}, s4{}, s5{};
+    if (kRows > 1) s1 = acc[1];
+    if (kRows > 2) s2 = acc[2];
+    if (kRows > 3) s3 = acc[3];
+    if (kRows > 4) s4 = acc[4];
+    if (kRows > 5) s5 = acc[5];
+    for (size_t g = 0; g < groups; ++g, panel += 4, block += 64) {
+      const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block));
+      const __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 32));
+      multiply_add(s0, panel, b0, b1);
+      if (kRows > 1) multiply_add(s1, panel + row_bytes, b0, b1);
+      if (kRows > 2) multiply_add(s2, panel + 2 * row_bytes, b0, b1);
+      if (kRows > 3) multiply_add(s3, panel + 3 * row_bytes, b0, b1);
+      if (kRows > 4) multiply_add(s4, panel + 4 * row_bytes, b0, b1);
+      if (kRows > 5) multiply_add(s5, panel + 5 * row_bytes, b0, b1);
     }
-    for (int r = 0; r < kRows; ++r) acc[r][0] = sum[r][0], acc[r][1] = sum[r][1];
+    acc[0] = s0;
+    if (kRows > 1) acc[1] = s1;
+    if (kRows > 2) acc[2] = s2;
+    if (kRows > 3) acc[3] = s3;
+    if (kRows > 4) acc[4] = s4;
+    if (kRows > 5) acc[5] = s5;
   }
 };
 
@@ -127,14 +167,14 @@ inline __m256i requantize(__m256i acc, __m256 scale, const RequantConstants& k) 
 
 // Writes columns [lo, hi) of one row's 16 sums; c_row points at column 0 of the block.
 template <bool kInt8Output>
-inline void store_row(const __m256i* acc, size_t lo, size_t hi, uint8_t* c_row, const __m256* scale,
+inline void store_row(const Row& acc, size_t lo, size_t hi, uint8_t* c_row, const __m256* scale,
                       const RequantConstants& k) {
   const bool whole = lo == 0 && hi == kColumns;
   if (kInt8Output) {
     // The values are in [-128, 127] already: the saturating packs only
     // narrow. packs work within 128-bit lanes; the permutation puts the
     // 4-byte groups back in column order.
-    const __m256i words = _mm256_packs_epi32(requantize(acc[0], scale[0], k), requantize(acc[1], scale[1], k));
+    const __m256i words = _mm256_packs_epi32(requantize(acc.v0, scale[0], k), requantize(acc.v1, scale[1], k));
     const __m256i bytes = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(words, words),
                                                       _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
     const __m128i row = _mm256_castsi256_si128(bytes);
@@ -148,12 +188,12 @@ inline void store_row(const __m256i* acc, size_t lo, size_t hi, uint8_t* c_row, 
   } else {
     auto* c32 = reinterpret_cast<int32_t*>(c_row);
     if (whole) {
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(c32), acc[0]);
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(c32 + 8), acc[1]);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(c32), acc.v0);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(c32 + 8), acc.v1);
     } else {
       alignas(32) int32_t values[kColumns];
-      _mm256_store_si256(reinterpret_cast<__m256i*>(values), acc[0]);
-      _mm256_store_si256(reinterpret_cast<__m256i*>(values + 8), acc[1]);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(values), acc.v0);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(values + 8), acc.v1);
       for (size_t j = lo; j < hi; ++j) c32[j] = values[j];
     }
   }
@@ -162,10 +202,9 @@ inline void store_row(const __m256i* acc, size_t lo, size_t hi, uint8_t* c_row, 
 template <typename Kernel, int kRows, bool kInt8Output>
 void tile(const uint8_t* panel, size_t row_bytes, const int8_t* block, size_t groups, const int32_t* corrections,
           size_t lo, size_t hi, uint8_t* c, size_t c_row_bytes, const __m256* scale, const RequantConstants& k) {
-  __m256i acc[kRows][2];
-  const __m256i correction0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(corrections));
-  const __m256i correction1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(corrections + 8));
-  for (int r = 0; r < kRows; ++r) acc[r][0] = correction0, acc[r][1] = correction1;
+  Row acc[kRows];
+  const Row correction = load_row(corrections);
+  for (int r = 0; r < kRows; ++r) acc[r] = correction;
   Kernel::template accumulate<kRows>(panel, row_bytes, block, groups, acc);
   for (int r = 0; r < kRows; ++r) store_row<kInt8Output>(acc[r], lo, hi, c + r * c_row_bytes, scale, k);
 }
