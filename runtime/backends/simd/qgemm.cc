@@ -183,9 +183,7 @@ size_t qgemm_packed_bytes(size_t k, size_t n, QGemmIsa isa) {
 size_t qgemm_scratch_bytes(size_t k, QGemmIsa isa) {
   const IsaLayout layout = isa_layout(usable(isa));
   if (layout.panel_rows == 0) return 0;
-  // 64 bytes of slack: the NEON dot kernel reads whole 16-byte vectors
-  // around the end of the last row.
-  return layout.panel_rows * qgemm::panel_row_bytes(layout, k) + 64;
+  return layout.panel_rows * qgemm::panel_row_bytes(layout, k);
 }
 
 void qgemm_pack(const int8_t* weights, QGemmWeightLayout weight_layout, size_t k, size_t n, const int32_t* bias,

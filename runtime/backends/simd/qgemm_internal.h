@@ -35,21 +35,19 @@ struct IsaLayout {
   uint32_t k_group;      // KG
   uint32_t panel_rows;   // MR: activation rows per kernel call (0: no scratch)
   uint32_t a_bytes;      // bytes per activation value in the scratch panel
-  uint32_t a_row_align;  // a scratch panel row is padded to a multiple of this many values
   bool unsigned_a;       // activations are biased by +128 (vpdpbusd's u8 x s8)
 };
 
 constexpr IsaLayout isa_layout(QGemmIsa isa) {
   switch (isa) {
-    case QGemmIsa::kAvx2: return {16, 2, 4, 2, 2, false};
-    case QGemmIsa::kAvxVnni: return {16, 4, 6, 1, 4, true};
-    case QGemmIsa::kAvx512Vnni: return {64, 4, 6, 1, 4, true};
-    case QGemmIsa::kNeon: return {16, 2, 4, 1, 2, false};
-    // Rows padded to 16 bytes: the kernel loads 16 (four groups) at a time.
-    case QGemmIsa::kNeonDot: return {16, 4, 4, 1, 16, false};
+    case QGemmIsa::kAvx2: return {16, 2, 4, 2, false};
+    case QGemmIsa::kAvxVnni: return {16, 4, 6, 1, true};
+    case QGemmIsa::kAvx512Vnni: return {64, 4, 6, 1, true};
+    case QGemmIsa::kNeon: return {16, 2, 4, 1, false};
+    case QGemmIsa::kNeonDot: return {16, 4, 4, 1, false};
     case QGemmIsa::kScalar: break;
   }
-  return {1, 1, 0, 0, 1, false};
+  return {1, 1, 0, 0, false};
 }
 
 constexpr size_t round_up(size_t value, size_t multiple) { return (value + multiple - 1) / multiple * multiple; }
@@ -67,9 +65,9 @@ struct PackedHeader {
 };
 static_assert(sizeof(PackedHeader) <= 64, "the header has 64 bytes");
 
-// Bytes of one scratch panel row for K (a multiple of 64).
+// Bytes of one scratch panel row for K: K_p values, padded to 64 bytes.
 inline size_t panel_row_bytes(const IsaLayout& layout, size_t k) {
-  return round_up(round_up(k, layout.a_row_align) * layout.a_bytes, 64);
+  return round_up(round_up(k, layout.k_group) * layout.a_bytes, 64);
 }
 
 // One call of a variant's kernel: a tile of the product.
