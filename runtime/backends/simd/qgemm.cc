@@ -82,9 +82,18 @@ const Availability& availability() {
   return value;
 }
 
-// A variant this build or CPU cannot run packs for kScalar instead, in all
-// of the sizes, the packing and the run alike.
-QGemmIsa usable(QGemmIsa isa) { return qgemm_isa_available(isa) ? isa : QGemmIsa::kScalar; }
+// The variant that packs and runs a K x N product asked for with `isa`:
+// kAuto resolved, and a variant this build or CPU cannot run replaced by
+// kScalar, in the sizes, the packing and the run alike.
+QGemmIsa resolve(QGemmIsa isa, size_t n) {
+  if (isa == QGemmIsa::kAuto) {
+    isa = qgemm_best_isa();
+    // A 64-column block for 16 columns or fewer is mostly padding.
+    if (isa == QGemmIsa::kAvx512Vnni && n <= 16 && qgemm_isa_available(QGemmIsa::kAvxVnni))
+      isa = QGemmIsa::kAvxVnni;
+  }
+  return qgemm_isa_available(isa) ? isa : QGemmIsa::kScalar;
+}
 
 size_t corrections_bytes(size_t n_padded) { return round_up(n_padded * sizeof(int32_t), 64); }
 
@@ -162,6 +171,7 @@ const char* qgemm_isa_name(QGemmIsa isa) {
     case QGemmIsa::kAvx512Vnni: return "avx512vnni";
     case QGemmIsa::kNeon: return "neon";
     case QGemmIsa::kNeonDot: return "neondot";
+    case QGemmIsa::kAuto: return "auto";
   }
   return "unknown";
 }
@@ -174,21 +184,25 @@ bool qgemm_isa_available(QGemmIsa isa) {
 QGemmIsa qgemm_best_isa() { return availability().best; }
 
 size_t qgemm_packed_bytes(size_t k, size_t n, QGemmIsa isa) {
-  const IsaLayout layout = isa_layout(usable(isa));
+  const IsaLayout layout = isa_layout(resolve(isa, n));
   const size_t n_padded = round_up(n, layout.n_block);
   const size_t k_padded = round_up(k, layout.k_group);
   return 64 + corrections_bytes(n_padded) + round_up(n_padded * k_padded, 64);
 }
 
 size_t qgemm_scratch_bytes(size_t k, QGemmIsa isa) {
-  const IsaLayout layout = isa_layout(usable(isa));
-  if (layout.panel_rows == 0) return 0;
+  if (isa == QGemmIsa::kAuto) {  // the largest of the variants kAuto may pick
+    const size_t narrow = qgemm_scratch_bytes(k, resolve(isa, 1));
+    const size_t wide = qgemm_scratch_bytes(k, resolve(isa, size_t{1} << 20));
+    return narrow > wide ? narrow : wide;
+  }
+  const IsaLayout layout = isa_layout(resolve(isa, 1));
   return layout.panel_rows * qgemm::panel_row_bytes(layout, k);
 }
 
 void qgemm_pack(const int8_t* weights, QGemmWeightLayout weight_layout, size_t k, size_t n, const int32_t* bias,
                 int32_t a_zero_point, void* packed, QGemmIsa isa) {
-  isa = usable(isa);
+  isa = resolve(isa, n);
   const IsaLayout layout = isa_layout(isa);
   const size_t nr = layout.n_block, kg = layout.k_group;
   PackedHeader header{};

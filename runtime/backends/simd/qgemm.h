@@ -35,26 +35,30 @@ namespace edgegen {
 namespace simd {
 
 // The kernel variants. Tests pass a variant explicitly to check each one
-// against kScalar; everything else uses qgemm_best_isa().
+// against kScalar; everything else leaves the default, kAuto.
 enum class QGemmIsa : uint8_t {
-  kScalar = 0,     // plain C++, every target
-  kAvx2 = 1,       // x86-64 AVX2
-  kAvxVnni = 2,    // x86-64 AVX-VNNI (256-bit vpdpbusd)
-  kAvx512Vnni = 3, // x86-64 AVX-512 F/BW + VNNI
-  kNeon = 4,       // AArch64 Advanced SIMD
-  kNeonDot = 5,    // AArch64 dot product (armv8.2-a+dotprod)
+  kScalar = 0,      // plain C++, every target
+  kAvx2 = 1,        // x86-64 AVX2
+  kAvxVnni = 2,     // x86-64 AVX-VNNI (256-bit vpdpbusd), blocks of 16 columns
+  kAvx512Vnni = 3,  // x86-64 AVX-512 F/BW + VNNI, blocks of 64 columns
+  kNeon = 4,        // AArch64 Advanced SIMD
+  kNeonDot = 5,     // AArch64 dot product (armv8.2-a+dotprod)
+  // The fastest available variant for the product's N: qgemm_best_isa(),
+  // except AVX-VNNI's narrower blocks for N <= 16 (1.5-2x faster there).
+  kAuto = 0xFF,
 };
-constexpr int kQGemmIsaCount = 6;
+constexpr int kQGemmIsaCount = 6;  // the variants, kAuto excluded
 
-// "scalar", "avx2", "avxvnni", "avx512vnni", "neon", "neondot".
+// "scalar", "avx2", "avxvnni", "avx512vnni", "neon", "neondot", "auto".
 const char* qgemm_isa_name(QGemmIsa isa);
 
-// Whether this build and this CPU can run `isa`. kScalar always; NEON always
-// on AArch64 (it is the baseline there); the others only when the build has
-// cpuinfo (EDGEGEN_WITH_XNNPACK) and it reports the features.
+// Whether this build and this CPU can run `isa` (false for kAuto). kScalar
+// always; NEON always on AArch64 (it is the baseline there); the others
+// only when the build has cpuinfo (EDGEGEN_WITH_XNNPACK) and it reports the
+// features. Packing for a variant that is not available packs for kScalar.
 bool qgemm_isa_available(QGemmIsa isa);
 
-// The fastest available variant, decided once.
+// The fastest available variant for large products, decided once.
 QGemmIsa qgemm_best_isa();
 
 // How the weights are stored in the caller's array.
@@ -63,17 +67,19 @@ enum class QGemmWeightLayout : uint8_t {
   kKN = 1,  // [K, N]: row k holds input k's weight for every output column
 };
 
-// Bytes of the packed weights for a K x N product and the given variant (a
-// multiple of 64). K, N >= 1.
-size_t qgemm_packed_bytes(size_t k, size_t n, QGemmIsa isa = qgemm_best_isa());
+// Bytes of the packed weights for a K x N product (a multiple of 64).
+// K, N >= 1; `isa` as given to qgemm_pack.
+size_t qgemm_packed_bytes(size_t k, size_t n, QGemmIsa isa = QGemmIsa::kAuto);
 
-// Bytes of scratch one call of qgemm_int32/qgemm_int8 needs for the given
-// K and variant, whatever its tile (0 for kScalar). Each thread needs its own.
-size_t qgemm_scratch_bytes(size_t k, QGemmIsa isa = qgemm_best_isa());
+// Bytes of scratch one call of qgemm_int32/qgemm_int8 needs, whatever its
+// tile (0 for kScalar; for kAuto, enough for any N). Each thread running
+// tiles at the same time needs its own.
+size_t qgemm_scratch_bytes(size_t k, QGemmIsa isa = QGemmIsa::kAuto);
 
 // Packs B (K x N int8, symmetric: zero point 0) for `isa` into `packed`
 // (qgemm_packed_bytes(k, n, isa) bytes, 64-byte aligned, caller-owned; it
-// must outlive every run that reads it). Also stores per column the int32
+// must outlive every run that reads it). The variant is recorded in the
+// packed bytes: the runs use it. Also stores per column the int32
 // correction bias[n] - a_zero_point * sum_k B[k, n] (and the VNNI variants'
 // -128 * sum_k B[k, n]), so runs only add it.
 //   weights       K * N values in `layout`, read only during this call
@@ -81,9 +87,9 @@ size_t qgemm_scratch_bytes(size_t k, QGemmIsa isa = qgemm_best_isa());
 //   a_zero_point  the activations' zero point, -128..127
 // Called once at prepare; it does not allocate.
 void qgemm_pack(const int8_t* weights, QGemmWeightLayout layout, size_t k, size_t n, const int32_t* bias,
-                int32_t a_zero_point, void* packed, QGemmIsa isa = qgemm_best_isa());
+                int32_t a_zero_point, void* packed, QGemmIsa isa = QGemmIsa::kAuto);
 
-// The variant `packed` was made for, and its column block: tiles whose
+// The variant `packed` was made for (never kAuto), and its column block: tiles whose
 // n_begin and n_end are multiples of it (or n_end == N) compute no column
 // twice. Any other boundaries are correct, only slower.
 QGemmIsa qgemm_packed_isa(const void* packed);
@@ -92,11 +98,11 @@ size_t qgemm_n_block(const void* packed);
 // int32 output, exactly:
 //   c[m * ldc + n] = sum_k (a[m * lda + k] - a_zero_point) * B[k, n] + bias[n]
 // for m in [m_begin, m_end), n in [n_begin, n_end); nothing else of c is
-// written. `a` and `c` point at row 0 (column 0), not at the tile. The sums
-// are exact while they fit int32 (always when K <= 65793); beyond, every
-// variant wraps modulo 2^32 alike.
+// written. `a` and `c` point at row 0 (column 0), not at the tile. Every
+// variant computes the sum modulo 2^32, so the result is exact whenever
+// it fits int32 (the products alone always do for K <= 65793).
 //   packed   from qgemm_pack
-//   scratch  qgemm_scratch_bytes(K, isa) bytes, 64-byte aligned, or null for kScalar
+//   scratch  qgemm_scratch_bytes(K, isa) bytes, 64-byte aligned (may be null for kScalar)
 // Does not allocate; the tiles of one product may run concurrently.
 void qgemm_int32(const void* packed, const int8_t* a, size_t lda, size_t m_begin, size_t m_end, size_t n_begin,
                  size_t n_end, int32_t* c, size_t ldc, void* scratch);

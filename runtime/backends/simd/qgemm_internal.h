@@ -45,7 +45,9 @@ constexpr IsaLayout isa_layout(QGemmIsa isa) {
     case QGemmIsa::kAvx512Vnni: return {64, 4, 6, 1, true};
     case QGemmIsa::kNeon: return {16, 2, 4, 1, false};
     case QGemmIsa::kNeonDot: return {16, 4, 4, 1, false};
-    case QGemmIsa::kScalar: break;
+    case QGemmIsa::kScalar:
+    case QGemmIsa::kAuto:  // resolved before it gets here
+      break;
   }
   return {1, 1, 0, 0, false};
 }

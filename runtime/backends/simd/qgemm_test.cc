@@ -260,6 +260,21 @@ TEST_CASE("qgemm: a variant this CPU lacks packs and runs as plain C++") {
   }
 }
 
+TEST_CASE("qgemm: kAuto packs the best variant, or for N <= 16 one of narrower blocks") {
+  const QGemmIsa best = simd::qgemm_best_isa();
+  for (size_t n : {1, 3, 16, 17, 200}) {
+    const Problem p = make_problem(5, 37, n, -1, true, 70);
+    Packed packed(p, QGemmIsa::kAuto);
+    const QGemmIsa isa = simd::qgemm_packed_isa(packed.weights.data());
+    INFO("N=", n, " packed for ", simd::qgemm_isa_name(isa));
+    const bool narrower = best == QGemmIsa::kAvx512Vnni && simd::qgemm_isa_available(QGemmIsa::kAvxVnni) && n <= 16;
+    CHECK(isa == (narrower ? QGemmIsa::kAvxVnni : best));
+    CHECK(simd::qgemm_packed_bytes(p.k, p.n, QGemmIsa::kAuto) == simd::qgemm_packed_bytes(p.k, p.n, isa));
+    CHECK(simd::qgemm_scratch_bytes(p.k, QGemmIsa::kAuto) >= simd::qgemm_scratch_bytes(p.k, isa));
+    CHECK(run_int32(p, packed) == naive_int32(p));
+  }
+}
+
 TEST_CASE("qgemm: small and odd shapes equal the naive product, every variant and zero point") {
   // K not a multiple of 4 (or 2), N not a multiple of any block, M not a
   // multiple of any panel.
