@@ -15,9 +15,10 @@
 // compute whole blocks and groups and only the stores look at N.
 //
 // A panel of the activations (up to MR rows) is copied to the scratch before
-// the kernel runs over it: K rounded up with zeros (the zero weights make
-// any value there harmless), bytes made unsigned (+128) for vpdpbusd,
-// widened to int16 for vpmaddwd.
+// the kernel runs over it, once for all the column blocks of the tile: rows
+// padded to K_p (any value there is harmless against the zero weights) and
+// to 64 bytes, bytes made unsigned (+128) for vpdpbusd, widened to int16 for
+// vpmaddwd.
 #pragma once
 
 #include <cstddef>

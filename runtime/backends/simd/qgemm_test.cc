@@ -54,7 +54,7 @@ Problem make_problem(size_t m, size_t k, size_t n, int32_t a_zero_point, bool wi
     std::fill(p.b.begin(), p.b.end(), int8_t{-128});
   }
   if (with_bias) {
-    std::uniform_int_distribution<int32_t> bias(-1 << 20, 1 << 20);
+    std::uniform_int_distribution<int32_t> bias(-(1 << 20), 1 << 20);
     p.bias.resize(n);
     for (auto& v : p.bias) v = bias(rng);
   }
