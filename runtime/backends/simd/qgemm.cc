@@ -1,0 +1,263 @@
+// The int8 matrix product's portable half: choosing the variant, packing the
+// weights, the plain C++ variant (the oracle the others are tested against,
+// and what a microcontroller runs) and the dispatch to the ISA kernels in
+// qgemm_<isa>.cc. The layout of the packed weights is drawn in
+// qgemm_internal.h.
+#include "backends/simd/qgemm.h"
+
+#include <cstring>
+
+#include "backends/simd/qgemm_internal.h"
+
+#if defined(EDGEGEN_WITH_XNNPACK)
+#include <cpuinfo.h>
+#endif
+#if defined(EDGEGEN_QGEMM_X86)
+#include <cpuid.h>
+#endif
+
+namespace edgegen {
+namespace simd {
+
+using qgemm::IsaLayout;
+using qgemm::PackedHeader;
+using qgemm::RunArgs;
+using qgemm::isa_layout;
+using qgemm::round_up;
+
+namespace {
+
+#if defined(EDGEGEN_QGEMM_X86)
+// AVX-VNNI (CPUID leaf 7, sub-leaf 1, EAX bit 4): Debian's cpuinfo (2022)
+// predates cpuinfo_has_x86_avxvnni(). It uses only the ymm state, whose OS
+// support cpuinfo_has_x86_avx2() already checks.
+bool cpuid_has_avxvnni() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (!__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx)) return false;
+  return (eax >> 4) & 1;
+}
+#endif
+
+bool detect(QGemmIsa isa) {
+  switch (isa) {
+    case QGemmIsa::kScalar: return true;
+#if defined(EDGEGEN_QGEMM_X86)
+    case QGemmIsa::kAvx2: return cpuinfo_initialize() && cpuinfo_has_x86_avx2();
+    case QGemmIsa::kAvxVnni: return cpuinfo_initialize() && cpuinfo_has_x86_avx2() && cpuid_has_avxvnni();
+    case QGemmIsa::kAvx512Vnni:
+      return cpuinfo_initialize() && cpuinfo_has_x86_avx512f() && cpuinfo_has_x86_avx512bw() &&
+             cpuinfo_has_x86_avx512vnni();
+#endif
+#if defined(EDGEGEN_QGEMM_ARM)
+    case QGemmIsa::kNeon: return true;
+#endif
+#if defined(EDGEGEN_QGEMM_ARM_DOT)
+    case QGemmIsa::kNeonDot: return cpuinfo_initialize() && cpuinfo_has_arm_neon_dot();
+#endif
+    default: return false;
+  }
+}
+
+struct Availability {
+  bool available[kQGemmIsaCount];
+  QGemmIsa best;
+};
+
+Availability detect_all() {
+  Availability result{};
+  for (int i = 0; i < kQGemmIsaCount; ++i) result.available[i] = detect(static_cast<QGemmIsa>(i));
+  result.best = QGemmIsa::kScalar;
+  const QGemmIsa fastest_first[] = {QGemmIsa::kAvx512Vnni, QGemmIsa::kAvxVnni, QGemmIsa::kAvx2,
+                                    QGemmIsa::kNeonDot, QGemmIsa::kNeon};
+  for (QGemmIsa isa : fastest_first)
+    if (result.available[static_cast<int>(isa)]) {
+      result.best = isa;
+      break;
+    }
+  return result;
+}
+
+const Availability& availability() {
+  static const Availability value = detect_all();
+  return value;
+}
+
+// The variant that packs and runs a K x N product asked for with `isa`:
+// kAuto resolved, and a variant this build or CPU cannot run replaced by
+// kScalar, in the sizes, the packing and the run alike.
+QGemmIsa resolve(QGemmIsa isa, size_t n) {
+  if (isa == QGemmIsa::kAuto) {
+    isa = qgemm_best_isa();
+    // A 64-column block for 16 columns or fewer is mostly padding.
+    if (isa == QGemmIsa::kAvx512Vnni && n <= 16 && qgemm_isa_available(QGemmIsa::kAvxVnni))
+      isa = QGemmIsa::kAvxVnni;
+  }
+  return qgemm_isa_available(isa) ? isa : QGemmIsa::kScalar;
+}
+
+size_t corrections_bytes(size_t n_padded) { return round_up(n_padded * sizeof(int32_t), 64); }
+
+// The plain C++ variant: NR = KG = 1, so column n's weights are K
+// consecutive bytes. Sums are kept in uint32 so that they wrap (as the
+// vector instructions do) instead of overflowing.
+template <bool kInt8Output>
+void run_scalar(const RunArgs& args) {
+  const size_t k_size = args.header->k;
+  qgemm::RequantConstants constants{};
+  if (kInt8Output) constants = qgemm::requant_constants(*args.requantization);
+  for (size_t m = args.m_begin; m < args.m_end; ++m) {
+    const int8_t* a_row = args.a + m * args.lda;
+    for (size_t n = args.n_begin; n < args.n_end; ++n) {
+      const int8_t* b_column = args.weights + n * k_size;
+      uint32_t acc = static_cast<uint32_t>(args.corrections[n]);
+      for (size_t k = 0; k < k_size; ++k)
+        acc += static_cast<uint32_t>(static_cast<int32_t>(a_row[k]) * static_cast<int32_t>(b_column[k]));
+      const int32_t sum = static_cast<int32_t>(acc);
+      if (kInt8Output)
+        static_cast<int8_t*>(args.c)[m * args.ldc + n] =
+            qgemm::requantize(sum, args.requantization->scale[n], constants);
+      else
+        static_cast<int32_t*>(args.c)[m * args.ldc + n] = sum;
+    }
+  }
+}
+
+void run(const void* packed, const int8_t* a, size_t lda, size_t m_begin, size_t m_end, size_t n_begin,
+         size_t n_end, void* c, size_t ldc, const QGemmRequantization* requantization, void* scratch) {
+  if (m_begin >= m_end || n_begin >= n_end) return;
+  const auto* header = static_cast<const PackedHeader*>(packed);
+  const auto* bytes = static_cast<const uint8_t*>(packed);
+  RunArgs args;
+  args.header = header;
+  args.corrections = reinterpret_cast<const int32_t*>(bytes + header->corrections_offset);
+  args.weights = reinterpret_cast<const int8_t*>(bytes + header->weights_offset);
+  args.a = a;
+  args.lda = lda;
+  args.m_begin = m_begin;
+  args.m_end = m_end;
+  args.n_begin = n_begin;
+  args.n_end = n_end;
+  args.c = c;
+  args.ldc = ldc;
+  args.requantization = requantization;
+  args.scratch = scratch;
+  switch (static_cast<QGemmIsa>(header->isa)) {
+#if defined(EDGEGEN_QGEMM_X86)
+    case QGemmIsa::kAvx2: return qgemm::run_avx2(args);
+    case QGemmIsa::kAvxVnni: return qgemm::run_avxvnni(args);
+    case QGemmIsa::kAvx512Vnni: return qgemm::run_avx512vnni(args);
+#endif
+#if defined(EDGEGEN_QGEMM_ARM)
+    case QGemmIsa::kNeon: return qgemm::run_neon(args);
+#endif
+#if defined(EDGEGEN_QGEMM_ARM_DOT)
+    case QGemmIsa::kNeonDot: return qgemm::run_neondot(args);
+#endif
+    default: break;
+  }
+  if (requantization)
+    run_scalar<true>(args);
+  else
+    run_scalar<false>(args);
+}
+
+}  // namespace
+
+const char* qgemm_isa_name(QGemmIsa isa) {
+  switch (isa) {
+    case QGemmIsa::kScalar: return "scalar";
+    case QGemmIsa::kAvx2: return "avx2";
+    case QGemmIsa::kAvxVnni: return "avxvnni";
+    case QGemmIsa::kAvx512Vnni: return "avx512vnni";
+    case QGemmIsa::kNeon: return "neon";
+    case QGemmIsa::kNeonDot: return "neondot";
+    case QGemmIsa::kAuto: return "auto";
+  }
+  return "unknown";
+}
+
+bool qgemm_isa_available(QGemmIsa isa) {
+  const int index = static_cast<int>(isa);
+  return index >= 0 && index < kQGemmIsaCount && availability().available[index];
+}
+
+QGemmIsa qgemm_best_isa() { return availability().best; }
+
+size_t qgemm_packed_bytes(size_t k, size_t n, QGemmIsa isa) {
+  const IsaLayout layout = isa_layout(resolve(isa, n));
+  const size_t n_padded = round_up(n, layout.n_block);
+  const size_t k_padded = round_up(k, layout.k_group);
+  return 64 + corrections_bytes(n_padded) + round_up(n_padded * k_padded, 64);
+}
+
+size_t qgemm_scratch_bytes(size_t k, QGemmIsa isa) {
+  if (isa == QGemmIsa::kAuto) {  // the largest of the variants kAuto may pick
+    const size_t narrow = qgemm_scratch_bytes(k, resolve(isa, 1));
+    const size_t wide = qgemm_scratch_bytes(k, resolve(isa, size_t{1} << 20));
+    return narrow > wide ? narrow : wide;
+  }
+  const IsaLayout layout = isa_layout(resolve(isa, 1));
+  return layout.panel_rows * qgemm::panel_row_bytes(layout, k);
+}
+
+void qgemm_pack(const int8_t* weights, QGemmWeightLayout weight_layout, size_t k, size_t n, const int32_t* bias,
+                int32_t a_zero_point, void* packed, QGemmIsa isa) {
+  isa = resolve(isa, n);
+  const IsaLayout layout = isa_layout(isa);
+  const size_t nr = layout.n_block, kg = layout.k_group;
+  PackedHeader header{};
+  header.magic = qgemm::kPackedMagic;
+  header.isa = static_cast<uint32_t>(isa);
+  header.k = k;
+  header.n = n;
+  header.k_padded = round_up(k, kg);
+  header.n_padded = round_up(n, nr);
+  header.corrections_offset = 64;
+  header.weights_offset = 64 + corrections_bytes(header.n_padded);
+  header.block_bytes = header.k_padded * nr;
+
+  auto* bytes = static_cast<uint8_t*>(packed);
+  std::memset(bytes, 0, qgemm_packed_bytes(k, n, isa));
+  std::memcpy(bytes, &header, sizeof header);
+
+  // Column sums, then the corrections; uint32 so that they wrap like the sums.
+  auto* corrections = reinterpret_cast<int32_t*>(bytes + header.corrections_offset);
+  int8_t* blocks = reinterpret_cast<int8_t*>(bytes + header.weights_offset);
+  uint32_t* column_sums = reinterpret_cast<uint32_t*>(corrections);
+  auto place = [&](size_t kk, size_t nn, int8_t value) {
+    blocks[nn / nr * header.block_bytes + (kk / kg) * (nr * kg) + (nn % nr) * kg + kk % kg] = value;
+    column_sums[nn] += static_cast<uint32_t>(static_cast<int32_t>(value));
+  };
+  if (weight_layout == QGemmWeightLayout::kNK) {
+    for (size_t nn = 0; nn < n; ++nn)
+      for (size_t kk = 0; kk < k; ++kk) place(kk, nn, weights[nn * k + kk]);
+  } else {
+    for (size_t kk = 0; kk < k; ++kk)
+      for (size_t nn = 0; nn < n; ++nn) place(kk, nn, weights[kk * n + nn]);
+  }
+  // -a_zero_point * sum, and -128 * sum where the kernel adds 128 to every activation.
+  const uint32_t sum_factor = static_cast<uint32_t>(-a_zero_point - (layout.unsigned_a ? 128 : 0));
+  for (size_t nn = 0; nn < n; ++nn) {
+    const uint32_t bias_n = bias ? static_cast<uint32_t>(bias[nn]) : 0u;
+    corrections[nn] = static_cast<int32_t>(bias_n + sum_factor * column_sums[nn]);
+  }
+}
+
+QGemmIsa qgemm_packed_isa(const void* packed) {
+  return static_cast<QGemmIsa>(static_cast<const PackedHeader*>(packed)->isa);
+}
+
+size_t qgemm_n_block(const void* packed) { return isa_layout(qgemm_packed_isa(packed)).n_block; }
+
+void qgemm_int32(const void* packed, const int8_t* a, size_t lda, size_t m_begin, size_t m_end, size_t n_begin,
+                 size_t n_end, int32_t* c, size_t ldc, void* scratch) {
+  run(packed, a, lda, m_begin, m_end, n_begin, n_end, c, ldc, nullptr, scratch);
+}
+
+void qgemm_int8(const void* packed, const int8_t* a, size_t lda, size_t m_begin, size_t m_end, size_t n_begin,
+                size_t n_end, const QGemmRequantization& requantization, int8_t* c, size_t ldc, void* scratch) {
+  run(packed, a, lda, m_begin, m_end, n_begin, n_end, c, ldc, &requantization, scratch);
+}
+
+}  // namespace simd
+}  // namespace edgegen

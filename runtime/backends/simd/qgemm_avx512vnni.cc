@@ -1,0 +1,213 @@
+// The int8 matrix product with AVX-512 VNNI: vpdpbusd multiplies 4 unsigned
+// bytes by 4 signed bytes and adds the four products to a 32-bit lane, so a
+// zmm register holds 16 output columns and one instruction does 64
+// multiply-adds. The activations are made unsigned by flipping their sign
+// bit (a + 128); the packed corrections subtract 128 * sum_k B[k, n].
+//
+// Register tile: kRows rows x 64 columns (4 zmm per row) of int32
+// accumulators, initialized with the corrections; per group of 4 k, 4 loads
+// of B and one 4-byte broadcast of A per row.
+//
+// Only this file is compiled for AVX-512 (a target pragma after the
+// includes), and nothing here is an inline function of a shared header, so
+// no AVX-512 code can be picked by the linker for a caller elsewhere.
+#include "backends/simd/qgemm_internal.h"
+
+#if defined(EDGEGEN_QGEMM_X86)
+
+#include <immintrin.h>
+
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx512vnni")
+// GCC 12's own intrinsics (_mm512_cvtepi32_ps, _mm512_max_ps, ...) start
+// from _mm512_undefined_ps(), which -Wmaybe-uninitialized misreads (GCC bug
+// 105593, fixed in GCC 13).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+namespace edgegen {
+namespace simd {
+namespace qgemm {
+
+namespace {
+
+constexpr int kRows = 6;
+constexpr int kVectors = 4;  // 64 columns
+constexpr IsaLayout kLayout = isa_layout(QGemmIsa::kAvx512Vnni);
+static_assert(kLayout.panel_rows == kRows && kLayout.n_block == 16 * kVectors && kLayout.k_group == 4,
+              "qgemm_internal.h's layout matches the kernel");
+
+// One row of a register tile: 64 int32 sums, one per column of the block.
+struct Row {
+  __m512i v0, v1, v2, v3;
+};
+
+// Rows [m, m + rows) of A, +128, padded to the panel's row length.
+void pack_panel(const int8_t* a, size_t lda, size_t rows, size_t k_size, size_t row_bytes, uint8_t* panel) {
+  const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+  for (size_t r = 0; r < rows; ++r) {
+    const int8_t* src = a + r * lda;
+    uint8_t* dst = panel + r * row_bytes;
+    for (size_t k = 0; k < row_bytes; k += 64) {
+      const size_t left = k < k_size ? k_size - k : 0;
+      const __mmask64 valid = left >= 64 ? ~__mmask64{0} : (__mmask64{1} << left) - 1;
+      // The padding becomes 0x80: any value is harmless against zero weights.
+      _mm512_storeu_si512(dst + k, _mm512_xor_si512(_mm512_maskz_loadu_epi8(valid, src + k), flip));
+    }
+  }
+}
+
+// The fp32 requantization of 16 sums, as qgemm_internal.h's requantize().
+inline __m512i requantize(__m512i acc, __m512 scale, const RequantConstants& k) {
+  __m512 value = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), scale);
+  value = _mm512_max_ps(value, _mm512_set1_ps(k.min_less_zero_point));
+  value = _mm512_min_ps(value, _mm512_set1_ps(k.max_less_zero_point));
+  value = _mm512_add_ps(value, _mm512_set1_ps(kMagicBias));
+  return _mm512_sub_epi32(_mm512_castps_si512(value), _mm512_set1_epi32(k.magic_less_zero_point));
+}
+
+// Writes the accumulators of one row, columns where `mask` is set.
+template <bool kInt8Output>
+inline void store_row(const Row& acc, uint64_t mask, uint8_t* c_row, const __m512* scale,
+                      const RequantConstants& k) {
+  if (kInt8Output) {
+    // The 64 values are in [-128, 127] already: the saturating packs only
+    // narrow them, within 128-bit lanes (lane l of the result holds lane l
+    // of each vector), and the permutation puts the 4-byte groups back in
+    // column order. (vpmovdb to memory is microcoded on AMD: 2.5x slower.)
+    const __m512i words01 = _mm512_packs_epi32(requantize(acc.v0, scale[0], k), requantize(acc.v1, scale[1], k));
+    const __m512i words23 = _mm512_packs_epi32(requantize(acc.v2, scale[2], k), requantize(acc.v3, scale[3], k));
+    const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    const __m512i bytes = _mm512_permutexvar_epi32(order, _mm512_packs_epi16(words01, words23));
+    _mm512_mask_storeu_epi8(c_row, mask, bytes);
+  } else {
+    const __m512i vectors[kVectors] = {acc.v0, acc.v1, acc.v2, acc.v3};
+    for (int v = 0; v < kVectors; ++v) {
+      const __mmask16 lanes = static_cast<__mmask16>(mask >> (16 * v));
+      if (lanes) _mm512_mask_storeu_epi32(reinterpret_cast<int32_t*>(c_row) + 16 * v, lanes, vectors[v]);
+    }
+  }
+}
+
+// sum += A[row, 4g .. 4g + 3] . B[4g .. 4g + 3, block's 64 columns]
+__attribute__((always_inline)) inline void multiply_add(Row& sum, const uint8_t* a, __m512i b0, __m512i b1,
+                                                        __m512i b2, __m512i b3) {
+  int32_t four;
+  __builtin_memcpy(&four, a, 4);
+  const __m512i a4 = _mm512_set1_epi32(four);
+  sum.v0 = _mm512_dpbusd_epi32(sum.v0, a4, b0);
+  sum.v1 = _mm512_dpbusd_epi32(sum.v1, a4, b1);
+  sum.v2 = _mm512_dpbusd_epi32(sum.v2, a4, b2);
+  sum.v3 = _mm512_dpbusd_epi32(sum.v3, a4, b3);
+}
+
+// Adds one block's products over all of K to the first kRowsHere rows of
+// acc. The rows are named variables, not an array, and the function is not
+// inlined: either way GCC 12 would shuffle the 24 accumulators between
+// registers (and the stack) every iteration, at less than half the speed.
+template <int kRowsHere>
+__attribute__((noinline)) void accumulate(const uint8_t* panel, size_t row_bytes, const int8_t* block,
+                                          size_t groups, Row* acc) {
+  static_assert(kRowsHere >= 1 && kRowsHere <= 6, "up to 6 rows");
+  Row s0 = acc[0], s1{}, s2{}, s3{}, s4{}, s5{};
+  if (kRowsHere > 1) s1 = acc[1];
+  if (kRowsHere > 2) s2 = acc[2];
+  if (kRowsHere > 3) s3 = acc[3];
+  if (kRowsHere > 4) s4 = acc[4];
+  if (kRowsHere > 5) s5 = acc[5];
+  for (size_t g = 0; g < groups; ++g, panel += 4, block += 256) {
+    const __m512i b0 = _mm512_loadu_si512(block), b1 = _mm512_loadu_si512(block + 64);
+    const __m512i b2 = _mm512_loadu_si512(block + 128), b3 = _mm512_loadu_si512(block + 192);
+    multiply_add(s0, panel, b0, b1, b2, b3);
+    if (kRowsHere > 1) multiply_add(s1, panel + row_bytes, b0, b1, b2, b3);
+    if (kRowsHere > 2) multiply_add(s2, panel + 2 * row_bytes, b0, b1, b2, b3);
+    if (kRowsHere > 3) multiply_add(s3, panel + 3 * row_bytes, b0, b1, b2, b3);
+    if (kRowsHere > 4) multiply_add(s4, panel + 4 * row_bytes, b0, b1, b2, b3);
+    if (kRowsHere > 5) multiply_add(s5, panel + 5 * row_bytes, b0, b1, b2, b3);
+  }
+  acc[0] = s0;
+  if (kRowsHere > 1) acc[1] = s1;
+  if (kRowsHere > 2) acc[2] = s2;
+  if (kRowsHere > 3) acc[3] = s3;
+  if (kRowsHere > 4) acc[4] = s4;
+  if (kRowsHere > 5) acc[5] = s5;
+}
+
+// One register tile: the corrections, the products, the stores.
+template <int kRowsHere, bool kInt8Output>
+void tile(const uint8_t* panel, size_t row_bytes, const int8_t* block, size_t groups, const int32_t* corrections,
+          uint64_t mask, uint8_t* c, size_t c_row_bytes, const __m512* scale, const RequantConstants& k) {
+  Row correction;
+  correction.v0 = _mm512_loadu_si512(corrections);
+  correction.v1 = _mm512_loadu_si512(corrections + 16);
+  correction.v2 = _mm512_loadu_si512(corrections + 32);
+  correction.v3 = _mm512_loadu_si512(corrections + 48);
+  Row acc[kRowsHere];
+  for (int r = 0; r < kRowsHere; ++r) acc[r] = correction;
+  accumulate<kRowsHere>(panel, row_bytes, block, groups, acc);
+  for (int r = 0; r < kRowsHere; ++r) store_row<kInt8Output>(acc[r], mask, c + r * c_row_bytes, scale, k);
+}
+
+template <bool kInt8Output>
+void run(const RunArgs& args) {
+  constexpr size_t nr = 16 * kVectors;
+  constexpr size_t out_bytes = kInt8Output ? 1 : 4;
+  const PackedHeader& h = *args.header;
+  const size_t row_bytes = panel_row_bytes(kLayout, h.k);
+  const size_t groups = h.k_padded / 4;
+  auto* panel = static_cast<uint8_t*>(args.scratch);
+  auto* c = static_cast<uint8_t*>(args.c);
+  RequantConstants constants{};
+  if (kInt8Output) constants = requant_constants(*args.requantization);
+  for (size_t m = args.m_begin; m < args.m_end; m += kRows) {
+    const size_t rows = args.m_end - m < kRows ? args.m_end - m : kRows;
+    pack_panel(args.a + m * args.lda, args.lda, rows, h.k, row_bytes, panel);
+    for (size_t block = args.n_begin / nr; block * nr < args.n_end; ++block) {
+      const size_t first = block * nr;
+      const size_t lo = args.n_begin > first ? args.n_begin - first : 0;
+      const size_t hi = args.n_end - first < nr ? args.n_end - first : nr;
+      const uint64_t mask = (hi == 64 ? ~uint64_t{0} : (uint64_t{1} << hi) - 1) & ~((uint64_t{1} << lo) - 1);
+      __m512 scale[kVectors] = {};
+      if (kInt8Output)
+        for (int v = 0; v < kVectors; ++v)
+          scale[v] = _mm512_maskz_loadu_ps(static_cast<__mmask16>(mask >> (16 * v)),
+                                           args.requantization->scale + first + 16 * v);
+      const int8_t* weights = args.weights + block * h.block_bytes;
+      const int32_t* corrections = args.corrections + first;
+      uint8_t* c_tile = c + (m * args.ldc + first) * out_bytes;
+      const size_t c_row_bytes = args.ldc * out_bytes;
+      switch (rows) {
+#define EDGEGEN_QGEMM_TILE(R)                                                                                    \
+  case R:                                                                                                        \
+    tile<R, kInt8Output>(panel, row_bytes, weights, groups, corrections, mask, c_tile, c_row_bytes, scale, \
+                         constants);                                                                             \
+    break;
+        EDGEGEN_QGEMM_TILE(1)
+        EDGEGEN_QGEMM_TILE(2)
+        EDGEGEN_QGEMM_TILE(3)
+        EDGEGEN_QGEMM_TILE(4)
+        EDGEGEN_QGEMM_TILE(5)
+        EDGEGEN_QGEMM_TILE(6)
+#undef EDGEGEN_QGEMM_TILE
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void run_avx512vnni(const RunArgs& args) {
+  if (args.requantization)
+    run<true>(args);
+  else
+    run<false>(args);
+}
+
+}  // namespace qgemm
+}  // namespace simd
+}  // namespace edgegen
+
+#pragma GCC diagnostic pop
+#pragma GCC pop_options
+
+#endif  // EDGEGEN_QGEMM_X86
