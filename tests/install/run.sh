@@ -8,7 +8,9 @@
 #   3. tests/install (c_sample.c: C API, cpp_decode.cc: C++ API) is built
 #      against the prefix with find_package(edgegen), then again with plain
 #      compiler commands and `pkg-config --cflags --libs edgegen`; each build
-#      runs both programs, which compare their output with the tool's.
+#      runs both programs, which compare their output with the tool's; the
+#      find_package build also links the model into embedded_sample.c with
+#      the package's edgegen_embed_model() and samples it from a static arena.
 # Exits with 0 when everything passes.
 #
 #   tests/install/run.sh [host build dir, default: build]
@@ -54,10 +56,11 @@ run_programs() {  # <dir with c_sample and cpp_decode>
 
 echo "== find_package(edgegen) (tests/install/CMakeLists.txt)"
 cmake -S tests/install -B "$work/find-package" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-  -DCMAKE_PREFIX_PATH="$prefix" >"$work/find-package.log" || { cat "$work/find-package.log"; exit 1; }
+  -DCMAKE_PREFIX_PATH="$prefix" -DEDGEGEN_TEST_MODEL="$model" >"$work/find-package.log" || { cat "$work/find-package.log"; exit 1; }
 grep "edgegen 0" "$work/find-package.log" | sed 's/^-- /  /'
 cmake --build "$work/find-package" >>"$work/find-package.log" 2>&1 || { cat "$work/find-package.log"; exit 1; }
 run_programs "$work/find-package"
+"$work/find-package/embedded_sample" "$work/item.npy"
 
 echo "== pkg-config --cflags --libs edgegen"
 export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
