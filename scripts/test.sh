@@ -4,8 +4,10 @@
 #   1. the suite under AddressSanitizer + UndefinedBehaviorSanitizer,
 #   2. the runtime's unit tests, the diffusion samplers and real models
 #      cross-compiled for aarch64, under qemu,
-#   3. the firmware demo on a bare-metal Cortex-M4 under QEMU, checked against the host,
-#   4. the suite in the Release build (last, so the run ends with its summary).
+#   3. the firmware demo on bare-metal Cortex-M4F, M7 and M33 under QEMU, checked against the host,
+#   4. edgegen installed from the Release build, used by an outside project
+#      (find_package and pkg-config),
+#   5. the suite in the Release build (last, so the run ends with its summary).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -48,8 +50,11 @@ cmake -S . -B build-aarch64 -G Ninja -DCMAKE_BUILD_TYPE=Release \
 cmake --build build-aarch64 -j"$jobs"
 ctest --test-dir build-aarch64 -j"$jobs" --output-on-failure
 
-echo "== Cortex-M4 firmware (bare metal, qemu-system-arm)"
+echo "== Cortex-M4F, M7 and M33 firmware (bare metal, qemu-system-arm)"
 targets/cortex_m/run.sh
+
+echo "== Install: an outside project against the installed package"
+tests/install/run.sh build
 
 echo "== Release"
 ctest --test-dir build -j"$jobs" --output-on-failure

@@ -21,6 +21,8 @@
 #                           The firmware must be compiled and linked with the same flags
 #                           (they select newlib's and libstdc++'s multilib).
 #   EDGEGEN_ARM_TRIPLET     compiler prefix, default arm-none-eabi
+#   EDGEGEN_KERNELS         (top-level project) only these operators' kernels, e.g. ConvTranspose2d:
+#                           the operators `edgegen info` lists for the models the firmware runs
 #   EDGEGEN_FLATBUFFERS_INCLUDE_DIR
 #                           directory holding flatbuffers/flatbuffers.h (header-only use);
 #                           default: found on the host (Debian: libflatbuffers-dev)

@@ -1,5 +1,17 @@
 #include "ops/registry.h"
 
+// A runtime built for given models (CMake: EDGEGEN_KERNELS) references only
+// their kernels, so the linker leaves the others out; the generated header
+// says EG_KEEP_KERNEL_<Op> 1 or 0 for every operator of the list. A model
+// that uses a kernel left out is refused at load (kUnsupportedOp), as one
+// with an opcode this runtime does not know.
+#if defined(EDGEGEN_KEPT_KERNELS)
+#include "edgegen_kept_kernels.h"
+#define EG_KERNEL_OF(name) (EG_KEEP_KERNEL_##name ? &k##name##Kernel : nullptr)
+#else
+#define EG_KERNEL_OF(name) (&k##name##Kernel)
+#endif
+
 namespace edgegen {
 
 #define EG_OP(name, id, file) extern const Kernel k##name##Kernel;
@@ -15,7 +27,7 @@ struct Entry {
 };
 
 constexpr Entry kEntries[] = {
-#define EG_OP(name, id, file) {id, #name, &k##name##Kernel},
+#define EG_OP(name, id, file) {id, #name, EG_KERNEL_OF(name)},
 #include "ops/op_list.inc"
 #undef EG_OP
 };

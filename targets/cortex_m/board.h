@@ -1,5 +1,5 @@
 /* The few board services the demo needs. board_mps2.c implements them for
- * QEMU's mps2-an386 (Cortex-M4F) with Arm semihosting; on a real board, write
+ * QEMU's MPS2 boards (Cortex-M4F, M7, M33) with Arm semihosting; on a real board, write
  * console_write for its UART and board_exit as a reset or a halt.
  */
 #ifndef EDGEGEN_CORTEX_M_BOARD_H_
@@ -21,6 +21,10 @@ void console_printf(const char* format, ...) __attribute__((format(printf, 1, 2)
 /* Ends the program: status 0 is success. Under QEMU the emulator exits with
  * 0 for status 0 and 1 otherwise. */
 void board_exit(int status) __attribute__((noreturn));
+
+/* "Secure" or "Non-secure": the state the core runs in, on a core with
+ * TrustZone (Armv8-M: Cortex-M33); NULL on one without. */
+const char* board_security_state(void);
 
 /* Fills the unused part of the stack with a pattern; stack_bytes_used() then
  * reports the deepest the stack has reached since. */

@@ -1,5 +1,9 @@
-/* Board support for QEMU's mps2-an386 (Arm MPS2 FPGA image AN386: a
- * Cortex-M4 with single-precision FPU), no vendor code needed:
+/* Board support for QEMU's Arm MPS2 FPGA images, no vendor code needed:
+ * mps2-an386 (Cortex-M4, single-precision FPU), mps2-an500 (Cortex-M7,
+ * double-precision FPU) and mps2-an505 (Cortex-M33 with TrustZone; the demo
+ * stays in the Secure state it resets in, its vector table at the IoTKit's
+ * VTOR_S reset value 0x10000000, see mps2_an505.ld). The code is the same for
+ * the three; the linker scripts place it.
  *
  *   - the vector table and the reset handler (copy .data, zero .bss, enable
  *     the FPU, run constructors, main, exit),
@@ -58,9 +62,23 @@ void board_exit(int status) {
 /* newlib's exit() and abort() end here. */
 void _exit(int status) { board_exit(status); }
 
+/* ---- TrustZone ------------------------------------------------------------ */
+
+const char* board_security_state(void) {
+#if defined(__ARM_FEATURE_CMSE)
+  /* TT's S bit (22) is the address's security attribute, and reads as 0 in
+   * the Non-secure state: 1 for our own code proves the core is Secure. */
+  uint32_t response;
+  __asm__ volatile("tt %0, %1" : "=r"(response) : "r"((uintptr_t)&board_security_state));
+  return (response >> 22) & 1u ? "Secure" : "Non-secure";
+#else
+  return NULL;
+#endif
+}
+
 /* ---- memory --------------------------------------------------------------- */
 
-/* Symbols of the linker script (mps2_an386.ld). */
+/* Symbols of the linker script (mps2_sections.ld). */
 extern uint32_t __data_load[], __data_start[], __data_end[], __bss_start[], __bss_end[];
 extern uint32_t __stack_limit[], __stack_top[];
 extern void (*__init_array_start[])(void);
