@@ -49,6 +49,36 @@ class KernelRunner {
     activation_ = {kind, param0, param1};
     return *this;
   }
+  // Int8/uint8 inputs with their quantization (one scale and zero point, or
+  // one per slice along `axis`).
+  KernelRunner& input_quantized(DType dtype, std::vector<int64_t> shape, const std::vector<int32_t>& values,
+                                std::vector<float> scales, std::vector<int64_t> zero_points, int axis = -1,
+                                bool constant = false) {
+    std::vector<unsigned char> bytes;
+    const size_t size = dtype_size(dtype);
+    bytes.resize(values.size() * size);
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (dtype == DType::kInt8) reinterpret_cast<int8_t*>(bytes.data())[i] = static_cast<int8_t>(values[i]);
+      else if (dtype == DType::kUInt8) bytes[i] = static_cast<uint8_t>(values[i]);
+      else reinterpret_cast<int32_t*>(bytes.data())[i] = values[i];
+    }
+    add_input(dtype, shape, bytes.data(), bytes.size(), constant);
+    Slot& slot = *slots_.back();
+    slot.scales = std::move(scales);
+    slot.zero_points = std::move(zero_points);
+    slot.tensor.quant.scales = slot.scales.data();
+    slot.tensor.quant.zero_points = slot.zero_points.data();
+    slot.tensor.quant.count = static_cast<uint32_t>(slot.scales.size());
+    slot.tensor.quant.axis = axis;
+    return *this;
+  }
+  // The quantization the model declares for output 0.
+  KernelRunner& output_quantization(std::vector<float> scales, std::vector<int64_t> zero_points, int axis = -1) {
+    output_scales_ = std::move(scales);
+    output_zero_points_ = std::move(zero_points);
+    output_axis_ = axis;
+    return *this;
+  }
   KernelRunner& num_outputs(size_t count) {
     num_outputs_ = count;
     return *this;
@@ -63,6 +93,12 @@ class KernelRunner {
     for (size_t i = 0; i < num_outputs_; ++i) {
       outputs_[i].name = "output";
       output_ptrs_.push_back(&outputs_[i]);
+    }
+    if (!output_scales_.empty()) {
+      outputs_[0].quant.scales = output_scales_.data();
+      outputs_[0].quant.zero_points = output_zero_points_.data();
+      outputs_[0].quant.count = static_cast<uint32_t>(output_scales_.size());
+      outputs_[0].quant.axis = output_axis_;
     }
     input_ptrs_.clear();
     for (size_t i = 0; i < slots_.size(); ++i) {
@@ -127,6 +163,8 @@ class KernelRunner {
     std::vector<unsigned char> data;
     bool constant;
     std::string name;
+    std::vector<float> scales;
+    std::vector<int64_t> zero_points;
   };
 
   KernelRunner& add_input(DType dtype, const std::vector<int64_t>& shape, const void* data, size_t bytes,
@@ -155,6 +193,9 @@ class KernelRunner {
   std::vector<float> floats_;
   FusedActivation activation_;
   size_t num_outputs_ = 1;
+  std::vector<float> output_scales_;
+  std::vector<int64_t> output_zero_points_;
+  int output_axis_ = -1;
   KernelContext context_;
 };
 

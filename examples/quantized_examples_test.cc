@@ -1,0 +1,153 @@
+// The example models quantized to int8 by `convert --quantize int8`:
+// deterministic calibration, the file size, the quality against float32 and
+// PyTorch, and the output against the committed int8 reference
+// (examples/digits_gan/reference/image_int8.npy, written by
+// `edgegen run` on the reference kernels when the quantizer was written: a
+// change of the quantizer's choices shows up here).
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "converter/converter.h"
+#include "edgegen/model.h"
+#include "edgegen/pipeline.h"
+#include "npy.h"
+#include "testing/allocation_counter.h"
+#include "testing/model_builder.h"
+
+using namespace edgegen;
+
+namespace {
+
+const std::string kExamples = EDGEGEN_EXAMPLES_DIR;
+
+std::vector<float> reference(const std::string& path) { return cli::npy_to_float32(cli::read_npy(kExamples + "/" + path)); }
+
+converter::ConvertOptions float_options(int batch) {
+  converter::ConvertOptions options;
+  options.batch = batch;
+  return options;
+}
+
+converter::ConvertOptions int8_options(int batch) {
+  converter::ConvertOptions options;
+  options.batch = batch;
+  options.quantize.int8 = true;
+  return options;
+}
+
+// Peak signal-to-noise ratio in dB of `test` against `reference`, whose
+// values span `range`.
+double psnr_db(const std::vector<float>& reference, const std::vector<float>& test, double range) {
+  REQUIRE(reference.size() == test.size());
+  double error = 0;
+  for (size_t i = 0; i < reference.size(); ++i) error += std::pow(double(reference[i]) - test[i], 2);
+  error /= static_cast<double>(reference.size());
+  return error > 0 ? 10 * std::log10(range * range / error) : 200.0;
+}
+
+// Decodes `z` with the model in `file`; no allocation while decoding.
+std::vector<float> decode(const std::vector<uint8_t>& file, const std::vector<float>& z) {
+  testing::AlignedBytes bytes;
+  bytes.assign(file.data(), file.size());
+  Result<Model> model = Model::from_buffer(bytes.data(), bytes.size());
+  REQUIRE_MESSAGE(model.ok(), std::string(model.status().message()));
+  Pipeline pipeline;
+  Status prepared = pipeline.prepare(*model);
+  REQUIRE_MESSAGE(prepared.is_ok(), std::string(prepared.message()));
+  const size_t count = z.size() / pipeline.latent_size();
+  std::vector<float> items(count * pipeline.item_size());
+  testing::AllocationScope scope;
+  Status decoded = pipeline.decode(z.data(), count, items.data());
+  CHECK(scope.count() == 0);
+  REQUIRE_MESSAGE(decoded.is_ok(), std::string(decoded.message()));
+  return items;
+}
+
+}  // namespace
+
+TEST_CASE("digits GAN in int8: a quarter of the file, >= 35 dB against float32, the committed output") {
+  const std::string manifest = kExamples + "/digits_gan/manifest.json";
+  std::vector<std::string> notes;
+  const std::vector<uint8_t> int8_file = converter::convert(manifest, int8_options(4), &notes);
+  const std::vector<uint8_t> float_file = converter::convert(manifest, float_options(4));
+  for (const std::string& note : notes) MESSAGE(note);
+
+  // Calibration is deterministic: the same file again.
+  CHECK(converter::convert(manifest, int8_options(4)) == int8_file);
+  const double size_ratio = double(int8_file.size()) / double(float_file.size());
+  MESSAGE("file: " << int8_file.size() << " bytes, " << size_ratio << " of float32");
+  CHECK(size_ratio <= 0.27);
+
+  const std::vector<float> z = reference("digits_gan/reference/z.npy");
+  const std::vector<float> int8_images = decode(int8_file, z);
+  const std::vector<float> float_images = decode(float_file, z);
+  const double vs_float = psnr_db(float_images, int8_images, 2.0);
+  const double vs_torch = psnr_db(reference("digits_gan/reference/image.npy"), int8_images, 2.0);
+  MESSAGE("PSNR vs float32 " << vs_float << " dB, vs PyTorch " << vs_torch << " dB");
+  CHECK(vs_float >= 35.0);
+  CHECK(vs_torch >= 35.0);
+
+  // The committed int8 output: integer arithmetic is exact, the float tail
+  // (dequantize, tanh) differs by ulps at most.
+  const std::vector<float> committed = reference("digits_gan/reference/image_int8.npy");
+  REQUIRE(committed.size() == int8_images.size());
+  double worst = 0;
+  for (size_t i = 0; i < committed.size(); ++i) worst = std::max(worst, std::fabs(double(committed[i]) - int8_images[i]));
+  MESSAGE("max difference to the committed int8 output: " << worst);
+  CHECK(worst <= 1e-5);
+}
+
+TEST_CASE("digits GAN in int8 with percentile and entropy ranges, and a quality budget") {
+  const std::string manifest = kExamples + "/digits_gan/manifest.json";
+  const std::vector<float> z = reference("digits_gan/reference/z.npy");
+  const std::vector<float> float_images = decode(converter::convert(manifest, float_options(4)), z);
+  // Entropy (KL) clipping suits hidden activations; on the generator's
+  // output layer it clips values tanh still resolves, so it scores lower here.
+  for (const auto& [method, least_db] : {std::pair<std::string, double>{"percentile", 35.0}, {"entropy", 20.0}}) {
+    converter::ConvertOptions options = int8_options(4);
+    options.quantize.method = method;
+    options.quantize.samples = 64;  // fewer than the default, to keep the test short
+    const double psnr = psnr_db(float_images, decode(converter::convert(manifest, options), z), 2.0);
+    MESSAGE(method << ": PSNR vs float32 " << psnr << " dB");
+    CHECK(psnr >= least_db);
+  }
+  // A budget no int8 layer can meet keeps every layer in float32: the float model's outputs.
+  converter::ConvertOptions strict = int8_options(4);
+  strict.quantize.quality_budget_db = 150;
+  strict.quantize.samples = 16;
+  std::vector<std::string> notes;
+  const std::vector<float> strict_images = decode(converter::convert(manifest, strict, &notes), z);
+  CHECK(psnr_db(float_images, strict_images, 2.0) >= 100.0);
+  bool reported = false;
+  for (const std::string& note : notes) reported |= note.find("kept in float32") != std::string::npos;
+  CHECK(reported);
+}
+
+TEST_CASE("digits VAE in int8: the encoder needs data, the decoder calibrates on the prior") {
+  const std::string manifest = kExamples + "/digits_vae/manifest.json";
+  try {
+    converter::convert(manifest, int8_options(1));
+    FAIL("converted a VAE encoder without calibration data");
+  } catch (const converter::ConversionError& error) {
+    const std::string message = error.what();
+    CHECK(message.find("encoder") != std::string::npos);
+    CHECK(message.find("--calibration") != std::string::npos);
+  }
+  converter::ConvertOptions options = int8_options(1);
+  options.quantize.samples = 64;
+  const std::vector<float> x = reference("digits_vae/reference/x.npy");
+  options.quantize.inputs["data"] = converter::CalibrationArray{{4, 1, 16, 16}, x};
+  const std::vector<float> z = reference("digits_vae/reference/z.npy");
+  const double psnr = psnr_db(decode(converter::convert(manifest, float_options(1)), z),
+                              decode(converter::convert(manifest, options), z), 1.0);
+  MESSAGE("VAE decoder PSNR vs float32: " << psnr << " dB");
+  CHECK(psnr >= 35.0);
+
+  // Calibration data that does not fit the input is refused by name.
+  options.quantize.inputs["data"] = converter::CalibrationArray{{4, 3}, std::vector<float>(12, 0.f)};
+  CHECK_THROWS_WITH_AS(converter::convert(manifest, options), doctest::Contains("calibration data 'data'"),
+                       converter::ConversionError);
+}
