@@ -53,6 +53,97 @@ const char* name_or(const flatbuffers::String* name, const char* fallback) {
   return name ? name->c_str() : fallback;
 }
 
+// The FlatBuffers verifier (Debian's 2.0.8) checks only that a vector's
+// 4-byte length is 4-byte aligned, so in a corrupt file the elements of a
+// [long], [ulong] or [double] vector can start at 4 mod 8. Reading one is
+// undefined behaviour, and on Cortex-M and ARMv7 an unaligned 8-byte load
+// faults: a corrupt model in flash would crash the device instead of being
+// refused. (Table fields of 8 bytes need nothing more: the generated
+// verifier checks them with VerifyField<uint64_t>(..., 8).) The model starts
+// at a 64-byte aligned address, so the address and the file offset agree.
+// An empty vector has nothing to read, and FlatBufferBuilder does not align
+// those (PreAlign of 0 bytes), so they pass. `where_format` names the field;
+// it is formatted only on failure.
+template <typename T>
+Status check_elements_aligned(const uint8_t* file, const flatbuffers::Vector<T>* vector, const char* where_format,
+                              ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+template <typename T>
+Status check_elements_aligned(const uint8_t* file, const flatbuffers::Vector<T>* vector, const char* where_format,
+                              ...) {
+  static_assert(sizeof(T) == 8, "only vectors of 8-byte scalars can be misaligned by a verified file");
+  if (vector == nullptr || vector->size() == 0 || reinterpret_cast<uintptr_t>(vector->Data()) % sizeof(T) == 0)
+    return Status::ok();
+  char where[Status::kMaxMessage / 2];
+  va_list args;
+  va_start(args, where_format);
+  format_message(where, sizeof where, where_format, args);
+  va_end(args);
+  return invalid("%s: its 8-byte elements start at byte %llu of the file, not a multiple of 8 (a corrupt file)", where,
+                 static_cast<unsigned long long>(vector->Data() - file));
+}
+
+// Every vector of 8-byte scalars in schemas/edgegen.fbs, checked right after
+// the FlatBuffers verifier and before anything reads one. A field appended
+// to the schema must be added here; model_verification_test.cc reads the
+// schema and fails if one is missing from its list of tested fields.
+Status verify_wide_vectors_aligned(const format::Model& model, const uint8_t* file) {
+  if (const auto* graphs = model.graphs()) {
+    for (uint32_t g = 0; g < graphs->size(); ++g) {
+      const format::Graph* graph = graphs->Get(g);
+      const char* graph_name = name_or(graph->name(), "?");
+      if (const auto* tensors = graph->tensors()) {
+        for (uint32_t t = 0; t < tensors->size(); ++t) {
+          const format::Tensor* tensor = tensors->Get(t);
+          const char* name = name_or(tensor->name(), "?");
+          EG_RETURN_IF_ERROR(check_elements_aligned(file, tensor->shape(), "graph '%s': tensor %u '%s': shape",
+                                                    graph_name, t, name));
+          if (const format::Quantization* q = tensor->quantization())
+            EG_RETURN_IF_ERROR(check_elements_aligned(
+                file, q->zero_point(), "graph '%s': tensor %u '%s': quantization zero_point", graph_name, t, name));
+        }
+      }
+      if (const auto* ops = graph->operators()) {
+        for (uint32_t i = 0; i < ops->size(); ++i)
+          EG_RETURN_IF_ERROR(check_elements_aligned(file, ops->Get(i)->int_params(),
+                                                    "graph '%s': operator %u '%s': int_params", graph_name, i,
+                                                    name_or(ops->Get(i)->name(), "")));
+      }
+      if (const format::MemoryPlan* plan = graph->plan())
+        EG_RETURN_IF_ERROR(
+            check_elements_aligned(file, plan->offsets(), "graph '%s': memory plan offsets", graph_name));
+    }
+  }
+  switch (model.pipeline_type()) {
+    case format::PipelineSpec::DecoderPipeline:
+      return check_elements_aligned(file, model.pipeline_as_DecoderPipeline()->latent_shape(),
+                                    "pipeline: decoder latent_shape");
+    case format::PipelineSpec::VaePipeline:
+      return check_elements_aligned(file, model.pipeline_as_VaePipeline()->latent_shape(),
+                                    "pipeline: vae latent_shape");
+    case format::PipelineSpec::FlowPipeline:
+      return check_elements_aligned(file, model.pipeline_as_FlowPipeline()->event_shape(),
+                                    "pipeline: flow event_shape");
+    case format::PipelineSpec::DiffusionPipeline:
+      return check_elements_aligned(file, model.pipeline_as_DiffusionPipeline()->sample_shape(),
+                                    "pipeline: diffusion sample_shape");
+    case format::PipelineSpec::AutoregressivePipeline:
+      return check_elements_aligned(file, model.pipeline_as_AutoregressivePipeline()->event_shape(),
+                                    "pipeline: autoregressive event_shape");
+    case format::PipelineSpec::EnergyPipeline:
+      return check_elements_aligned(file, model.pipeline_as_EnergyPipeline()->event_shape(),
+                                    "pipeline: energy event_shape");
+    case format::PipelineSpec::GraphsOnly:
+    case format::PipelineSpec::NONE:
+      return Status::ok();
+  }
+  return Status::ok();
+}
+
 Status verify_tensor(const format::Model& model, const format::Graph& graph, uint32_t graph_index,
                      uint32_t tensor_index) {
   const format::Tensor* tensor = graph.tensors()->Get(tensor_index);
@@ -267,6 +358,7 @@ Result<Model> Model::from_buffer(const void* data, size_t size) {
   if (!format::VerifyModelBuffer(verifier))
     return invalid("the model's FlatBuffer is corrupt (FlatBuffers verifier failed)");
   const format::Model* root = format::GetModel(bytes);
+  EG_RETURN_IF_ERROR(verify_wide_vectors_aligned(*root, bytes));
 
   if (root->format_version() == 0 || root->format_version() > kFormatVersion)
     return Status::error(StatusCode::kUnsupportedVersion,
