@@ -358,6 +358,10 @@ Result<Model> Model::from_buffer(const void* data, size_t size) {
   if (!format::VerifyModelBuffer(verifier))
     return invalid("the model's FlatBuffer is corrupt (FlatBuffers verifier failed)");
   const format::Model* root = format::GetModel(bytes);
+  // The verifier accepts a union whose type is set but whose table is absent.
+  if (root->pipeline_type() != format::PipelineSpec::NONE && root->pipeline() == nullptr)
+    return invalid("the model declares a pipeline of type %u but holds no pipeline table",
+                   static_cast<uint32_t>(root->pipeline_type()));
   EG_RETURN_IF_ERROR(verify_wide_vectors_aligned(*root, bytes));
 
   if (root->format_version() == 0 || root->format_version() > kFormatVersion)

@@ -368,6 +368,19 @@ TEST_CASE("the misalignment tests cover every vector of 8-byte scalars in the sc
   for (const std::string& field : tested) CHECK_MESSAGE(in_schema.count(field) == 1, field, " is not in the schema");
 }
 
+TEST_CASE("a pipeline type without its table is refused") {
+  HandModel model;
+  model.pipeline_kind = format::PipelineSpec::DecoderPipeline;
+  std::vector<uint8_t> file = model.build();
+  // Remove the pipeline table from the root's vtable (the field entry -> 0).
+  const uint8_t* root = file.data() + fb::ReadScalar<fb::uoffset_t>(file.data());
+  uint8_t* vtable = const_cast<uint8_t*>(root) - fb::ReadScalar<fb::soffset_t>(root);
+  const fb::voffset_t entry = format::Model::VT_PIPELINE;
+  REQUIRE(fb::ReadScalar<fb::voffset_t>(vtable) > entry);
+  fb::WriteScalar<fb::voffset_t>(vtable + entry, 0);
+  expect_rejected(file, StatusCode::kInvalidModel, "no pipeline table");
+}
+
 // Inputs found by fuzzing (fuzz/regressions/fuzz_model/, see README "Fuzzing"):
 // each must be refused with a Status, never crash, fault or trip a
 // sanitizer. The first came from a fuzzer run outside this repository.
