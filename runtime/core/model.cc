@@ -1,5 +1,6 @@
 #include "edgegen/model.h"
 
+#include <cmath>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -144,6 +145,46 @@ Status verify_wide_vectors_aligned(const format::Model& model, const uint8_t* fi
   return Status::ok();
 }
 
+// real = scale * (q - zero_point): parameters a kernel can trust without
+// checking them again. Scales are normal positive floats (zero, denormal,
+// infinite or NaN scales turn every value into 0, inf or NaN, and 1/scale
+// overflows), zero points are values of the quantized type (int32
+// accumulators are symmetric), and only integer tensors are quantized.
+Status verify_quantization(const format::Quantization& q, DType dtype, const flatbuffers::Vector<int64_t>& shape,
+                           const char* graph_name, const char* name) {
+  int64_t zero_min = 0, zero_max = 0;
+  switch (dtype) {
+    case DType::kInt8: zero_min = -128, zero_max = 127; break;
+    case DType::kUInt8: zero_min = 0, zero_max = 255; break;
+    case DType::kInt32: zero_min = 0, zero_max = 0; break;
+    default:
+      return invalid("graph '%s': tensor '%s' of dtype %s has quantization parameters; only int8, uint8 and int32 "
+                     "tensors can be quantized",
+                     graph_name, name, dtype_name(dtype));
+  }
+  uint32_t scales = q.scale() ? q.scale()->size() : 0;
+  uint32_t zeros = q.zero_point() ? q.zero_point()->size() : 0;
+  if (scales != zeros || scales == 0)
+    return invalid("graph '%s': tensor '%s' has %u scales and %u zero points", graph_name, name, scales, zeros);
+  if (q.axis() >= 0 && (static_cast<uint32_t>(q.axis()) >= shape.size() ||
+                        static_cast<int64_t>(scales) != shape.Get(static_cast<uint32_t>(q.axis()))))
+    return invalid("graph '%s': tensor '%s' per-axis quantization does not match axis %d", graph_name, name, q.axis());
+  if (q.axis() < 0 && scales != 1)
+    return invalid("graph '%s': tensor '%s' per-tensor quantization has %u scales", graph_name, name, scales);
+  for (uint32_t i = 0; i < scales; ++i) {
+    float scale = q.scale()->Get(i);
+    if (!std::isnormal(scale) || scale < 0)
+      return invalid("graph '%s': tensor '%s' quantization scale %u is %g; it must be a positive, finite, normal float",
+                     graph_name, name, i, static_cast<double>(scale));
+    int64_t zero_point = q.zero_point()->Get(i);
+    if (zero_point < zero_min || zero_point > zero_max)
+      return invalid("graph '%s': tensor '%s' quantization zero point %u is %lld, outside [%lld, %lld] of %s",
+                     graph_name, name, i, static_cast<long long>(zero_point), static_cast<long long>(zero_min),
+                     static_cast<long long>(zero_max), dtype_name(dtype));
+  }
+  return Status::ok();
+}
+
 Status verify_tensor(const format::Model& model, const format::Graph& graph, uint32_t graph_index,
                      uint32_t tensor_index) {
   const format::Tensor* tensor = graph.tensors()->Get(tensor_index);
@@ -180,18 +221,8 @@ Status verify_tensor(const format::Model& model, const format::Graph& graph, uin
       return invalid("graph '%s': tensor '%s' needs %llu bytes but its buffer %u holds %llu", graph_name, name,
                      static_cast<unsigned long long>(bytes), buffer, static_cast<unsigned long long>(data->size()));
   }
-  if (const format::Quantization* q = tensor->quantization()) {
-    uint32_t scales = q->scale() ? q->scale()->size() : 0;
-    uint32_t zeros = q->zero_point() ? q->zero_point()->size() : 0;
-    if (scales != zeros || scales == 0)
-      return invalid("graph '%s': tensor '%s' has %u scales and %u zero points", graph_name, name, scales, zeros);
-    if (q->axis() >= 0 && (static_cast<uint32_t>(q->axis()) >= shape->size() ||
-                           static_cast<int64_t>(scales) != shape->Get(static_cast<uint32_t>(q->axis()))))
-      return invalid("graph '%s': tensor '%s' per-axis quantization does not match axis %d", graph_name, name,
-                     q->axis());
-    if (q->axis() < 0 && scales != 1)
-      return invalid("graph '%s': tensor '%s' per-tensor quantization has %u scales", graph_name, name, scales);
-  }
+  if (const format::Quantization* q = tensor->quantization())
+    EG_RETURN_IF_ERROR(verify_quantization(*q, static_cast<DType>(dtype), *shape, graph_name, name));
   (void)graph_index;
   return Status::ok();
 }

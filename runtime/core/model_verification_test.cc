@@ -403,3 +403,64 @@ TEST_CASE("model files found by fuzzing are refused") {
   }
 }
 
+// Issue 10: corrupt quantization parameters are refused at load.
+TEST_CASE("quantization parameters are checked at load") {
+  auto quantized = [](format::DType dtype, std::vector<float> scales, std::vector<int64_t> zero_points,
+                      int32_t axis = -1) {
+    HandModel model;
+    model.quantized = true;
+    model.x_dtype = dtype;
+    model.scales = std::move(scales);
+    model.zero_points = std::move(zero_points);
+    model.axis = axis;
+    return model.build();
+  };
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  const float denormal = std::numeric_limits<float>::denorm_min();
+
+  SUBCASE("valid parameters load") {
+    CHECK(load(quantized(format::DType::Int8, {0.5f}, {-128})).is_ok());
+    CHECK(load(quantized(format::DType::Int8, {0.5f}, {127})).is_ok());
+    CHECK(load(quantized(format::DType::UInt8, {std::numeric_limits<float>::min()}, {255})).is_ok());
+    CHECK(load(quantized(format::DType::Int32, {std::numeric_limits<float>::max()}, {0})).is_ok());
+    CHECK(load(quantized(format::DType::Int8, {0.5f, 0.25f, 1.f, 2.f}, {0, 1, -1, 3}, 1)).is_ok());
+  }
+  SUBCASE("zero, negative, NaN, infinite and denormal scales") {
+    for (float scale : {0.f, -0.f, -0.5f, nan, inf, -inf, denormal}) {
+      CAPTURE(scale);
+      expect_rejected(quantized(format::DType::Int8, {scale}, {0}), StatusCode::kInvalidModel,
+                      "tensor 'x' quantization scale 0 is");
+    }
+    expect_rejected(quantized(format::DType::Int8, {0.5f, 0.5f, nan, 0.5f}, {0, 0, 0, 0}, 1),
+                    StatusCode::kInvalidModel, "quantization scale 2 is nan");
+  }
+  SUBCASE("zero points outside the quantized type") {
+    expect_rejected(quantized(format::DType::Int8, {0.5f}, {128}), StatusCode::kInvalidModel,
+                    "zero point 0 is 128, outside [-128, 127] of int8");
+    expect_rejected(quantized(format::DType::Int8, {0.5f}, {-129}), StatusCode::kInvalidModel, "outside [-128, 127]");
+    expect_rejected(quantized(format::DType::UInt8, {0.5f}, {-1}), StatusCode::kInvalidModel, "outside [0, 255]");
+    expect_rejected(quantized(format::DType::UInt8, {0.5f}, {256}), StatusCode::kInvalidModel, "outside [0, 255]");
+    expect_rejected(quantized(format::DType::Int32, {0.5f}, {1}), StatusCode::kInvalidModel, "outside [0, 0] of int32");
+    expect_rejected(quantized(format::DType::Int8, {0.5f, 0.5f, 0.5f, 0.5f}, {0, 0, 0, INT64_MIN}, 1),
+                    StatusCode::kInvalidModel, "zero point 3 is");
+  }
+  SUBCASE("scale arrays of the wrong length") {
+    expect_rejected(quantized(format::DType::Int8, {0.5f, 0.5f}, {0}), StatusCode::kInvalidModel,
+                    "2 scales and 1 zero points");
+    expect_rejected(quantized(format::DType::Int8, {}, {}), StatusCode::kInvalidModel, "0 scales and 0 zero points");
+    expect_rejected(quantized(format::DType::Int8, {0.5f, 0.5f}, {0, 0}), StatusCode::kInvalidModel,
+                    "per-tensor quantization has 2 scales");
+    expect_rejected(quantized(format::DType::Int8, {0.5f, 0.5f, 0.5f}, {0, 0, 0}, 1), StatusCode::kInvalidModel,
+                    "does not match axis 1");
+    expect_rejected(quantized(format::DType::Int8, {0.5f}, {0}, 2), StatusCode::kInvalidModel,
+                    "does not match axis 2");
+  }
+  SUBCASE("quantization on tensors that are not int8, uint8 or int32") {
+    for (format::DType dtype : {format::DType::Float32, format::DType::Float16, format::DType::Int64,
+                                format::DType::Bool}) {
+      CAPTURE(static_cast<int>(dtype));
+      expect_rejected(quantized(dtype, {0.5f}, {0}), StatusCode::kInvalidModel, "only int8, uint8 and int32");
+    }
+  }
+}
