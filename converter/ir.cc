@@ -2,11 +2,16 @@
 
 #include <algorithm>
 
+#include "converter/converter.h"
+
 namespace edgegen::converter {
 
 int64_t element_count(const std::vector<int64_t>& shape) {
+  // Shapes come from untrusted ONNX files: a count that overflows is refused, not wrapped.
   int64_t count = 1;
-  for (int64_t dim : shape) count *= dim;
+  for (int64_t dim : shape)
+    if (__builtin_mul_overflow(count, dim, &count))
+      throw ConversionError("shape " + shape_to_string(shape) + " has too many elements");
   return count;
 }
 
