@@ -339,31 +339,62 @@ Status check_graph_ref(const format::Model& model, uint32_t graph, const char* r
   return Status::ok();
 }
 
+// The shape of one item (latent, event, sample: without the batch
+// dimension) of a pipeline, which the pipelines size buffers from: present,
+// rank 1 to kMaxRank - 1 (the batch makes kMaxRank), dims >= 1, and at most
+// kMaxElements elements, so that no product of it overflows.
+Status verify_item_shape(const flatbuffers::Vector<int64_t>* shape, const char* what) {
+  if (shape == nullptr || shape->size() == 0 || shape->size() >= static_cast<uint32_t>(kMaxRank))
+    return invalid("pipeline: %s is missing or has a bad rank (1 to %d dimensions)", what, kMaxRank - 1);
+  int64_t elements = 1;
+  for (uint32_t d = 0; d < shape->size(); ++d) {
+    const int64_t dim = shape->Get(d);
+    if (dim < 1) return invalid("pipeline: %s has dimension %lld; it must be at least 1", what, static_cast<long long>(dim));
+    if (elements > kMaxElements / dim) return invalid("pipeline: %s is too large", what);
+    elements *= dim;
+  }
+  return Status::ok();
+}
+
+// The graphs a pipeline names and the shape of its items; each pipeline
+// checks the rest of its table when it is prepared.
 Status verify_pipeline(const format::Model& model) {
   switch (model.pipeline_type()) {
     case format::PipelineSpec::GraphsOnly: return Status::ok();
     case format::PipelineSpec::DecoderPipeline: {
       const auto* p = model.pipeline_as_DecoderPipeline();
       EG_RETURN_IF_ERROR(check_graph_ref(model, p->decoder_graph(), "decoder"));
-      if (!p->latent_shape() || p->latent_shape()->size() == 0 || p->latent_shape()->size() >= kMaxRank)
-        return invalid("pipeline: decoder latent_shape is missing or has a bad rank");
-      return Status::ok();
+      return verify_item_shape(p->latent_shape(), "decoder latent_shape");
     }
     case format::PipelineSpec::VaePipeline: {
       const auto* p = model.pipeline_as_VaePipeline();
       EG_RETURN_IF_ERROR(check_graph_ref(model, p->encoder_graph(), "encoder"));
       EG_RETURN_IF_ERROR(check_graph_ref(model, p->decoder_graph(), "decoder"));
-      if (!p->latent_shape() || p->latent_shape()->size() == 0 || p->latent_shape()->size() >= kMaxRank)
-        return invalid("pipeline: vae latent_shape is missing or has a bad rank");
-      return Status::ok();
+      return verify_item_shape(p->latent_shape(), "vae latent_shape");
     }
-    case format::PipelineSpec::FlowPipeline:
-    case format::PipelineSpec::DiffusionPipeline:
-    case format::PipelineSpec::AutoregressivePipeline:
-    case format::PipelineSpec::EnergyPipeline:
-      // Described by the format; their programs arrive in later versions.
-      // Their graphs can still be run one by one.
-      return Status::ok();
+    case format::PipelineSpec::FlowPipeline: {
+      const auto* p = model.pipeline_as_FlowPipeline();
+      EG_RETURN_IF_ERROR(check_graph_ref(model, p->forward_graph(), "flow forward"));
+      if (p->has_inverse()) EG_RETURN_IF_ERROR(check_graph_ref(model, p->inverse_graph(), "flow inverse"));
+      return verify_item_shape(p->event_shape(), "flow event_shape");
+    }
+    case format::PipelineSpec::DiffusionPipeline: {
+      const auto* p = model.pipeline_as_DiffusionPipeline();
+      EG_RETURN_IF_ERROR(check_graph_ref(model, p->denoiser_graph(), "diffusion denoiser"));
+      if (p->has_decoder()) EG_RETURN_IF_ERROR(check_graph_ref(model, p->decoder_graph(), "diffusion decoder"));
+      return verify_item_shape(p->sample_shape(), "diffusion sample_shape");
+    }
+    case format::PipelineSpec::AutoregressivePipeline: {
+      const auto* p = model.pipeline_as_AutoregressivePipeline();
+      EG_RETURN_IF_ERROR(check_graph_ref(model, p->conditionals_graph(), "autoregressive conditionals"));
+      return verify_item_shape(p->event_shape(), "autoregressive event_shape");
+    }
+    case format::PipelineSpec::EnergyPipeline: {
+      const auto* p = model.pipeline_as_EnergyPipeline();
+      EG_RETURN_IF_ERROR(check_graph_ref(model, p->score_graph(), "energy (score function)"));
+      if (p->has_energy()) EG_RETURN_IF_ERROR(check_graph_ref(model, p->energy_graph(), "energy (energy function)"));
+      return verify_item_shape(p->event_shape(), "energy event_shape");
+    }
     case format::PipelineSpec::NONE:
       return invalid("the model declares no pipeline");
   }

@@ -196,6 +196,7 @@ struct HandModel {
   std::vector<float> scales = {0.5f};
   std::vector<int64_t> zero_points = {0};
   int32_t axis = -1;
+  std::vector<int64_t> event_shape = {4};  // of the pipeline's items
 
   std::vector<uint8_t> build() const;
 };
@@ -247,8 +248,7 @@ std::vector<uint8_t> HandModel::build() const {
                           fbb.CreateVector(op_inputs), fbb.CreateVector(op_outputs), plan)};
   std::vector<fb::Offset<format::Buffer>> buffers = {format::CreateBuffer(fbb, 0, 0)};
 
-  const std::vector<int64_t> event = {4};
-  auto event_vector = [&](const char* field) { return wide_vector(fbb, event, misaligned(field)); };
+  auto event_vector = [&](const char* field) { return wide_vector(fbb, event_shape, misaligned(field)); };
   std::vector<float> range = {0.f, 1.f};
   fb::Offset<void> pipeline;
   format::PipelineSpec pipeline_type = pipeline_kind;
@@ -391,6 +391,9 @@ TEST_CASE("model files found by fuzzing are refused") {
   };
   const Finding findings[] = {
       {"misaligned-int64-shape.egm", "not a multiple of 8"},
+      // A decoder latent_shape of huge dims, whose product overflowed int64
+      // in Pipeline::configure (found by fuzz/fuzz_model.cc).
+      {"latent-shape-product-overflow.egm", "latent_shape"},
   };
   for (const Finding& finding : findings) {
     CAPTURE(std::string(finding.file));
@@ -462,5 +465,27 @@ TEST_CASE("quantization parameters are checked at load") {
       CAPTURE(static_cast<int>(dtype));
       expect_rejected(quantized(dtype, {0.5f}, {0}), StatusCode::kInvalidModel, "only int8, uint8 and int32");
     }
+  }
+}
+
+TEST_CASE("every pipeline's item shape is checked at load") {
+  // Each pipeline sizes its buffers from this shape; the products must not overflow.
+  for (format::PipelineSpec kind : {format::PipelineSpec::DecoderPipeline, format::PipelineSpec::VaePipeline,
+                                    format::PipelineSpec::FlowPipeline, format::PipelineSpec::DiffusionPipeline,
+                                    format::PipelineSpec::AutoregressivePipeline,
+                                    format::PipelineSpec::EnergyPipeline}) {
+    CAPTURE(static_cast<int>(kind));
+    HandModel model;
+    model.pipeline_kind = kind;
+    model.event_shape = {1 << 30, 1 << 30, 1 << 30};
+    expect_rejected(model.build(), StatusCode::kInvalidModel, "too large");
+    model.event_shape = {4, 0};
+    expect_rejected(model.build(), StatusCode::kInvalidModel, "dimension 0; it must be at least 1");
+    model.event_shape = {4, -1};
+    expect_rejected(model.build(), StatusCode::kInvalidModel, "must be at least 1");
+    model.event_shape = {};
+    expect_rejected(model.build(), StatusCode::kInvalidModel, "bad rank");
+    model.event_shape = std::vector<int64_t>(kMaxRank, 1);
+    expect_rejected(model.build(), StatusCode::kInvalidModel, "bad rank");
   }
 }
