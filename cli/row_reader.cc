@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <sys/stat.h>
@@ -26,6 +27,29 @@ std::string header_value(const std::string& header, const std::string& key) {
   if (at < header.size() && header[at] == '(') return header.substr(at, header.find(')', at) - at + 1);
   size_t end = header.find_first_of(",}", at);
   return header.substr(at, end - at);
+}
+
+// The dimensions of a .npy shape tuple: "(N, D)", "(D,)", "()". Strict:
+// only digits, spaces and commas inside the parentheses.
+std::vector<uint64_t> parse_npy_dims(const std::string& shape, const std::string& path) {
+  auto bad = [&]() { return CliError(path + ": bad .npy shape " + shape.substr(0, 64)); };
+  if (shape.size() < 2 || shape.front() != '(' || shape.back() != ')') throw bad();
+  std::vector<uint64_t> dims;
+  const size_t end = shape.size() - 1;  // the ')'
+  for (size_t i = 1; i < end;) {
+    while (i < end && (shape[i] == ' ' || shape[i] == ',')) ++i;
+    if (i == end) break;
+    if (shape[i] < '0' || shape[i] > '9') throw bad();
+    uint64_t dim = 0;
+    for (; i < end && shape[i] >= '0' && shape[i] <= '9'; ++i) {
+      const uint64_t digit = static_cast<uint64_t>(shape[i] - '0');
+      if (dim > (UINT64_MAX - digit) / 10) throw CliError(path + ": .npy shape " + shape.substr(0, 64) + " is too large");
+      dim = dim * 10 + digit;
+    }
+    if (dims.size() == 64) throw bad();  // NumPy allows 64 dimensions
+    dims.push_back(dim);
+  }
+  return dims;
 }
 
 }  // namespace
@@ -77,28 +101,26 @@ RowReader::RowReader(const std::string& path, size_t width, RowReaderOptions opt
       (npy_kind_ == 'f' && npy_item_bytes_ < 4))
     throw CliError(path + ": dtype " + descr + " is not supported (float32/64, int/uint 8-64)");
   std::string shape = header_value(header, "shape");  // "(N, D)" or "(D,)"
-  std::vector<uint64_t> dims;
-  for (size_t i = 1; i < shape.size();) {
-    while (i < shape.size() && (shape[i] == ' ' || shape[i] == ',')) ++i;
-    if (i >= shape.size() || shape[i] == ')') break;
-    char* end = nullptr;
-    dims.push_back(std::strtoull(shape.c_str() + i, &end, 10));
-    i = static_cast<size_t>(end - shape.c_str());
-    if (end == shape.c_str()) throw CliError(path + ": bad .npy shape " + shape);
-  }
+  std::vector<uint64_t> dims = parse_npy_dims(shape, path);
   uint64_t row_width = 1;
   if (dims.size() == 1) {
     npy_rows_ = 1;
     row_width = dims[0];
   } else if (dims.size() >= 2) {
     npy_rows_ = dims[0];
-    for (size_t i = 1; i < dims.size(); ++i) row_width *= dims[i];
+    for (size_t i = 1; i < dims.size(); ++i) {
+      if (dims[i] != 0 && row_width > UINT64_MAX / dims[i]) throw CliError(path + ": .npy shape " + shape + " is too large");
+      row_width *= dims[i];
+    }
   } else {
     throw CliError(path + ": a .npy scalar has no rows");
   }
   if (row_width != width_)
     throw CliError(path + ": rows have " + std::to_string(row_width) + " values; the model needs " + std::to_string(width_));
-  if (preamble + header_bytes + npy_rows_ * row_width * npy_item_bytes_ > file_bytes_)
+  // width_ is the model's (small), so a row's bytes cannot overflow; the row count is the file's.
+  const uint64_t data_start = preamble + header_bytes;
+  const uint64_t row_bytes = static_cast<uint64_t>(width_) * npy_item_bytes_;
+  if (data_start > file_bytes_ || (row_bytes > 0 && npy_rows_ > (file_bytes_ - data_start) / row_bytes))
     throw CliError(path + ": truncated .npy data (" + std::to_string(npy_rows_) + " rows declared)");
   npy_row_.resize(width_ * npy_item_bytes_);
 }

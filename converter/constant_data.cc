@@ -62,7 +62,7 @@ IrTensor make_as(const std::string& name, DType dtype, std::vector<int64_t> shap
   tensor.is_constant = true;
   if (static_cast<size_t>(tensor.num_elements()) != values.size())
     throw ConversionError("internal: constant '" + name + "' built with the wrong number of values");
-  tensor.data.resize(tensor.bytes());
+  tensor.allocate_data();
   uint8_t* data = tensor.data.data();
   for (size_t i = 0; i < values.size(); ++i) {
     switch (dtype) {

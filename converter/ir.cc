@@ -2,15 +2,29 @@
 
 #include <algorithm>
 
+#include "converter/converter.h"
+
 namespace edgegen::converter {
 
 int64_t element_count(const std::vector<int64_t>& shape) {
+  // Shapes come from untrusted ONNX files: a count that overflows is refused, not wrapped.
   int64_t count = 1;
-  for (int64_t dim : shape) count *= dim;
+  for (int64_t dim : shape)
+    if (__builtin_mul_overflow(count, dim, &count) || count > kMaxTensorElements)
+      throw ConversionError("shape " + shape_to_string(shape) + " has more than 2^40 elements");
   return count;
 }
 
 int64_t IrTensor::num_elements() const { return element_count(shape); }
+
+void IrTensor::allocate_data() {
+  const size_t size = bytes();
+  if (size > kMaxConstantBytes)
+    throw ConversionError("a constant of shape " + shape_to_string(shape) + " would take " + std::to_string(size) +
+                          " bytes, more than the converter's limit of " + std::to_string(kMaxConstantBytes >> 20) +
+                          " MiB");
+  data.assign(size, 0);
+}
 
 std::string shape_to_string(const std::vector<int64_t>& shape) {
   std::string text = "[";

@@ -26,6 +26,15 @@ struct IrQuantization {
   }
 };
 
+// The converter holds every constant in host memory, and folding makes more:
+// one larger than this is refused with a message, so that a corrupt or
+// hostile ONNX file cannot exhaust the host. edgegen's models for small
+// devices are far below it.
+constexpr size_t kMaxConstantBytes = size_t{256} << 20;
+// Tensors of more elements than the runtime loads (model.cc) are refused
+// too, which also keeps every byte count far from overflowing.
+constexpr int64_t kMaxTensorElements = int64_t{1} << 40;
+
 struct IrTensor {
   std::string name;
   DType dtype = DType::kFloat32;
@@ -36,6 +45,9 @@ struct IrTensor {
 
   int64_t num_elements() const;
   size_t bytes() const { return static_cast<size_t>(num_elements()) * dtype_size(dtype); }
+  // Sizes `data` (zeros) for a constant of this shape and dtype; throws
+  // ConversionError when that is more than kMaxConstantBytes.
+  void allocate_data();
 };
 
 struct IrOp {

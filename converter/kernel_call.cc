@@ -57,7 +57,9 @@ class HeapKernelCall {
     std::vector<IrTensor> result(output_tensors_.size());
     if (with_data) {
       for (size_t i = 0; i < output_tensors_.size(); ++i) {
-        result[i].data.assign(output_tensors_[i].bytes(), 0);
+        result[i].shape.assign(output_tensors_[i].shape.dims, output_tensors_[i].shape.dims + output_tensors_[i].shape.rank);
+        result[i].dtype = output_tensors_[i].dtype;
+        result[i].allocate_data();
         output_tensors_[i].data = result[i].data.empty() ? static_cast<void*>(&empty_constant_) : result[i].data.data();
       }
       std::vector<uint8_t> scratch(context_.scratch_bytes + 1);

@@ -1,5 +1,6 @@
 #include "converter/onnx_tensor.h"
 
+#include <charconv>
 #include <cstring>
 #include <fstream>
 
@@ -47,10 +48,19 @@ namespace {
 std::string read_external_data(const onnx::TensorProto& proto, const std::string& model_dir, size_t bytes) {
   std::string location;
   int64_t offset = 0, length = -1;
+  // std::stoll would throw std::invalid_argument or std::out_of_range.
+  auto number = [&](const std::string& key, const std::string& text) {
+    int64_t value = 0;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error != std::errc() || end != text.data() + text.size() || value < 0)
+      throw ConversionError("initializer '" + proto.name() + "': external data " + key + " '" + text +
+                            "' is not a non-negative integer");
+    return value;
+  };
   for (const auto& entry : proto.external_data()) {
     if (entry.key() == "location") location = entry.value();
-    else if (entry.key() == "offset") offset = std::stoll(entry.value());
-    else if (entry.key() == "length") length = std::stoll(entry.value());
+    else if (entry.key() == "offset") offset = number("offset", entry.value());
+    else if (entry.key() == "length") length = number("length", entry.value());
   }
   if (location.empty()) throw ConversionError("initializer '" + proto.name() + "' has external data without a location");
   std::string path = model_dir.empty() ? location : model_dir + "/" + location;
@@ -77,15 +87,17 @@ IrTensor tensor_from_onnx(const onnx::TensorProto& proto, const std::string& mod
   tensor.is_constant = true;
   size_t count = static_cast<size_t>(tensor.num_elements());
   size_t bytes = tensor.bytes();
-  tensor.data.resize(bytes);
   if (proto.has_segment()) throw ConversionError("tensor '" + proto.name() + "' is segmented; not supported");
 
+  // The data the shape claims is checked against what the file holds before
+  // anything is allocated: a few bytes claiming a huge shape must not be.
   auto check_count = [&](size_t have) {
     if (have != count)
       throw ConversionError("tensor '" + proto.name() + "' holds " + std::to_string(have) + " values, its shape " +
                             shape_to_string(tensor.shape) + " needs " + std::to_string(count));
   };
   if (proto.data_location() == onnx::TensorProto::EXTERNAL) {
+    tensor.allocate_data();
     std::string data = read_external_data(proto, model_dir, bytes);
     if (bytes) std::memcpy(tensor.data.data(), data.data(), bytes);
   } else if (proto.has_raw_data()) {
@@ -93,20 +105,24 @@ IrTensor tensor_from_onnx(const onnx::TensorProto& proto, const std::string& mod
       throw ConversionError("tensor '" + proto.name() + "' has " + std::to_string(proto.raw_data().size()) +
                             " bytes of raw data, its shape " + shape_to_string(tensor.shape) + " needs " +
                             std::to_string(bytes));
+    tensor.allocate_data();
     if (bytes) std::memcpy(tensor.data.data(), proto.raw_data().data(), bytes);
   } else {
     // memcpy from an empty repeated field's null storage is undefined, even for 0 bytes.
     switch (tensor.dtype) {
       case DType::kFloat32:
         check_count(static_cast<size_t>(proto.float_data_size()));
+        tensor.allocate_data();
         if (bytes) std::memcpy(tensor.data.data(), proto.float_data().data(), bytes);
         break;
       case DType::kInt64:
         check_count(static_cast<size_t>(proto.int64_data_size()));
+        tensor.allocate_data();
         if (bytes) std::memcpy(tensor.data.data(), proto.int64_data().data(), bytes);
         break;
       case DType::kInt32:
         check_count(static_cast<size_t>(proto.int32_data_size()));
+        tensor.allocate_data();
         if (bytes) std::memcpy(tensor.data.data(), proto.int32_data().data(), bytes);
         break;
       case DType::kInt8:
@@ -114,9 +130,10 @@ IrTensor tensor_from_onnx(const onnx::TensorProto& proto, const std::string& mod
       case DType::kBool:
         // Small types are stored one per int32_data entry.
         check_count(static_cast<size_t>(proto.int32_data_size()));
+        tensor.allocate_data();
         for (size_t i = 0; i < count; ++i) tensor.data[i] = static_cast<uint8_t>(proto.int32_data(static_cast<int>(i)));
         break;
-      default: break;
+      default: tensor.allocate_data(); break;
     }
   }
   return tensor;

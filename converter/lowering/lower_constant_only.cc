@@ -109,7 +109,7 @@ void lower_constant_of_shape(NodeContext& node) {
   result.shape = shape;
   result.is_constant = true;
   size_t element = dtype_size(fill.dtype);
-  result.data.resize(result.bytes());
+  result.allocate_data();
   for (size_t offset = 0; offset < result.data.size(); offset += element)
     std::copy(fill.data.begin(), fill.data.end(), result.data.begin() + static_cast<long>(offset));
   node.bind_output(0, node.add_constant(std::move(result)));
@@ -217,7 +217,7 @@ void lower_where(NodeContext& node) {
   result.dtype = a.dtype;
   result.shape = shape;
   result.is_constant = true;
-  result.data.resize(result.bytes());
+  result.allocate_data();
   for (size_t i = 0; i < indices[0].size(); ++i) {
     const IrTensor& source = cond[indices[0][i]] ? a : b;
     size_t from = (cond[indices[0][i]] ? indices[1][i] : indices[2][i]) * element;

@@ -32,7 +32,7 @@ void lower_reshape(NodeContext& node) {
     }
     if (dim < 0) node.fail("shape [" + join(requested) + "] has a negative entry");
     shape[i] = dim;
-    known *= dim;
+    if (__builtin_mul_overflow(known, dim, &known)) node.fail("shape [" + join(requested) + "] has too many elements");
   }
   int64_t total = element_count(input);
   if (inferred >= 0) {

@@ -1,5 +1,6 @@
 #include "edgegen/model.h"
 
+#include <cmath>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -53,6 +54,137 @@ const char* name_or(const flatbuffers::String* name, const char* fallback) {
   return name ? name->c_str() : fallback;
 }
 
+// The FlatBuffers verifier (Debian's 2.0.8) checks only that a vector's
+// 4-byte length is 4-byte aligned, so in a corrupt file the elements of a
+// [long], [ulong] or [double] vector can start at 4 mod 8. Reading one is
+// undefined behaviour, and on Cortex-M and ARMv7 an unaligned 8-byte load
+// faults: a corrupt model in flash would crash the device instead of being
+// refused. (Table fields of 8 bytes need nothing more: the generated
+// verifier checks them with VerifyField<uint64_t>(..., 8).) The model starts
+// at a 64-byte aligned address, so the address and the file offset agree.
+// An empty vector has nothing to read, and FlatBufferBuilder does not align
+// those (PreAlign of 0 bytes), so they pass. `where_format` names the field;
+// it is formatted only on failure.
+template <typename T>
+Status check_elements_aligned(const uint8_t* file, const flatbuffers::Vector<T>* vector, const char* where_format,
+                              ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+template <typename T>
+Status check_elements_aligned(const uint8_t* file, const flatbuffers::Vector<T>* vector, const char* where_format,
+                              ...) {
+  static_assert(sizeof(T) == 8, "only vectors of 8-byte scalars can be misaligned by a verified file");
+  if (vector == nullptr || vector->size() == 0 || reinterpret_cast<uintptr_t>(vector->Data()) % sizeof(T) == 0)
+    return Status::ok();
+  char where[Status::kMaxMessage / 2];
+  va_list args;
+  va_start(args, where_format);
+  format_message(where, sizeof where, where_format, args);
+  va_end(args);
+  return invalid("%s: its 8-byte elements start at byte %llu of the file, not a multiple of 8 (a corrupt file)", where,
+                 static_cast<unsigned long long>(vector->Data() - file));
+}
+
+// Every vector of 8-byte scalars in schemas/edgegen.fbs, checked right after
+// the FlatBuffers verifier and before anything reads one. A field appended
+// to the schema must be added here; model_verification_test.cc reads the
+// schema and fails if one is missing from its list of tested fields.
+Status verify_wide_vectors_aligned(const format::Model& model, const uint8_t* file) {
+  if (const auto* graphs = model.graphs()) {
+    for (uint32_t g = 0; g < graphs->size(); ++g) {
+      const format::Graph* graph = graphs->Get(g);
+      const char* graph_name = name_or(graph->name(), "?");
+      if (const auto* tensors = graph->tensors()) {
+        for (uint32_t t = 0; t < tensors->size(); ++t) {
+          const format::Tensor* tensor = tensors->Get(t);
+          const char* name = name_or(tensor->name(), "?");
+          EG_RETURN_IF_ERROR(check_elements_aligned(file, tensor->shape(), "graph '%s': tensor %u '%s': shape",
+                                                    graph_name, t, name));
+          if (const format::Quantization* q = tensor->quantization())
+            EG_RETURN_IF_ERROR(check_elements_aligned(
+                file, q->zero_point(), "graph '%s': tensor %u '%s': quantization zero_point", graph_name, t, name));
+        }
+      }
+      if (const auto* ops = graph->operators()) {
+        for (uint32_t i = 0; i < ops->size(); ++i)
+          EG_RETURN_IF_ERROR(check_elements_aligned(file, ops->Get(i)->int_params(),
+                                                    "graph '%s': operator %u '%s': int_params", graph_name, i,
+                                                    name_or(ops->Get(i)->name(), "")));
+      }
+      if (const format::MemoryPlan* plan = graph->plan())
+        EG_RETURN_IF_ERROR(
+            check_elements_aligned(file, plan->offsets(), "graph '%s': memory plan offsets", graph_name));
+    }
+  }
+  switch (model.pipeline_type()) {
+    case format::PipelineSpec::DecoderPipeline:
+      return check_elements_aligned(file, model.pipeline_as_DecoderPipeline()->latent_shape(),
+                                    "pipeline: decoder latent_shape");
+    case format::PipelineSpec::VaePipeline:
+      return check_elements_aligned(file, model.pipeline_as_VaePipeline()->latent_shape(),
+                                    "pipeline: vae latent_shape");
+    case format::PipelineSpec::FlowPipeline:
+      return check_elements_aligned(file, model.pipeline_as_FlowPipeline()->event_shape(),
+                                    "pipeline: flow event_shape");
+    case format::PipelineSpec::DiffusionPipeline:
+      return check_elements_aligned(file, model.pipeline_as_DiffusionPipeline()->sample_shape(),
+                                    "pipeline: diffusion sample_shape");
+    case format::PipelineSpec::AutoregressivePipeline:
+      return check_elements_aligned(file, model.pipeline_as_AutoregressivePipeline()->event_shape(),
+                                    "pipeline: autoregressive event_shape");
+    case format::PipelineSpec::EnergyPipeline:
+      return check_elements_aligned(file, model.pipeline_as_EnergyPipeline()->event_shape(),
+                                    "pipeline: energy event_shape");
+    case format::PipelineSpec::GraphsOnly:
+    case format::PipelineSpec::NONE:
+      return Status::ok();
+  }
+  return Status::ok();
+}
+
+// real = scale * (q - zero_point): parameters a kernel can trust without
+// checking them again. Scales are normal positive floats (zero, denormal,
+// infinite or NaN scales turn every value into 0, inf or NaN, and 1/scale
+// overflows), zero points are values of the quantized type (int32
+// accumulators are symmetric), and only integer tensors are quantized.
+Status verify_quantization(const format::Quantization& q, DType dtype, const flatbuffers::Vector<int64_t>& shape,
+                           const char* graph_name, const char* name) {
+  int64_t zero_min = 0, zero_max = 0;
+  switch (dtype) {
+    case DType::kInt8: zero_min = -128, zero_max = 127; break;
+    case DType::kUInt8: zero_min = 0, zero_max = 255; break;
+    case DType::kInt32: zero_min = 0, zero_max = 0; break;
+    default:
+      return invalid("graph '%s': tensor '%s' of dtype %s has quantization parameters; only int8, uint8 and int32 "
+                     "tensors can be quantized",
+                     graph_name, name, dtype_name(dtype));
+  }
+  uint32_t scales = q.scale() ? q.scale()->size() : 0;
+  uint32_t zeros = q.zero_point() ? q.zero_point()->size() : 0;
+  if (scales != zeros || scales == 0)
+    return invalid("graph '%s': tensor '%s' has %u scales and %u zero points", graph_name, name, scales, zeros);
+  if (q.axis() >= 0 && (static_cast<uint32_t>(q.axis()) >= shape.size() ||
+                        static_cast<int64_t>(scales) != shape.Get(static_cast<uint32_t>(q.axis()))))
+    return invalid("graph '%s': tensor '%s' per-axis quantization does not match axis %d", graph_name, name, q.axis());
+  if (q.axis() < 0 && scales != 1)
+    return invalid("graph '%s': tensor '%s' per-tensor quantization has %u scales", graph_name, name, scales);
+  for (uint32_t i = 0; i < scales; ++i) {
+    float scale = q.scale()->Get(i);
+    if (!std::isnormal(scale) || scale < 0)
+      return invalid("graph '%s': tensor '%s' quantization scale %u is %g; it must be a positive, finite, normal float",
+                     graph_name, name, i, static_cast<double>(scale));
+    int64_t zero_point = q.zero_point()->Get(i);
+    if (zero_point < zero_min || zero_point > zero_max)
+      return invalid("graph '%s': tensor '%s' quantization zero point %u is %lld, outside [%lld, %lld] of %s",
+                     graph_name, name, i, static_cast<long long>(zero_point), static_cast<long long>(zero_min),
+                     static_cast<long long>(zero_max), dtype_name(dtype));
+  }
+  return Status::ok();
+}
+
 Status verify_tensor(const format::Model& model, const format::Graph& graph, uint32_t graph_index,
                      uint32_t tensor_index) {
   const format::Tensor* tensor = graph.tensors()->Get(tensor_index);
@@ -89,18 +221,8 @@ Status verify_tensor(const format::Model& model, const format::Graph& graph, uin
       return invalid("graph '%s': tensor '%s' needs %llu bytes but its buffer %u holds %llu", graph_name, name,
                      static_cast<unsigned long long>(bytes), buffer, static_cast<unsigned long long>(data->size()));
   }
-  if (const format::Quantization* q = tensor->quantization()) {
-    uint32_t scales = q->scale() ? q->scale()->size() : 0;
-    uint32_t zeros = q->zero_point() ? q->zero_point()->size() : 0;
-    if (scales != zeros || scales == 0)
-      return invalid("graph '%s': tensor '%s' has %u scales and %u zero points", graph_name, name, scales, zeros);
-    if (q->axis() >= 0 && (static_cast<uint32_t>(q->axis()) >= shape->size() ||
-                           static_cast<int64_t>(scales) != shape->Get(static_cast<uint32_t>(q->axis()))))
-      return invalid("graph '%s': tensor '%s' per-axis quantization does not match axis %d", graph_name, name,
-                     q->axis());
-    if (q->axis() < 0 && scales != 1)
-      return invalid("graph '%s': tensor '%s' per-tensor quantization has %u scales", graph_name, name, scales);
-  }
+  if (const format::Quantization* q = tensor->quantization())
+    EG_RETURN_IF_ERROR(verify_quantization(*q, static_cast<DType>(dtype), *shape, graph_name, name));
   (void)graph_index;
   return Status::ok();
 }
@@ -217,31 +339,62 @@ Status check_graph_ref(const format::Model& model, uint32_t graph, const char* r
   return Status::ok();
 }
 
+// The shape of one item (latent, event, sample: without the batch
+// dimension) of a pipeline, which the pipelines size buffers from: present,
+// rank 1 to kMaxRank - 1 (the batch makes kMaxRank), dims >= 1, and at most
+// kMaxElements elements, so that no product of it overflows.
+Status verify_item_shape(const flatbuffers::Vector<int64_t>* shape, const char* what) {
+  if (shape == nullptr || shape->size() == 0 || shape->size() >= static_cast<uint32_t>(kMaxRank))
+    return invalid("pipeline: %s is missing or has a bad rank (1 to %d dimensions)", what, kMaxRank - 1);
+  int64_t elements = 1;
+  for (uint32_t d = 0; d < shape->size(); ++d) {
+    const int64_t dim = shape->Get(d);
+    if (dim < 1) return invalid("pipeline: %s has dimension %lld; it must be at least 1", what, static_cast<long long>(dim));
+    if (elements > kMaxElements / dim) return invalid("pipeline: %s is too large", what);
+    elements *= dim;
+  }
+  return Status::ok();
+}
+
+// The graphs a pipeline names and the shape of its items; each pipeline
+// checks the rest of its table when it is prepared.
 Status verify_pipeline(const format::Model& model) {
   switch (model.pipeline_type()) {
     case format::PipelineSpec::GraphsOnly: return Status::ok();
     case format::PipelineSpec::DecoderPipeline: {
       const auto* p = model.pipeline_as_DecoderPipeline();
       EG_RETURN_IF_ERROR(check_graph_ref(model, p->decoder_graph(), "decoder"));
-      if (!p->latent_shape() || p->latent_shape()->size() == 0 || p->latent_shape()->size() >= kMaxRank)
-        return invalid("pipeline: decoder latent_shape is missing or has a bad rank");
-      return Status::ok();
+      return verify_item_shape(p->latent_shape(), "decoder latent_shape");
     }
     case format::PipelineSpec::VaePipeline: {
       const auto* p = model.pipeline_as_VaePipeline();
       EG_RETURN_IF_ERROR(check_graph_ref(model, p->encoder_graph(), "encoder"));
       EG_RETURN_IF_ERROR(check_graph_ref(model, p->decoder_graph(), "decoder"));
-      if (!p->latent_shape() || p->latent_shape()->size() == 0 || p->latent_shape()->size() >= kMaxRank)
-        return invalid("pipeline: vae latent_shape is missing or has a bad rank");
-      return Status::ok();
+      return verify_item_shape(p->latent_shape(), "vae latent_shape");
     }
-    case format::PipelineSpec::FlowPipeline:
-    case format::PipelineSpec::DiffusionPipeline:
-    case format::PipelineSpec::AutoregressivePipeline:
-    case format::PipelineSpec::EnergyPipeline:
-      // Described by the format; their programs arrive in later versions.
-      // Their graphs can still be run one by one.
-      return Status::ok();
+    case format::PipelineSpec::FlowPipeline: {
+      const auto* p = model.pipeline_as_FlowPipeline();
+      EG_RETURN_IF_ERROR(check_graph_ref(model, p->forward_graph(), "flow forward"));
+      if (p->has_inverse()) EG_RETURN_IF_ERROR(check_graph_ref(model, p->inverse_graph(), "flow inverse"));
+      return verify_item_shape(p->event_shape(), "flow event_shape");
+    }
+    case format::PipelineSpec::DiffusionPipeline: {
+      const auto* p = model.pipeline_as_DiffusionPipeline();
+      EG_RETURN_IF_ERROR(check_graph_ref(model, p->denoiser_graph(), "diffusion denoiser"));
+      if (p->has_decoder()) EG_RETURN_IF_ERROR(check_graph_ref(model, p->decoder_graph(), "diffusion decoder"));
+      return verify_item_shape(p->sample_shape(), "diffusion sample_shape");
+    }
+    case format::PipelineSpec::AutoregressivePipeline: {
+      const auto* p = model.pipeline_as_AutoregressivePipeline();
+      EG_RETURN_IF_ERROR(check_graph_ref(model, p->conditionals_graph(), "autoregressive conditionals"));
+      return verify_item_shape(p->event_shape(), "autoregressive event_shape");
+    }
+    case format::PipelineSpec::EnergyPipeline: {
+      const auto* p = model.pipeline_as_EnergyPipeline();
+      EG_RETURN_IF_ERROR(check_graph_ref(model, p->score_graph(), "energy (score function)"));
+      if (p->has_energy()) EG_RETURN_IF_ERROR(check_graph_ref(model, p->energy_graph(), "energy (energy function)"));
+      return verify_item_shape(p->event_shape(), "energy event_shape");
+    }
     case format::PipelineSpec::NONE:
       return invalid("the model declares no pipeline");
   }
@@ -267,6 +420,11 @@ Result<Model> Model::from_buffer(const void* data, size_t size) {
   if (!format::VerifyModelBuffer(verifier))
     return invalid("the model's FlatBuffer is corrupt (FlatBuffers verifier failed)");
   const format::Model* root = format::GetModel(bytes);
+  // The verifier accepts a union whose type is set but whose table is absent.
+  if (root->pipeline_type() != format::PipelineSpec::NONE && root->pipeline() == nullptr)
+    return invalid("the model declares a pipeline of type %u but holds no pipeline table",
+                   static_cast<uint32_t>(root->pipeline_type()));
+  EG_RETURN_IF_ERROR(verify_wide_vectors_aligned(*root, bytes));
 
   if (root->format_version() == 0 || root->format_version() > kFormatVersion)
     return Status::error(StatusCode::kUnsupportedVersion,

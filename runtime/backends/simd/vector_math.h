@@ -13,8 +13,9 @@
 #include <limits>
 
 // Multi-versioned hot loops on x86-64 with glibc (ifunc); elsewhere the
-// baseline (NEON on AArch64) is already what we want.
-#if defined(__x86_64__) && defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
+// baseline (NEON on AArch64) is already what we want. Not under clang (the
+// fuzzers' compiler), whose version 14 cannot multiversion templates.
+#if defined(__x86_64__) && defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__) && !defined(__clang__)
 #define EG_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define EG_VECTOR_CLONES
