@@ -20,7 +20,7 @@ bool clamp_activation(const FusedActivation& activation) {
 
 // The axis of a linear op's weight that indexes output channels, or -1 when
 // only one scale fits (a grouped transposed convolution).
-int output_channel_axis(const IrGraph& graph, const IrOp& op) {
+int output_channel_axis(const IrOp& op) {
   if (op.opcode != OpCode::kConvTranspose2d) return 0;  // Conv2d [O, C, ...], FullyConnected [N, K]
   return op.ints[params::kGroups] == 1 ? 1 : -1;
 }
@@ -83,6 +83,16 @@ class Rewriter {
 
   const IrTensor& tensor(int index) const { return graph_.tensors[static_cast<size_t>(index)]; }
 
+  // A new int8 activation of float tensor `of`'s shape, named after it.
+  int add_int8_tensor(int of, IrQuantization quant) {
+    IrTensor q;
+    q.name = tensor(of).name + "/int8";
+    q.dtype = DType::kInt8;
+    q.shape = tensor(of).shape;
+    q.quant = std::move(quant);
+    return add_tensor(std::move(q));
+  }
+
   // The activation quantization of float tensor `index` from its statistics.
   IrQuantization activation_quantization(int index) const {
     const TensorStatistics& stats = stats_[static_cast<size_t>(index)];
@@ -96,12 +106,7 @@ class Rewriter {
   int int8_of(int index) {
     auto found = int8_twin_.find(index);
     if (found != int8_twin_.end()) return found->second;
-    IrTensor q;
-    q.name = tensor(index).name + "/int8";
-    q.dtype = DType::kInt8;
-    q.shape = tensor(index).shape;
-    q.quant = activation_quantization(index);
-    const int twin = add_tensor(std::move(q));
+    const int twin = add_int8_tensor(index, activation_quantization(index));
     IrOp quantize;
     quantize.opcode = OpCode::kQuantizeLinear;
     quantize.inputs = {index};
@@ -118,7 +123,7 @@ class Rewriter {
     const float x_scale = tensor(x).quant.scales[0];
 
     const IrTensor& weight = tensor(op.inputs[1]);
-    QuantizedWeights w = quantize_weights(weight, output_channel_axis(graph_, op));
+    QuantizedWeights w = quantize_weights(weight, output_channel_axis(op));
     IrTensor w_tensor;
     w_tensor.name = weight.name + "/int8";
     w_tensor.dtype = DType::kInt8;
@@ -141,12 +146,7 @@ class Rewriter {
       quantized.inputs.push_back(add_tensor(std::move(b_tensor)));
     }
     const int y = op.outputs[0];
-    IrTensor y_int8;
-    y_int8.name = tensor(y).name + "/int8";
-    y_int8.dtype = DType::kInt8;
-    y_int8.shape = tensor(y).shape;
-    y_int8.quant = activation_quantization(y);
-    const int y_index = add_tensor(std::move(y_int8));
+    const int y_index = add_int8_tensor(y, activation_quantization(y));
     quantized.outputs = {y_index};
     graph_.ops.push_back(std::move(quantized));
     int8_twin_[y] = y_index;
@@ -167,12 +167,7 @@ class Rewriter {
     auto found = int8_twin_.find(op.inputs[0]);
     if (found == int8_twin_.end()) return;
     const int y = op.outputs[0];
-    IrTensor twin;
-    twin.name = tensor(y).name + "/int8";
-    twin.dtype = DType::kInt8;
-    twin.shape = tensor(y).shape;
-    twin.quant = tensor(found->second).quant;
-    const int twin_index = add_tensor(std::move(twin));
+    const int twin_index = add_int8_tensor(y, tensor(found->second).quant);
     IrOp reshape = op;
     reshape.inputs[0] = found->second;
     reshape.outputs = {twin_index};

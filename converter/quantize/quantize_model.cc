@@ -167,7 +167,7 @@ IrGraph quantized_copy(const IrGraph& graph, const std::vector<size_t>& quantize
 }
 
 // The lowest output SNR of `candidate` (graph `g`) against the float outputs.
-double worst_snr(const std::vector<IrGraph>& graphs, size_t g, const IrGraph& candidate, const CalibrationPlan& plan,
+double worst_snr(size_t g, const IrGraph& candidate, const CalibrationPlan& plan,
                  const std::vector<std::vector<float>>& reference, uint32_t batch, std::vector<double>* per_output) {
   std::vector<IrGraph> one = {candidate};
   CalibrationPlan one_plan = {plan[g]};
@@ -180,7 +180,6 @@ double worst_snr(const std::vector<IrGraph>& graphs, size_t g, const IrGraph& ca
     if (per_output) per_output->push_back(snr);
     worst = std::min(worst, snr);
   }
-  (void)graphs;
   return worst;
 }
 
@@ -213,12 +212,12 @@ QuantizationReport quantize_model(std::vector<IrGraph>& graphs, const Manifest* 
     std::vector<size_t> chosen = candidates;
     std::vector<double> per_output;
     IrGraph result = quantized_copy(graph, chosen, stats[g], q);
-    double worst = worst_snr(graphs, g, result, plan, reference[g], batch, &per_output);
+    double worst = worst_snr(g, result, plan, reference[g], batch, &per_output);
     if (q.quality_budget_db > 0 && worst < q.quality_budget_db) {
       // Each layer's own harm: the output SNR with only that layer in int8.
       std::vector<std::pair<double, size_t>> harm;
       for (size_t op : candidates)
-        harm.push_back({worst_snr(graphs, g, quantized_copy(graph, {op}, stats[g], q), plan, reference[g], batch,
+        harm.push_back({worst_snr(g, quantized_copy(graph, {op}, stats[g], q), plan, reference[g], batch,
                                   nullptr),
                         op});
       std::sort(harm.begin(), harm.end());  // most harmful (lowest SNR) first
@@ -227,7 +226,7 @@ QuantizationReport quantize_model(std::vector<IrGraph>& graphs, const Manifest* 
         chosen.erase(std::find(chosen.begin(), chosen.end(), op));
         graph_report.kept_float.push_back(graph.ops[op].name);
         result = quantized_copy(graph, chosen, stats[g], q);
-        worst = worst_snr(graphs, g, result, plan, reference[g], batch, &per_output);
+        worst = worst_snr(g, result, plan, reference[g], batch, &per_output);
       }
     }
     graph_report.int8_ops = chosen.size();
