@@ -58,21 +58,21 @@ RowReader::RowReader(const std::string& path, size_t width, RowReaderOptions opt
     : path_(path), width_(width), options_(options) {
   is_npy_ = ends_with(path, ".npy");
   if (!is_npy_ && !ends_with(path, ".csv")) throw CliError(path + ": expected a .npy or .csv file");
-  file_ = std::fopen(path.c_str(), "rb");
+  file_.reset(std::fopen(path.c_str(), "rb"));
   if (file_ == nullptr) throw CliError(path + ": cannot open: " + std::strerror(errno));
   struct stat info;
-  if (fstat(fileno(file_), &info) == 0) file_bytes_ = static_cast<uint64_t>(info.st_size);
+  if (fstat(fileno(file_.get()), &info) == 0) file_bytes_ = static_cast<uint64_t>(info.st_size);
   if (!is_npy_) {
     if (options_.csv_header) {
       char buffer[4096];
-      while (std::fgets(buffer, sizeof buffer, file_) != nullptr && std::strchr(buffer, '\n') == nullptr) {
+      while (std::fgets(buffer, sizeof buffer, file_.get()) != nullptr && std::strchr(buffer, '\n') == nullptr) {
       }
       row_ = 1;
     }
     return;
   }
   unsigned char magic[10];
-  if (std::fread(magic, 1, 10, file_) != 10 || std::memcmp(magic, "\x93NUMPY", 6) != 0)
+  if (std::fread(magic, 1, 10, file_.get()) != 10 || std::memcmp(magic, "\x93NUMPY", 6) != 0)
     throw CliError(path + ": not a .npy file (bad magic)");
   size_t header_bytes = 0;
   size_t preamble = 10;
@@ -80,7 +80,7 @@ RowReader::RowReader(const std::string& path, size_t width, RowReaderOptions opt
     header_bytes = magic[8] | (magic[9] << 8);
   } else if (magic[6] == 2 || magic[6] == 3) {
     unsigned char more[2];
-    if (std::fread(more, 1, 2, file_) != 2) throw CliError(path + ": truncated .npy header");
+    if (std::fread(more, 1, 2, file_.get()) != 2) throw CliError(path + ": truncated .npy header");
     header_bytes = magic[8] | (magic[9] << 8) | (more[0] << 16) | (static_cast<size_t>(more[1]) << 24);
     preamble = 12;
   } else {
@@ -88,7 +88,7 @@ RowReader::RowReader(const std::string& path, size_t width, RowReaderOptions opt
   }
   if (header_bytes > (1u << 20)) throw CliError(path + ": .npy header too large");
   std::string header(header_bytes, '\0');
-  if (std::fread(&header[0], 1, header_bytes, file_) != header_bytes) throw CliError(path + ": truncated .npy header");
+  if (std::fread(&header[0], 1, header_bytes, file_.get()) != header_bytes) throw CliError(path + ": truncated .npy header");
   std::string descr = header_value(header, "descr");
   if (header_value(header, "fortran_order").find("False") != 0)
     throw CliError(path + ": Fortran-order .npy arrays are not supported (save with C order)");
@@ -125,12 +125,10 @@ RowReader::RowReader(const std::string& path, size_t width, RowReaderOptions opt
   npy_row_.resize(width_ * npy_item_bytes_);
 }
 
-RowReader::~RowReader() {
-  if (file_ != nullptr) std::fclose(file_);
-}
+RowReader::~RowReader() = default;
 
 uint64_t RowReader::bytes_read() const {
-  long at = std::ftell(file_);
+  long at = std::ftell(file_.get());
   return at < 0 ? 0 : static_cast<uint64_t>(at);
 }
 
@@ -143,7 +141,7 @@ bool RowReader::read_npy_row(float* out) {
   if (npy_rows_read_ == npy_rows_) return false;
   ++npy_rows_read_;
   row_ = npy_rows_read_;
-  if (std::fread(npy_row_.data(), 1, npy_row_.size(), file_) != npy_row_.size()) bad_row("truncated data");
+  if (std::fread(npy_row_.data(), 1, npy_row_.size(), file_.get()) != npy_row_.size()) bad_row("truncated data");
   const uint8_t* bytes = npy_row_.data();
   for (size_t i = 0; i < width_; ++i) {
     const uint8_t* at = bytes + i * npy_item_bytes_;
@@ -176,7 +174,7 @@ bool RowReader::read_csv_row(float* out) {
     line_.clear();
     int c;
     bool any = false;
-    while ((c = std::fgetc(file_)) != EOF) {
+    while ((c = std::fgetc(file_.get())) != EOF) {
       any = true;
       if (c == '\n') break;
       line_.push_back(static_cast<char>(c));

@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -50,7 +51,11 @@ class RowReader {
   std::string path_;
   size_t width_;
   RowReaderOptions options_;
-  std::FILE* file_ = nullptr;  // owned
+  struct FileCloser {
+    void operator()(std::FILE* file) const { std::fclose(file); }
+  };
+  // Owned; a member, so that it is closed also when the constructor throws.
+  std::unique_ptr<std::FILE, FileCloser> file_;
   uint64_t file_bytes_ = 0;
   bool is_npy_ = false;
   // npy layout

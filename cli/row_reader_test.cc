@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include <dirent.h>
+
 #include <cstdio>
 #include <fstream>
 #include <iterator>
@@ -86,6 +88,24 @@ TEST_CASE("row reader: bad .npy shapes are errors, never a hang") {
     CHECK_MESSAGE(error.find(c.error) != std::string::npos, error);
     CHECK(error.find(path) == 0);
   }
+}
+
+TEST_CASE("row reader: a file it refuses is closed") {
+  // fuzz_rows ran out of file descriptors: a constructor that threw left its FILE open.
+  TemporaryDirectory directory;
+  const std::string path = directory.file("rows.npy");
+  write(path, npy_file(shape_header("(2, x)")));
+  auto open_descriptors = [] {
+    size_t count = 0;
+    if (DIR* fds = opendir("/proc/self/fd")) {
+      while (readdir(fds) != nullptr) ++count;
+      closedir(fds);
+    }
+    return count;
+  };
+  const size_t before = open_descriptors();
+  for (int i = 0; i < 100; ++i) CHECK(!open_error(path, 2).empty());
+  CHECK(open_descriptors() == before);
 }
 
 // Inputs fuzz_rows found (fuzz/regressions/fuzz_rows/): the first byte is the

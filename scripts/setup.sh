@@ -21,9 +21,11 @@ build_tests=OFF
 if [[ "${1:-}" == "--tests" ]]; then
   build_tests=ON
   # doctest, ONNX's conformance data, NumPy for the end-to-end checks, the aarch64
-  # cross compiler + emulator, and the bare-metal Cortex-M toolchain + QEMU.
+  # cross compiler + emulator, the bare-metal Cortex-M toolchain + QEMU, and
+  # clang with its sanitizer and libFuzzer runtimes for fuzz/run.sh.
   packages+=(doctest-dev libonnx-testdata python3-numpy g++-aarch64-linux-gnu qemu-user
-             gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm)
+             gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm
+             clang llvm libclang-rt-14-dev)
 fi
 
 missing=()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: sets everything up, then runs
 #   0. the README's demo with the test-only packages hidden (it must not need them),
-#   1. the suite under AddressSanitizer + UndefinedBehaviorSanitizer,
+#   1. the suite under AddressSanitizer + UndefinedBehaviorSanitizer, then
+#      every fuzzer (fuzz/run.sh) for 15 s,
 #   2. the runtime's unit tests, the diffusion samplers and real models
 #      cross-compiled for aarch64, under qemu,
 #   3. the firmware demo on bare-metal Cortex-M4F, M7 and M33 under QEMU, checked against the host,
@@ -36,6 +37,11 @@ cmake --build build-asan -j"$jobs"
 # allocator_may_return_null: corrupt models that claim huge arenas must get a
 # clean "out of memory" status, which ASan would otherwise turn into an abort.
 ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --test-dir build-asan -j"$jobs" --output-on-failure
+
+echo "== Fuzzing: every libFuzzer target for a short fixed time (clang, ASan + UBSan)"
+# Replays fuzz/regressions/ and the seeds, then mutates; any crash fails the
+# run with its input in fuzz/findings/. README "Fuzzing" has the long run.
+fuzz/run.sh 15
 
 echo "== aarch64 (cross-compiled, run under qemu-aarch64)"
 # Real models for tests/device_models_test.cc, converted by the host's tool.

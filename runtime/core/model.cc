@@ -200,15 +200,23 @@ Status verify_tensor(const format::Model& model, const format::Graph& graph, uin
   if (shape->size() > static_cast<uint32_t>(kMaxRank))
     return invalid("graph '%s': tensor '%s' has rank %u, more than the %d supported", graph_name, name,
                    shape->size(), kMaxRank);
-  int64_t elements = 1;
+  // The product of the nonzero dims is bounded, not only the element count:
+  // kernels take products of any subset of the dims (strides), and a 0 dim
+  // must not let [0, 2^40, 2^40] through.
+  int64_t extent = 1;
+  bool empty = false;
   for (uint32_t d = 0; d < shape->size(); ++d) {
     int64_t dim = shape->Get(d);
     if (dim < 0) return invalid("graph '%s': tensor '%s' has negative dimension %lld", graph_name, name,
                                 static_cast<long long>(dim));
-    if (dim > 0 && elements > kMaxElements / dim)
-      return invalid("graph '%s': tensor '%s' is too large", graph_name, name);
-    elements *= dim;
+    if (dim == 0) {
+      empty = true;
+      continue;
+    }
+    if (extent > kMaxElements / dim) return invalid("graph '%s': tensor '%s' is too large", graph_name, name);
+    extent *= dim;
   }
+  const int64_t elements = empty ? 0 : extent;
   uint64_t bytes = static_cast<uint64_t>(elements) * dtype_size(static_cast<DType>(dtype));
   uint32_t buffer = tensor->buffer();
   const auto* buffers = model.buffers();

@@ -126,6 +126,14 @@ TEST_CASE("huge shapes are rejected") {
   expect_rejected(rank.build(), StatusCode::kInvalidModel, "rank");
 }
 
+TEST_CASE("a zero dimension does not let huge ones through") {
+  // fuzz_model: GatherElements' strides over [.., 2^40, 2^40] overflowed int64
+  // although the tensor has no elements.
+  ModelBuilder builder = conv_model();
+  builder.graphs()[0].tensors[4].shape = {0, 1 << 20, 1 << 20, 1 << 20};
+  expect_rejected(builder.build(), StatusCode::kInvalidModel, "too large");
+}
+
 TEST_CASE("an overlapping memory plan is rejected") {
   ModelBuilder builder = conv_model();
   // x, h and y: x and h are live together at step 0; put them on top of each other.
@@ -394,6 +402,9 @@ TEST_CASE("model files found by fuzzing are refused") {
       // A decoder latent_shape of huge dims, whose product overflowed int64
       // in Pipeline::configure (found by fuzz/fuzz_model.cc).
       {"latent-shape-product-overflow.egm", "latent_shape"},
+      // A tensor of shape [.., 0, .., 2^40, 2^40]: no elements, but its
+      // strides overflowed int64 in GatherElements (fuzz/fuzz_model.cc).
+      {"zero-dim-huge-strides.egm", "too large"},
   };
   for (const Finding& finding : findings) {
     CAPTURE(std::string(finding.file));
