@@ -99,12 +99,25 @@ struct ConvBand {
 
 void im2col_row(const QuantizedGemm& p, const int8_t* x, int64_t pixel, int8_t* row) {
   const int64_t oh = pixel / p.out_w, ow = pixel % p.out_w;
-  const int8_t zero = static_cast<int8_t>(p.x_zero_point);
+  const int64_t ih0 = oh * p.stride_h - p.pad_top, iw0 = ow * p.stride_w - p.pad_left;
   const int64_t in_plane = p.in_h * p.in_w;
+  if (ih0 >= 0 && ih0 + (p.kernel_h - 1) * p.dilation_h < p.in_h && iw0 >= 0 &&
+      iw0 + (p.kernel_w - 1) * p.dilation_w < p.in_w) {
+    // The window lies inside the image (most pixels): no checks.
+    for (int64_t c = 0; c < p.in_channels; ++c) {
+      const int8_t* window = x + c * in_plane + ih0 * p.in_w + iw0;
+      for (int64_t kh = 0; kh < p.kernel_h; ++kh, row += p.kernel_w) {
+        const int8_t* in_row = window + kh * p.dilation_h * p.in_w;
+        for (int64_t kw = 0; kw < p.kernel_w; ++kw) row[kw] = in_row[kw * p.dilation_w];
+      }
+    }
+    return;
+  }
+  const int8_t zero = static_cast<int8_t>(p.x_zero_point);
   for (int64_t c = 0; c < p.in_channels; ++c) {
     const int8_t* plane = x + c * in_plane;
     for (int64_t kh = 0; kh < p.kernel_h; ++kh) {
-      const int64_t ih = oh * p.stride_h - p.pad_top + kh * p.dilation_h;
+      const int64_t ih = ih0 + kh * p.dilation_h;
       if (ih < 0 || ih >= p.in_h) {
         std::memset(row, zero, static_cast<size_t>(p.kernel_w));
         row += p.kernel_w;
@@ -112,7 +125,7 @@ void im2col_row(const QuantizedGemm& p, const int8_t* x, int64_t pixel, int8_t* 
       }
       const int8_t* in_row = plane + ih * p.in_w;
       for (int64_t kw = 0; kw < p.kernel_w; ++kw) {
-        const int64_t iw = ow * p.stride_w - p.pad_left + kw * p.dilation_w;
+        const int64_t iw = iw0 + kw * p.dilation_w;
         *row++ = iw >= 0 && iw < p.in_w ? in_row[iw] : zero;
       }
     }
@@ -184,18 +197,22 @@ void deconv_channels_task(void* context, size_t t) {
   }
   for (int64_t pixel = 0; pixel < job.pixels; ++pixel) {
     const int64_t ih = (job.first + pixel) / p.in_w, iw = (job.first + pixel) % p.in_w;
+    const int64_t oh0 = ih * p.stride_h - p.pad_top, ow0 = iw * p.stride_w - p.pad_left;
+    // The taps that land inside the output, found once for every channel.
+    int64_t kh_begin = 0, kh_end = p.kernel_h, kw_begin = 0, kw_end = p.kernel_w;
+    while (kh_begin < kh_end && oh0 + kh_begin * p.dilation_h < 0) ++kh_begin;
+    while (kh_end > kh_begin && oh0 + (kh_end - 1) * p.dilation_h >= p.out_h) --kh_end;
+    while (kw_begin < kw_end && ow0 + kw_begin * p.dilation_w < 0) ++kw_begin;
+    while (kw_end > kw_begin && ow0 + (kw_end - 1) * p.dilation_w >= p.out_w) --kw_end;
     const int32_t* column = job.columns + pixel * static_cast<int64_t>(p.n);
     for (int64_t c = c_begin; c < c_end; ++c) {
       const int32_t* tap = column + c * taps;
-      int32_t* plane = acc + c * out_plane;
-      for (int64_t kh = 0; kh < p.kernel_h; ++kh, tap += p.kernel_w) {
-        const int64_t oh = ih * p.stride_h - p.pad_top + kh * p.dilation_h;
-        if (oh < 0 || oh >= p.out_h) continue;
-        int32_t* row = plane + oh * p.out_w;
-        for (int64_t kw = 0; kw < p.kernel_w; ++kw) {
-          const int64_t ow = iw * p.stride_w - p.pad_left + kw * p.dilation_w;
-          if (ow >= 0 && ow < p.out_w) row[ow] += tap[kw];
-        }
+      // Indices, not pointers: the window's origin may lie outside the plane.
+      const int64_t origin = c * out_plane + oh0 * p.out_w + ow0;
+      for (int64_t kh = kh_begin; kh < kh_end; ++kh) {
+        const int64_t row = origin + kh * p.dilation_h * p.out_w;
+        const int32_t* row_taps = tap + kh * p.kernel_w;
+        for (int64_t kw = kw_begin; kw < kw_end; ++kw) acc[row + kw * p.dilation_w] += row_taps[kw];
       }
     }
   }
