@@ -91,45 +91,45 @@ void run_gemm(GemmJob job, pthreadpool_t pool) {
 // Conv2d: output pixels [first, first + pixels) of one image, split by rows.
 struct ConvBand {
   const QuantizedGemm* plan;
-  const int8_t* x;  // the image, NCHW
   int8_t* y;        // the image's output, NCHW
   int64_t first, pixels;
   size_t tasks;
 };
 
-void im2col_row(const QuantizedGemm& p, const int8_t* x, int64_t pixel, int8_t* row) {
+// One im2col row, K in (kh, kw, c) order, from the image in NHWC: each tap
+// is C contiguous bytes, and a row of taps inside the image kw * C.
+void im2col_row(const QuantizedGemm& p, const int8_t* nhwc, int64_t pixel, int8_t* row) {
   const int64_t oh = pixel / p.out_w, ow = pixel % p.out_w;
   const int64_t ih0 = oh * p.stride_h - p.pad_top, iw0 = ow * p.stride_w - p.pad_left;
-  const int64_t in_plane = p.in_h * p.in_w;
-  if (ih0 >= 0 && ih0 + (p.kernel_h - 1) * p.dilation_h < p.in_h && iw0 >= 0 &&
-      iw0 + (p.kernel_w - 1) * p.dilation_w < p.in_w) {
-    // The window lies inside the image (most pixels): no checks.
-    for (int64_t c = 0; c < p.in_channels; ++c) {
-      const int8_t* window = x + c * in_plane + ih0 * p.in_w + iw0;
-      for (int64_t kh = 0; kh < p.kernel_h; ++kh, row += p.kernel_w) {
-        const int8_t* in_row = window + kh * p.dilation_h * p.in_w;
-        for (int64_t kw = 0; kw < p.kernel_w; ++kw) row[kw] = in_row[kw * p.dilation_w];
-      }
-    }
-    return;
-  }
-  const int8_t zero = static_cast<int8_t>(p.x_zero_point);
-  for (int64_t c = 0; c < p.in_channels; ++c) {
-    const int8_t* plane = x + c * in_plane;
-    for (int64_t kh = 0; kh < p.kernel_h; ++kh) {
-      const int64_t ih = ih0 + kh * p.dilation_h;
-      if (ih < 0 || ih >= p.in_h) {
-        std::memset(row, zero, static_cast<size_t>(p.kernel_w));
-        row += p.kernel_w;
-        continue;
-      }
-      const int8_t* in_row = plane + ih * p.in_w;
+  const size_t channels = static_cast<size_t>(p.in_channels);
+  const int zero = p.x_zero_point;
+  const bool row_inside = iw0 >= 0 && iw0 + (p.kernel_w - 1) * p.dilation_w < p.in_w;
+  for (int64_t kh = 0; kh < p.kernel_h; ++kh) {
+    const int64_t ih = ih0 + kh * p.dilation_h;
+    if (ih < 0 || ih >= p.in_h) {
+      std::memset(row, zero, static_cast<size_t>(p.kernel_w) * channels);
+    } else if (row_inside && p.dilation_w == 1) {
+      std::memcpy(row, nhwc + (ih * p.in_w + iw0) * p.in_channels, static_cast<size_t>(p.kernel_w) * channels);
+    } else {
       for (int64_t kw = 0; kw < p.kernel_w; ++kw) {
         const int64_t iw = iw0 + kw * p.dilation_w;
-        *row++ = iw >= 0 && iw < p.in_w ? in_row[iw] : zero;
+        if (iw < 0 || iw >= p.in_w) std::memset(row + kw * p.in_channels, zero, channels);
+        else std::memcpy(row + kw * p.in_channels, nhwc + (ih * p.in_w + iw) * p.in_channels, channels);
       }
     }
+    row += p.kernel_w * p.in_channels;
   }
+}
+
+bool pointwise(const QuantizedGemm& p) {
+  return p.kernel_h == 1 && p.kernel_w == 1 && p.stride_h == 1 && p.stride_w == 1 && p.pad_top == 0 &&
+         p.pad_left == 0 && p.out_h == p.in_h && p.out_w == p.in_w;
+}
+
+// [C, pixels] -> [pixels, C].
+void transpose_to_rows(const int8_t* in, int64_t channels, int64_t pixels, int8_t* out) {
+  for (int64_t c = 0; c < channels; ++c)
+    for (int64_t i = 0; i < pixels; ++i) out[i * channels + c] = in[c * pixels + i];
 }
 
 void conv_band_task(void* context, size_t t) {
@@ -138,9 +138,14 @@ void conv_band_task(void* context, size_t t) {
   const size_t begin = static_cast<size_t>(band.pixels) * t / band.tasks;
   const size_t end = static_cast<size_t>(band.pixels) * (t + 1) / band.tasks;
   if (begin >= end) return;
-  int8_t* a = reinterpret_cast<int8_t*>(p.scratch + p.a_offset);
+  const int8_t* nhwc = reinterpret_cast<const int8_t*>(p.scratch + p.nhwc_offset);
   int8_t* c = reinterpret_cast<int8_t*>(p.scratch + p.c_offset);
-  for (size_t r = begin; r < end; ++r) im2col_row(p, band.x, band.first + static_cast<int64_t>(r), a + r * p.k);
+  const int8_t* a = nhwc + band.first * p.in_channels;  // a 1x1 convolution's rows are the pixels
+  if (!pointwise(p)) {
+    int8_t* rows = reinterpret_cast<int8_t*>(p.scratch + p.a_offset);
+    for (size_t r = begin; r < end; ++r) im2col_row(p, nhwc, band.first + static_cast<int64_t>(r), rows + r * p.k);
+    a = rows;
+  }
   simd::qgemm_int8(p.packed, a, p.k, begin, end, 0, p.n, p.requantization, c, p.n, task_scratch(p, t));
   // [pixels, O] -> NCHW.
   const size_t out_plane = static_cast<size_t>(p.out_h * p.out_w);
@@ -153,8 +158,10 @@ void conv_band_task(void* context, size_t t) {
 void run_conv(const QuantizedGemm& p, const int8_t* x, int8_t* y, pthreadpool_t pool) {
   const int64_t out_plane = p.out_h * p.out_w, in_plane = p.in_h * p.in_w;
   for (int64_t image = 0; image < p.batch; ++image) {
+    transpose_to_rows(x + image * p.in_channels * in_plane, p.in_channels, in_plane,
+                      reinterpret_cast<int8_t*>(p.scratch + p.nhwc_offset));
     for (int64_t first = 0; first < out_plane; first += p.band_pixels) {
-      ConvBand band{&p, x + image * p.in_channels * in_plane, y + image * p.out_channels * out_plane, first,
+      ConvBand band{&p, y + image * p.out_channels * out_plane, first,
                     out_plane - first < p.band_pixels ? out_plane - first : p.band_pixels, 1};
       const size_t macs = static_cast<size_t>(band.pixels) * p.k * p.n;
       const size_t tasks = macs < kMinParallelMacs ? 1 : task_count(pool);
@@ -230,9 +237,7 @@ void run_deconv(const QuantizedGemm& p, const int8_t* x, int8_t* y, pthreadpool_
   };
   for (int64_t image = 0; image < p.batch; ++image) {
     // [C_in, pixels] -> [pixels, C_in]: the GEMM's rows.
-    const int8_t* in = x + image * p.in_channels * in_plane;
-    for (int64_t c = 0; c < p.in_channels; ++c)
-      for (int64_t i = 0; i < in_plane; ++i) a[i * p.in_channels + c] = in[c * in_plane + i];
+    transpose_to_rows(x + image * p.in_channels * in_plane, p.in_channels, in_plane, a);
     for (int64_t c = 0; c < p.out_channels; ++c) {
       const int32_t start = p.bias != nullptr ? p.bias[c] : 0;
       for (int64_t i = 0; i < out_plane; ++i) acc[c * out_plane + i] = start;
@@ -315,7 +320,8 @@ QuantizedGemm quantized_gemm_plan(const OpView& v) {
       p.n = static_cast<size_t>(p.out_channels);
       p.rows = static_cast<size_t>(p.out_h * p.out_w);
       p.band_pixels = band_of(p.out_h * p.out_w, p.k + p.n);
-      p.a_offset = take(static_cast<size_t>(p.band_pixels) * p.k);
+      p.nhwc_offset = take(static_cast<size_t>(p.in_channels * p.in_h * p.in_w));
+      p.a_offset = pointwise(p) ? 0 : take(static_cast<size_t>(p.band_pixels) * p.k);
       p.c_offset = take(static_cast<size_t>(p.band_pixels) * p.n);
     } else {
       p.k = static_cast<size_t>(p.in_channels);
@@ -339,7 +345,8 @@ size_t quantized_gemm_scale_count(const QuantizedGemm& plan) {
   return plan.kind == QGemmKind::kDeconv ? static_cast<size_t>(plan.out_channels) : plan.n;
 }
 
-Status prepare_quantized_gemm(const KernelContext& context, void* packed, float* scales, QuantizedGemm* plan) {
+Status prepare_quantized_gemm(const KernelContext& context, void* packed, float* scales, int8_t* reorder,
+                              QuantizedGemm* plan) {
   const Tensor& x = context.input(0);
   const Tensor& w = context.input(1);
   const Tensor& y = context.output(0);
@@ -361,7 +368,17 @@ Status prepare_quantized_gemm(const KernelContext& context, void* packed, float*
     plan->bias = bias;
     simd::qgemm_pack(weights, simd::QGemmWeightLayout::kKN, plan->k, plan->n, nullptr, plan->x_zero_point, packed);
   } else {
-    // FullyConnected [N, K]; Conv2d [O, C, kh, kw] is [N, K] with K in im2col's order.
+    if (plan->kind == QGemmKind::kConv) {
+      // [O, C, kh, kw] -> [O, kh, kw, C]: im2col's order (quantized_gemm.h).
+      const int64_t taps = plan->kernel_h * plan->kernel_w, channels = plan->in_channels;
+      for (size_t o = 0; o < plan->n; ++o)
+        for (int64_t c = 0; c < channels; ++c)
+          for (int64_t t = 0; t < taps; ++t)
+            reorder[o * plan->k + static_cast<size_t>(t * channels + c)] =
+                weights[o * plan->k + static_cast<size_t>(c * taps + t)];
+      weights = reorder;
+    }
+    // FullyConnected [N, K]; Conv2d [O, kh, kw, C] is [N, K] with K in im2col's order.
     simd::qgemm_pack(weights, simd::QGemmWeightLayout::kNK, plan->k, plan->n, bias, plan->x_zero_point, packed);
   }
   plan->packed = packed;

@@ -2,8 +2,12 @@
 // (backends/simd/qgemm.h), with the tensors in the file's NCHW layout.
 //
 //   FullyConnected   x [rows, K] is the GEMM's A as it is: y = qgemm_int8(x, W[N, K]).
-//   Conv2d           per band of output pixels: im2col (the input zero point
-//                    pads) -> qgemm_int8 -> [pixels, O], transposed into NCHW.
+//   Conv2d           the input image transposed to NHWC, then per band of
+//                    output pixels: im2col with K in (kh, kw, c) order (runs
+//                    of C or kw * C bytes; the input zero point pads; a 1x1
+//                    stride-1 convolution reads the NHWC rows directly) ->
+//                    qgemm_int8 with the weight reordered to [O, kh, kw, C]
+//                    -> [pixels, O], transposed into NCHW.
 //   ConvTranspose2d  the input image transposed to [pixels, C_in]; per band of
 //                    input pixels qgemm_int32 with W as [C_in, C_out * kh * kw]
 //                    (the ONNX weight as it is), whose columns col2im adds into
@@ -45,8 +49,10 @@ struct QuantizedGemm {
   int64_t pad_top = 0, pad_left = 0;
   int64_t band_pixels = 0;  // conv: output pixels, deconv: input pixels per band
   int32_t x_zero_point = 0;
-  // Scratch layout (offsets from `scratch`, 64-byte aligned): [a][c][acc][task scratch x kQGemmMaxTasks].
-  size_t a_offset = 0, c_offset = 0, acc_offset = 0, task_offset = 0, task_bytes = 0, scratch_bytes = 0;
+  // Scratch layout (offsets from `scratch`, 64-byte aligned):
+  // conv [nhwc image][im2col band][band output], deconv [image rows][columns][acc], then
+  // kQGemmMaxTasks task scratches.
+  size_t nhwc_offset = 0, a_offset = 0, c_offset = 0, acc_offset = 0, task_offset = 0, task_bytes = 0, scratch_bytes = 0;
   uint8_t* scratch = nullptr;  // the op's scratch; borrowed
   // Filled by prepare_quantized_gemm:
   const void* packed = nullptr;            // borrowed (backend region)
@@ -64,8 +70,10 @@ size_t quantized_gemm_packed_bytes(const QuantizedGemm& plan);
 
 // Packs the weights into `packed` (quantized_gemm_packed_bytes, 64-byte
 // aligned) and computes the per-column scales into `scales` (plan.n or
-// out_channels floats) from the op's tensors in `context`.
-Status prepare_quantized_gemm(const KernelContext& context, void* packed, float* scales, QuantizedGemm* plan);
+// out_channels floats) from the op's tensors in `context`. `reorder`:
+// k * n bytes of temporary memory (Conv2d's weight reordering).
+Status prepare_quantized_gemm(const KernelContext& context, void* packed, float* scales, int8_t* reorder,
+                              QuantizedGemm* plan);
 size_t quantized_gemm_scale_count(const QuantizedGemm& plan);
 
 // Runs the op: x, y int8 NCHW (FullyConnected: [rows, K] -> [rows, N]).

@@ -286,7 +286,9 @@ Status place_quantized_gemm(const GraphBuild& build, OpState* state, QuantizedGe
   if (packed == nullptr || scales == nullptr)
     return Status::error(StatusCode::kOutOfMemory, "no memory for the packed weights of %s '%s'",
                          op_name(state->context.opcode), state->context.op_name);
-  return prepare_quantized_gemm(state->context, packed, scales, plan);
+  float* reorder = build.reorder->floats((plan->k * plan->n + sizeof(float) - 1) / sizeof(float));
+  if (reorder == nullptr) return Status::error(StatusCode::kOutOfMemory, "no memory to reorder weights");
+  return prepare_quantized_gemm(state->context, packed, scales, reinterpret_cast<int8_t*>(reorder), plan);
 }
 
 }  // namespace
