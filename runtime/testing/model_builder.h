@@ -43,6 +43,10 @@ class ModelBuilder {
     std::vector<int64_t> shape;
     DType dtype = DType::kFloat32;
     std::vector<uint8_t> data;  // empty: activation
+    // Affine quantization (empty scales: none); one pair per tensor, or per slice along axis.
+    std::vector<float> scales;
+    std::vector<int64_t> zero_points;
+    int32_t axis = -1;
   };
   struct OpSpec {
     OpCode opcode;
@@ -50,6 +54,7 @@ class ModelBuilder {
     std::vector<int64_t> ints;
     std::vector<float> floats;
     ActivationKind activation = ActivationKind::kNone;
+    float activation_param0 = 0.f, activation_param1 = 0.f;  // Clip's min and max
   };
   struct GraphSpec {
     std::string name;
@@ -74,6 +79,31 @@ class ModelBuilder {
     std::memcpy(spec.data.data(), values.data(), spec.data.size());
     current().tensors.push_back(std::move(spec));
     return static_cast<int32_t>(current().tensors.size() - 1);
+  }
+  // A constant of any dtype from raw values (int8 weights, int32 biases).
+  template <typename T>
+  int32_t constant_of(const std::string& name, std::vector<int64_t> shape, DType dtype, const std::vector<T>& values) {
+    TensorSpec spec{name, std::move(shape), dtype, {}};
+    spec.data.resize(values.size() * sizeof(T));
+    std::memcpy(spec.data.data(), values.data(), spec.data.size());
+    current().tensors.push_back(std::move(spec));
+    return static_cast<int32_t>(current().tensors.size() - 1);
+  }
+  // Gives `tensor` scales and zero points (per tensor: axis -1 and one of each).
+  ModelBuilder& quantize(int32_t tensor, std::vector<float> scales, std::vector<int64_t> zero_points, int32_t axis = -1) {
+    TensorSpec& spec = current().tensors[static_cast<size_t>(tensor)];
+    spec.scales = std::move(scales);
+    spec.zero_points = std::move(zero_points);
+    spec.axis = axis;
+    return *this;
+  }
+  // Makes the last op's fused activation Clip(min, max).
+  ModelBuilder& clip(float min, float max) {
+    OpSpec& last = current().ops.back();
+    last.activation = ActivationKind::kClip;
+    last.activation_param0 = min;
+    last.activation_param1 = max;
+    return *this;
   }
   ModelBuilder& op(OpCode opcode, std::vector<int32_t> inputs, std::vector<int32_t> outputs,
                    std::vector<int64_t> ints = {}, std::vector<float> floats = {},
@@ -167,13 +197,19 @@ class ModelBuilder {
       for (size_t gi = 0; gi < graphs_.size(); ++gi) {
         const GraphSpec& g = graphs_[gi];
         std::vector<flatbuffers::Offset<format::Tensor>> tensors;
-        for (size_t t = 0; t < g.tensors.size(); ++t)
-          tensors.push_back(format::CreateTensorDirect(fbb, g.tensors[t].name.c_str(), &g.tensors[t].shape,
-                                                       static_cast<format::DType>(g.tensors[t].dtype),
-                                                       planned[gi].buffer_of[t]));
+        for (size_t t = 0; t < g.tensors.size(); ++t) {
+          const TensorSpec& spec = g.tensors[t];
+          flatbuffers::Offset<format::Quantization> quantization = 0;
+          if (!spec.scales.empty())
+            quantization = format::CreateQuantizationDirect(fbb, &spec.scales, &spec.zero_points, spec.axis);
+          tensors.push_back(format::CreateTensorDirect(fbb, spec.name.c_str(), &spec.shape,
+                                                       static_cast<format::DType>(spec.dtype),
+                                                       planned[gi].buffer_of[t], quantization));
+        }
         std::vector<flatbuffers::Offset<format::Operator>> ops;
         for (const OpSpec& o : g.ops) {
-          auto act = format::CreateFusedActivation(fbb, static_cast<format::ActivationKind>(o.activation));
+          auto act = format::CreateFusedActivation(fbb, static_cast<format::ActivationKind>(o.activation),
+                                                   o.activation_param0, o.activation_param1);
           ops.push_back(format::CreateOperatorDirect(fbb, static_cast<uint32_t>(o.opcode), &o.inputs, &o.outputs,
                                                      &o.ints, &o.floats, act, op_name(static_cast<uint32_t>(o.opcode))));
         }

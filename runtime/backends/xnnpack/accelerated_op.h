@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "backends/xnnpack/deconvolution_gemm.h"
+#include "backends/xnnpack/quantized_gemm.h"
 #include "ops/kernel.h"
 
 namespace edgegen {
@@ -24,6 +25,7 @@ enum class Executor : uint8_t {
   kLayerNorm,
   kReduce,
   kTranspose,  // a batch of matrix transposes
+  kQGemm,      // int8 FullyConnected, Conv2d, ConvTranspose2d (quantized_gemm.h)
 };
 
 // One layout conversion of a [batch, channels, spatial] tensor.
@@ -55,6 +57,7 @@ struct AcceleratedOp {
   uint32_t groups = 0;      // GroupNorm
   float* kernel_scratch = nullptr;
   DeconvGemm deconv;
+  QuantizedGemm qgemm;
   // kMatMul: batch products [m, k] x [k, n]; a stride of 0 broadcasts.
   size_t batch = 0, m = 0, k = 0, n = 0, a_stride = 0, b_stride = 0;
   // kLayerNorm (outer rows of `count`), kReduce ([outer, count, inner] over

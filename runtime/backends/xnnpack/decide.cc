@@ -162,6 +162,10 @@ Decision decide(const OpView& v, const Layout* natural) {
     }
     return any;
   };
+  if (quantized_gemm_supported(v)) {
+    d.executor = Executor::kQGemm;  // NCHW, as the reference kernels around it
+    return d;
+  }
   if (!all_f32(v)) return d;
   switch (code) {
     case OpCode::kConv2d:

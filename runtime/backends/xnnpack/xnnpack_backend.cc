@@ -270,6 +270,27 @@ float* counting_address(size_t offset) {
   return reinterpret_cast<float*>(static_cast<uintptr_t>(1u << 20) + offset);
 }
 
+// The packed weights of an int8 product (backend region) and its scales
+// (persistent), counted or placed; packed when placing.
+Status place_quantized_gemm(const GraphBuild& build, OpState* state, QuantizedGemm* plan) {
+  const bool counting = state == nullptr;
+  float* scales = build.persistent->allocate<float>(quantized_gemm_scale_count(*plan));
+  if (counting && !build.measure_region) return Status::ok();
+  void* packed = region_allocate(build.region, quantized_gemm_packed_bytes(*plan));
+  if (build.region->exhausted())
+    return Status::error(StatusCode::kArenaTooSmall,
+                         "the arena is too small: this model needs more than the %zu bytes left after its "
+                         "activations for packed weights (Session::arena_bytes_needed tells the total)",
+                         build.region->capacity());
+  if (counting) return Status::ok();
+  if (packed == nullptr || scales == nullptr)
+    return Status::error(StatusCode::kOutOfMemory, "no memory for the packed weights of %s '%s'",
+                         op_name(state->context.opcode), state->context.op_name);
+  float* reorder = build.reorder->floats((plan->k * plan->n + sizeof(float) - 1) / sizeof(float));
+  if (reorder == nullptr) return Status::error(StatusCode::kOutOfMemory, "no memory to reorder weights");
+  return prepare_quantized_gemm(state->context, packed, scales, reinterpret_cast<int8_t*>(reorder), plan);
+}
+
 }  // namespace
 
 Result<size_t> build_graph(const GraphBuild& build) {
@@ -351,6 +372,10 @@ Result<size_t> build_graph(const GraphBuild& build) {
       acc.kernel_scratch = counting ? counting_address(0) : reinterpret_cast<float*>(scratch_base);
       acc.deconv = deconv_gemm_plan(v);  // create_operator adds the bias
       cursor = static_cast<size_t>(align_up(deconv_columns_bytes(acc.deconv), kArenaAlignment));
+    } else if (acc.executor == Executor::kQGemm) {
+      acc.qgemm = quantized_gemm_plan(v);
+      acc.qgemm.scratch = scratch_base;
+      cursor = static_cast<size_t>(align_up(acc.qgemm.scratch_bytes, kArenaAlignment));
     }
 
     // The op's output slot, and what a tensor's slot is.
@@ -499,6 +524,8 @@ Result<size_t> build_graph(const GraphBuild& build) {
         if (!build.shared->add({key, acc.op, counting ? nullptr : &acc}))
           return Status::error(StatusCode::kOutOfMemory, "no memory to record packed weights");
       }
+    } else if (acc.executor == Executor::kQGemm) {
+      EG_RETURN_IF_ERROR(place_quantized_gemm(build, state, &acc.qgemm));
     } else if (acc.executor == Executor::kGroupNorm) {
       acc.groups = v.code() == OpCode::kInstanceNorm ? static_cast<uint32_t>(shape_of(v.input(0)).dims[1])
                                                      : static_cast<uint32_t>(v.int_param(params::kNormGroups));
@@ -594,6 +621,10 @@ Status run(const OpState& state) {
                                          context.input(0).data_as<const float>(), context.output(0).data_as<float>(),
                                          context.op_name));
       break;
+    case Executor::kQGemm:
+      run_quantized_gemm(acc.qgemm, context.input(0).data_as<const int8_t>(), context.output(0).data_as<int8_t>(),
+                         acc.threadpool);
+      break;
     case Executor::kUnary:
       elementwise({context.opcode, &context.attributes, FusedActivation{}, context.input(0).data_as<const float>(),
                    context.output(0).data_as<float>()},
@@ -665,6 +696,7 @@ const char* executor_name(const OpState& op) {
     case Executor::kReference: return "reference";
     case Executor::kXnnpack:
     case Executor::kDeconvGemm: return "xnnpack";
+    case Executor::kQGemm: return "qgemm";
     default: return "simd";
   }
 }

@@ -62,7 +62,8 @@ Result<size_t> build_graph(const GraphBuild& build);
 // Runs one operator (conversions, the op, its unfused activation).
 Status run(const OpState& op);
 
-// "xnnpack", "simd" or "reference", and the number of layout conversions.
+// "xnnpack", "simd", "qgemm" (int8 products) or "reference", and the number
+// of layout conversions.
 const char* executor_name(const OpState& op);
 int num_conversions(const OpState& op);
 

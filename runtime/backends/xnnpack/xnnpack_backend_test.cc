@@ -242,6 +242,112 @@ TEST_CASE("XNNPACK ConvTranspose as GEMM + col2im: bands of input pixels, batche
   CHECK(compare_backends(b) == 1);
 }
 
+namespace {
+
+// An int8 linear op between QuantizeLinear and DequantizeLinear, so that
+// compare_backends' float inputs and outputs carry the int8 result: equal
+// floats out means equal int8 values. Weights are random int8, symmetric,
+// per output channel (scales 0.01, 0.02, 0.03, ...) or per tensor; the bias
+// random int32; the output scale spreads the sums over the int8 range.
+struct QuantizedLinear {
+  OpCode opcode;
+  std::vector<int64_t> x_shape, w_shape, y_shape;
+  std::vector<int64_t> ints;
+  int weight_axis;   // the output-channel axis; -1: per-tensor scale
+  bool bias;
+  ActivationKind activation;  // kNone, kRelu or kClip (-1.5, 2.0)
+  int64_t x_zero_point, y_zero_point;
+};
+
+ModelBuilder quantized_linear_model(const QuantizedLinear& c) {
+  ModelBuilder b;
+  b.graph("main");
+  const float x_scale = 0.02f;
+  int32_t x = b.activation("x", c.x_shape);
+  int32_t xq = b.activation("xq", c.x_shape, DType::kInt8);
+  b.quantize(xq, {x_scale}, {c.x_zero_point});
+  b.op(OpCode::kQuantizeLinear, {x}, {xq}, {static_cast<int64_t>(DType::kInt8)});
+  const size_t weight_count = count_of(c.w_shape);
+  std::vector<int8_t> weights(weight_count);
+  uint64_t state = 12345;
+  for (int8_t& w : weights) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    w = static_cast<int8_t>(static_cast<int64_t>(state >> 33) % 255 - 127);
+  }
+  int32_t w = b.constant_of("w", c.w_shape, DType::kInt8, weights);
+  const int64_t channels = c.y_shape[c.opcode == OpCode::kFullyConnected ? c.y_shape.size() - 1 : 1];
+  std::vector<float> w_scales;
+  if (c.weight_axis < 0) w_scales = {0.015f};
+  else
+    for (int64_t ch = 0; ch < channels; ++ch) w_scales.push_back(0.01f * static_cast<float>(1 + ch % 3));
+  b.quantize(w, w_scales, std::vector<int64_t>(w_scales.size(), 0), c.weight_axis);
+  std::vector<int32_t> inputs = {xq, w};
+  if (c.bias) {
+    std::vector<int32_t> bias(static_cast<size_t>(channels));
+    for (size_t i = 0; i < bias.size(); ++i) bias[i] = static_cast<int32_t>(i * 7919 % 6001) - 3000;
+    int32_t bq = b.constant_of("b", {channels}, DType::kInt32, bias);
+    b.quantize(bq, {1.f}, {0});
+    inputs.push_back(bq);
+  }
+  // Sums of K products of ~50 x ~73: about 3650 sqrt(K) in units of x_scale * w_scale.
+  const size_t k = weight_count / static_cast<size_t>(channels);
+  // (A transposed convolution's output sums C_in * taps / stride^2 products.)
+  const size_t k_taps = c.opcode == OpCode::kConvTranspose2d ? k / static_cast<size_t>(c.ints[0] * c.ints[1]) + 1 : k;
+  const float y_scale = 3650.f * std::sqrt(static_cast<float>(k_taps)) * x_scale * 0.02f / 45.f;
+  int32_t yq = b.activation("yq", c.y_shape, DType::kInt8);
+  b.quantize(yq, {y_scale}, {c.y_zero_point});
+  b.op(c.opcode, inputs, {yq}, c.ints, {}, c.activation);
+  if (c.activation == ActivationKind::kClip) b.clip(-1.5f, 2.f);
+  int32_t y = b.activation("y", c.y_shape);
+  b.op(OpCode::kDequantizeLinear, {yq}, {y});
+  b.inputs({x}).outputs({y});
+  return b;
+}
+
+}  // namespace
+
+TEST_CASE("int8 FullyConnected, Conv2d and ConvTranspose2d on the qgemm: identical to the reference kernels") {
+  using A = ActivationKind;
+  const QuantizedLinear cases[] = {
+      // FullyConnected: one row (a decoder's latent), several rows, batch dims, per tensor.
+      {OpCode::kFullyConnected, {1, 20}, {300, 20}, {1, 300}, {}, 0, true, A::kRelu, 3, -128},
+      {OpCode::kFullyConnected, {37, 67}, {29, 67}, {37, 29}, {}, 0, true, A::kNone, -5, 2},
+      {OpCode::kFullyConnected, {2, 5, 130}, {70, 130}, {2, 5, 70}, {}, -1, false, A::kClip, 0, -10},
+      {OpCode::kFullyConnected, {64, 512}, {784, 512}, {64, 784}, {}, 0, true, A::kNone, 1, 0},  // on both threads
+      // Conv2d: padding, stride 2, odd sizes, 1x1, 1-D, per tensor, clamped ranges, batches.
+      {OpCode::kConv2d, {1, 3, 9, 7}, {8, 3, 3, 3}, {1, 8, 9, 7}, {1, 1, 1, 1, 1, 1, 1, 1, 1}, 0, true, A::kRelu, 0,
+       -128},
+      {OpCode::kConv2d, {2, 5, 11, 10}, {6, 5, 3, 3}, {2, 6, 5, 5}, {2, 2, 1, 1, 0, 1, 1, 0, 1}, -1, false, A::kNone,
+       -7, 5},
+      {OpCode::kConv2d, {1, 16, 6, 5}, {12, 16, 1, 1}, {1, 12, 6, 5}, {1, 1, 1, 1, 0, 0, 0, 0, 1}, 0, true, A::kClip,
+       2, 1},
+      {OpCode::kConv2d, {1, 4, 12, 12}, {7, 4, 5, 5}, {1, 7, 6, 5}, {1, 2, 2, 1, 2, 0, 0, 1, 1}, 0, true, A::kNone, 0,
+       0},  // dilated
+      {OpCode::kConv2d, {2, 4, 20}, {6, 4, 5}, {2, 6, 10}, {1, 2, 1, 1, 0, 2, 0, 2, 1}, 0, true, A::kRelu, 1, -100},
+      {OpCode::kConv2d, {1, 32, 28, 28}, {64, 32, 4, 4}, {1, 64, 14, 14}, {2, 2, 1, 1, 1, 1, 1, 1, 1}, 0, true,
+       A::kRelu, -3, -128},  // several bands, both threads
+      // ConvTranspose2d: stride 2 with padding, output padding, odd sizes, one pixel, 1-D, a decoder layer.
+      {OpCode::kConvTranspose2d, {1, 8, 4, 4}, {8, 4, 4, 4}, {1, 4, 8, 8}, {2, 2, 1, 1, 1, 1, 1, 1, 1, 0, 0}, 1, true,
+       A::kRelu, 0, -128},
+      {OpCode::kConvTranspose2d, {2, 5, 6, 5}, {5, 7, 3, 3}, {2, 7, 14, 12}, {2, 2, 1, 1, 0, 0, 0, 0, 1, 1, 1}, -1,
+       false, A::kNone, 4, -3},
+      {OpCode::kConvTranspose2d, {1, 6, 5, 4}, {6, 3, 5, 5}, {1, 3, 8, 6}, {2, 2, 1, 1, 3, 3, 3, 3, 1, 1, 1}, 1, true,
+       A::kClip, -2, 3},
+      {OpCode::kConvTranspose2d, {1, 100, 1, 1}, {100, 64, 4, 4}, {1, 64, 4, 4}, {1, 1, 1, 1, 0, 0, 0, 0, 1, 0, 0}, 1,
+       true, A::kRelu, 0, -128},
+      {OpCode::kConvTranspose2d, {1, 64, 7, 7}, {64, 32, 4, 4}, {1, 32, 14, 14}, {2, 2, 1, 1, 1, 1, 1, 1, 1, 0, 0}, 1,
+       true, A::kRelu, -1, -128},
+      {OpCode::kConvTranspose2d, {2, 8, 40}, {8, 4, 16}, {2, 4, 320}, {1, 8, 1, 1, 0, 4, 0, 4, 1, 0, 0}, 1, false,
+       A::kNone, 0, 0},
+  };
+  for (const QuantizedLinear& c : cases) {
+    CAPTURE(op_name(static_cast<uint32_t>(c.opcode)));
+    CAPTURE(c.x_shape[1]);
+    CAPTURE(c.y_shape[1]);
+    CHECK(compare_backends(quantized_linear_model(c), 0.f) == 1);
+  }
+}
+
 TEST_CASE("XNNPACK constant Pad: inside a channels-last chain and on a plain tensor; other modes stay reference") {
   {
     ModelBuilder b;

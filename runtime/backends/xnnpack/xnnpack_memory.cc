@@ -133,6 +133,15 @@ void* MemoryRegion::allocate(size_t size, size_t alignment) {
   return base_ == nullptr ? nullptr : base_ + start;
 }
 
+void* region_allocate(MemoryRegion* region, size_t size) {
+  if (region->counting()) {
+    region->allocate(size + kHeaderBytes, kMaxAlignment);
+    return nullptr;
+  }
+  ActiveRegion active(region);
+  return allocate_aligned(nullptr, kMaxAlignment, size);
+}
+
 bool initialize() {
   static std::once_flag once;
   static bool ok = false;

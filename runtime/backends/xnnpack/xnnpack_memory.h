@@ -54,6 +54,13 @@ class MemoryRegion {
   void* blocks_ = nullptr;  // heap mode: the first block; each links the next
 };
 
+// Memory for packed weights of our own kernels (backends/simd) in `region`,
+// taken and counted exactly as XNNPACK's own allocations are: in counting
+// mode it only records the bytes (returns null); with heap blocks it returns
+// a block the region owns; otherwise arena memory. 64-byte aligned; null
+// with region->exhausted() when the arena region is too small.
+void* region_allocate(MemoryRegion* region, size_t size);
+
 // Initializes XNNPACK once per process with the routing allocator. False when
 // XNNPACK refuses this CPU (or was built out).
 bool initialize();

@@ -116,8 +116,9 @@ class Session {
   // Opcode and node name of an operator, for profiles.
   uint32_t operator_code(size_t graph, size_t op_index) const;
   const char* operator_name(size_t graph, size_t op_index) const;
-  // What runs an operator: "xnnpack", "simd" (our vectorized kernels) or
-  // "reference"; and how many layout conversions (NCHW <-> NHWC) it does.
+  // What runs an operator: "xnnpack", "simd" (our vectorized kernels),
+  // "qgemm" (our int8 matrix products) or "reference"; and how many layout
+  // conversions (NCHW <-> NHWC) it does.
   const char* operator_executor(size_t graph, size_t op_index) const;
   // Output `k` of an operator. Its data holds the op's result from when the
   // op has run (e.g. in run_with_profile's callback) until the arena slot is

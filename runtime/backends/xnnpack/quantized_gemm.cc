@@ -1,0 +1,403 @@
+#include "backends/xnnpack/quantized_gemm.h"
+
+#include <pthreadpool.h>
+
+#include <cstring>
+
+#include "kernels/quantization.h"
+#include "ops/op_params.h"
+
+namespace edgegen {
+namespace xnnpack {
+
+namespace {
+
+// Below this many multiply-adds a product runs on the calling thread (a
+// dispatch to the pool costs a few microseconds).
+constexpr size_t kMinParallelMacs = size_t{1} << 18;
+// The same for col2im's additions and the requantization.
+constexpr size_t kMinParallelElements = size_t{1} << 14;
+
+size_t round_up_64(size_t bytes) { return (bytes + 63) / 64 * 64; }
+
+size_t task_count(pthreadpool_t pool) {
+  if (pool == nullptr) return 1;
+  const size_t threads = pthreadpool_get_threads_count(pool);
+  return threads < kQGemmMaxTasks ? threads : kQGemmMaxTasks;
+}
+
+// Runs `task(context, t)` for t in [0, tasks): on the pool when there is more than one.
+void parallelize(pthreadpool_t pool, pthreadpool_task_1d_t task, void* context, size_t tasks) {
+  if (tasks <= 1 || pool == nullptr) {
+    for (size_t t = 0; t < tasks; ++t) task(context, t);
+    return;
+  }
+  pthreadpool_parallelize_1d(pool, task, context, tasks, 0);
+}
+
+void* task_scratch(const QuantizedGemm& plan, size_t task) {
+  return plan.scratch + plan.task_offset + task * plan.task_bytes;
+}
+
+// One product [m, k] x [k, n], split into `tasks` row ranges or column-block ranges.
+struct GemmJob {
+  const QuantizedGemm* plan;
+  const int8_t* a;
+  size_t m;
+  int32_t* c32;  // int32 output, or
+  int8_t* c8;    // requantized output
+  size_t ldc;
+  size_t tasks = 1;
+  bool by_rows = true;
+  size_t n_block = 1;
+};
+
+void gemm_task(void* context, size_t t) {
+  const GemmJob& job = *static_cast<const GemmJob*>(context);
+  const QuantizedGemm& plan = *job.plan;
+  size_t m_begin = 0, m_end = job.m, n_begin = 0, n_end = plan.n;
+  if (job.by_rows) {
+    m_begin = job.m * t / job.tasks;
+    m_end = job.m * (t + 1) / job.tasks;
+  } else {
+    const size_t blocks = (plan.n + job.n_block - 1) / job.n_block;
+    n_begin = blocks * t / job.tasks * job.n_block;
+    n_end = blocks * (t + 1) / job.tasks * job.n_block;
+    if (n_end > plan.n) n_end = plan.n;
+  }
+  if (m_begin >= m_end || n_begin >= n_end) return;
+  if (job.c8 != nullptr)
+    simd::qgemm_int8(plan.packed, job.a, plan.k, m_begin, m_end, n_begin, n_end, plan.requantization, job.c8, job.ldc,
+                     task_scratch(plan, t));
+  else
+    simd::qgemm_int32(plan.packed, job.a, plan.k, m_begin, m_end, n_begin, n_end, job.c32, job.ldc,
+                      task_scratch(plan, t));
+}
+
+// Splits by rows when each task gets a few (the A panel is packed once per
+// tile row), otherwise by the packing's column blocks (one row: a decoder's
+// first fully connected layer).
+void run_gemm(GemmJob job, pthreadpool_t pool) {
+  const QuantizedGemm& plan = *job.plan;
+  size_t tasks = job.m * plan.n * plan.k < kMinParallelMacs ? 1 : task_count(pool);
+  job.n_block = simd::qgemm_n_block(plan.packed);
+  const size_t blocks = (plan.n + job.n_block - 1) / job.n_block;
+  job.by_rows = job.m >= 4 * tasks || job.m >= blocks;
+  const size_t parts = job.by_rows ? job.m : blocks;
+  job.tasks = tasks < parts ? tasks : parts;
+  parallelize(pool, gemm_task, &job, job.tasks);
+}
+
+// Conv2d: output pixels [first, first + pixels) of one image, split by rows.
+struct ConvBand {
+  const QuantizedGemm* plan;
+  int8_t* y;        // the image's output, NCHW
+  int64_t first, pixels;
+  size_t tasks;
+};
+
+// One im2col row, K in (kh, kw, c) order, from the image in NHWC: each tap
+// is C contiguous bytes, and a row of taps inside the image kw * C.
+void im2col_row(const QuantizedGemm& p, const int8_t* nhwc, int64_t pixel, int8_t* row) {
+  const int64_t oh = pixel / p.out_w, ow = pixel % p.out_w;
+  const int64_t ih0 = oh * p.stride_h - p.pad_top, iw0 = ow * p.stride_w - p.pad_left;
+  const size_t channels = static_cast<size_t>(p.in_channels);
+  const int zero = p.x_zero_point;
+  const bool row_inside = iw0 >= 0 && iw0 + (p.kernel_w - 1) * p.dilation_w < p.in_w;
+  for (int64_t kh = 0; kh < p.kernel_h; ++kh) {
+    const int64_t ih = ih0 + kh * p.dilation_h;
+    if (ih < 0 || ih >= p.in_h) {
+      std::memset(row, zero, static_cast<size_t>(p.kernel_w) * channels);
+    } else if (row_inside && p.dilation_w == 1) {
+      std::memcpy(row, nhwc + (ih * p.in_w + iw0) * p.in_channels, static_cast<size_t>(p.kernel_w) * channels);
+    } else {
+      for (int64_t kw = 0; kw < p.kernel_w; ++kw) {
+        const int64_t iw = iw0 + kw * p.dilation_w;
+        if (iw < 0 || iw >= p.in_w) std::memset(row + kw * p.in_channels, zero, channels);
+        else std::memcpy(row + kw * p.in_channels, nhwc + (ih * p.in_w + iw) * p.in_channels, channels);
+      }
+    }
+    row += p.kernel_w * p.in_channels;
+  }
+}
+
+bool pointwise(const QuantizedGemm& p) {
+  return p.kernel_h == 1 && p.kernel_w == 1 && p.stride_h == 1 && p.stride_w == 1 && p.pad_top == 0 &&
+         p.pad_left == 0 && p.out_h == p.in_h && p.out_w == p.in_w;
+}
+
+// [C, pixels] -> [pixels, C].
+void transpose_to_rows(const int8_t* in, int64_t channels, int64_t pixels, int8_t* out) {
+  for (int64_t c = 0; c < channels; ++c)
+    for (int64_t i = 0; i < pixels; ++i) out[i * channels + c] = in[c * pixels + i];
+}
+
+void conv_band_task(void* context, size_t t) {
+  const ConvBand& band = *static_cast<const ConvBand*>(context);
+  const QuantizedGemm& p = *band.plan;
+  const size_t begin = static_cast<size_t>(band.pixels) * t / band.tasks;
+  const size_t end = static_cast<size_t>(band.pixels) * (t + 1) / band.tasks;
+  if (begin >= end) return;
+  const int8_t* nhwc = reinterpret_cast<const int8_t*>(p.scratch + p.nhwc_offset);
+  int8_t* c = reinterpret_cast<int8_t*>(p.scratch + p.c_offset);
+  const int8_t* a = nhwc + band.first * p.in_channels;  // a 1x1 convolution's rows are the pixels
+  if (!pointwise(p)) {
+    int8_t* rows = reinterpret_cast<int8_t*>(p.scratch + p.a_offset);
+    for (size_t r = begin; r < end; ++r) im2col_row(p, nhwc, band.first + static_cast<int64_t>(r), rows + r * p.k);
+    a = rows;
+  }
+  simd::qgemm_int8(p.packed, a, p.k, begin, end, 0, p.n, p.requantization, c, p.n, task_scratch(p, t));
+  // [pixels, O] -> NCHW.
+  const size_t out_plane = static_cast<size_t>(p.out_h * p.out_w);
+  for (size_t o = 0; o < p.n; ++o) {
+    int8_t* out = band.y + o * out_plane + band.first;
+    for (size_t r = begin; r < end; ++r) out[r] = c[r * p.n + o];
+  }
+}
+
+void run_conv(const QuantizedGemm& p, const int8_t* x, int8_t* y, pthreadpool_t pool) {
+  const int64_t out_plane = p.out_h * p.out_w, in_plane = p.in_h * p.in_w;
+  for (int64_t image = 0; image < p.batch; ++image) {
+    transpose_to_rows(x + image * p.in_channels * in_plane, p.in_channels, in_plane,
+                      reinterpret_cast<int8_t*>(p.scratch + p.nhwc_offset));
+    for (int64_t first = 0; first < out_plane; first += p.band_pixels) {
+      ConvBand band{&p, y + image * p.out_channels * out_plane, first,
+                    out_plane - first < p.band_pixels ? out_plane - first : p.band_pixels, 1};
+      const size_t macs = static_cast<size_t>(band.pixels) * p.k * p.n;
+      const size_t tasks = macs < kMinParallelMacs ? 1 : task_count(pool);
+      band.tasks = tasks < static_cast<size_t>(band.pixels) ? tasks : static_cast<size_t>(band.pixels);
+      parallelize(pool, conv_band_task, &band, band.tasks);
+    }
+  }
+}
+
+// ConvTranspose2d: col2im of a band's columns, or the requantization, over
+// a range of output channels per task (their planes are disjoint).
+struct DeconvChannels {
+  const QuantizedGemm* plan;
+  const int32_t* columns;  // the band's, [pixels, C_out * taps]
+  int64_t first, pixels;   // the band's input pixels
+  int8_t* y;               // null: col2im; else requantize into this image
+  size_t tasks;
+};
+
+void deconv_channels_task(void* context, size_t t) {
+  const DeconvChannels& job = *static_cast<const DeconvChannels*>(context);
+  const QuantizedGemm& p = *job.plan;
+  const int64_t c_begin = p.out_channels * static_cast<int64_t>(t) / static_cast<int64_t>(job.tasks);
+  const int64_t c_end = p.out_channels * static_cast<int64_t>(t + 1) / static_cast<int64_t>(job.tasks);
+  int32_t* acc = reinterpret_cast<int32_t*>(p.scratch + p.acc_offset);
+  const int64_t out_plane = p.out_h * p.out_w, taps = p.kernel_h * p.kernel_w;
+  if (job.y != nullptr) {
+    const simd::QGemmRequantization& q = p.requantization;
+    for (int64_t c = c_begin; c < c_end; ++c) {
+      Requantize requantize;
+      requantize.scale = q.scale[c];
+      requantize.low = static_cast<float>(q.output_min - q.zero_point);
+      requantize.high = static_cast<float>(q.output_max - q.zero_point);
+      requantize.zero_point = q.zero_point;
+      const int32_t* plane = acc + c * out_plane;
+      int8_t* out = job.y + c * out_plane;
+      for (int64_t i = 0; i < out_plane; ++i) out[i] = static_cast<int8_t>(requantize(plane[i]));
+    }
+    return;
+  }
+  for (int64_t pixel = 0; pixel < job.pixels; ++pixel) {
+    const int64_t ih = (job.first + pixel) / p.in_w, iw = (job.first + pixel) % p.in_w;
+    const int64_t oh0 = ih * p.stride_h - p.pad_top, ow0 = iw * p.stride_w - p.pad_left;
+    // The taps that land inside the output, found once for every channel.
+    int64_t kh_begin = 0, kh_end = p.kernel_h, kw_begin = 0, kw_end = p.kernel_w;
+    while (kh_begin < kh_end && oh0 + kh_begin * p.dilation_h < 0) ++kh_begin;
+    while (kh_end > kh_begin && oh0 + (kh_end - 1) * p.dilation_h >= p.out_h) --kh_end;
+    while (kw_begin < kw_end && ow0 + kw_begin * p.dilation_w < 0) ++kw_begin;
+    while (kw_end > kw_begin && ow0 + (kw_end - 1) * p.dilation_w >= p.out_w) --kw_end;
+    const int32_t* column = job.columns + pixel * static_cast<int64_t>(p.n);
+    for (int64_t c = c_begin; c < c_end; ++c) {
+      const int32_t* tap = column + c * taps;
+      // Indices, not pointers: the window's origin may lie outside the plane.
+      const int64_t origin = c * out_plane + oh0 * p.out_w + ow0;
+      for (int64_t kh = kh_begin; kh < kh_end; ++kh) {
+        const int64_t row = origin + kh * p.dilation_h * p.out_w;
+        const int32_t* row_taps = tap + kh * p.kernel_w;
+        for (int64_t kw = kw_begin; kw < kw_end; ++kw) acc[row + kw * p.dilation_w] += row_taps[kw];
+      }
+    }
+  }
+}
+
+void run_deconv(const QuantizedGemm& p, const int8_t* x, int8_t* y, pthreadpool_t pool) {
+  const int64_t in_plane = p.in_h * p.in_w, out_plane = p.out_h * p.out_w;
+  int8_t* a = reinterpret_cast<int8_t*>(p.scratch + p.a_offset);
+  int32_t* columns = reinterpret_cast<int32_t*>(p.scratch + p.c_offset);
+  int32_t* acc = reinterpret_cast<int32_t*>(p.scratch + p.acc_offset);
+  const size_t threads = task_count(pool);
+  auto tasks_for = [&](size_t elements) {
+    const size_t tasks = elements < kMinParallelElements ? 1 : threads;
+    return tasks < static_cast<size_t>(p.out_channels) ? tasks : static_cast<size_t>(p.out_channels);
+  };
+  for (int64_t image = 0; image < p.batch; ++image) {
+    // [C_in, pixels] -> [pixels, C_in]: the GEMM's rows.
+    transpose_to_rows(x + image * p.in_channels * in_plane, p.in_channels, in_plane, a);
+    for (int64_t c = 0; c < p.out_channels; ++c) {
+      const int32_t start = p.bias != nullptr ? p.bias[c] : 0;
+      for (int64_t i = 0; i < out_plane; ++i) acc[c * out_plane + i] = start;
+    }
+    for (int64_t first = 0; first < in_plane; first += p.band_pixels) {
+      const int64_t pixels = in_plane - first < p.band_pixels ? in_plane - first : p.band_pixels;
+      GemmJob job{&p, a + first * p.in_channels, static_cast<size_t>(pixels), columns, nullptr, p.n};
+      run_gemm(job, pool);
+      DeconvChannels col2im{&p, columns, first, pixels, nullptr, tasks_for(static_cast<size_t>(pixels) * p.n)};
+      parallelize(pool, deconv_channels_task, &col2im, col2im.tasks);
+    }
+    DeconvChannels requantize{&p, nullptr, 0, 0, y + image * p.out_channels * out_plane,
+                              tasks_for(static_cast<size_t>(p.out_channels * out_plane))};
+    parallelize(pool, deconv_channels_task, &requantize, requantize.tasks);
+  }
+}
+
+// Bands as large as the budget allows, evened out so that the last one is not a sliver.
+int64_t band_of(int64_t total, size_t bytes_per_pixel) {
+  int64_t band = static_cast<int64_t>(kQGemmBandBudget / (bytes_per_pixel > 0 ? bytes_per_pixel : 1));
+  if (band < 1) band = 1;
+  if (band >= total) return total;
+  const int64_t bands = (total + band - 1) / band;
+  return (total + bands - 1) / bands;
+}
+
+}  // namespace
+
+bool quantized_gemm_supported(const OpView& v) {
+  const OpCode code = v.code();
+  if (code != OpCode::kFullyConnected && code != OpCode::kConv2d && code != OpCode::kConvTranspose2d) return false;
+  auto dtype = [](const format::Tensor& t) { return static_cast<DType>(t.dtype()); };
+  if (dtype(v.input(0)) != DType::kInt8 || dtype(v.output(0)) != DType::kInt8) return false;
+  if (!v.is_constant(1) || dtype(v.input(1)) != DType::kInt8) return false;
+  if (v.has_input(2) && (!v.is_constant(2) || dtype(v.input(2)) != DType::kInt32)) return false;
+  const ActivationKind act = v.activation().kind;
+  if (act != ActivationKind::kNone && act != ActivationKind::kRelu && act != ActivationKind::kClip) return false;
+  if (code != OpCode::kFullyConnected && v.int_param(params::kGroups) != 1) return false;
+  const QuantizedGemm plan = quantized_gemm_plan(v);
+  // The products' int32 sums are exact up to K = 65793 (qgemm.h).
+  return plan.k >= 1 && plan.k <= 65536 && plan.n >= 1 && plan.rows >= 1;
+}
+
+QuantizedGemm quantized_gemm_plan(const OpView& v) {
+  using namespace params;
+  QuantizedGemm p;
+  const Shape x = shape_of(v.input(0)), w = shape_of(v.input(1)), y = shape_of(v.output(0));
+  size_t offset = 0;
+  auto take = [&offset](size_t bytes) {
+    const size_t at = offset;
+    offset += round_up_64(bytes);
+    return at;
+  };
+  if (v.code() == OpCode::kFullyConnected) {
+    p.kind = QGemmKind::kFullyConnected;
+    p.k = static_cast<size_t>(w.dims[1]);
+    p.n = static_cast<size_t>(w.dims[0]);
+    p.rows = p.k ? static_cast<size_t>(x.num_elements()) / p.k : 0;
+  } else {
+    const bool two_d = x.rank == 4;
+    p.kind = v.code() == OpCode::kConv2d ? QGemmKind::kConv : QGemmKind::kDeconv;
+    p.batch = x.dims[0];
+    p.in_channels = x.dims[1];
+    p.in_h = two_d ? x.dims[2] : 1;
+    p.in_w = x.dims[x.rank - 1];
+    p.out_channels = y.dims[1];
+    p.out_h = two_d ? y.dims[2] : 1;
+    p.out_w = y.dims[y.rank - 1];
+    p.kernel_h = two_d ? w.dims[2] : 1;
+    p.kernel_w = w.dims[w.rank - 1];
+    p.stride_h = v.int_param(kStrideH);
+    p.stride_w = v.int_param(kStrideW);
+    p.dilation_h = v.int_param(kDilationH);
+    p.dilation_w = v.int_param(kDilationW);
+    p.pad_top = v.int_param(kPadTop);
+    p.pad_left = v.int_param(kPadLeft);
+    const int64_t taps = p.kernel_h * p.kernel_w;
+    if (p.kind == QGemmKind::kConv) {
+      p.k = static_cast<size_t>(p.in_channels * taps);
+      p.n = static_cast<size_t>(p.out_channels);
+      p.rows = static_cast<size_t>(p.out_h * p.out_w);
+      p.band_pixels = band_of(p.out_h * p.out_w, p.k + p.n);
+      p.nhwc_offset = take(static_cast<size_t>(p.in_channels * p.in_h * p.in_w));
+      p.a_offset = pointwise(p) ? 0 : take(static_cast<size_t>(p.band_pixels) * p.k);
+      p.c_offset = take(static_cast<size_t>(p.band_pixels) * p.n);
+    } else {
+      p.k = static_cast<size_t>(p.in_channels);
+      p.n = static_cast<size_t>(p.out_channels * taps);
+      p.rows = static_cast<size_t>(p.in_h * p.in_w);
+      p.band_pixels = band_of(p.in_h * p.in_w, p.n * sizeof(int32_t));
+      p.a_offset = take(p.rows * p.k);
+      p.c_offset = take(static_cast<size_t>(p.band_pixels) * p.n * sizeof(int32_t));
+      p.acc_offset = take(static_cast<size_t>(p.out_channels * p.out_h * p.out_w) * sizeof(int32_t));
+    }
+  }
+  p.task_bytes = p.k ? round_up_64(simd::qgemm_scratch_bytes(p.k)) : 0;
+  p.task_offset = take(p.task_bytes * kQGemmMaxTasks);
+  p.scratch_bytes = offset;
+  return p;
+}
+
+size_t quantized_gemm_packed_bytes(const QuantizedGemm& plan) { return simd::qgemm_packed_bytes(plan.k, plan.n); }
+
+size_t quantized_gemm_scale_count(const QuantizedGemm& plan) {
+  return plan.kind == QGemmKind::kDeconv ? static_cast<size_t>(plan.out_channels) : plan.n;
+}
+
+Status prepare_quantized_gemm(const KernelContext& context, void* packed, float* scales, int8_t* reorder,
+                              QuantizedGemm* plan) {
+  const Tensor& x = context.input(0);
+  const Tensor& w = context.input(1);
+  const Tensor& y = context.output(0);
+  const int32_t* bias = context.has_input(2) ? context.input(2).data_as<const int32_t>() : nullptr;
+  QuantizedRange range;
+  EG_RETURN_IF_ERROR(quantized_output_range(context, y, &range));
+  plan->x_zero_point = x.quant.zero_point();
+  const size_t channels = quantized_gemm_scale_count(*plan);
+  for (size_t c = 0; c < channels; ++c)
+    scales[c] = channel_requantize(x, w, y, static_cast<int64_t>(c), range).scale;
+  plan->requantization.scale = scales;
+  plan->requantization.zero_point = y.quant.zero_point();
+  plan->requantization.output_min = range.min;
+  plan->requantization.output_max = range.max;
+  const int8_t* weights = w.data_as<const int8_t>();
+  if (plan->kind == QGemmKind::kDeconv) {
+    // [C_in, C_out, kh, kw] is [K, N] with the columns (c_out, kh, kw); the
+    // bias starts the accumulators instead (it is per channel, not column).
+    plan->bias = bias;
+    simd::qgemm_pack(weights, simd::QGemmWeightLayout::kKN, plan->k, plan->n, nullptr, plan->x_zero_point, packed);
+  } else {
+    if (plan->kind == QGemmKind::kConv) {
+      // [O, C, kh, kw] -> [O, kh, kw, C]: im2col's order (quantized_gemm.h).
+      const int64_t taps = plan->kernel_h * plan->kernel_w, channels = plan->in_channels;
+      for (size_t o = 0; o < plan->n; ++o)
+        for (int64_t c = 0; c < channels; ++c)
+          for (int64_t t = 0; t < taps; ++t)
+            reorder[o * plan->k + static_cast<size_t>(t * channels + c)] =
+                weights[o * plan->k + static_cast<size_t>(c * taps + t)];
+      weights = reorder;
+    }
+    // FullyConnected [N, K]; Conv2d [O, kh, kw, C] is [N, K] with K in im2col's order.
+    simd::qgemm_pack(weights, simd::QGemmWeightLayout::kNK, plan->k, plan->n, bias, plan->x_zero_point, packed);
+  }
+  plan->packed = packed;
+  return Status::ok();
+}
+
+void run_quantized_gemm(const QuantizedGemm& plan, const int8_t* x, int8_t* y, pthreadpool_t pool) {
+  switch (plan.kind) {
+    case QGemmKind::kFullyConnected:
+      run_gemm(GemmJob{&plan, x, plan.rows, nullptr, y, plan.n}, pool);
+      break;
+    case QGemmKind::kConv:
+      run_conv(plan, x, y, pool);
+      break;
+    case QGemmKind::kDeconv:
+      run_deconv(plan, x, y, pool);
+      break;
+  }
+}
+
+}  // namespace xnnpack
+}  // namespace edgegen

@@ -1,0 +1,83 @@
+// int8 FullyConnected, Conv2d and ConvTranspose2d on our int8 GEMM
+// (backends/simd/qgemm.h), with the tensors in the file's NCHW layout.
+//
+//   FullyConnected   x [rows, K] is the GEMM's A as it is: y = qgemm_int8(x, W[N, K]).
+//   Conv2d           the input image transposed to NHWC, then per band of
+//                    output pixels: im2col with K in (kh, kw, c) order (runs
+//                    of C or kw * C bytes; the input zero point pads; a 1x1
+//                    stride-1 convolution reads the NHWC rows directly) ->
+//                    qgemm_int8 with the weight reordered to [O, kh, kw, C]
+//                    -> [pixels, O], transposed into NCHW.
+//   ConvTranspose2d  the input image transposed to [pixels, C_in]; per band of
+//                    input pixels qgemm_int32 with W as [C_in, C_out * kh * kw]
+//                    (the ONNX weight as it is), whose columns col2im adds into
+//                    an int32 accumulator plane per output channel (started at
+//                    the bias); then requantized per channel into NCHW.
+//
+// The accumulation is exact integer arithmetic and the requantization is the
+// reference kernels' (kernels/quantization.h), so results are bit-identical
+// to them. Packed weights live in the backend's region, per-column scales in
+// the persistent arena, everything else in the op's scratch, which does not
+// depend on the number of threads (the arena size must not): at most
+// kQGemmMaxTasks tasks share a product, each with its own GEMM scratch.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "backends/simd/qgemm.h"
+#include "backends/xnnpack/op_view.h"
+#include "edgegen/status.h"
+
+typedef struct pthreadpool* pthreadpool_t;
+
+namespace edgegen {
+namespace xnnpack {
+
+constexpr size_t kQGemmMaxTasks = 8;
+// Bytes one band's im2col rows / columns may take in scratch.
+constexpr size_t kQGemmBandBudget = 256 * 1024;
+
+enum class QGemmKind : uint8_t { kFullyConnected, kConv, kDeconv };
+
+struct QuantizedGemm {
+  QGemmKind kind = QGemmKind::kFullyConnected;
+  size_t rows = 0, k = 0, n = 0;  // the product [rows, k] x [k, n] (conv: per image)
+  // Geometry (conv, deconv); 1-D ops have in_h = out_h = kernel_h = 1.
+  int64_t batch = 0, in_channels = 0, in_h = 0, in_w = 0, out_channels = 0, out_h = 0, out_w = 0;
+  int64_t kernel_h = 0, kernel_w = 0, stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1;
+  int64_t pad_top = 0, pad_left = 0;
+  int64_t band_pixels = 0;  // conv: output pixels, deconv: input pixels per band
+  int32_t x_zero_point = 0;
+  // Scratch layout (offsets from `scratch`, 64-byte aligned):
+  // conv [nhwc image][im2col band][band output], deconv [image rows][columns][acc], then
+  // kQGemmMaxTasks task scratches.
+  size_t nhwc_offset = 0, a_offset = 0, c_offset = 0, acc_offset = 0, task_offset = 0, task_bytes = 0, scratch_bytes = 0;
+  uint8_t* scratch = nullptr;  // the op's scratch; borrowed
+  // Filled by prepare_quantized_gemm:
+  const void* packed = nullptr;            // borrowed (backend region)
+  simd::QGemmRequantization requantization;  // .scale: per column (fc, conv) or channel (deconv); persistent arena
+  const int32_t* bias = nullptr;           // deconv: the accumulators' start per channel (model constant); null: 0
+};
+
+// An op this backend runs on the qgemm: int8 (not uint8) activations, constant
+// weights and bias, a fused ReLU/Clip or none, groups 1.
+bool quantized_gemm_supported(const OpView& v);
+
+// The product's sizes, geometry and scratch layout (no pointers yet).
+QuantizedGemm quantized_gemm_plan(const OpView& v);
+size_t quantized_gemm_packed_bytes(const QuantizedGemm& plan);
+
+// Packs the weights into `packed` (quantized_gemm_packed_bytes, 64-byte
+// aligned) and computes the per-column scales into `scales` (plan.n or
+// out_channels floats) from the op's tensors in `context`. `reorder`:
+// k * n bytes of temporary memory (Conv2d's weight reordering).
+Status prepare_quantized_gemm(const KernelContext& context, void* packed, float* scales, int8_t* reorder,
+                              QuantizedGemm* plan);
+size_t quantized_gemm_scale_count(const QuantizedGemm& plan);
+
+// Runs the op: x, y int8 NCHW (FullyConnected: [rows, K] -> [rows, N]).
+void run_quantized_gemm(const QuantizedGemm& plan, const int8_t* x, int8_t* y, pthreadpool_t pool);
+
+}  // namespace xnnpack
+}  // namespace edgegen
