@@ -255,6 +255,90 @@ void run_deconv(const QuantizedGemm& p, const int8_t* x, int8_t* y, pthreadpool_
   }
 }
 
+// ConvTranspose2d by phases: output pixels [first, first + pixels) of one
+// phase of one image, split by rows among the tasks.
+struct PhaseBand {
+  const QuantizedGemm* plan;
+  const DeconvPhase* phase;
+  int8_t* y;  // the image's output, NCHW
+  int64_t first, pixels;
+  size_t tasks;
+};
+
+// One im2col row of a phase: taps_h x taps_w input pixels ending at the
+// output pixel's (base_h, base_w), each C bytes from the NHWC image.
+void phase_im2col_row(const QuantizedGemm& p, const DeconvPhase& phase, const int8_t* nhwc, int64_t pixel,
+                      int8_t* row) {
+  const int64_t oh = phase.first_h + pixel / phase.rows_w * p.stride_h;
+  const int64_t ow = phase.first_w + pixel % phase.rows_w * p.stride_w;
+  const int64_t ih0 = (oh + p.pad_top - phase.r_h) / p.stride_h - (phase.taps_h - 1);
+  const int64_t iw0 = (ow + p.pad_left - phase.r_w) / p.stride_w - (phase.taps_w - 1);
+  const size_t channels = static_cast<size_t>(p.in_channels);
+  const size_t run = static_cast<size_t>(phase.taps_w) * channels;
+  const bool row_inside = iw0 >= 0 && iw0 + phase.taps_w <= p.in_w;
+  for (int64_t t = 0; t < phase.taps_h; ++t, row += run) {
+    const int64_t ih = ih0 + t;
+    if (ih < 0 || ih >= p.in_h) {
+      std::memset(row, p.x_zero_point, run);
+    } else if (row_inside) {
+      std::memcpy(row, nhwc + (ih * p.in_w + iw0) * p.in_channels, run);
+    } else {
+      for (int64_t u = 0; u < phase.taps_w; ++u) {
+        const int64_t iw = iw0 + u;
+        int8_t* tap = row + u * p.in_channels;
+        if (iw < 0 || iw >= p.in_w) std::memset(tap, p.x_zero_point, channels);
+        else std::memcpy(tap, nhwc + (ih * p.in_w + iw) * p.in_channels, channels);
+      }
+    }
+  }
+}
+
+void phase_band_task(void* context, size_t t) {
+  const PhaseBand& band = *static_cast<const PhaseBand*>(context);
+  const QuantizedGemm& p = *band.plan;
+  const DeconvPhase& phase = *band.phase;
+  const size_t begin = static_cast<size_t>(band.pixels) * t / band.tasks;
+  const size_t end = static_cast<size_t>(band.pixels) * (t + 1) / band.tasks;
+  if (begin >= end) return;
+  const int8_t* nhwc = reinterpret_cast<const int8_t*>(p.scratch + p.nhwc_offset);
+  int8_t* rows = reinterpret_cast<int8_t*>(p.scratch + p.a_offset);
+  int8_t* c = reinterpret_cast<int8_t*>(p.scratch + p.c_offset);
+  for (size_t r = begin; r < end; ++r)
+    phase_im2col_row(p, phase, nhwc, band.first + static_cast<int64_t>(r), rows + r * phase.k);
+  simd::qgemm_int8(static_cast<const uint8_t*>(p.packed) + phase.packed_offset, rows, phase.k, begin, end, 0, p.n,
+                   p.requantization, c, p.n, task_scratch(p, t));
+  // [pixels, O] -> every stride-th pixel of the NCHW planes.
+  const int64_t out_plane = p.out_h * p.out_w;
+  for (size_t r = begin; r < end; ++r) {
+    const int64_t pixel = band.first + static_cast<int64_t>(r);
+    const int64_t oh = phase.first_h + pixel / phase.rows_w * p.stride_h;
+    const int64_t ow = phase.first_w + pixel % phase.rows_w * p.stride_w;
+    int8_t* out = band.y + oh * p.out_w + ow;
+    const int8_t* from = c + r * p.n;
+    for (size_t o = 0; o < p.n; ++o) out[static_cast<int64_t>(o) * out_plane] = from[o];
+  }
+}
+
+void run_deconv_phases(const QuantizedGemm& p, const int8_t* x, int8_t* y, pthreadpool_t pool) {
+  const int64_t out_plane = p.out_h * p.out_w, in_plane = p.in_h * p.in_w;
+  for (int64_t image = 0; image < p.batch; ++image) {
+    transpose_to_rows(x + image * p.in_channels * in_plane, p.in_channels, in_plane,
+                      reinterpret_cast<int8_t*>(p.scratch + p.nhwc_offset));
+    for (int64_t i = 0; i < p.phase_count; ++i) {
+      const DeconvPhase& phase = p.phases[i];
+      const int64_t pixels = phase.rows_h * phase.rows_w;
+      for (int64_t first = 0; first < pixels; first += p.band_pixels) {
+        PhaseBand band{&p, &phase, y + image * p.out_channels * out_plane, first,
+                       pixels - first < p.band_pixels ? pixels - first : p.band_pixels, 1};
+        const size_t macs = static_cast<size_t>(band.pixels) * phase.k * p.n;
+        const size_t tasks = macs < kMinParallelMacs ? 1 : task_count(pool);
+        band.tasks = tasks < static_cast<size_t>(band.pixels) ? tasks : static_cast<size_t>(band.pixels);
+        parallelize(pool, phase_band_task, &band, band.tasks);
+      }
+    }
+  }
+}
+
 // Bands as large as the budget allows, evened out so that the last one is not a sliver.
 int64_t band_of(int64_t total, size_t bytes_per_pixel) {
   int64_t band = static_cast<int64_t>(kQGemmBandBudget / (bytes_per_pixel > 0 ? bytes_per_pixel : 1));
@@ -262,6 +346,54 @@ int64_t band_of(int64_t total, size_t bytes_per_pixel) {
   if (band >= total) return total;
   const int64_t bands = (total + band - 1) / band;
   return (total + bands - 1) / bands;
+}
+
+// The phases of a transposed convolution, when it is worth running that
+// way: dilation 1, every phase with at least one tap (stride <= kernel), at
+// most kMaxDeconvPhases, and no more than twice the col2im product's
+// multiply-adds (the phases multiply the zero padding around the input too:
+// a 1x1 latent projected by a 4x4 kernel would do 16 times the work), and
+// at least 8 output channels (the phases' N: an image layer's 1 or 3
+// channels would leave the GEMM's 16- or 64-column blocks nearly empty,
+// where col2im's N is the channels times the taps).
+bool plan_deconv_phases(QuantizedGemm* p) {
+  if (p->dilation_h != 1 || p->dilation_w != 1 || p->out_channels < 8) return false;
+  if (p->stride_h > p->kernel_h || p->stride_w > p->kernel_w) return false;
+  if (p->stride_h * p->stride_w > kMaxDeconvPhases) return false;
+  auto first_of = [](int64_t r, int64_t pad, int64_t stride) { return ((r - pad) % stride + stride) % stride; };
+  size_t phase_macs = 0, k_max = 0;
+  int64_t count = 0;
+  for (int64_t r_h = 0; r_h < p->stride_h; ++r_h) {
+    for (int64_t r_w = 0; r_w < p->stride_w; ++r_w) {
+      DeconvPhase phase;
+      phase.r_h = r_h;
+      phase.r_w = r_w;
+      phase.first_h = first_of(r_h, p->pad_top, p->stride_h);
+      phase.first_w = first_of(r_w, p->pad_left, p->stride_w);
+      phase.rows_h = phase.first_h < p->out_h ? (p->out_h - 1 - phase.first_h) / p->stride_h + 1 : 0;
+      phase.rows_w = phase.first_w < p->out_w ? (p->out_w - 1 - phase.first_w) / p->stride_w + 1 : 0;
+      if (phase.rows_h == 0 || phase.rows_w == 0) continue;
+      phase.taps_h = (p->kernel_h - 1 - r_h) / p->stride_h + 1;
+      phase.taps_w = (p->kernel_w - 1 - r_w) / p->stride_w + 1;
+      phase.k = static_cast<size_t>(phase.taps_h * phase.taps_w * p->in_channels);
+      phase_macs += static_cast<size_t>(phase.rows_h * phase.rows_w) * phase.k;
+      if (phase.k > k_max) k_max = phase.k;
+      p->phases[count++] = phase;
+    }
+  }
+  const size_t col2im_macs = static_cast<size_t>(p->in_h * p->in_w * p->kernel_h * p->kernel_w * p->in_channels);
+  if (count == 0 || phase_macs > 2 * col2im_macs || k_max > 65536) return false;
+  p->phase_count = count;
+  p->k = k_max;
+  p->n = static_cast<size_t>(p->out_channels);
+  p->rows = static_cast<size_t>(p->out_h * p->out_w);
+  p->packed_bytes = 0;
+  for (int64_t i = 0; i < count; ++i) {
+    p->phases[i].packed_offset = p->packed_bytes;
+    p->packed_bytes += simd::qgemm_packed_bytes(p->phases[i].k, p->n);
+  }
+  p->kind = QGemmKind::kDeconvPhases;
+  return true;
 }
 
 }  // namespace
@@ -323,6 +455,11 @@ QuantizedGemm quantized_gemm_plan(const OpView& v) {
       p.nhwc_offset = take(static_cast<size_t>(p.in_channels * p.in_h * p.in_w));
       p.a_offset = pointwise(p) ? 0 : take(static_cast<size_t>(p.band_pixels) * p.k);
       p.c_offset = take(static_cast<size_t>(p.band_pixels) * p.n);
+    } else if (plan_deconv_phases(&p)) {
+      p.band_pixels = band_of(p.out_h * p.out_w, p.k + p.n);
+      p.nhwc_offset = take(static_cast<size_t>(p.in_channels * p.in_h * p.in_w));
+      p.a_offset = take(static_cast<size_t>(p.band_pixels) * p.k);
+      p.c_offset = take(static_cast<size_t>(p.band_pixels) * p.n);
     } else {
       p.k = static_cast<size_t>(p.in_channels);
       p.n = static_cast<size_t>(p.out_channels * taps);
@@ -339,7 +476,9 @@ QuantizedGemm quantized_gemm_plan(const OpView& v) {
   return p;
 }
 
-size_t quantized_gemm_packed_bytes(const QuantizedGemm& plan) { return simd::qgemm_packed_bytes(plan.k, plan.n); }
+size_t quantized_gemm_packed_bytes(const QuantizedGemm& plan) {
+  return plan.kind == QGemmKind::kDeconvPhases ? plan.packed_bytes : simd::qgemm_packed_bytes(plan.k, plan.n);
+}
 
 size_t quantized_gemm_scale_count(const QuantizedGemm& plan) {
   return plan.kind == QGemmKind::kDeconv ? static_cast<size_t>(plan.out_channels) : plan.n;
@@ -362,7 +501,28 @@ Status prepare_quantized_gemm(const KernelContext& context, void* packed, float*
   plan->requantization.output_min = range.min;
   plan->requantization.output_max = range.max;
   const int8_t* weights = w.data_as<const int8_t>();
-  if (plan->kind == QGemmKind::kDeconv) {
+  if (plan->kind == QGemmKind::kDeconvPhases) {
+    // Each phase's slice of [C_in, C_out, kh, kw] as [N = C_out, K] with K
+    // in its im2col order (t_h, t_w, c); tap t reads kernel index
+    // r + (taps - 1 - t) * stride (the input pixels ascend, the taps descend).
+    const int64_t c_in = plan->in_channels, c_out = plan->out_channels;
+    for (int64_t i = 0; i < plan->phase_count; ++i) {
+      const DeconvPhase& phase = plan->phases[i];
+      for (int64_t o = 0; o < c_out; ++o) {
+        int8_t* row = reorder + static_cast<size_t>(o) * phase.k;
+        for (int64_t t_h = 0; t_h < phase.taps_h; ++t_h) {
+          const int64_t kh = phase.r_h + (phase.taps_h - 1 - t_h) * plan->stride_h;
+          for (int64_t t_w = 0; t_w < phase.taps_w; ++t_w) {
+            const int64_t kw = phase.r_w + (phase.taps_w - 1 - t_w) * plan->stride_w;
+            for (int64_t c = 0; c < c_in; ++c)
+              *row++ = weights[((c * c_out + o) * plan->kernel_h + kh) * plan->kernel_w + kw];
+          }
+        }
+      }
+      simd::qgemm_pack(reorder, simd::QGemmWeightLayout::kNK, phase.k, plan->n, bias, plan->x_zero_point,
+                       static_cast<uint8_t*>(packed) + phase.packed_offset);
+    }
+  } else if (plan->kind == QGemmKind::kDeconv) {
     // [C_in, C_out, kh, kw] is [K, N] with the columns (c_out, kh, kw); the
     // bias starts the accumulators instead (it is per channel, not column).
     plan->bias = bias;
@@ -395,6 +555,9 @@ void run_quantized_gemm(const QuantizedGemm& plan, const int8_t* x, int8_t* y, p
       break;
     case QGemmKind::kDeconv:
       run_deconv(plan, x, y, pool);
+      break;
+    case QGemmKind::kDeconvPhases:
+      run_deconv_phases(plan, x, y, pool);
       break;
   }
 }

@@ -339,6 +339,18 @@ TEST_CASE("int8 FullyConnected, Conv2d and ConvTranspose2d on the qgemm: identic
        true, A::kRelu, -1, -128},
       {OpCode::kConvTranspose2d, {2, 8, 40}, {8, 4, 16}, {2, 4, 320}, {1, 8, 1, 1, 0, 4, 0, 4, 1, 0, 0}, 1, false,
        A::kNone, 0, 0},
+      // ... by phases (8 or more output channels, input not tiny next to the kernel): output padding and odd
+      // sizes, a kernel the stride does not divide, stride = kernel, stride 1, 1-D, per tensor, clamped.
+      {OpCode::kConvTranspose2d, {2, 9, 5, 6}, {9, 8, 3, 3}, {2, 8, 11, 13}, {2, 2, 1, 1, 1, 1, 0, 0, 1, 1, 1}, 1,
+       true, A::kRelu, 3, -128},
+      {OpCode::kConvTranspose2d, {1, 6, 5, 4}, {6, 11, 5, 5}, {1, 11, 8, 6}, {2, 2, 1, 1, 3, 3, 3, 3, 1, 1, 1}, -1,
+       false, A::kClip, -2, 3},
+      {OpCode::kConvTranspose2d, {1, 7, 4, 5}, {7, 10, 3, 3}, {1, 10, 12, 15}, {3, 3, 1, 1, 0, 0, 0, 0, 1, 0, 0}, 1,
+       true, A::kNone, 0, 0},
+      {OpCode::kConvTranspose2d, {2, 12, 6, 6}, {12, 16, 3, 3}, {2, 16, 6, 6}, {1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0}, 1,
+       true, A::kRelu, -4, -128},
+      {OpCode::kConvTranspose2d, {1, 16, 30}, {16, 24, 16}, {1, 24, 240}, {1, 8, 1, 1, 0, 4, 0, 4, 1, 0, 0}, 1, true,
+       A::kNone, 1, -1},
   };
   for (const QuantizedLinear& c : cases) {
     CAPTURE(op_name(static_cast<uint32_t>(c.opcode)));
