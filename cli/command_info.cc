@@ -1,4 +1,4 @@
-// edgegen info MODEL.egm [--json] [--cpu]; edgegen info --cpu
+// edgegen info MODEL.egm [--json] [--tensors] [--cpu]; edgegen info --cpu
 #include <iostream>
 #include <memory>
 
@@ -16,6 +16,7 @@ struct InfoOptions {
   std::string model_path;
   bool json = false;
   bool cpu = false;
+  bool tensors = false;
   SessionOptions runtime;
 };
 
@@ -36,7 +37,7 @@ void run_info(const InfoOptions& options) {
   if (options.json)
     std::cout << model_info_json(info).dump(2) << "\n";
   else
-    std::cout << model_info_text(info, options.model_path);
+    std::cout << model_info_text(info, options.model_path, options.tensors);
 }
 
 }  // namespace
@@ -47,7 +48,10 @@ void add_info_command(CLI::App& app) {
       "info", "Describe a model: format, pipeline, graphs (inputs, outputs, ops, parameters) and memory.\n"
               "The model is fully verified and prepared, so this also checks a file.");
   command->add_option("model", options->model_path, "Model file (.egm)");
-  command->add_flag("--json", options->json, "Print the report as JSON");
+  command->add_flag("--json", options->json,
+                    "Print the report as JSON (with every tensor: precision, bytes, scales and zero points)");
+  command->add_flag("--tensors", options->tensors,
+                    "List every tensor: precision, shape, constant bytes, and the quantized ones' scales");
   command->add_flag("--cpu", options->cpu,
                     "Describe this machine's processor (cpuinfo: ISA, cores, caches) and measure its fp32 peak");
   add_runtime_options(command, &options->runtime);

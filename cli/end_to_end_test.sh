@@ -57,6 +57,29 @@ assert graph["inputs"][0]["shape"] == [1, 64, 1, 1]
 assert graph["parameters"] > 0 and graph["weight_bytes"] > 0
 assert graph["plan_arena_bytes"] >= graph["plan_lower_bound_bytes"] > 0
 assert info["session_arena_bytes"] >= graph["plan_arena_bytes"]
+assert info["float32_file_bytes"] == info["file_bytes"]
+assert all("quantization" not in t for t in graph["tensors"])
+PY
+ok convert "$GAN/manifest.json" -o gan_int8.egm --quantize int8
+ok info gan_int8.egm --tensors
+grep -q "precision: ops by output float32 x2, int8 x4" last.out || fail "info precision line: $(cat last.out)"
+grep -q "x of the about .* it would take with float32 weights" last.out || fail "info size vs float32: $(cat last.out)"
+ok info gan_int8.egm --json
+"$PYTHON" - <<'PY' || fail "info --json of an int8 model"
+import json
+info = json.load(open("last.out"))
+graph = info["graphs"][0]
+assert graph["constant_bytes"]["int8"] > 0.99 * 263168, graph["constant_bytes"]
+ratio = info["file_bytes"] / info["float32_file_bytes"]
+assert 0.2 < ratio <= 0.27, ratio
+weights = [t for t in graph["tensors"] if t["constant"] and t["dtype"] == "int8"]
+assert len(weights) == 3, weights
+for w in weights:
+    q = w["quantization"]
+    assert len(q["scales"]) in (1, w["shape"][q["axis"]]) and all(s > 0 for s in q["scales"]), q
+    assert set(q["zero_points"]) == {0}, q
+activations = [t for t in graph["tensors"] if not t["constant"] and t["dtype"] == "int8"]
+assert all(len(t["quantization"]["scales"]) == 1 and -128 <= t["quantization"]["zero_points"][0] <= 127 for t in activations)
 PY
 
 echo "== sample, interpolate, encode, reconstruct"

@@ -1,5 +1,7 @@
 #include "model_info.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <set>
 #include <sstream>
 
@@ -124,12 +126,25 @@ ordered_json pipeline_fields(const Model& model) {
   return fields;
 }
 
-TensorInfo tensor_info(const format::Tensor* tensor) {
+TensorInfo tensor_info(const Model& model, const format::Tensor* tensor) {
   TensorInfo info;
   info.name = string_of(tensor->name());
   info.dtype = dtype_name(static_cast<DType>(tensor->dtype()));
   info.shape = to_vector(tensor->shape());
+  info.constant = tensor->buffer() != 0;
+  if (info.constant) info.bytes = model.root()->buffers()->Get(tensor->buffer())->size();
+  if (const format::Quantization* q = tensor->quantization()) {
+    info.scales = to_vector(q->scale());
+    info.zero_points = to_vector(q->zero_point());
+    info.axis = q->axis();
+  }
   return info;
+}
+
+uint64_t element_count(const std::vector<int64_t>& shape) {
+  uint64_t elements = 1;
+  for (int64_t dim : shape) elements *= static_cast<uint64_t>(dim);
+  return elements;
 }
 
 GraphInfo graph_info(const Model& model, size_t index) {
@@ -137,30 +152,35 @@ GraphInfo graph_info(const Model& model, size_t index) {
   const auto* tensors = graph->tensors();
   GraphInfo info;
   info.name = graph_name(model, static_cast<uint32_t>(index));
-  for (int32_t input : to_vector(graph->inputs())) info.inputs.push_back(tensor_info(tensors->Get(static_cast<uint32_t>(input))));
-  for (int32_t output : to_vector(graph->outputs())) info.outputs.push_back(tensor_info(tensors->Get(static_cast<uint32_t>(output))));
+  for (int32_t input : to_vector(graph->inputs()))
+    info.inputs.push_back(tensor_info(model, tensors->Get(static_cast<uint32_t>(input))));
+  for (int32_t output : to_vector(graph->outputs()))
+    info.outputs.push_back(tensor_info(model, tensors->Get(static_cast<uint32_t>(output))));
+  if (tensors)
+    for (const format::Tensor* tensor : *tensors) info.tensors.push_back(tensor_info(model, tensor));
   if (const auto* operators = graph->operators()) {
     info.num_operators = operators->size();
     for (const format::Operator* op : *operators) {
       const char* name = op_name(op->opcode());
       ++info.op_counts[name ? name : "op#" + std::to_string(op->opcode())];
+      if (op->outputs() && op->outputs()->size() > 0)
+        ++info.op_precisions[info.tensors[static_cast<uint32_t>(op->outputs()->Get(0))].dtype];
       if (op->activation() && op->activation()->kind() != format::ActivationKind::None)
         ++info.fused_activations[format::EnumNameActivationKind(op->activation()->kind())];
     }
   }
   std::set<uint32_t> buffers;
   if (tensors) {
-    for (const format::Tensor* tensor : *tensors) {
-      if (tensor->buffer() == 0) continue;
-      buffers.insert(tensor->buffer());
-      if (tensor->dtype() == format::DType::Float32 || tensor->dtype() == format::DType::Float16) {
-        uint64_t elements = 1;
-        for (int64_t dim : to_vector(tensor->shape())) elements *= static_cast<uint64_t>(dim);
-        info.parameter_count += elements;
-      }
+    for (uint32_t i = 0; i < tensors->size(); ++i) {
+      const format::Tensor* tensor = tensors->Get(i);
+      if (tensor->buffer() == 0 || !buffers.insert(tensor->buffer()).second) continue;
+      info.weight_bytes += info.tensors[i].bytes;
+      info.constant_bytes[info.tensors[i].dtype] += info.tensors[i].bytes;
+      // Parameters: the learned values, whatever their precision (an int32
+      // bias of a quantized layer is one too; shape constants are int64).
+      if (tensor->dtype() != format::DType::Int64) info.parameter_count += element_count(info.tensors[i].shape);
     }
   }
-  for (uint32_t buffer : buffers) info.weight_bytes += model.root()->buffers()->Get(buffer)->size();
   if (const format::MemoryPlan* plan = graph->plan()) {
     info.plan_arena_bytes = plan->arena_bytes();
     info.plan_lower_bound_bytes = plan->lower_bound_bytes();
@@ -168,11 +188,46 @@ GraphInfo graph_info(const Model& model, size_t index) {
   return info;
 }
 
-ordered_json tensors_json(const std::vector<TensorInfo>& tensors) {
+ordered_json tensors_json(const std::vector<TensorInfo>& tensors, bool details = false) {
   ordered_json list = ordered_json::array();
-  for (const TensorInfo& tensor : tensors)
-    list.push_back({{"name", tensor.name}, {"dtype", tensor.dtype}, {"shape", tensor.shape}});
+  for (const TensorInfo& tensor : tensors) {
+    ordered_json entry = {{"name", tensor.name}, {"dtype", tensor.dtype}, {"shape", tensor.shape}};
+    if (details) {
+      entry["constant"] = tensor.constant;
+      if (tensor.constant) entry["bytes"] = tensor.bytes;
+    }
+    if (!tensor.scales.empty()) {
+      entry["quantization"] = {{"axis", tensor.axis}, {"scales", tensor.scales}, {"zero_points", tensor.zero_points}};
+    }
+    list.push_back(entry);
+  }
   return list;
+}
+
+std::string bytes_text(const BytesByDtype& bytes) {
+  std::string text;
+  for (const auto& [dtype, count] : bytes) text += (text.empty() ? "" : ", ") + dtype + " " + with_thousands(count);
+  return text;
+}
+
+// "0.0123" or "126 values 0.0011..0.0203 (axis 0)"; zero points the same way.
+std::string quantization_text(const TensorInfo& tensor) {
+  char text[160];
+  auto [low, high] = std::minmax_element(tensor.scales.begin(), tensor.scales.end());
+  auto [zp_low, zp_high] = std::minmax_element(tensor.zero_points.begin(), tensor.zero_points.end());
+  if (tensor.scales.size() == 1) {
+    std::snprintf(text, sizeof text, "scale %.6g, zero point %lld", static_cast<double>(*low),
+                  static_cast<long long>(tensor.zero_points.empty() ? 0 : *zp_low));
+  } else {
+    const long long zp_min = tensor.zero_points.empty() ? 0 : *zp_low;
+    const long long zp_max = tensor.zero_points.empty() ? 0 : *zp_high;
+    int used = std::snprintf(text, sizeof text, "%zu scales %.4g..%.4g along axis %d, zero point%s %lld",
+                             tensor.scales.size(), static_cast<double>(*low), static_cast<double>(*high),
+                             tensor.axis, zp_min == zp_max ? "" : "s", zp_min);
+    if (zp_min != zp_max && used > 0 && static_cast<size_t>(used) < sizeof text)
+      std::snprintf(text + used, sizeof text - static_cast<size_t>(used), "..%lld", zp_max);
+  }
+  return text;
 }
 
 std::string tensors_text(const std::vector<TensorInfo>& tensors) {
@@ -222,6 +277,21 @@ ModelInfo describe_model(const Model& model, const SessionOptions& options) {
   info.pipeline = pipeline_fields(model);
   for (size_t i = 0; i < model.num_graphs(); ++i) info.graphs.push_back(graph_info(model, i));
   info.weight_bytes = model.weight_bytes();
+  // Buffers shared between graphs count once, as in the file.
+  std::set<uint32_t> counted;
+  uint64_t widened = 0;
+  for (size_t g = 0; g < model.num_graphs(); ++g) {
+    const auto* tensors = model.graph(g)->tensors();
+    for (uint32_t i = 0; tensors && i < tensors->size(); ++i) {
+      const format::Tensor* tensor = tensors->Get(i);
+      if (tensor->buffer() == 0 || !counted.insert(tensor->buffer()).second) continue;
+      const uint64_t bytes = model.root()->buffers()->Get(tensor->buffer())->size();
+      const DType dtype = static_cast<DType>(tensor->dtype());
+      const bool narrow_weight = dtype == DType::kInt8 || dtype == DType::kUInt8 || dtype == DType::kFloat16;
+      if (narrow_weight) widened += element_count(to_vector(tensor->shape())) * sizeof(float) - bytes;
+    }
+  }
+  info.float32_file_bytes = info.file_bytes + widened;
   info.backend = backend_name(take_value(Session::resolve_backend(options)));
   info.session_arena_bytes = take_value(Session::arena_bytes_needed(model, 0, options));
   if (model.pipeline_kind() == PipelineKind::kDecoder || model.pipeline_kind() == PipelineKind::kVae)
@@ -229,7 +299,7 @@ ModelInfo describe_model(const Model& model, const SessionOptions& options) {
   return info;
 }
 
-nlohmann::ordered_json model_info_json(const ModelInfo& info) {
+nlohmann::ordered_json model_info_json(const ModelInfo& info, bool tensors) {
   ordered_json json;
   json["file_bytes"] = info.file_bytes;
   json["format_version"] = info.format_version;
@@ -250,16 +320,20 @@ nlohmann::ordered_json model_info_json(const ModelInfo& info) {
         {"weight_bytes", graph.weight_bytes},
         {"plan_arena_bytes", graph.plan_arena_bytes},
         {"plan_lower_bound_bytes", graph.plan_lower_bound_bytes},
+        {"constant_bytes", graph.constant_bytes},
+        {"op_precisions", graph.op_precisions},
     });
+    if (tensors) json["graphs"].back()["tensors"] = tensors_json(graph.tensors, true);
   }
   json["weight_bytes"] = info.weight_bytes;
+  json["float32_file_bytes"] = info.float32_file_bytes;
   json["backend"] = info.backend;
   json["session_arena_bytes"] = info.session_arena_bytes;
   if (info.pipeline_arena_bytes > 0) json["pipeline_arena_bytes"] = info.pipeline_arena_bytes;
   return json;
 }
 
-std::string model_info_text(const ModelInfo& info, const std::string& title) {
+std::string model_info_text(const ModelInfo& info, const std::string& title, bool tensors) {
   std::ostringstream out;
   out << title << ": " << with_thousands(info.file_bytes) << " bytes, format version " << info.format_version
       << ", producer \"" << info.producer << "\", batch " << info.batch << "\n";
@@ -273,10 +347,30 @@ std::string model_info_text(const ModelInfo& info, const std::string& title) {
     out << "  outputs: " << tensors_text(graph.outputs) << "\n";
     out << "  ops: " << counts_text(graph.op_counts) << "\n";
     if (!graph.fused_activations.empty()) out << "  fused activations: " << counts_text(graph.fused_activations) << "\n";
+    if (graph.constant_bytes.size() > 1 || graph.op_precisions.size() > 1 ||
+        (!graph.constant_bytes.empty() && graph.constant_bytes.begin()->first != "float32")) {
+      out << "  precision: ops by output " << counts_text(graph.op_precisions) << "; weight bytes "
+          << bytes_text(graph.constant_bytes) << "\n";
+    }
     out << "  arena plan: " << with_thousands(graph.plan_arena_bytes) << " bytes (lower bound "
         << with_thousands(graph.plan_lower_bound_bytes) << ")\n";
+    if (tensors) {
+      out << "  tensors:\n";
+      for (const TensorInfo& tensor : graph.tensors) {
+        out << "    " << tensor.name << " " << tensor.dtype << " " << format_dims(tensor.shape);
+        if (tensor.constant) out << " constant " << with_thousands(tensor.bytes) << " bytes";
+        if (!tensor.scales.empty()) out << ", " << quantization_text(tensor);
+        out << "\n";
+      }
+    }
   }
   out << "weights: " << with_thousands(info.weight_bytes) << " bytes\n";
+  if (info.float32_file_bytes != info.file_bytes) {
+    char ratio[32];
+    std::snprintf(ratio, sizeof ratio, "%.3f", static_cast<double>(info.file_bytes) / info.float32_file_bytes);
+    out << "file: " << with_thousands(info.file_bytes) << " bytes, " << ratio << "x of the about "
+        << with_thousands(info.float32_file_bytes) << " it would take with float32 weights\n";
+  }
   out << "session arena (" << info.backend << " backend): " << with_thousands(info.session_arena_bytes)
       << " bytes prepared";
   if (info.pipeline_arena_bytes > info.session_arena_bytes)

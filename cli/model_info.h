@@ -18,7 +18,17 @@ struct TensorInfo {
   std::string name;
   std::string dtype;  // "float32", ...
   std::vector<int64_t> shape;
+  bool constant = false;         // a weight (has a buffer), not an activation
+  uint64_t bytes = 0;            // its data's bytes, constants only
+  // Quantized tensors: one scale and zero point per tensor (axis -1) or per
+  // slice along `axis`; empty for float tensors.
+  std::vector<float> scales;
+  std::vector<int64_t> zero_points;
+  int32_t axis = -1;
 };
+
+// Bytes of constant data by element type ("float32", "int8", ...).
+using BytesByDtype = std::map<std::string, uint64_t>;
 
 struct GraphInfo {
   std::string name;
@@ -31,6 +41,9 @@ struct GraphInfo {
   uint64_t weight_bytes = 0;     // bytes of the distinct buffers the graph uses
   uint64_t plan_arena_bytes = 0;        // from the file's MemoryPlan
   uint64_t plan_lower_bound_bytes = 0;  // largest total of simultaneously live tensors
+  std::vector<TensorInfo> tensors;      // every tensor, in the graph's order
+  BytesByDtype constant_bytes;          // the graph's constants by precision
+  std::map<std::string, size_t> op_precisions;  // ops by their first output's dtype
 };
 
 struct ModelInfo {
@@ -42,6 +55,10 @@ struct ModelInfo {
   nlohmann::ordered_json pipeline;  // the pipeline's fields, graph indices resolved to names
   std::vector<GraphInfo> graphs;
   uint64_t weight_bytes = 0;
+  // The file's size with every constant stored as float32 (quantized and
+  // half-precision weights widened; int32 biases are 4 bytes either way):
+  // what the model would take unquantized, to compare against.
+  uint64_t float32_file_bytes = 0;
   std::string backend;                // the kernels the arena figures are for ("xnnpack", "reference")
   uint64_t session_arena_bytes = 0;   // Session::arena_bytes_needed
   uint64_t pipeline_arena_bytes = 0;  // Pipeline::arena_bytes_needed; 0 if the runtime has no such pipeline
@@ -54,9 +71,11 @@ struct ModelInfo {
 // verification).
 ModelInfo describe_model(const Model& model, const SessionOptions& options = SessionOptions());
 
-nlohmann::ordered_json model_info_json(const ModelInfo& info);
+// `tensors`: list every tensor with its precision, and the scales and zero
+// points of the quantized ones.
+nlohmann::ordered_json model_info_json(const ModelInfo& info, bool tensors = true);
 // A multi-line human-readable report; `title` heads it (usually the path).
-std::string model_info_text(const ModelInfo& info, const std::string& title);
+std::string model_info_text(const ModelInfo& info, const std::string& title, bool tensors = false);
 // "2 graphs, 21 ops, 98,816 weight bytes, arena 45,632 bytes".
 std::string model_info_summary(const ModelInfo& info);
 
