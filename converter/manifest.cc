@@ -9,24 +9,12 @@
 #include <nlohmann/json.hpp>
 
 #include "converter/converter.h"
+#include "converter/manifest_checks.h"
 
 namespace edgegen::converter {
 namespace {
 
 using nlohmann::json;
-
-[[noreturn]] void manifest_error(const std::string& path, const std::string& message) {
-  throw ConversionError("manifest '" + path + "': " + message);
-}
-
-void check_keys(const std::string& path, const json& object, const std::string& where, const std::set<std::string>& allowed) {
-  for (const auto& item : object.items())
-    if (!allowed.count(item.key())) {
-      std::string list;
-      for (const auto& key : allowed) list += (list.empty() ? "" : ", ") + key;
-      manifest_error(path, "unknown key '" + item.key() + "'" + where + " (allowed: " + list + ")");
-    }
-}
 
 std::vector<int64_t> read_shape(const std::string& path, const json& value, const std::string& key) {
   if (!value.is_array() || value.empty()) manifest_error(path, "'" + key + "' must be a non-empty list of positive integers");
@@ -48,10 +36,6 @@ std::string read_choice(const std::string& path, const json& value, const std::s
   if (std::find(choices.begin(), choices.end(), text) == choices.end())
     manifest_error(path, "'" + key + "' = '" + text + "' is not supported (supported: " + list + ")");
   return text;
-}
-
-std::vector<int64_t> without_batch(const std::vector<int64_t>& shape) {
-  return shape.empty() ? shape : std::vector<int64_t>(shape.begin() + 1, shape.end());
 }
 
 }  // namespace
@@ -92,11 +76,11 @@ Manifest read_manifest(const std::string& path) {
   } else {
     manifest_error(path, "unknown kind '" + manifest.kind + "' (supported: decoder, vae, flow, autoregressive, energy, diffusion)");
   }
-  check_keys(path, root, "", allowed);
+  check_manifest_keys(path, root, "", allowed);
 
   if (!root.contains("graphs") || !root["graphs"].is_object()) manifest_error(path, "missing object key 'graphs'");
   const json& graphs = root["graphs"];
-  check_keys(path, graphs, " in 'graphs'", std::set<std::string>(roles.begin(), roles.end()));
+  check_manifest_keys(path, graphs, " in 'graphs'", std::set<std::string>(roles.begin(), roles.end()));
   std::filesystem::path directory = std::filesystem::path(path).parent_path();
   for (const std::string& role : roles) {
     if (!graphs.contains(role) || !graphs[role].is_string())
@@ -120,7 +104,7 @@ Manifest read_manifest(const std::string& path) {
     if (root.contains("outputs")) {
       const json& outputs = root["outputs"];
       if (!outputs.is_object()) manifest_error(path, "'outputs' must map roles to encoder output names");
-      check_keys(path, outputs, " in 'outputs'", {"mean", "logvar"});
+      check_manifest_keys(path, outputs, " in 'outputs'", {"mean", "logvar"});
       for (const auto& item : outputs.items()) {
         if (!item.value().is_string()) manifest_error(path, "'outputs." + item.key() + "' must be an output name");
         manifest.outputs[item.key()] = item.value().get<std::string>();
