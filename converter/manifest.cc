@@ -38,6 +38,31 @@ std::string read_choice(const std::string& path, const json& value, const std::s
   return text;
 }
 
+void read_diffusion(const std::string& path, const json& root, Manifest* manifest) {
+  read_diffusion_manifest(path, &root, *manifest);
+}
+
+// The manifest kinds that have their own reader and writer
+// (manifest_<kind>.cc); decoder and vae are read and written in this file.
+// Adding a kind: its file and one line here.
+struct ManifestKind {
+  const char* name;
+  void (*read)(const std::string& path, const json& root, Manifest* manifest);
+  PipelineWriter (*make)(const Manifest& manifest, const std::vector<IrGraph>& graphs);
+};
+const ManifestKind kManifestKinds[] = {
+    {"flow", read_flow_manifest, make_flow_pipeline},
+    {"autoregressive", read_autoregressive_manifest, make_autoregressive_pipeline},
+    {"energy", read_energy_manifest, make_energy_pipeline},
+    {"diffusion", read_diffusion, make_diffusion_pipeline},
+};
+
+const ManifestKind* find_manifest_kind(const std::string& name) {
+  for (const ManifestKind& kind : kManifestKinds)
+    if (name == kind.name) return &kind;
+  return nullptr;
+}
+
 }  // namespace
 
 Manifest read_manifest(const std::string& path) {
@@ -61,20 +86,13 @@ Manifest read_manifest(const std::string& path) {
   } else if (manifest.kind == "vae") {
     roles = {"encoder", "decoder"};
     allowed.insert({"likelihood", "outputs", "output_is_logits", "gaussian_variance"});
-  } else if (manifest.kind == "flow") {
-    read_flow_manifest(path, root, &manifest);
-    return manifest;
-  } else if (manifest.kind == "autoregressive") {
-    read_autoregressive_manifest(path, root, &manifest);
-    return manifest;
-  } else if (manifest.kind == "energy") {
-    read_energy_manifest(path, root, &manifest);
-    return manifest;
-  } else if (manifest.kind == "diffusion") {
-    read_diffusion_manifest(path, &root, manifest);
+  } else if (const ManifestKind* kind = find_manifest_kind(manifest.kind)) {
+    kind->read(path, root, &manifest);
     return manifest;
   } else {
-    manifest_error(path, "unknown kind '" + manifest.kind + "' (supported: decoder, vae, flow, autoregressive, energy, diffusion)");
+    std::string supported = "decoder, vae";
+    for (const ManifestKind& known : kManifestKinds) supported += std::string(", ") + known.name;
+    manifest_error(path, "unknown kind '" + manifest.kind + "' (supported: " + supported + ")");
   }
   check_manifest_keys(path, root, "", allowed);
 
@@ -134,15 +152,12 @@ Manifest read_manifest(const std::string& path) {
 }
 
 PipelineWriter make_pipeline(const Manifest& manifest, const std::vector<IrGraph>& graphs) {
-  if (manifest.kind == "diffusion") return make_diffusion_pipeline(manifest, graphs);
+  if (const ManifestKind* kind = find_manifest_kind(manifest.kind)) return kind->make(manifest, graphs);
   auto graph_index = [&](const std::string& role) {
     for (size_t i = 0; i < manifest.graphs.size(); ++i)
       if (manifest.graphs[i].first == role) return static_cast<uint32_t>(i);
     throw ConversionError("internal: no graph for role '" + role + "'");
   };
-  if (manifest.kind == "flow") return make_flow_pipeline(manifest, graphs);
-  if (manifest.kind == "autoregressive") return make_autoregressive_pipeline(manifest, graphs);
-  if (manifest.kind == "energy") return make_energy_pipeline(manifest, graphs);
   const IrGraph& decoder = graphs[graph_index("decoder")];
   if (decoder.inputs.size() != 1)
     throw ConversionError("the decoder graph has " + std::to_string(decoder.inputs.size()) + " inputs; a latent pipeline needs exactly one (z)");
