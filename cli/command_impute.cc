@@ -1,7 +1,7 @@
 // edgegen impute MODEL.egm --input PARTIAL.npy -o FILLED.npy [--seed S] [--temperature T] [--top-k K]
 //
-// Fills the missing entries (NaN) of each row of PARTIAL.npy with an
-// autoregressive model: each missing x_d is drawn from p(x_d | x_<d) given
+// Fills the missing entries (NaN) of each row of PARTIAL.npy with a model
+// that can impute (today the autoregressive ones): each missing x_d is drawn from p(x_d | x_<d) given
 // the observed and already filled earlier entries. Observed entries are kept.
 #include <cmath>
 #include <iostream>
@@ -12,7 +12,7 @@
 #include "cli_error.h"
 #include "commands.h"
 #include "common_options.h"
-#include "edgegen/density.h"
+#include "edgegen/program.h"
 #include "item_files.h"
 #include "loaded_model.h"
 #include "npy.h"
@@ -31,11 +31,10 @@ struct ImputeOptions {
 void run_impute(const ImputeOptions& options) {
   if (output_format_of(options.output_path, "-o") != OutputFormat::kNpy) throw CliError("-o: impute writes .npy");
   LoadedModel loaded(options.model_path, options.runtime);
-  if (loaded.model().pipeline_kind() != PipelineKind::kAutoregressive)
-    throw CliError(options.model_path + ": impute needs an autoregressive model; this one is a '" +
-                   std::string(pipeline_kind_name(loaded.model().pipeline_kind())) + "' pipeline");
-  AutoregressivePipeline model;
-  throw_if_error(model.prepare(loaded.model(), loaded.options()), options.model_path);
+  if (!loaded.module().declares(Capability::kImpute))
+    throw CliError(options.model_path + ": impute needs an " + kinds_declaring(Capability::kImpute) +
+                   " model; this one is a '" + std::string(pipeline_kind_name(loaded.module().kind())) + "' pipeline");
+  Program& model = loaded.program(Capability::kImpute);
   NpyArray array = read_npy(options.input_path);
   std::vector<float> rows = npy_to_float32(array);
   if (rows.empty() || rows.size() % model.event_size() != 0)
@@ -45,7 +44,7 @@ void run_impute(const ImputeOptions& options) {
   size_t missing = 0;
   for (float value : rows) missing += std::isnan(value);
   AtomicFile output(options.output_path);
-  ArSampleOptions sample;
+  SamplingOptions sample;
   sample.seed = options.seed;
   sample.temperature = options.temperature;
   sample.top_k = options.top_k;

@@ -30,28 +30,41 @@ struct SampleOptions {
   DiffusionCliOptions diffusion;  // diffusion models only (diffusion_options.h)
 };
 
+// Kinds whose samples `sample` writes its own way: what a PNG's black and
+// white stand for and what the report says differ per kind (display_range.h).
+// Decoder and vae models, not listed, take run_sample's own path.
+struct KindSampler {
+  PipelineKind kind;
+  void (*write)(LoadedModel& loaded, const SampleOptions& options);
+};
+const KindSampler kKindSamplers[] = {
+    {PipelineKind::kFlow,
+     [](LoadedModel& loaded, const SampleOptions& options) {
+       sample_flow(loaded, options.count, options.seed, options.temperature, options.output_path, options.grid);
+     }},
+    {PipelineKind::kEnergy,
+     [](LoadedModel& loaded, const SampleOptions& options) {
+       sample_energy(loaded, options.count, options.seed, options.output_path, options.grid);
+     }},
+    {PipelineKind::kAutoregressive,
+     [](LoadedModel& loaded, const SampleOptions& options) {
+       sample_autoregressive(loaded, options.count, options.seed, options.temperature, options.top_k,
+                             options.output_path, options.grid);
+     }},
+    {PipelineKind::kDiffusion,
+     [](LoadedModel& loaded, const SampleOptions& options) {
+       run_diffusion_sample(loaded, options.diffusion, options.count, options.seed, options.output_path, options.grid);
+     }},
+};
+
 void run_sample(SampleOptions options) {
   OutputFormat format = output_format_of(options.output_path, "-o");
   if (!options.latents_path.empty() && output_format_of(options.latents_path, "--latents-out") != OutputFormat::kNpy)
     throw CliError("--latents-out " + options.latents_path + ": latents are written as .npy");
   LoadedModel loaded(options.model_path, options.runtime);
-  if (loaded.model().pipeline_kind() == PipelineKind::kFlow) {
-    options.grid.columns = options.columns;
-    return sample_flow(loaded, options.count, options.seed, options.temperature, options.output_path, options.grid);
-  }
-  if (loaded.model().pipeline_kind() == PipelineKind::kEnergy) {
-    options.grid.columns = options.columns;
-    return sample_energy(loaded, options.count, options.seed, options.output_path, options.grid);
-  }
-  if (loaded.model().pipeline_kind() == PipelineKind::kAutoregressive) {
-    options.grid.columns = options.columns;
-    return sample_autoregressive(loaded, options.count, options.seed, options.temperature, options.top_k,
-                                 options.output_path, options.grid);
-  }
-  if (loaded.model().pipeline_kind() == PipelineKind::kDiffusion) {
-    options.grid.columns = options.columns;
-    return run_diffusion_sample(loaded, options.diffusion, options.count, options.seed, options.output_path, options.grid);
-  }
+  options.grid.columns = options.columns;
+  for (const KindSampler& entry : kKindSamplers)
+    if (entry.kind == loaded.module().kind()) return entry.write(loaded, options);
   Pipeline& pipeline = loaded.pipeline("sample");
   std::vector<int64_t> item_shape = shape_dims(pipeline.item_shape());
   std::vector<int64_t> latent_shape = shape_dims(pipeline.latent_shape());
@@ -66,7 +79,6 @@ void run_sample(SampleOptions options) {
   throw_if_error(pipeline.sample(options.seed, options.temperature, options.count, items.data(), latents.data()),
                  options.model_path);
 
-  options.grid.columns = options.columns;
   options.grid.low = pipeline.output_low();
   options.grid.high = pipeline.output_high();
   std::vector<uint8_t> bytes = encode_items(format, items.data(), options.count, item_shape, options.grid);

@@ -19,6 +19,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -28,7 +29,7 @@
 #include "commands.h"
 #include "common_options.h"
 #include "edgegen/density.h"
-#include "edgegen/mapped_file.h"
+#include "loaded_model.h"
 #include "row_reader.h"
 
 namespace edgegen::cli {
@@ -52,61 +53,31 @@ struct ScoreOptions {
   uint64_t seed = 0;
 };
 
-// The density model behind `score`: log-likelihoods (or, for a VAE, a
-// lower bound) of rows of `width` values.
+// The density model behind `score`: any program that declares kScore
+// (edgegen/program.h), with the VAE options turned into ScoringOptions.
 class Scorer {
  public:
-  Scorer(const std::string& path, const ScoreOptions& options) : path_(path), options_(options) {
-    file_ = take_value(MappedFile::open(path.c_str()), path);
-    model_ = take_value(Model::from_buffer(file_.data(), file_.size()), path);
-    kind_ = model_.pipeline_kind();
-    if (kind_ == PipelineKind::kFlow) {
-      flow_ = std::make_unique<FlowPipeline>();
-      throw_if_error(flow_->prepare(model_, options_.runtime), path);
-    } else if (kind_ == PipelineKind::kVae) {
-      vae_ = std::make_unique<VaeScorer>();
-      throw_if_error(vae_->prepare(model_, options_.runtime), path);
-    } else if (kind_ == PipelineKind::kAutoregressive) {
-      autoregressive_ = std::make_unique<AutoregressivePipeline>();
-      throw_if_error(autoregressive_->prepare(model_, options_.runtime), path);
-    } else if (kind_ == PipelineKind::kEnergy) {
-      energy_ = std::make_unique<EnergyPipeline>();
-      throw_if_error(energy_->prepare(model_, options_.runtime), path);
-      if (!energy_->has_energy()) throw CliError(path + ": this energy model has no energy graph to score with");
-    } else {
-      throw CliError(path + ": score needs a density model (flow, vae, autoregressive, energy); this model is a '" +
-                     std::string(pipeline_kind_name(kind_)) + "' pipeline");
-    }
+  Scorer(const std::string& path, const ScoreOptions& options) : loaded_(path, options.runtime) {
+    if (!loaded_.module().declares(Capability::kScore))
+      throw CliError(path + ": score needs a density model (" + kinds_declaring(Capability::kScore) +
+                     "); this model is a '" + std::string(pipeline_kind_name(loaded_.module().kind())) + "' pipeline");
+    program_ = &loaded_.program(Capability::kScore);
+    if (!program_->can(Capability::kScore))
+      throw CliError(path + ": this " + std::string(pipeline_kind_name(program_->kind())) +
+                     " model has no graph to score with");
+    scoring_.bound = options.bound == "elbo" ? VaeBound::kElbo : VaeBound::kIwae;
+    scoring_.samples = options.samples;
+    scoring_.seed = options.seed;
   }
-  size_t width() const {
-    return flow_ ? flow_->event_size() : vae_ ? vae_->item_size() : autoregressive_ ? autoregressive_->event_size()
-                                                                                   : energy_->event_size();
-  }
+  size_t width() const { return program_->event_size(); }
   void score(const float* rows, size_t count, float* log_likelihood) {
-    if (flow_) {
-      throw_if_error(flow_->log_prob(rows, count, log_likelihood), path_);
-    } else if (autoregressive_) {
-      throw_if_error(autoregressive_->log_prob(rows, count, log_likelihood), path_);
-    } else if (energy_) {
-      // -E(x): the log-likelihood up to the (unknown) log normalizer.
-      throw_if_error(energy_->energy(rows, count, log_likelihood), path_);
-      for (size_t i = 0; i < count; ++i) log_likelihood[i] = -log_likelihood[i];
-    } else {
-      VaeBound bound = options_.bound == "elbo" ? VaeBound::kElbo : VaeBound::kIwae;
-      throw_if_error(vae_->score(rows, count, options_.samples, bound, options_.seed, log_likelihood), path_);
-    }
+    throw_if_error(program_->score(scoring_, rows, count, log_likelihood), loaded_.path());
   }
 
  private:
-  std::string path_;
-  ScoreOptions options_;
-  MappedFile file_;
-  Model model_;
-  PipelineKind kind_ = PipelineKind::kGraphsOnly;
-  std::unique_ptr<FlowPipeline> flow_;
-  std::unique_ptr<VaeScorer> vae_;
-  std::unique_ptr<AutoregressivePipeline> autoregressive_;
-  std::unique_ptr<EnergyPipeline> energy_;
+  LoadedModel loaded_;
+  Program* program_ = nullptr;  // borrowed from loaded_
+  ScoringOptions scoring_;
 };
 
 class ProgressBar {

@@ -7,39 +7,51 @@ namespace edgegen::cli {
 LoadedModel::LoadedModel(std::string path, const SessionOptions& options)
     : path_(std::move(path)), options_(options) {
   file_ = take_value(MappedFile::open(path_.c_str()));
-  model_ = take_value(Model::from_buffer(file_.data(), file_.size()), path_);
+  throw_if_error(module_.load(file_.data(), file_.size()), path_);
 }
 
 Session& LoadedModel::session() {
   if (!session_) {
     auto session = std::make_unique<Session>();
-    throw_if_error(session->prepare(model_, 0, options_), path_);
+    throw_if_error(session->prepare(module_.model(), 0, options_), path_);
     session_ = std::move(session);
   }
   return *session_;
 }
 
+Program& LoadedModel::program(Capability capability) {
+  if (module_.program() == nullptr || prepared_for_ != capability) {
+    throw_if_error(module_.prepare(options_, capability), path_);
+    prepared_for_ = capability;
+  }
+  return *module_.program();
+}
+
 Pipeline& LoadedModel::pipeline(const std::string& command) {
-  PipelineKind kind = model_.pipeline_kind();
+  PipelineKind kind = module_.kind();
   if (kind != PipelineKind::kDecoder && kind != PipelineKind::kVae) {
     std::string hint = kind == PipelineKind::kGraphsOnly ? " (run its graphs with 'edgegen run')" : "";
     throw CliError("'" + command + "' needs a model with a decoder or vae pipeline; " + path_ + " has a " +
                    pipeline_kind_name(kind) + " pipeline" + hint);
   }
-  if (!pipeline_) {
-    auto pipeline = std::make_unique<Pipeline>();
-    throw_if_error(pipeline->prepare(model_, options_), path_);
-    pipeline_ = std::move(pipeline);
-  }
-  return *pipeline_;
+  // The kind table runs decoder and vae models' decode with Pipeline.
+  return static_cast<Pipeline&>(program(Capability::kDecode));
 }
 
 Pipeline& LoadedModel::vae_pipeline(const std::string& command) {
-  PipelineKind kind = model_.pipeline_kind();
+  PipelineKind kind = module_.kind();
   if (kind != PipelineKind::kVae)
     throw CliError("'" + command + "' needs a model with a vae pipeline (an encoder); " + path_ + " has a " +
                    pipeline_kind_name(kind) + " pipeline");
   return pipeline(command);
+}
+
+std::string kinds_declaring(Capability capability) {
+  PipelineKind kinds[16];
+  size_t count = edgegen::kinds_declaring(capability, kinds, 16);
+  std::string names;
+  for (size_t i = 0; i < count && i < 16; ++i) names += (i ? ", " : "") + std::string(pipeline_kind_name(kinds[i]));
+  return names;
 }
 
 }  // namespace edgegen::cli

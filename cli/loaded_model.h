@@ -1,5 +1,5 @@
 // A model file as the commands use it: mapped, verified, and prepared into
-// a Session or a Pipeline on request.
+// a Session or a Program (through edgegen::Module) on request.
 #pragma once
 
 #include <memory>
@@ -7,7 +7,9 @@
 
 #include "edgegen/mapped_file.h"
 #include "edgegen/model.h"
+#include "edgegen/module.h"
 #include "edgegen/pipeline.h"
+#include "edgegen/program.h"
 #include "edgegen/session.h"
 
 namespace edgegen::cli {
@@ -16,18 +18,23 @@ class LoadedModel {
  public:
   // Maps and verifies `path`. Throws CliError "<path>: <reason>".
   LoadedModel(std::string path, const SessionOptions& options);
-  // Not movable: prepared sessions point at model_.
+  // Not movable: prepared sessions point at the model.
   LoadedModel(const LoadedModel&) = delete;
   LoadedModel& operator=(const LoadedModel&) = delete;
 
   const std::string& path() const { return path_; }
-  const Model& model() const { return model_; }
+  const Model& model() const { return module_.model(); }
+  const Module& module() const { return module_; }
   const SessionOptions& options() const { return options_; }
 
   // A session prepared for running graphs directly (finishes verification).
   Session& session();
-  // A prepared pipeline. `command` names the caller in the error thrown
-  // when the model's pipeline kind is not one of those the runtime runs.
+  // The model's program prepared to offer `capability` (kNone: the kind's
+  // first program). Throws CliError "<path>: <reason>" when no program of
+  // the model's kind declares it, or when preparing fails.
+  Program& program(Capability capability = Capability::kNone);
+  // A prepared decoder/vae Pipeline. `command` names the caller in the error
+  // thrown when the model's pipeline kind is not decoder or vae.
   Pipeline& pipeline(const std::string& command);
   // Like pipeline(), but requires a VAE (encoder + decoder).
   Pipeline& vae_pipeline(const std::string& command);
@@ -36,9 +43,13 @@ class LoadedModel {
   std::string path_;
   SessionOptions options_;
   MappedFile file_;
-  Model model_;
+  Module module_;
+  Capability prepared_for_ = Capability::kNone;
   std::unique_ptr<Session> session_;
-  std::unique_ptr<Pipeline> pipeline_;
 };
+
+// "flow, vae, autoregressive, energy": the kinds whose programs declare
+// `capability`, in the order of the runtime's kind table.
+std::string kinds_declaring(Capability capability);
 
 }  // namespace edgegen::cli

@@ -9,24 +9,12 @@
 #include <nlohmann/json.hpp>
 
 #include "converter/converter.h"
+#include "converter/manifest_checks.h"
 
 namespace edgegen::converter {
 namespace {
 
 using nlohmann::json;
-
-[[noreturn]] void manifest_error(const std::string& path, const std::string& message) {
-  throw ConversionError("manifest '" + path + "': " + message);
-}
-
-void check_keys(const std::string& path, const json& object, const std::string& where, const std::set<std::string>& allowed) {
-  for (const auto& item : object.items())
-    if (!allowed.count(item.key())) {
-      std::string list;
-      for (const auto& key : allowed) list += (list.empty() ? "" : ", ") + key;
-      manifest_error(path, "unknown key '" + item.key() + "'" + where + " (allowed: " + list + ")");
-    }
-}
 
 std::vector<int64_t> read_shape(const std::string& path, const json& value, const std::string& key) {
   if (!value.is_array() || value.empty()) manifest_error(path, "'" + key + "' must be a non-empty list of positive integers");
@@ -50,8 +38,29 @@ std::string read_choice(const std::string& path, const json& value, const std::s
   return text;
 }
 
-std::vector<int64_t> without_batch(const std::vector<int64_t>& shape) {
-  return shape.empty() ? shape : std::vector<int64_t>(shape.begin() + 1, shape.end());
+void read_diffusion(const std::string& path, const json& root, Manifest* manifest) {
+  read_diffusion_manifest(path, &root, *manifest);
+}
+
+// The manifest kinds that have their own reader and writer
+// (manifest_<kind>.cc); decoder and vae are read and written in this file.
+// Adding a kind: its file and one line here.
+struct ManifestKind {
+  const char* name;
+  void (*read)(const std::string& path, const json& root, Manifest* manifest);
+  PipelineWriter (*make)(const Manifest& manifest, const std::vector<IrGraph>& graphs);
+};
+const ManifestKind kManifestKinds[] = {
+    {"flow", read_flow_manifest, make_flow_pipeline},
+    {"autoregressive", read_autoregressive_manifest, make_autoregressive_pipeline},
+    {"energy", read_energy_manifest, make_energy_pipeline},
+    {"diffusion", read_diffusion, make_diffusion_pipeline},
+};
+
+const ManifestKind* find_manifest_kind(const std::string& name) {
+  for (const ManifestKind& kind : kManifestKinds)
+    if (name == kind.name) return &kind;
+  return nullptr;
 }
 
 }  // namespace
@@ -77,26 +86,19 @@ Manifest read_manifest(const std::string& path) {
   } else if (manifest.kind == "vae") {
     roles = {"encoder", "decoder"};
     allowed.insert({"likelihood", "outputs", "output_is_logits", "gaussian_variance"});
-  } else if (manifest.kind == "flow") {
-    read_flow_manifest(path, root, &manifest);
-    return manifest;
-  } else if (manifest.kind == "autoregressive") {
-    read_autoregressive_manifest(path, root, &manifest);
-    return manifest;
-  } else if (manifest.kind == "energy") {
-    read_energy_manifest(path, root, &manifest);
-    return manifest;
-  } else if (manifest.kind == "diffusion") {
-    read_diffusion_manifest(path, &root, manifest);
+  } else if (const ManifestKind* kind = find_manifest_kind(manifest.kind)) {
+    kind->read(path, root, &manifest);
     return manifest;
   } else {
-    manifest_error(path, "unknown kind '" + manifest.kind + "' (supported: decoder, vae, flow, autoregressive, energy, diffusion)");
+    std::string supported = "decoder, vae";
+    for (const ManifestKind& known : kManifestKinds) supported += std::string(", ") + known.name;
+    manifest_error(path, "unknown kind '" + manifest.kind + "' (supported: " + supported + ")");
   }
-  check_keys(path, root, "", allowed);
+  check_manifest_keys(path, root, "", allowed);
 
   if (!root.contains("graphs") || !root["graphs"].is_object()) manifest_error(path, "missing object key 'graphs'");
   const json& graphs = root["graphs"];
-  check_keys(path, graphs, " in 'graphs'", std::set<std::string>(roles.begin(), roles.end()));
+  check_manifest_keys(path, graphs, " in 'graphs'", std::set<std::string>(roles.begin(), roles.end()));
   std::filesystem::path directory = std::filesystem::path(path).parent_path();
   for (const std::string& role : roles) {
     if (!graphs.contains(role) || !graphs[role].is_string())
@@ -120,7 +122,7 @@ Manifest read_manifest(const std::string& path) {
     if (root.contains("outputs")) {
       const json& outputs = root["outputs"];
       if (!outputs.is_object()) manifest_error(path, "'outputs' must map roles to encoder output names");
-      check_keys(path, outputs, " in 'outputs'", {"mean", "logvar"});
+      check_manifest_keys(path, outputs, " in 'outputs'", {"mean", "logvar"});
       for (const auto& item : outputs.items()) {
         if (!item.value().is_string()) manifest_error(path, "'outputs." + item.key() + "' must be an output name");
         manifest.outputs[item.key()] = item.value().get<std::string>();
@@ -150,15 +152,12 @@ Manifest read_manifest(const std::string& path) {
 }
 
 PipelineWriter make_pipeline(const Manifest& manifest, const std::vector<IrGraph>& graphs) {
-  if (manifest.kind == "diffusion") return make_diffusion_pipeline(manifest, graphs);
+  if (const ManifestKind* kind = find_manifest_kind(manifest.kind)) return kind->make(manifest, graphs);
   auto graph_index = [&](const std::string& role) {
     for (size_t i = 0; i < manifest.graphs.size(); ++i)
       if (manifest.graphs[i].first == role) return static_cast<uint32_t>(i);
     throw ConversionError("internal: no graph for role '" + role + "'");
   };
-  if (manifest.kind == "flow") return make_flow_pipeline(manifest, graphs);
-  if (manifest.kind == "autoregressive") return make_autoregressive_pipeline(manifest, graphs);
-  if (manifest.kind == "energy") return make_energy_pipeline(manifest, graphs);
   const IrGraph& decoder = graphs[graph_index("decoder")];
   if (decoder.inputs.size() != 1)
     throw ConversionError("the decoder graph has " + std::to_string(decoder.inputs.size()) + " inputs; a latent pipeline needs exactly one (z)");

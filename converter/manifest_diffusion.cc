@@ -18,76 +18,60 @@
 
 #include "converter/converter.h"
 #include "converter/manifest.h"
+#include "converter/manifest_checks.h"
 
 namespace edgegen::converter {
 namespace {
 
 using nlohmann::json;
 
-[[noreturn]] void fail(const std::string& path, const std::string& message) {
-  throw ConversionError("manifest '" + path + "': " + message);
-}
-
-std::string join(const std::set<std::string>& names) {
-  std::string list;
-  for (const auto& name : names) list += (list.empty() ? "" : ", ") + name;
-  return list;
-}
-
-void check_keys(const std::string& path, const json& object, const std::string& where,
-                const std::set<std::string>& allowed) {
-  for (const auto& item : object.items())
-    if (!allowed.count(item.key()))
-      fail(path, "unknown key '" + item.key() + "'" + where + " (allowed: " + join(allowed) + ")");
-}
-
 std::string choice(const std::string& path, const json& value, const std::string& key,
                    const std::set<std::string>& choices) {
   if (!value.is_string() || !choices.count(value.get<std::string>()))
-    fail(path, "'" + key + "' = " + value.dump() + " is not supported (supported: " + join(choices) + ")");
+    manifest_error(path, "'" + key + "' = " + value.dump() + " is not supported (supported: " + join_names(choices) + ")");
   return value.get<std::string>();
 }
 
 double number_in(const std::string& path, const json& value, const std::string& key, double low, double high) {
   if (!value.is_number() || !(value.get<double>() > low) || !(value.get<double>() < high))
-    fail(path, "'" + key + "' must be a number in (" + std::to_string(low) + ", " + std::to_string(high) + ")");
+    manifest_error(path, "'" + key + "' must be a number in (" + std::to_string(low) + ", " + std::to_string(high) + ")");
   return value.get<double>();
 }
 
 int64_t integer_in(const std::string& path, const json& value, const std::string& key, int64_t low, int64_t high) {
   if (!value.is_number_integer() || value.get<int64_t>() < low || value.get<int64_t>() > high)
-    fail(path, "'" + key + "' must be an integer in [" + std::to_string(low) + ", " + std::to_string(high) + "]");
+    manifest_error(path, "'" + key + "' must be an integer in [" + std::to_string(low) + ", " + std::to_string(high) + "]");
   return value.get<int64_t>();
 }
 
 void read_schedule(const std::string& path, const json& value, Manifest::Diffusion& diffusion) {
-  if (!value.is_object()) fail(path, "'schedule' must be an object with a 'type'");
-  if (!value.contains("type")) fail(path, "'schedule' needs a 'type' (linear, scaled_linear, cosine, explicit)");
+  if (!value.is_object()) manifest_error(path, "'schedule' must be an object with a 'type'");
+  if (!value.contains("type")) manifest_error(path, "'schedule' needs a 'type' (linear, scaled_linear, cosine, explicit)");
   std::string type = choice(path, value["type"], "schedule.type",
                             {"linear", "scaled_linear", "cosine", "squaredcos_cap_v2", "explicit"});
   if (type == "squaredcos_cap_v2") type = "cosine";
   diffusion.schedule = type;
   constexpr int64_t kMaxTrainSteps = 100000;
   if (type == "linear" || type == "scaled_linear") {
-    check_keys(path, value, " in 'schedule' of type " + type, {"type", "beta_start", "beta_end", "train_steps"});
+    check_manifest_keys(path, value, " in 'schedule' of type " + type, {"type", "beta_start", "beta_end", "train_steps"});
     if (value.contains("beta_start"))
       diffusion.beta_start = static_cast<float>(number_in(path, value["beta_start"], "schedule.beta_start", 0, 1));
     if (value.contains("beta_end"))
       diffusion.beta_end = static_cast<float>(number_in(path, value["beta_end"], "schedule.beta_end", 0, 1));
     if (!(diffusion.beta_start < diffusion.beta_end))
-      fail(path, "'schedule.beta_start' must be smaller than 'schedule.beta_end'");
+      manifest_error(path, "'schedule.beta_start' must be smaller than 'schedule.beta_end'");
   } else if (type == "cosine") {
-    check_keys(path, value, " in 'schedule' of type cosine", {"type", "train_steps"});
+    check_manifest_keys(path, value, " in 'schedule' of type cosine", {"type", "train_steps"});
   } else {
-    check_keys(path, value, " in 'schedule' of type explicit", {"type", "alphas_cumprod", "train_steps"});
+    check_manifest_keys(path, value, " in 'schedule' of type explicit", {"type", "alphas_cumprod", "train_steps"});
     if (!value.contains("alphas_cumprod") || !value["alphas_cumprod"].is_array() || value["alphas_cumprod"].size() < 2)
-      fail(path, "an explicit schedule needs 'alphas_cumprod': a list of at least 2 numbers");
+      manifest_error(path, "an explicit schedule needs 'alphas_cumprod': a list of at least 2 numbers");
     double previous = 1.0;
     for (size_t i = 0; i < value["alphas_cumprod"].size(); ++i) {
       const json& item = value["alphas_cumprod"][i];
       if (!item.is_number() || !(item.get<double>() > 0) || !(item.get<double>() < previous) ||
           (i == 0 && !(item.get<double>() <= 1)))
-        fail(path, "'schedule.alphas_cumprod[" + std::to_string(i) +
+        manifest_error(path, "'schedule.alphas_cumprod[" + std::to_string(i) +
                        "]' must be a number in (0, 1], strictly smaller than the one before");
       previous = item.get<double>();
       diffusion.alphas_cumprod.push_back(static_cast<float>(previous));
@@ -95,7 +79,7 @@ void read_schedule(const std::string& path, const json& value, Manifest::Diffusi
     diffusion.train_steps = static_cast<uint32_t>(diffusion.alphas_cumprod.size());
     if (value.contains("train_steps") &&
         integer_in(path, value["train_steps"], "schedule.train_steps", 2, kMaxTrainSteps) != diffusion.train_steps)
-      fail(path, "'schedule.train_steps' must equal the length of 'schedule.alphas_cumprod' (" +
+      manifest_error(path, "'schedule.train_steps' must equal the length of 'schedule.alphas_cumprod' (" +
                      std::to_string(diffusion.train_steps) + ")");
     return;
   }
@@ -115,59 +99,49 @@ uint32_t input_index(const IrGraph& graph, const std::string& name, const std::s
   throw ConversionError("inputs." + role + " = '" + name + "' is not an input of the denoiser (inputs: " + names + ")");
 }
 
-std::vector<int64_t> without_batch(const std::vector<int64_t>& shape) {
-  return shape.empty() ? shape : std::vector<int64_t>(shape.begin() + 1, shape.end());
-}
-
-int64_t product(const std::vector<int64_t>& shape) {
-  int64_t count = 1;
-  for (int64_t dim : shape) count *= dim;
-  return count;
-}
-
 }  // namespace
 
 void read_diffusion_manifest(const std::string& path, const void* json_root, Manifest& manifest) {
   const json& root = *static_cast<const json*>(json_root);
-  check_keys(path, root, "",
+  check_manifest_keys(path, root, "",
              {"kind", "graphs", "inputs", "schedule", "prediction", "sample_shape", "output_range", "num_classes",
               "null_class"});
   Manifest::Diffusion& diffusion = manifest.diffusion;
 
-  if (!root.contains("graphs") || !root["graphs"].is_object()) fail(path, "missing object key 'graphs'");
+  if (!root.contains("graphs") || !root["graphs"].is_object()) manifest_error(path, "missing object key 'graphs'");
   const json& graphs = root["graphs"];
-  check_keys(path, graphs, " in 'graphs'", {"denoiser", "decoder"});
+  check_manifest_keys(path, graphs, " in 'graphs'", {"denoiser", "decoder"});
   std::filesystem::path directory = std::filesystem::path(path).parent_path();
   for (const std::string role : {"denoiser", "decoder"}) {
     if (!graphs.contains(role)) {
-      if (role == "denoiser") fail(path, "'graphs' needs the path of the 'denoiser' graph");
+      if (role == "denoiser") manifest_error(path, "'graphs' needs the path of the 'denoiser' graph");
       continue;
     }
-    if (!graphs[role].is_string()) fail(path, "'graphs." + role + "' must be a path");
+    if (!graphs[role].is_string()) manifest_error(path, "'graphs." + role + "' must be a path");
     manifest.graphs.emplace_back(role, (directory / graphs[role].get<std::string>()).string());
   }
 
   if (root.contains("inputs")) {
     const json& inputs = root["inputs"];
-    if (!inputs.is_object()) fail(path, "'inputs' must map roles (sample, timestep, class) to denoiser input names");
-    check_keys(path, inputs, " in 'inputs'", {"sample", "timestep", "class"});
+    if (!inputs.is_object()) manifest_error(path, "'inputs' must map roles (sample, timestep, class) to denoiser input names");
+    check_manifest_keys(path, inputs, " in 'inputs'", {"sample", "timestep", "class"});
     for (const auto& item : inputs.items()) {
-      if (!item.value().is_string()) fail(path, "'inputs." + item.key() + "' must be an input name");
+      if (!item.value().is_string()) manifest_error(path, "'inputs." + item.key() + "' must be an input name");
       diffusion.inputs[item.key()] = item.value().get<std::string>();
     }
   }
 
-  if (!root.contains("schedule")) fail(path, "missing key 'schedule'");
+  if (!root.contains("schedule")) manifest_error(path, "missing key 'schedule'");
   read_schedule(path, root["schedule"], diffusion);
   if (root.contains("prediction"))
     diffusion.prediction = choice(path, root["prediction"], "prediction", {"epsilon", "v_prediction", "sample"});
 
-  if (!root.contains("sample_shape")) fail(path, "missing key 'sample_shape' (one sample, without the batch dimension)");
+  if (!root.contains("sample_shape")) manifest_error(path, "missing key 'sample_shape' (one sample, without the batch dimension)");
   const json& shape = root["sample_shape"];
-  if (!shape.is_array() || shape.empty()) fail(path, "'sample_shape' must be a non-empty list of positive integers");
+  if (!shape.is_array() || shape.empty()) manifest_error(path, "'sample_shape' must be a non-empty list of positive integers");
   for (const auto& dim : shape) {
     if (!dim.is_number_integer() || dim.get<int64_t>() < 1)
-      fail(path, "'sample_shape' must be a non-empty list of positive integers");
+      manifest_error(path, "'sample_shape' must be a non-empty list of positive integers");
     diffusion.sample_shape.push_back(dim.get<int64_t>());
   }
   manifest.latent_shape = diffusion.sample_shape;
@@ -176,7 +150,7 @@ void read_diffusion_manifest(const std::string& path, const void* json_root, Man
     const json& range = root["output_range"];
     if (!range.is_array() || range.size() != 2 || !range[0].is_number() || !range[1].is_number() ||
         !(range[0].get<double>() < range[1].get<double>()))
-      fail(path, "'output_range' must be [low, high] with low < high");
+      manifest_error(path, "'output_range' must be [low, high] with low < high");
     manifest.output_range = {range[0].get<float>(), range[1].get<float>()};
   }
 
@@ -186,11 +160,11 @@ void read_diffusion_manifest(const std::string& path, const void* json_root, Man
   if (root.contains("null_class"))
     diffusion.null_class = static_cast<int32_t>(integer_in(path, root["null_class"], "null_class", 0, 1 << 24));
   if (has_class && diffusion.num_classes == 0)
-    fail(path, "a denoiser with a 'class' input needs 'num_classes'");
+    manifest_error(path, "a denoiser with a 'class' input needs 'num_classes'");
   if (!has_class && (root.contains("num_classes") || root.contains("null_class")))
-    fail(path, "'num_classes' and 'null_class' need a 'class' entry in 'inputs'");
+    manifest_error(path, "'num_classes' and 'null_class' need a 'class' entry in 'inputs'");
   if (diffusion.null_class > static_cast<int32_t>(diffusion.num_classes))
-    fail(path, "'null_class' must be in [0, num_classes] (num_classes = " + std::to_string(diffusion.num_classes) + ")");
+    manifest_error(path, "'null_class' must be in [0, num_classes] (num_classes = " + std::to_string(diffusion.num_classes) + ")");
 }
 
 PipelineWriter make_diffusion_pipeline(const Manifest& manifest, const std::vector<IrGraph>& graphs) {
@@ -231,7 +205,7 @@ PipelineWriter make_diffusion_pipeline(const Manifest& manifest, const std::vect
     if (input < 0) continue;
     const IrTensor& tensor = tensor_of(input);
     bool dtype_ok = tensor.dtype == DType::kFloat32 || tensor.dtype == DType::kInt64 || tensor.dtype == DType::kInt32;
-    if (!dtype_ok || tensor.shape.empty() || product(without_batch(tensor.shape)) != 1)
+    if (!dtype_ok || tensor.shape.empty() || shape_product(without_batch(tensor.shape)) != 1)
       throw ConversionError(std::string("the ") + role + " input '" + tensor.name + "' must hold one float32, int32 or int64 value per item, shape [batch] (it is " +
                             shape_to_string(tensor.shape) + ")");
   }

@@ -7,21 +7,12 @@
 
 #include "converter/converter.h"
 #include "converter/manifest.h"
+#include "converter/manifest_checks.h"
 
 namespace edgegen::converter {
 namespace {
 
 using nlohmann::json;
-
-[[noreturn]] void energy_error(const std::string& path, const std::string& message) {
-  throw ConversionError("manifest '" + path + "': " + message);
-}
-
-int64_t product(const std::vector<int64_t>& shape, size_t from) {
-  int64_t n = 1;
-  for (size_t i = from; i < shape.size(); ++i) n *= shape[i];
-  return n;
-}
 
 }  // namespace
 
@@ -30,52 +21,52 @@ void read_energy_manifest(const std::string& path, const json& root, Manifest* m
                                          "sigma_input"};
   for (const auto& item : root.items())
     if (!allowed.count(item.key()))
-      energy_error(path, "unknown key '" + item.key() +
+      manifest_error(path, "unknown key '" + item.key() +
                              "' (allowed: event_shape, graphs, kind, noise_levels, sigma_input, step_size, steps_per_level)");
   if (!root.contains("graphs") || !root["graphs"].is_object() || !root["graphs"].contains("score") ||
       !root["graphs"]["score"].is_string())
-    energy_error(path, "'graphs' needs the path of the 'score' graph");
+    manifest_error(path, "'graphs' needs the path of the 'score' graph");
   std::filesystem::path directory = std::filesystem::path(path).parent_path();
   for (const auto& item : root["graphs"].items()) {
     if (item.key() != "score" && item.key() != "energy")
-      energy_error(path, "unknown key '" + item.key() + "' in 'graphs' (allowed: energy, score)");
-    if (!item.value().is_string()) energy_error(path, "'graphs." + item.key() + "' must be a path");
+      manifest_error(path, "unknown key '" + item.key() + "' in 'graphs' (allowed: energy, score)");
+    if (!item.value().is_string()) manifest_error(path, "'graphs." + item.key() + "' must be a path");
   }
   manifest->graphs.emplace_back("score", (directory / root["graphs"]["score"].get<std::string>()).string());
   if (root["graphs"].contains("energy"))
     manifest->graphs.emplace_back("energy", (directory / root["graphs"]["energy"].get<std::string>()).string());
   EnergyManifest& energy = manifest->energy;
   if (!root.contains("event_shape") || !root["event_shape"].is_array() || root["event_shape"].empty())
-    energy_error(path, "'event_shape' must be a non-empty list of positive integers");
+    manifest_error(path, "'event_shape' must be a non-empty list of positive integers");
   for (const auto& dim : root["event_shape"]) {
     if (!dim.is_number_integer() || dim.get<int64_t>() < 1)
-      energy_error(path, "'event_shape' must be a non-empty list of positive integers");
+      manifest_error(path, "'event_shape' must be a non-empty list of positive integers");
     energy.event_shape.push_back(dim.get<int64_t>());
   }
   if (root.contains("noise_levels")) {
     const json& levels = root["noise_levels"];
-    if (!levels.is_array()) energy_error(path, "'noise_levels' must be a list of positive numbers, largest first");
+    if (!levels.is_array()) manifest_error(path, "'noise_levels' must be a list of positive numbers, largest first");
     for (const auto& level : levels) {
       if (!level.is_number() || !(level.get<double>() > 0))
-        energy_error(path, "'noise_levels' must be a list of positive numbers, largest first");
+        manifest_error(path, "'noise_levels' must be a list of positive numbers, largest first");
       if (!energy.noise_levels.empty() && level.get<float>() > energy.noise_levels.back())
-        energy_error(path, "'noise_levels' must be in decreasing order (largest first)");
+        manifest_error(path, "'noise_levels' must be in decreasing order (largest first)");
       energy.noise_levels.push_back(level.get<float>());
     }
   }
   if (root.contains("step_size")) {
     if (!root["step_size"].is_number() || !(root["step_size"].get<double>() > 0))
-      energy_error(path, "'step_size' must be a positive number");
+      manifest_error(path, "'step_size' must be a positive number");
     energy.step_size = root["step_size"].get<float>();
   }
   if (root.contains("steps_per_level")) {
     if (!root["steps_per_level"].is_number_integer() || root["steps_per_level"].get<int64_t>() < 1 ||
         root["steps_per_level"].get<int64_t>() > 100000)
-      energy_error(path, "'steps_per_level' must be an integer from 1 to 100000");
+      manifest_error(path, "'steps_per_level' must be an integer from 1 to 100000");
     energy.steps_per_level = root["steps_per_level"].get<uint32_t>();
   }
   if (root.contains("sigma_input")) {
-    if (!root["sigma_input"].is_string()) energy_error(path, "'sigma_input' must be the name of a score graph input");
+    if (!root["sigma_input"].is_string()) manifest_error(path, "'sigma_input' must be the name of a score graph input");
     energy.sigma_input = root["sigma_input"].get<std::string>();
   }
 }
@@ -83,14 +74,14 @@ void read_energy_manifest(const std::string& path, const json& root, Manifest* m
 PipelineWriter make_energy_pipeline(const Manifest& manifest, const std::vector<IrGraph>& graphs) {
   const EnergyManifest& energy = manifest.energy;
   const IrGraph& score = graphs[0];
-  const int64_t dims = product(energy.event_shape, 0);
+  const int64_t dims = shape_product(energy.event_shape, 0);
   int sigma_input = -1;
   if (!energy.sigma_input.empty()) {
     for (size_t i = 0; i < score.inputs.size(); ++i)
       if (score.tensors[static_cast<size_t>(score.inputs[i])].name == energy.sigma_input) sigma_input = static_cast<int>(i);
     if (sigma_input < 0) throw ConversionError("sigma_input '" + energy.sigma_input + "' is not a score graph input");
     const IrTensor& sigma = score.tensors[static_cast<size_t>(score.inputs[static_cast<size_t>(sigma_input)])];
-    if (product(sigma.shape, 1) != 1)
+    if (shape_product(sigma.shape, 1) != 1)
       throw ConversionError("the noise-level input '" + sigma.name + "' " + shape_to_string(sigma.shape) +
                             " must hold one value per item ([batch] or [batch, 1])");
   }
@@ -104,14 +95,14 @@ PipelineWriter make_energy_pipeline(const Manifest& manifest, const std::vector<
     throw ConversionError("event_shape " + shape_to_string(energy.event_shape) + " does not match the score input '" + x.name +
                           "' " + shape_to_string(x.shape));
   const IrTensor& s = score.tensors[static_cast<size_t>(score.outputs[0])];
-  if (product(s.shape, 1) != dims)
+  if (shape_product(s.shape, 1) != dims)
     throw ConversionError("the score output '" + s.name + "' " + shape_to_string(s.shape) + " must have x's size");
   bool has_energy = graphs.size() > 1;
   if (has_energy) {
     const IrGraph& e = graphs[1];
     if (e.inputs.size() != 1 || e.outputs.empty() ||
-        product(e.tensors[static_cast<size_t>(e.inputs[0])].shape, 1) != dims ||
-        product(e.tensors[static_cast<size_t>(e.outputs[0])].shape, 1) != 1)
+        shape_product(e.tensors[static_cast<size_t>(e.inputs[0])].shape, 1) != dims ||
+        shape_product(e.tensors[static_cast<size_t>(e.outputs[0])].shape, 1) != 1)
       throw ConversionError("the energy graph must map x (the event) to one energy per item");
   }
   EnergyManifest copy = energy;

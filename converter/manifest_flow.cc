@@ -8,34 +8,15 @@
 
 #include "converter/converter.h"
 #include "converter/manifest.h"
+#include "converter/manifest_checks.h"
 
 namespace edgegen::converter {
 namespace {
 
 using nlohmann::json;
 
-[[noreturn]] void flow_error(const std::string& path, const std::string& message) {
-  throw ConversionError("manifest '" + path + "': " + message);
-}
-
-void check_allowed(const std::string& path, const json& object, const std::string& where,
-                   const std::set<std::string>& allowed) {
-  for (const auto& item : object.items())
-    if (!allowed.count(item.key())) {
-      std::string list;
-      for (const auto& key : allowed) list += (list.empty() ? "" : ", ") + key;
-      flow_error(path, "unknown key '" + item.key() + "'" + where + " (allowed: " + list + ")");
-    }
-}
-
 std::vector<int64_t> drop_batch(const std::vector<int64_t>& shape) {
   return shape.empty() ? shape : std::vector<int64_t>(shape.begin() + 1, shape.end());
-}
-
-int64_t product(const std::vector<int64_t>& shape) {
-  int64_t n = 1;
-  for (int64_t dim : shape) n *= dim;
-  return n;
 }
 
 // Index of the output called `name` (or `fallback` when name is empty).
@@ -58,59 +39,59 @@ uint32_t find_output(const IrGraph& graph, const std::string& graph_role, const 
 }  // namespace
 
 void read_flow_manifest(const std::string& path, const json& root, Manifest* manifest) {
-  check_allowed(path, root, "", {"kind", "graphs", "outputs", "event_shape", "base", "preprocess"});
-  if (!root.contains("graphs") || !root["graphs"].is_object()) flow_error(path, "missing object key 'graphs'");
+  check_manifest_keys(path, root, "", {"kind", "graphs", "outputs", "event_shape", "base", "preprocess"});
+  if (!root.contains("graphs") || !root["graphs"].is_object()) manifest_error(path, "missing object key 'graphs'");
   const json& graphs = root["graphs"];
-  check_allowed(path, graphs, " in 'graphs'", {"forward", "inverse"});
+  check_manifest_keys(path, graphs, " in 'graphs'", {"forward", "inverse"});
   std::filesystem::path directory = std::filesystem::path(path).parent_path();
   for (const char* role : {"forward", "inverse"}) {
     if (!graphs.contains(role)) {
-      if (std::string(role) == "forward") flow_error(path, "'graphs' needs the path of the 'forward' graph");
+      if (std::string(role) == "forward") manifest_error(path, "'graphs' needs the path of the 'forward' graph");
       continue;
     }
-    if (!graphs[role].is_string()) flow_error(path, std::string("'graphs.") + role + "' must be a path");
+    if (!graphs[role].is_string()) manifest_error(path, std::string("'graphs.") + role + "' must be a path");
     manifest->graphs.emplace_back(role, (directory / graphs[role].get<std::string>()).string());
   }
 
   FlowManifest& flow = manifest->flow;
-  if (!root.contains("event_shape")) flow_error(path, "missing key 'event_shape'");
+  if (!root.contains("event_shape")) manifest_error(path, "missing key 'event_shape'");
   const json& shape = root["event_shape"];
-  if (!shape.is_array() || shape.empty()) flow_error(path, "'event_shape' must be a non-empty list of positive integers");
+  if (!shape.is_array() || shape.empty()) manifest_error(path, "'event_shape' must be a non-empty list of positive integers");
   for (const auto& dim : shape) {
     if (!dim.is_number_integer() || dim.get<int64_t>() < 1)
-      flow_error(path, "'event_shape' must be a non-empty list of positive integers");
+      manifest_error(path, "'event_shape' must be a non-empty list of positive integers");
     flow.event_shape.push_back(dim.get<int64_t>());
   }
   if (root.contains("base")) {
     if (!root["base"].is_string() || (root["base"] != "normal" && root["base"] != "logistic"))
-      flow_error(path, "'base' must be \"normal\" or \"logistic\"");
+      manifest_error(path, "'base' must be \"normal\" or \"logistic\"");
     flow.base = root["base"].get<std::string>();
   }
   if (root.contains("outputs")) {
     const json& outputs = root["outputs"];
-    if (!outputs.is_object()) flow_error(path, "'outputs' must map roles (z, logdet) to forward output names");
-    check_allowed(path, outputs, " in 'outputs'", {"z", "logdet"});
+    if (!outputs.is_object()) manifest_error(path, "'outputs' must map roles (z, logdet) to forward output names");
+    check_manifest_keys(path, outputs, " in 'outputs'", {"z", "logdet"});
     for (const auto& item : outputs.items())
-      if (!item.value().is_string()) flow_error(path, "'outputs." + item.key() + "' must be an output name");
+      if (!item.value().is_string()) manifest_error(path, "'outputs." + item.key() + "' must be an output name");
     if (outputs.contains("z")) flow.z_output = outputs["z"].get<std::string>();
     if (outputs.contains("logdet")) flow.logdet_output = outputs["logdet"].get<std::string>();
   }
   if (root.contains("preprocess")) {
     const json& preprocess = root["preprocess"];
-    if (!preprocess.is_object()) flow_error(path, "'preprocess' must be an object");
-    check_allowed(path, preprocess, " in 'preprocess'", {"dequantize_scale", "logit_alpha"});
+    if (!preprocess.is_object()) manifest_error(path, "'preprocess' must be an object");
+    check_manifest_keys(path, preprocess, " in 'preprocess'", {"dequantize_scale", "logit_alpha"});
     if (preprocess.contains("dequantize_scale")) {
       const json& scale = preprocess["dequantize_scale"];
       // Stored as float32: it must stay positive and finite there.
       if (!scale.is_number() || !(scale.get<double>() > 0) || !(scale.get<double>() <= std::numeric_limits<float>::max()) ||
           !(scale.get<float>() > 0))
-        flow_error(path, "'preprocess.dequantize_scale' must be a positive number that fits float32 (got " + scale.dump() + ")");
+        manifest_error(path, "'preprocess.dequantize_scale' must be a positive number that fits float32 (got " + scale.dump() + ")");
       flow.dequantize_scale = scale.get<float>();
     }
     if (preprocess.contains("logit_alpha")) {
       const json& alpha = preprocess["logit_alpha"];
       if (!alpha.is_number() || !(alpha.get<double>() >= 0 && alpha.get<double>() < 0.5))
-        flow_error(path, "'preprocess.logit_alpha' must be a number in [0, 0.5)");
+        manifest_error(path, "'preprocess.logit_alpha' must be a number in [0, 0.5)");
       flow.logit_alpha = alpha.get<float>();
     }
   }
@@ -119,7 +100,7 @@ void read_flow_manifest(const std::string& path, const json& root, Manifest* man
 PipelineWriter make_flow_pipeline(const Manifest& manifest, const std::vector<IrGraph>& graphs) {
   const FlowManifest& flow = manifest.flow;
   const IrGraph& forward = graphs[0];
-  const int64_t event_size = product(flow.event_shape);
+  const int64_t event_size = shape_product(flow.event_shape);
   if (forward.inputs.size() != 1)
     throw ConversionError("the forward graph has " + std::to_string(forward.inputs.size()) + " inputs; a flow needs exactly one (x)");
   const IrTensor& x = forward.tensors[static_cast<size_t>(forward.inputs[0])];
@@ -130,11 +111,11 @@ PipelineWriter make_flow_pipeline(const Manifest& manifest, const std::vector<Ir
   uint32_t logdet_output = find_output(forward, "forward", "logdet", flow.logdet_output, 1);
   if (z_output == logdet_output) throw ConversionError("the z and logdet outputs must differ");
   const IrTensor& z = forward.tensors[static_cast<size_t>(forward.outputs[z_output])];
-  if (product(drop_batch(z.shape)) != event_size)
+  if (shape_product(drop_batch(z.shape)) != event_size)
     throw ConversionError("forward output '" + z.name + "' " + shape_to_string(drop_batch(z.shape)) + " must hold " +
                           std::to_string(event_size) + " values per item (z has the event's size)");
   const IrTensor& logdet = forward.tensors[static_cast<size_t>(forward.outputs[logdet_output])];
-  if (logdet.shape.empty() || product(drop_batch(logdet.shape)) != 1)
+  if (logdet.shape.empty() || shape_product(drop_batch(logdet.shape)) != 1)
     throw ConversionError("forward output '" + logdet.name + "' " + shape_to_string(logdet.shape) +
                           " must hold one log-determinant per item ([batch] or [batch, 1])");
   bool has_inverse = graphs.size() > 1;

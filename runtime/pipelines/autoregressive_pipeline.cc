@@ -33,11 +33,37 @@ double log_sum_exp(const float* values, size_t n, double inv_temperature) {
 
 }  // namespace
 
-Result<size_t> AutoregressivePipeline::arena_bytes_needed(const Model& model) {
+Result<size_t> AutoregressivePipeline::arena_bytes_needed(const Model& model, const SessionOptions& options) {
   if (model.pipeline_kind() != PipelineKind::kAutoregressive)
     return Status::error(StatusCode::kInvalidArgument, "this model is a '%s' pipeline, not autoregressive",
                          pipeline_kind_name(model.pipeline_kind()));
-  return Session::arena_bytes_needed(model, reserve_for(model));
+  return Session::arena_bytes_needed(model, reserve_for(model), options);
+}
+
+uint32_t AutoregressivePipeline::capabilities() const {
+  return capability_bit(Capability::kScore) | capability_bit(Capability::kSample) | capability_bit(Capability::kImpute);
+}
+
+namespace {
+ArSampleOptions ar_options(const SamplingOptions& options) {
+  ArSampleOptions ar;
+  ar.seed = options.seed;
+  ar.temperature = options.temperature;
+  ar.top_k = options.top_k;
+  return ar;
+}
+}  // namespace
+
+Status AutoregressivePipeline::score(const ScoringOptions&, const float* items, size_t count, float* log_likelihood) {
+  return log_prob(items, count, log_likelihood);
+}
+
+Status AutoregressivePipeline::sample(const SamplingOptions& options, size_t count, float* items) {
+  return sample(ar_options(options), count, items);
+}
+
+Status AutoregressivePipeline::impute(const SamplingOptions& options, size_t count, float* items) {
+  return impute(ar_options(options), count, items);
 }
 
 Status AutoregressivePipeline::prepare(const Model& model, const SessionOptions& options) {

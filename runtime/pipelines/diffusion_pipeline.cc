@@ -61,24 +61,44 @@ size_t DiffusionPipeline::reserve_bytes_for(const Model& model) {
   return bytes;
 }
 
-Result<size_t> DiffusionPipeline::arena_bytes_needed(const Model& model) {
-  return Session::arena_bytes_needed(model, reserve_bytes_for(model));
+namespace {
+Status check_diffusion(const Model& model) {
+  if (model.pipeline_kind() != PipelineKind::kDiffusion)
+    return Status::error(StatusCode::kInvalidArgument, "diffusion pipeline: the model's pipeline is '%s', not diffusion",
+                         pipeline_kind_name(model.pipeline_kind()));
+  return Status::ok();
+}
+}  // namespace
+
+Result<size_t> DiffusionPipeline::arena_bytes_needed(const Model& model, const SessionOptions& options) {
+  EG_RETURN_IF_ERROR(check_diffusion(model));
+  return Session::arena_bytes_needed(model, reserve_bytes_for(model), options);
 }
 
 Status DiffusionPipeline::prepare(const Model& model, const SessionOptions& options) {
+  EG_RETURN_IF_ERROR(check_diffusion(model));
   EG_RETURN_IF_ERROR(session_.prepare(model, reserve_bytes_for(model), options));
   return configure(model);
 }
 
 Status DiffusionPipeline::prepare(const Model& model, void* arena, size_t arena_bytes, const SessionOptions& options) {
+  EG_RETURN_IF_ERROR(check_diffusion(model));
   EG_RETURN_IF_ERROR(session_.prepare(model, arena, arena_bytes, reserve_bytes_for(model), options));
   return configure(model);
 }
 
+uint32_t DiffusionPipeline::capabilities() const {
+  return capability_bit(Capability::kSample) | capability_bit(Capability::kInpaint) |
+         (has_class_input() ? capability_bit(Capability::kClassConditional) : 0u);
+}
+
+Status DiffusionPipeline::sample(const SamplingOptions& options, size_t count, float* items) {
+  DiffusionOptions diffusion = options.diffusion != nullptr ? *options.diffusion : DiffusionOptions();
+  diffusion.seed = options.seed;
+  return sample(diffusion, count, options.labels, items);
+}
+
 Status DiffusionPipeline::configure(const Model& model) {
-  if (model.pipeline_kind() != PipelineKind::kDiffusion)
-    return Status::error(StatusCode::kInvalidArgument, "diffusion pipeline: the model's pipeline is '%s', not diffusion",
-                         pipeline_kind_name(model.pipeline_kind()));
   const auto* spec = model.root()->pipeline_as_DiffusionPipeline();
   if (spec == nullptr) return invalid("the pipeline table is missing");
   const size_t num_graphs = session_.num_graphs();

@@ -25,9 +25,24 @@ Status not_energy(const Model& model) {
 
 }  // namespace
 
-Result<size_t> EnergyPipeline::arena_bytes_needed(const Model& model) {
+Result<size_t> EnergyPipeline::arena_bytes_needed(const Model& model, const SessionOptions& options) {
   if (model.pipeline_kind() != PipelineKind::kEnergy) return not_energy(model);
-  return Session::arena_bytes_needed(model, reserve_for(model));
+  return Session::arena_bytes_needed(model, reserve_for(model), options);
+}
+
+uint32_t EnergyPipeline::capabilities() const {
+  return capability_bit(Capability::kSample) | (has_energy() ? capability_bit(Capability::kScore) : 0u);
+}
+
+Status EnergyPipeline::sample(const SamplingOptions& options, size_t count, float* items) {
+  return sample(options.seed, count, items);
+}
+
+Status EnergyPipeline::score(const ScoringOptions&, const float* items, size_t count, float* log_likelihood) {
+  if (!has_energy()) return unsupported(Capability::kScore);
+  EG_RETURN_IF_ERROR(energy(items, count, log_likelihood));
+  for (size_t i = 0; i < count; ++i) log_likelihood[i] = -log_likelihood[i];
+  return Status::ok();
 }
 
 Status EnergyPipeline::prepare(const Model& model, const SessionOptions& options) {

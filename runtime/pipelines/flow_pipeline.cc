@@ -40,7 +40,24 @@ double log_logistic(double z) {
 
 double bits_per_dim(double log_prob, size_t dims) { return -log_prob / (static_cast<double>(dims) * kLn2); }
 
-Result<size_t> FlowPipeline::arena_bytes_needed(const Model& model) { return Session::arena_bytes_needed(model); }
+Result<size_t> FlowPipeline::arena_bytes_needed(const Model& model, const SessionOptions& options) {
+  if (model.pipeline_kind() != PipelineKind::kFlow)
+    return Status::error(StatusCode::kInvalidArgument, "this model is a '%s' pipeline, not a flow",
+                         pipeline_kind_name(model.pipeline_kind()));
+  return Session::arena_bytes_needed(model, 0, options);
+}
+
+uint32_t FlowPipeline::capabilities() const {
+  return capability_bit(Capability::kScore) | (can_sample() ? capability_bit(Capability::kSample) : 0u);
+}
+
+Status FlowPipeline::sample(const SamplingOptions& options, size_t count, float* items) {
+  return sample(options.seed, options.temperature, count, items);
+}
+
+Status FlowPipeline::score(const ScoringOptions&, const float* items, size_t count, float* log_likelihood) {
+  return log_prob(items, count, log_likelihood);
+}
 
 Status FlowPipeline::prepare(const Model& model, const SessionOptions& options) {
   if (model.pipeline_kind() != PipelineKind::kFlow)

@@ -71,16 +71,31 @@ void read_range(const flatbuffers::Vector<float>* range, float* low, float* high
 
 }  // namespace
 
+namespace {
+Status check_decoder_or_vae(const Model& model) {
+  PipelineKind kind = model.pipeline_kind();
+  if (kind != PipelineKind::kDecoder && kind != PipelineKind::kVae)
+    return Status::error(StatusCode::kUnsupportedOp,
+                         "pipeline kind '%s' cannot be run by this version (supported: decoder, vae); run its "
+                         "graphs one by one with a Session",
+                         pipeline_kind_name(kind));
+  return Status::ok();
+}
+}  // namespace
+
 Result<size_t> Pipeline::arena_bytes_needed(const Model& model, const SessionOptions& options) {
+  EG_RETURN_IF_ERROR(check_decoder_or_vae(model));
   return Session::arena_bytes_needed(model, 0, options);
 }
 
 Status Pipeline::prepare(const Model& model, const SessionOptions& options) {
+  EG_RETURN_IF_ERROR(check_decoder_or_vae(model));
   EG_RETURN_IF_ERROR(session_.prepare(model, 0, options));
   return configure(model);
 }
 
 Status Pipeline::prepare(const Model& model, void* arena, size_t arena_bytes, const SessionOptions& options) {
+  EG_RETURN_IF_ERROR(check_decoder_or_vae(model));
   EG_RETURN_IF_ERROR(session_.prepare(model, arena, arena_bytes, 0, options));
   return configure(model);
 }
@@ -179,6 +194,17 @@ Status Pipeline::decode(const float* latents, size_t count, float* items) {
   const size_t strides[1] = {item_size_};
   return run_graph_batched(static_cast<size_t>(decoder_graph_), latents, latent_size_, count, 1, &output_index, outs,
                            strides);
+}
+
+uint32_t Pipeline::capabilities() const {
+  uint32_t bits = capability_bit(Capability::kSample) | capability_bit(Capability::kDecode) |
+                  capability_bit(Capability::kInterpolate);
+  if (kind_ == PipelineKind::kVae) bits |= capability_bit(Capability::kEncode);
+  return bits;
+}
+
+Status Pipeline::sample(const SamplingOptions& options, size_t count, float* items) {
+  return sample(options.seed, options.temperature, count, items, options.latents);
 }
 
 Status Pipeline::sample(uint64_t seed, float temperature, size_t count, float* items, float* latents) {

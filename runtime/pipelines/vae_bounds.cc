@@ -24,6 +24,11 @@ double clamped_log(double p) {
   return value < -100.0 ? -100.0 : value;
 }
 
+Status not_vae(const Model& model) {
+  return Status::error(StatusCode::kInvalidArgument, "this model is a '%s' pipeline, not a vae",
+                       pipeline_kind_name(model.pipeline_kind()));
+}
+
 double softplus(double v) { return v > 0 ? v + std::log1p(std::exp(-v)) : std::log1p(std::exp(v)); }
 
 }  // namespace
@@ -33,19 +38,20 @@ size_t VaeScorer::reserve_bytes(size_t batch, size_t latent) {
   return 2 * (batch * latent * sizeof(float) + 64) + 3 * (batch * sizeof(double) + 64);
 }
 
-Result<size_t> VaeScorer::arena_bytes_needed(const Model& model) {
-  if (model.pipeline_kind() != PipelineKind::kVae)
-    return Status::error(StatusCode::kInvalidArgument, "this model is a '%s' pipeline, not a vae",
-                         pipeline_kind_name(model.pipeline_kind()));
+Result<size_t> VaeScorer::arena_bytes_needed(const Model& model, const SessionOptions& options) {
+  if (model.pipeline_kind() != PipelineKind::kVae) return not_vae(model);
   const auto* spec = model.root()->pipeline_as_VaePipeline();
   size_t latent = 1;
   for (int64_t dim : *spec->latent_shape()) latent *= static_cast<size_t>(dim);
-  return Session::arena_bytes_needed(model, reserve_bytes(model.batch(), latent));
+  return Session::arena_bytes_needed(model, reserve_bytes(model.batch(), latent), options);
+}
+
+Status VaeScorer::score(const ScoringOptions& options, const float* items, size_t count, float* log_likelihood) {
+  return score(items, count, options.samples, options.bound, options.seed, log_likelihood);
 }
 
 Status VaeScorer::prepare(const Model& model, const SessionOptions& options) {
-  Result<size_t> bytes = arena_bytes_needed(model);
-  if (!bytes.ok()) return bytes.status();
+  if (model.pipeline_kind() != PipelineKind::kVae) return not_vae(model);
   const auto* spec = model.root()->pipeline_as_VaePipeline();
   size_t latent = 1;
   for (int64_t dim : *spec->latent_shape()) latent *= static_cast<size_t>(dim);
@@ -54,8 +60,7 @@ Status VaeScorer::prepare(const Model& model, const SessionOptions& options) {
 }
 
 Status VaeScorer::prepare(const Model& model, void* arena, size_t arena_bytes, const SessionOptions& options) {
-  Result<size_t> bytes = arena_bytes_needed(model);
-  if (!bytes.ok()) return bytes.status();
+  if (model.pipeline_kind() != PipelineKind::kVae) return not_vae(model);
   const auto* spec = model.root()->pipeline_as_VaePipeline();
   size_t latent = 1;
   for (int64_t dim : *spec->latent_shape()) latent *= static_cast<size_t>(dim);
@@ -88,6 +93,9 @@ Status VaeScorer::configure(const Model& model) {
   const Tensor& input = session_.input(encoder_, 0);
   item_size_ = input.num_elements() / batch_;
   EG_RETURN_IF_ERROR(check_float(input, batch_, item_size_, "encoder input"));
+  item_shape_ = Shape();
+  item_shape_.rank = input.shape.rank - 1;
+  for (int i = 1; i < input.shape.rank; ++i) item_shape_.dims[i - 1] = input.shape.dims[i];
   EG_RETURN_IF_ERROR(check_float(session_.output(encoder_, mean_output_), batch_, latent_size_, "encoder mean"));
   EG_RETURN_IF_ERROR(check_float(session_.output(encoder_, logvar_output_), batch_, latent_size_, "encoder logvar"));
   EG_RETURN_IF_ERROR(check_float(session_.input(decoder_, 0), batch_, latent_size_, "decoder input"));

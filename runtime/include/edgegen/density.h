@@ -10,7 +10,8 @@
 // (Dinh et al., "Density estimation using Real NVP", 2017, eq. 3), where
 // `pre` is the declared preprocessing (x -> x / scale, then the logit
 // transform of Dinh et al. 2017 section 4.1), so scores are in the data's own
-// units. Every call takes caller-owned memory, handles any number of items,
+// units. Every class here is a Program (edgegen/program.h) whose score()
+// is its log-likelihood. Every call takes caller-owned memory, handles any number of items,
 // runs the model's batch size at a time and makes no heap allocation.
 #pragma once
 
@@ -18,6 +19,7 @@
 #include <cstdint>
 
 #include "edgegen/model.h"
+#include "edgegen/program.h"
 #include "edgegen/session.h"
 #include "edgegen/status.h"
 #include "edgegen/tensor.h"
@@ -28,14 +30,12 @@ namespace edgegen {
 // dimensions: -log_prob / (dims ln 2).
 double bits_per_dim(double log_prob, size_t dims);
 
-class FlowPipeline {
+class FlowPipeline : public Program {
  public:
   FlowPipeline() = default;
-  FlowPipeline(const FlowPipeline&) = delete;
-  FlowPipeline& operator=(const FlowPipeline&) = delete;
 
   // Arena bytes prepare() needs for `model`.
-  static Result<size_t> arena_bytes_needed(const Model& model);
+  static Result<size_t> arena_bytes_needed(const Model& model, const SessionOptions& options = SessionOptions());
   // Caller-owned arena (borrowed, must outlive this), or one block allocated
   // once. `model` must outlive this. Fails with kInvalidArgument when the
   // model is not a flow, kInvalidModel when its graphs do not fit the
@@ -44,12 +44,15 @@ class FlowPipeline {
                  const SessionOptions& options = SessionOptions());
   Status prepare(const Model& model, const SessionOptions& options = SessionOptions());
 
-  Session& session() { return session_; }
+  PipelineKind kind() const override { return PipelineKind::kFlow; }
+  // score; sample when there is an inverse graph.
+  uint32_t capabilities() const override;
+  Session& session() override { return session_; }
   // Items per graph run (the batch the model was converted for).
-  size_t batch() const { return batch_; }
+  size_t batch() const override { return batch_; }
   // Floats in one item (the event) and its shape without the batch dimension.
   size_t event_size() const { return event_size_; }
-  const Shape& event_shape() const { return event_shape_; }
+  const Shape& event_shape() const override { return event_shape_; }
   bool can_sample() const { return inverse_graph_ >= 0; }
   // The declared preprocessing: x / dequantize_scale() (0 = none), then the
   // logit transform with logit_alpha() (< 0 = none). Samples come back in
@@ -69,6 +72,9 @@ class FlowPipeline {
   // Draws z ~ base scaled by `temperature` (latent i from index i of the
   // (seed, stream 0) stream) and maps it to data: `items` (count * event_size).
   Status sample(uint64_t seed, float temperature, size_t count, float* items);
+  // Program: sample(options.seed, options.temperature, ...) and log_prob().
+  Status sample(const SamplingOptions& options, size_t count, float* items) override;
+  Status score(const ScoringOptions& options, const float* items, size_t count, float* log_likelihood) override;
 
  private:
   Status configure(const Model& model);
@@ -103,16 +109,13 @@ class FlowPipeline {
 // samples, equal at k = 1, and tends to log p(x) as k grows. eps_j of item n
 // is normal stream (seed, 1 + j) from index n * latent_size: the same
 // whatever the batch.
-enum class VaeBound : uint32_t { kElbo = 0, kIwae = 1 };
-
-class VaeScorer {
+// (VaeBound is in edgegen/program.h.)
+class VaeScorer : public Program {
  public:
   VaeScorer() = default;
-  VaeScorer(const VaeScorer&) = delete;
-  VaeScorer& operator=(const VaeScorer&) = delete;
 
   // Arena bytes prepare() needs for `model` (session plus score buffers).
-  static Result<size_t> arena_bytes_needed(const Model& model);
+  static Result<size_t> arena_bytes_needed(const Model& model, const SessionOptions& options = SessionOptions());
   // Caller-owned arena (borrowed), or one block allocated once. Fails with
   // kInvalidArgument for a model that is not a vae, kUnsupportedOp for a
   // categorical likelihood or a uniform prior.
@@ -120,12 +123,19 @@ class VaeScorer {
                  const SessionOptions& options = SessionOptions());
   Status prepare(const Model& model, const SessionOptions& options = SessionOptions());
 
+  PipelineKind kind() const override { return PipelineKind::kVae; }
+  uint32_t capabilities() const override { return capability_bit(Capability::kScore); }
+  Session& session() override { return session_; }
+  size_t batch() const override { return batch_; }
+  const Shape& event_shape() const override { return item_shape_; }
   size_t item_size() const { return item_size_; }
   size_t latent_size() const { return latent_size_; }
 
   // The bound (nats) of `count` items with `samples` >= 1 posterior samples
   // each, into `out[count]`. Bernoulli data must lie in [0, 1].
   Status score(const float* items, size_t count, size_t samples, VaeBound bound, uint64_t seed, float* out);
+  // Program: the same with options.samples, options.bound and options.seed.
+  Status score(const ScoringOptions& options, const float* items, size_t count, float* log_likelihood) override;
 
  private:
   static size_t reserve_bytes(size_t batch, size_t latent);
@@ -136,6 +146,7 @@ class VaeScorer {
   Session session_;
   size_t encoder_ = 0, decoder_ = 0, mean_output_ = 0, logvar_output_ = 1;
   size_t batch_ = 1, item_size_ = 0, latent_size_ = 0;
+  Shape item_shape_;
   bool gaussian_ = false;
   bool logits_ = false;
   float variance_ = 1.f;
@@ -162,20 +173,23 @@ struct ArSampleOptions {
   uint32_t top_k = 0;       // categorical: sample among the k most likely values; 0 = all
 };
 
-class AutoregressivePipeline {
+class AutoregressivePipeline : public Program {
  public:
   AutoregressivePipeline() = default;
-  AutoregressivePipeline(const AutoregressivePipeline&) = delete;
-  AutoregressivePipeline& operator=(const AutoregressivePipeline&) = delete;
 
-  static Result<size_t> arena_bytes_needed(const Model& model);
+  static Result<size_t> arena_bytes_needed(const Model& model, const SessionOptions& options = SessionOptions());
   // Fails with kInvalidArgument when the model is not autoregressive.
   Status prepare(const Model& model, void* arena, size_t arena_bytes,
                  const SessionOptions& options = SessionOptions());
   Status prepare(const Model& model, const SessionOptions& options = SessionOptions());
 
+  PipelineKind kind() const override { return PipelineKind::kAutoregressive; }
+  // score, sample, impute.
+  uint32_t capabilities() const override;
+  Session& session() override { return session_; }
+  size_t batch() const override { return batch_; }
   size_t event_size() const { return dims_; }
-  const Shape& event_shape() const { return event_shape_; }
+  const Shape& event_shape() const override { return event_shape_; }
   ArKind distribution() const { return kind_; }
   uint32_t categories() const { return categories_; }
 
@@ -190,6 +204,10 @@ class AutoregressivePipeline {
   // p(x_d | x_<d) given the observed and already imputed earlier entries
   // (later observed entries are not conditioned on: the model's order).
   Status impute(const ArSampleOptions& options, size_t count, float* items);
+  // Program: the same with the seed, temperature and top_k of `options`.
+  Status score(const ScoringOptions& options, const float* items, size_t count, float* log_likelihood) override;
+  Status sample(const SamplingOptions& options, size_t count, float* items) override;
+  Status impute(const SamplingOptions& options, size_t count, float* items) override;
 
  private:
   Status configure(const Model& model);
@@ -215,20 +233,23 @@ class AutoregressivePipeline {
 // Without noise levels it is plain Langevin with eta = step_size (x_0 ~ N(0, I)).
 // The energy graph E(x), when present, is an anomaly score (higher = less likely;
 // log p(x) = -E(x) up to a constant).
-class EnergyPipeline {
+class EnergyPipeline : public Program {
  public:
   EnergyPipeline() = default;
-  EnergyPipeline(const EnergyPipeline&) = delete;
-  EnergyPipeline& operator=(const EnergyPipeline&) = delete;
 
-  static Result<size_t> arena_bytes_needed(const Model& model);
+  static Result<size_t> arena_bytes_needed(const Model& model, const SessionOptions& options = SessionOptions());
   // Fails with kInvalidArgument when the model is not an energy pipeline.
   Status prepare(const Model& model, void* arena, size_t arena_bytes,
                  const SessionOptions& options = SessionOptions());
   Status prepare(const Model& model, const SessionOptions& options = SessionOptions());
 
+  PipelineKind kind() const override { return PipelineKind::kEnergy; }
+  // sample; score when there is an energy graph.
+  uint32_t capabilities() const override;
+  Session& session() override { return session_; }
+  size_t batch() const override { return batch_; }
   size_t event_size() const { return dims_; }
-  const Shape& event_shape() const { return event_shape_; }
+  const Shape& event_shape() const override { return event_shape_; }
   bool has_energy() const { return energy_graph_ >= 0; }
   size_t num_noise_levels() const { return levels_ == nullptr ? 0 : num_levels_; }
 
@@ -238,6 +259,10 @@ class EnergyPipeline {
   Status sample(uint64_t seed, size_t count, float* items);
   // E(x) of `count` items into `energy[count]` (needs has_energy()).
   Status energy(const float* items, size_t count, float* energy);
+  // Program: sample(options.seed, ...); score is -E(x), the log-likelihood
+  // up to the model's unknown log normalizer.
+  Status sample(const SamplingOptions& options, size_t count, float* items) override;
+  Status score(const ScoringOptions& options, const float* items, size_t count, float* log_likelihood) override;
 
  private:
   Status configure(const Model& model);

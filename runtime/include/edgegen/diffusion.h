@@ -21,6 +21,7 @@
 #include <cstdint>
 
 #include "edgegen/model.h"
+#include "edgegen/program.h"
 #include "edgegen/session.h"
 #include "edgegen/status.h"
 #include "edgegen/tensor.h"
@@ -151,22 +152,26 @@ struct DiffusionOptions {
   int resample = 1;
 };
 
-class DiffusionPipeline {
+// A Program whose event is the generated item (the decoder's output when
+// there is a decoder).
+class DiffusionPipeline : public Program {
  public:
   DiffusionPipeline() = default;
-  DiffusionPipeline(const DiffusionPipeline&) = delete;
-  DiffusionPipeline& operator=(const DiffusionPipeline&) = delete;
 
   // Largest step count sample() accepts.
   static constexpr size_t kMaxSteps = 1000;
-  static Result<size_t> arena_bytes_needed(const Model& model);
+  static Result<size_t> arena_bytes_needed(const Model& model, const SessionOptions& options = SessionOptions());
   // `model` must outlive the pipeline; `arena` is borrowed.
   Status prepare(const Model& model, void* arena, size_t arena_bytes,
                  const SessionOptions& options = SessionOptions());
   Status prepare(const Model& model, const SessionOptions& options = SessionOptions());
 
-  Session& session() { return session_; }
-  size_t batch() const { return batch_; }
+  PipelineKind kind() const override { return PipelineKind::kDiffusion; }
+  // sample, inpaint; class_conditional when the denoiser has a class input.
+  uint32_t capabilities() const override;
+  Session& session() override { return session_; }
+  size_t batch() const override { return batch_; }
+  const Shape& event_shape() const override { return item_shape_; }
   size_t sample_size() const { return sample_size_; }
   const Shape& sample_shape() const { return sample_shape_; }
   // Floats and shape of one output (the decoder's, when there is one).
@@ -184,6 +189,8 @@ class DiffusionPipeline {
   // (count values, or nullptr) give the class of each item; -1 = the null
   // class. Noise of item i depends only on (seed, i), not on the batch.
   Status sample(const DiffusionOptions& options, size_t count, const int32_t* labels, float* out);
+  // Program: the same with *options.diffusion (or the defaults), options.seed and options.labels.
+  Status sample(const SamplingOptions& options, size_t count, float* items) override;
 
   // Timing of the last sample() call: all of it, and the part spent in the
   // denoiser (and decoder) graphs; the rest is the sampler's own work.

@@ -2,7 +2,7 @@
 // session's arena.
 //
 // Implemented kinds: decoder (GAN generator or VAE decoder alone) and vae
-// (encoder + decoder). Every call takes caller-owned input and output
+// (encoder + decoder); a Program (edgegen/program.h). Every call takes caller-owned input and output
 // memory, handles any number of items by running the model's batch size at
 // a time, and makes no heap allocation.
 #pragma once
@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "edgegen/model.h"
+#include "edgegen/program.h"
 #include "edgegen/session.h"
 #include "edgegen/status.h"
 #include "edgegen/tensor.h"
@@ -26,11 +27,9 @@ enum class Interpolation : uint32_t {
 // Spherical falls back to linear when the latents are (anti)parallel.
 void interpolate_latents(const float* z0, const float* z1, size_t size, float t, Interpolation kind, float* out);
 
-class Pipeline {
+class Pipeline : public Program {
  public:
   Pipeline() = default;
-  Pipeline(const Pipeline&) = delete;
-  Pipeline& operator=(const Pipeline&) = delete;
 
   // Arena bytes prepare() needs for `model` (session plus pipeline buffers).
   static Result<size_t> arena_bytes_needed(const Model& model, const SessionOptions& options = SessionOptions());
@@ -39,14 +38,18 @@ class Pipeline {
                  const SessionOptions& options = SessionOptions());
   Status prepare(const Model& model, const SessionOptions& options = SessionOptions());
 
-  PipelineKind kind() const { return kind_; }
-  Session& session() { return session_; }
+  PipelineKind kind() const override { return kind_; }
+  // sample, decode, interpolate; encode for a vae.
+  uint32_t capabilities() const override;
+  Session& session() override { return session_; }
   // Items per graph run (the batch the model was converted for).
-  size_t batch() const { return batch_; }
+  size_t batch() const override { return batch_; }
+  // The Program's event is the generated item.
+  const Shape& event_shape() const override { return item_shape_; }
   // Floats in one latent / one generated item, and their shapes (without the batch dim).
   size_t latent_size() const { return latent_size_; }
   size_t item_size() const { return item_size_; }
-  const Shape& latent_shape() const { return latent_shape_; }
+  const Shape& latent_shape() const override { return latent_shape_; }
   const Shape& item_shape() const { return item_shape_; }
   // [low, high] of generated values (e.g. [-1, 1] for tanh outputs).
   float output_low() const { return output_low_; }
@@ -56,12 +59,14 @@ class Pipeline {
   // the (seed, stream 0) normal stream, into `latents` (count * latent_size).
   void draw_latents(uint64_t seed, float temperature, size_t count, float* latents) const;
   // Decodes `count` latents into `items` (count * item_size floats).
-  Status decode(const float* latents, size_t count, float* items);
+  Status decode(const float* latents, size_t count, float* items) override;
   // draw_latents + decode, without caller scratch. `latents` (may be null)
   // receives the latents used.
   Status sample(uint64_t seed, float temperature, size_t count, float* items, float* latents = nullptr);
+  // The same with options.seed, options.temperature and options.latents.
+  Status sample(const SamplingOptions& options, size_t count, float* items) override;
   // VAE only: the posterior mean and log-variance of `count` items.
-  Status encode(const float* items, size_t count, float* mean, float* logvar);
+  Status encode(const float* items, size_t count, float* mean, float* logvar) override;
   // VAE only: decode(encode(x).mean); `latents_scratch` holds count * latent_size floats.
   Status reconstruct(const float* items, size_t count, float* out, float* latents_scratch);
 
