@@ -1,6 +1,7 @@
 // Gemm, MatMul, Conv and ConvTranspose.
 #include "converter/constant_data.h"
 #include "converter/lowering/lowering.h"
+#include "converter/lowering/quantization_parameters.h"
 #include "converter/lowering/spatial_attributes.h"
 
 namespace edgegen::converter {
@@ -21,6 +22,29 @@ bool bias_from(const IrTensor& c, int64_t n, float beta, std::vector<float>* bia
   return true;
 }
 
+// A FullyConnected over an int8/uint8 weight behind a DequantizeLinear
+// (`dequantize`, of a [K, N] weight, or [N, K] when `transposed`): the
+// weight stays quantized, [N, K], behind a new DequantizeLinear, so that
+// passes/fold_qdq.cc can run the product in int8.
+int dequantized_fully_connected(NodeContext& node, int a, const IrOp& dequantize, bool transposed, int bias) {
+  IrTensor weight = node.builder().tensor(dequantize.inputs[0]);
+  weight.name.clear();
+  int weight_id = node.add_constant(transposed ? std::move(weight) : transposed_byte_constant(weight));
+  int dequantized = node.emit_unfolded(OpCode::kDequantizeLinear, {weight_id});
+  return node.emit(OpCode::kFullyConnected, {a, dequantized, bias});
+}
+
+// C as FullyConnected's bias (beta 1): an [N] or [1, N] float tensor,
+// constant or not (a DequantizeLinear of an int32 bias).
+int bias_input(NodeContext& node, int c, int64_t n, float beta) {
+  if (c < 0 || beta != 1.f) return -1;
+  const IrTensor& bias = node.builder().tensor(c);
+  if (bias.dtype != DType::kFloat32) return -1;
+  if (bias.shape == std::vector<int64_t>{n}) return c;
+  if (bias.shape == std::vector<int64_t>{1, n}) return node.reshape(c, {n});
+  return -1;
+}
+
 void lower_gemm(NodeContext& node) {
   float alpha = node.attribute_float("alpha", 1.0f);
   float beta = node.attribute_float("beta", 1.0f);
@@ -36,6 +60,19 @@ void lower_gemm(NodeContext& node) {
   const IrTensor b_tensor = node.input_tensor(1);  // a copy: emitting may move tensors
   int c = node.optional_input(2);
 
+  const IrOp* dequantize = dequantized_constant(node.builder().graph(), node.input(1));
+  if (dequantize != nullptr && alpha == 1.f && node.builder().tensor(a).dtype == DType::kFloat32) {
+    const IrOp dq = *dequantize;  // a copy: emitting adds ops
+    int64_t n = trans_b ? b_tensor.shape[0] : b_tensor.shape[1];
+    int bias = bias_input(node, c, n, beta);
+    int result = dequantized_fully_connected(node, a, dq, trans_b != 0, bias);
+    if (bias < 0 && c >= 0 && beta != 0.f) {
+      if (beta != 1.f) c = node.emit(OpCode::kMul, {c, node.float_constant({}, {beta})});
+      result = node.emit(OpCode::kAdd, {result, c});
+    }
+    node.bind_output(0, result);
+    return;
+  }
   if (is_float_constant(b_tensor) && node.builder().tensor(a).dtype == DType::kFloat32) {
     // FullyConnected wants weight [N, K]; bake alpha into it.
     int64_t rows = b_tensor.shape[0], cols = b_tensor.shape[1];
@@ -73,6 +110,13 @@ void lower_gemm(NodeContext& node) {
 void lower_matmul(NodeContext& node) {
   const IrTensor& a = node.input_tensor(0);
   const IrTensor& b = node.input_tensor(1);
+  const IrOp* dequantize = dequantized_constant(node.builder().graph(), node.input(1));
+  if (dequantize != nullptr && !a.is_constant && b.shape.size() == 2 && a.shape.size() >= 2 &&
+      a.dtype == DType::kFloat32) {
+    const IrOp dq = *dequantize;
+    node.bind_output(0, dequantized_fully_connected(node, node.input(0), dq, false, -1));
+    return;
+  }
   if (!a.is_constant && is_float_constant(b) && b.shape.size() == 2 && a.shape.size() >= 2 &&
       a.dtype == DType::kFloat32) {
     int64_t k = b.shape[0], n = b.shape[1];

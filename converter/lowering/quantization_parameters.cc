@@ -94,4 +94,15 @@ IrTensor transposed_byte_constant(const IrTensor& tensor) {
   return result;
 }
 
+const IrOp* dequantized_constant(const IrGraph& graph, int id) {
+  for (const IrOp& op : graph.ops) {
+    if (op.outputs.size() != 1 || op.outputs[0] != id) continue;
+    if (op.opcode != OpCode::kDequantizeLinear) return nullptr;
+    const IrTensor& input = graph.tensors[static_cast<size_t>(op.inputs[0])];
+    bool byte_weight = input.dtype == DType::kInt8 || input.dtype == DType::kUInt8;
+    return input.is_constant && byte_weight ? &op : nullptr;
+  }
+  return nullptr;
+}
+
 }  // namespace edgegen::converter

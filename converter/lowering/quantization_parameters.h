@@ -31,4 +31,8 @@ int with_quantization(NodeContext& node, int id, const IrQuantization& quant);
 // follows its axis.
 IrTensor transposed_byte_constant(const IrTensor& tensor);
 
+// The DequantizeLinear op that produces `id` from a constant int8/uint8
+// tensor (a quantized weight), or nullptr.
+const IrOp* dequantized_constant(const IrGraph& graph, int id);
+
 }  // namespace edgegen::converter
