@@ -111,8 +111,8 @@ Status read_int32_output_flag(const KernelContext& context, size_t index, bool* 
   if (flag != 0 && flag != 1)
     return op_error(context, StatusCode::kInvalidModel, "int32_output = %lld; expected 0 or 1",
                     static_cast<long long>(flag));
-  if (flag == 1 && !is_quantized_dtype(context.input(0).dtype))
-    return op_error(context, StatusCode::kInvalidModel, "int32_output needs an int8 or uint8 input");
+  if (!is_quantized_dtype(context.input(0).dtype))
+    return op_error(context, StatusCode::kInvalidModel, "has the int32_output attribute, which needs an int8 or uint8 input");
   *int32_output = flag == 1;
   return Status::ok();
 }

@@ -80,8 +80,8 @@ Status check_symmetric_int8_weight(const KernelContext& context);
 
 // The optional trailing int of a quantized Conv2d, FullyConnected or MatMul
 // at `index` (params::kConvInt32Output, ...): 1 when the op outputs its
-// int32 accumulator. Checks it is 0 or 1 and that the op has at most one
-// int past `index` - 1.
+// int32 accumulator. Checks it is 0 or 1, present only on a quantized op
+// (int8/uint8 input 0), and that the op has `index` or `index` + 1 ints.
 Status read_int32_output_flag(const KernelContext& context, size_t index, bool* int32_output);
 
 // The zero point of weight slice `channel` (per tensor: the one zero point).
