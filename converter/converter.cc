@@ -27,6 +27,9 @@ IrGraph convert_graph(const std::string& onnx_path, const std::string& graph_nam
   recognize_group_norm(graph);
   if (options.fold_batchnorm) fold_batch_norm(graph);
   if (options.fuse_activations) fuse_activations(graph);
+  fold_quantize_dequantize(graph);
+  eliminate_dead_code(graph);
+  fold_dequantized_weights(graph);
   eliminate_dead_code(graph);
   check_graph(graph);
   return graph;

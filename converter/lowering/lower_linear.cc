@@ -1,6 +1,7 @@
 // Gemm, MatMul, Conv and ConvTranspose.
 #include "converter/constant_data.h"
 #include "converter/lowering/lowering.h"
+#include "converter/lowering/quantization_parameters.h"
 #include "converter/lowering/spatial_attributes.h"
 
 namespace edgegen::converter {
@@ -21,6 +22,29 @@ bool bias_from(const IrTensor& c, int64_t n, float beta, std::vector<float>* bia
   return true;
 }
 
+// A FullyConnected over an int8/uint8 weight behind a DequantizeLinear
+// (`dequantize`, of a [K, N] weight, or [N, K] when `transposed`): the
+// weight stays quantized, [N, K], behind a new DequantizeLinear, so that
+// passes/fold_qdq.cc can run the product in int8.
+int dequantized_fully_connected(NodeContext& node, int a, const IrOp& dequantize, bool transposed, int bias) {
+  IrTensor weight = node.builder().tensor(dequantize.inputs[0]);
+  weight.name.clear();
+  int weight_id = node.add_constant(transposed ? std::move(weight) : transposed_byte_constant(weight));
+  int dequantized = node.emit_unfolded(OpCode::kDequantizeLinear, {weight_id});
+  return node.emit(OpCode::kFullyConnected, {a, dequantized, bias});
+}
+
+// C as FullyConnected's bias (beta 1): an [N] or [1, N] float tensor,
+// constant or not (a DequantizeLinear of an int32 bias).
+int bias_input(NodeContext& node, int c, int64_t n, float beta) {
+  if (c < 0 || beta != 1.f) return -1;
+  const IrTensor& bias = node.builder().tensor(c);
+  if (bias.dtype != DType::kFloat32) return -1;
+  if (bias.shape == std::vector<int64_t>{n}) return c;
+  if (bias.shape == std::vector<int64_t>{1, n}) return node.reshape(c, {n});
+  return -1;
+}
+
 void lower_gemm(NodeContext& node) {
   float alpha = node.attribute_float("alpha", 1.0f);
   float beta = node.attribute_float("beta", 1.0f);
@@ -36,6 +60,19 @@ void lower_gemm(NodeContext& node) {
   const IrTensor b_tensor = node.input_tensor(1);  // a copy: emitting may move tensors
   int c = node.optional_input(2);
 
+  const IrOp* dequantize = dequantized_constant(node.builder().graph(), node.input(1));
+  if (dequantize != nullptr && alpha == 1.f && node.builder().tensor(a).dtype == DType::kFloat32) {
+    const IrOp dq = *dequantize;  // a copy: emitting adds ops
+    int64_t n = trans_b ? b_tensor.shape[0] : b_tensor.shape[1];
+    int bias = bias_input(node, c, n, beta);
+    int result = dequantized_fully_connected(node, a, dq, trans_b != 0, bias);
+    if (bias < 0 && c >= 0 && beta != 0.f) {
+      if (beta != 1.f) c = node.emit(OpCode::kMul, {c, node.float_constant({}, {beta})});
+      result = node.emit(OpCode::kAdd, {result, c});
+    }
+    node.bind_output(0, result);
+    return;
+  }
   if (is_float_constant(b_tensor) && node.builder().tensor(a).dtype == DType::kFloat32) {
     // FullyConnected wants weight [N, K]; bake alpha into it.
     int64_t rows = b_tensor.shape[0], cols = b_tensor.shape[1];
@@ -73,6 +110,13 @@ void lower_gemm(NodeContext& node) {
 void lower_matmul(NodeContext& node) {
   const IrTensor& a = node.input_tensor(0);
   const IrTensor& b = node.input_tensor(1);
+  const IrOp* dequantize = dequantized_constant(node.builder().graph(), node.input(1));
+  if (dequantize != nullptr && !a.is_constant && b.shape.size() == 2 && a.shape.size() >= 2 &&
+      a.dtype == DType::kFloat32) {
+    const IrOp dq = *dequantize;
+    node.bind_output(0, dequantized_fully_connected(node, node.input(0), dq, false, -1));
+    return;
+  }
   if (!a.is_constant && is_float_constant(b) && b.shape.size() == 2 && a.shape.size() >= 2 &&
       a.dtype == DType::kFloat32) {
     int64_t k = b.shape[0], n = b.shape[1];
@@ -85,42 +129,14 @@ void lower_matmul(NodeContext& node) {
   node.bind_output(0, node.emit(OpCode::kMatMul, {node.input(0), node.input(1)}));
 }
 
-// The spatial dims of input 0 and the kernel dims from the weight, checked
-// against kernel_shape.
-void window_dims(NodeContext& node, std::vector<int64_t>* input_spatial, std::vector<int64_t>* kernel) {
-  require_1d_or_2d(node, 0);
-  const auto& x = node.input_shape(0);
-  const auto& w = node.input_shape(1);
-  if (w.size() != x.size()) node.fail("weight rank " + std::to_string(w.size()) + " does not match input rank");
-  input_spatial->assign(x.begin() + 2, x.end());
-  kernel->assign(w.begin() + 2, w.end());
-  if (node.has_attribute("kernel_shape") && node.attribute_ints("kernel_shape", {}) != *kernel)
-    node.fail("attribute 'kernel_shape' [" + join(node.attribute_ints("kernel_shape", {})) +
-              "] does not match the weight's spatial shape [" + join(*kernel) + "]");
-}
-
-std::vector<int64_t> conv_ints(const SpatialWindow& window, int64_t groups) {
-  bool two_d = window.kernel.size() == 2;
-  return {height_of(window.strides, 1),    width_of(window.strides),
-          height_of(window.dilations, 1),  width_of(window.dilations),
-          two_d ? window.pad_begin[0] : 0, window.pad_begin.back(),
-          two_d ? window.pad_end[0] : 0,   window.pad_end.back(),
-          groups};
-}
-
 void lower_conv(NodeContext& node) {
-  std::vector<int64_t> input_spatial, kernel;
-  window_dims(node, &input_spatial, &kernel);
-  SpatialWindow window = read_spatial_window(node, input_spatial, kernel, true);
-  int64_t groups = node.attribute_int("group", 1);
-  if (groups < 1) node.fail("attribute 'group' must be positive");
   node.bind_output(0, node.emit(OpCode::kConv2d, {node.input(0), node.input(1), node.optional_input(2)},
-                                conv_ints(window, groups)));
+                                conv2d_ints(node, 1)));
 }
 
 void lower_conv_transpose(NodeContext& node) {
   std::vector<int64_t> input_spatial, kernel;
-  window_dims(node, &input_spatial, &kernel);
+  window_dims(node, 1, &input_spatial, &kernel);
   size_t dims = kernel.size();
   int64_t groups = node.attribute_int("group", 1);
   if (groups < 1) node.fail("attribute 'group' must be positive");

@@ -16,6 +16,7 @@ const std::vector<LoweringRule>& all_rules() {
     add_resize_lowerings(list);
     add_constant_only_lowerings(list);
     add_density_lowerings(list);
+    add_quantized_lowerings(list);
     std::sort(list.begin(), list.end(),
               [](const LoweringRule& a, const LoweringRule& b) { return a.op_type < b.op_type; });
     return list;

@@ -125,6 +125,15 @@ int NodeContext::emit(OpCode opcode, std::vector<int> inputs, std::vector<int64_
   return emit_multi(opcode, std::move(inputs), 1, std::move(ints), std::move(floats)).at(0);
 }
 
+int NodeContext::emit_unfolded(OpCode opcode, std::vector<int> inputs, std::vector<int64_t> ints) {
+  IrOp op;
+  op.opcode = opcode;
+  op.inputs = std::move(inputs);
+  op.ints = std::move(ints);
+  op.name = node_.name().empty() ? op_type() + "_" + (node_.output_size() ? node_.output(0) : std::string()) : node_.name();
+  return builder_.emit(std::move(op), 1, {fresh_name(opcode)}, /*allow_folding=*/false).at(0);
+}
+
 std::vector<int> NodeContext::emit_multi(OpCode opcode, std::vector<int> inputs, size_t num_outputs,
                                          std::vector<int64_t> ints, std::vector<float> floats) {
   IrOp op;

@@ -65,6 +65,10 @@ class NodeContext {
   // Emits one edgegen operator (folded when its inputs are constants) and
   // returns its output's id.
   int emit(OpCode opcode, std::vector<int> inputs, std::vector<int64_t> ints = {}, std::vector<float> floats = {});
+  // emit() that never folds: for quantized ops, whose output's scale is set
+  // after the op is emitted, and DequantizeLinear of int8 weights, which
+  // stay int8 in the file.
+  int emit_unfolded(OpCode opcode, std::vector<int> inputs, std::vector<int64_t> ints = {});
   std::vector<int> emit_multi(OpCode opcode, std::vector<int> inputs, size_t num_outputs,
                               std::vector<int64_t> ints = {}, std::vector<float> floats = {});
   int add_constant(IrTensor tensor);

@@ -52,4 +52,35 @@ SpatialWindow read_spatial_window(NodeContext& node, const std::vector<int64_t>&
   return window;
 }
 
+void window_dims(NodeContext& node, size_t weight_index, std::vector<int64_t>* input_spatial,
+                 std::vector<int64_t>* kernel) {
+  require_1d_or_2d(node, 0);
+  const auto x = node.input_shape(0);
+  const auto w = node.input_shape(weight_index);
+  if (w.size() != x.size()) node.fail("weight rank " + std::to_string(w.size()) + " does not match input rank");
+  input_spatial->assign(x.begin() + 2, x.end());
+  kernel->assign(w.begin() + 2, w.end());
+  if (node.has_attribute("kernel_shape") && node.attribute_ints("kernel_shape", {}) != *kernel)
+    node.fail("attribute 'kernel_shape' [" + join(node.attribute_ints("kernel_shape", {})) +
+              "] does not match the weight's spatial shape [" + join(*kernel) + "]");
+}
+
+std::vector<int64_t> conv_ints(const SpatialWindow& window, int64_t groups) {
+  bool two_d = window.kernel.size() == 2;
+  return {height_of(window.strides, 1),    width_of(window.strides),
+          height_of(window.dilations, 1),  width_of(window.dilations),
+          two_d ? window.pad_begin[0] : 0, window.pad_begin.back(),
+          two_d ? window.pad_end[0] : 0,   window.pad_end.back(),
+          groups};
+}
+
+std::vector<int64_t> conv2d_ints(NodeContext& node, size_t weight_index) {
+  std::vector<int64_t> input_spatial, kernel;
+  window_dims(node, weight_index, &input_spatial, &kernel);
+  SpatialWindow window = read_spatial_window(node, input_spatial, kernel, true);
+  int64_t groups = node.attribute_int("group", 1);
+  if (groups < 1) node.fail("attribute 'group' must be positive");
+  return conv_ints(window, groups);
+}
+
 }  // namespace edgegen::converter

@@ -29,6 +29,16 @@ inline int64_t height_of(const std::vector<int64_t>& values, int64_t unit) {
 }
 inline int64_t width_of(const std::vector<int64_t>& values) { return values.back(); }
 
+// The spatial dims of input 0 and the kernel dims of the weight (input
+// `weight_index`), checked against kernel_shape.
+void window_dims(NodeContext& node, size_t weight_index, std::vector<int64_t>* input_spatial,
+                 std::vector<int64_t>* kernel);
+// The kernels' Conv2d ints (params::ConvInt) of a window and group count.
+std::vector<int64_t> conv_ints(const SpatialWindow& window, int64_t groups);
+// Conv2d's ints from a Conv-like node (Conv, QLinearConv, ConvInteger) whose
+// weight is input `weight_index`.
+std::vector<int64_t> conv2d_ints(NodeContext& node, size_t weight_index);
+
 // Fails unless the input is [N, C, L] or [N, C, H, W].
 void require_1d_or_2d(NodeContext& node, size_t input_index);
 

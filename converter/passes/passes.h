@@ -20,6 +20,13 @@ void fold_batch_norm(IrGraph& graph);
 // Add / Sub / Mul / Div -> the producer's fused activation.
 void fuse_activations(IrGraph& graph);
 
+// DequantizeLinear -> Conv2d / FullyConnected / MatMul -> QuantizeLinear
+// chains of QDQ models -> the quantized op with the written scales
+// (fold_qdq.cc); then the DequantizeLinears of constant weights that are
+// left (feeding float ops) -> float constants.
+void fold_quantize_dequantize(IrGraph& graph);
+void fold_dequantized_weights(IrGraph& graph);
+
 // Removes operators whose outputs nothing needs and tensors nothing refers
 // to, and renumbers the rest.
 void eliminate_dead_code(IrGraph& graph);

@@ -64,6 +64,16 @@ class OnnxModelBuilder {
     for (int64_t value : values) tensor->add_int64_data(value);
     return *this;
   }
+  // An initializer of any ONNX element type from its raw little-endian bytes.
+  OnnxModelBuilder& raw_initializer(const std::string& name, int type, std::vector<int64_t> shape,
+                                    const std::string& bytes) {
+    auto* tensor = model_.mutable_graph()->add_initializer();
+    tensor->set_name(name);
+    tensor->set_data_type(type);
+    for (int64_t dim : shape) tensor->add_dims(dim);
+    tensor->set_raw_data(bytes);
+    return *this;
+  }
   onnx::NodeProto& node(const std::string& op_type, std::vector<std::string> inputs, std::vector<std::string> outputs,
                         const std::string& name = "") {
     auto* node = model_.mutable_graph()->add_node();

@@ -58,7 +58,9 @@ int64_t conv_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t dil
 
 Status conv_infer(KernelContext& context) {
   EG_RETURN_IF_ERROR(check_arity(context, 2, 3, 1));
-  EG_RETURN_IF_ERROR(check_attribute_counts(context, kConvIntCount, 0));
+  bool int32_output = false;
+  EG_RETURN_IF_ERROR(read_int32_output_flag(context, kConvInt32Output, &int32_output));
+  EG_RETURN_IF_ERROR(check_attribute_counts(context, context.attributes.num_ints, 0));
   const uint32_t activation = static_cast<uint32_t>(context.attributes.activation.kind);
   if (activation > static_cast<uint32_t>(ActivationKind::kSilu))
     return op_error(context, StatusCode::kInvalidModel, "unknown fused activation %u", activation);
@@ -105,7 +107,7 @@ Status conv_infer(KernelContext& context) {
       return op_error(context, StatusCode::kInvalidModel, "weight '%s' %s has an empty kernel", w.name,
                       format_shape(w.shape, ws, sizeof ws));
   if (quantized) {
-    EG_RETURN_IF_ERROR(check_quantized_linear(context, 0, out_channels));
+    EG_RETURN_IF_ERROR(check_quantized_linear(context, 0, out_channels, int32_output));
   } else if (context.has_input(2)) {
     EG_RETURN_IF_ERROR(check_input_dtype(context, 2, DType::kFloat32));
     EG_RETURN_IF_ERROR(check_input_rank(context, 2, 1, 1));
@@ -130,7 +132,7 @@ Status conv_infer(KernelContext& context) {
                     w.name, format_shape(w.shape, ws, sizeof ws), x.name, format_shape(x.shape, xs, sizeof xs));
   // A quantized convolution accumulates one output plane in int32 scratch.
   if (quantized) context.scratch_bytes = static_cast<size_t>(out.dims[rank - 1] * (rank == 4 ? out.dims[2] : 1)) * 4;
-  return set_output(context, 0, quantized ? x.dtype : DType::kFloat32, out);
+  return set_output(context, 0, int32_output ? DType::kInt32 : quantized ? x.dtype : DType::kFloat32, out);
 }
 
 // The output positions [*begin, *end) of a kernel tap whose input index
@@ -146,11 +148,12 @@ void valid_outputs(int64_t offset, int64_t stride, int64_t in_size, int64_t out_
 }
 
 // Adds output channel `oc` of image `n` into the plane `out`:
-// out[i] += sum over input channels and taps of w * (x - x_zero). One loop
-// for float (x_zero 0) and quantized (int32 accumulators) convolutions.
+// out[i] += sum over input channels and taps of (w - w_zero) * (x - x_zero).
+// One loop for float (zero points 0) and quantized (int32 accumulators)
+// convolutions; padding contributes nothing (x = x_zero there).
 template <typename In, typename Weight, typename Acc>
-void accumulate_output_plane(const ConvGeometry& g, const In* input, Acc x_zero, const Weight* weights, int64_t n,
-                             int64_t oc, Acc* out) {
+void accumulate_output_plane(const ConvGeometry& g, const In* input, Acc x_zero, const Weight* weights, Acc w_zero,
+                             int64_t n, int64_t oc, Acc* out) {
   const int64_t in_per_group = g.in_channels / g.groups;
   const int64_t out_per_group = g.out_channels / g.groups;
   const int64_t in_plane = g.in_h * g.in_w;
@@ -170,7 +173,7 @@ void accumulate_output_plane(const ConvGeometry& g, const In* input, Acc x_zero,
         const int64_t offset_w = kw * g.dilation_w - g.pad_left;
         int64_t ow_begin, ow_end;
         valid_outputs(offset_w, g.stride_w, g.in_w, g.out_w, &ow_begin, &ow_end);
-        const Acc w = static_cast<Acc>(kernel[kh * g.kernel_w + kw]);
+        const Acc w = static_cast<Acc>(kernel[kh * g.kernel_w + kw]) - w_zero;
         for (int64_t oh = oh_begin; oh < oh_end; ++oh) {
           const In* in_row = in + (oh * g.stride_h + offset_h) * g.in_w;
           Acc* out_row = out + oh * g.out_w;
@@ -194,29 +197,38 @@ Status conv_eval_float(const KernelContext& context) {
       float* out = output + (n * g.out_channels + oc) * out_plane;
       const float init = bias ? bias[oc] : 0.f;
       for (int64_t i = 0; i < out_plane; ++i) out[i] = init;
-      accumulate_output_plane(g, input, 0.f, weights, n, oc, out);
+      accumulate_output_plane(g, input, 0.f, weights, 0.f, n, oc, out);
       apply_activation(out, static_cast<size_t>(out_plane), context.attributes.activation);
     }
   }
   return Status::ok();
 }
 
-template <typename T>
+// A quantized convolution, x of type T and weight of type W; the output is
+// requantized to T, or (int32_output) the int32 accumulator itself.
+template <typename T, typename W>
 Status conv_eval_quantized(const KernelContext& context) {
   const ConvGeometry g = conv_geometry(context);
   const Tensor& x = context.input(0);
   const Tensor& w = context.input(1);
   const Tensor& y = context.output(0);
+  const bool int32_output = y.dtype == DType::kInt32;
   const int32_t* bias = context.has_input(2) ? context.input(2).data_as<const int32_t>() : nullptr;
   int32_t* acc = static_cast<int32_t*>(context.scratch);
   QuantizedRange range;
-  EG_RETURN_IF_ERROR(quantized_output_range(context, y, &range));
+  if (!int32_output) EG_RETURN_IF_ERROR(quantized_output_range(context, y, &range));
   const int64_t out_plane = g.out_h * g.out_w;
   for (int64_t n = 0; n < g.batch; ++n) {
     for (int64_t oc = 0; oc < g.out_channels; ++oc) {
       const int32_t init = bias ? bias[oc] : 0;
       for (int64_t i = 0; i < out_plane; ++i) acc[i] = init;
-      accumulate_output_plane(g, x.data_as<const T>(), x.quant.zero_point(), w.data_as<const int8_t>(), n, oc, acc);
+      accumulate_output_plane(g, x.data_as<const T>(), x.quant.zero_point(), w.data_as<const W>(),
+                              weight_zero_point(w, oc), n, oc, acc);
+      if (int32_output) {
+        int32_t* out = y.data_as<int32_t>() + (n * g.out_channels + oc) * out_plane;
+        for (int64_t i = 0; i < out_plane; ++i) out[i] = acc[i];
+        continue;
+      }
       const Requantize requantize = channel_requantize(x, w, y, oc, range);
       T* out = y.data_as<T>() + (n * g.out_channels + oc) * out_plane;
       for (int64_t i = 0; i < out_plane; ++i) out[i] = static_cast<T>(requantize(acc[i]));
@@ -225,10 +237,16 @@ Status conv_eval_quantized(const KernelContext& context) {
   return Status::ok();
 }
 
+template <typename T>
+Status conv_eval_quantized_input(const KernelContext& context) {
+  return context.input(1).dtype == DType::kUInt8 ? conv_eval_quantized<T, uint8_t>(context)
+                                                 : conv_eval_quantized<T, int8_t>(context);
+}
+
 Status conv_eval(const KernelContext& context) {
   switch (context.input(0).dtype) {
-    case DType::kInt8: return conv_eval_quantized<int8_t>(context);
-    case DType::kUInt8: return conv_eval_quantized<uint8_t>(context);
+    case DType::kInt8: return conv_eval_quantized_input<int8_t>(context);
+    case DType::kUInt8: return conv_eval_quantized_input<uint8_t>(context);
     default: return conv_eval_float(context);
   }
 }

@@ -119,6 +119,7 @@ Status conv_transpose_infer(KernelContext& context) {
   if (quantized) {
     // Per-channel weight scales along axis 1 ([C_in, C_out / groups, ...]) need groups = 1.
     EG_RETURN_IF_ERROR(check_quantized_linear(context, 1, out_channels));
+    EG_RETURN_IF_ERROR(check_symmetric_int8_weight(context));
   } else if (context.has_input(2)) {
     EG_RETURN_IF_ERROR(check_input_dtype(context, 2, DType::kFloat32));
     EG_RETURN_IF_ERROR(check_input_rank(context, 2, 1, 1));

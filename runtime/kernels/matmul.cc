@@ -1,7 +1,12 @@
 // MatMul with numpy.matmul semantics: a [..., M, K] x b [..., K, N] with
 // broadcast batch dims; a rank-1 a is a row [1, K] and a rank-1 b a column
 // [K, 1], and the added dim is dropped from the output.
+// Quantized (ONNX QLinearMatMul, MatMulInteger): int8/uint8 a and b, each
+// with one scale and zero point; the int32 sums (a - a_zp)(b - b_zp) are
+// requantized to a's dtype, or output as int32 (params::kMatMulInt32Output).
 #include "kernels/kernel_util.h"
+#include "kernels/quantization.h"
+#include "ops/op_params.h"
 
 namespace edgegen {
 namespace {
@@ -33,13 +38,36 @@ MatMulShape matmul_shape(const Shape& a, const Shape& b) {
   return s;
 }
 
+// Both operands int8 or uint8 with one scale and zero point each; the
+// output a's dtype with one (when declared), or int32.
+Status check_quantized_matmul(const KernelContext& context, bool int32_output) {
+  for (size_t i = 0; i < 2; ++i) {
+    const Tensor& t = context.input(i);
+    if (!is_quantized_dtype(t.dtype) || !t.quant.per_tensor() || !t.quant.present())
+      return op_error(context, StatusCode::kInvalidModel,
+                      "input '%s' (%s) must be int8 or uint8 with one scale and zero point", t.name,
+                      dtype_name(t.dtype));
+  }
+  const Tensor& y = context.output(0);
+  if (!int32_output && y.quant.present() && !y.quant.per_tensor())
+    return op_error(context, StatusCode::kInvalidModel, "output '%s' needs one scale and zero point", y.name);
+  return Status::ok();
+}
+
 Status matmul_infer(KernelContext& context) {
   EG_RETURN_IF_ERROR(check_arity(context, 2, 2, 1));
-  EG_RETURN_IF_ERROR(check_attribute_counts(context, 0, 0));
+  bool int32_output = false;
+  EG_RETURN_IF_ERROR(read_int32_output_flag(context, params::kMatMulInt32Output, &int32_output));
+  EG_RETURN_IF_ERROR(check_attribute_counts(context, context.attributes.num_ints, 0));
   if (context.attributes.activation.kind != ActivationKind::kNone)
     return op_error(context, StatusCode::kInvalidModel, "does not accept a fused activation");
-  EG_RETURN_IF_ERROR(check_input_dtype(context, 0, DType::kFloat32));
-  EG_RETURN_IF_ERROR(check_input_dtype(context, 1, DType::kFloat32));
+  const bool quantized = is_quantized_dtype(context.input(0).dtype);
+  if (quantized) {
+    EG_RETURN_IF_ERROR(check_quantized_matmul(context, int32_output));
+  } else {
+    EG_RETURN_IF_ERROR(check_input_dtype(context, 0, DType::kFloat32));
+    EG_RETURN_IF_ERROR(check_input_dtype(context, 1, DType::kFloat32));
+  }
   EG_RETURN_IF_ERROR(check_input_rank(context, 0, 1, kMaxRank));
   EG_RETURN_IF_ERROR(check_input_rank(context, 1, 1, kMaxRank));
 
@@ -60,7 +88,8 @@ Status matmul_infer(KernelContext& context) {
   for (int i = 0; i < s.batch_rank; ++i) out.dims[out.rank++] = s.batch[i];
   if (a.shape.rank >= 2) out.dims[out.rank++] = s.m;
   if (b.shape.rank >= 2) out.dims[out.rank++] = s.n;
-  return set_output(context, 0, DType::kFloat32, out);
+  if (quantized) context.scratch_bytes = static_cast<size_t>(s.n) * sizeof(int32_t);
+  return set_output(context, 0, int32_output ? DType::kInt32 : quantized ? a.dtype : DType::kFloat32, out);
 }
 
 // c[M, N] = a[M, K] * b[K, N], row-major; the inner loop runs along rows of
@@ -77,10 +106,61 @@ void matmul_2d(const float* a, const float* b, float* c, int64_t m, int64_t k, i
   }
 }
 
+// The quantized c[M, N] from a[M, K], b[K, N]: int32 sums in `acc` [N],
+// then requantized (Out = A) or stored as they are (Out = int32_t).
+template <typename A, typename B, typename Out>
+void matmul_2d_quantized(const A* a, const B* b, Out* c, int64_t m, int64_t k, int64_t n, int32_t a_zero,
+                         int32_t b_zero, const Requantize& requantize, int32_t* acc) {
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t j = 0; j < n; ++j) acc[j] = 0;
+    for (int64_t p = 0; p < k; ++p) {
+      const int32_t a_value = static_cast<int32_t>(a[i * k + p]) - a_zero;
+      const B* b_row = b + p * n;
+      for (int64_t j = 0; j < n; ++j) acc[j] += a_value * (static_cast<int32_t>(b_row[j]) - b_zero);
+    }
+    for (int64_t j = 0; j < n; ++j)
+      c[i * n + j] = static_cast<Out>(sizeof(Out) == sizeof(int32_t) ? acc[j] : requantize(acc[j]));
+  }
+}
+
+// One batch of the quantized product, dispatched on the dtypes.
+struct QuantizedMatMul {
+  const Tensor* a;
+  const Tensor* b;
+  const Tensor* y;
+  Requantize requantize;
+  int32_t* acc;
+
+  template <typename A, typename B>
+  void run_typed(size_t a_offset, size_t b_offset, size_t c_offset, const MatMulShape& s) const {
+    const A* a_data = a->data_as<const A>() + a_offset;
+    const B* b_data = b->data_as<const B>() + b_offset;
+    const int32_t a_zero = a->quant.zero_point(), b_zero = b->quant.zero_point();
+    if (y->dtype == DType::kInt32)
+      matmul_2d_quantized(a_data, b_data, y->data_as<int32_t>() + c_offset, s.m, s.k, s.n, a_zero, b_zero, requantize, acc);
+    else
+      matmul_2d_quantized(a_data, b_data, y->data_as<A>() + c_offset, s.m, s.k, s.n, a_zero, b_zero, requantize, acc);
+  }
+  void run(size_t a_offset, size_t b_offset, size_t c_offset, const MatMulShape& s) const {
+    const bool a_signed = a->dtype == DType::kInt8, b_signed = b->dtype == DType::kInt8;
+    if (a_signed && b_signed) run_typed<int8_t, int8_t>(a_offset, b_offset, c_offset, s);
+    else if (a_signed) run_typed<int8_t, uint8_t>(a_offset, b_offset, c_offset, s);
+    else if (b_signed) run_typed<uint8_t, int8_t>(a_offset, b_offset, c_offset, s);
+    else run_typed<uint8_t, uint8_t>(a_offset, b_offset, c_offset, s);
+  }
+};
+
 Status matmul_eval(const KernelContext& context) {
   const Tensor& a = context.input(0);
   const Tensor& b = context.input(1);
   const MatMulShape s = matmul_shape(a.shape, b.shape);
+  const bool quantized = is_quantized_dtype(a.dtype);
+  QuantizedMatMul quantized_matmul{&a, &b, &context.output(0), Requantize{}, static_cast<int32_t*>(context.scratch)};
+  if (quantized && context.output(0).dtype != DType::kInt32) {
+    QuantizedRange range;
+    EG_RETURN_IF_ERROR(quantized_output_range(context, context.output(0), &range));
+    quantized_matmul.requantize = channel_requantize(a, b, context.output(0), 0, range);
+  }
 
   // Element strides of each batch dim; 0 where the operand is broadcast.
   int64_t a_stride[kMaxRank], b_stride[kMaxRank];
@@ -99,7 +179,11 @@ Status matmul_eval(const KernelContext& context) {
   int64_t index[kMaxRank] = {};
   int64_t a_offset = 0, b_offset = 0;
   for (int64_t batch = 0; batch < batches; ++batch) {
-    matmul_2d(a_data + a_offset, b_data + b_offset, out + batch * s.m * s.n, s.m, s.k, s.n);
+    if (quantized)
+      quantized_matmul.run(static_cast<size_t>(a_offset), static_cast<size_t>(b_offset),
+                           static_cast<size_t>(batch * s.m * s.n), s);
+    else
+      matmul_2d(a_data + a_offset, b_data + b_offset, out + batch * s.m * s.n, s.m, s.k, s.n);
     // Odometer increment of the batch index, keeping both offsets in step.
     for (int i = s.batch_rank - 1; i >= 0; --i) {
       ++index[i];

@@ -51,13 +51,12 @@ Status quantized_output_range(const KernelContext& context, const Tensor& output
   return Status::ok();
 }
 
-Status check_quantized_linear(const KernelContext& context, int weight_axis, int64_t channels) {
+Status check_quantized_linear(const KernelContext& context, int weight_axis, int64_t channels, bool int32_output) {
   const Tensor& x = context.input(0);
   const Tensor& weight = context.input(1);
   EG_RETURN_IF_ERROR(check_quantized_activation(context, x, "input"));
-  EG_RETURN_IF_ERROR(check_input_constant(context, 1));
-  if (weight.dtype != DType::kInt8)
-    return op_error(context, StatusCode::kUnsupportedOp, "weight '%s' is %s; quantized weights must be int8",
+  if (!is_quantized_dtype(weight.dtype))
+    return op_error(context, StatusCode::kUnsupportedOp, "weight '%s' is %s; quantized weights must be int8 or uint8",
                     weight.name, dtype_name(weight.dtype));
   const bool per_tensor = weight.quant.per_tensor();
   const bool per_channel = weight.quant.axis == weight_axis && weight.quant.count == static_cast<uint64_t>(channels);
@@ -65,9 +64,6 @@ Status check_quantized_linear(const KernelContext& context, int weight_axis, int
     return op_error(context, StatusCode::kInvalidModel,
                     "weight '%s' needs one scale, or one per output channel along axis %d (%lld)", weight.name,
                     weight_axis, static_cast<long long>(channels));
-  if (!all_zero_points_zero(weight.quant))
-    return op_error(context, StatusCode::kUnsupportedOp,
-                    "weight '%s' has a non-zero zero point; edgegen takes symmetric int8 weights", weight.name);
   if (context.has_input(2)) {
     const Tensor& bias = context.input(2);
     EG_RETURN_IF_ERROR(check_input_constant(context, 2));
@@ -80,6 +76,13 @@ Status check_quantized_linear(const KernelContext& context, int weight_axis, int
       return op_error(context, StatusCode::kInvalidModel, "bias '%s' must have zero point 0", bias.name);
   }
   const Tensor& y = context.output(0);
+  if (int32_output) {
+    if (context.attributes.activation.kind != ActivationKind::kNone)
+      return op_error(context, StatusCode::kInvalidModel, "an int32 output takes no fused activation");
+    if (y.quant.present() && !all_zero_points_zero(y.quant))
+      return op_error(context, StatusCode::kInvalidModel, "int32 output '%s' must have zero point 0", y.name);
+    return Status::ok();
+  }
   if (y.quant.present() && !y.quant.per_tensor())
     return op_error(context, StatusCode::kInvalidModel,
                     "output '%s' needs one scale and zero point (per-tensor quantization)", y.name);
@@ -87,6 +90,31 @@ Status check_quantized_linear(const KernelContext& context, int weight_axis, int
   Tensor declared = y;
   declared.dtype = x.dtype;
   return quantized_output_range(context, declared, &range);
+}
+
+Status check_symmetric_int8_weight(const KernelContext& context) {
+  const Tensor& weight = context.input(1);
+  EG_RETURN_IF_ERROR(check_input_constant(context, 1));
+  if (weight.dtype != DType::kInt8 || !all_zero_points_zero(weight.quant))
+    return op_error(context, StatusCode::kUnsupportedOp,
+                    "weight '%s' must be int8 with zero point 0 (symmetric) for this quantized op", weight.name);
+  return Status::ok();
+}
+
+Status read_int32_output_flag(const KernelContext& context, size_t index, bool* int32_output) {
+  *int32_output = false;
+  if (context.attributes.num_ints != index && context.attributes.num_ints != index + 1)
+    return op_error(context, StatusCode::kInvalidModel, "has %zu int attributes, expected %zu or %zu",
+                    context.attributes.num_ints, index, index + 1);
+  if (context.attributes.num_ints == index) return Status::ok();
+  const int64_t flag = context.int_param(index);
+  if (flag != 0 && flag != 1)
+    return op_error(context, StatusCode::kInvalidModel, "int32_output = %lld; expected 0 or 1",
+                    static_cast<long long>(flag));
+  if (!is_quantized_dtype(context.input(0).dtype))
+    return op_error(context, StatusCode::kInvalidModel, "has the int32_output attribute, which needs an int8 or uint8 input");
+  *int32_output = flag == 1;
+  return Status::ok();
 }
 
 Requantize channel_requantize(const Tensor& x, const Tensor& w, const Tensor& y, int64_t channel,

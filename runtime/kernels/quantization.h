@@ -62,12 +62,32 @@ Status quantized_output_range(const KernelContext& context, const Tensor& output
 
 // Checks a quantized linear op's operands at infer:
 //   x:      int8 or uint8 activation, per-tensor quantization;
-//   weight: constant int8, symmetric (zero points 0), per tensor or per
-//           slice along `weight_axis` (the output-channel axis);
+//   weight: int8 or uint8 (ONNX QLinearConv / ConvInteger weights may be
+//           either, with any zero point), per tensor or per slice along
+//           `weight_axis` (the output-channel axis); constant where the
+//           caller needs it (check_input_constant);
 //   bias:   constant int32 [channels] (optional), zero point 0;
 //   output: the dtype of x, per-tensor quantization (checked when declared:
-//           the converter infers before it knows the output's scale).
-Status check_quantized_linear(const KernelContext& context, int weight_axis, int64_t channels);
+//           the converter infers before it knows the output's scale), or
+//           int32 when `int32_output` (the accumulator itself, no fused
+//           activation).
+Status check_quantized_linear(const KernelContext& context, int weight_axis, int64_t channels,
+                              bool int32_output = false);
+
+// For kernels whose quantized path takes only symmetric int8 weights
+// (ConvTranspose2d): the weight is int8 with every zero point 0.
+Status check_symmetric_int8_weight(const KernelContext& context);
+
+// The optional trailing int of a quantized Conv2d, FullyConnected or MatMul
+// at `index` (params::kConvInt32Output, ...): 1 when the op outputs its
+// int32 accumulator. Checks it is 0 or 1, present only on a quantized op
+// (int8/uint8 input 0), and that the op has `index` or `index` + 1 ints.
+Status read_int32_output_flag(const KernelContext& context, size_t index, bool* int32_output);
+
+// The zero point of weight slice `channel` (per tensor: the one zero point).
+inline int32_t weight_zero_point(const Tensor& w, int64_t channel) {
+  return static_cast<int32_t>(w.quant.zero_points[w.quant.count == 1 ? 0 : static_cast<size_t>(channel)]);
+}
 
 // The requantization of output channel `channel` of a linear op with input
 // x, weight w and output y, into `range`: scale = x_scale * w_scale[c] / y_scale

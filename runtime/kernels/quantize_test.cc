@@ -118,11 +118,13 @@ TEST_CASE("Quantized linear ops refuse what they cannot run") {
   sigmoid.activation(ActivationKind::kSigmoid);
   CHECK(sigmoid.infer().code() == StatusCode::kUnsupportedOp);
 
-  KernelRunner asymmetric(OpCode::kFullyConnected);
-  asymmetric.input_quantized(DType::kInt8, {1, 2}, {1, 2}, {1.f}, {0});
-  asymmetric.input_quantized(DType::kInt8, {1, 2}, {1, 2}, {1.f}, {3}, -1, true);
-  asymmetric.output_quantization({1.f}, {0});
-  CHECK(asymmetric.infer().code() == StatusCode::kUnsupportedOp);
+  KernelRunner int32_output_with_relu = quantized_fc(0, 0);
+  int32_output_with_relu.ints({1}).activation(ActivationKind::kRelu);
+  CHECK(int32_output_with_relu.infer().code() == StatusCode::kInvalidModel);
+
+  KernelRunner bad_flag = quantized_fc(0, 0);
+  bad_flag.ints({2});
+  CHECK(bad_flag.infer().code() == StatusCode::kInvalidModel);
 
   KernelRunner float_bias(OpCode::kFullyConnected);
   float_bias.input_quantized(DType::kInt8, {1, 2}, {1, 2}, {1.f}, {0});
@@ -139,6 +141,61 @@ TEST_CASE("Quantized linear ops refuse what they cannot run") {
   wrong_count.input_quantized(DType::kInt8, {1, 2}, {1, 2}, {1.f}, {0});
   wrong_count.input_quantized(DType::kInt8, {3, 2}, {1, 2, 3, 4, 5, 6}, {1.f, 1.f}, {0, 0}, 0, true);
   CHECK(wrong_count.infer().code() == StatusCode::kInvalidModel);
+}
+
+TEST_CASE("FullyConnected: asymmetric and uint8 weights (ONNX QLinearMatMul / MatMulInteger), requantized or int32") {
+  // x = {10, -5, 0} - zp 2 = {8, -7, -2}; w uint8 rows {130, 120, 128} - 128 = {2, -8, 0}
+  // and {1, 3, 5} - zp 3 (per channel) = {-2, 0, 2}: acc = 16 + 56 = 72 and -16 - 4 = -20.
+  auto runner = [] {
+    KernelRunner fc(OpCode::kFullyConnected);
+    fc.input_quantized(DType::kInt8, {1, 3}, {10, -5, 0}, {0.5f}, {2});
+    fc.input_quantized(DType::kUInt8, {2, 3}, {130, 120, 128, 1, 3, 5}, {0.25f, 0.25f}, {128, 3}, 0, true);
+    return fc;
+  };
+  KernelRunner int32 = runner();
+  int32.ints({1});
+  REQUIRE(int32.run().is_ok());
+  CHECK(int32.output().dtype == DType::kInt32);
+  CHECK(int32.output_as<int32_t>() == std::vector<int32_t>{72, -20});
+
+  KernelRunner requantized = runner();
+  requantized.output_quantization({0.5f}, {1});  // scale 0.5 * 0.25 / 0.5 = 0.25: 18, -5
+  REQUIRE(requantized.run().is_ok());
+  CHECK(widen(requantized.output_as<int8_t>()) == std::vector<int32_t>{19, -4});
+}
+
+TEST_CASE("MatMul of two quantized activations, requantized or int32, with broadcast batches") {
+  // a [2, 1, 2] uint8 zp 1, b [2, 2] int8 zp -1 (not constant).
+  auto runner = [] {
+    KernelRunner matmul(OpCode::kMatMul);
+    matmul.input_quantized(DType::kUInt8, {2, 1, 2}, {3, 1, 0, 5}, {0.5f}, {1});
+    matmul.input_quantized(DType::kInt8, {2, 2}, {1, -1, 0, 2}, {0.5f}, {-1});
+    return matmul;
+  };
+  // a - 1 = {2, 0}, {-1, 4}; b + 1 = {{2, 0}, {1, 3}}: {4, 0} and {2, 12}.
+  KernelRunner int32 = runner();
+  int32.ints({1});
+  REQUIRE(int32.run().is_ok());
+  CHECK(int32.output_as<int32_t>() == std::vector<int32_t>{4, 0, 2, 12});
+
+  KernelRunner requantized = runner();
+  requantized.output_quantization({0.5f}, {10});  // scale 0.5: 2, 0, 1, 6
+  REQUIRE(requantized.run().is_ok());
+  CHECK(requantized.output().dtype == DType::kUInt8);
+  const std::vector<uint8_t> y = requantized.output_as<uint8_t>();
+  CHECK(std::vector<int>(y.begin(), y.end()) == std::vector<int>{12, 10, 11, 16});
+}
+
+TEST_CASE("Conv2d int32 output with weight zero points; padding adds nothing (ONNX ConvInteger)") {
+  // x 1x1x2x2 uint8 zp 1, w 1x1x2x2 uint8 zp 1 (all weights 2 -> 1), pads 1: each
+  // output sums the in-range (x - 1).
+  KernelRunner conv(OpCode::kConv2d);
+  conv.input_quantized(DType::kUInt8, {1, 1, 2, 2}, {2, 3, 4, 5}, {1.f}, {1});
+  conv.input_quantized(DType::kUInt8, {1, 1, 2, 2}, {2, 2, 2, 2}, {1.f}, {1}, -1, true);
+  conv.ints({1, 1, 1, 1, 1, 1, 1, 1, 1, 1});
+  REQUIRE(conv.run().is_ok());
+  CHECK(conv.output().dtype == DType::kInt32);
+  CHECK(conv.output_as<int32_t>() == std::vector<int32_t>{1, 3, 2, 4, 10, 6, 3, 7, 4});
 }
 
 // A quantized convolution (or transposed one) against the float kernel run

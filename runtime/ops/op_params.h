@@ -47,6 +47,17 @@ enum ConvInt : int {
   kConvTransposeIntCount,
 };
 
+// Quantized Conv2d, FullyConnected and MatMul may carry one more int after
+// their attributes, `int32_output`: 1 = the output is the int32 accumulator
+//   sum (x - x_zp) * (w - w_zp) [+ bias]
+// itself, not requantized (ONNX ConvInteger, MatMulInteger); absent or 0 =
+// requantized to x's dtype.
+enum Int32OutputInt : int {
+  kFullyConnectedInt32Output = 0,
+  kMatMulInt32Output = 0,
+  kConvInt32Output = kConvIntCount,
+};
+
 // BatchNorm: inputs {x [N, C, ...], scale [C], shift [C]}: y = x * scale + shift
 // (the converter folds mean, variance and epsilon into scale and shift).
 // InstanceNorm, GroupNorm: inputs {x [N, C, ...], gamma [C], beta [C]}.

@@ -404,6 +404,11 @@ bool quantized_gemm_supported(const OpView& v) {
   auto dtype = [](const format::Tensor& t) { return static_cast<DType>(t.dtype()); };
   if (dtype(v.input(0)) != DType::kInt8 || dtype(v.output(0)) != DType::kInt8) return false;
   if (!v.is_constant(1) || dtype(v.input(1)) != DType::kInt8) return false;
+  // Symmetric weights only (ONNX QLinearConv may bring others; the reference kernel runs those).
+  const format::Quantization* weight_quant = v.input(1).quantization();
+  if (weight_quant != nullptr && weight_quant->zero_point() != nullptr)
+    for (int64_t zero_point : *weight_quant->zero_point())
+      if (zero_point != 0) return false;
   if (v.has_input(2) && (!v.is_constant(2) || dtype(v.input(2)) != DType::kInt32)) return false;
   const ActivationKind act = v.activation().kind;
   if (act != ActivationKind::kNone && act != ActivationKind::kRelu && act != ActivationKind::kClip) return false;
