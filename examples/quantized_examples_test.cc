@@ -6,12 +6,15 @@
 // change of the quantizer's choices shows up here).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
 
 #include "converter/converter.h"
+#include "edgegen/diffusion.h"
 #include "edgegen/model.h"
+#include "edgegen/session.h"
 #include "edgegen/pipeline.h"
 #include "npy.h"
 #include "testing/allocation_counter.h"
@@ -150,4 +153,66 @@ TEST_CASE("digits VAE in int8: the encoder needs data, the decoder calibrates on
   options.quantize.inputs["data"] = converter::CalibrationArray{{4, 3}, std::vector<float>(12, 0.f)};
   CHECK_THROWS_WITH_AS(converter::convert(manifest, options), doctest::Contains("calibration data 'data'"),
                        converter::ConversionError);
+}
+
+TEST_CASE("digits diffusion in int8: calibrated on its own trajectories, the samples keep their classes") {
+  const std::string manifest = kExamples + "/digits_diffusion/manifest.json";
+  converter::ConvertOptions options = int8_options(10);
+  options.quantize.samples = 100;  // 10 steps x 2 halves x batch 10: one group of 10 trajectories (ASan build)
+  std::vector<std::string> notes;
+  const std::vector<uint8_t> int8_file = converter::convert(manifest, options, &notes);
+  std::string all;
+  for (const std::string& note : notes) all += note + "\n";
+  MESSAGE(all);
+  CHECK(all.find("DDIM trajectories") != std::string::npos);
+  CHECK(all.find("class and null class") != std::string::npos);
+  CHECK(converter::convert(manifest, options) == int8_file);  // calibration is deterministic
+
+  // The same seed and classes with the float32 and the int8 denoiser.
+  const int32_t labels[10] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+  auto sample = [&](const std::vector<uint8_t>& file) {
+    testing::AlignedBytes bytes;
+    bytes.assign(file.data(), file.size());
+    Result<Model> model = Model::from_buffer(bytes.data(), bytes.size());
+    REQUIRE_MESSAGE(model.ok(), std::string(model.status().message()));
+    DiffusionPipeline pipeline;
+    REQUIRE(pipeline.prepare(*model).is_ok());
+    DiffusionOptions sampling;
+    sampling.sampler = SamplerKind::kDpmpp2m;
+    sampling.steps = 8;
+    sampling.guidance = 2.f;
+    sampling.seed = 3;
+    std::vector<float> images(10 * pipeline.sample_size());
+    Status status = pipeline.sample(sampling, 10, labels, images.data());
+    REQUIRE_MESSAGE(status.is_ok(), std::string(status.message()));
+    return images;
+  };
+  const std::vector<float> float_images = sample(converter::convert(manifest, float_options(10)));
+  const std::vector<float> int8_images = sample(int8_file);
+  const double psnr = psnr_db(float_images, int8_images, 2.0);
+  MESSAGE("diffusion samples, int8 vs float32: PSNR " << psnr << " dB");
+  CHECK(psnr >= 25.0);  // 35.9 dB measured
+
+  // The committed digit classifier still reads the class asked for.
+  converter::ConvertOptions classifier_options = float_options(10);
+  const std::vector<uint8_t> classifier_file =
+      converter::convert(kExamples + "/digits_diffusion/classifier.onnx", classifier_options);
+  testing::AlignedBytes bytes;
+  bytes.assign(classifier_file.data(), classifier_file.size());
+  Result<Model> classifier = Model::from_buffer(bytes.data(), bytes.size());
+  REQUIRE(classifier.ok());
+  Session session;
+  REQUIRE(session.prepare(*classifier).is_ok());
+  Tensor& x = session.input(0, 0);
+  REQUIRE(x.num_elements() == int8_images.size());
+  std::copy(int8_images.begin(), int8_images.end(), x.data_as<float>());
+  REQUIRE(session.run(0).is_ok());
+  const Tensor& logits = session.output(0, static_cast<size_t>(session.find_output(0, "logits")));
+  int correct = 0;
+  for (int i = 0; i < 10; ++i) {
+    const float* row = logits.data_as<const float>() + i * 10;
+    correct += std::max_element(row, row + 10) - row == labels[i];
+  }
+  MESSAGE("int8 samples classified as asked: " << correct << " of 10");
+  CHECK(correct >= 9);
 }

@@ -132,7 +132,36 @@ void run_pass(LoadedGraphs& loaded, const std::vector<IrGraph>& graphs, const Ca
   }
 }
 
+// The float outputs of graph `g` after a run.
+std::vector<std::vector<float>> float_outputs(Session& session, size_t g) {
+  std::vector<std::vector<float>> outputs(session.num_outputs(g));
+  for (size_t k = 0; k < outputs.size(); ++k) {
+    const Tensor& output = session.output(g, k);
+    if (output.dtype != DType::kFloat32) continue;
+    const float* values = output.data_as<const float>();
+    outputs[k].assign(values, values + output.num_elements());
+  }
+  return outputs;
+}
+
 }  // namespace
+
+class GraphRunner::Loaded : public LoadedGraphs {
+ public:
+  using LoadedGraphs::LoadedGraphs;
+};
+
+GraphRunner::GraphRunner(const IrGraph& graph, uint32_t batch)
+    : graph_(graph), loaded_(std::make_unique<Loaded>(std::vector<IrGraph>{graph}, batch)) {}
+
+GraphRunner::~GraphRunner() = default;
+
+std::vector<std::vector<float>> GraphRunner::run(const CalibrationBatch& batch) {
+  loaded_->set_inputs(graph_, 0, batch);
+  Status status = loaded_->session().run(0);
+  if (!status.is_ok()) throw ConversionError(std::string("calibration run: ") + status.message());
+  return float_outputs(loaded_->session(), 0);
+}
 
 GraphStatistics collect_statistics(const std::vector<IrGraph>& graphs, const CalibrationPlan& plan, uint32_t batch,
                                    bool histograms) {
@@ -155,12 +184,8 @@ std::vector<std::vector<std::vector<float>>> run_outputs(const std::vector<IrGra
       loaded.set_inputs(graphs[g], g, batch_data);
       Status status = session.run(g);
       if (!status.is_ok()) throw ConversionError(std::string("calibration run: ") + status.message());
-      for (size_t k = 0; k < session.num_outputs(g); ++k) {
-        const Tensor& output = session.output(g, k);
-        if (output.dtype != DType::kFloat32) continue;
-        const float* values = output.data_as<const float>();
-        outputs[g][k].insert(outputs[g][k].end(), values, values + output.num_elements());
-      }
+      std::vector<std::vector<float>> run = float_outputs(session, g);
+      for (size_t k = 0; k < run.size(); ++k) outputs[g][k].insert(outputs[g][k].end(), run[k].begin(), run[k].end());
     }
   }
   return outputs;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -45,5 +46,25 @@ GraphStatistics collect_statistics(const std::vector<IrGraph>& graphs, const Cal
 // output): what the quality budget compares.
 std::vector<std::vector<std::vector<float>>> run_outputs(const std::vector<IrGraph>& graphs,
                                                          const CalibrationPlan& plan, uint32_t batch);
+
+// One float graph, prepared once on the reference kernels and run batch by
+// batch: what a calibration that must follow the model's own outputs (a
+// diffusion sampler's trajectory) steps with.
+class GraphRunner {
+ public:
+  GraphRunner(const IrGraph& graph, uint32_t batch);
+  ~GraphRunner();
+  GraphRunner(const GraphRunner&) = delete;
+  GraphRunner& operator=(const GraphRunner&) = delete;
+
+  // The graph's float outputs for one batch (by output index; a non-float
+  // output is empty). Throws ConversionError when the batch does not fit.
+  std::vector<std::vector<float>> run(const CalibrationBatch& batch);
+
+ private:
+  class Loaded;
+  const IrGraph& graph_;
+  std::unique_ptr<Loaded> loaded_;
+};
 
 }  // namespace edgegen::converter

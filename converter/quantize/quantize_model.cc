@@ -8,6 +8,7 @@
 #include "converter/graph_check.h"
 #include "converter/passes/passes.h"
 #include "converter/quantize/calibration.h"
+#include "converter/quantize/diffusion_calibration.h"
 #include "converter/quantize/quantize_graph.h"
 #include "edgegen/random.h"
 
@@ -84,6 +85,22 @@ class PlanBuilder {
 
   CalibrationPlan build(std::string* source) {
     CalibrationPlan plan(graphs_.size());
+    if (generates_diffusion()) {
+      // The denoiser's inputs along the float model's own trajectories; a
+      // latent decoder gets the trajectories' ends.
+      DiffusionCalibration generated =
+          diffusion_calibration(graphs_[0], manifest_->diffusion, batch(), generated_count(), q_.seed);
+      note(source, "generated (DDIM trajectories of the float denoiser, timesteps over the whole schedule" +
+                       std::string(manifest_->diffusion.inputs.count("class") ? ", class and null class)" : ")"));
+      plan[0] = std::move(generated.denoiser);
+      if (graphs_.size() > 1 && graphs_[1].inputs.size() == 1) {
+        InputSamples latents;
+        latents.values = std::move(generated.final_samples);
+        latents.count = generated.final_count;
+        plan[1] = batches_of(graphs_[1], {latents}, batch());
+      }
+      return plan;
+    }
     for (size_t g = 0; g < graphs_.size(); ++g) {
       const IrGraph& graph = graphs_[g];
       std::vector<InputSamples> inputs;
@@ -121,8 +138,18 @@ class PlanBuilder {
                                             : "input '" + input.name + "' of the " + manifest_->kind + " graph '" +
                                                   graph.name + "'";
     throw ConversionError("--quantize int8 needs calibration data for " + what +
-                          ": edgegen generates it only for decoders (latents from the prior); give --calibration "
+                          ": edgegen generates it only for decoders (latents from the prior) and diffusion models (their own "
+                          "sampling trajectories); give --calibration "
                           "FILE.npy with samples [N, ...] of the data, or DIR with NAME.npy per input");
+  }
+
+  // A diffusion model calibrated from its own samples: none of the
+  // denoiser's inputs given by name.
+  bool generates_diffusion() const {
+    if (manifest_ == nullptr || manifest_->kind != "diffusion" || graphs_.empty()) return false;
+    for (int input : graphs_[0].inputs)
+      if (q_.inputs.count(graphs_[0].tensors[static_cast<size_t>(input)].name)) return false;
+    return true;
   }
 
   // Graphs that read the data itself: a VAE's encoder, a flow's forward

@@ -12,6 +12,10 @@ reference), generates class-conditional samples (classes cycling 0..9) with
 Lower FD is better; real held-in digits score FD ~0 and accuracy ~1.
 
   /usr/bin/python3 examples/digits_diffusion/quality.py [--edgegen build/edgegen] [-n 200] [--guidance 2]
+
+With --int8, compares instead the float32 model with its int8 quantization
+(`convert --quantize int8`, calibrated on its own sampling trajectories) at
+4 and 20 steps of one sampler (--samplers, default dpmpp_2m), same seeds.
 """
 
 import argparse
@@ -73,8 +77,11 @@ def main():
     parser.add_argument("--edgegen", default="build/edgegen")
     parser.add_argument("-n", type=int, default=200, help="samples per configuration")
     parser.add_argument("--guidance", type=float, default=2.0)
-    parser.add_argument("--samplers", default=",".join(SAMPLERS))
+    parser.add_argument("--samplers", default=None)
+    parser.add_argument("--int8", action="store_true", help="float32 vs int8 at 4 and 20 steps")
     args = parser.parse_args()
+    if args.samplers is None:
+        args.samplers = "dpmpp_2m" if args.int8 else ",".join(SAMPLERS)
     edgegen = str(Path(args.edgegen).resolve())
     work = Path(tempfile.mkdtemp(prefix="edgegen_quality_"))
     model, clf = work / "diffusion.egm", work / "classifier.egm"
@@ -84,6 +91,9 @@ def main():
     real = real_digits()
     _, real_feats = classify(edgegen, clf, real, work)
     labels = np.arange(args.n) % 10
+    if args.int8:
+        compare_int8(args, edgegen, model, clf, real_feats, labels, work)
+        return
 
     configs = [(s, k) for s in args.samplers.split(",") for k in STEPS] + [("ddim", 50)]
     results = {}
@@ -112,6 +122,29 @@ def main():
     best4 = min((results[(s, 4)][1], s) for s in args.samplers.split(","))
     print(f"\nBest at 4 steps: {best4[1]} FD {best4[0]:.1f} vs 50-step DDIM FD {ref_fd:.1f} "
           f"({100 * (best4[0] / ref_fd - 1):+.0f}%).")
+
+
+def compare_int8(args, edgegen, model, clf, real_feats, labels, work):
+    int8 = work / "diffusion_int8.egm"
+    run([edgegen, "convert", HERE / "manifest.json", "-o", int8, "--batch", "20", "--quantize", "int8"])
+    sampler = args.samplers.split(",")[0]
+    print(f"{args.n} samples per cell, {sampler}, classes cycling 0-9, guidance {args.guidance}, seed 1.\n")
+    print("| steps | float32 accuracy | int8 accuracy | float32 FD | int8 FD | int8 FD vs float32 | sample PSNR int8 vs float32 |")
+    print("|---|---|---|---|---|---|---|")
+    for steps in (4, 20):
+        cells = {}
+        for name, path in (("float32", model), ("int8", int8)):
+            out = work / f"samples_{name}.npy"
+            run([edgegen, "sample", path, "--sampler", sampler, "--steps", str(steps), "--guidance",
+                 str(args.guidance), "--class", "cycle", "-n", str(args.n), "--seed", "1", "-q", "-o", out])
+            samples = np.load(out)
+            logits, feats = classify(edgegen, clf, samples, work)
+            cells[name] = (float((logits.argmax(1) == labels).mean()), frechet(feats, real_feats), samples)
+        mse = float(((cells["float32"][2] - cells["int8"][2]) ** 2).mean())
+        psnr = 10 * np.log10(4.0 / mse) if mse > 0 else float("inf")  # range [-1, 1]
+        f, q = cells["float32"], cells["int8"]
+        print(f"| {steps} | {f[0]:.3f} | {q[0]:.3f} | {f[1]:.2f} | {q[1]:.2f} | {100 * (q[1] / f[1] - 1):+.1f}% | {psnr:.1f} dB |",
+              flush=True)
 
 
 if __name__ == "__main__":
