@@ -10,6 +10,11 @@
 // median/min/max latency of session.run, the intra-op threads set, and the
 // peak RSS (process.resourceUsage().maxRSS) with the RSS before loading.
 // Outputs of the first run are written as DIR/<output name>.npy.
+//
+// --optimized-model FILE writes the graph ONNX Runtime actually runs (after its
+// optimizations: which QDQ groups became QLinearConv / QGemm), and
+// --eval DIR runs every sample DIR/<k>/<input name>.npy once and writes its
+// outputs as <save-output>/<k>/output<i>.npy (quality checks, no timing).
 'use strict';
 
 const fs = require('fs');
@@ -22,7 +27,8 @@ function usage(message) {
 }
 
 function parseArgs(argv) {
-  const args = {threads: 1, runs: 20, warmup: 3, minTime: 1.0, inputs: [], saveOutput: null, model: null};
+  const args = {threads: 1, runs: 20, warmup: 3, minTime: 1.0, inputs: [], saveOutput: null, model: null,
+    optimizedModel: null, evalDir: null};
   for (let i = 0; i < argv.length; ++i) {
     const value = () => (i + 1 < argv.length ? argv[++i] : usage(`${argv[i]} needs a value`));
     switch (argv[i]) {
@@ -32,6 +38,8 @@ function parseArgs(argv) {
       case '--min-time': args.minTime = parseFloat(value()); break;
       case '--input': args.inputs.push(value()); break;
       case '--save-output': args.saveOutput = value(); break;
+      case '--optimized-model': args.optimizedModel = value(); break;
+      case '--eval': args.evalDir = value(); break;
       default:
         if (argv[i].startsWith('--') || args.model) usage(`unexpected argument ${argv[i]}`);
         args.model = argv[i];
@@ -98,8 +106,24 @@ async function main() {
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
+    ...(args.optimizedModel ? {optimizedModelFilePath: args.optimizedModel} : {}),
   });
   const loadMs = now() - loadStart;
+
+  if (args.evalDir) {
+    for (const sample of fs.readdirSync(args.evalDir).sort()) {
+      const sampleFeeds = {};
+      for (const name of session.inputNames) {
+        const array = readNpy(path.join(args.evalDir, sample, `${name}.npy`));
+        sampleFeeds[name] = new ort.Tensor(array.dtype, array.data, array.shape);
+      }
+      const result = await session.run(sampleFeeds);
+      const dir = path.join(args.saveOutput, sample);
+      fs.mkdirSync(dir, {recursive: true});
+      session.outputNames.forEach((name, i) => writeNpy(path.join(dir, `output${i}.npy`), result[name]));
+    }
+    return;
+  }
 
   const feeds = {};
   for (const spec of args.inputs) {
