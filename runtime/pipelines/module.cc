@@ -1,6 +1,7 @@
 #include "edgegen/module.h"
 
 #include <cstdlib>
+#include <stdlib.h>  // ::aligned_alloc: newlib's <cstdlib> has no std::aligned_alloc
 #include <new>
 
 #include "core/arena_allocator.h"
@@ -153,7 +154,7 @@ Status Module::prepare(void* arena, size_t arena_bytes, const SessionOptions& op
     rest = static_cast<uint8_t*>(arena) + skip + entry->object_bytes;
     rest_bytes = arena_bytes - skip - entry->object_bytes;
   } else {
-    heap_program_ = std::aligned_alloc(kArenaAlignment, entry->object_bytes);
+    heap_program_ = ::aligned_alloc(kArenaAlignment, entry->object_bytes);
     if (heap_program_ == nullptr)
       return Status::error(StatusCode::kOutOfMemory, "cannot allocate the %zu-byte program object", entry->object_bytes);
     program = entry->construct(heap_program_);
