@@ -255,6 +255,75 @@ void group_norm_nhwc(const float* in, const float* gamma, const float* beta, flo
   }
 }
 
+namespace {
+
+// Sums with 16 independent partial sums: each lane's order is fixed, so
+// GCC vectorizes it without reassociating (no -ffast-math), and the result
+// does not depend on which clone runs.
+constexpr size_t kSumLanes = 16;
+EG_VECTOR_CLONES float sum_loop(const float* x, size_t n) {
+  float lanes[kSumLanes] = {};
+  size_t i = 0;
+  for (; i + kSumLanes <= n; i += kSumLanes)
+    for (size_t j = 0; j < kSumLanes; ++j) lanes[j] += x[i + j];
+  float sum = 0.f;
+  for (size_t j = 0; j < kSumLanes; ++j) sum += lanes[j];
+  for (; i < n; ++i) sum += x[i];
+  return sum;
+}
+EG_VECTOR_CLONES float squared_deviation_loop(const float* x, size_t n, float mean) {
+  float lanes[kSumLanes] = {};
+  size_t i = 0;
+  for (; i + kSumLanes <= n; i += kSumLanes)
+    for (size_t j = 0; j < kSumLanes; ++j) {
+      const float d = x[i + j] - mean;
+      lanes[j] += d * d;
+    }
+  float sum = 0.f;
+  for (size_t j = 0; j < kSumLanes; ++j) sum += lanes[j];
+  for (; i < n; ++i) {
+    const float d = x[i] - mean;
+    sum += d * d;
+  }
+  return sum;
+}
+EG_VECTOR_CLONES void scale_shift_plane(const float* x, float* y, size_t n, float scale, float shift) {
+  for (size_t i = 0; i < n; ++i) y[i] = x[i] * scale + shift;
+}
+
+}  // namespace
+
+void group_norm_nchw(const float* in, const float* gamma, const float* beta, float* out, size_t batch,
+                     size_t channels, size_t spatial, size_t groups, float epsilon, const FusedActivation& act,
+                     float* scratch) {
+  float* scale = scratch;
+  float* shift = scratch + channels;
+  const size_t group_channels = channels / groups;
+  const double count = static_cast<double>(group_channels * spatial);
+  for (size_t n = 0; n < batch; ++n) {
+    const float* x = in + n * channels * spatial;
+    float* y = out + n * channels * spatial;
+    // Two passes (mean, then squared deviations) as the reference kernel:
+    // float partial sums within a channel plane, double across planes.
+    for (size_t g = 0; g < groups; ++g) {
+      const float* block = x + g * group_channels * spatial;
+      double total = 0.0;
+      for (size_t k = 0; k < group_channels; ++k) total += sum_loop(block + k * spatial, spatial);
+      const float mean = static_cast<float>(total / count);
+      double squares = 0.0;
+      for (size_t k = 0; k < group_channels; ++k) squares += squared_deviation_loop(block + k * spatial, spatial, mean);
+      const double inv_std = 1.0 / std::sqrt(squares / count + static_cast<double>(epsilon));
+      for (size_t k = 0; k < group_channels; ++k) {
+        const size_t c = g * group_channels + k;
+        scale[c] = static_cast<float>(inv_std * gamma[c]);
+        shift[c] = static_cast<float>(beta[c] - mean * inv_std * gamma[c]);
+      }
+    }
+    for (size_t c = 0; c < channels; ++c) scale_shift_plane(x + c * spatial, y + c * spatial, spatial, scale[c], shift[c]);
+    activation(act, y, channels * spatial);
+  }
+}
+
 void concat_channels_nhwc(const float* const* inputs, const size_t* channels, size_t num_inputs, float* out,
                           size_t pixels) {
   size_t total = 0;
@@ -282,6 +351,31 @@ void resize_nearest_nhwc(const float* in, float* out, size_t batch, size_t chann
             resize_round_nearest(resize_source_coordinate(ox, in_w, out_w, scale_w, transform), rounding);
         std::memcpy(out, in_row + static_cast<size_t>(ix) * channels, pixel_bytes);
         out += channels;
+      }
+    }
+  }
+}
+
+void resize_nearest_nchw(const float* in, float* out, size_t batch, size_t channels, int64_t in_h, int64_t in_w,
+                         int64_t out_h, int64_t out_w, float scale_h, float scale_w, int64_t transform,
+                         int64_t rounding) {
+  // Source columns are computed once per chunk of output columns (on the
+  // stack: no scratch), then every plane's rows gather through them.
+  constexpr int64_t kChunk = 512;
+  int32_t source_column[kChunk];
+  const size_t planes = batch * channels;
+  const size_t in_plane = static_cast<size_t>(in_h * in_w), out_plane = static_cast<size_t>(out_h * out_w);
+  for (int64_t x0 = 0; x0 < out_w; x0 += kChunk) {
+    const int64_t width = out_w - x0 < kChunk ? out_w - x0 : kChunk;
+    for (int64_t i = 0; i < width; ++i)
+      source_column[i] = static_cast<int32_t>(
+          resize_round_nearest(resize_source_coordinate(x0 + i, in_w, out_w, scale_w, transform), rounding));
+    for (int64_t oy = 0; oy < out_h; ++oy) {
+      const int64_t iy = resize_round_nearest(resize_source_coordinate(oy, in_h, out_h, scale_h, transform), rounding);
+      for (size_t p = 0; p < planes; ++p) {
+        const float* in_row = in + p * in_plane + static_cast<size_t>(iy * in_w);
+        float* out_row = out + p * out_plane + static_cast<size_t>(oy * out_w + x0);
+        for (int64_t i = 0; i < width; ++i) out_row[i] = in_row[source_column[i]];
       }
     }
   }

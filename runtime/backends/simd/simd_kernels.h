@@ -1,6 +1,7 @@
 // Fast kernels of our own for what XNNPACK lacks (or lacks in this Debian
-// version): layout conversions, transcendental activations, GroupNorm and
-// channel concatenation in channels-last layout.
+// version): layout conversions, transcendental activations, GroupNorm,
+// Resize and channel concatenation in either layout, the quantize and
+// dequantize steps of int8 models.
 //
 // Written as plain loops over contiguous arrays that the compiler
 // vectorizes (checked with -fopt-info-vec); on x86-64 each hot loop is
@@ -34,6 +35,12 @@ void group_norm_nhwc(const float* in, const float* gamma, const float* beta, flo
                      size_t channels, size_t spatial, size_t groups, float epsilon, const FusedActivation& act,
                      float* scratch);
 
+// The same of x [batch, channels, spatial] (channels-first): a group is one
+// contiguous block. `scratch` holds 2 * channels floats.
+void group_norm_nchw(const float* in, const float* gamma, const float* beta, float* out, size_t batch,
+                     size_t channels, size_t spatial, size_t groups, float epsilon, const FusedActivation& act,
+                     float* scratch);
+
 // Concatenates channels-last inputs along channels: input i has channels[i].
 void concat_channels_nhwc(const float* const* inputs, const size_t* channels, size_t num_inputs, float* out,
                           size_t pixels);
@@ -44,6 +51,18 @@ void concat_channels_nhwc(const float* const* inputs, const size_t* channels, si
 void resize_nearest_nhwc(const float* in, float* out, size_t batch, size_t channels, int64_t in_h, int64_t in_w,
                          int64_t out_h, int64_t out_w, float scale_h, float scale_w, int64_t transform,
                          int64_t rounding);
+
+// The same of x [batch, channels, in_h, in_w] (channels-first).
+void resize_nearest_nchw(const float* in, float* out, size_t batch, size_t channels, int64_t in_h, int64_t in_w,
+                         int64_t out_h, int64_t out_w, float scale_h, float scale_w, int64_t transform,
+                         int64_t rounding);
+
+// QuantizeLinear (float32 -> int8/uint8) and DequantizeLinear (int8/uint8
+// -> float32) of tensors with their quantization, per tensor or per slice
+// along an axis; the same bits as the reference kernels.
+bool has_quantize_linear(DType from, DType to);
+void quantize_linear(const Tensor& x, const Tensor& y);
+void dequantize_linear(const Tensor& x, const Tensor& y);
 
 // The col2im step of a transposed convolution computed as a matrix product,
 // channels-last. `columns` holds, for `pixels` consecutive input pixels of

@@ -26,6 +26,7 @@ enum class Executor : uint8_t {
   kReduce,
   kTranspose,  // a batch of matrix transposes
   kQGemm,      // int8 FullyConnected, Conv2d, ConvTranspose2d (quantized_gemm.h)
+  kQuantizeLinear,  // QuantizeLinear and DequantizeLinear
 };
 
 // One layout conversion of a [batch, channels, spatial] tensor.

@@ -166,6 +166,11 @@ Decision decide(const OpView& v, const Layout* natural) {
     d.executor = Executor::kQGemm;  // NCHW, as the reference kernels around it
     return d;
   }
+  if ((code == OpCode::kQuantizeLinear || code == OpCode::kDequantizeLinear) &&
+      simd::has_quantize_linear(static_cast<DType>(v.input(0).dtype()), static_cast<DType>(v.output(0).dtype()))) {
+    d.executor = Executor::kQuantizeLinear;  // NCHW: its int8 side is the int8 ops' layout
+    return d;
+  }
   if (!all_f32(v)) return d;
   switch (code) {
     case OpCode::kConv2d:
@@ -228,13 +233,14 @@ Decision decide(const OpView& v, const Layout* natural) {
     }
     case OpCode::kGroupNorm:
     case OpCode::kInstanceNorm:
-      if (layout_capable(v.input(0)) && input_nhwc(0) && v.is_constant(1) && v.is_constant(2))
-        d.executor = Executor::kGroupNorm, d.nhwc = true;
+      // In the layout its input arrives in: channels-last after XNNPACK's
+      // convolutions, channels-first after int8 ones (which run NCHW).
+      if (v.input(0).shape()->size() >= 2 && v.is_constant(1) && v.is_constant(2))
+        d.executor = Executor::kGroupNorm, d.nhwc = layout_capable(v.input(0)) && input_nhwc(0);
       return d;
     case OpCode::kResize:
-      if (v.input(0).shape()->size() == 4 && input_nhwc(0) &&
-          v.int_param(params::kResizeMode) == params::kResizeNearestMode)
-        d.executor = Executor::kResizeNearest, d.nhwc = true;
+      if (v.input(0).shape()->size() == 4 && v.int_param(params::kResizeMode) == params::kResizeNearestMode)
+        d.executor = Executor::kResizeNearest, d.nhwc = input_nhwc(0);
       return d;
     case OpCode::kConcat: {
       if (v.int_param(params::kAxis) != 1 || v.num_inputs() > kMaxConversions) return d;

@@ -625,6 +625,12 @@ Status run(const OpState& state) {
       run_quantized_gemm(acc.qgemm, context.input(0).data_as<const int8_t>(), context.output(0).data_as<int8_t>(),
                          acc.threadpool);
       break;
+    case Executor::kQuantizeLinear:
+      if (context.opcode == static_cast<uint32_t>(OpCode::kQuantizeLinear))
+        simd::quantize_linear(context.input(0), context.output(0));
+      else
+        simd::dequantize_linear(context.input(0), context.output(0));
+      break;
     case Executor::kUnary:
       elementwise({context.opcode, &context.attributes, FusedActivation{}, context.input(0).data_as<const float>(),
                    context.output(0).data_as<float>()},
@@ -634,21 +640,21 @@ Status run(const OpState& state) {
       const Tensor& x = context.input(0);
       size_t spatial = 1;
       for (int d = 2; d < x.shape.rank; ++d) spatial *= static_cast<size_t>(x.shape.dims[d]);
-      simd::group_norm_nhwc(x.data_as<const float>(), context.input(1).data_as<const float>(),
-                            context.input(2).data_as<const float>(), context.output(0).data_as<float>(),
-                            static_cast<size_t>(x.shape.dims[0]), static_cast<size_t>(x.shape.dims[1]), spatial,
-                            acc.groups, context.float_param(params::kEpsilon), FusedActivation{},
-                            acc.kernel_scratch);
+      auto group_norm = acc.nhwc ? simd::group_norm_nhwc : simd::group_norm_nchw;
+      group_norm(x.data_as<const float>(), context.input(1).data_as<const float>(),
+                 context.input(2).data_as<const float>(), context.output(0).data_as<float>(),
+                 static_cast<size_t>(x.shape.dims[0]), static_cast<size_t>(x.shape.dims[1]), spatial, acc.groups,
+                 context.float_param(params::kEpsilon), FusedActivation{}, acc.kernel_scratch);
       break;
     }
     case Executor::kResizeNearest: {
       const Tensor& x = context.input(0);
       const Tensor& y = context.output(0);
-      simd::resize_nearest_nhwc(x.data_as<const float>(), y.data_as<float>(), static_cast<size_t>(x.shape.dims[0]),
-                                static_cast<size_t>(x.shape.dims[1]), x.shape.dims[2], x.shape.dims[3], y.shape.dims[2],
-                                y.shape.dims[3], context.float_param(params::kResizeScaleH),
-                                context.float_param(params::kResizeScaleW),
-                                context.int_param(params::kResizeCoordinate), context.int_param(params::kResizeNearest));
+      auto resize = acc.nhwc ? simd::resize_nearest_nhwc : simd::resize_nearest_nchw;
+      resize(x.data_as<const float>(), y.data_as<float>(), static_cast<size_t>(x.shape.dims[0]),
+             static_cast<size_t>(x.shape.dims[1]), x.shape.dims[2], x.shape.dims[3], y.shape.dims[2], y.shape.dims[3],
+             context.float_param(params::kResizeScaleH), context.float_param(params::kResizeScaleW),
+             context.int_param(params::kResizeCoordinate), context.int_param(params::kResizeNearest));
       break;
     }
     case Executor::kMatMul:

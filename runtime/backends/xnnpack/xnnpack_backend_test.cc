@@ -56,7 +56,9 @@ void prepare_exact(const Model& model, const SessionOptions& options, Prepared* 
 
 // Runs the graph on both backends with the same random inputs and compares.
 // Returns how many ops XNNPACK ran, to let cases check the fast path was taken.
-int compare_backends(const ModelBuilder& builder, float tolerance = 1e-4f) {
+// `change_inputs`, when given, edits the random inputs (special values).
+int compare_backends(const ModelBuilder& builder, float tolerance = 1e-4f,
+                     void (*change_inputs)(std::vector<std::vector<float>>&) = nullptr) {
   AlignedBytes bytes(builder.build());
   Result<Model> model = Model::from_buffer(bytes.data(), bytes.size());
   REQUIRE_MESSAGE(model.ok(), std::string(model.status().message()));
@@ -79,6 +81,7 @@ int compare_backends(const ModelBuilder& builder, float tolerance = 1e-4f) {
     std::vector<std::vector<float>> inputs;
     for (size_t i = 0; i < reference.session.num_inputs(0); ++i)
       inputs.push_back(random_values(reference.session.input(0, i).num_elements(), 100 + i));
+    if (change_inputs != nullptr) change_inputs(inputs);
     auto write_inputs = [&inputs](Session& session) {
       for (size_t i = 0; i < inputs.size(); ++i)
         std::memcpy(session.input(0, i).data, inputs[i].data(), inputs[i].size() * sizeof(float));
@@ -356,8 +359,66 @@ TEST_CASE("int8 FullyConnected, Conv2d and ConvTranspose2d on the qgemm: identic
     CAPTURE(op_name(static_cast<uint32_t>(c.opcode)));
     CAPTURE(c.x_shape[1]);
     CAPTURE(c.y_shape[1]);
-    CHECK(compare_backends(quantized_linear_model(c), 0.f) == 1);
+    CHECK(compare_backends(quantized_linear_model(c), 0.f) == 3);  // quantize, the op, dequantize
   }
+}
+
+TEST_CASE("own kernels: QuantizeLinear and DequantizeLinear, per tensor and per axis, int8 and uint8: same bits") {
+  ModelBuilder b;
+  b.graph("main");
+  const std::vector<int64_t> shape = {2, 6, 5, 7};
+  // The input goes to the quantizers directly: XNNPACK's own float ops
+  // clamp NaN away.
+  int32_t m = b.activation("m", shape);
+  int32_t q1 = b.activation("q1", shape, DType::kInt8);
+  b.quantize(q1, {0.5f, 0.25f, 1.f, 2.f, 0.1f, 0.75f}, {0, -3, 5, 127, -128, 1}, 1);
+  b.op(OpCode::kQuantizeLinear, {m}, {q1}, {static_cast<int64_t>(DType::kInt8)});
+  int32_t y1 = b.activation("y1", shape);
+  b.op(OpCode::kDequantizeLinear, {q1}, {y1});
+  int32_t q2 = b.activation("q2", shape, DType::kUInt8);
+  b.quantize(q2, {0.3f}, {128});
+  b.op(OpCode::kQuantizeLinear, {m}, {q2}, {static_cast<int64_t>(DType::kUInt8)});
+  int32_t y2 = b.activation("y2", shape);
+  b.op(OpCode::kDequantizeLinear, {q2}, {y2});
+  int32_t q3 = b.activation("q3", shape, DType::kUInt8);
+  b.quantize(q3, {0.5f, 1.f}, {0, 255}, 0);  // along the batch axis
+  b.op(OpCode::kQuantizeLinear, {m}, {q3}, {static_cast<int64_t>(DType::kUInt8)});
+  int32_t y3 = b.activation("y3", shape);
+  b.op(OpCode::kDequantizeLinear, {q3}, {y3});
+  b.inputs({m}).outputs({y1, y2, y3});
+  // Far past the int8 range, with NaN, infinities and ties in it.
+  CHECK(compare_backends(b, 0.f, [](std::vector<std::vector<float>>& inputs) {
+          std::vector<float>& x = inputs[0];
+          for (size_t i = 0; i < x.size(); ++i) x[i] *= 40.f;
+          x[0] = NAN, x[7] = INFINITY, x[30] = -INFINITY, x[50] = 1e30f, x[51] = 0.f, x[52] = 0.25f, x[53] = -0.75f;
+          x[200] = 2.5f, x[201] = 3.5f, x[210] = NAN;
+        }) == 6);
+}
+
+TEST_CASE("own kernels: GroupNorm, InstanceNorm and nearest Resize channels-first (as around int8 convolutions)") {
+  ModelBuilder b;
+  b.graph("main");
+  int32_t x = b.activation("x", {2, 8, 6, 5});
+  int32_t gamma = b.constant("gamma", {8}, random_values(8, 42));
+  int32_t beta = b.constant("beta", {8}, random_values(8, 43));
+  int32_t g = b.activation("g", {2, 8, 6, 5});
+  b.op(OpCode::kGroupNorm, {x, gamma, beta}, {g}, {4}, {1e-5f});
+  int32_t up = b.activation("up", {2, 8, 12, 10});
+  b.op(OpCode::kResize, {g}, {up}, {params::kResizeNearestMode, params::kAsymmetric, params::kNearestFloor, 12, 10},
+       {2.f, 2.f});
+  int32_t n = b.activation("n", {2, 8, 12, 10});
+  b.op(OpCode::kInstanceNorm, {up, gamma, beta}, {n}, {}, {1e-5f});
+  int32_t frac = b.activation("frac", {2, 8, 17, 9});
+  b.op(OpCode::kResize, {n}, {frac}, {params::kResizeNearestMode, params::kHalfPixel, params::kRoundPreferFloor, 17, 9},
+       {1.4f, 0.9f});
+  // Rank 3, a plane of 37 (vector lanes and a tail), one group.
+  int32_t s = b.activation("s", {3, 4, 37});
+  int32_t gamma4 = b.constant("gamma4", {4}, random_values(4, 44));
+  int32_t beta4 = b.constant("beta4", {4}, random_values(4, 45));
+  int32_t sn = b.activation("sn", {3, 4, 37});
+  b.op(OpCode::kGroupNorm, {s, gamma4, beta4}, {sn}, {1}, {1e-5f});
+  b.inputs({x, s}).outputs({frac, sn});
+  CHECK(compare_backends(b) == 5);
 }
 
 TEST_CASE("XNNPACK constant Pad: inside a channels-last chain and on a plain tensor; other modes stay reference") {
