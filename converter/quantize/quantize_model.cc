@@ -51,11 +51,33 @@ InputSamples prior_samples(const IrTensor& input, uint32_t batch, const std::str
   InputSamples samples;
   samples.count = static_cast<size_t>(count);
   samples.values.resize(samples.count * item_elements(input, batch));
-  if (prior == "uniform")
+  if (prior == "uniform" || prior == "logistic")
     fill_uniform(seed, 0, 0, samples.values.data(), samples.values.size());
   else
     fill_normal(seed, 0, 0, samples.values.data(), samples.values.size());
+  if (prior == "logistic")  // the inverse CDF of the standard logistic
+    for (float& v : samples.values) {
+      const double u = std::min(std::max(static_cast<double>(v), 1e-7), 1.0 - 1e-7);
+      v = static_cast<float>(std::log(u) - std::log1p(-u));
+    }
   return samples;
+}
+
+// A flow's data as its forward graph sees it: the manifest's preprocess
+// (x / scale, then logit(alpha + (1 - 2 alpha) x)), as FlowPipeline applies
+// it before every run; values outside the logit's domain become 0 there too.
+void preprocess_flow_data(const FlowManifest& flow, std::vector<float>& values) {
+  const double inv_scale = flow.dequantize_scale > 0.f ? 1.0 / flow.dequantize_scale : 1.0;
+  const bool logit = flow.logit_alpha >= 0.f;
+  const double alpha = logit ? flow.logit_alpha : 0.0;
+  for (float& v : values) {
+    double y = v * inv_scale;
+    if (logit) {
+      const double s = alpha + (1.0 - 2.0 * alpha) * y;
+      y = s > 0.0 && s < 1.0 ? std::log(s) - std::log1p(-s) : 0.0;
+    }
+    v = static_cast<float>(y);
+  }
 }
 
 // Cuts the samples of every input of one graph into full batches (the
@@ -126,20 +148,30 @@ class PlanBuilder {
       if (found == q_.inputs.end()) continue;
       if (key == "*" && (graphs_.size() != 1 || graph.inputs.size() != 1)) continue;
       if (key == "data" && !reads_data(graph)) continue;
-      note(source, "given (" + key + ")");
-      return given_samples(found->second, input, batch(), key, q_.samples);
+      InputSamples samples = given_samples(found->second, input, batch(), key, q_.samples);
+      if (manifest_ != nullptr && manifest_->kind == "flow" && graph.name == "forward") {
+        preprocess_flow_data(manifest_->flow, samples.values);
+        note(source, "given (" + key + ", through the flow's preprocess)");
+      } else {
+        note(source, "given (" + key + ")");
+      }
+      return samples;
     }
     if (manifest_ != nullptr && graph.name == "decoder" && k == 0 &&
         (manifest_->kind == "decoder" || manifest_->kind == "vae")) {
       note(source, "generated (" + manifest_->prior + " prior latents)");
       return prior_samples(input, batch(), manifest_->prior, generated_count(), q_.seed);
     }
+    if (manifest_ != nullptr && manifest_->kind == "flow" && graph.name == "inverse" && k == 0) {
+      note(source, "generated (" + manifest_->flow.base + " base samples for the inverse)");
+      return prior_samples(input, batch(), manifest_->flow.base, generated_count(), q_.seed);
+    }
     std::string what = manifest_ == nullptr ? "the model's input '" + input.name + "'"
                                             : "input '" + input.name + "' of the " + manifest_->kind + " graph '" +
                                                   graph.name + "'";
     throw ConversionError("--quantize int8 needs calibration data for " + what +
-                          ": edgegen generates it only for decoders (latents from the prior) and diffusion models (their own "
-                          "sampling trajectories); give --calibration "
+                          ": edgegen generates it only for decoders (latents from the prior), a flow's inverse (its base "
+                          "distribution) and diffusion models (their own sampling trajectories); give --calibration "
                           "FILE.npy with samples [N, ...] of the data, or DIR with NAME.npy per input");
   }
 
