@@ -80,17 +80,26 @@ def torch_rows_per_second(log_prob_fn, rows):
     return TIMING_ROWS / (time.perf_counter() - start)
 
 
-def convert(edgegen, manifest, egm, batch=64):
-    subprocess.run([edgegen, "convert", str(manifest), "-o", str(egm), "--batch", str(batch)], check=True,
-                   stdout=subprocess.DEVNULL)
+def convert(edgegen, manifest, egm, batch=64, calibration=None):
+    """Converts `manifest`; with `calibration` (rows in the model's data units) quantized to int8."""
+    command = [edgegen, "convert", str(manifest), "-o", str(egm), "--batch", str(batch)]
+    if calibration is not None:
+        data = Path(egm).with_suffix(".calibration.npy")
+        np.save(data, calibration.astype(np.float32))
+        command += ["--quantize", "int8", "--calibration", str(data)]
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
 
 
 def print_table(title, rows):
-    """rows: (method, auroc, edgegen rows/s or None, torch rows/s or None)."""
-    lines = [f"### {title}", "", "| model | AUROC | edgegen score rows/s | PyTorch rows/s |", "|---|---|---|---|"]
-    for method, value, ours, theirs in rows:
+    """rows: (method, auroc, edgegen rows/s or None, torch rows/s or None[, mean log p or None])."""
+    with_log_p = any(len(row) > 4 for row in rows)
+    header = "| model | AUROC | edgegen score rows/s | PyTorch rows/s |" + (" mean log p, held-out normal (nats) |"
+                                                                          if with_log_p else "")
+    lines = [f"### {title}", "", header, "|---|---|---|---|" + ("---|" if with_log_p else "")]
+    for method, value, ours, theirs, *rest in rows:
         fmt = lambda v: "" if v is None else f"{v:,.0f}"
-        lines.append(f"| {method} | {value:.3f} | {fmt(ours)} | {fmt(theirs)} |")
+        log_p = (" " + ("" if not rest or rest[0] is None else f"{rest[0]:.1f}") + " |") if with_log_p else ""
+        lines.append(f"| {method} | {value:.3f} | {fmt(ours)} | {fmt(theirs)} |{log_p}")
     text = "\n".join(lines)
     print(text)
     return text

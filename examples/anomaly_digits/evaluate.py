@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """AUROC of the edgegen flow, VAE and MADE on digits (0-4 normal, 5-9
-anomalies) beside scikit-learn's IsolationForest, GaussianMixture and
+anomalies), in float32 and quantized to int8, beside scikit-learn's IsolationForest, GaussianMixture and
 KernelDensity on the same split, and rows/s of `edgegen score` vs PyTorch.
 
   /usr/bin/python3 examples/anomaly_digits/evaluate.py [--edgegen build/edgegen]
@@ -24,6 +24,8 @@ import train_flow
 import train_vae_made
 
 IWAE_K = 16
+# int8 rows: calibrated on the training split (--calibration), same test rows.
+INT8 = ", int8"
 
 
 def main():
@@ -35,18 +37,21 @@ def main():
     table = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
+        train = split["train"]
         # Flow: data units are dequantized pixels; score the cell centres.
-        convert(edgegen, HERE / "flow_manifest.json", tmp / "flow.egm")
         flow = train_flow.RealNVP()
         flow.load_state_dict(torch.load(HERE / "flow.pt"))
         flow.eval()
-        s_n = edgegen_scores(edgegen, tmp / "flow.egm", normal + 0.5)
-        s_a = edgegen_scores(edgegen, tmp / "flow.egm", anomaly + 0.5)
-        table.append(("edgegen flow (RealNVP, exact log p)", auroc(-s_n, -s_a),
-                      edgegen_rows_per_second(edgegen, tmp / "flow.egm", normal + 0.5),
-                      torch_rows_per_second(lambda x: train_flow.log_prob(flow, x), normal + 0.5)))
+        for int8 in (False, True):
+            egm = tmp / ("flow_int8.egm" if int8 else "flow.egm")
+            convert(edgegen, HERE / "flow_manifest.json", egm, calibration=train + 0.5 if int8 else None)
+            s_n = edgegen_scores(edgegen, egm, normal + 0.5)
+            s_a = edgegen_scores(edgegen, egm, anomaly + 0.5)
+            table.append((f"edgegen flow (RealNVP, exact log p){INT8 if int8 else ''}", auroc(-s_n, -s_a),
+                          edgegen_rows_per_second(edgegen, egm, normal + 0.5),
+                          None if int8 else torch_rows_per_second(lambda x: train_flow.log_prob(flow, x), normal + 0.5),
+                          s_n.mean()))
 
-        convert(edgegen, HERE / "vae_manifest.json", tmp / "vae.egm")
         state = torch.load(HERE / "vae_made.pt")
         enc, dec = train_vae_made.Encoder(), train_vae_made.Decoder()
         enc.load_state_dict(state["encoder"])
@@ -63,21 +68,28 @@ def main():
             return torch.logsumexp(log_w, 0) - math.log(IWAE_K)
 
         args = ("-k", str(IWAE_K))
-        s_n = edgegen_scores(edgegen, tmp / "vae.egm", normal / 16, args)
-        s_a = edgegen_scores(edgegen, tmp / "vae.egm", anomaly / 16, args)
-        table.append((f"edgegen VAE (IWAE bound, k={IWAE_K})", auroc(-s_n, -s_a),
-                      edgegen_rows_per_second(edgegen, tmp / "vae.egm", normal / 16, args),
-                      torch_rows_per_second(torch_iwae, normal / 16)))
+        for int8 in (False, True):
+            egm = tmp / ("vae_int8.egm" if int8 else "vae.egm")
+            convert(edgegen, HERE / "vae_manifest.json", egm, calibration=train / 16 if int8 else None)
+            s_n = edgegen_scores(edgegen, egm, normal / 16, args)
+            s_a = edgegen_scores(edgegen, egm, anomaly / 16, args)
+            table.append((f"edgegen VAE (IWAE bound, k={IWAE_K}){INT8 if int8 else ''}", auroc(-s_n, -s_a),
+                          edgegen_rows_per_second(edgegen, egm, normal / 16, args),
+                          None if int8 else torch_rows_per_second(torch_iwae, normal / 16), s_n.mean()))
 
-        convert(edgegen, HERE / "made_manifest.json", tmp / "made.egm")
         made = train_vae_made.Made()
         made.load_state_dict(state["made"], strict=False)  # the masks are rebuilt from the seed
         made.eval()
-        s_n = edgegen_scores(edgegen, tmp / "made.egm", normal)
-        s_a = edgegen_scores(edgegen, tmp / "made.egm", anomaly)
-        table.append(("edgegen MADE (categorical, exact log p)", auroc(-s_n, -s_a),
-                      edgegen_rows_per_second(edgegen, tmp / "made.egm", normal),
-                      torch_rows_per_second(lambda x: train_vae_made.made_log_prob(made, x), normal)))
+        for int8 in (False, True):
+            egm = tmp / ("made_int8.egm" if int8 else "made.egm")
+            convert(edgegen, HERE / "made_manifest.json", egm, calibration=train if int8 else None)
+            s_n = edgegen_scores(edgegen, egm, normal)
+            s_a = edgegen_scores(edgegen, egm, anomaly)
+            table.append((f"edgegen MADE (categorical, exact log p){INT8 if int8 else ''}", auroc(-s_n, -s_a),
+                          edgegen_rows_per_second(edgegen, egm, normal),
+                          None if int8 else torch_rows_per_second(lambda x: train_vae_made.made_log_prob(made, x),
+                                                                  normal),
+                          s_n.mean()))
     for name, value in baselines(split["train"], normal, anomaly).items():
         table.append((name, value, None, None))
     text = print_table(f"digits: train on {len(split['train'])} digits 0-4; test {len(normal)} held-out 0-4 vs "
