@@ -148,7 +148,43 @@ bool transpose_batches(const OpView& v, AcceleratedOp* acc) {
   return true;
 }
 
-Decision decide(const OpView& v, const Layout* natural) {
+namespace {
+
+bool per_tensor_quantized(const format::Tensor& tensor) {
+  const format::Quantization* quant = tensor.quantization();
+  return quant != nullptr && quant->scale() != nullptr && quant->scale()->size() == 1 && quant->axis() < 0;
+}
+
+bool quantize_or_dequantize(const OpView& v) {
+  return (v.code() == OpCode::kQuantizeLinear || v.code() == OpCode::kDequantizeLinear) &&
+         simd::has_quantize_linear(static_cast<DType>(v.input(0).dtype()), static_cast<DType>(v.output(0).dtype()));
+}
+
+}  // namespace
+
+void int8_channels_last_candidates(const Model& model, const format::Graph& graph, uint8_t* candidates) {
+  const auto* tensors = graph.tensors();
+  for (uint32_t t = 0; t < tensors->size(); ++t) {
+    const format::Tensor& tensor = *tensors->Get(t);
+    const DType dtype = static_cast<DType>(tensor.dtype());
+    const size_t rank = tensor.shape()->size();
+    candidates[t] = tensor.buffer() == 0 && (dtype == DType::kInt8 || dtype == DType::kUInt8) && (rank == 3 || rank == 4);
+  }
+  for (int32_t t : *graph.inputs()) candidates[t] = 0;
+  for (int32_t t : *graph.outputs()) candidates[t] = 0;
+  for (uint32_t i = 0; i < graph.operators()->size(); ++i) {
+    OpView v{model, graph, *graph.operators()->Get(i)};
+    for (size_t k = 0; k < v.num_inputs(); ++k) {
+      if (!v.has_input(k) || !candidates[v.input_index(k)]) continue;
+      const bool reads_channels_last =
+          (v.code() == OpCode::kDequantizeLinear && quantize_or_dequantize(v) && per_tensor_quantized(v.input(0))) ||
+          (k == 0 && quantized_gemm_channels_last(v));
+      if (!reads_channels_last) candidates[v.input_index(k)] = 0;
+    }
+  }
+}
+
+Decision decide(const OpView& v, const Layout* natural, const uint8_t* int8_candidates) {
   Decision d;
   const OpCode code = v.code();
   auto input_nhwc = [&](size_t i) { return natural[v.input_index(i)] == Layout::kNhwc; };
@@ -162,13 +198,22 @@ Decision decide(const OpView& v, const Layout* natural) {
     }
     return any;
   };
+  const int32_t output = v.op.outputs()->Get(0);
   if (quantized_gemm_supported(v)) {
-    d.executor = Executor::kQGemm;  // NCHW, as the reference kernels around it
+    // Its input in whichever layout it arrives; its output channels-last
+    // when every reader takes it so.
+    d.executor = Executor::kQGemm;
+    d.int8_nhwc = int8_candidates[output] && quantized_gemm_channels_last(v);
     return d;
   }
-  if ((code == OpCode::kQuantizeLinear || code == OpCode::kDequantizeLinear) &&
-      simd::has_quantize_linear(static_cast<DType>(v.input(0).dtype()), static_cast<DType>(v.output(0).dtype()))) {
-    d.executor = Executor::kQuantizeLinear;  // NCHW: its int8 side is the int8 ops' layout
+  if (quantize_or_dequantize(v)) {
+    d.executor = Executor::kQuantizeLinear;
+    // Per tensor, it is the same in either layout: it keeps the one its
+    // input comes in (a quantize only when its readers take channels-last).
+    if (code == OpCode::kQuantizeLinear && per_tensor_quantized(v.output(0)))
+      d.nhwc = d.int8_nhwc = layout_capable(v.input(0)) && input_nhwc(0) && int8_candidates[output];
+    else if (code == OpCode::kDequantizeLinear && per_tensor_quantized(v.input(0)))
+      d.nhwc = input_nhwc(0);
     return d;
   }
   if (!all_f32(v)) return d;

@@ -10,11 +10,21 @@ namespace xnnpack {
 
 struct Decision {
   Executor executor = Executor::kReference;
-  bool nhwc = false;
+  bool nhwc = false;       // it computes its float operands channels-last
+  bool int8_nhwc = false;  // it writes its int8 output channels-last
 };
 
-// Decides for `v`, given the layouts its activation inputs naturally come in.
-Decision decide(const OpView& v, const Layout* natural);
+// Per tensor: 1 when it is an int8/uint8 activation of rank 3 or 4 that every
+// reader could take channels-last (a per-tensor DequantizeLinear, or a
+// Conv2d / ConvTranspose2d on the qgemm that reads it as its image), and
+// not a graph input or output. Layout conversions exist for float tensors
+// only, so an int8 tensor is stored channels-last only where writer and
+// readers all agree; `candidates` has one byte per tensor.
+void int8_channels_last_candidates(const Model& model, const format::Graph& graph, uint8_t* candidates);
+
+// Decides for `v`, given the layouts its activation inputs naturally come in
+// and the int8 tensors that may be channels-last.
+Decision decide(const OpView& v, const Layout* natural, const uint8_t* int8_candidates);
 
 // The shapes our own kernels run on (they fill `acc` when it is given;
 // false: the op is left to the reference kernel).

@@ -91,7 +91,8 @@ void run_gemm(GemmJob job, pthreadpool_t pool) {
 // Conv2d: output pixels [first, first + pixels) of one image, split by rows.
 struct ConvBand {
   const QuantizedGemm* plan;
-  int8_t* y;        // the image's output, NCHW
+  const int8_t* x;  // the image's input, NHWC
+  int8_t* y;        // the image's output, NCHW or NHWC (plan->output_nhwc)
   int64_t first, pixels;
   size_t tasks;
 };
@@ -138,13 +139,18 @@ void conv_band_task(void* context, size_t t) {
   const size_t begin = static_cast<size_t>(band.pixels) * t / band.tasks;
   const size_t end = static_cast<size_t>(band.pixels) * (t + 1) / band.tasks;
   if (begin >= end) return;
-  const int8_t* nhwc = reinterpret_cast<const int8_t*>(p.scratch + p.nhwc_offset);
+  const int8_t* nhwc = band.x;
   int8_t* c = reinterpret_cast<int8_t*>(p.scratch + p.c_offset);
   const int8_t* a = nhwc + band.first * p.in_channels;  // a 1x1 convolution's rows are the pixels
   if (!pointwise(p)) {
     int8_t* rows = reinterpret_cast<int8_t*>(p.scratch + p.a_offset);
     for (size_t r = begin; r < end; ++r) im2col_row(p, nhwc, band.first + static_cast<int64_t>(r), rows + r * p.k);
     a = rows;
+  }
+  if (p.output_nhwc) {  // [pixels, O] is the channels-last image itself
+    simd::qgemm_int8(p.packed, a, p.k, begin, end, 0, p.n, p.requantization, band.y + band.first * p.out_channels,
+                     p.n, task_scratch(p, t));
+    return;
   }
   simd::qgemm_int8(p.packed, a, p.k, begin, end, 0, p.n, p.requantization, c, p.n, task_scratch(p, t));
   // [pixels, O] -> NCHW.
@@ -155,13 +161,23 @@ void conv_band_task(void* context, size_t t) {
   }
 }
 
+// The image's input as the GEMM reads it, channels-last: as it is, or
+// transposed from NCHW into the scratch.
+const int8_t* nhwc_image(const QuantizedGemm& p, const int8_t* x, int64_t image) {
+  const int64_t in_plane = p.in_h * p.in_w;
+  const int8_t* input = x + image * p.in_channels * in_plane;
+  if (p.input_nhwc) return input;
+  int8_t* nhwc = reinterpret_cast<int8_t*>(p.scratch + p.nhwc_offset);
+  transpose_to_rows(input, p.in_channels, in_plane, nhwc);
+  return nhwc;
+}
+
 void run_conv(const QuantizedGemm& p, const int8_t* x, int8_t* y, pthreadpool_t pool) {
-  const int64_t out_plane = p.out_h * p.out_w, in_plane = p.in_h * p.in_w;
+  const int64_t out_plane = p.out_h * p.out_w;
   for (int64_t image = 0; image < p.batch; ++image) {
-    transpose_to_rows(x + image * p.in_channels * in_plane, p.in_channels, in_plane,
-                      reinterpret_cast<int8_t*>(p.scratch + p.nhwc_offset));
+    const int8_t* nhwc = nhwc_image(p, x, image);
     for (int64_t first = 0; first < out_plane; first += p.band_pixels) {
-      ConvBand band{&p, y + image * p.out_channels * out_plane, first,
+      ConvBand band{&p, nhwc, y + image * p.out_channels * out_plane, first,
                     out_plane - first < p.band_pixels ? out_plane - first : p.band_pixels, 1};
       const size_t macs = static_cast<size_t>(band.pixels) * p.k * p.n;
       const size_t tasks = macs < kMinParallelMacs ? 1 : task_count(pool);
@@ -260,7 +276,8 @@ void run_deconv(const QuantizedGemm& p, const int8_t* x, int8_t* y, pthreadpool_
 struct PhaseBand {
   const QuantizedGemm* plan;
   const DeconvPhase* phase;
-  int8_t* y;  // the image's output, NCHW
+  const int8_t* x;  // the image's input, NHWC
+  int8_t* y;        // the image's output, NCHW or NHWC (plan->output_nhwc)
   int64_t first, pixels;
   size_t tasks;
 };
@@ -300,35 +317,48 @@ void phase_band_task(void* context, size_t t) {
   const size_t begin = static_cast<size_t>(band.pixels) * t / band.tasks;
   const size_t end = static_cast<size_t>(band.pixels) * (t + 1) / band.tasks;
   if (begin >= end) return;
-  const int8_t* nhwc = reinterpret_cast<const int8_t*>(p.scratch + p.nhwc_offset);
+  const int8_t* nhwc = band.x;
   int8_t* rows = reinterpret_cast<int8_t*>(p.scratch + p.a_offset);
   int8_t* c = reinterpret_cast<int8_t*>(p.scratch + p.c_offset);
   for (size_t r = begin; r < end; ++r)
     phase_im2col_row(p, phase, nhwc, band.first + static_cast<int64_t>(r), rows + r * phase.k);
   simd::qgemm_int8(static_cast<const uint8_t*>(p.packed) + phase.packed_offset, rows, phase.k, begin, end, 0, p.n,
                    p.requantization, c, p.n, task_scratch(p, t));
-  // [pixels, O] -> every stride-th pixel of the NCHW planes.
+  // [pixels, O] -> every stride-th pixel of the NCHW planes, a plane at a
+  // time for a chunk of pixels: planes are often a multiple of 4 KiB apart,
+  // and stores that hop from plane to plane keep evicting each other (this
+  // loop took 57% of a vocoder's time that way).
   const int64_t out_plane = p.out_h * p.out_w;
-  for (size_t r = begin; r < end; ++r) {
-    const int64_t pixel = band.first + static_cast<int64_t>(r);
-    const int64_t oh = phase.first_h + pixel / phase.rows_w * p.stride_h;
-    const int64_t ow = phase.first_w + pixel % phase.rows_w * p.stride_w;
-    int8_t* out = band.y + oh * p.out_w + ow;
-    const int8_t* from = c + r * p.n;
-    for (size_t o = 0; o < p.n; ++o) out[static_cast<int64_t>(o) * out_plane] = from[o];
+  constexpr size_t kChunk = 256;
+  int64_t offset[kChunk];
+  for (size_t r0 = begin; r0 < end; r0 += kChunk) {
+    const size_t count = end - r0 < kChunk ? end - r0 : kChunk;
+    for (size_t i = 0; i < count; ++i) {
+      const int64_t pixel = band.first + static_cast<int64_t>(r0 + i);
+      offset[i] = (phase.first_h + pixel / phase.rows_w * p.stride_h) * p.out_w + phase.first_w +
+                  pixel % phase.rows_w * p.stride_w;
+    }
+    if (p.output_nhwc) {  // every stride-th pixel of the channels-last image: O bytes each
+      for (size_t i = 0; i < count; ++i) std::memcpy(band.y + offset[i] * p.out_channels, c + (r0 + i) * p.n, p.n);
+      continue;
+    }
+    for (size_t o = 0; o < p.n; ++o) {
+      int8_t* plane = band.y + static_cast<int64_t>(o) * out_plane;
+      const int8_t* from = c + r0 * p.n + o;
+      for (size_t i = 0; i < count; ++i) plane[offset[i]] = from[i * p.n];
+    }
   }
 }
 
 void run_deconv_phases(const QuantizedGemm& p, const int8_t* x, int8_t* y, pthreadpool_t pool) {
-  const int64_t out_plane = p.out_h * p.out_w, in_plane = p.in_h * p.in_w;
+  const int64_t out_plane = p.out_h * p.out_w;
   for (int64_t image = 0; image < p.batch; ++image) {
-    transpose_to_rows(x + image * p.in_channels * in_plane, p.in_channels, in_plane,
-                      reinterpret_cast<int8_t*>(p.scratch + p.nhwc_offset));
+    const int8_t* nhwc = nhwc_image(p, x, image);
     for (int64_t i = 0; i < p.phase_count; ++i) {
       const DeconvPhase& phase = p.phases[i];
       const int64_t pixels = phase.rows_h * phase.rows_w;
       for (int64_t first = 0; first < pixels; first += p.band_pixels) {
-        PhaseBand band{&p, &phase, y + image * p.out_channels * out_plane, first,
+        PhaseBand band{&p, &phase, nhwc, y + image * p.out_channels * out_plane, first,
                        pixels - first < p.band_pixels ? pixels - first : p.band_pixels, 1};
         const size_t macs = static_cast<size_t>(band.pixels) * phase.k * p.n;
         const size_t tasks = macs < kMinParallelMacs ? 1 : task_count(pool);
@@ -418,7 +448,13 @@ bool quantized_gemm_supported(const OpView& v) {
   return plan.k >= 1 && plan.k <= 65536 && plan.n >= 1 && plan.rows >= 1;
 }
 
-QuantizedGemm quantized_gemm_plan(const OpView& v) {
+bool quantized_gemm_channels_last(const OpView& v) {
+  if (!quantized_gemm_supported(v) || v.code() == OpCode::kFullyConnected) return false;
+  const QGemmKind kind = quantized_gemm_plan(v).kind;
+  return kind == QGemmKind::kConv || kind == QGemmKind::kDeconvPhases;
+}
+
+QuantizedGemm quantized_gemm_plan(const OpView& v, bool input_nhwc, bool output_nhwc) {
   using namespace params;
   QuantizedGemm p;
   const Shape x = shape_of(v.input(0)), w = shape_of(v.input(1)), y = shape_of(v.output(0));
@@ -452,20 +488,24 @@ QuantizedGemm quantized_gemm_plan(const OpView& v) {
     p.pad_top = v.int_param(kPadTop);
     p.pad_left = v.int_param(kPadLeft);
     const int64_t taps = p.kernel_h * p.kernel_w;
+    // Channels-last operands only where the backend chose them (conv, phases).
+    p.input_nhwc = input_nhwc;
+    p.output_nhwc = output_nhwc;
     if (p.kind == QGemmKind::kConv) {
       p.k = static_cast<size_t>(p.in_channels * taps);
       p.n = static_cast<size_t>(p.out_channels);
       p.rows = static_cast<size_t>(p.out_h * p.out_w);
       p.band_pixels = band_of(p.out_h * p.out_w, p.k + p.n);
-      p.nhwc_offset = take(static_cast<size_t>(p.in_channels * p.in_h * p.in_w));
+      p.nhwc_offset = input_nhwc ? 0 : take(static_cast<size_t>(p.in_channels * p.in_h * p.in_w));
       p.a_offset = pointwise(p) ? 0 : take(static_cast<size_t>(p.band_pixels) * p.k);
-      p.c_offset = take(static_cast<size_t>(p.band_pixels) * p.n);
+      p.c_offset = output_nhwc ? 0 : take(static_cast<size_t>(p.band_pixels) * p.n);
     } else if (plan_deconv_phases(&p)) {
       p.band_pixels = band_of(p.out_h * p.out_w, p.k + p.n);
-      p.nhwc_offset = take(static_cast<size_t>(p.in_channels * p.in_h * p.in_w));
+      p.nhwc_offset = input_nhwc ? 0 : take(static_cast<size_t>(p.in_channels * p.in_h * p.in_w));
       p.a_offset = take(static_cast<size_t>(p.band_pixels) * p.k);
       p.c_offset = take(static_cast<size_t>(p.band_pixels) * p.n);
     } else {
+      p.input_nhwc = p.output_nhwc = false;  // col2im reads [pixels, C_in] rows and writes NCHW planes
       p.k = static_cast<size_t>(p.in_channels);
       p.n = static_cast<size_t>(p.out_channels * taps);
       p.rows = static_cast<size_t>(p.in_h * p.in_w);

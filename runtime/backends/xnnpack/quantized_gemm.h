@@ -26,6 +26,11 @@
 //                    output pixel. No int32 planes, no col2im: 2-3x faster on
 //                    decoder layers (k4 s2 p1).
 //
+// Between int8 convolutions (conv -> dequantize -> float ops -> quantize ->
+// conv) the backend keeps the int8 images channels-last, and the conv and
+// phase kinds then read their input as it is and write [pixels, O] rows
+// straight to their output: neither transpose runs.
+//
 // The accumulation is exact integer arithmetic and the requantization is the
 // reference kernels' (kernels/quantization.h), so results are bit-identical
 // to them. Packed weights live in the backend's region, per-column scales in
@@ -73,6 +78,10 @@ struct QuantizedGemm {
   int64_t batch = 0, in_channels = 0, in_h = 0, in_w = 0, out_channels = 0, out_h = 0, out_w = 0;
   int64_t kernel_h = 0, kernel_w = 0, stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1;
   int64_t pad_top = 0, pad_left = 0;
+  // Conv and deconv phases may read and write their int8 images channels-last
+  // (an int8 chain between convolutions; the backend decides, see decide.h):
+  // then no transposes.
+  bool input_nhwc = false, output_nhwc = false;
   int64_t band_pixels = 0;  // conv, deconv phases: output pixels, deconv: input pixels per band
   DeconvPhase phases[kMaxDeconvPhases];  // kDeconvPhases: stride_h * stride_w of them
   int64_t phase_count = 0;
@@ -93,8 +102,13 @@ struct QuantizedGemm {
 // weights and bias, a fused ReLU/Clip or none, groups 1.
 bool quantized_gemm_supported(const OpView& v);
 
-// The product's sizes, geometry and scratch layout (no pointers yet).
-QuantizedGemm quantized_gemm_plan(const OpView& v);
+// Whether the op can read and write its int8 images channels-last (Conv2d,
+// and ConvTranspose2d by phases).
+bool quantized_gemm_channels_last(const OpView& v);
+
+// The product's sizes, geometry and scratch layout (no pointers yet), with
+// the images in the layouts given (honoured only where channels_last holds).
+QuantizedGemm quantized_gemm_plan(const OpView& v, bool input_nhwc = false, bool output_nhwc = false);
 size_t quantized_gemm_packed_bytes(const QuantizedGemm& plan);
 
 // Packs the weights into `packed` (quantized_gemm_packed_bytes, 64-byte

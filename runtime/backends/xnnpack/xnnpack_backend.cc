@@ -306,14 +306,15 @@ Result<size_t> build_graph(const GraphBuild& build) {
   // of the scratch area (counted in the scratch this returns) in placing
   // mode and on the heap while counting.
   const size_t decision_bytes =
-      num_tensors * (2 + sizeof(int32_t)) + num_ops * sizeof(Decision) + 2 * alignof(int32_t) + 64;
+      num_tensors * (3 + sizeof(int32_t)) + num_ops * sizeof(Decision) + 2 * alignof(int32_t) + 64;
   uint8_t* scratch_base = counting ? nullptr : build.scratch + build.scratch_offset;
   uint8_t* decision_memory = counting ? static_cast<uint8_t*>(std::malloc(decision_bytes)) : scratch_base;
   if (decision_memory == nullptr) return Status::error(StatusCode::kOutOfMemory, "no memory for layout decisions");
   Layout* natural = reinterpret_cast<Layout*>(decision_memory);
   Layout* stored = natural + num_tensors;
+  uint8_t* int8_candidates = reinterpret_cast<uint8_t*>(stored + num_tensors);
   Decision* decisions = reinterpret_cast<Decision*>(
-      decision_memory + ((num_tensors * 2 + alignof(Decision) - 1) / alignof(Decision)) * alignof(Decision));
+      decision_memory + ((num_tensors * 3 + alignof(Decision) - 1) / alignof(Decision)) * alignof(Decision));
   int32_t* last_use = reinterpret_cast<int32_t*>(
       reinterpret_cast<uint8_t*>(decisions + num_ops) +
       (alignof(int32_t) - reinterpret_cast<uintptr_t>(decisions + num_ops) % alignof(int32_t)) % alignof(int32_t));
@@ -328,17 +329,21 @@ Result<size_t> build_graph(const GraphBuild& build) {
   } free_on_exit{counting ? decision_memory : nullptr};
 
   // 1. What each op runs on, and the layout its outputs naturally come in.
+  int8_channels_last_candidates(model, graph, int8_candidates);
   for (uint32_t t = 0; t < num_tensors; ++t) natural[t] = Layout::kNchw;
   for (uint32_t i = 0; i < num_ops; ++i) {
     OpView v{model, graph, *ops->Get(i)};
-    decisions[i] = decide(v, natural);
-    for (int32_t output : *v.op.outputs())
-      if (decisions[i].nhwc && layout_capable(*tensors->Get(static_cast<uint32_t>(output))))
+    decisions[i] = decide(v, natural, int8_candidates);
+    for (int32_t output : *v.op.outputs()) {
+      const format::Tensor& tensor = *tensors->Get(static_cast<uint32_t>(output));
+      if ((decisions[i].nhwc && layout_capable(tensor)) || (decisions[i].int8_nhwc && !is_f32(tensor)))
         natural[output] = Layout::kNhwc;
+    }
   }
   // 2. How each tensor is stored: channels-last when it is produced so and
-  // some consumer wants it so; graph outputs always NCHW.
-  for (uint32_t t = 0; t < num_tensors; ++t) stored[t] = Layout::kNchw;
+  // some consumer wants it so; graph outputs always NCHW. Only float
+  // tensors are ever converted: others stay as produced.
+  for (uint32_t t = 0; t < num_tensors; ++t) stored[t] = is_f32(*tensors->Get(t)) ? Layout::kNchw : natural[t];
   for (uint32_t i = 0; i < num_ops; ++i) {
     const format::Operator& op = *ops->Get(i);
     if (!decisions[i].nhwc) continue;
@@ -373,7 +378,7 @@ Result<size_t> build_graph(const GraphBuild& build) {
       acc.deconv = deconv_gemm_plan(v);  // create_operator adds the bias
       cursor = static_cast<size_t>(align_up(deconv_columns_bytes(acc.deconv), kArenaAlignment));
     } else if (acc.executor == Executor::kQGemm) {
-      acc.qgemm = quantized_gemm_plan(v);
+      acc.qgemm = quantized_gemm_plan(v, natural[v.input_index(0)] == Layout::kNhwc, decisions[i].int8_nhwc);
       acc.qgemm.scratch = scratch_base;
       cursor = static_cast<size_t>(align_up(acc.qgemm.scratch_bytes, kArenaAlignment));
     }
@@ -384,7 +389,11 @@ Result<size_t> build_graph(const GraphBuild& build) {
       return counting ? counting_address(graph.plan()->offsets()->Get(static_cast<uint32_t>(t)))
                       : static_cast<float*>(build.tensors[t].data);
     };
-    auto bytes_of = [&](int32_t t) { return float_bytes(shape_of(*tensors->Get(static_cast<uint32_t>(t)))); };
+    // A slot's bytes in its own dtype (an int8 slot holds a quarter of the floats).
+    auto bytes_of = [&](int32_t t) {
+      const format::Tensor& tensor = *tensors->Get(static_cast<uint32_t>(t));
+      return static_cast<size_t>(shape_of(tensor).num_elements()) * dtype_size(static_cast<DType>(tensor.dtype()));
+    };
     auto occurrences = [&](int32_t t) {
       int count = 0;
       for (int32_t input : *format_op.inputs()) count += input == t;
@@ -415,7 +424,7 @@ Result<size_t> build_graph(const GraphBuild& build) {
           }
         }
       }
-      const bool convert = tensor.buffer() == 0 && stored[t] != native && !layout_trivial(shape);
+      const bool convert = tensor.buffer() == 0 && is_f32(tensor) && stored[t] != native && !layout_trivial(shape);
       if (convert) {
         if (acc.num_before == kMaxConversions)
           return Status::error(StatusCode::kInternal, "too many layout conversions for one op");
@@ -448,7 +457,7 @@ Result<size_t> build_graph(const GraphBuild& build) {
       const Shape shape = shape_of(tensor);
       out_data = counting ? counting_address(graph.plan()->offsets()->Get(static_cast<uint32_t>(t)))
                           : static_cast<float*>(build.tensors[t].data);
-      if (stored[t] != native && !layout_trivial(shape)) {
+      if (is_f32(tensor) && stored[t] != native && !layout_trivial(shape)) {
         Conversion& c = acc.after;
         acc.has_after = true;
         c.to = out_data;

@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <functional>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -361,6 +362,69 @@ TEST_CASE("int8 FullyConnected, Conv2d and ConvTranspose2d on the qgemm: identic
     CAPTURE(c.y_shape[1]);
     CHECK(compare_backends(quantized_linear_model(c), 0.f) == 3);  // quantize, the op, dequantize
   }
+}
+
+namespace {
+
+// A quantized Conv2d (ints = conv params) or ConvTranspose2d (deconv params)
+// from int8 `x` to a new int8 tensor of `y_shape`; random int8 weights per
+// output channel.
+int32_t add_quantized_conv(ModelBuilder& b, const std::string& name, OpCode opcode, int32_t x,
+                           std::vector<int64_t> w_shape, std::vector<int64_t> y_shape, std::vector<int64_t> ints,
+                           float y_scale, int64_t y_zero_point, ActivationKind activation = ActivationKind::kNone) {
+  std::vector<int8_t> weights(count_of(w_shape));
+  uint64_t state = std::hash<std::string>{}(name);
+  for (int8_t& w : weights) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    w = static_cast<int8_t>(static_cast<int64_t>(state >> 33) % 255 - 127);
+  }
+  const int axis = opcode == OpCode::kConvTranspose2d ? 1 : 0;
+  int32_t w = b.constant_of(name + ".w", w_shape, DType::kInt8, weights);
+  std::vector<float> scales;
+  for (int64_t c = 0; c < w_shape[static_cast<size_t>(axis)]; ++c) scales.push_back(0.004f * static_cast<float>(1 + c % 3));
+  b.quantize(w, scales, std::vector<int64_t>(scales.size(), 0), axis);
+  int32_t y = b.activation(name + ".y", y_shape, DType::kInt8);
+  b.quantize(y, {y_scale}, {y_zero_point});
+  b.op(opcode, {x, w}, {y}, ints, {}, activation);
+  return y;
+}
+
+}  // namespace
+
+TEST_CASE("int8 chains stay channels-last between convolutions, and NCHW wherever a reader needs it") {
+  // x -> Q -> conv -> DQ -> SiLU -> Q -> conv -> deconv (phases) -> DQ -> y
+  //                                     `-> Reshape (int8, NCHW only) -> DQ -> flat
+  // The convolutions' int8 outputs read only by dequantizes and convolutions
+  // are kept channels-last; the one a Reshape reads is not. Same bits as the
+  // reference kernels, whatever the layouts.
+  ModelBuilder b;
+  b.graph("main");
+  int32_t x = b.activation("x", {2, 5, 9, 8});
+  int32_t xq = b.activation("xq", {2, 5, 9, 8}, DType::kInt8);
+  b.quantize(xq, {0.03f}, {4});
+  b.op(OpCode::kQuantizeLinear, {x}, {xq}, {static_cast<int64_t>(DType::kInt8)});
+  int32_t c1 = add_quantized_conv(b, "c1", OpCode::kConv2d, xq, {16, 5, 3, 3}, {2, 16, 9, 8},
+                                  {1, 1, 1, 1, 1, 1, 1, 1, 1}, 0.05f, -3);
+  int32_t c1f = b.activation("c1f", {2, 16, 9, 8});
+  b.op(OpCode::kDequantizeLinear, {c1}, {c1f});
+  int32_t s = b.activation("s", {2, 16, 9, 8});
+  b.op(OpCode::kSilu, {c1f}, {s});
+  int32_t sq = b.activation("sq", {2, 16, 9, 8}, DType::kInt8);
+  b.quantize(sq, {0.02f}, {-100});
+  b.op(OpCode::kQuantizeLinear, {s}, {sq}, {static_cast<int64_t>(DType::kInt8)});
+  int32_t c2 = add_quantized_conv(b, "c2", OpCode::kConv2d, sq, {12, 16, 3, 3}, {2, 12, 5, 4},
+                                  {2, 2, 1, 1, 1, 1, 1, 1, 1}, 0.04f, 2, ActivationKind::kRelu);
+  int32_t d = add_quantized_conv(b, "d", OpCode::kConvTranspose2d, c2, {12, 8, 4, 4}, {2, 8, 10, 8},
+                                 {2, 2, 1, 1, 1, 1, 1, 1, 1, 0, 0}, 0.06f, 0);
+  int32_t y = b.activation("y", {2, 8, 10, 8});
+  b.op(OpCode::kDequantizeLinear, {d}, {y});
+  int32_t r = b.activation("r", {2, 240}, DType::kInt8);
+  b.quantize(r, {0.04f}, {2});
+  b.op(OpCode::kReshape, {c2}, {r}, {2, 240});
+  int32_t flat = b.activation("flat", {2, 240});
+  b.op(OpCode::kDequantizeLinear, {r}, {flat});
+  b.inputs({x}).outputs({y, flat});
+  CHECK(compare_backends(b, 0.f) >= 8);
 }
 
 TEST_CASE("own kernels: QuantizeLinear and DequantizeLinear, per tensor and per axis, int8 and uint8: same bits") {
