@@ -56,11 +56,11 @@ double measure_clock_ghz() {
 
 CpuPeak measure() {
   CpuPeak peak;
-  const CpuInfo& cpu = cpu_info();
   double (*loop)(long, float) = fma_baseline;
   int lanes = 4;
   peak.kernel = "4-wide";
 #if defined(__x86_64__)
+  const CpuInfo& cpu = cpu_info();
   if (cpu.vector_floats >= 16 && cpu.fma) loop = fma_avx512, lanes = 16, peak.kernel = "avx512f fma";
   else if (cpu.vector_floats >= 8 && cpu.fma) loop = fma_avx2, lanes = 8, peak.kernel = "avx2 fma";
 #elif defined(__aarch64__)

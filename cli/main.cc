@@ -41,9 +41,18 @@ std::string printable(const std::string& message) {
 
 }  // namespace
 
+// A build without the converter (cross-compiled for a device) says so first.
+#if EDGEGEN_WITH_CONVERTER
+#define EDGEGEN_CONVERTER_NOTE ""
+#else
+#define EDGEGEN_CONVERTER_NOTE                                                                        \
+  "This build (for " EDGEGEN_TARGET_PROCESSOR ") runs .egm files but has no converter: convert ONNX " \
+  "models with edgegen on the host and copy the .egm files here.\n"
+#endif
+
 int main(int argc, char** argv) {
   CLI::App app("edgegen " EDGEGEN_VERSION
-               " - run generative models (VAE, GAN) converted to .egm files.\n"
+               " - run generative models (VAE, GAN) converted to .egm files.\n" EDGEGEN_CONVERTER_NOTE
                "Typical use:\n"
                "  edgegen convert examples/digits_vae/manifest.json -o vae.egm\n"
                "  edgegen info vae.egm\n"

@@ -21,9 +21,10 @@ build_tests=OFF
 if [[ "${1:-}" == "--tests" ]]; then
   build_tests=ON
   # doctest, ONNX's conformance data, NumPy for the end-to-end checks, the aarch64
-  # cross compiler + emulator, the bare-metal Cortex-M toolchain + QEMU, and
+  # and armhf cross compilers + emulators (64- and 32-bit Raspberry Pi OS), the
+  # bare-metal Cortex-M toolchain + QEMU, and
   # clang with its sanitizer and libFuzzer runtimes for fuzz/run.sh.
-  packages+=(doctest-dev libonnx-testdata python3-numpy g++-aarch64-linux-gnu qemu-user
+  packages+=(doctest-dev libonnx-testdata python3-numpy g++-aarch64-linux-gnu g++-arm-linux-gnueabihf qemu-user
              gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm
              clang llvm libclang-rt-14-dev)
 fi

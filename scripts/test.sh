@@ -4,7 +4,8 @@
 #   1. the suite under AddressSanitizer + UndefinedBehaviorSanitizer, then
 #      every fuzzer (fuzz/run.sh) for 15 s,
 #   2. the runtime's unit tests, the diffusion samplers and real models
-#      cross-compiled for aarch64, under qemu,
+#      cross-compiled for aarch64 and armhf (64- and 32-bit Raspberry Pi OS),
+#      under qemu-user, and each Pi bundle's demo checked against the host,
 #   3. the firmware demo on bare-metal Cortex-M4F, M7 and M33 under QEMU, checked against the host,
 #   4. edgegen installed from the Release build, used by an outside project
 #      (find_package and pkg-config),
@@ -19,7 +20,7 @@ echo "== The demo, as a new user runs it: without the test-only packages"
 # empty tmpfs mounts in a private mount namespace, so anything the demo
 # wrongly needed from them fails here. The test build below reuses build/.
 test_only_dirs=(/usr/share/libonnx-testdata /usr/include/doctest /usr/lib/python3/dist-packages/numpy
-                /usr/aarch64-linux-gnu /usr/lib/arm-none-eabi)
+                /usr/aarch64-linux-gnu /usr/arm-linux-gnueabihf /usr/lib/arm-none-eabi)
 hidden=()
 for dir in "${test_only_dirs[@]}"; do [[ -d $dir ]] && hidden+=("$dir"); done
 unshare --mount --propagation private bash -c \
@@ -43,18 +44,30 @@ echo "== Fuzzing: every libFuzzer target for a short fixed time (clang, ASan + U
 # run with its input in fuzz/findings/. README "Fuzzing" has the long run.
 fuzz/run.sh 15
 
-echo "== aarch64 (cross-compiled, run under qemu-aarch64)"
+echo "== Raspberry Pi: aarch64 and armhf (cross-compiled, run under qemu-aarch64 / qemu-arm)"
+# Per architecture: the runtime's unit tests, the diffusion samplers and real
+# models on both backends; then the Pi bundle (scripts/pi-bundle.sh, reusing
+# this build) unpacked and its run-demo.sh run, pictures checked against the host's.
 # Real models for tests/device_models_test.cc, converted by the host's tool.
-device_models=$PWD/build-aarch64/device-models
+device_models=$PWD/build-device-models
 mkdir -p "$device_models"
 build/edgegen convert examples/digits_gan/manifest.json -o "$device_models/digits_gan.egm" --batch 4 >/dev/null
 build/edgegen convert examples/digits_vae/manifest.json -o "$device_models/digits_vae.egm" --batch 4 >/dev/null
 build/edgegen convert examples/anomaly_digits/flow_manifest.json -o "$device_models/anomaly_flow.egm" --batch 8 >/dev/null
 build/edgegen convert tests/flow_layers/spline/manifest.json -o "$device_models/spline_flow.egm" --batch 8 >/dev/null
-cmake -S . -B build-aarch64 -G Ninja -DCMAKE_BUILD_TYPE=Release \
-  -DCMAKE_TOOLCHAIN_FILE="$PWD/toolchains/aarch64-linux-gnu.cmake" -DEDGEGEN_DEVICE_MODELS_DIR="$device_models" >/dev/null
-cmake --build build-aarch64 -j"$jobs"
-ctest --test-dir build-aarch64 -j"$jobs" --output-on-failure
+for arch in aarch64 armhf; do
+  case $arch in
+    aarch64) toolchain=toolchains/aarch64-linux-gnu.cmake ;;
+    armhf)   toolchain=toolchains/arm-linux-gnueabihf.cmake ;;
+  esac
+  echo "-- $arch"
+  cmake -S . -B "build-$arch" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_TOOLCHAIN_FILE="$PWD/$toolchain" \
+    -DEDGEGEN_BUILD_TOOLS=ON -DEDGEGEN_DEVICE_MODELS_DIR="$device_models" >/dev/null
+  cmake --build "build-$arch" -j"$jobs"
+  ctest --test-dir "build-$arch" -j"$jobs" --output-on-failure
+  scripts/pi-bundle.sh "$arch"
+  scripts/pi/check-bundle.sh "$arch"
+done
 
 echo "== Cortex-M4F, M7 and M33 firmware (bare metal, qemu-system-arm)"
 targets/cortex_m/run.sh

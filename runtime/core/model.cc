@@ -288,11 +288,16 @@ Status verify_graph(const format::Model& model, uint32_t graph_index) {
     const format::Operator* op = ops->Get(op_index);
     const char* op_label = name_or(op->name(), "");
     const char* kind = op_name(op->opcode());
-    if (kind == nullptr || find_reference_kernel(op->opcode()) == nullptr)
+    if (kind == nullptr)
       return Status::error(StatusCode::kUnsupportedOp,
                            "graph '%s': operator %u '%s' has opcode %u, which this runtime does not know (a newer "
                            "converter?)",
                            graph_name, op_index, op_label, op->opcode());
+    if (find_reference_kernel(op->opcode()) == nullptr)  // a runtime built for other models
+      return Status::error(StatusCode::kUnsupportedOp,
+                           "graph '%s': operator %u '%s' is a %s, whose kernel this runtime was built without: add "
+                           "%s to EDGEGEN_KERNELS (`edgegen info` lists the operators a model uses)",
+                           graph_name, op_index, op_label, kind, kind);
     for (int32_t input : *op->inputs()) {
       if (input == -1) continue;
       if (input < 0 || static_cast<uint32_t>(input) >= num_tensors)

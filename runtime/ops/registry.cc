@@ -4,7 +4,8 @@
 // their kernels, so the linker leaves the others out; the generated header
 // says EG_KEEP_KERNEL_<Op> 1 or 0 for every operator of the list. A model
 // that uses a kernel left out is refused at load (kUnsupportedOp), as one
-// with an opcode this runtime does not know.
+// with an opcode this runtime does not know, but with a message that names
+// EDGEGEN_KERNELS.
 #if defined(EDGEGEN_KEPT_KERNELS)
 #include "edgegen_kept_kernels.h"
 #define EG_KERNEL_OF(name) (EG_KEEP_KERNEL_##name ? &k##name##Kernel : nullptr)

@@ -245,6 +245,13 @@ TEST_CASE("qgemm: the plain C++ variant runs everywhere and the best variant is 
   MESSAGE("qgemm variants on this CPU:" << names << "; best: " << best);
 #if defined(__aarch64__)
   CHECK(simd::qgemm_isa_available(QGemmIsa::kNeon));
+#elif defined(__arm__)
+  // 32-bit ARM (armhf, Raspberry Pi OS): no dot product in ARMv7, and the
+  // NEON kernel uses AArch64-only instructions, so the plain C++ variant
+  // runs, whatever the CPU (qemu-arm's "max" reports the dot product).
+  CHECK(simd::qgemm_best_isa() == QGemmIsa::kScalar);
+  CHECK_FALSE(simd::qgemm_isa_available(QGemmIsa::kNeonDot));
+  CHECK_FALSE(simd::qgemm_isa_available(QGemmIsa::kNeon));
 #endif
 }
 
