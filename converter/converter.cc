@@ -31,6 +31,7 @@ IrGraph convert_graph(const std::string& onnx_path, const std::string& graph_nam
   eliminate_dead_code(graph);
   fold_dequantized_weights(graph);
   eliminate_dead_code(graph);
+  shift_uint8_to_int8(graph);
   check_graph(graph);
   return graph;
 }

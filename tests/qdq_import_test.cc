@@ -37,17 +37,26 @@ size_t count_ops(const Model& model, OpCode opcode, DType input_dtype) {
 TEST_CASE("QDQ import: PyTorch FX conv + linear runs in int8 and matches PyTorch within one output step") {
   testing::LoadedModel loaded;
   testing::load_model(model_file("fx_conv_linear.onnx"), 2, &loaded);
-  // Both convolutions and the linear layer fold into uint8 operators
-  // (qnnpack: quint8 activations, qint8 weights); only the model's
-  // boundaries and the float Flatten keep Q/DQ.
-  CHECK(count_ops(loaded.model, OpCode::kConv2d, DType::kUInt8) == 2);
-  CHECK(count_ops(loaded.model, OpCode::kFullyConnected, DType::kUInt8) == 1);
+  // Both convolutions and the linear layer fold into quantized operators
+  // (qnnpack: quint8 activations, qint8 weights), whose uint8 activations
+  // the converter shifts to int8 (zero points - 128: the same values), so
+  // they run on the int8 fast path; only the model's boundaries and the
+  // float Flatten keep Q/DQ.
+  CHECK(count_ops(loaded.model, OpCode::kConv2d, DType::kInt8) == 2);
+  CHECK(count_ops(loaded.model, OpCode::kFullyConnected, DType::kInt8) == 1);
+  CHECK(count_ops(loaded.model, OpCode::kConv2d, DType::kUInt8) == 0);
   CHECK(count_ops(loaded.model, OpCode::kConv2d, DType::kFloat32) == 0);
   CHECK(count_ops(loaded.model, OpCode::kFullyConnected, DType::kFloat32) == 0);
 
   Session session;
   Status prepared = session.prepare(loaded.model);
   REQUIRE_MESSAGE(prepared.is_ok(), std::string(prepared.message()));
+  if (session.backend() == Backend::kXnnpack) {  // the int8 GEMM runs all three
+    int on_qgemm = 0;
+    for (size_t op = 0; op < session.num_operators(0); ++op)
+      on_qgemm += std::string(session.operator_executor(0, op)) == "qgemm";
+    CHECK(on_qgemm == 3);
+  }
   std::vector<float> x = testing::read_floats(model_file("fx_conv_linear_input.npy"));
   std::vector<float> expected = testing::read_floats(model_file("fx_conv_linear_output.npy"));
   const float step = testing::read_floats(model_file("fx_conv_linear_output_scale.npy")).at(0);

@@ -27,6 +27,12 @@ void fuse_activations(IrGraph& graph);
 void fold_quantize_dequantize(IrGraph& graph);
 void fold_dequantized_weights(IrGraph& graph);
 
+// uint8 quantized tensors -> int8 with zero points lowered by 128, where
+// every op touching them is zero-point generic and the model's interface
+// does not change (uint8_to_int8.cc): exact, and it puts PyTorch's and ONNX
+// Runtime's uint8 activations on the int8 fast path.
+void shift_uint8_to_int8(IrGraph& graph);
+
 // Removes operators whose outputs nothing needs and tensors nothing refers
 // to, and renumbers the rest.
 void eliminate_dead_code(IrGraph& graph);
