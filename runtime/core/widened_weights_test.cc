@@ -78,6 +78,7 @@ ModelBuilder model(bool half) {
 struct Run {
   std::vector<float> output;
   size_t arena_bytes = 0;
+  int fast_ops = 0;  // ops not on the reference kernels
 };
 
 // Prepares in an arena of exactly arena_bytes_needed (one byte less must be
@@ -114,6 +115,8 @@ Run prepare_and_run(const Model& model, Backend backend, int threads) {
   Run run;
   run.output.assign(y.data_as<float>(), y.data_as<float>() + y.num_elements());
   run.arena_bytes = *needed;
+  for (size_t op = 0; op < session.num_operators(0); ++op)
+    if (std::strcmp(session.operator_executor(0, op), "reference") != 0) ++run.fast_ops;
   return run;
 }
 
@@ -145,6 +148,9 @@ TEST_CASE("float16 weights compute exactly what float32 weights rounded to float
       const Run got = prepare_and_run(*half, backend, threads);
       REQUIRE(want.output.size() == got.output.size());
       CHECK(std::memcmp(want.output.data(), got.output.data(), want.output.size() * sizeof(float)) == 0);
+      // Float16 weights take the same fast paths (conv, deconv GEMM, shared fully connected).
+      CHECK(got.fast_ops == want.fast_ops);
+      if (backend != Backend::kReference) CHECK(got.fast_ops >= 4);
       // The widened copies are in the arena: the float16 model's arena is
       // larger by at least their float32 size.
       // (On XNNPACK the float32 model copies a bias that ends the file: a few bytes.)
