@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <set>
+#include <utility>
 
 #include "converter/converter.h"
 #include "kernels/kernel_util.h"
@@ -24,12 +26,21 @@ uint16_t float16_weight(float value, const std::string& where) {
 
 Float16WeightsReport store_float16_weights(std::vector<IrGraph>& graphs) {
   Float16WeightsReport report;
+  // The file stores identical constants once (a flow's forward and inverse
+  // graphs share their weights): count them once too, by size and hash.
+  std::set<std::pair<size_t, uint64_t>> counted;
+  auto first_time = [&counted](const std::vector<uint8_t>& data) {
+    uint64_t hash = 1469598103934665603ull;
+    for (uint8_t byte : data) hash = (hash ^ byte) * 1099511628211ull;
+    return counted.insert({data.size(), hash}).second;
+  };
   for (IrGraph& graph : graphs) {
     for (IrTensor& tensor : graph.tensors) {
       if (!tensor.is_constant || tensor.dtype != DType::kFloat32) continue;
       const int64_t elements = tensor.num_elements();
+      const bool counts = first_time(tensor.data);
       if (elements < kMinFloat16Elements) {
-        ++report.kept_float32;
+        report.kept_float32 += counts;
         continue;
       }
       std::vector<uint8_t> halves(static_cast<size_t>(elements) * sizeof(uint16_t));
@@ -43,9 +54,11 @@ Float16WeightsReport store_float16_weights(std::vector<IrGraph>& graphs) {
           if (error > report.max_relative_error) report.max_relative_error = error;
         }
       }
-      report.float32_bytes += tensor.data.size();
-      report.float16_bytes += halves.size();
-      ++report.converted;
+      if (counts) {
+        report.float32_bytes += tensor.data.size();
+        report.float16_bytes += halves.size();
+        ++report.converted;
+      }
       tensor.dtype = DType::kFloat16;
       tensor.data = std::move(halves);
     }

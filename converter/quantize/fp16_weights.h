@@ -31,6 +31,7 @@ constexpr int64_t kMinFloat16Elements = 1024;
 uint16_t float16_weight(float value, const std::string& where);
 
 // What store_float16_weights did, for the converter's notes.
+// Constants with identical bytes (shared by graphs) count once, as the file stores them.
 struct Float16WeightsReport {
   size_t converted = 0;             // constants now float16
   size_t kept_float32 = 0;          // float32 constants below kMinFloat16Elements

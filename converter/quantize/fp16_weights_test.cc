@@ -99,6 +99,7 @@ TEST_CASE("store_float16_weights converts float32 constants of 1024+ elements on
   int8_weight.data.assign(2048, 3);
   graphs[1].tensors.push_back(int8_weight);
   graphs[1].tensors.push_back(float_constant("table", 2000, -3.f));
+  graphs[1].tensors.push_back(float_constant("weight", 1024, 0.1f));  // the same as graph 0's: counted once
 
   const Float16WeightsReport report = store_float16_weights(graphs);
   CHECK(report.converted == 2);
@@ -118,6 +119,7 @@ TEST_CASE("store_float16_weights converts float32 constants of 1024+ elements on
   CHECK(graphs[0].tensors[2].dtype == DType::kFloat32);
   CHECK(graphs[1].tensors[0].dtype == DType::kInt8);
   CHECK(graphs[1].tensors[1].dtype == DType::kFloat16);
+  CHECK(graphs[1].tensors[2].data == weight.data);
   uint16_t table;
   std::memcpy(&table, graphs[1].tensors[1].data.data() + 2 * 1999, 2);
   CHECK(table == 0xc200);
