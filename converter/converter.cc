@@ -45,11 +45,12 @@ void maybe_store_float16_weights(std::vector<IrGraph>& graphs, const ConvertOpti
   if (notes == nullptr) return;
   char line[256];
   std::snprintf(line, sizeof line,
-                "float16 weights: %zu constants, %llu -> %llu bytes (largest relative rounding error %.2g); "
-                "%zu constants of fewer than %lld elements stay float32",
-                report.converted, static_cast<unsigned long long>(report.float32_bytes),
+                "float16 weights: %zu constant%s, %llu -> %llu bytes (largest relative rounding error %.2g); "
+                "%zu constant%s of fewer than %lld elements stay float32",
+                report.converted, report.converted == 1 ? "" : "s",
+                static_cast<unsigned long long>(report.float32_bytes),
                 static_cast<unsigned long long>(report.float16_bytes), report.max_relative_error,
-                report.kept_float32, static_cast<long long>(kMinFloat16Elements));
+                report.kept_float32, report.kept_float32 == 1 ? "" : "s", static_cast<long long>(kMinFloat16Elements));
   notes->push_back(line);
 }
 
