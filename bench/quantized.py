@@ -127,8 +127,9 @@ def main():
             try:
                 run([edgegen, "convert", onnx_path, "-o", egm16, "--weights", "fp16"])
                 row["bytes_fp16"] = egm16.stat().st_size
-            except subprocess.CalledProcessError:
+            except subprocess.CalledProcessError as error:  # e.g. a weight beyond float16's range
                 row["bytes_fp16"] = None
+                log(f"{name}: --weights fp16 failed: {(error.stdout + error.stderr).strip().splitlines()[-1]}")
         info = d / "int8.info.json"
         info.write_text(run([edgegen, "info", egm["int8"], "--json"]).stdout)
         qdq = d / "qdq.onnx"
@@ -228,7 +229,7 @@ def render(machine, rows):
              f"load average {machine['load_start'][0]} at start, {machine['load_end'][0]} at end; "
              f"ONNX Runtime {machine['ort']} (onnxruntime-node, CPU EP); edgegen XNNPACK backend; "
              f"medians of {ROUNDS} interleaved rounds (each ≥10 runs and ≥0.2 s per engine)", ""]
-    lines += ["| model | bytes fp32 | fp16 | int8 (×fp32, aim ≤0.27) | thr | eg fp32 ms | eg int8 ms | int8/fp32 speed-up (aim ≥2.5 conv dec.) "
+    lines += ["| model | bytes fp32 | fp16 --weights (×fp32) | int8 (×fp32, aim ≤0.27) | thr | eg fp32 ms | eg int8 ms | int8/fp32 speed-up (aim ≥2.5 conv dec.) "
               "| ORT fp32 ms | ORT int8 ms | eg int8 vs ORT int8 (aim ≥1.5) | PSNR eg int8 / ORT int8 dB (aim ≥35 dec.) | max abs err eg / ORT | range |",
               "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, row in rows.items():
@@ -236,7 +237,8 @@ def render(machine, rows):
             lines.append(f"| {name} | not converted: {row['error']} |" + " |" * 12)
             continue
         size_ratio = row["bytes_int8"] / row["bytes_fp32"]
-        fp16 = "n/a" if not machine["fp16_weights"] else (f"{row['bytes_fp16']:,}" if row.get("bytes_fp16") else "failed")
+        fp16 = "n/a" if not machine["fp16_weights"] else (
+            f"{row['bytes_fp16']:,} ({row['bytes_fp16'] / row['bytes_fp32']:.3f}×)" if row.get("bytes_fp16") else "failed")
         dec = row["convolutional_decoder"]
         for t, m in row["latency"].items():
             first = t == THREADS[0]

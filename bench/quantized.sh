@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One-command int8 benchmark: edgegen fp32 vs int8 vs ONNX Runtime fp32 and int8
-# (QDQ with edgegen's own calibration ranges, bench/qdq.py): file sizes,
+# (QDQ with edgegen's own calibration ranges, bench/qdq.py): file sizes (fp32, --weights fp16, int8),
 # latency at 1 and 2 threads (interleaved rounds), PSNR against fp32. See
 # bench/README.md, section "int8".
 #

@@ -1,6 +1,7 @@
 // edgegen convert INPUT.onnx|MANIFEST.json -o OUT.egm [--batch N]
 //   [--quantize int8 [--calibration FILE.npy|DIR] [--calibration-samples N]
 //    [--calibration-method minmax|percentile|entropy] [--keep-float NAME,...] [--quality-budget DB]]
+//   [--weights float32|fp16]
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -31,6 +32,7 @@ struct ConvertCommandOptions {
   double calibration_percentile = 99.99;
   std::vector<std::string> keep_float;
   double quality_budget_db = 0;
+  std::string weights = "float32";  // or "fp16"
 };
 
 converter::CalibrationArray calibration_array(const std::string& path) {
@@ -91,6 +93,7 @@ void run_convert(const ConvertCommandOptions& options) {
   quantize.keep_float = options.keep_float;
   quantize.quality_budget_db = options.quality_budget_db;
   if (quantize.int8) quantize.inputs = read_calibration(options.calibration_path);
+  convert_options.float16_weights = options.weights == "fp16";
   // Opened first so a bad output path fails before the conversion work.
   AtomicFile output(options.output_path);
   std::vector<std::string> notes;
@@ -149,6 +152,12 @@ void add_convert_command(CLI::App& app) {
   command->add_option("--calibration-percentile", options->calibration_percentile,
                       "Percentage of values the percentile method keeps")
       ->check(CLI::Range(50.0, 100.0))
+      ->capture_default_str();
+  command->add_option("--weights", options->weights,
+                      "Storage of float32 weights: fp16 halves them in the file (rounded to nearest even; constants "
+                      "of fewer than 1024 elements, such as biases, stay float32); the runtime widens them to "
+                      "float32 at prepare, in the arena. Combines with --quantize int8 for the layers that stay float")
+      ->check(CLI::IsMember({"float32", "fp16"}))
       ->capture_default_str();
   command->add_option("--keep-float", options->keep_float,
                       "Operators (ONNX node names) or their output tensors to keep in float32")

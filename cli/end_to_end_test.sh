@@ -82,12 +82,45 @@ activations = [t for t in graph["tensors"] if not t["constant"] and t["dtype"] =
 assert all(len(t["quantization"]["scales"]) == 1 and -128 <= t["quantization"]["zero_points"][0] <= 127 for t in activations)
 PY
 
+ok convert "$GAN/manifest.json" -o gan_fp16.egm --weights fp16
+grep -q "float16 weights: 3 constants" last.out || fail "convert --weights fp16 note: $(cat last.out)"
+ok info gan_fp16.egm
+grep -q "weight bytes float16 " last.out || fail "info precision line of fp16 weights: $(cat last.out)"
+grep -q "x of the about .* it would take with float32 weights" last.out || fail "info fp16 size vs float32: $(cat last.out)"
+ok info gan_fp16.egm --json --tensors
+"$PYTHON" - <<'PY' || fail "info --json of an fp16-weights model"
+import json
+info = json.load(open("last.out"))
+assert info["format_version"] == 2, info["format_version"]
+graph = info["graphs"][0]
+halves = [t for t in graph["tensors"] if t["constant"] and t["dtype"] == "float16"]
+assert len(halves) == 3 and all(t["bytes"] == 2 * eval("*".join(map(str, t["shape"]))) for t in halves), halves
+floats = [t for t in graph["tensors"] if t["constant"] and t["dtype"] == "float32"]
+assert all(t["bytes"] < 4096 for t in floats), floats  # biases and the like stay float32
+ratio = info["file_bytes"] / info["float32_file_bytes"]
+assert 0.45 < ratio <= 0.55, ratio
+PY
+ok convert "$GAN/manifest.json" -o gan_int8_fp16.egm --quantize int8 --keep-float /net/net.6/ConvTranspose --weights fp16
+ok info gan_int8_fp16.egm
+grep -q "weight bytes .*float16 " last.out || fail "info of int8 + fp16: $(cat last.out)"
+fails 2 "--weights" convert "$GAN/manifest.json" -o bad.egm --weights fp8
+absent "bad.egm"
+
 echo "== sample, interpolate, encode, reconstruct"
 ok sample vae.egm -n 16 --seed 1 -o vae.png --latents-out z.npy
 [ "$(png_size vae.png)" = "266 266" ] || fail "vae.png size $(png_size vae.png)"
 ok sample gan.egm -n 9 --seed 5 -o gan1.npy
 ok sample gan4.egm -n 9 --seed 5 -o gan4.npy
 cmp -s gan1.npy gan4.npy || fail "samples depend on the batch size"
+ok sample gan_fp16.egm -n 9 --seed 5 -o gan_fp16.npy --backend reference
+ok sample gan_fp16.egm -n 9 --seed 5 -o gan_fp16_xnnpack.npy
+"$PYTHON" - <<'PY' || fail "fp16-weights samples against float32"
+import numpy as np
+want = np.load("gan1.npy")
+for name in ["gan_fp16.npy", "gan_fp16_xnnpack.npy"]:
+    got = np.load(name)
+    assert got.shape == want.shape and 0 < np.abs(got - want).max() < 0.02, (name, np.abs(got - want).max())
+PY
 ok sample gan.egm -n 25 --seed 3 -o gan.png --scale 2 --border 1
 [ "$(png_size gan.png)" = "166 166" ] || fail "gan.png size $(png_size gan.png)"
 ok interpolate gan.egm --seeds 3 4 --steps 10 -o strip.png

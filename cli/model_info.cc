@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "cli_error.h"
+#include "core/widened_weights.h"
 #include "edgegen/pipeline.h"
 #include "edgegen/session.h"
 #include "edgegen/tensor.h"
@@ -294,6 +295,7 @@ ModelInfo describe_model(const Model& model, const SessionOptions& options) {
   info.float32_file_bytes = info.file_bytes + widened;
   info.backend = backend_name(take_value(Session::resolve_backend(options)));
   info.session_arena_bytes = take_value(Session::arena_bytes_needed(model, 0, options));
+  info.widened_weight_bytes = WidenedWeights::bytes_needed(model);
   if (model.pipeline_kind() == PipelineKind::kDecoder || model.pipeline_kind() == PipelineKind::kVae)
     info.pipeline_arena_bytes = take_value(Pipeline::arena_bytes_needed(model, options));
   return info;
@@ -329,6 +331,7 @@ nlohmann::ordered_json model_info_json(const ModelInfo& info, bool tensors) {
   json["float32_file_bytes"] = info.float32_file_bytes;
   json["backend"] = info.backend;
   json["session_arena_bytes"] = info.session_arena_bytes;
+  json["widened_weight_bytes"] = info.widened_weight_bytes;
   if (info.pipeline_arena_bytes > 0) json["pipeline_arena_bytes"] = info.pipeline_arena_bytes;
   return json;
 }
@@ -375,6 +378,8 @@ std::string model_info_text(const ModelInfo& info, const std::string& title, boo
       << " bytes prepared";
   if (info.pipeline_arena_bytes > info.session_arena_bytes)
     out << " (" << with_thousands(info.pipeline_arena_bytes) << " with the pipeline's buffers)";
+  if (info.widened_weight_bytes > 0)
+    out << "; " << with_thousands(info.widened_weight_bytes) << " of them float16 weights widened to float32";
   out << "\n";
   return out.str();
 }

@@ -61,12 +61,14 @@ struct ModelInfo {
   uint64_t float32_file_bytes = 0;
   std::string backend;                // the kernels the arena figures are for ("xnnpack", "reference")
   uint64_t session_arena_bytes = 0;   // Session::arena_bytes_needed
+  uint64_t widened_weight_bytes = 0;  // of it, float16 weights widened to float32 at prepare
   uint64_t pipeline_arena_bytes = 0;  // Pipeline::arena_bytes_needed; 0 if the runtime has no such pipeline
 };
 
 // Gathers the report for a verified model, with arena sizes for the
 // backend `options` resolve to (XNNPACK's packed weights are part of its
-// arena; the reference kernels read weights in place). Throws CliError if
+// arena; the reference kernels read weights in place, float16 ones widened
+// in the arena). Throws CliError if
 // the session arena cannot be sized (the model fails the runtime's
 // verification).
 ModelInfo describe_model(const Model& model, const SessionOptions& options = SessionOptions());

@@ -37,6 +37,24 @@ assert np.max(np.abs(got[:, 1] - ref) / np.abs(ref)) < 1e-4
 assert np.allclose(got[:, 2], -got[:, 1] / (64 * np.log(2)), rtol=1e-6)
 PY
 
+echo "== float16 weights: the forward and inverse graphs share them, widened once"
+ok convert "$FLOW/flow_manifest.json" -o flow_fp16.egm --batch 8 --weights fp16
+grep -q "float16 weights: 24 constants" last.out || fail "convert --weights fp16 note: $(cat last.out)"
+ok score flow_fp16.egm --input "$FLOW/reference/flow_x.npy" -o scores_fp16.csv --batch 5
+"$PYTHON" - "$FLOW/reference/flow_log_prob.npy" scores_fp16.csv <<'PY' || fail "fp16-weights scores differ from PyTorch"
+import sys, numpy as np
+ref = np.load(sys.argv[1]); got = np.loadtxt(sys.argv[2], delimiter=",", skiprows=1)
+assert 0 < np.max(np.abs(got[:, 1] - ref) / np.abs(ref)) < 2e-3
+PY
+ok info flow_fp16.egm --json
+"$PYTHON" - <<'PY' || fail "info of the fp16 flow: shared weights widened once"
+import json
+info = json.load(open("last.out"))
+assert info["format_version"] == 2
+assert info["file_bytes"] / info["float32_file_bytes"] < 0.55
+assert 1.0e6 < info["widened_weight_bytes"] < 1.4e6, info["widened_weight_bytes"]  # once, not per graph
+PY
+
 echo "== int8: calibrated on data rows (through the flow's preprocess), scores near float32"
 "$PYTHON" -c "
 import numpy as np

@@ -9,6 +9,7 @@
 #include "converter/memory_plan.h"
 #include "converter/onnx_import.h"
 #include "converter/passes/passes.h"
+#include "converter/quantize/fp16_weights.h"
 #include "converter/quantize/quantize_model.h"
 
 namespace edgegen::converter {
@@ -36,7 +37,27 @@ IrGraph convert_graph(const std::string& onnx_path, const std::string& graph_nam
   return graph;
 }
 
-std::vector<uint8_t> finish(const std::vector<IrGraph>& graphs, const PipelineWriter& pipeline, const ConvertOptions& options) {
+// Last, after everything that runs the graphs' kernels (folding,
+// calibration, the pipeline's checks): operators never see float16 weights.
+void maybe_store_float16_weights(std::vector<IrGraph>& graphs, const ConvertOptions& options,
+                                 std::vector<std::string>* notes) {
+  if (!options.float16_weights) return;
+  Float16WeightsReport report = store_float16_weights(graphs);
+  if (notes == nullptr) return;
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "float16 weights: %zu constant%s, %llu -> %llu bytes (largest relative rounding error %.2g); "
+                "%zu constant%s of fewer than %lld elements stay float32",
+                report.converted, report.converted == 1 ? "" : "s",
+                static_cast<unsigned long long>(report.float32_bytes),
+                static_cast<unsigned long long>(report.float16_bytes), report.max_relative_error,
+                report.kept_float32, report.kept_float32 == 1 ? "" : "s", static_cast<long long>(kMinFloat16Elements));
+  notes->push_back(line);
+}
+
+std::vector<uint8_t> finish(std::vector<IrGraph>& graphs, const PipelineWriter& pipeline, const ConvertOptions& options,
+                            std::vector<std::string>* notes) {
+  maybe_store_float16_weights(graphs, options, notes);
   std::vector<GraphPlan> plans;
   for (const IrGraph& graph : graphs) plans.push_back(plan_graph_memory(graph));
   return write_egm(graphs, plans, pipeline, static_cast<uint32_t>(options.batch));
@@ -78,7 +99,7 @@ std::vector<uint8_t> convert(const std::string& input_path, const ConvertOptions
     std::vector<IrGraph> graphs;
     graphs.push_back(convert_graph(input_path, "main", options));
     maybe_quantize(graphs, nullptr, options, notes);
-    return finish(graphs, PipelineWriter{}, options);
+    return finish(graphs, PipelineWriter{}, options, notes);
   }
   if (extension == ".json") {
     Manifest manifest = read_manifest(input_path);
@@ -91,7 +112,7 @@ std::vector<uint8_t> convert(const std::string& input_path, const ConvertOptions
     } catch (const ConversionError& error) {
       throw ConversionError("manifest '" + input_path + "': " + error.what());
     }
-    return finish(graphs, pipeline, options);
+    return finish(graphs, pipeline, options, notes);
   }
   throw ConversionError("'" + input_path + "': expected an .onnx model or a .json manifest");
 }

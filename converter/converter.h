@@ -59,6 +59,11 @@ struct ConvertOptions {
   // operator that produces its input.
   bool fuse_activations = true;
   QuantizeOptions quantize;
+  // Store float32 constants of at least 1024 elements (weights) as float16,
+  // rounded to nearest even; the runtime widens them to float32 at prepare
+  // (converter/quantize/fp16_weights.h). With int8 quantization: the
+  // constants that stay float32 (layers kept in float, float ops).
+  bool float16_weights = false;
 };
 
 // Everything the converter rejects: unsupported ops, attributes or values,

@@ -84,10 +84,12 @@ std::vector<uint8_t> write_egm(const std::vector<IrGraph>& graphs, const std::ve
                                const PipelineWriter& pipeline, uint32_t batch) {
   WeightSegment segment;
   std::vector<std::vector<uint32_t>> buffer_of_tensor(graphs.size());
+  uint32_t format_version = kFormatVersion;
   for (size_t g = 0; g < graphs.size(); ++g)
     for (const IrTensor& tensor : graphs[g].tensors) {
       if (tensor.is_constant && tensor.data.size() != tensor.bytes())
         throw ConversionError("internal: constant '" + tensor.name + "' has the wrong number of bytes");
+      if (tensor.is_constant && tensor.dtype == DType::kFloat16) format_version = kFormatVersionFloat16Weights;
       buffer_of_tensor[g].push_back(tensor.is_constant ? segment.add(tensor.data) : 0);
     }
   const uint64_t segment_size = segment.bytes().size();
@@ -102,7 +104,7 @@ std::vector<uint8_t> write_egm(const std::vector<IrGraph>& graphs, const std::ve
     std::vector<flatbuffers::Offset<format::Buffer>> buffers;
     for (const auto& range : segment.buffers()) buffers.push_back(format::CreateBuffer(builder, range.offset, range.size));
     auto pipeline_offset = pipeline.build ? pipeline.build(builder) : format::CreateGraphsOnly(builder).Union();
-    auto model = format::CreateModel(builder, kFormatVersion, builder.CreateString(kProducer),
+    auto model = format::CreateModel(builder, format_version, builder.CreateString(kProducer),
                                      builder.CreateVector(graph_offsets), builder.CreateVector(buffers), pipeline.type,
                                      pipeline_offset, segment_offset, segment_size, batch);
     format::FinishModelBuffer(builder, model);

@@ -16,7 +16,11 @@
 
 namespace edgegen::converter {
 
+// Version 1, or 2 for a file with float16 constants (edgegen/model.h): a
+// runtime that cannot widen them refuses the file by its version instead of
+// failing on the first operator that reads one.
 constexpr uint32_t kFormatVersion = 1;
+constexpr uint32_t kFormatVersionFloat16Weights = 2;
 constexpr const char* kProducer = "edgegen-converter 0.1";
 constexpr uint64_t kSegmentAlignment = 64;
 

@@ -69,7 +69,78 @@ std::vector<float> decode(const std::vector<uint8_t>& file, const std::vector<fl
   return items;
 }
 
+// Decodes `z` in a caller arena of exactly Pipeline::arena_bytes_needed
+// (one byte less is refused); returns the images and the arena size.
+std::vector<float> decode_in_arena(const std::vector<uint8_t>& file, const std::vector<float>& z, size_t* arena_bytes) {
+  testing::AlignedBytes bytes;
+  bytes.assign(file.data(), file.size());
+  Result<Model> model = Model::from_buffer(bytes.data(), bytes.size());
+  REQUIRE_MESSAGE(model.ok(), std::string(model.status().message()));
+  Result<size_t> needed = Pipeline::arena_bytes_needed(*model);
+  REQUIRE_MESSAGE(needed.ok(), std::string(needed.status().message()));
+  std::vector<uint8_t> arena(*needed, 0xa5);
+  {
+    Pipeline too_small;
+    CHECK(too_small.prepare(*model, arena.data(), *needed - 1).code() == StatusCode::kArenaTooSmall);
+  }
+  Pipeline pipeline;
+  Status prepared = pipeline.prepare(*model, arena.data(), arena.size());
+  REQUIRE_MESSAGE(prepared.is_ok(), std::string(prepared.message()));
+  const size_t count = z.size() / pipeline.latent_size();
+  std::vector<float> items(count * pipeline.item_size());
+  testing::AllocationScope scope;
+  Status decoded = pipeline.decode(z.data(), count, items.data());
+  CHECK(scope.count() == 0);
+  REQUIRE_MESSAGE(decoded.is_ok(), std::string(decoded.message()));
+  *arena_bytes = *needed;
+  return items;
+}
+
 }  // namespace
+
+TEST_CASE("digits GAN with float16 weights: half the file, >= 40 dB against float32, widened in the arena") {
+  const std::string manifest = kExamples + "/digits_gan/manifest.json";
+  converter::ConvertOptions options = float_options(4);
+  options.float16_weights = true;
+  std::vector<std::string> notes;
+  const std::vector<uint8_t> half_file = converter::convert(manifest, options, &notes);
+  const std::vector<uint8_t> float_file = converter::convert(manifest, float_options(4));
+  for (const std::string& note : notes) MESSAGE(note);
+  const double size_ratio = double(half_file.size()) / double(float_file.size());
+  MESSAGE("file: " << half_file.size() << " bytes, " << size_ratio << " of float32 (" << float_file.size() << ")");
+  CHECK(size_ratio <= 0.55);
+
+  const std::vector<float> z = reference("digits_gan/reference/z.npy");
+  size_t half_arena = 0, float_arena = 0;
+  const std::vector<float> half_images = decode_in_arena(half_file, z, &half_arena);
+  const std::vector<float> float_images = decode_in_arena(float_file, z, &float_arena);
+  double worst = 0;
+  for (size_t i = 0; i < half_images.size(); ++i)
+    worst = std::max(worst, std::fabs(double(half_images[i]) - float_images[i]));
+  const double vs_float = psnr_db(float_images, half_images, 2.0);
+  MESSAGE("PSNR vs float32 " << vs_float << " dB, max |difference| " << worst << "; arena " << half_arena
+                             << " bytes vs " << float_arena << " for float32");
+  CHECK(vs_float >= 40.0);
+  CHECK(worst <= 0.02);
+  // The widened weights are in the arena: at least the float32 size of the
+  // float16 weights more than the float32 model's.
+  CHECK(half_arena >= float_arena + (float_file.size() - half_file.size()) * 2 - 64 * 1024);
+
+  // With int8: the layers that stay float (here the last, kept in float32)
+  // store their weights as float16; the int8 layers are untouched.
+  converter::ConvertOptions mixed = int8_options(4);
+  mixed.quantize.samples = 64;
+  mixed.quantize.keep_float = {"/net/net.6/ConvTranspose"};
+  const std::vector<uint8_t> int8_file = converter::convert(manifest, mixed);
+  mixed.float16_weights = true;
+  const std::vector<uint8_t> mixed_file = converter::convert(manifest, mixed);
+  MESSAGE("int8 + kept float layer: " << int8_file.size() << " bytes; with float16 weights " << mixed_file.size());
+  CHECK(mixed_file.size() < int8_file.size());
+  size_t unused = 0;
+  const double mixed_psnr = psnr_db(decode_in_arena(int8_file, z, &unused), decode_in_arena(mixed_file, z, &unused), 2.0);
+  MESSAGE("int8 + float16 vs int8: PSNR " << mixed_psnr << " dB");
+  CHECK(mixed_psnr >= 40.0);
+}
 
 TEST_CASE("digits GAN in int8: a quarter of the file, >= 35 dB against float32, the committed output") {
   const std::string manifest = kExamples + "/digits_gan/manifest.json";

@@ -226,8 +226,9 @@ Status verify_tensor(const format::Model& model, const format::Graph& graph, uin
                      buffer, buffers ? buffers->size() : 0);
     const format::Buffer* data = buffers->Get(buffer);
     if (data->size() != bytes)
-      return invalid("graph '%s': tensor '%s' needs %llu bytes but its buffer %u holds %llu", graph_name, name,
-                     static_cast<unsigned long long>(bytes), buffer, static_cast<unsigned long long>(data->size()));
+      return invalid("graph '%s': tensor '%s' needs %llu bytes (%lld %s elements) but its buffer %u holds %llu",
+                     graph_name, name, static_cast<unsigned long long>(bytes), static_cast<long long>(elements),
+                     dtype_name(static_cast<DType>(dtype)), buffer, static_cast<unsigned long long>(data->size()));
   }
   if (const format::Quantization* q = tensor->quantization())
     EG_RETURN_IF_ERROR(verify_quantization(*q, static_cast<DType>(dtype), *shape, graph_name, name));

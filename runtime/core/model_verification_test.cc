@@ -158,6 +158,19 @@ TEST_CASE("weights whose size does not match their tensor are rejected") {
   expect_rejected(builder.build(), StatusCode::kInvalidModel, "bytes");
 }
 
+TEST_CASE("float16 weights of the wrong byte length are refused, naming the tensor and the dtype") {
+  ModelBuilder builder = conv_model();
+  // 54 weights stored as float16 take 108 bytes; 54 float32 bytes' worth is not that.
+  ModelBuilder::TensorSpec& weight = builder.graphs()[0].tensors[1];
+  weight.dtype = DType::kFloat16;
+  weight.data.assign(108, 0);
+  CHECK(load_prepare_run(builder.build()).is_ok());
+  weight.data.assign(216, 0);  // the float32 size
+  expect_rejected(builder.build(), StatusCode::kInvalidModel, "tensor 'w' needs 108 bytes (54 float16 elements)");
+  weight.data.assign(106, 0);
+  expect_rejected(builder.build(), StatusCode::kInvalidModel, "holds 106");
+}
+
 TEST_CASE("an unknown opcode names the operator") {
   ModelBuilder builder = conv_model();
   builder.graphs()[0].ops[1].opcode = static_cast<OpCode>(9999);

@@ -1,11 +1,14 @@
 #include "edgegen/session.h"
 
+#include <stdlib.h>  // ::aligned_alloc: newlib's <cstdlib> has no std::aligned_alloc
+
 #include <cstdlib>
 #include <cstring>
 
 #include "core/arena_allocator.h"
 #include "core/memory_planner.h"
 #include "core/op_state.h"
+#include "core/widened_weights.h"
 #include "edgegen_generated.h"
 #include "ops/kernel.h"
 #include "ops/registry.h"
@@ -91,10 +94,12 @@ Status infer_and_compare(const Model& model, const format::Graph& graph, const f
     const format::Tensor* tensor = tensors->Get(static_cast<uint32_t>(index));
     Tensor& view = input_storage[i];
     view.name = tensor->name()->c_str();
-    view.dtype = static_cast<DType>(tensor->dtype());
+    view.dtype = runtime_dtype(*tensor);
     view.shape = shape_of(*tensor);
     view.quant = quantization_of(*tensor);
     // Constants have data at infer time (kernels may check indices); activations do not.
+    // A widened float16 constant is not widened yet: its stored bytes mark it constant
+    // (no infer reads float weights; only integer indices are checked here).
     view.data = const_cast<void*>(model.buffer_data(tensor->buffer()));
     inputs[i] = &view;
   }
@@ -243,6 +248,24 @@ Result<Layout> compute_layout(const Model& model, size_t reserve_bytes, Backend 
   size_t activation = 0;
   const size_t num_graphs = model.num_graphs();
   counter.allocate_bytes(num_graphs * 128);  // GraphState table, see prepare_impl
+  const size_t widened_bytes = WidenedWeights::bytes_needed(model);
+  counter.allocate_bytes(widened_bytes);  // float16 constants widened, see prepare_placed
+#if defined(EDGEGEN_WITH_XNNPACK)
+  WidenedWeights widened;
+  // Measuring XNNPACK's region packs every weight once, so float16 weights
+  // need their float32 values; measuring uses the heap transiently anyway.
+  struct FreeOnExit {
+    void* memory = nullptr;
+    ~FreeOnExit() { std::free(memory); }
+  } measuring_copy;
+  if (backend == Backend::kXnnpack && measure_backend && widened_bytes > 0) {
+    // + slack: XNNPACK may read a little past an operand (in the arena, the rest follows).
+    measuring_copy.memory = ::aligned_alloc(kArenaAlignment, widened_bytes + kOverreadSlack);
+    if (measuring_copy.memory == nullptr)
+      return Status::error(StatusCode::kOutOfMemory, "no memory to widen the float16 weights (%zu bytes)", widened_bytes);
+    widened.widen(model, static_cast<uint8_t*>(measuring_copy.memory));
+  }
+#endif
   for (size_t g = 0; g < num_graphs; ++g) {
     const format::Graph& graph = *model.graph(g);
     const auto* ops = graph.operators();
@@ -281,6 +304,7 @@ Result<Layout> compute_layout(const Model& model, size_t reserve_bytes, Backend 
       build.measure_region = measure_backend;
       build.shared = &shared_weights;
       build.reorder = &reorder;
+      build.widened = &widened;
       Result<size_t> backend_scratch = xnnpack::build_graph(build);
       if (!backend_scratch.ok()) return backend_scratch.status();
       max_scratch += static_cast<size_t>(align_up(*backend_scratch, kArenaAlignment)) + kOverreadSlack;
@@ -424,6 +448,11 @@ Status Session::prepare_placed(const Model& model, uint8_t* arena, size_t arena_
   static_assert(sizeof(GraphState) <= 128, "compute_layout reserves 128 bytes per graph");
   graphs_ = static_cast<GraphState*>(persistent.allocate_bytes(num_graphs_ * 128));
   for (size_t g = 0; g < num_graphs_; ++g) new (&graphs_[g]) GraphState();
+  // Float16 constants widened to float32 once, before any tensor refers to
+  // them; afterwards the tensors hold the pointers, so `widened` can go.
+  WidenedWeights widened;
+  if (uint8_t* memory = static_cast<uint8_t*>(persistent.allocate_bytes(WidenedWeights::bytes_needed(model))))
+    widened.widen(model, memory);
 
   for (size_t g = 0; g < num_graphs_; ++g) {
     GraphState& state = graphs_[g];
@@ -444,10 +473,10 @@ Status Session::prepare_placed(const Model& model, uint8_t* arena, size_t arena_
       const format::Tensor* stored = tensors->Get(t);
       Tensor& tensor = state.tensors[t];
       tensor.name = stored->name()->c_str();
-      tensor.dtype = static_cast<DType>(stored->dtype());
+      tensor.dtype = runtime_dtype(*stored);
       tensor.shape = shape_of(*stored);
       tensor.quant = quantization_of(*stored);
-      tensor.data = stored->buffer() != 0 ? const_cast<void*>(model.buffer_data(stored->buffer()))
+      tensor.data = stored->buffer() != 0 ? const_cast<void*>(widened.data(model, stored->buffer()))
                                           : activations + graph.plan()->offsets()->Get(t);
     }
 
@@ -518,6 +547,7 @@ Status Session::prepare_placed(const Model& model, uint8_t* arena, size_t arena_
       build.scratch_offset = static_cast<size_t>(align_up(max_scratch, kArenaAlignment));
       build.shared = &shared_weights;
       build.reorder = &reorder;
+      build.widened = &widened;
       Result<size_t> built = xnnpack::build_graph(build);
       if (!built.ok()) return built.status();
     }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "core/widened_weights.h"
 #include "edgegen/model.h"
 #include "edgegen/tensor.h"
 #include "edgegen_generated.h"
@@ -27,7 +28,7 @@ inline Shape shape_of(const format::Tensor& tensor) {
 // A tensor that can be channels-last: rank 3 ([N, C, L]) or 4 ([N, C, H, W]), f32.
 inline bool layout_capable(const format::Tensor& tensor) {
   const size_t rank = tensor.shape()->size();
-  return (rank == 3 || rank == 4) && static_cast<DType>(tensor.dtype()) == DType::kFloat32;
+  return (rank == 3 || rank == 4) && runtime_dtype(tensor) == DType::kFloat32;
 }
 
 inline int64_t spatial_of(const Shape& shape) {
@@ -41,12 +42,14 @@ inline bool layout_trivial(const Shape& shape) { return shape.rank < 3 || shape.
 
 inline size_t float_bytes(const Shape& shape) { return static_cast<size_t>(shape.num_elements()) * sizeof(float); }
 
-inline bool is_f32(const format::Tensor& tensor) { return static_cast<DType>(tensor.dtype()) == DType::kFloat32; }
+// Float32 as the operators see it: float16 constants are widened at prepare.
+inline bool is_f32(const format::Tensor& tensor) { return runtime_dtype(tensor) == DType::kFloat32; }
 
 struct OpView {
   const Model& model;
   const format::Graph& graph;
   const format::Operator& op;
+  const WidenedWeights* widened = nullptr;  // borrowed; null: constants are the model's bytes
   OpCode code() const { return static_cast<OpCode>(op.opcode()); }
   size_t num_inputs() const { return op.inputs()->size(); }
   int32_t input_index(size_t i) const { return op.inputs()->Get(static_cast<uint32_t>(i)); }
@@ -56,7 +59,11 @@ struct OpView {
     return *graph.tensors()->Get(static_cast<uint32_t>(op.outputs()->Get(static_cast<uint32_t>(i))));
   }
   bool is_constant(size_t i) const { return input(i).buffer() != 0; }
-  const float* constant(size_t i) const { return static_cast<const float*>(model.buffer_data(input(i).buffer())); }
+  // A constant input's float32 values (float16 ones widened).
+  const float* constant(size_t i) const {
+    const uint32_t buffer = input(i).buffer();
+    return static_cast<const float*>(widened ? widened->data(model, buffer) : model.buffer_data(buffer));
+  }
   int64_t int_param(size_t i) const { return op.int_params()->Get(static_cast<uint32_t>(i)); }
   float float_param(size_t i) const { return op.float_params()->Get(static_cast<uint32_t>(i)); }
   size_t num_ints() const { return op.int_params() ? op.int_params()->size() : 0; }

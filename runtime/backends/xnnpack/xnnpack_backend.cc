@@ -332,7 +332,7 @@ Result<size_t> build_graph(const GraphBuild& build) {
   int8_channels_last_candidates(model, graph, int8_candidates);
   for (uint32_t t = 0; t < num_tensors; ++t) natural[t] = Layout::kNchw;
   for (uint32_t i = 0; i < num_ops; ++i) {
-    OpView v{model, graph, *ops->Get(i)};
+    OpView v{model, graph, *ops->Get(i), build.widened};
     decisions[i] = decide(v, natural, int8_candidates);
     for (int32_t output : *v.op.outputs()) {
       const format::Tensor& tensor = *tensors->Get(static_cast<uint32_t>(output));
@@ -357,7 +357,7 @@ Result<size_t> build_graph(const GraphBuild& build) {
   AcceleratedOp* accelerated = build.persistent->allocate<AcceleratedOp>(num_ops);
   for (uint32_t i = 0; i < num_ops; ++i) {
     const format::Operator& format_op = *ops->Get(i);
-    OpView v{model, graph, format_op};
+    OpView v{model, graph, format_op, build.widened};
     AcceleratedOp local;
     AcceleratedOp& acc = counting ? local : accelerated[i];
     acc.executor = decisions[i].executor;
@@ -409,12 +409,14 @@ Result<size_t> build_graph(const GraphBuild& build) {
       const int32_t t = v.input_index(k);
       const format::Tensor& tensor = *tensors->Get(static_cast<uint32_t>(t));
       const Shape shape = shape_of(tensor);
-      const float* data = counting ? (tensor.buffer() ? static_cast<const float*>(model.buffer_data(tensor.buffer()))
+      const float* data = counting ? (tensor.buffer() ? v.constant(k)
                                                       : counting_address(graph.plan()->offsets()->Get(static_cast<uint32_t>(t))))
                                    : static_cast<const float*>(build.tensors[t].data);
       // XNNPACK may read XNN_EXTRA_BYTES past an operand; a constant that
-      // ends the model file is copied so the over-read stays in our memory.
-      if (tensor.buffer() != 0 && (acc.executor == Executor::kXnnpack || acc.executor == Executor::kDeconvGemm)) {
+      // ends the model file is copied so the over-read stays in our memory
+      // (a widened float16 constant is in the arena already).
+      if (tensor.buffer() != 0 && !is_widened_constant(tensor) &&
+          (acc.executor == Executor::kXnnpack || acc.executor == Executor::kDeconvGemm)) {
         const uint8_t* end = static_cast<const uint8_t*>(model.buffer_data(tensor.buffer())) + float_bytes(shape);
         if (end + XNN_EXTRA_BYTES > model.data() + model.size()) {
           void* copy = build.persistent->allocate_bytes(float_bytes(shape) + XNN_EXTRA_BYTES);

@@ -26,6 +26,7 @@
 #include "edgegen/model.h"
 #include "edgegen/status.h"
 #include "backends/xnnpack/shared_weights.h"
+#include "core/widened_weights.h"
 
 typedef struct pthreadpool* pthreadpool_t;
 
@@ -53,6 +54,9 @@ struct GraphBuild {
   bool measure_region = true;
   SharedWeights* shared = nullptr;  // one per prepare (or count), shared by its graphs
   ReorderBuffer* reorder = nullptr;  // the same; required
+  // Float16 constants' float32 values (core/widened_weights.h); in counting
+  // mode without measure_region not widened (then only their addresses count).
+  const WidenedWeights* widened = nullptr;
 };
 
 // Builds the accelerated execution of one graph; returns the scratch bytes

@@ -35,8 +35,10 @@ enum class PipelineKind : uint32_t {
 };
 const char* pipeline_kind_name(PipelineKind kind);
 
-// The newest format_version this runtime reads.
-constexpr uint32_t kFormatVersion = 1;
+// The newest format_version this runtime reads. Version 2 added float16
+// constants (float32 weights stored in half precision, widened at prepare);
+// the converter writes 2 only for files that hold them.
+constexpr uint32_t kFormatVersion = 2;
 // Model bytes must start at an address that is a multiple of this.
 constexpr size_t kModelAlignment = 64;
 

@@ -10,9 +10,11 @@
 //   arena                                                                  arena + bytes
 //   +------------------------+----------------------------------------------+-----------+
 //   | persistent             | activations: one region shared by all graphs | XNNPACK:  |
-//   | tensor tables, kernel  | (graphs run one at a time), sized for the    | packed    |
-//   | contexts, caller's     | largest graph's plan plus its largest kernel | weights,  |
-//   | reservations           | scratch; also verification scratch in prepare | operators |
+//   | tensor tables, float16 | (graphs run one at a time), sized for the    | packed    |
+//   | weights widened to     | largest graph's plan plus its largest kernel | weights,  |
+//   | float32, kernel        | scratch; also verification scratch in prepare | operators |
+//   | contexts, caller's     |                                              |           |
+//   | reservations           |                                              |           |
 //   +------------------------+----------------------------------------------+-----------+
 //
 // The XNNPACK part is measured by arena_bytes_needed (which creates every
