@@ -129,6 +129,14 @@ static void test_bad_model_bytes(void) {
   CHECK(eg_model_load(gan.data, gan.size, NULL, 0, &model) != EG_OK);
   CHECK(model == NULL);
   gan.data[4] ^= 0xff;
+  /* Bytes not 64-byte aligned (weights are read in place), and no bytes. */
+  truncated = aligned_alloc(64, (gan.size + 64 + 63) / 64 * 64);
+  memcpy(truncated + 1, gan.data, gan.size);
+  CHECK_STATUS(eg_model_load(truncated + 1, gan.size, NULL, 0, &model), EG_INVALID_ARGUMENT);
+  CHECK(model == NULL);
+  free(truncated);
+  CHECK_STATUS(eg_model_load(gan.data, 0, NULL, 0, &model), EG_INVALID_ARGUMENT);
+  CHECK_STATUS(eg_model_load(gan.data, 7, NULL, 0, &model), EG_INVALID_MODEL);
   /* Handle storage: one byte short fails, the size asked for works off alignment. */
   CHECK(eg_model_handle_bytes() + 1 <= sizeof storage);
   CHECK_STATUS(eg_model_load(gan.data, gan.size, storage + 1, eg_model_handle_bytes() - 1, &model), EG_ARENA_TOO_SMALL);
@@ -234,12 +242,24 @@ static void test_null_arguments(void) {
   CHECK_STATUS(eg_model_sample(model, NULL, 0, NULL), EG_OK);
   CHECK_STATUS(eg_model_decode(model, NULL, 1, x), EG_INVALID_ARGUMENT);
   CHECK_STATUS(eg_model_decode(model, x, 1, NULL), EG_INVALID_ARGUMENT);
-  CHECK_STATUS(eg_model_encode(model, NULL, 1, x, x), EG_INVALID_ARGUMENT);
   CHECK_STATUS(eg_model_interpolate(model, NULL, x, EG_INTERPOLATE_LINEAR, 2, x, x), EG_INVALID_ARGUMENT);
+  CHECK_STATUS(eg_model_interpolate(model, x, NULL, EG_INTERPOLATE_LINEAR, 2, x, x), EG_INVALID_ARGUMENT);
   CHECK_STATUS(eg_model_interpolate(model, x, x, EG_INTERPOLATE_LINEAR, 2, NULL, x), EG_INVALID_ARGUMENT);
-  CHECK_STATUS(eg_model_score(model, NULL, NULL, 1, x), EG_INVALID_ARGUMENT);
-  CHECK_STATUS(eg_model_score(model, NULL, x, 1, NULL), EG_INVALID_ARGUMENT);
-  CHECK_STATUS(eg_model_impute(model, NULL, 1, NULL), EG_INVALID_ARGUMENT);
+  CHECK_STATUS(eg_model_interpolate(model, x, x, EG_INTERPOLATE_LINEAR, 2, x, NULL), EG_INVALID_ARGUMENT);
+  CHECK(strstr(eg_model_last_error(model), "NULL") != NULL);
+  /* The capability comes before the buffers: a decoder cannot encode, score
+   * or impute, whatever it is given (NULL buffers are checked on the kinds
+   * that can, below). */
+  CHECK_STATUS(eg_model_encode(model, NULL, 1, x, x), EG_UNSUPPORTED_OP);
+  CHECK_STATUS(eg_model_score(model, NULL, NULL, 1, x), EG_UNSUPPORTED_OP);
+  CHECK_STATUS(eg_model_score(model, NULL, x, 1, NULL), EG_UNSUPPORTED_OP);
+  CHECK_STATUS(eg_model_impute(model, NULL, 1, NULL), EG_UNSUPPORTED_OP);
+  CHECK(strstr(eg_model_last_error(model), "cannot impute") != NULL);
+  /* Capabilities are asked for one at a time. */
+  CHECK_STATUS(eg_model_arena_bytes(model, NULL, EG_CAP_SAMPLE | EG_CAP_DECODE, &n), EG_INVALID_ARGUMENT);
+  CHECK_STATUS(eg_model_arena_bytes(model, NULL, 1u << 20, &n), EG_INVALID_ARGUMENT);
+  CHECK_STATUS(eg_model_prepare(model, NULL, 0, NULL, EG_CAP_SAMPLE | EG_CAP_DECODE), EG_INVALID_ARGUMENT);
+  CHECK(strstr(eg_model_last_error(model), "capability") != NULL);
   eg_model_destroy(model);
   free(gan.data);
 }
@@ -405,10 +425,20 @@ static void test_vae(void) {
   CHECK_OK(model, eg_model_encode(model, items, count, mean, logvar));
   CHECK(all_finite(mean, count * latent) && all_finite(logvar, count * latent));
   CHECK_OK(model, eg_model_encode(model, items, count, mean, NULL));
-  free(arena);
-  /* Scoring is another class of the same kind: prepare again. */
+  CHECK_STATUS(eg_model_encode(model, NULL, count, mean, logvar), EG_INVALID_ARGUMENT);
+  CHECK_STATUS(eg_model_encode(model, items, count, NULL, logvar), EG_INVALID_ARGUMENT);
+  CHECK_STATUS(eg_model_encode(model, NULL, 0, NULL, NULL), EG_OK);
+  /* The encoding class does not score: say so, and how to get one that does. */
+  CHECK_STATUS(eg_model_score(model, NULL, items, count, scores), EG_UNSUPPORTED_OP);
+  CHECK(strstr(eg_model_last_error(model), "eg_model_prepare") != NULL);
+  /* Scoring is another class of the same kind: prepare again. The arena
+   * holds the encoding program until then, so it is freed only after. */
   CHECK_OK(model, eg_model_arena_bytes(model, NULL, EG_CAP_SCORE, &i));
   CHECK_OK(model, eg_model_prepare(model, NULL, 0, NULL, EG_CAP_SCORE));
+  free(arena);
+  CHECK_STATUS(eg_model_encode(model, items, count, mean, logvar), EG_UNSUPPORTED_OP);
+  CHECK_STATUS(eg_model_score(model, NULL, NULL, count, scores), EG_INVALID_ARGUMENT);
+  CHECK_STATUS(eg_model_score(model, NULL, items, count, NULL), EG_INVALID_ARGUMENT);
   eg_scoring_options_init(&scoring);
   scoring.bound = EG_BOUND_ELBO;
   scoring.samples = 2;
@@ -462,6 +492,15 @@ static void test_flow_and_threshold(void) {
   CHECK(threshold == scores[count - 1]);
   CHECK_STATUS(eg_fit_threshold(scores, count, 1.5, &threshold), EG_INVALID_ARGUMENT);
   CHECK_STATUS(eg_fit_threshold(scores, 0, 0.1, &threshold), EG_INVALID_ARGUMENT);
+  CHECK_STATUS(eg_fit_threshold(scores, count, -0.1, &threshold), EG_INVALID_ARGUMENT);
+  CHECK_STATUS(eg_fit_threshold(scores, count, NAN, &threshold), EG_INVALID_ARGUMENT);
+  scores[1] = NAN; /* no place in the order: refused, not sorted */
+  CHECK_STATUS(eg_fit_threshold(scores, count, 0.4, &threshold), EG_INVALID_ARGUMENT);
+  CHECK(isnan(scores[1]));
+  /* Wrong input sizes and NULL buffers on a model that scores. */
+  CHECK_STATUS(eg_model_score(model, NULL, NULL, count, scores), EG_INVALID_ARGUMENT);
+  CHECK_STATUS(eg_model_score(model, NULL, items, count, NULL), EG_INVALID_ARGUMENT);
+  CHECK_STATUS(eg_model_score(model, NULL, NULL, 0, NULL), EG_OK);
   eg_model_destroy(model);
   free(arena);
   free(items);
@@ -493,6 +532,14 @@ static void test_autoregressive_impute(void) {
   for (i = 0; i < count * event; i += 3) items[i] = NAN;
   CHECK_OK(model, eg_model_impute(model, &sampling, count, items));
   CHECK(all_finite(items, count * event));
+  CHECK_STATUS(eg_model_impute(model, &sampling, count, NULL), EG_INVALID_ARGUMENT);
+  CHECK_STATUS(eg_model_impute(model, NULL, 0, NULL), EG_OK);
+  sampling.struct_size = 4;
+  CHECK_STATUS(eg_model_impute(model, &sampling, count, items), EG_INVALID_ARGUMENT);
+  sampling.struct_size = sizeof sampling;
+  /* What an autoregressive model does not do. */
+  CHECK_STATUS(eg_model_decode(model, items, count, items), EG_UNSUPPORTED_OP);
+  CHECK_STATUS(eg_model_encode(model, items, count, items, NULL), EG_UNSUPPORTED_OP);
   eg_model_destroy(model);
   free(arena);
   free(items);
@@ -730,7 +777,9 @@ static void test_pipeline_api(void) {
   options.arena_bytes = needed - 1;
   options.error_message = error;
   options.error_capacity = sizeof error;
-  options.backend = EG_BACKEND_REFERENCE;
+  /* eg_pipeline_arena_bytes sizes for the default backend (as the firmware
+   * demo uses it): one byte short of that is refused. */
+  options.backend = EG_BACKEND_AUTO;
   options.threads = 1;
   CHECK_STATUS(eg_pipeline_create(gan.data, gan.size, &options, &pipeline), EG_ARENA_TOO_SMALL);
   CHECK(pipeline == NULL && strlen(error) > 0);

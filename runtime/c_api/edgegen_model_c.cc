@@ -10,6 +10,7 @@
 #include <new>
 
 #include "core/memory_planner.h"
+#include "edgegen/density.h"
 #include "edgegen/diffusion.h"
 #include "edgegen/edgegen.h"
 #include "edgegen/module.h"
@@ -101,12 +102,41 @@ eg_status tensor_info(const eg_model* model, size_t graph, size_t index, bool in
   return EG_OK;
 }
 
-// The program, or null with the handle's message set.
-edgegen::Program* program_of(eg_model* model) {
-  if (model->module.program() == nullptr)
-    std::snprintf(model->last_error, sizeof model->last_error, "%s",
-                  "the model is not prepared with a program (eg_model_prepare)");
-  return model->module.program();
+// The prepared program when it offers `capability`. The order of the
+// checks is the API's: a NULL handle, then no program (EG_NOT_PREPARED),
+// then the capability (EG_UNSUPPORTED_OP, whatever the buffers), and only
+// then the caller's buffers and sizes.
+eg_status program_offering(eg_model* model, edgegen::Capability capability, edgegen::Program** out) {
+  *out = nullptr;
+  edgegen::Program* program = model->module.program();
+  if (program == nullptr)
+    return fail(model, StatusCode::kNotPrepared, "the model is not prepared with a program (eg_model_prepare)");
+  if (!program->can(capability))
+    return remember(model, Status::error(StatusCode::kUnsupportedOp, "a '%s' pipeline cannot %s%s",
+                                         edgegen::pipeline_kind_name(program->kind()),
+                                         edgegen::capability_name(capability),
+                                         model->module.declares(capability)
+                                             ? " as prepared: eg_model_prepare it for this capability first"
+                                             : ""));
+  *out = program;
+  return EG_OK;
+}
+
+eg_status null_argument(eg_model* model, const char* function, const char* argument) {
+  return remember(model, Status::error(StatusCode::kInvalidArgument, "%s: %s is NULL", function, argument));
+}
+
+// EG_CAP_NONE or exactly one known capability bit.
+bool valid_capability(uint32_t capability) {
+  return capability == EG_CAP_NONE ||
+         ((capability & (capability - 1)) == 0 && capability <= static_cast<uint32_t>(EG_CAP_CLASS_CONDITIONAL));
+}
+
+Status capability_argument(uint32_t capability) {
+  if (valid_capability(capability)) return Status::ok();
+  return Status::error(StatusCode::kInvalidArgument,
+                       "capability 0x%x is not EG_CAP_NONE or one EG_CAP_ bit (prepare for one operation at a time)",
+                       static_cast<unsigned>(capability));
 }
 
 struct ProgressAdapter {
@@ -285,6 +315,7 @@ eg_status eg_model_arena_bytes(eg_model* model, const eg_run_options* options, u
   if (model == nullptr || out_bytes == nullptr) return EG_INVALID_ARGUMENT;
   edgegen::SessionOptions session_options;
   Status checked = session_options_of(options, &session_options);
+  if (checked.is_ok()) checked = capability_argument(capability);
   if (!checked.is_ok()) return remember(model, checked);
   if (capability == EG_CAP_NONE && !has_program_class(model)) {
     edgegen::Result<size_t> bytes = edgegen::Session::arena_bytes_needed(model->module.model(), 0, session_options);
@@ -304,6 +335,7 @@ eg_status eg_model_prepare(eg_model* model, void* arena, size_t arena_bytes, con
   if (model == nullptr) return EG_INVALID_ARGUMENT;
   edgegen::SessionOptions session_options;
   Status checked = session_options_of(options, &session_options);
+  if (checked.is_ok()) checked = capability_argument(capability);
   if (!checked.is_ok()) return remember(model, checked);
   model->graph_session.~Session();
   new (&model->graph_session) edgegen::Session();
@@ -458,9 +490,11 @@ void eg_scoring_options_init(eg_scoring_options* options) {
 }
 
 eg_status eg_model_sample(eg_model* model, const eg_sampling_options* options, size_t count, float* items) {
-  if (model == nullptr || (items == nullptr && count > 0)) return EG_INVALID_ARGUMENT;
-  edgegen::Program* program = program_of(model);
-  if (program == nullptr) return EG_NOT_PREPARED;
+  if (model == nullptr) return EG_INVALID_ARGUMENT;
+  edgegen::Program* program = nullptr;
+  eg_status offered = program_offering(model, edgegen::Capability::kSample, &program);
+  if (offered != EG_OK) return offered;
+  if (items == nullptr && count > 0) return null_argument(model, "eg_model_sample", "items");
   edgegen::SamplingOptions sampling;
   edgegen::DiffusionOptions diffusion;
   ProgressAdapter adapter = {nullptr, nullptr};
@@ -470,31 +504,41 @@ eg_status eg_model_sample(eg_model* model, const eg_sampling_options* options, s
 }
 
 eg_status eg_model_decode(eg_model* model, const float* latents, size_t count, float* items) {
-  if (model == nullptr || ((latents == nullptr || items == nullptr) && count > 0)) return EG_INVALID_ARGUMENT;
-  edgegen::Program* program = program_of(model);
-  if (program == nullptr) return EG_NOT_PREPARED;
+  if (model == nullptr) return EG_INVALID_ARGUMENT;
+  edgegen::Program* program = nullptr;
+  eg_status offered = program_offering(model, edgegen::Capability::kDecode, &program);
+  if (offered != EG_OK) return offered;
+  if (latents == nullptr && count > 0) return null_argument(model, "eg_model_decode", "latents");
+  if (items == nullptr && count > 0) return null_argument(model, "eg_model_decode", "items");
   return remember(model, program->decode(latents, count, items));
 }
 
 eg_status eg_model_encode(eg_model* model, const float* items, size_t count, float* mean, float* logvar) {
-  if (model == nullptr || ((items == nullptr || mean == nullptr) && count > 0)) return EG_INVALID_ARGUMENT;
-  edgegen::Program* program = program_of(model);
-  if (program == nullptr) return EG_NOT_PREPARED;
+  if (model == nullptr) return EG_INVALID_ARGUMENT;
+  edgegen::Program* program = nullptr;
+  eg_status offered = program_offering(model, edgegen::Capability::kEncode, &program);
+  if (offered != EG_OK) return offered;
+  if (items == nullptr && count > 0) return null_argument(model, "eg_model_encode", "items");
+  if (mean == nullptr && count > 0) return null_argument(model, "eg_model_encode", "mean");
   return remember(model, program->encode(items, count, mean, logvar));
 }
 
 eg_status eg_model_interpolate(eg_model* model, const float* z0, const float* z1, eg_interpolation kind,
                                size_t count, float* latents, float* items) {
-  if (model == nullptr || z0 == nullptr || z1 == nullptr || latents == nullptr || items == nullptr)
-    return EG_INVALID_ARGUMENT;
-  if (count < 2) return fail(model, StatusCode::kInvalidArgument, "interpolation needs at least 2 items");
+  if (model == nullptr) return EG_INVALID_ARGUMENT;
+  edgegen::Program* program = nullptr;
+  eg_status offered = program_offering(model, edgegen::Capability::kInterpolate, &program);
+  if (offered != EG_OK) return offered;
+  if (z0 == nullptr) return null_argument(model, "eg_model_interpolate", "z0");
+  if (z1 == nullptr) return null_argument(model, "eg_model_interpolate", "z1");
+  if (latents == nullptr) return null_argument(model, "eg_model_interpolate", "latents");
+  if (items == nullptr) return null_argument(model, "eg_model_interpolate", "items");
+  if (count < 2)
+    return remember(model, Status::error(StatusCode::kInvalidArgument,
+                                         "eg_model_interpolate: count is %zu; a path needs at least 2 items", count));
   if (kind != EG_INTERPOLATE_LINEAR && kind != EG_INTERPOLATE_SPHERICAL)
-    return fail(model, StatusCode::kInvalidArgument, "unknown interpolation");
-  edgegen::Program* program = program_of(model);
-  if (program == nullptr) return EG_NOT_PREPARED;
-  if (!program->can(edgegen::Capability::kInterpolate))
-    return remember(model, Status::error(StatusCode::kUnsupportedOp, "a '%s' pipeline cannot interpolate",
-                                         edgegen::pipeline_kind_name(program->kind())));
+    return remember(model, Status::error(StatusCode::kInvalidArgument,
+                                         "eg_model_interpolate: unknown interpolation %d", static_cast<int>(kind)));
   const size_t size = program->latent_size();
   for (size_t i = 0; i < count; ++i)
     edgegen::interpolate_latents(z0, z1, size, static_cast<float>(i) / static_cast<float>(count - 1),
@@ -504,16 +548,23 @@ eg_status eg_model_interpolate(eg_model* model, const float* z0, const float* z1
 
 eg_status eg_model_score(eg_model* model, const eg_scoring_options* options, const float* items, size_t count,
                          float* log_likelihood) {
-  if (model == nullptr || ((items == nullptr || log_likelihood == nullptr) && count > 0)) return EG_INVALID_ARGUMENT;
-  edgegen::Program* program = program_of(model);
-  if (program == nullptr) return EG_NOT_PREPARED;
+  if (model == nullptr) return EG_INVALID_ARGUMENT;
+  edgegen::Program* program = nullptr;
+  eg_status offered = program_offering(model, edgegen::Capability::kScore, &program);
+  if (offered != EG_OK) return offered;
+  if (items == nullptr && count > 0) return null_argument(model, "eg_model_score", "items");
+  if (log_likelihood == nullptr && count > 0) return null_argument(model, "eg_model_score", "log_likelihood");
   edgegen::ScoringOptions scoring;
   if (options != nullptr) {
     if (options->struct_size < sizeof(eg_scoring_options))
-      return fail(model, StatusCode::kInvalidArgument, "eg_scoring_options.struct_size is too small");
+      return remember(model, Status::error(StatusCode::kInvalidArgument,
+                                           "eg_scoring_options.struct_size is %zu, less than %zu",
+                                           options->struct_size, sizeof(eg_scoring_options)));
     if (options->bound != EG_BOUND_ELBO && options->bound != EG_BOUND_IWAE)
-      return fail(model, StatusCode::kInvalidArgument, "unknown VAE bound");
-    if (options->samples < 1) return fail(model, StatusCode::kInvalidArgument, "samples must be at least 1");
+      return remember(model,
+                      Status::error(StatusCode::kInvalidArgument, "unknown VAE bound %d (EG_BOUND_ELBO or EG_BOUND_IWAE)",
+                                    options->bound));
+    if (options->samples < 1) return fail(model, StatusCode::kInvalidArgument, "eg_scoring_options.samples is 0");
     scoring.bound = static_cast<edgegen::VaeBound>(options->bound);
     scoring.samples = options->samples;
     scoring.seed = options->seed;
@@ -522,9 +573,11 @@ eg_status eg_model_score(eg_model* model, const eg_scoring_options* options, con
 }
 
 eg_status eg_model_impute(eg_model* model, const eg_sampling_options* options, size_t count, float* items) {
-  if (model == nullptr || (items == nullptr && count > 0)) return EG_INVALID_ARGUMENT;
-  edgegen::Program* program = program_of(model);
-  if (program == nullptr) return EG_NOT_PREPARED;
+  if (model == nullptr) return EG_INVALID_ARGUMENT;
+  edgegen::Program* program = nullptr;
+  eg_status offered = program_offering(model, edgegen::Capability::kImpute, &program);
+  if (offered != EG_OK) return offered;
+  if (items == nullptr && count > 0) return null_argument(model, "eg_model_impute", "items");
   edgegen::SamplingOptions sampling;
   edgegen::DiffusionOptions diffusion;
   ProgressAdapter adapter = {nullptr, nullptr};
@@ -534,12 +587,10 @@ eg_status eg_model_impute(eg_model* model, const eg_sampling_options* options, s
 }
 
 eg_status eg_fit_threshold(float* scores, size_t count, double fpr, double* out_threshold) {
-  if (scores == nullptr || out_threshold == nullptr || count == 0 || !(fpr >= 0.0 && fpr <= 1.0))
-    return EG_INVALID_ARGUMENT;
-  std::sort(scores, scores + count);
-  size_t index = static_cast<size_t>(std::floor(fpr * static_cast<double>(count)));
-  if (index >= count) index = count - 1;
-  *out_threshold = scores[index];
+  if (scores == nullptr || out_threshold == nullptr) return EG_INVALID_ARGUMENT;
+  edgegen::Result<double> threshold = edgegen::fit_threshold(scores, count, fpr);
+  if (!threshold.ok()) return to_c(threshold.status());
+  *out_threshold = *threshold;
   return EG_OK;
 }
 

@@ -61,7 +61,10 @@ typedef struct eg_pipeline_options {
 /* A short name for a status, e.g. "invalid model". */
 const char* eg_status_name(eg_status status);
 
-/* Bytes of arena eg_pipeline_create needs for this model (verifies it). */
+/* Bytes of arena eg_pipeline_create needs for this model (verifies it) with
+ * the default backend (EG_BACKEND_AUTO: XNNPACK where built in, which needs
+ * more than the reference backend). For other options use
+ * eg_model_arena_bytes, or create once without an arena. */
 eg_status eg_pipeline_arena_bytes(const void* model_data, size_t model_size, size_t* out_bytes);
 
 /* Verifies the model (64-byte aligned bytes of a .egm file) and prepares
@@ -205,11 +208,16 @@ eg_status eg_model_output_info(const eg_model* model, size_t graph, size_t index
  * session that runs graphs). */
 eg_status eg_model_arena_bytes(eg_model* model, const eg_run_options* options, uint32_t capability,
                                size_t* out_bytes);
-/* Prepares the program of the model's kind that offers `capability` in
- * `arena` (borrowed, must outlive the handle; any alignment), or, with a
+/* Prepares the program of the model's kind that offers `capability` (one
+ * EG_CAP_ bit, or EG_CAP_NONE; anything else is EG_INVALID_ARGUMENT) in
+ * `arena` (borrowed, any alignment; it must outlive the handle and the next
+ * eg_model_prepare, which destroys the program placed in it), or, with a
  * NULL arena, in one block allocated once. EG_ARENA_TOO_SMALL when
- * arena_bytes is less than eg_model_arena_bytes; EG_UNSUPPORTED_OP when the
- * kind does not offer the capability. Preparing again replaces the program. */
+ * arena_bytes is less than eg_model_arena_bytes for the same options and
+ * capability, at any alignment of the arena; EG_UNSUPPORTED_OP when the kind
+ * does not offer the capability. Preparing again replaces the program.
+ * EG_INVALID_ARGUMENT (bad options or capability) changes nothing; any other
+ * failure leaves the handle unprepared (calls then return EG_NOT_PREPARED). */
 eg_status eg_model_prepare(eg_model* model, void* arena, size_t arena_bytes, const eg_run_options* options,
                            uint32_t capability);
 
@@ -291,6 +299,13 @@ typedef struct eg_scoring_options {
 } eg_scoring_options;
 void eg_scoring_options_init(eg_scoring_options* options);
 
+/* The pipeline calls below check, in this order: the handle (NULL:
+ * EG_INVALID_ARGUMENT), a prepared program (EG_NOT_PREPARED), that the
+ * program offers the operation (EG_UNSUPPORTED_OP, whatever the buffers: a
+ * decoder asked to encode says so even with NULL buffers), then the buffers,
+ * sizes and options (EG_INVALID_ARGUMENT). A count of 0 with NULL buffers is
+ * a successful no-op. */
+
 /* `count` new items (count * event floats). */
 eg_status eg_model_sample(eg_model* model, const eg_sampling_options* options, size_t count, float* items);
 /* Latents (count * latent floats) -> items. */
@@ -309,8 +324,10 @@ eg_status eg_model_score(eg_model* model, const eg_scoring_options* options, con
 eg_status eg_model_impute(eg_model* model, const eg_sampling_options* options, size_t count, float* items);
 
 /* The anomaly threshold the command line's --fit-threshold stores: the
- * `fpr`-quantile (0 <= fpr <= 1) of the log-likelihoods of normal items;
- * a row scoring below it is flagged. Sorts `scores` in place. */
+ * `fpr`-quantile (0 <= fpr <= 1) of the log-likelihoods of normal items
+ * (element floor(fpr * count) of the sorted scores); a row scoring below it
+ * is flagged. Sorts `scores` in place. EG_INVALID_ARGUMENT for NULL
+ * pointers, count 0, a NaN score or fpr outside [0, 1]. */
 eg_status eg_fit_threshold(float* scores, size_t count, double fpr, double* out_threshold);
 
 #ifdef __cplusplus
