@@ -161,11 +161,10 @@ void run_score(const ScoreOptions& options) {
       normal.insert(normal.end(), scores, scores + n);
     });
     if (normal.empty()) throw CliError("--fit-threshold " + options.fit_path + ": no rows to fit on");
-    std::sort(normal.begin(), normal.end());
     // Flag rows whose log-likelihood is below the fpr-quantile of normal rows.
-    size_t index = static_cast<size_t>(std::floor(options.fpr * static_cast<double>(normal.size())));
-    if (index >= normal.size()) index = normal.size() - 1;
-    threshold = normal[index];
+    edgegen::Result<double> fitted = edgegen::fit_threshold(normal.data(), normal.size(), options.fpr);
+    if (!fitted.ok()) throw CliError("--fit-threshold " + options.fit_path + ": " + fitted.status().message());
+    threshold = *fitted;
     have_threshold = true;
     nlohmann::json root = {{"model", options.model_path},       {"fit_on", options.fit_path},
                            {"rows", normal.size()},             {"skipped_rows", skipped},

@@ -41,12 +41,27 @@ TEST_CASE("Module: a flow scores through Program exactly as FlowPipeline does, i
 
   Result<size_t> bytes = module.arena_bytes_needed(SessionOptions(), Capability::kScore);
   REQUIRE(bytes.ok());
+  SessionOptions reference;
+  reference.backend = Backend::kReference;
+  Result<size_t> reference_bytes = module.arena_bytes_needed(reference, Capability::kScore);
+  REQUIRE(reference_bytes.ok());
   AlignedBytes arena;
-  std::vector<uint8_t> zeros(*bytes + 1);
+  std::vector<uint8_t> zeros((*bytes > *reference_bytes ? *bytes : *reference_bytes) + 64);
   arena.assign(zeros.data(), zeros.size());
   // Too small fails cleanly; the size asked for works even one byte off alignment.
   CHECK_FALSE(module.prepare(arena.data() + 1, 256, SessionOptions(), Capability::kScore).is_ok());
   CHECK(module.program() == nullptr);
+  // One byte less than arena_bytes_needed fails at every alignment of the arena.
+  for (size_t offset : {0, 1, 16, 63}) {
+    CAPTURE(offset);
+    Status short_by_one = module.prepare(arena.data() + offset, *reference_bytes - 1, reference, Capability::kScore);
+    CHECK(short_by_one.code() == StatusCode::kArenaTooSmall);
+    CHECK(module.program() == nullptr);
+    Status exact = module.prepare(arena.data() + offset, *reference_bytes, reference, Capability::kScore);
+    CHECK_MESSAGE(exact.is_ok(), std::string(exact.message()));
+  }
+  CHECK(module.prepare(arena.data() + 1, *bytes - 1, SessionOptions(), Capability::kScore).code() ==
+        StatusCode::kArenaTooSmall);
   Status prepared = module.prepare(arena.data() + 1, *bytes, SessionOptions(), Capability::kScore);
   REQUIRE_MESSAGE(prepared.is_ok(), std::string(prepared.message()));
   Program& program = *module.program();

@@ -131,18 +131,21 @@ void eg_pipeline_destroy(eg_pipeline* pipeline) {
 
 const char* eg_pipeline_last_error(const eg_pipeline* pipeline) { return pipeline ? pipeline->last_error : ""; }
 
-size_t eg_pipeline_latent_size(const eg_pipeline* pipeline) { return pipeline->pipeline.latent_size(); }
-size_t eg_pipeline_item_size(const eg_pipeline* pipeline) { return pipeline->pipeline.item_size(); }
+size_t eg_pipeline_latent_size(const eg_pipeline* pipeline) { return pipeline ? pipeline->pipeline.latent_size() : 0; }
+size_t eg_pipeline_item_size(const eg_pipeline* pipeline) { return pipeline ? pipeline->pipeline.item_size() : 0; }
 
 int eg_pipeline_item_shape(const eg_pipeline* pipeline, int64_t* dims, int capacity) {
+  if (pipeline == nullptr) return 0;
   const edgegen::Shape& shape = pipeline->pipeline.item_shape();
+  if (dims == nullptr) capacity = 0;
   for (int i = 0; i < shape.rank && i < capacity; ++i) dims[i] = shape.dims[i];
   return shape.rank;
 }
 
 void eg_pipeline_output_range(const eg_pipeline* pipeline, float* low, float* high) {
-  *low = pipeline->pipeline.output_low();
-  *high = pipeline->pipeline.output_high();
+  if (pipeline == nullptr) return;
+  if (low != nullptr) *low = pipeline->pipeline.output_low();
+  if (high != nullptr) *high = pipeline->pipeline.output_high();
 }
 
 eg_status eg_pipeline_sample(eg_pipeline* pipeline, uint64_t seed, float temperature, size_t count, float* items,
@@ -163,6 +166,7 @@ eg_status eg_pipeline_encode(eg_pipeline* pipeline, const float* items, size_t c
 
 void eg_interpolate_latents(const float* z0, const float* z1, size_t size, float t, eg_interpolation kind,
                             float* out) {
+  if (z0 == nullptr || z1 == nullptr || out == nullptr) return;
   edgegen::interpolate_latents(z0, z1, size, t, static_cast<edgegen::Interpolation>(kind), out);
 }
 

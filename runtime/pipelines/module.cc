@@ -145,14 +145,20 @@ Status Module::prepare(void* arena, size_t arena_bytes, const SessionOptions& op
   void* rest = nullptr;
   size_t rest_bytes = 0;
   if (arena != nullptr) {
+    // arena_bytes_needed() counts a whole kArenaAlignment of slack for the
+    // object, whatever the arena's actual alignment; the program is given
+    // what is left after that full slack, so that one byte less than
+    // arena_bytes_needed() fails at every alignment (the Session counts its
+    // own slack the same way).
+    if (arena_bytes < kArenaAlignment + entry->object_bytes)
+      return Status::error(StatusCode::kArenaTooSmall,
+                           "the arena has %zu bytes, less than the %zu the '%s' program object needs", arena_bytes,
+                           kArenaAlignment + entry->object_bytes, pipeline_kind_name(kind()));
     uintptr_t start = reinterpret_cast<uintptr_t>(arena);
-    size_t skip = static_cast<size_t>(align_up(start, kArenaAlignment) - start);
-    if (arena_bytes < skip + entry->object_bytes)
-      return Status::error(StatusCode::kArenaTooSmall, "the arena has %zu bytes, less than the program object needs",
-                           arena_bytes);
+    size_t skip = static_cast<size_t>(align_up(start, kArenaAlignment) - start);  // < kArenaAlignment
     program = entry->construct(static_cast<uint8_t*>(arena) + skip);
     rest = static_cast<uint8_t*>(arena) + skip + entry->object_bytes;
-    rest_bytes = arena_bytes - skip - entry->object_bytes;
+    rest_bytes = arena_bytes - kArenaAlignment - entry->object_bytes;
   } else {
     heap_program_ = ::aligned_alloc(kArenaAlignment, entry->object_bytes);
     if (heap_program_ == nullptr)
@@ -162,6 +168,12 @@ Status Module::prepare(void* arena, size_t arena_bytes, const SessionOptions& op
   program_ = program;
   Status status = entry->prepare(program, model_, rest, rest_bytes, options);
   if (!status.is_ok()) release_program();
+  if (status.code() == StatusCode::kArenaTooSmall && arena != nullptr)
+    return Status::error(StatusCode::kArenaTooSmall,
+                         "the arena has %zu bytes, less than arena_bytes_needed() for this '%s' program (%zu go to "
+                         "the program object and its alignment; the rest: %s)",
+                         arena_bytes, pipeline_kind_name(kind()), kArenaAlignment + entry->object_bytes,
+                         status.message());
   return status;
 }
 

@@ -228,9 +228,8 @@ Status Pipeline::sample(uint64_t seed, float temperature, size_t count, float* i
 
 Status Pipeline::encode(const float* items, size_t count, float* mean, float* logvar) {
   if (!session_.prepared()) return Status::error(StatusCode::kNotPrepared, "encode() before prepare()");
-  if (kind_ != PipelineKind::kVae)
-    return Status::error(StatusCode::kInvalidArgument, "encode needs a vae model; this one is '%s'",
-                         pipeline_kind_name(kind_));
+  // What the Program interface promises for an operation a kind lacks.
+  if (kind_ != PipelineKind::kVae) return unsupported(Capability::kEncode);
   const size_t indices[2] = {mean_output_, logvar_output_};
   float* outs[2] = {mean, logvar};
   const size_t strides[2] = {latent_size_, latent_size_};

@@ -30,6 +30,14 @@ namespace edgegen {
 // dimensions: -log_prob / (dims ln 2).
 double bits_per_dim(double log_prob, size_t dims);
 
+// The anomaly threshold `edgegen score --fit-threshold` stores and the C
+// API's eg_fit_threshold returns: the `fpr`-quantile (0 <= fpr <= 1) of the
+// log-likelihoods of `count` normal items, i.e. element floor(fpr * count)
+// of the sorted scores (the last for fpr = 1). A row scoring below it is an
+// anomaly. Sorts `scores` in place. kInvalidArgument for no scores, a NaN
+// score (it has no place in the order) or fpr outside [0, 1].
+Result<double> fit_threshold(float* scores, size_t count, double fpr);
+
 class FlowPipeline : public Program {
  public:
   FlowPipeline() = default;
