@@ -1,5 +1,6 @@
 """edgegen.Model against the edgegen command line: the same numbers, bit for bit."""
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -172,3 +173,23 @@ def test_memory_stays_bounded_for_a_memmap(models, digits, tmp_path):
     mapped.flush()
     model = edgegen.Model(models["flow"])
     np.testing.assert_array_equal(model.score(np.load(tmp_path / "rows.npy", mmap_mode="r")), model.score(rows))
+
+
+def test_the_gil_is_released_while_the_runtime_runs(models, digits):
+    # One long runtime call (a single batch) in a thread: the main thread
+    # keeps running Python meanwhile, so no gap between its loop iterations
+    # comes near the call's length (holding the GIL, one gap would be all of it).
+    model = edgegen.Model(models["flow"], threads=1)
+    rows = np.tile(digits["flow"], (2048, 1))
+    start = time.perf_counter()
+    model.score(rows, batch=len(rows))
+    duration = time.perf_counter() - start
+    worker = threading.Thread(target=model.score, args=(rows,), kwargs=dict(batch=len(rows)))
+    gaps, last = [], time.perf_counter()
+    worker.start()
+    while worker.is_alive():
+        now = time.perf_counter()
+        gaps.append(now - last)
+        last = now
+    worker.join()
+    assert max(gaps) < duration / 3, (max(gaps), duration)
