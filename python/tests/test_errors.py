@@ -133,3 +133,21 @@ def test_diffusion_option_errors(models):
     steps = []
     diffusion.sample(1, steps=3, progress=lambda step, total, seconds: steps.append((step, total)))
     assert steps[-1] == (3, 3)
+
+
+def test_mutated_model_bytes_never_crash(models, digits):
+    # Random byte changes anywhere in a real model: each load-and-score either
+    # works (a changed weight) or raises an exception; the process survives.
+    with open(models["flow"], "rb") as file:
+        data = file.read()
+    rng = np.random.default_rng(0)
+    refused = 0
+    for _ in range(60):
+        mutated = bytearray(data)
+        for _ in range(rng.integers(1, 8)):
+            mutated[rng.integers(0, len(mutated))] = rng.integers(0, 256)
+        try:
+            edgegen.Model.from_bytes(bytes(mutated), backend="reference").score(digits["flow"])
+        except (edgegen.Error, ValueError):  # ValueError: the rows no longer fit a changed event shape
+            refused += 1
+    assert refused > 0
