@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import edgegen
-from conftest import read_scores_csv, tool
+from conftest import ROOT, read_scores_csv, tool
 
 
 def cli_scores(model, rows, tmp_path, *args):
@@ -193,3 +193,17 @@ def test_the_gil_is_released_while_the_runtime_runs(models, digits):
         last = now
     worker.join()
     assert max(gaps) < duration / 3, (max(gaps), duration)
+
+
+def test_inpaint_equals_the_command_line(models, tmp_path):
+    reference = ROOT / "examples" / "digits_diffusion" / "reference"
+    known = np.load(reference / "digits.npy")[:2]  # [2, 1, 16, 16]
+    mask = np.load(reference / "mask_top_half.npy")[0]  # one item's mask, [1, 16, 16]: used for every item
+    np.save(tmp_path / "known.npy", known)
+    np.save(tmp_path / "mask.npy", np.broadcast_to(mask, known.shape).astype(np.float32))
+    expected = cli_npy(tmp_path, "inpaint", models["diffusion"], "--image", tmp_path / "known.npy", "--mask",
+                       tmp_path / "mask.npy", "-n", 2, "--sampler", "ddpm", "--steps", 5, "--resample", 2,
+                       "--class", "cycle", "--seed", 1, "-q")
+    got = edgegen.Model(models["diffusion"]).inpaint(known, mask, n=2, seed=1, sampler="ddpm", steps=5, resample=2,
+                                                     cls="cycle")
+    np.testing.assert_array_equal(got, expected)
