@@ -39,6 +39,12 @@ def test_scores_equal_the_command_line(name, models, digits, tmp_path):
     same_float32(model.score(np.asfortranarray(rows)), cli["log_likelihood"])
 
 
+def test_energy_scores_equal_the_command_line(models, tmp_path):
+    rows = np.random.default_rng(0).normal(size=(300, 2)).astype(np.float32)
+    cli = cli_scores(models["energy"], rows, tmp_path)
+    same_float32(edgegen.Model(models["energy"]).score(rows), cli["log_likelihood"])
+
+
 @pytest.mark.parametrize("args", [dict(bound="elbo", samples=1, seed=2), dict(bound="iwae", samples=64, seed=0),
                                   dict(bound="iwae", samples=4, seed=7)])
 def test_vae_bounds_equal_the_command_line_across_batches(args, models, digits, tmp_path):
