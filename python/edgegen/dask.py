@@ -10,10 +10,10 @@
     table[table.anomaly].compute()
 
 Partitions are scored where they are, block by block; each worker process
-opens the model once (memory-mapped; a cache keyed by path and options) and
-reuses its prepared program for every partition it gets. The model path must
-be readable on every worker (a shared file system, or the same path on each
-machine). The scores equal the command line's ``edgegen score`` on the same
+opens the model once (memory-mapped; a cache keyed by path, file version and
+options) and reuses its prepared program for every partition it gets. The
+model path must be readable on every worker (a shared file system, or the
+same path on each machine). The scores equal the command line's ``edgegen score`` on the same
 rows (see Model.score's ``offset`` for how a VAE's partitions line up).
 """
 
@@ -32,8 +32,12 @@ _models_lock = threading.Lock()
 
 
 def worker_model(model_path, backend="auto", threads=1):
-    """The process's Model for this path and options, opened on first use."""
-    key = (os.path.realpath(model_path), backend, threads)
+    """The process's Model for this path and options, opened on first use.
+    The key includes the file's inode and modification time: a model
+    re-converted to the same path (edgegen writes files by renaming a new one
+    over them) is opened afresh, not served from the old mapping."""
+    info = os.stat(model_path)
+    key = (os.path.realpath(model_path), info.st_ino, info.st_mtime_ns, backend, threads)
     with _models_lock:
         model = _models.get(key)
         if model is None:
