@@ -110,3 +110,19 @@ def test_a_worker_killed_mid_run_loses_nothing(client, models, digits):
     assert victim not in client.scheduler_info()["workers"], "the worker was not killed"
     assert got.shape == expected.shape
     np.testing.assert_array_equal(got, expected)
+
+
+def test_csv_scored_by_dask_equals_the_command_line(client, models, digits, tmp_path):
+    # The same CSV file (header line included, as pandas writes it) read by
+    # Dask in 4 partitions and by `edgegen score` without --header.
+    from conftest import read_scores_csv, tool
+    rows = tiled_rows(digits["flow"], 3000)
+    path = tmp_path / "rows.csv"
+    pd.DataFrame(rows, columns=[f"pixel{i}" for i in range(64)]).to_csv(path, index=False)
+    frame = dd.read_csv(path, blocksize=path.stat().st_size // 4 + 1)
+    assert frame.npartitions >= 2
+    got = edgegen_dask.score(models["flow"], frame).compute().to_numpy()
+    tool("score", models["flow"], "--input", path, "-o", tmp_path / "scores.csv")
+    cli = read_scores_csv(tmp_path / "scores.csv")
+    np.testing.assert_array_equal(cli["row"], np.arange(2, 3002))  # the header is row 1
+    np.testing.assert_array_equal(got.astype(np.float32), cli["log_likelihood"].astype(np.float32))
