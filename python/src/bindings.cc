@@ -53,24 +53,43 @@ void throw_if_error(const Status& status, const std::string& where) {
 
 [[noreturn]] void throw_value_error(const std::string& message) { throw py::value_error(message); }
 
-const Capability kAllCapabilities[] = {
-    Capability::kSample, Capability::kDecode,  Capability::kEncode,  Capability::kInterpolate,
-    Capability::kScore,  Capability::kImpute,  Capability::kInpaint, Capability::kClassConditional,
-};
+// Names of the capabilities, of the samplers: read from the runtime's own
+// tables (capability_name, sampler_name), not listed again here.
+template <typename Visit>
+void for_each_capability(Visit visit) {
+  for (uint32_t bit = 0; bit < 32; ++bit) {
+    Capability capability = static_cast<Capability>(1u << bit);
+    if (std::strcmp(capability_name(capability), "unknown") != 0) visit(capability);
+  }
+}
 
 std::vector<std::string> capability_names(uint32_t bits) {
   std::vector<std::string> names;
-  for (Capability capability : kAllCapabilities)
+  for_each_capability([&](Capability capability) {
     if (bits & capability_bit(capability)) names.emplace_back(capability_name(capability));
+  });
   return names;
 }
 
 Capability parse_capability(const std::string& name) {
   if (name.empty() || name == "none") return Capability::kNone;
-  for (Capability capability : kAllCapabilities)
-    if (name == capability_name(capability)) return capability;
-  throw_value_error("unknown capability '" + name +
-                    "' (known: sample, decode, encode, interpolate, score, impute, inpaint, class_conditional)");
+  Capability found = Capability::kNone;
+  std::string known;
+  for_each_capability([&](Capability capability) {
+    if (name == capability_name(capability)) found = capability;
+    known += (known.empty() ? "" : ", ") + std::string(capability_name(capability));
+  });
+  if (found == Capability::kNone) throw_value_error("unknown capability '" + name + "' (known: " + known + ")");
+  return found;
+}
+
+std::string sampler_names() {
+  std::string names;
+  for (uint32_t kind = 0; kind < 64; ++kind) {
+    const char* name = sampler_name(static_cast<SamplerKind>(kind));
+    if (std::strcmp(name, "unknown") != 0) names += (names.empty() ? "" : ", ") + std::string(name);
+  }
+  return names;
 }
 
 SessionOptions session_options(const std::string& backend, int threads) {
@@ -467,7 +486,7 @@ class ModelHandle {
       if (key == "sampler") {
         std::string name = py::str(value);
         if (!parse_sampler(name.c_str(), &options->sampler))
-          throw_value_error("sampler='" + name + "': unknown (supported: ddim, euler, euler_a, heun, dpmpp_2m, dpmpp_3m, ddpm, lcm)");
+          throw_value_error("sampler='" + name + "': unknown (supported: " + sampler_names() + ")");
       } else if (key == "steps") {
         size_t steps = value.cast<size_t>();
         if (steps < 1 || steps > DiffusionPipeline::kMaxSteps)

@@ -151,3 +151,12 @@ def test_mutated_model_bytes_never_crash(models, digits):
         except (edgegen.Error, ValueError):  # ValueError: the rows no longer fit a changed event shape
             refused += 1
     assert refused > 0
+
+
+def test_option_errors_list_what_the_runtime_supports(models):
+    diffusion = edgegen.Model(models["diffusion"])
+    with pytest.raises(ValueError, match=r"supported: ddim, euler, euler_a, heun, dpmpp_2m, dpmpp_3m, ddpm, lcm\)"):
+        diffusion.sample(1, sampler="magic")
+    with pytest.raises(ValueError, match=r"unknown capability 'fly' \(known: sample, decode, encode, interpolate, "
+                                         r"score, impute, inpaint, class_conditional\)"):
+        diffusion.arena_bytes("fly")
