@@ -91,8 +91,8 @@ def test_a_worker_killed_mid_run_loses_nothing(client, models, digits):
     # Scoring is a pure function of each block: the blocks of a killed worker
     # are recomputed elsewhere (or on its restarted process) with the same
     # numbers, and every row comes back exactly once.
-    rows = tiled_rows(digits["flow"], 100_000)
-    data = da.from_array(rows, chunks=(2_500, 64))
+    rows = tiled_rows(digits["flow"], 40_000)
+    data = da.from_array(rows, chunks=(1_000, 64))
     expected = edgegen.Model(models["flow"]).score(rows)
     pids = client.run(os.getpid)
     future = client.compute(edgegen_dask.score(models["flow"], data))
