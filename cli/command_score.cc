@@ -233,7 +233,9 @@ void add_score_command(CLI::App& app) {
       ->capture_default_str();
   command->add_flag("--skip-bad-rows", options->skip_bad_rows,
                     "Skip rows with a wrong width, non-numbers or NaN (and report how many) instead of failing");
-  command->add_flag("--header", options->header, "The CSV file's first line is a header");
+  command->add_flag("--header", options->header,
+                    "The CSV file's first line is a header (without it, a first line with no number in it is taken "
+                    "for one, as pandas and Dask do)");
   command->add_flag("--progress", options->progress, "Show the progress bar even when stderr is not a terminal");
   command->add_option("--bound", options->bound, "VAE only: the bound to report, elbo or iwae (importance weighted)")
       ->check(CLI::IsMember({"elbo", "iwae"}))

@@ -68,6 +68,8 @@ RowReader::RowReader(const std::string& path, size_t width, RowReaderOptions opt
       while (std::fgets(buffer, sizeof buffer, file_.get()) != nullptr && std::strchr(buffer, '\n') == nullptr) {
       }
       row_ = 1;
+    } else if (skip_detected_header()) {
+      row_ = 1;
     }
     return;
   }
@@ -169,15 +171,59 @@ bool RowReader::read_npy_row(float* out) {
   return true;
 }
 
+bool RowReader::skip_detected_header() {
+  // The first line only, and only when not one of its fields is a number:
+  // a data row with a typo stays an error that names it.
+  std::string line;
+  int c;
+  bool any = false;
+  while ((c = std::fgetc(file_.get())) != EOF) {
+    any = true;
+    if (c == '\n') break;
+    line.push_back(static_cast<char>(c));
+  }
+  bool any_field = false, any_number = false;
+  size_t start = 0;
+  for (;;) {
+    size_t comma = line.find(',', start);
+    std::string field = line.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    size_t first = field.find_first_not_of(" \t\r"), last = field.find_last_not_of(" \t\r");
+    if (first != std::string::npos) {
+      any_field = true;
+      field = field.substr(first, last - first + 1);
+      char* end = nullptr;
+      std::strtof(field.c_str(), &end);
+      if (end == field.c_str() + field.size()) any_number = true;
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  if (any_field && !any_number) return true;
+  // Data: read_csv_row() takes this line first (no seeking back: the file may be a pipe).
+  if (any) {
+    first_line_ = std::move(line);
+    first_line_pending_ = true;
+    first_line_at_eof_ = c == EOF;
+  }
+  return false;
+}
+
 bool RowReader::read_csv_row(float* out) {
   for (;;) {
     line_.clear();
     int c;
     bool any = false;
-    while ((c = std::fgetc(file_.get())) != EOF) {
+    if (first_line_pending_) {
+      first_line_pending_ = false;
+      line_.swap(first_line_);
       any = true;
-      if (c == '\n') break;
-      line_.push_back(static_cast<char>(c));
+      c = first_line_at_eof_ ? EOF : '\n';
+    } else {
+      while ((c = std::fgetc(file_.get())) != EOF) {
+        any = true;
+        if (c == '\n') break;
+        line_.push_back(static_cast<char>(c));
+      }
     }
     if (!any) return false;
     ++row_;

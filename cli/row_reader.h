@@ -5,7 +5,9 @@
 // .npy: a 2-D (or 1-D = one row) little-endian float32/float64/int C-order
 //       array; rows are read straight from the file.
 // .csv: one row per line, comma-separated numbers; blank lines are skipped;
-//       an optional header line is skipped with `csv_header`.
+//       a header line is skipped with `csv_header`, and without it when
+//       the first line has no field that is a number (as pandas and Dask
+//       take "x0,x1,..." for a header); it counts as row 1 either way.
 // A bad row (wrong width, a non-number, NaN or infinity) is a CliError that
 // names the row (1-based, as an editor shows lines), unless skip_bad_rows
 // is set: then it is counted and skipped.
@@ -44,6 +46,9 @@ class RowReader {
   uint64_t file_bytes() const { return file_bytes_; }
 
  private:
+  // Reads the first line; true when it is a header (no field is a number),
+  // else keeps it for read_csv_row().
+  bool skip_detected_header();
   bool read_csv_row(float* out);  // false at the end of the file
   bool read_npy_row(float* out);
   [[noreturn]] void bad_row(const std::string& why) const;
@@ -69,6 +74,9 @@ class RowReader {
   uint64_t row_ = 0;           // 1-based number of the row being read
   uint64_t skipped_ = 0;
   std::string error_;          // why the current row is bad
+  std::string first_line_;     // the first line, read by skip_detected_header() and not a header
+  bool first_line_pending_ = false;
+  bool first_line_at_eof_ = false;  // the first line had no newline
 };
 
 }  // namespace edgegen::cli

@@ -136,3 +136,60 @@ TEST_CASE("row reader: inputs found by fuzzing fail cleanly") {
     }
   }
 }
+
+namespace {
+
+// Every row of a CSV file (width 2) and their row numbers; the error's text instead when reading fails.
+std::string read_csv(const std::string& text, bool header = false, std::vector<float>* values = nullptr,
+                     std::vector<uint64_t>* numbers = nullptr) {
+  TemporaryDirectory directory;
+  const std::string path = directory.file("rows.csv");
+  write(path, text);
+  try {
+    RowReader reader(path, 2, RowReaderOptions{header, false});
+    float rows[8];
+    uint64_t row_numbers[4];
+    while (size_t count = reader.read(rows, 4, row_numbers)) {
+      if (values) values->insert(values->end(), rows, rows + 2 * count);
+      if (numbers) numbers->insert(numbers->end(), row_numbers, row_numbers + count);
+    }
+  } catch (const CliError& error) {
+    return error.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("row reader: a CSV header line is detected when no field of the first line is a number") {
+  std::vector<float> values;
+  std::vector<uint64_t> numbers;
+  CHECK(read_csv("x0, x1\n1,2\n3,4\n", false, &values, &numbers).empty());
+  CHECK(values == std::vector<float>{1, 2, 3, 4});
+  CHECK(numbers == std::vector<uint64_t>{2, 3});  // the header is row 1, as with --header
+
+  values.clear(), numbers.clear();
+  CHECK(read_csv("\"a\",\"b\"\r\n5,6\r\n", false, &values, &numbers).empty());  // quoted names, CRLF
+  CHECK(values == std::vector<float>{5, 6});
+
+  values.clear(), numbers.clear();
+  CHECK(read_csv("1,2\n3,4", false, &values, &numbers).empty());  // numbers: the first line is data
+  CHECK(values == std::vector<float>{1, 2, 3, 4});
+  CHECK(numbers == std::vector<uint64_t>{1, 2});
+
+  values.clear();
+  CHECK(read_csv("7,8", false, &values).empty());  // one data line without a newline
+  CHECK(values == std::vector<float>{7, 8});
+
+  values.clear();
+  CHECK(read_csv("x0,x1\n", false, &values).empty());  // a header alone: no rows
+  CHECK(values.empty());
+
+  values.clear();
+  CHECK(read_csv("10,20\n1,2\n", true, &values).empty());  // --header skips the first line whatever it holds
+  CHECK(values == std::vector<float>{1, 2});
+}
+
+TEST_CASE("row reader: a first line with a number and a typo stays a bad row, not a header") {
+  CHECK(read_csv("1,oops\n3,4\n").find("row 1: value 2 'oops' is not a number") != std::string::npos);
+}

@@ -3,7 +3,10 @@
 # builds it in build/. Idempotent: installs only what is missing and
 # rebuilds only what changed.
 #   scripts/setup.sh            build tools and runtime (what the demo needs)
+#   scripts/setup.sh --python   also the Python module `edgegen` (pybind11),
+#                               installed for Debian's python3 in /usr/local
 #   scripts/setup.sh --tests    also what the test suite needs, and the tests
+#                               (the Python module and its pytest suite included)
 # The demo's build must need nothing only the tests need (doctest, ONNX's
 # conformance data, NumPy, cross toolchains): scripts/test.sh proves it by
 # running the demo with those folders hidden.
@@ -18,8 +21,24 @@ packages=(
   nlohmann-json3-dev libcli11-dev libspng-dev
 )
 build_tests=OFF
-if [[ "${1:-}" == "--tests" ]]; then
-  build_tests=ON
+build_python=OFF
+install_python=OFF
+python_packages=(pybind11-dev python3-dev python3-numpy python3-pandas python3-dask python3-distributed)
+for argument in "$@"; do
+  case "$argument" in
+    --tests) build_tests=ON ;;
+    --python) build_python=ON install_python=ON ;;
+    *) echo "edgegen setup: unknown option '$argument' (expected --tests and/or --python)" >&2; exit 1 ;;
+  esac
+done
+if [[ $build_python == ON ]]; then
+  packages+=("${python_packages[@]}")
+fi
+if [[ $build_tests == ON ]]; then
+  # The Python module is built and tested with the suite (pytest, Dask on a
+  # LocalCluster), but only installed with --python.
+  build_python=ON
+  packages+=("${python_packages[@]}" python3-pytest)
   # doctest, ONNX's conformance data, NumPy for the end-to-end checks, the aarch64
   # and armhf cross compilers + emulators (64- and 32-bit Raspberry Pi OS), the
   # bare-metal Cortex-M toolchain + QEMU, and
@@ -44,7 +63,15 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# EDGEGEN_BUILD_TESTS is always passed: a build the test suite configured
-# once must not keep requiring the test packages when the demo reuses it.
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DEDGEGEN_BUILD_TESTS="$build_tests" >/dev/null
+# EDGEGEN_BUILD_TESTS and EDGEGEN_BUILD_PYTHON are always passed: a build the
+# test suite configured once must not keep requiring the test packages (or
+# pybind11) when the demo reuses it.
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DEDGEGEN_BUILD_TESTS="$build_tests" \
+  -DEDGEGEN_BUILD_PYTHON="$build_python" >/dev/null
 cmake --build build -j"$(nproc)"
+if [[ $install_python == ON ]]; then
+  # Only the package (the "python" install component), into
+  # /usr/local/lib/python3.X/dist-packages, which Debian's python3 reads.
+  cmake --install build --component python --prefix /usr/local >/dev/null
+  echo "edgegen setup: installed the Python module: $(/usr/bin/python3 -c 'import edgegen; print(edgegen.__file__)')"
+fi

@@ -20,6 +20,7 @@ echo "== The demo, as a new user runs it: without the test-only packages"
 # empty tmpfs mounts in a private mount namespace, so anything the demo
 # wrongly needed from them fails here. The test build below reuses build/.
 test_only_dirs=(/usr/share/libonnx-testdata /usr/include/doctest /usr/lib/python3/dist-packages/numpy
+                /usr/include/pybind11 /usr/lib/cmake/pybind11 /usr/lib/python3/dist-packages/dask
                 /usr/aarch64-linux-gnu /usr/arm-linux-gnueabihf /usr/lib/arm-none-eabi)
 hidden=()
 for dir in "${test_only_dirs[@]}"; do [[ -d $dir ]] && hidden+=("$dir"); done

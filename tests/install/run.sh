@@ -4,7 +4,8 @@
 #      every public header compiles on its own from the prefix (no internal or
 #      generated header needed),
 #   2. the installed edgegen tool converts examples/digits_gan and samples
-#      seed 7 (item and latent .npy),
+#      seed 7 (item and latent .npy); the installed Python module, when the
+#      build has one, samples the same,
 #   3. tests/install (c_sample.c: C API, cpp_decode.cc: C++ API) is built
 #      against the prefix with find_package(edgegen), then again with plain
 #      compiler commands and `pkg-config --cflags --libs edgegen`; each build
@@ -48,6 +49,19 @@ model=$work/digits_gan.egm
 "$tool" convert examples/digits_gan/manifest.json -o "$model" >/dev/null
 "$tool" sample "$model" -n 1 --seed 7 -o "$work/item.npy" --latents-out "$work/latent.npy" >/dev/null
 echo "  ok    $tool converted examples/digits_gan and sampled seed 7"
+
+# The Python module, when the build has it (EDGEGEN_BUILD_PYTHON): the
+# installed package imports from the prefix alone and samples what the tool did.
+python_dir=$(find "$prefix/lib" -maxdepth 3 -type d -path "*/dist-packages/edgegen" 2>/dev/null | head -n 1)
+if [[ -n $python_dir ]]; then
+  PYTHONPATH=$(dirname "$python_dir") /usr/bin/python3 -c "
+import sys, numpy as np, edgegen
+assert edgegen.__file__.startswith('$prefix'), edgegen.__file__
+items = edgegen.Model('$model').sample(1, seed=7)
+assert np.array_equal(items, np.load('$work/item.npy')), 'python sample differs from the tool'
+"
+  echo "  ok    import edgegen from ${python_dir#$prefix/}: the same sample as the tool"
+fi
 
 run_programs() {  # <dir with c_sample and cpp_decode>
   "$1/c_sample" "$model" 7 "$work/item.npy"
