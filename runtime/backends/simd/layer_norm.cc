@@ -1,9 +1,9 @@
 // LayerNorm over the last `cols` values of each row: two passes (mean, then
-// the mean squared deviation, as the reference kernel), with 16 partial
-// sums so that the loops vectorize without reassociating the compiler's own
-// reductions.
+// the mean squared deviation, as the reference kernel), with lane_sums.h's
+// vectorized sums.
 #include <cmath>
 
+#include "backends/simd/lane_sums.h"
 #include "backends/simd/simd_kernels.h"
 #include "backends/simd/vector_math.h"
 
@@ -11,33 +11,6 @@ namespace edgegen {
 namespace simd {
 
 namespace {
-
-constexpr size_t kLanes = 16;
-
-EG_VECTOR_CLONES float sum(const float* x, size_t n) {
-  float partial[kLanes] = {};
-  size_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    for (size_t j = 0; j < kLanes; ++j) partial[j] += x[i + j];
-  float total = 0.f;
-  for (; i < n; ++i) total += x[i];
-  for (size_t j = 0; j < kLanes; ++j) total += partial[j];
-  return total;
-}
-
-EG_VECTOR_CLONES float squared_deviation(const float* x, size_t n, float mean) {
-  float partial[kLanes] = {};
-  size_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    for (size_t j = 0; j < kLanes; ++j) {
-      const float d = x[i + j] - mean;
-      partial[j] += d * d;
-    }
-  float total = 0.f;
-  for (; i < n; ++i) total += (x[i] - mean) * (x[i] - mean);
-  for (size_t j = 0; j < kLanes; ++j) total += partial[j];
-  return total;
-}
 
 EG_VECTOR_CLONES void scale_shift(const float* x, const float* gamma, const float* beta, float* y, size_t n,
                                   float mean, float inv_std) {
@@ -54,8 +27,8 @@ void layer_norm(const float* in, const float* gamma, const float* beta, float* o
                 float epsilon) {
   for (size_t r = 0; r < rows; ++r) {
     const float* x = in + r * cols;
-    const float mean = cols ? sum(x, cols) / static_cast<float>(cols) : 0.f;
-    const float variance = cols ? squared_deviation(x, cols, mean) / static_cast<float>(cols) : 0.f;
+    const float mean = cols ? lane_sum(x, cols) / static_cast<float>(cols) : 0.f;
+    const float variance = cols ? lane_squared_deviation(x, cols, mean) / static_cast<float>(cols) : 0.f;
     scale_shift(x, gamma, beta, out + r * cols, cols, mean, 1.f / std::sqrt(variance + epsilon));
   }
 }

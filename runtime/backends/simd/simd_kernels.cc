@@ -1,5 +1,6 @@
 #include "backends/simd/simd_kernels.h"
 
+#include "backends/simd/lane_sums.h"
 #include "backends/simd/vector_math.h"
 
 #include <cmath>
@@ -257,36 +258,6 @@ void group_norm_nhwc(const float* in, const float* gamma, const float* beta, flo
 
 namespace {
 
-// Sums with 16 independent partial sums: each lane's order is fixed, so
-// GCC vectorizes it without reassociating (no -ffast-math), and the result
-// does not depend on which clone runs.
-constexpr size_t kSumLanes = 16;
-EG_VECTOR_CLONES float sum_loop(const float* x, size_t n) {
-  float lanes[kSumLanes] = {};
-  size_t i = 0;
-  for (; i + kSumLanes <= n; i += kSumLanes)
-    for (size_t j = 0; j < kSumLanes; ++j) lanes[j] += x[i + j];
-  float sum = 0.f;
-  for (size_t j = 0; j < kSumLanes; ++j) sum += lanes[j];
-  for (; i < n; ++i) sum += x[i];
-  return sum;
-}
-EG_VECTOR_CLONES float squared_deviation_loop(const float* x, size_t n, float mean) {
-  float lanes[kSumLanes] = {};
-  size_t i = 0;
-  for (; i + kSumLanes <= n; i += kSumLanes)
-    for (size_t j = 0; j < kSumLanes; ++j) {
-      const float d = x[i + j] - mean;
-      lanes[j] += d * d;
-    }
-  float sum = 0.f;
-  for (size_t j = 0; j < kSumLanes; ++j) sum += lanes[j];
-  for (; i < n; ++i) {
-    const float d = x[i] - mean;
-    sum += d * d;
-  }
-  return sum;
-}
 EG_VECTOR_CLONES void scale_shift_plane(const float* x, float* y, size_t n, float scale, float shift) {
   for (size_t i = 0; i < n; ++i) y[i] = x[i] * scale + shift;
 }
@@ -308,10 +279,11 @@ void group_norm_nchw(const float* in, const float* gamma, const float* beta, flo
     for (size_t g = 0; g < groups; ++g) {
       const float* block = x + g * group_channels * spatial;
       double total = 0.0;
-      for (size_t k = 0; k < group_channels; ++k) total += sum_loop(block + k * spatial, spatial);
+      for (size_t k = 0; k < group_channels; ++k) total += lane_sum(block + k * spatial, spatial);
       const float mean = static_cast<float>(total / count);
       double squares = 0.0;
-      for (size_t k = 0; k < group_channels; ++k) squares += squared_deviation_loop(block + k * spatial, spatial, mean);
+      for (size_t k = 0; k < group_channels; ++k)
+        squares += lane_squared_deviation(block + k * spatial, spatial, mean);
       const double inv_std = 1.0 / std::sqrt(squares / count + static_cast<double>(epsilon));
       for (size_t k = 0; k < group_channels; ++k) {
         const size_t c = g * group_channels + k;
