@@ -52,6 +52,17 @@ double psnr_db(const std::vector<float>& reference, const std::vector<float>& te
 }
 
 // Decodes `z` with the model in `file`; no allocation while decoding.
+// Decodes `z` with a prepared pipeline, checking that nothing is allocated.
+std::vector<float> decode_prepared(Pipeline& pipeline, const std::vector<float>& z) {
+  const size_t count = z.size() / pipeline.latent_size();
+  std::vector<float> items(count * pipeline.item_size());
+  testing::AllocationScope scope;
+  Status decoded = pipeline.decode(z.data(), count, items.data());
+  CHECK(scope.count() == 0);
+  REQUIRE_MESSAGE(decoded.is_ok(), std::string(decoded.message()));
+  return items;
+}
+
 std::vector<float> decode(const std::vector<uint8_t>& file, const std::vector<float>& z) {
   testing::AlignedBytes bytes;
   bytes.assign(file.data(), file.size());
@@ -60,13 +71,7 @@ std::vector<float> decode(const std::vector<uint8_t>& file, const std::vector<fl
   Pipeline pipeline;
   Status prepared = pipeline.prepare(*model);
   REQUIRE_MESSAGE(prepared.is_ok(), std::string(prepared.message()));
-  const size_t count = z.size() / pipeline.latent_size();
-  std::vector<float> items(count * pipeline.item_size());
-  testing::AllocationScope scope;
-  Status decoded = pipeline.decode(z.data(), count, items.data());
-  CHECK(scope.count() == 0);
-  REQUIRE_MESSAGE(decoded.is_ok(), std::string(decoded.message()));
-  return items;
+  return decode_prepared(pipeline, z);
 }
 
 // Decodes `z` in a caller arena of exactly Pipeline::arena_bytes_needed
@@ -86,14 +91,8 @@ std::vector<float> decode_in_arena(const std::vector<uint8_t>& file, const std::
   Pipeline pipeline;
   Status prepared = pipeline.prepare(*model, arena.data(), arena.size());
   REQUIRE_MESSAGE(prepared.is_ok(), std::string(prepared.message()));
-  const size_t count = z.size() / pipeline.latent_size();
-  std::vector<float> items(count * pipeline.item_size());
-  testing::AllocationScope scope;
-  Status decoded = pipeline.decode(z.data(), count, items.data());
-  CHECK(scope.count() == 0);
-  REQUIRE_MESSAGE(decoded.is_ok(), std::string(decoded.message()));
   *arena_bytes = *needed;
-  return items;
+  return decode_prepared(pipeline, z);
 }
 
 }  // namespace
