@@ -489,18 +489,31 @@ void eg_scoring_options_init(eg_scoring_options* options) {
   options->seed = defaults.seed;
 }
 
-eg_status eg_model_sample(eg_model* model, const eg_sampling_options* options, size_t count, float* items) {
+namespace {
+
+// sample and impute: the same checks and options, then `run` (Program::sample
+// or Program::impute) on the program that offers `capability`.
+eg_status run_sampling(eg_model* model, edgegen::Capability capability, const char* function,
+                       Status (edgegen::Program::*run)(const edgegen::SamplingOptions&, size_t, float*),
+                       const eg_sampling_options* options, size_t count, float* items) {
   if (model == nullptr) return EG_INVALID_ARGUMENT;
   edgegen::Program* program = nullptr;
-  eg_status offered = program_offering(model, edgegen::Capability::kSample, &program);
+  eg_status offered = program_offering(model, capability, &program);
   if (offered != EG_OK) return offered;
-  if (items == nullptr && count > 0) return null_argument(model, "eg_model_sample", "items");
+  if (items == nullptr && count > 0) return null_argument(model, function, "items");
   edgegen::SamplingOptions sampling;
   edgegen::DiffusionOptions diffusion;
   ProgressAdapter adapter = {nullptr, nullptr};
   Status checked = sampling_options_of(options, &sampling, &diffusion, &adapter);
   if (!checked.is_ok()) return remember(model, checked);
-  return remember(model, program->sample(sampling, count, items));
+  return remember(model, (program->*run)(sampling, count, items));
+}
+
+}  // namespace
+
+eg_status eg_model_sample(eg_model* model, const eg_sampling_options* options, size_t count, float* items) {
+  return run_sampling(model, edgegen::Capability::kSample, "eg_model_sample", &edgegen::Program::sample, options,
+                      count, items);
 }
 
 eg_status eg_model_decode(eg_model* model, const float* latents, size_t count, float* items) {
@@ -573,17 +586,8 @@ eg_status eg_model_score(eg_model* model, const eg_scoring_options* options, con
 }
 
 eg_status eg_model_impute(eg_model* model, const eg_sampling_options* options, size_t count, float* items) {
-  if (model == nullptr) return EG_INVALID_ARGUMENT;
-  edgegen::Program* program = nullptr;
-  eg_status offered = program_offering(model, edgegen::Capability::kImpute, &program);
-  if (offered != EG_OK) return offered;
-  if (items == nullptr && count > 0) return null_argument(model, "eg_model_impute", "items");
-  edgegen::SamplingOptions sampling;
-  edgegen::DiffusionOptions diffusion;
-  ProgressAdapter adapter = {nullptr, nullptr};
-  Status checked = sampling_options_of(options, &sampling, &diffusion, &adapter);
-  if (!checked.is_ok()) return remember(model, checked);
-  return remember(model, program->impute(sampling, count, items));
+  return run_sampling(model, edgegen::Capability::kImpute, "eg_model_impute", &edgegen::Program::impute, options,
+                      count, items);
 }
 
 eg_status eg_fit_threshold(float* scores, size_t count, double fpr, double* out_threshold) {
