@@ -204,8 +204,10 @@ struct Layout {
   size_t total() const { return persistent_bytes + backend_bytes + activation_bytes; }
 };
 
+#if defined(EDGEGEN_WITH_XNNPACK)
 // XNNPACK reads up to this many bytes past an operand (XNN_EXTRA_BYTES).
 constexpr size_t kOverreadSlack = 64;
+#endif
 
 // kAuto can be pinned from outside with EDGEGEN_BACKEND=reference|xnnpack
 // (how the test suite runs every test on both backends, and a switch for

@@ -16,7 +16,7 @@ enum class Executor : uint8_t {
   kReference,
   kXnnpack,
   kDeconvGemm,
-  // Our own kernels (backends/simd):
+  // Our own kernels (backends/xnnpack/simd):
   kUnary,
   kGroupNorm,
   kConcat,

@@ -2,7 +2,7 @@
 
 #include <xnnpack.h>
 
-#include "backends/simd/simd_kernels.h"
+#include "backends/xnnpack/simd/simd_kernels.h"
 #include "ops/op_params.h"
 
 namespace edgegen {

@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "backends/simd/simd_kernels.h"
+#include "backends/xnnpack/simd/simd_kernels.h"
 #include "backends/xnnpack/op_view.h"
 #include "edgegen/status.h"
 

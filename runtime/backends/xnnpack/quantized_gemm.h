@@ -1,5 +1,5 @@
 // int8 FullyConnected, Conv2d and ConvTranspose2d on our int8 GEMM
-// (backends/simd/qgemm.h), with the tensors in the file's NCHW layout.
+// (backends/xnnpack/simd/qgemm.h), with the tensors in the file's NCHW layout.
 //
 //   FullyConnected   x [rows, K] is the GEMM's A as it is: y = qgemm_int8(x, W[N, K]).
 //   Conv2d           the input image transposed to NHWC, then per band of
@@ -42,7 +42,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "backends/simd/qgemm.h"
+#include "backends/xnnpack/simd/qgemm.h"
 #include "backends/xnnpack/op_view.h"
 #include "edgegen/status.h"
 

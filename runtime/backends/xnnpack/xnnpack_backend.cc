@@ -8,7 +8,7 @@
 #include <cstring>
 #include <limits>
 
-#include "backends/simd/simd_kernels.h"
+#include "backends/xnnpack/simd/simd_kernels.h"
 #include "backends/xnnpack/accelerated_op.h"
 #include "backends/xnnpack/decide.h"
 #include "backends/xnnpack/deconvolution_gemm.h"

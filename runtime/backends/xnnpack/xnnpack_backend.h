@@ -1,5 +1,5 @@
 // The accelerated execution of a graph: XNNPACK operators where XNNPACK has
-// them, our own vectorized kernels (backends/simd) for what it lacks, the
+// them, our own vectorized kernels (backends/xnnpack/simd) for what it lacks, the
 // reference kernels for the rest.
 //
 // Layout: the model file is NCHW (the reference kernels' and ONNX's layout).

@@ -54,7 +54,7 @@ class MemoryRegion {
   void* blocks_ = nullptr;  // heap mode: the first block; each links the next
 };
 
-// Memory for packed weights of our own kernels (backends/simd) in `region`,
+// Memory for packed weights of our own kernels (backends/xnnpack/simd) in `region`,
 // taken and counted exactly as XNNPACK's own allocations are: in counting
 // mode it only records the bytes (returns null); with heap blocks it returns
 // a block the region owns; otherwise arena memory. 64-byte aligned; null

@@ -1,5 +1,5 @@
 // edgegen_qgemm_bench: throughput of each int8 GEMM variant this CPU runs
-// (backends/simd/qgemm.h, int8 output) against XNNPACK's f32 fully
+// (backends/xnnpack/simd/qgemm.h, int8 output) against XNNPACK's f32 fully
 // connected operator on the same shapes, one thread, on products shaped like
 // a convolutional decoder's (M = 256 pixels, K = 3 x 3 x C_in, N = C_out).
 //
@@ -15,7 +15,7 @@
 #include <random>
 #include <vector>
 
-#include "backends/simd/qgemm.h"
+#include "backends/xnnpack/simd/qgemm.h"
 #include "platform/clock.h"
 #include "platform/cpu_info.h"
 

@@ -11,7 +11,7 @@
 // Only this file is compiled for AVX-512 (a target pragma after the
 // includes), and nothing here is an inline function of a shared header, so
 // no AVX-512 code can be picked by the linker for a caller elsewhere.
-#include "backends/simd/qgemm_internal.h"
+#include "backends/xnnpack/simd/qgemm_internal.h"
 
 #if defined(EDGEGEN_QGEMM_X86)
 

@@ -25,7 +25,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "backends/simd/qgemm.h"
+#include "backends/xnnpack/simd/qgemm.h"
 
 namespace edgegen {
 namespace simd {

@@ -3,9 +3,9 @@
 // vectorized sums.
 #include <cmath>
 
-#include "backends/simd/lane_sums.h"
-#include "backends/simd/simd_kernels.h"
-#include "backends/simd/vector_math.h"
+#include "backends/xnnpack/simd/lane_sums.h"
+#include "backends/xnnpack/simd/simd_kernels.h"
+#include "backends/xnnpack/simd/vector_math.h"
 
 namespace edgegen {
 namespace simd {

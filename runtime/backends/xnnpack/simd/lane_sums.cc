@@ -1,6 +1,6 @@
-#include "backends/simd/lane_sums.h"
+#include "backends/xnnpack/simd/lane_sums.h"
 
-#include "backends/simd/vector_math.h"
+#include "backends/xnnpack/simd/vector_math.h"
 
 namespace edgegen {
 namespace simd {

@@ -3,11 +3,11 @@
 // and what a microcontroller runs) and the dispatch to the ISA kernels in
 // qgemm_<isa>.cc. The layout of the packed weights is drawn in
 // qgemm_internal.h.
-#include "backends/simd/qgemm.h"
+#include "backends/xnnpack/simd/qgemm.h"
 
 #include <cstring>
 
-#include "backends/simd/qgemm_internal.h"
+#include "backends/xnnpack/simd/qgemm_internal.h"
 
 #if defined(EDGEGEN_WITH_XNNPACK)
 #include <cpuinfo.h>

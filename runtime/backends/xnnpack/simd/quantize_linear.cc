@@ -4,9 +4,9 @@
 // finds each element's channel with a division; here the tensor is walked
 // slice by slice, each slice one vector loop with its own scale. The
 // arithmetic is quantize_value()'s, in the same order, so the bits match.
-#include "backends/simd/simd_kernels.h"
+#include "backends/xnnpack/simd/simd_kernels.h"
 
-#include "backends/simd/vector_math.h"
+#include "backends/xnnpack/simd/vector_math.h"
 #include "kernels/quantization.h"
 
 namespace edgegen {

@@ -1,6 +1,6 @@
 // The vectorized elementary functions against libm (in double), over the
 // whole float range and its special values: what the XNNPACK backend's
-// unary ops promise (backends/simd/vector_math.h).
+// unary ops promise (backends/xnnpack/simd/vector_math.h).
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "backends/simd/simd_kernels.h"
+#include "backends/xnnpack/simd/simd_kernels.h"
 #include "ops/op_params.h"
 #include "ops/registry.h"
 

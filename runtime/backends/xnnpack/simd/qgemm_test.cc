@@ -1,4 +1,4 @@
-// The int8 matrix product (backends/simd/qgemm.h). Every variant this CPU
+// The int8 matrix product (backends/xnnpack/simd/qgemm.h). Every variant this CPU
 // can run is checked against a naive triple loop written here and against
 // the plain C++ variant, for equality: the sums are exact integers and the
 // requantization is the same float32 operations in every variant.
@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "backends/simd/qgemm.h"
+#include "backends/xnnpack/simd/qgemm.h"
 #include "testing/allocation_counter.h"
 
 using namespace edgegen;

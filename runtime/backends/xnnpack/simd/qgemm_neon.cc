@@ -13,7 +13,7 @@
 // Register tiles of 4 rows x 16 columns (4 q registers per row) of int32
 // sums. Only the dot product kernel is compiled for armv8.2-a+dotprod (a
 // target attribute); the rest of the file keeps the baseline.
-#include "backends/simd/qgemm_internal.h"
+#include "backends/xnnpack/simd/qgemm_internal.h"
 
 #if defined(EDGEGEN_QGEMM_ARM)
 

@@ -13,7 +13,7 @@
 // This file is compiled for AVX2 (a target pragma after the includes), the
 // AVX-VNNI kernel alone for AVX2 + AVX-VNNI: with AVX-VNNI enabled GCC
 // could turn the AVX2 kernel's vpmaddwd + vpaddd into vpdpwssd.
-#include "backends/simd/qgemm_internal.h"
+#include "backends/xnnpack/simd/qgemm_internal.h"
 
 #if defined(EDGEGEN_QGEMM_X86)
 

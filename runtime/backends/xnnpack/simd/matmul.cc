@@ -8,8 +8,8 @@
 // with shuffles, at 6 GFLOP/s.
 #include <cstring>
 
-#include "backends/simd/simd_kernels.h"
-#include "backends/simd/vector_math.h"
+#include "backends/xnnpack/simd/simd_kernels.h"
+#include "backends/xnnpack/simd/vector_math.h"
 
 namespace edgegen {
 namespace simd {

@@ -6,8 +6,8 @@
 #include <cmath>
 #include <limits>
 
-#include "backends/simd/simd_kernels.h"
-#include "backends/simd/vector_math.h"
+#include "backends/xnnpack/simd/simd_kernels.h"
+#include "backends/xnnpack/simd/vector_math.h"
 #include "ops/registry.h"
 
 namespace edgegen {
