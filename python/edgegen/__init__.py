@@ -53,16 +53,12 @@ def bits_per_dim(log_likelihood, dims):
 
 def threshold_from_scores(scores, fpr=0.01):
     """The log-likelihood below which a row is an anomaly, so that a fraction
-    ``fpr`` of ``scores`` (normal rows) would be flagged: exactly what
+    ``fpr`` (0 to 1) of ``scores`` (normal rows) would be flagged: exactly what
     ``edgegen score --fit-threshold --fpr`` stores (the element at index
-    floor(fpr * n) of the sorted scores)."""
-    if not 0.0 < fpr < 1.0:
-        raise ValueError(f"fpr={fpr}: must be in (0, 1)")
-    values = np.asarray(scores, dtype=np.float64).ravel()
-    if values.size == 0:
-        raise ValueError("no scores to fit a threshold on")
-    index = min(int(math.floor(fpr * values.size)), values.size - 1)
-    return float(np.partition(values, index)[index])
+    floor(fpr * n) of the sorted scores, the last for fpr = 1; the runtime's
+    own rule). Raises InvalidArgumentError (a ValueError) for no scores, a
+    NaN score or fpr outside [0, 1]."""
+    return _edgegen.fit_threshold(np.asarray(scores, dtype=np.float32).ravel(), float(fpr))
 
 
 def flag(scores, threshold):

@@ -138,20 +138,26 @@ def score(model_path, data, *, columns=None, batch=edgegen.DEFAULT_BATCH, bound=
 
 def fit_threshold(model_path, normal, fpr=0.01, **options):
     """The log-likelihood below which a row is flagged, so that a fraction
-    ``fpr`` of the ``normal`` rows would be: what ``edgegen score
+    ``fpr`` (0 to 1) of the ``normal`` rows would be: what ``edgegen score
     --fit-threshold --fpr`` stores, computed on the cluster (only the
-    floor(fpr * n) + 1 lowest scores come back). Returns a float."""
+    floor(fpr * n) + 1 lowest scores come back, and the runtime's rule,
+    :func:`edgegen.threshold_from_scores`, picks from them). Returns a float."""
     da, _ = _dask()
-    if not 0.0 < fpr < 1.0:
-        raise ValueError(f"fpr={fpr}: must be in (0, 1)")
+    if not 0.0 <= fpr <= 1.0:
+        raise ValueError(f"fpr={fpr}: must be in [0, 1]")
+    import dask
     scores = score(model_path, normal, **options)
     values = scores.to_dask_array(lengths=True) if hasattr(scores, "to_dask_array") else scores
     count = int(values.shape[0])
     if count == 0:
         raise ValueError("no rows to fit a threshold on")
     index = min(int(np.floor(fpr * count)), count - 1)
-    lowest = da.topk(values, -(index + 1)).compute()  # the index + 1 lowest, ascending
-    return float(np.max(lowest))
+    # One pass over the scores: the lowest index + 1 and the NaN count.
+    lowest, nans = dask.compute(da.topk(values, -(index + 1)), da.isnan(values).sum())
+    if nans:
+        raise edgegen.InvalidArgumentError(f"fit_threshold: {int(nans)} scores are NaN", "invalid argument")
+    # Its last element is the sorted scores' element `index`: the same rule.
+    return edgegen.threshold_from_scores(lowest, 1.0)
 
 
 def flag(scores, threshold):

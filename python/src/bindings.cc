@@ -544,6 +544,16 @@ class ModelHandle {
   std::mutex mutex_;
 };
 
+// The anomaly threshold: edgegen::fit_threshold, the rule the command
+// line's --fit-threshold and the C API use (one definition, not a Python copy).
+// Scores are float32 log-likelihoods, as the runtime computes them.
+double fit_threshold(const py::array_t<float, py::array::c_style | py::array::forcecast>& scores, double fpr) {
+  std::vector<float> values(scores.data(), scores.data() + scores.size());  // it sorts in place
+  Result<double> threshold = edgegen::fit_threshold(values.data(), values.size(), fpr);
+  if (!threshold.ok()) throw StatusError{threshold.status().code(), threshold.status().message()};
+  return *threshold;
+}
+
 }  // namespace
 }  // namespace edgegen::python
 
@@ -566,6 +576,8 @@ PYBIND11_MODULE(_edgegen, m) {
       }
     }
   });
+
+  m.def("fit_threshold", &edgegen::python::fit_threshold, py::arg("scores"), py::arg("fpr"));
 
   py::class_<ModelHandle>(m, "ModelHandle")
       .def_static("open", &ModelHandle::open, py::arg("path"), py::arg("backend"), py::arg("threads"))

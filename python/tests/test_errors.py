@@ -160,3 +160,20 @@ def test_option_errors_list_what_the_runtime_supports(models):
     with pytest.raises(ValueError, match=r"unknown capability 'fly' \(known: sample, decode, encode, interpolate, "
                                          r"score, impute, inpaint, class_conditional\)"):
         diffusion.arena_bytes("fly")
+
+
+def test_threshold_rule_is_the_runtimes():
+    # edgegen::fit_threshold itself: element floor(fpr * n) of the sorted scores,
+    # the last for fpr = 1; no scores, a NaN score or fpr outside [0, 1] refused.
+    scores = np.array([-3.0, -1.0, -2.0, -5.0, -4.0])
+    assert edgegen.threshold_from_scores(scores, 0.0) == -5.0
+    assert edgegen.threshold_from_scores(scores, 0.2) == -4.0
+    assert edgegen.threshold_from_scores(scores, 0.5) == -3.0
+    assert edgegen.threshold_from_scores(scores, 1.0) == -1.0
+    for fpr in (-0.1, 1.5, float("nan")):
+        with pytest.raises(ValueError, match="fpr"):
+            edgegen.threshold_from_scores(scores, fpr)
+    with pytest.raises(edgegen.InvalidArgumentError, match="score 1 is NaN"):
+        edgegen.threshold_from_scores([-1.0, float("nan")], 0.5)
+    with pytest.raises(ValueError, match="no scores"):
+        edgegen.threshold_from_scores([], 0.5)
