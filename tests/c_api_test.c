@@ -137,6 +137,23 @@ static void test_bad_model_bytes(void) {
   free(truncated);
   CHECK_STATUS(eg_model_load(gan.data, 0, NULL, 0, &model), EG_INVALID_ARGUMENT);
   CHECK_STATUS(eg_model_load(gan.data, 7, NULL, 0, &model), EG_INVALID_MODEL);
+  /* eg_model_verify says why, in the caller's buffer, truncated to fit. */
+  {
+    char message[256];
+    char tiny[8];
+    memset(message, 'x', sizeof message);
+    CHECK_STATUS(eg_model_verify(garbage, sizeof garbage, message, sizeof message), EG_INVALID_MODEL);
+    CHECK(strlen(message) > 10 && strlen(message) < sizeof message);
+    CHECK_STATUS(eg_model_verify(gan.data, 7, tiny, sizeof tiny), EG_INVALID_MODEL);
+    CHECK(strlen(tiny) == sizeof tiny - 1);
+    CHECK_STATUS(eg_model_verify(gan.data, 0, message, sizeof message), EG_INVALID_ARGUMENT);
+    CHECK(strstr(message, "no model bytes") != NULL);
+    CHECK_STATUS(eg_model_verify(NULL, 64, message, sizeof message), EG_INVALID_ARGUMENT);
+    CHECK_STATUS(eg_model_verify(gan.data, gan.size, NULL, 16), EG_INVALID_ARGUMENT);
+    CHECK_STATUS(eg_model_verify(gan.data, gan.size, NULL, 0), EG_OK);
+    CHECK_STATUS(eg_model_verify(gan.data, gan.size, message, sizeof message), EG_OK);
+    CHECK(message[0] == '\0');
+  }
   /* Handle storage: one byte short fails, the size asked for works off alignment. */
   CHECK(eg_model_handle_bytes() + 1 <= sizeof storage);
   CHECK_STATUS(eg_model_load(gan.data, gan.size, storage + 1, eg_model_handle_bytes() - 1, &model), EG_ARENA_TOO_SMALL);

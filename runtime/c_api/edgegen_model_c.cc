@@ -239,6 +239,21 @@ eg_status eg_model_load(const void* data, size_t size, void* storage, size_t sto
   return EG_OK;
 }
 
+eg_status eg_model_verify(const void* data, size_t size, char* message, size_t capacity) {
+  if (message == nullptr && capacity != 0) return EG_INVALID_ARGUMENT;
+  if (capacity != 0) message[0] = '\0';
+  Status verified = Status::ok();
+  if (data == nullptr || size == 0) {
+    verified = Status::error(edgegen::StatusCode::kInvalidArgument, "no model bytes (data %s, size %zu)",
+                             data == nullptr ? "NULL" : "given", size);
+  } else {
+    edgegen::Result<edgegen::Model> model = edgegen::Model::from_buffer(data, size);
+    if (!model.ok()) verified = model.status();
+  }
+  if (!verified.is_ok() && capacity != 0) std::snprintf(message, capacity, "%s", verified.message());
+  return to_c(verified);
+}
+
 void eg_model_destroy(eg_model* model) {
   if (model == nullptr) return;
   void* owned = model->owned_self;

@@ -169,8 +169,14 @@ size_t eg_model_handle_bytes(void);
  * unchanged while the handle lives) and makes a handle. `storage` (borrowed,
  * at least eg_model_handle_bytes() bytes, any alignment) holds the handle;
  * NULL: it is allocated with malloc. Fails with EG_INVALID_MODEL (etc.) on
- * bad bytes; *out_model is then NULL. */
+ * bad bytes; *out_model is then NULL (eg_model_verify says why). */
 eg_status eg_model_load(const void* data, size_t size, void* storage, size_t storage_bytes, eg_model** out_model);
+/* Verifies `data` as eg_model_load does, without making a handle, and says
+ * why it fails: the message (e.g. "graph 'decoder': tensor 7 ...") is written
+ * NUL-terminated into `message` (`capacity` bytes, truncated to fit; "" on
+ * success). `message` may be NULL when `capacity` is 0. Use it to check a
+ * model received over the air before replacing the one in flash. */
+eg_status eg_model_verify(const void* data, size_t size, char* message, size_t capacity);
 /* Releases what the handle owns (not the caller's storage, bytes or arena). NULL: nothing. */
 void eg_model_destroy(eg_model* model);
 /* The message of the last failed call on this handle; "" if none or NULL. */
