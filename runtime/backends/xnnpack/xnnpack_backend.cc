@@ -50,194 +50,253 @@ Status xnn_error(const OpView& v, const char* what, xnn_status status) {
                        static_cast<int>(status));
 }
 
+// What every operator creator reads: the op, the buffers it reads and
+// writes (already in the layout it computes in), and its output clamp.
+struct OperatorArgs {
+  const OpView& v;
+  const float* const* in;
+  float* out;
+  pthreadpool_t pool;
+  AcceleratedOp* acc;
+  float out_min, out_max;
+};
+
+// A 1-D or 2-D (transposed) convolution's sizes, 1-D as 2-D with height 1.
+struct ConvGeometry {
+  int64_t kh, kw, in_h, in_w, groups, in_channels, out_channels, group_in, group_out;
+  size_t weight_count;
+};
+
+ConvGeometry conv_geometry(const OpView& v) {
+  const Shape x = shape_of(v.input(0)), y = shape_of(v.output(0)), w = shape_of(v.input(1));
+  const bool one_d = x.rank == 3;
+  ConvGeometry g;
+  g.kh = one_d ? 1 : w.dims[2];
+  g.kw = one_d ? w.dims[2] : w.dims[3];
+  g.in_h = one_d ? 1 : x.dims[2];
+  g.in_w = one_d ? x.dims[2] : x.dims[3];
+  g.groups = v.int_param(params::kGroups);
+  g.in_channels = x.dims[1];
+  g.out_channels = y.dims[1];
+  g.group_in = g.in_channels / g.groups;
+  g.group_out = g.out_channels / g.groups;
+  g.weight_count = static_cast<size_t>(w.num_elements());
+  return g;
+}
+
+uint32_t u32(int64_t value) { return static_cast<uint32_t>(value); }
+
+xnn_status create_convolution(const OperatorArgs& a, const ConvGeometry& g, float* reordered, xnn_operator_t* op) {
+  using namespace params;
+  const OpView& v = a.v;
+  pack_conv_weights(v.constant(1), reordered, g.out_channels, g.group_in, g.kh * g.kw);
+  xnn_status status = xnn_create_convolution2d_nhwc_f32(
+      u32(v.int_param(kPadTop)), u32(v.int_param(kPadRight)), u32(v.int_param(kPadBottom)),
+      u32(v.int_param(kPadLeft)), u32(g.kh), u32(g.kw), u32(v.int_param(kStrideH)), u32(v.int_param(kStrideW)),
+      u32(v.int_param(kDilationH)), u32(v.int_param(kDilationW)), u32(g.groups), g.group_in, g.group_out,
+      g.in_channels, g.out_channels, reordered, v.has_input(2) ? v.constant(2) : nullptr, a.out_min, a.out_max, 0, op);
+  if (status != xnn_status_success) return status;
+  return xnn_setup_convolution2d_nhwc_f32(*op, shape_of(v.input(0)).dims[0], g.in_h, g.in_w, a.in[0], a.out, a.pool);
+}
+
+// A transposed convolution in one of three forms: GEMM + col2im (ours,
+// Executor::kDeconvGemm), one fully connected op (a one-pixel input), or
+// XNNPACK's deconvolution.
+xnn_status create_transposed_convolution(const OperatorArgs& a, const ConvGeometry& g, float* reordered,
+                                         xnn_operator_t* op) {
+  using namespace params;
+  const OpView& v = a.v;
+  AcceleratedOp* acc = a.acc;
+  const float* bias = v.has_input(2) ? v.constant(2) : nullptr;
+  const int64_t taps = g.kh * g.kw;
+  const size_t n = static_cast<size_t>(taps * g.out_channels), k = static_cast<size_t>(g.in_channels);
+  if (acc->executor == Executor::kDeconvGemm) {
+    // Columns [(kh, kw, c_out)] of every input pixel: weight [C_in, C_out, kh, kw]
+    // as a fully connected [kh * kw * C_out, C_in]. Bias and activation
+    // follow col2im (they apply to the sums).
+    acc->deconv.bias = bias;  // the plan is build_graph's (it sized the scratch)
+    acc->post = v.activation();
+    pack_deconv_columns(v.constant(1), reordered, g.in_channels, g.out_channels, taps);
+    const float none = std::numeric_limits<float>::infinity();
+    xnn_status status = xnn_create_fully_connected_nc_f32(k, n, k, n, reordered, nullptr, -none, none, 0, op);
+    // One band over one image: set up once, here; otherwise per band while running.
+    if (status == xnn_status_success && acc->deconv.batch == 1 && acc->deconv.band_pixels == acc->deconv.in_pixels)
+      status = xnn_setup_fully_connected_nc_f32(*op, static_cast<size_t>(acc->deconv.band_pixels), a.in[0],
+                                                acc->kernel_scratch, a.pool);
+    return status;
+  }
+  if (one_pixel_deconv(v)) {
+    // A transposed convolution of one pixel (a DCGAN's first layer) is a
+    // matrix product whose rows are the output pixels' channels: as a
+    // fully connected op it runs at GEMM speed, and writes NHWC directly.
+    pack_deconv_columns(v.constant(1), reordered, g.in_channels, g.out_channels, taps);
+    float* tiled_bias = reordered + g.weight_count;
+    for (int64_t t = 0; t < taps; ++t)
+      for (int64_t o = 0; o < g.out_channels; ++o) tiled_bias[t * g.out_channels + o] = bias ? bias[o] : 0.f;
+    xnn_status status =
+        xnn_create_fully_connected_nc_f32(k, n, k, n, reordered, tiled_bias, a.out_min, a.out_max, 0, op);
+    if (status != xnn_status_success) return status;
+    return xnn_setup_fully_connected_nc_f32(*op, static_cast<size_t>(shape_of(v.input(0)).dims[0]), a.in[0], a.out,
+                                            a.pool);
+  }
+  pack_deconv_weights(v.constant(1), reordered, g.groups, g.group_in, g.group_out, taps);
+  xnn_status status = xnn_create_deconvolution2d_nhwc_f32(
+      u32(v.int_param(kPadTop)), u32(v.int_param(kPadRight)), u32(v.int_param(kPadBottom)),
+      u32(v.int_param(kPadLeft)), u32(g.kh), u32(g.kw), u32(v.int_param(kStrideH)), u32(v.int_param(kStrideW)),
+      u32(v.int_param(kDilationH)), u32(v.int_param(kDilationW)), u32(g.groups), g.group_in, g.group_out,
+      g.in_channels, g.out_channels, reordered, bias, a.out_min, a.out_max, 0, op);
+  if (status != xnn_status_success) return status;
+  return xnn_setup_deconvolution2d_nhwc_f32(*op, shape_of(v.input(0)).dims[0], g.in_h, g.in_w,
+                                            u32(v.int_param(kOutputPadH)), u32(v.int_param(kOutputPadW)), a.in[0],
+                                            a.out, a.pool);
+}
+
+xnn_status create_pooling(const OperatorArgs& a, xnn_operator_t* op) {
+  using namespace params;
+  const OpView& v = a.v;
+  const Shape x = shape_of(v.input(0));
+  const auto u = [&](int i) { return static_cast<uint32_t>(v.int_param(static_cast<size_t>(i))); };
+  const size_t channels = static_cast<size_t>(x.dims[1]);
+  xnn_status status;
+  if (v.code() == OpCode::kMaxPool2d) {
+    status = xnn_create_max_pooling2d_nhwc_f32(u(kPoolPadTop), u(kPoolPadRight), u(kPoolPadBottom), u(kPoolPadLeft),
+                                               u(kPoolKernelH), u(kPoolKernelW), u(kPoolStrideH), u(kPoolStrideW),
+                                               u(kPoolDilationH), u(kPoolDilationW), channels, channels, channels,
+                                               a.out_min, a.out_max, 0, op);
+    if (status != xnn_status_success) return status;
+    return xnn_setup_max_pooling2d_nhwc_f32(*op, x.dims[0], x.dims[2], x.dims[3], a.in[0], a.out, a.pool);
+  }
+  status = xnn_create_average_pooling2d_nhwc_f32(u(kPoolPadTop), u(kPoolPadRight), u(kPoolPadBottom),
+                                                 u(kPoolPadLeft), u(kPoolKernelH), u(kPoolKernelW), u(kPoolStrideH),
+                                                 u(kPoolStrideW), channels, channels, channels, a.out_min, a.out_max,
+                                                 0, op);
+  if (status != xnn_status_success) return status;
+  return xnn_setup_average_pooling2d_nhwc_f32(*op, x.dims[0], x.dims[2], x.dims[3], a.in[0], a.out, a.pool);
+}
+
+// A FullyConnected, or a MatMul with a constant B.
+xnn_status create_fully_connected(const OperatorArgs& a, xnn_operator_t* op) {
+  const OpView& v = a.v;
+  const Shape x = shape_of(v.input(0)), w = shape_of(v.input(1));
+  const bool matmul = v.code() == OpCode::kMatMul;
+  // FullyConnected weight [N, K]; MatMul's constant B is [K, N].
+  const size_t k = static_cast<size_t>(matmul ? w.dims[0] : w.dims[1]);
+  const size_t n = static_cast<size_t>(matmul ? w.dims[1] : w.dims[0]);
+  const size_t rows = k == 0 ? 0 : static_cast<size_t>(x.num_elements()) / k;
+  const float* bias = !matmul && v.has_input(2) ? v.constant(2) : nullptr;
+  xnn_status status = xnn_create_fully_connected_nc_f32(k, n, k, n, v.constant(1), bias, a.out_min, a.out_max,
+                                                        matmul ? XNN_FLAG_TRANSPOSE_WEIGHTS : 0, op);
+  if (status != xnn_status_success) return status;
+  return xnn_setup_fully_connected_nc_f32(*op, rows, a.in[0], a.out, a.pool);
+}
+
+xnn_status create_softmax(const OperatorArgs& a, xnn_operator_t* op) {
+  const Shape x = shape_of(a.v.input(0));
+  const size_t channels = static_cast<size_t>(x.dims[x.rank - 1]);
+  xnn_status status = xnn_create_softmax_nc_f32(channels, channels, channels, 0, op);
+  if (status != xnn_status_success) return status;
+  return xnn_setup_softmax_nc_f32(*op, channels ? static_cast<size_t>(x.num_elements()) / channels : 0, a.in[0],
+                                  a.out, a.pool);
+}
+
+xnn_status create_pad(const OperatorArgs& a, xnn_operator_t* op) {
+  using namespace params;
+  const OpView& v = a.v;
+  const Shape x = shape_of(v.input(0));
+  size_t dims[XNN_MAX_TENSOR_DIMS], before[XNN_MAX_TENSOR_DIMS], after[XNN_MAX_TENSOR_DIMS];
+  const int rank = x.rank;
+  for (int d = 0; d < rank; ++d) {
+    // Channels-last: axis 1 (channels) moves to the end.
+    const int from = !a.acc->nhwc || d == 0 ? d : d == rank - 1 ? 1 : d + 1;
+    dims[d] = static_cast<size_t>(x.dims[from]);
+    before[d] = static_cast<size_t>(v.int_param(static_cast<size_t>(kPadBegin + from)));
+    after[d] = static_cast<size_t>(v.int_param(static_cast<size_t>(kPadBegin + rank + from)));
+  }
+  const float value = v.float_param(0);
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  xnn_status status = xnn_create_constant_pad_nd_x32(&bits, 0, op);
+  if (status != xnn_status_success) return status;
+  return xnn_setup_constant_pad_nd_x32(*op, static_cast<size_t>(rank), dims, before, after, a.in[0], a.out, a.pool);
+}
+
+// Add, Sub, Mul, Div, Min, Max with broadcasting.
+xnn_status create_binary(const OperatorArgs& a, xnn_operator_t* op) {
+  const OpView& v = a.v;
+  const Shape sa = shape_of(v.input(0)), sb = shape_of(v.input(1));
+  size_t a_dims[XNN_MAX_TENSOR_DIMS], b_dims[XNN_MAX_TENSOR_DIMS];
+  size_t a_rank = static_cast<size_t>(sa.rank), b_rank = static_cast<size_t>(sb.rank);
+  if (a.acc->nhwc) {
+    // Channels-last shapes: [N, C, H, W] -> [N, H, W, C]; one-element constants stay one element.
+    auto nhwc_dims = [](const Shape& s, size_t* dims, size_t* rank) {
+      if (s.num_elements() == 1 && s.rank <= 1) {
+        dims[0] = 1, *rank = 1;
+        return;
+      }
+      *rank = static_cast<size_t>(s.rank);
+      dims[0] = static_cast<size_t>(s.dims[0]);
+      for (int d = 2; d < s.rank; ++d) dims[d - 1] = static_cast<size_t>(s.dims[d]);
+      dims[s.rank - 1] = static_cast<size_t>(s.dims[1]);
+    };
+    nhwc_dims(sa, a_dims, &a_rank);
+    nhwc_dims(sb, b_dims, &b_rank);
+  } else {
+    for (size_t d = 0; d < a_rank; ++d) a_dims[d] = static_cast<size_t>(sa.dims[d]);
+    for (size_t d = 0; d < b_rank; ++d) b_dims[d] = static_cast<size_t>(sb.dims[d]);
+  }
+  // XNNPACK wants rank >= 1.
+  if (a_rank == 0) a_dims[0] = 1, a_rank = 1;
+  if (b_rank == 0) b_dims[0] = 1, b_rank = 1;
+  const float* x = a.in[0];
+  const float* y = a.in[1];
+  xnn_status status;
+  switch (v.code()) {
+    case OpCode::kAdd: status = xnn_create_add_nd_f32(a.out_min, a.out_max, 0, op); break;
+    case OpCode::kSub: status = xnn_create_subtract_nd_f32(a.out_min, a.out_max, 0, op); break;
+    case OpCode::kMul: status = xnn_create_multiply_nd_f32(a.out_min, a.out_max, 0, op); break;
+    case OpCode::kDiv: status = xnn_create_divide_nd_f32(a.out_min, a.out_max, 0, op); break;
+    case OpCode::kMin: status = xnn_create_minimum_nd_f32(0, op); break;
+    default: status = xnn_create_maximum_nd_f32(0, op); break;
+  }
+  if (status != xnn_status_success) return status;
+  // Min/Max take no clamp: a fused activation runs afterwards.
+  if (v.code() == OpCode::kMin || v.code() == OpCode::kMax) a.acc->post = v.activation();
+  switch (v.code()) {
+    case OpCode::kAdd: return xnn_setup_add_nd_f32(*op, a_rank, a_dims, b_rank, b_dims, x, y, a.out, a.pool);
+    case OpCode::kSub: return xnn_setup_subtract_nd_f32(*op, a_rank, a_dims, b_rank, b_dims, x, y, a.out, a.pool);
+    case OpCode::kMul: return xnn_setup_multiply_nd_f32(*op, a_rank, a_dims, b_rank, b_dims, x, y, a.out, a.pool);
+    case OpCode::kDiv: return xnn_setup_divide_nd_f32(*op, a_rank, a_dims, b_rank, b_dims, x, y, a.out, a.pool);
+    case OpCode::kMin: return xnn_setup_minimum_nd_f32(*op, a_rank, a_dims, b_rank, b_dims, x, y, a.out, a.pool);
+    default: return xnn_setup_maximum_nd_f32(*op, a_rank, a_dims, b_rank, b_dims, x, y, a.out, a.pool);
+  }
+}
+
 // Creates and sets up the XNNPACK operator of `v`. in/out: the buffers it
 // reads and writes (already the layout it computes in).
 Status create_operator(const OpView& v, const float* const* in, float* out, pthreadpool_t pool,
                        ReorderBuffer* reorder, AcceleratedOp* acc) {
-  using namespace params;
+  OperatorArgs a{v, in, out, pool, acc, 0.f, 0.f};
+  split_activation(v.activation(), &a.out_min, &a.out_max, &acc->post);
   xnn_operator_t op = nullptr;
-  xnn_status status = xnn_status_success;
-  float out_min, out_max;
-  split_activation(v.activation(), &out_min, &out_max, &acc->post);
-  const Shape x = shape_of(v.input(0)), y = shape_of(v.output(0));
+  xnn_status status;
   switch (v.code()) {
     case OpCode::kConv2d:
     case OpCode::kConvTranspose2d: {
-      const bool transposed = v.code() == OpCode::kConvTranspose2d;
-      const Shape w = shape_of(v.input(1));
-      const bool one_d = x.rank == 3;
-      const int64_t kh = one_d ? 1 : w.dims[2], kw = one_d ? w.dims[2] : w.dims[3];
-      const int64_t in_h = one_d ? 1 : x.dims[2], in_w = one_d ? x.dims[2] : x.dims[3];
-      const int64_t groups = v.int_param(kGroups);
-      const int64_t in_channels = x.dims[1], out_channels = y.dims[1];
-      const int64_t group_in = in_channels / groups, group_out = out_channels / groups;
+      const ConvGeometry g = conv_geometry(v);
       // Reordered weights, then (one-pixel deconvolution) its tiled bias.
-      const size_t weight_count = static_cast<size_t>(w.num_elements());
-      float* reordered = reorder->floats(weight_count + static_cast<size_t>(kh * kw * out_channels));
+      float* reordered = reorder->floats(g.weight_count + static_cast<size_t>(g.kh * g.kw * g.out_channels));
       if (reordered == nullptr) return Status::error(StatusCode::kOutOfMemory, "no memory to reorder weights");
-      const float* bias = v.has_input(2) ? v.constant(2) : nullptr;
-      const auto u = [](int64_t value) { return static_cast<uint32_t>(value); };
-      if (!transposed) {
-        pack_conv_weights(v.constant(1), reordered, out_channels, group_in, kh * kw);
-        status = xnn_create_convolution2d_nhwc_f32(
-            u(v.int_param(kPadTop)), u(v.int_param(kPadRight)), u(v.int_param(kPadBottom)), u(v.int_param(kPadLeft)),
-            u(kh), u(kw), u(v.int_param(kStrideH)), u(v.int_param(kStrideW)), u(v.int_param(kDilationH)),
-            u(v.int_param(kDilationW)), u(groups), group_in, group_out, in_channels, out_channels, reordered, bias,
-            out_min, out_max, 0, &op);
-        if (status == xnn_status_success)
-          status = xnn_setup_convolution2d_nhwc_f32(op, x.dims[0], in_h, in_w, in[0], out, pool);
-      } else if (acc->executor == Executor::kDeconvGemm) {
-        // Columns [(kh, kw, c_out)] of every input pixel: weight [C_in, C_out, kh, kw]
-        // as a fully connected [kh * kw * C_out, C_in]. Bias and activation
-        // follow col2im (they apply to the sums).
-        acc->deconv.bias = bias;  // the plan is build_graph's (it sized the scratch)
-        acc->post = v.activation();
-        const int64_t taps = kh * kw;
-        const float* weight = v.constant(1);
-        pack_deconv_columns(weight, reordered, in_channels, out_channels, taps);
-        const size_t n = static_cast<size_t>(taps * out_channels), k = static_cast<size_t>(in_channels);
-        const float none = std::numeric_limits<float>::infinity();
-        status = xnn_create_fully_connected_nc_f32(k, n, k, n, reordered, nullptr, -none, none, 0, &op);
-        // One band over one image: set up once, here; otherwise per band while running.
-        if (status == xnn_status_success && acc->deconv.batch == 1 &&
-            acc->deconv.band_pixels == acc->deconv.in_pixels)
-          status = xnn_setup_fully_connected_nc_f32(op, static_cast<size_t>(acc->deconv.band_pixels), in[0],
-                                                    acc->kernel_scratch, pool);
-      } else if (one_pixel_deconv(v)) {
-        // A transposed convolution of one pixel (a DCGAN's first layer) is a
-        // matrix product whose rows are the output pixels' channels: as a
-        // fully connected op it runs at GEMM speed, and writes NHWC directly.
-        const int64_t taps = kh * kw;
-        const float* weight = v.constant(1);
-        pack_deconv_columns(weight, reordered, in_channels, out_channels, taps);
-        float* tiled_bias = reordered + weight_count;
-        for (int64_t t = 0; t < taps; ++t)
-          for (int64_t o = 0; o < out_channels; ++o) tiled_bias[t * out_channels + o] = bias ? bias[o] : 0.f;
-        const size_t n = static_cast<size_t>(taps * out_channels), k = static_cast<size_t>(in_channels);
-        status = xnn_create_fully_connected_nc_f32(k, n, k, n, reordered, tiled_bias, out_min, out_max, 0, &op);
-        if (status == xnn_status_success)
-          status = xnn_setup_fully_connected_nc_f32(op, static_cast<size_t>(x.dims[0]), in[0], out, pool);
-      } else {
-        pack_deconv_weights(v.constant(1), reordered, groups, group_in, group_out, kh * kw);
-        status = xnn_create_deconvolution2d_nhwc_f32(
-            u(v.int_param(kPadTop)), u(v.int_param(kPadRight)), u(v.int_param(kPadBottom)), u(v.int_param(kPadLeft)),
-            u(kh), u(kw), u(v.int_param(kStrideH)), u(v.int_param(kStrideW)), u(v.int_param(kDilationH)),
-            u(v.int_param(kDilationW)), u(groups), group_in, group_out, in_channels, out_channels, reordered, bias,
-            out_min, out_max, 0, &op);
-        if (status == xnn_status_success)
-          status = xnn_setup_deconvolution2d_nhwc_f32(op, x.dims[0], in_h, in_w, u(v.int_param(kOutputPadH)),
-                                                      u(v.int_param(kOutputPadW)), in[0], out, pool);
-      }
+      status = v.code() == OpCode::kConv2d ? create_convolution(a, g, reordered, &op)
+                                           : create_transposed_convolution(a, g, reordered, &op);
       break;
     }
     case OpCode::kMaxPool2d:
-    case OpCode::kAveragePool2d: {
-      const auto u = [&](int i) { return static_cast<uint32_t>(v.int_param(static_cast<size_t>(i))); };
-      const size_t channels = static_cast<size_t>(x.dims[1]);
-      if (v.code() == OpCode::kMaxPool2d) {
-        status = xnn_create_max_pooling2d_nhwc_f32(u(kPoolPadTop), u(kPoolPadRight), u(kPoolPadBottom),
-                                                   u(kPoolPadLeft), u(kPoolKernelH), u(kPoolKernelW),
-                                                   u(kPoolStrideH), u(kPoolStrideW), u(kPoolDilationH),
-                                                   u(kPoolDilationW), channels, channels, channels, out_min, out_max,
-                                                   0, &op);
-        if (status == xnn_status_success)
-          status = xnn_setup_max_pooling2d_nhwc_f32(op, x.dims[0], x.dims[2], x.dims[3], in[0], out, pool);
-      } else {
-        status = xnn_create_average_pooling2d_nhwc_f32(u(kPoolPadTop), u(kPoolPadRight), u(kPoolPadBottom),
-                                                       u(kPoolPadLeft), u(kPoolKernelH), u(kPoolKernelW),
-                                                       u(kPoolStrideH), u(kPoolStrideW), channels, channels,
-                                                       channels, out_min, out_max, 0, &op);
-        if (status == xnn_status_success)
-          status = xnn_setup_average_pooling2d_nhwc_f32(op, x.dims[0], x.dims[2], x.dims[3], in[0], out, pool);
-      }
-      break;
-    }
+    case OpCode::kAveragePool2d: status = create_pooling(a, &op); break;
     case OpCode::kFullyConnected:
-    case OpCode::kMatMul: {
-      const Shape w = shape_of(v.input(1));
-      const bool matmul = v.code() == OpCode::kMatMul;
-      // FullyConnected weight [N, K]; MatMul's constant B is [K, N].
-      const size_t k = static_cast<size_t>(matmul ? w.dims[0] : w.dims[1]);
-      const size_t n = static_cast<size_t>(matmul ? w.dims[1] : w.dims[0]);
-      const size_t rows = k == 0 ? 0 : static_cast<size_t>(x.num_elements()) / k;
-      const float* bias = !matmul && v.has_input(2) ? v.constant(2) : nullptr;
-      status = xnn_create_fully_connected_nc_f32(k, n, k, n, v.constant(1), bias, out_min, out_max,
-                                                 matmul ? XNN_FLAG_TRANSPOSE_WEIGHTS : 0, &op);
-      if (status == xnn_status_success) status = xnn_setup_fully_connected_nc_f32(op, rows, in[0], out, pool);
-      break;
-    }
-    case OpCode::kSoftmax: {
-      const size_t channels = static_cast<size_t>(x.dims[x.rank - 1]);
-      status = xnn_create_softmax_nc_f32(channels, channels, channels, 0, &op);
-      if (status == xnn_status_success)
-        status = xnn_setup_softmax_nc_f32(op, channels ? static_cast<size_t>(x.num_elements()) / channels : 0, in[0],
-                                          out, pool);
-      break;
-    }
-    case OpCode::kPad: {
-      size_t dims[XNN_MAX_TENSOR_DIMS], before[XNN_MAX_TENSOR_DIMS], after[XNN_MAX_TENSOR_DIMS];
-      const int rank = x.rank;
-      for (int d = 0; d < rank; ++d) {
-        // Channels-last: axis 1 (channels) moves to the end.
-        const int from = !acc->nhwc || d == 0 ? d : d == rank - 1 ? 1 : d + 1;
-        dims[d] = static_cast<size_t>(x.dims[from]);
-        before[d] = static_cast<size_t>(v.int_param(static_cast<size_t>(kPadBegin + from)));
-        after[d] = static_cast<size_t>(v.int_param(static_cast<size_t>(kPadBegin + rank + from)));
-      }
-      const float value = v.float_param(0);
-      uint32_t bits;
-      std::memcpy(&bits, &value, sizeof bits);
-      status = xnn_create_constant_pad_nd_x32(&bits, 0, &op);
-      if (status == xnn_status_success)
-        status = xnn_setup_constant_pad_nd_x32(op, static_cast<size_t>(rank), dims, before, after, in[0], out, pool);
-      break;
-    }
-    default: {  // binary
-      const Shape a = shape_of(v.input(0)), b = shape_of(v.input(1));
-      size_t a_dims[XNN_MAX_TENSOR_DIMS], b_dims[XNN_MAX_TENSOR_DIMS];
-      size_t a_rank = static_cast<size_t>(a.rank), b_rank = static_cast<size_t>(b.rank);
-      if (acc->nhwc) {
-        // Channels-last shapes: [N, C, H, W] -> [N, H, W, C]; one-element constants stay one element.
-        auto nhwc_dims = [](const Shape& s, size_t* dims, size_t* rank) {
-          if (s.num_elements() == 1 && s.rank <= 1) {
-            dims[0] = 1, *rank = 1;
-            return;
-          }
-          *rank = static_cast<size_t>(s.rank);
-          dims[0] = static_cast<size_t>(s.dims[0]);
-          for (int d = 2; d < s.rank; ++d) dims[d - 1] = static_cast<size_t>(s.dims[d]);
-          dims[s.rank - 1] = static_cast<size_t>(s.dims[1]);
-        };
-        nhwc_dims(a, a_dims, &a_rank);
-        nhwc_dims(b, b_dims, &b_rank);
-      } else {
-        for (size_t d = 0; d < a_rank; ++d) a_dims[d] = static_cast<size_t>(a.dims[d]);
-        for (size_t d = 0; d < b_rank; ++d) b_dims[d] = static_cast<size_t>(b.dims[d]);
-      }
-      // XNNPACK wants rank >= 1.
-      if (a_rank == 0) a_dims[0] = 1, a_rank = 1;
-      if (b_rank == 0) b_dims[0] = 1, b_rank = 1;
-      switch (v.code()) {
-        case OpCode::kAdd: status = xnn_create_add_nd_f32(out_min, out_max, 0, &op); break;
-        case OpCode::kSub: status = xnn_create_subtract_nd_f32(out_min, out_max, 0, &op); break;
-        case OpCode::kMul: status = xnn_create_multiply_nd_f32(out_min, out_max, 0, &op); break;
-        case OpCode::kDiv: status = xnn_create_divide_nd_f32(out_min, out_max, 0, &op); break;
-        case OpCode::kMin: status = xnn_create_minimum_nd_f32(0, &op); break;
-        default: status = xnn_create_maximum_nd_f32(0, &op); break;
-      }
-      if (status != xnn_status_success) break;
-      switch (v.code()) {
-        case OpCode::kAdd: status = xnn_setup_add_nd_f32(op, a_rank, a_dims, b_rank, b_dims, in[0], in[1], out, pool); break;
-        case OpCode::kSub: status = xnn_setup_subtract_nd_f32(op, a_rank, a_dims, b_rank, b_dims, in[0], in[1], out, pool); break;
-        case OpCode::kMul: status = xnn_setup_multiply_nd_f32(op, a_rank, a_dims, b_rank, b_dims, in[0], in[1], out, pool); break;
-        case OpCode::kDiv: status = xnn_setup_divide_nd_f32(op, a_rank, a_dims, b_rank, b_dims, in[0], in[1], out, pool); break;
-        case OpCode::kMin: status = xnn_setup_minimum_nd_f32(op, a_rank, a_dims, b_rank, b_dims, in[0], in[1], out, pool); break;
-        default: status = xnn_setup_maximum_nd_f32(op, a_rank, a_dims, b_rank, b_dims, in[0], in[1], out, pool); break;
-      }
-      // Min/Max take no clamp: a fused activation runs afterwards.
-      if (v.code() == OpCode::kMin || v.code() == OpCode::kMax) acc->post = v.activation();
-      break;
-    }
+    case OpCode::kMatMul: status = create_fully_connected(a, &op); break;
+    case OpCode::kSoftmax: status = create_softmax(a, &op); break;
+    case OpCode::kPad: status = create_pad(a, &op); break;
+    default: status = create_binary(a, &op); break;
   }
   if (status != xnn_status_success) {
     if (op != nullptr) xnn_delete_operator(op);
@@ -291,52 +350,67 @@ Status place_quantized_gemm(const GraphBuild& build, OpState* state, QuantizedGe
   return prepare_quantized_gemm(state->context, packed, scales, reinterpret_cast<int8_t*>(reorder), plan);
 }
 
-}  // namespace
+// What build_graph decides for a whole graph before creating any operator:
+// what runs each op, the layout each tensor is produced in and stored in,
+// and each tensor's last reader. It lives at the start of the scratch area
+// while placing (counted in the scratch build_graph returns) and on the
+// heap while counting.
+struct GraphLayout {
+  Layout* natural = nullptr;           // per tensor: the layout its producer writes
+  Layout* stored = nullptr;            // per tensor: the layout it is kept in
+  uint8_t* int8_candidates = nullptr;  // per tensor: see int8_channels_last_candidates
+  Decision* decisions = nullptr;       // per op
+  int32_t* last_use = nullptr;         // per tensor: its last reader (INT32_MAX: a graph output; -1: none)
+  size_t bytes = 0;                    // of the memory holding the arrays above
+  void* owned = nullptr;               // counting: that memory, freed with the plan
+  GraphLayout() = default;
+  GraphLayout(const GraphLayout&) = delete;
+  GraphLayout& operator=(const GraphLayout&) = delete;
+  ~GraphLayout() { std::free(owned); }
+};
 
-Result<size_t> build_graph(const GraphBuild& build) {
-  const Model& model = *build.model;
+// Carves the arrays out of `memory` (or the heap when it is null), fills
+// last_use, and makes the layout decisions.
+Status decide_graph_layout(const GraphBuild& build, uint8_t* memory, GraphLayout* layout) {
   const format::Graph& graph = *build.graph;
   const auto* tensors = graph.tensors();
   const auto* ops = graph.operators();
-  const bool counting = build.ops == nullptr;
   const uint32_t num_tensors = tensors->size();
   const uint32_t num_ops = ops->size();
+  layout->bytes = num_tensors * (3 + sizeof(int32_t)) + num_ops * sizeof(Decision) + 2 * alignof(int32_t) + 64;
+  if (memory == nullptr) {
+    memory = static_cast<uint8_t*>(std::malloc(layout->bytes));
+    if (memory == nullptr) return Status::error(StatusCode::kOutOfMemory, "no memory for layout decisions");
+    layout->owned = memory;
+  }
+  layout->natural = reinterpret_cast<Layout*>(memory);
+  layout->stored = layout->natural + num_tensors;
+  layout->int8_candidates = reinterpret_cast<uint8_t*>(layout->stored + num_tensors);
+  layout->decisions = reinterpret_cast<Decision*>(
+      memory + ((num_tensors * 3 + alignof(Decision) - 1) / alignof(Decision)) * alignof(Decision));
+  uint8_t* after_decisions = reinterpret_cast<uint8_t*>(layout->decisions + num_ops);
+  layout->last_use = reinterpret_cast<int32_t*>(
+      after_decisions +
+      (alignof(int32_t) - reinterpret_cast<uintptr_t>(after_decisions) % alignof(int32_t)) % alignof(int32_t));
 
-  // Layout decisions are needed only while building; they live at the start
-  // of the scratch area (counted in the scratch this returns) in placing
-  // mode and on the heap while counting.
-  const size_t decision_bytes =
-      num_tensors * (3 + sizeof(int32_t)) + num_ops * sizeof(Decision) + 2 * alignof(int32_t) + 64;
-  uint8_t* scratch_base = counting ? nullptr : build.scratch + build.scratch_offset;
-  uint8_t* decision_memory = counting ? static_cast<uint8_t*>(std::malloc(decision_bytes)) : scratch_base;
-  if (decision_memory == nullptr) return Status::error(StatusCode::kOutOfMemory, "no memory for layout decisions");
-  Layout* natural = reinterpret_cast<Layout*>(decision_memory);
-  Layout* stored = natural + num_tensors;
-  uint8_t* int8_candidates = reinterpret_cast<uint8_t*>(stored + num_tensors);
-  Decision* decisions = reinterpret_cast<Decision*>(
-      decision_memory + ((num_tensors * 3 + alignof(Decision) - 1) / alignof(Decision)) * alignof(Decision));
-  int32_t* last_use = reinterpret_cast<int32_t*>(
-      reinterpret_cast<uint8_t*>(decisions + num_ops) +
-      (alignof(int32_t) - reinterpret_cast<uintptr_t>(decisions + num_ops) % alignof(int32_t)) % alignof(int32_t));
+  int32_t* last_use = layout->last_use;
   for (uint32_t t = 0; t < num_tensors; ++t) last_use[t] = -1;
   for (uint32_t i = 0; i < num_ops; ++i)
     for (int32_t input : *ops->Get(i)->inputs())
       if (input >= 0) last_use[input] = static_cast<int32_t>(i);
   for (int32_t output : *graph.outputs()) last_use[output] = INT32_MAX;
-  struct FreeOnExit {
-    void* memory;
-    ~FreeOnExit() { std::free(memory); }
-  } free_on_exit{counting ? decision_memory : nullptr};
 
   // 1. What each op runs on, and the layout its outputs naturally come in.
-  int8_channels_last_candidates(model, graph, int8_candidates);
+  Layout* natural = layout->natural;
+  Layout* stored = layout->stored;
+  int8_channels_last_candidates(*build.model, graph, layout->int8_candidates);
   for (uint32_t t = 0; t < num_tensors; ++t) natural[t] = Layout::kNchw;
   for (uint32_t i = 0; i < num_ops; ++i) {
-    OpView v{model, graph, *ops->Get(i), build.widened};
-    decisions[i] = decide(v, natural, int8_candidates);
+    OpView v{*build.model, graph, *ops->Get(i), build.widened};
+    const Decision decision = layout->decisions[i] = decide(v, natural, layout->int8_candidates);
     for (int32_t output : *v.op.outputs()) {
       const format::Tensor& tensor = *tensors->Get(static_cast<uint32_t>(output));
-      if ((decisions[i].nhwc && layout_capable(tensor)) || (decisions[i].int8_nhwc && !is_f32(tensor)))
+      if ((decision.nhwc && layout_capable(tensor)) || (decision.int8_nhwc && !is_f32(tensor)))
         natural[output] = Layout::kNhwc;
     }
   }
@@ -345,223 +419,301 @@ Result<size_t> build_graph(const GraphBuild& build) {
   // tensors are ever converted: others stay as produced.
   for (uint32_t t = 0; t < num_tensors; ++t) stored[t] = is_f32(*tensors->Get(t)) ? Layout::kNchw : natural[t];
   for (uint32_t i = 0; i < num_ops; ++i) {
-    const format::Operator& op = *ops->Get(i);
-    if (!decisions[i].nhwc) continue;
-    for (int32_t input : *op.inputs())
+    if (!layout->decisions[i].nhwc) continue;
+    for (int32_t input : *ops->Get(i)->inputs())
       if (input >= 0 && natural[input] == Layout::kNhwc) stored[input] = Layout::kNhwc;
   }
   for (int32_t output : *graph.outputs()) stored[output] = Layout::kNchw;
+  return Status::ok();
+}
 
-  // 3. Create the operators and the conversions.
-  size_t max_scratch = decision_bytes;
-  AcceleratedOp* accelerated = build.persistent->allocate<AcceleratedOp>(num_ops);
-  for (uint32_t i = 0; i < num_ops; ++i) {
-    const format::Operator& format_op = *ops->Get(i);
-    OpView v{model, graph, format_op, build.widened};
-    AcceleratedOp local;
-    AcceleratedOp& acc = counting ? local : accelerated[i];
-    acc.executor = decisions[i].executor;
-    acc.nhwc = decisions[i].nhwc;
-    acc.threadpool = build.threadpool;
-    const Layout native = acc.nhwc ? Layout::kNhwc : Layout::kNchw;
-    OpState* state = counting ? nullptr : &build.ops[i];
+// One operator being built: placing (state set) or counting (state null,
+// fake addresses). Its part of the scratch area, after the reference
+// kernels' part, is [our kernel's scratch][converted inputs...][converted output].
+struct OpBuild {
+  const GraphBuild& build;
+  const GraphLayout& layout;
+  const uint32_t index;
+  const OpView v;
+  AcceleratedOp& acc;
+  OpState* const state;
+  uint8_t* const scratch_base;  // placing: where this op's scratch starts
+  size_t cursor = 0;            // bytes of the scratch used so far
+  const float* in_data[kMaxConversions] = {};
+  float* out_data = nullptr;
+  uint32_t views_needed = 0;    // operands redirected to converted copies
 
-    // This op's part of the scratch area, after the reference kernels' part:
-    // [our kernel's scratch][converted inputs...][converted output].
-    size_t cursor = 0;
-    if (acc.executor == Executor::kGroupNorm) {
-      if (!counting) acc.kernel_scratch = reinterpret_cast<float*>(scratch_base);
-      cursor = static_cast<size_t>(
-          align_up(4 * static_cast<size_t>(shape_of(v.input(0)).dims[1]) * sizeof(float), kArenaAlignment));
-    } else if (acc.executor == Executor::kDeconvGemm) {
-      acc.kernel_scratch = counting ? counting_address(0) : reinterpret_cast<float*>(scratch_base);
-      acc.deconv = deconv_gemm_plan(v);  // create_operator adds the bias
-      cursor = static_cast<size_t>(align_up(deconv_columns_bytes(acc.deconv), kArenaAlignment));
-    } else if (acc.executor == Executor::kQGemm) {
-      acc.qgemm = quantized_gemm_plan(v, natural[v.input_index(0)] == Layout::kNhwc, decisions[i].int8_nhwc);
-      acc.qgemm.scratch = scratch_base;
-      cursor = static_cast<size_t>(align_up(acc.qgemm.scratch_bytes, kArenaAlignment));
-    }
-
-    // The op's output slot, and what a tensor's slot is.
-    const int32_t out_tensor = format_op.outputs()->Get(0);
-    auto slot_of = [&](int32_t t) {
-      return counting ? counting_address(graph.plan()->offsets()->Get(static_cast<uint32_t>(t)))
+  bool counting() const { return state == nullptr; }
+  Layout native() const { return acc.nhwc ? Layout::kNhwc : Layout::kNchw; }
+  const format::Tensor& tensor(int32_t t) const { return *build.graph->tensors()->Get(static_cast<uint32_t>(t)); }
+  // A tensor's slot in the arena (a fake address while counting).
+  float* slot_of(int32_t t) const {
+    return counting() ? counting_address(build.graph->plan()->offsets()->Get(static_cast<uint32_t>(t)))
                       : static_cast<float*>(build.tensors[t].data);
-    };
-    // A slot's bytes in its own dtype (an int8 slot holds a quarter of the floats).
-    auto bytes_of = [&](int32_t t) {
-      const format::Tensor& tensor = *tensors->Get(static_cast<uint32_t>(t));
-      return static_cast<size_t>(shape_of(tensor).num_elements()) * dtype_size(static_cast<DType>(tensor.dtype()));
-    };
-    auto occurrences = [&](int32_t t) {
-      int count = 0;
-      for (int32_t input : *format_op.inputs()) count += input == t;
-      return count;
-    };
+  }
+  // A slot's bytes in its own dtype (an int8 slot holds a quarter of the floats).
+  size_t bytes_of(int32_t t) const {
+    return static_cast<size_t>(shape_of(tensor(t)).num_elements()) * dtype_size(static_cast<DType>(tensor(t).dtype()));
+  }
+  int occurrences(int32_t t) const {
+    int count = 0;
+    for (int32_t input : *v.op.inputs()) count += input == t;
+    return count;
+  }
+  float* scratch_at(size_t offset) const {
+    return counting() ? counting_address(offset) : reinterpret_cast<float*>(scratch_base + offset);
+  }
+  bool reads_last(int32_t t) const { return layout.last_use[t] == static_cast<int32_t>(index); }
+};
 
-    // The buffers the op reads and writes.
-    const float* in_data[kMaxConversions] = {};
-    const size_t num_inputs = v.num_inputs();
-    uint32_t views_needed = 0;
-    for (size_t k = 0; k < num_inputs; ++k) {
-      if (!v.has_input(k)) continue;
-      const int32_t t = v.input_index(k);
-      const format::Tensor& tensor = *tensors->Get(static_cast<uint32_t>(t));
-      const Shape shape = shape_of(tensor);
-      const float* data = counting ? (tensor.buffer() ? v.constant(k)
-                                                      : counting_address(graph.plan()->offsets()->Get(static_cast<uint32_t>(t))))
-                                   : static_cast<const float*>(build.tensors[t].data);
-      // XNNPACK may read XNN_EXTRA_BYTES past an operand; a constant that
-      // ends the model file is copied so the over-read stays in our memory
-      // (a widened float16 constant is in the arena already).
-      if (tensor.buffer() != 0 && !is_widened_constant(tensor) &&
-          (acc.executor == Executor::kXnnpack || acc.executor == Executor::kDeconvGemm)) {
-        const uint8_t* end = static_cast<const uint8_t*>(model.buffer_data(tensor.buffer())) + float_bytes(shape);
-        if (end + XNN_EXTRA_BYTES > model.data() + model.size()) {
-          void* copy = build.persistent->allocate_bytes(float_bytes(shape) + XNN_EXTRA_BYTES);
-          if (copy != nullptr) {
-            std::memcpy(copy, data, float_bytes(shape));
-            data = static_cast<const float*>(copy);
-          }
-        }
-      }
-      const bool convert = tensor.buffer() == 0 && is_f32(tensor) && stored[t] != native && !layout_trivial(shape);
-      if (convert) {
-        if (acc.num_before == kMaxConversions)
-          return Status::error(StatusCode::kInternal, "too many layout conversions for one op");
-        Conversion& c = acc.before[acc.num_before++];
-        c.from = data;
-        c.input = static_cast<uint32_t>(k);
-        c.batch = static_cast<uint32_t>(shape.dims[0]);
-        c.channels = static_cast<uint32_t>(shape.dims[1]);
-        c.spatial = static_cast<uint32_t>(spatial_of(shape));
-        c.to_nhwc = native == Layout::kNhwc;
-        if (last_use[t] == static_cast<int32_t>(i) && occurrences(t) == 1 && out_tensor != t &&
-            bytes_of(out_tensor) >= float_bytes(shape)) {
-          // This op is the tensor's last reader: convert it in its own slot,
-          // through the (not yet written) output slot.
-          c.to = const_cast<float*>(data);
-          c.via = slot_of(out_tensor);
-        } else {
-          c.to = counting ? counting_address(cursor) : reinterpret_cast<float*>(scratch_base + cursor);
-          cursor += static_cast<size_t>(align_up(float_bytes(shape), kArenaAlignment));
-          data = c.to;
-          ++views_needed;
-        }
-      }
-      if (k < kMaxConversions) in_data[k] = data;
-    }
-    float* out_data = nullptr;
-    {
-      const int32_t t = format_op.outputs()->Get(0);
-      const format::Tensor& tensor = *tensors->Get(static_cast<uint32_t>(t));
-      const Shape shape = shape_of(tensor);
-      out_data = counting ? counting_address(graph.plan()->offsets()->Get(static_cast<uint32_t>(t)))
-                          : static_cast<float*>(build.tensors[t].data);
-      if (is_f32(tensor) && stored[t] != native && !layout_trivial(shape)) {
-        Conversion& c = acc.after;
-        acc.has_after = true;
-        c.to = out_data;
-        c.batch = static_cast<uint32_t>(shape.dims[0]);
-        c.channels = static_cast<uint32_t>(shape.dims[1]);
-        c.spatial = static_cast<uint32_t>(spatial_of(shape));
-        c.to_nhwc = stored[t] == Layout::kNhwc;
-        // An input this op reads last is dead once it has run: the output
-        // is converted in its own slot through that input's.
-        for (size_t k = 0; k < num_inputs && c.via == nullptr; ++k) {
-          if (!v.has_input(k) || v.is_constant(k)) continue;
-          const int32_t u = v.input_index(k);
-          if (u != t && last_use[u] == static_cast<int32_t>(i) && bytes_of(u) >= float_bytes(shape))
-            c.via = slot_of(u);
-        }
-        if (c.via != nullptr) {
-          c.from = out_data;
-        } else {
-          c.from = counting ? counting_address(cursor) : reinterpret_cast<float*>(scratch_base + cursor);
-          cursor += static_cast<size_t>(align_up(float_bytes(shape), kArenaAlignment));
-          out_data = const_cast<float*>(c.from);
-          ++views_needed;
+// The scratch our own kernel needs before the conversions.
+void reserve_kernel_scratch(OpBuild& b) {
+  AcceleratedOp& acc = b.acc;
+  if (acc.executor == Executor::kGroupNorm) {
+    if (!b.counting()) acc.kernel_scratch = reinterpret_cast<float*>(b.scratch_base);
+    b.cursor = static_cast<size_t>(
+        align_up(4 * static_cast<size_t>(shape_of(b.v.input(0)).dims[1]) * sizeof(float), kArenaAlignment));
+  } else if (acc.executor == Executor::kDeconvGemm) {
+    acc.kernel_scratch = b.counting() ? counting_address(0) : reinterpret_cast<float*>(b.scratch_base);
+    acc.deconv = deconv_gemm_plan(b.v);  // create_operator adds the bias
+    b.cursor = static_cast<size_t>(align_up(deconv_columns_bytes(acc.deconv), kArenaAlignment));
+  } else if (acc.executor == Executor::kQGemm) {
+    acc.qgemm = quantized_gemm_plan(b.v, b.layout.natural[b.v.input_index(0)] == Layout::kNhwc,
+                                    b.layout.decisions[b.index].int8_nhwc);
+    acc.qgemm.scratch = b.scratch_base;
+    b.cursor = static_cast<size_t>(align_up(acc.qgemm.scratch_bytes, kArenaAlignment));
+  }
+}
+
+// The buffers the op reads: each input as stored, or converted to the
+// op's layout (in its own slot when this op reads it last, else in scratch).
+Status plan_input_conversions(OpBuild& b) {
+  const Model& model = *b.build.model;
+  AcceleratedOp& acc = b.acc;
+  const int32_t out_tensor = b.v.op.outputs()->Get(0);
+  for (size_t k = 0; k < b.v.num_inputs(); ++k) {
+    if (!b.v.has_input(k)) continue;
+    const int32_t t = b.v.input_index(k);
+    const format::Tensor& tensor = b.tensor(t);
+    const Shape shape = shape_of(tensor);
+    const float* data = b.counting() ? (tensor.buffer() ? b.v.constant(k) : b.slot_of(t))
+                                     : static_cast<const float*>(b.build.tensors[t].data);
+    // XNNPACK may read XNN_EXTRA_BYTES past an operand; a constant that
+    // ends the model file is copied so the over-read stays in our memory
+    // (a widened float16 constant is in the arena already).
+    if (tensor.buffer() != 0 && !is_widened_constant(tensor) &&
+        (acc.executor == Executor::kXnnpack || acc.executor == Executor::kDeconvGemm)) {
+      const uint8_t* end = static_cast<const uint8_t*>(model.buffer_data(tensor.buffer())) + float_bytes(shape);
+      if (end + XNN_EXTRA_BYTES > model.data() + model.size()) {
+        void* copy = b.build.persistent->allocate_bytes(float_bytes(shape) + XNN_EXTRA_BYTES);
+        if (copy != nullptr) {
+          std::memcpy(copy, data, float_bytes(shape));
+          data = static_cast<const float*>(copy);
         }
       }
     }
-    if (cursor > max_scratch) max_scratch = cursor;
-
-    // Redirect the context's operands to the converted copies.
-    Tensor* views = views_needed ? build.persistent->allocate<Tensor>(views_needed) : nullptr;
-    if (!counting && views_needed) {
-      uint32_t next = 0;
-      for (uint8_t c = 0; c < acc.num_before; ++c) {
-        if (acc.before[c].via != nullptr) continue;  // converted in place: same tensor
-        const uint32_t k = acc.before[c].input;
-        views[next] = *state->context.inputs[k];
-        views[next].data = acc.before[c].to;
-        const_cast<const Tensor**>(state->context.inputs)[k] = &views[next];  // the session's own array
-        ++next;
-      }
-      if (acc.has_after && acc.after.via == nullptr) {
-        views[next] = *state->context.outputs[0];
-        views[next].data = out_data;
-        const_cast<Tensor**>(state->context.outputs)[0] = &views[next];
+    const bool convert =
+        tensor.buffer() == 0 && is_f32(tensor) && b.layout.stored[t] != b.native() && !layout_trivial(shape);
+    if (convert) {
+      if (acc.num_before == kMaxConversions)
+        return Status::error(StatusCode::kInternal, "too many layout conversions for one op");
+      Conversion& c = acc.before[acc.num_before++];
+      c.from = data;
+      c.input = static_cast<uint32_t>(k);
+      c.batch = static_cast<uint32_t>(shape.dims[0]);
+      c.channels = static_cast<uint32_t>(shape.dims[1]);
+      c.spatial = static_cast<uint32_t>(spatial_of(shape));
+      c.to_nhwc = b.native() == Layout::kNhwc;
+      if (b.reads_last(t) && b.occurrences(t) == 1 && out_tensor != t && b.bytes_of(out_tensor) >= float_bytes(shape)) {
+        // This op is the tensor's last reader: convert it in its own slot,
+        // through the (not yet written) output slot.
+        c.to = const_cast<float*>(data);
+        c.via = b.slot_of(out_tensor);
+      } else {
+        c.to = b.scratch_at(b.cursor);
+        b.cursor += static_cast<size_t>(align_up(float_bytes(shape), kArenaAlignment));
+        data = c.to;
+        ++b.views_needed;
       }
     }
+    if (k < kMaxConversions) b.in_data[k] = data;
+  }
+  return Status::ok();
+}
 
-    const bool xnnpack_operator = acc.executor == Executor::kXnnpack || acc.executor == Executor::kDeconvGemm;
-    SharedWeights::Key key;
-    const bool shareable = acc.executor == Executor::kXnnpack && build.shared != nullptr &&
-                           fully_connected_key(v, &key, &acc.fc_rows, &acc.post);
-    SharedWeights::Entry* packed = shareable ? build.shared->find(key) : nullptr;
-    if (packed != nullptr && (!counting || build.measure_region)) {
-      // Same weights as an earlier op: run its operator, set up for this op each time.
-      acc.fc_input = in_data[0];
-      acc.fc_output = out_data;
-      if (!counting) {
-        acc.op = packed->op;
-        acc.setup_each_run = true;
-        packed->owner->setup_each_run = true;
-      }
-    } else if (xnnpack_operator && (!counting || build.measure_region)) {
-      ActiveRegion active(build.region);
-      Status created = create_operator(v, in_data, out_data, build.threadpool, build.reorder, &acc);
-      if (build.region->exhausted())
-        return Status::error(StatusCode::kArenaTooSmall,
-                             "the arena is too small: this model needs more than the %zu bytes left after its "
-                             "activations for XNNPACK's packed weights (Session::arena_bytes_needed tells the total)",
-                             build.region->capacity());
-      EG_RETURN_IF_ERROR(created);
-      if (shareable) {
-        acc.fc_input = in_data[0];
-        acc.fc_output = out_data;
-        if (!build.shared->add({key, acc.op, counting ? nullptr : &acc}))
-          return Status::error(StatusCode::kOutOfMemory, "no memory to record packed weights");
-      }
-    } else if (acc.executor == Executor::kQGemm) {
-      EG_RETURN_IF_ERROR(place_quantized_gemm(build, state, &acc.qgemm));
-    } else if (acc.executor == Executor::kGroupNorm) {
+// The buffer the op writes: its output slot, or (when the output is stored
+// in the other layout) a buffer converted into the slot afterwards.
+void plan_output_conversion(OpBuild& b) {
+  AcceleratedOp& acc = b.acc;
+  const int32_t t = b.v.op.outputs()->Get(0);
+  const format::Tensor& tensor = b.tensor(t);
+  const Shape shape = shape_of(tensor);
+  b.out_data = b.slot_of(t);
+  if (!is_f32(tensor) || b.layout.stored[t] == b.native() || layout_trivial(shape)) return;
+  Conversion& c = acc.after;
+  acc.has_after = true;
+  c.to = b.out_data;
+  c.batch = static_cast<uint32_t>(shape.dims[0]);
+  c.channels = static_cast<uint32_t>(shape.dims[1]);
+  c.spatial = static_cast<uint32_t>(spatial_of(shape));
+  c.to_nhwc = b.layout.stored[t] == Layout::kNhwc;
+  // An input this op reads last is dead once it has run: the output
+  // is converted in its own slot through that input's.
+  for (size_t k = 0; k < b.v.num_inputs() && c.via == nullptr; ++k) {
+    if (!b.v.has_input(k) || b.v.is_constant(k)) continue;
+    const int32_t u = b.v.input_index(k);
+    if (u != t && b.reads_last(u) && b.bytes_of(u) >= float_bytes(shape)) c.via = b.slot_of(u);
+  }
+  if (c.via != nullptr) {
+    c.from = b.out_data;
+  } else {
+    c.from = b.scratch_at(b.cursor);
+    b.cursor += static_cast<size_t>(align_up(float_bytes(shape), kArenaAlignment));
+    b.out_data = const_cast<float*>(c.from);
+    ++b.views_needed;
+  }
+}
+
+// Points the kernel context's operands at the converted copies, so the
+// reference kernels and ours read and write what the op computes on.
+Status redirect_operands(OpBuild& b) {
+  AcceleratedOp& acc = b.acc;
+  Tensor* views = b.views_needed ? b.build.persistent->allocate<Tensor>(b.views_needed) : nullptr;
+  if (b.counting() || b.views_needed == 0) return Status::ok();
+  if (views == nullptr)
+    return Status::error(StatusCode::kInternal, "persistent arena layout disagrees with its size computation");
+  KernelContext& context = b.state->context;
+  uint32_t next = 0;
+  for (uint8_t c = 0; c < acc.num_before; ++c) {
+    if (acc.before[c].via != nullptr) continue;  // converted in place: same tensor
+    const uint32_t k = acc.before[c].input;
+    views[next] = *context.inputs[k];
+    views[next].data = acc.before[c].to;
+    const_cast<const Tensor**>(context.inputs)[k] = &views[next];  // the session's own array
+    ++next;
+  }
+  if (acc.has_after && acc.after.via == nullptr) {
+    views[next] = *context.outputs[0];
+    views[next].data = b.out_data;
+    const_cast<Tensor**>(context.outputs)[0] = &views[next];
+  }
+  return Status::ok();
+}
+
+// An XNNPACK operator: created (its weights packed into the backend region),
+// or the one of an earlier op with the same fully connected weights reused.
+Status set_up_xnnpack_operator(OpBuild& b) {
+  const GraphBuild& build = b.build;
+  AcceleratedOp& acc = b.acc;
+  SharedWeights::Key key;
+  const bool shareable = acc.executor == Executor::kXnnpack && build.shared != nullptr &&
+                         fully_connected_key(b.v, &key, &acc.fc_rows, &acc.post);
+  SharedWeights::Entry* packed = shareable ? build.shared->find(key) : nullptr;
+  if (packed != nullptr) {
+    // Same weights as an earlier op: run its operator, set up for this op each time.
+    acc.fc_input = b.in_data[0];
+    acc.fc_output = b.out_data;
+    if (!b.counting()) {
+      acc.op = packed->op;
+      acc.setup_each_run = true;
+      packed->owner->setup_each_run = true;
+    }
+    return Status::ok();
+  }
+  ActiveRegion active(build.region);
+  Status created = create_operator(b.v, b.in_data, b.out_data, build.threadpool, build.reorder, &acc);
+  if (build.region->exhausted())
+    return Status::error(StatusCode::kArenaTooSmall,
+                         "the arena is too small: this model needs more than the %zu bytes left after its "
+                         "activations for XNNPACK's packed weights (Session::arena_bytes_needed tells the total)",
+                         build.region->capacity());
+  EG_RETURN_IF_ERROR(created);
+  if (shareable) {
+    acc.fc_input = b.in_data[0];
+    acc.fc_output = b.out_data;
+    if (!build.shared->add({key, acc.op, b.counting() ? nullptr : &acc}))
+      return Status::error(StatusCode::kOutOfMemory, "no memory to record packed weights");
+  }
+  return Status::ok();
+}
+
+// What the op's executor needs beyond its operands: an XNNPACK operator,
+// packed int8 weights, or the sizes our own kernels loop over.
+Status set_up_executor(OpBuild& b) {
+  const OpView& v = b.v;
+  AcceleratedOp& acc = b.acc;
+  switch (acc.executor) {
+    case Executor::kXnnpack:
+    case Executor::kDeconvGemm:
+      // While counting without measuring the region, no operator is created.
+      if (!b.counting() || b.build.measure_region) EG_RETURN_IF_ERROR(set_up_xnnpack_operator(b));
+      break;
+    case Executor::kQGemm:
+      EG_RETURN_IF_ERROR(place_quantized_gemm(b.build, b.state, &acc.qgemm));
+      break;
+    case Executor::kGroupNorm:
       acc.groups = v.code() == OpCode::kInstanceNorm ? static_cast<uint32_t>(shape_of(v.input(0)).dims[1])
                                                      : static_cast<uint32_t>(v.int_param(params::kNormGroups));
       acc.post = v.activation();
-    } else if (acc.executor == Executor::kUnary) {
+      break;
+    case Executor::kUnary:
       acc.post = v.activation();
-    } else if (acc.executor == Executor::kMatMul) {
+      break;
+    case Executor::kMatMul:
       matmul_batches(v, &acc);
       acc.post = v.activation();
-    } else if (acc.executor == Executor::kLayerNorm) {
+      break;
+    case Executor::kLayerNorm:
       layer_norm_rows(v, &acc);
       acc.post = v.activation();
-    } else if (acc.executor == Executor::kReduce) {
+      break;
+    case Executor::kReduce:
       reduce_run(v, &acc);
-    } else if (acc.executor == Executor::kTranspose) {
+      break;
+    case Executor::kTranspose:
       transpose_batches(v, &acc);
-    }
-    if (acc.post.kind != ActivationKind::kNone) {
-      acc.post_data = out_data;
-      acc.post_count = static_cast<size_t>(shape_of(v.output(0)).num_elements());
-    }
+      break;
+    default:
+      break;
+  }
+  if (acc.post.kind != ActivationKind::kNone) {
+    acc.post_data = b.out_data;
+    acc.post_count = static_cast<size_t>(shape_of(v.output(0)).num_elements());
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<size_t> build_graph(const GraphBuild& build) {
+  const format::Graph& graph = *build.graph;
+  const auto* ops = graph.operators();
+  const bool counting = build.ops == nullptr;
+  uint8_t* scratch_base = counting ? nullptr : build.scratch + build.scratch_offset;
+
+  GraphLayout layout;
+  EG_RETURN_IF_ERROR(decide_graph_layout(build, scratch_base, &layout));
+
+  size_t max_scratch = layout.bytes;
+  AcceleratedOp* accelerated = build.persistent->allocate<AcceleratedOp>(ops->size());
+  for (uint32_t i = 0; i < ops->size(); ++i) {
+    AcceleratedOp local;
+    AcceleratedOp& acc = counting ? local : accelerated[i];
+    acc.executor = layout.decisions[i].executor;
+    acc.nhwc = layout.decisions[i].nhwc;
+    acc.threadpool = build.threadpool;
+    OpBuild b{build, layout, i, OpView{*build.model, graph, *ops->Get(i), build.widened}, acc,
+              counting ? nullptr : &build.ops[i], scratch_base};
+    reserve_kernel_scratch(b);
+    EG_RETURN_IF_ERROR(plan_input_conversions(b));
+    plan_output_conversion(b);
+    if (b.cursor > max_scratch) max_scratch = b.cursor;
+    EG_RETURN_IF_ERROR(redirect_operands(b));
+    EG_RETURN_IF_ERROR(set_up_executor(b));
     if (counting) {
       if (acc.op != nullptr) xnn_delete_operator(acc.op);
     } else if (acc.executor != Executor::kReference || acc.num_before || acc.has_after) {
-      state->accelerated = &acc;
+      build.ops[i].accelerated = &acc;
       // The reference kernel's scratch stays at the start of the scratch area.
     }
   }
