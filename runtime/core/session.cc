@@ -76,6 +76,21 @@ OpAttributes attributes_of(const format::Operator& op) {
 
 const char* op_label(const format::Operator& op) { return op.name() ? op.name()->c_str() : ""; }
 
+// The kernel context of `op` over operand views the caller owns (sized for
+// the op): the one place a context is filled, for the shape checks and for
+// the prepared session alike.
+KernelContext kernel_context_of(const format::Operator& op, const Tensor** inputs, Tensor** outputs) {
+  KernelContext context;
+  context.opcode = op.opcode();
+  context.op_name = op_label(op);
+  context.inputs = inputs;
+  context.num_inputs = op.inputs()->size();
+  context.outputs = outputs;
+  context.num_outputs = op.outputs()->size();
+  context.attributes = attributes_of(op);
+  return context;
+}
+
 // Runs the kernel's infer on the stored input shapes and compares what it
 // derives with the stored output shapes. `inputs`/`outputs` are views the
 // caller owns, sized for the operator.
@@ -112,14 +127,7 @@ Status infer_and_compare(const Model& model, const format::Graph& graph, const f
     output_storage[i].quant = quantization_of(*tensor);
     outputs[i] = &output_storage[i];
   }
-  KernelContext context;
-  context.opcode = op.opcode();
-  context.op_name = op_label(op);
-  context.inputs = inputs;
-  context.num_inputs = num_inputs;
-  context.outputs = outputs;
-  context.num_outputs = num_outputs;
-  context.attributes = attributes_of(op);
+  KernelContext context = kernel_context_of(op, inputs, outputs);
   const Kernel* kernel = find_reference_kernel(op.opcode());
   EG_RETURN_IF_ERROR(kernel->infer(context));
   for (uint32_t i = 0; i < num_outputs; ++i) {
@@ -403,6 +411,95 @@ Status Session::prepare_impl(const Model& model, uint8_t* arena, size_t arena_by
   return status;
 }
 
+namespace {
+
+#if defined(EDGEGEN_WITH_XNNPACK)
+// XNNPACK's worker threads, asleep until the first run; null on failure.
+pthreadpool_t start_worker_threads(int threads) {
+  pthreadpool_t pool = pthreadpool_create(static_cast<size_t>(threads));
+  // New workers spin for a while waiting for work; an empty task with
+  // YIELD_WORKERS puts them to sleep instead, so that they do not take
+  // the cores prepare packs weights on.
+  if (pool != nullptr)
+    pthreadpool_parallelize_1d(pool, [](void*, size_t) {}, nullptr, static_cast<size_t>(threads),
+                               PTHREADPOOL_FLAG_YIELD_WORKERS);
+  return pool;
+}
+#endif
+
+// The graph's tensors: constants point at the model's bytes (or their
+// widened copies), activations at their planned offsets.
+Tensor* bind_tensors(const Model& model, const format::Graph& graph, const WidenedWeights& widened,
+                     uint8_t* activations, ArenaAllocator* persistent) {
+  const auto* stored_tensors = graph.tensors();
+  Tensor* tensors = persistent->allocate<Tensor>(stored_tensors->size());
+  for (uint32_t t = 0; t < stored_tensors->size(); ++t) {
+    const format::Tensor* stored = stored_tensors->Get(t);
+    Tensor& tensor = tensors[t];
+    tensor.name = stored->name()->c_str();
+    tensor.dtype = runtime_dtype(*stored);
+    tensor.shape = shape_of(*stored);
+    tensor.quant = quantization_of(*stored);
+    tensor.data = stored->buffer() != 0 ? const_cast<void*>(widened.data(model, stored->buffer()))
+                                        : activations + graph.plan()->offsets()->Get(t);
+  }
+  return tensors;
+}
+
+// Each op's reference kernel and context over the session's tensors; infer
+// runs once more on them to learn the op's scratch (and so that a kernel
+// can rely on infer having run on exactly the tensors eval sees). Returns
+// the largest scratch of the graph's ops.
+Result<size_t> bind_operators(const format::Graph& graph, Tensor* tensors, void* scratch, ArenaAllocator* persistent,
+                              OpState* ops) {
+  const auto* stored_ops = graph.operators();
+  size_t max_scratch = 0;
+  for (uint32_t i = 0; i < stored_ops->size(); ++i) {
+    const format::Operator& op = *stored_ops->Get(i);
+    OpState& op_state = ops[i];
+    op_state.kernel = find_reference_kernel(op.opcode());
+    const uint32_t num_inputs = op.inputs()->size();
+    const uint32_t num_outputs = op.outputs()->size();
+    const Tensor** inputs = persistent->allocate<const Tensor*>(num_inputs);
+    Tensor** outputs = persistent->allocate<Tensor*>(num_outputs);
+    for (uint32_t k = 0; k < num_inputs; ++k) {
+      int32_t index = op.inputs()->Get(k);
+      inputs[k] = index >= 0 ? &tensors[index] : nullptr;
+    }
+    for (uint32_t k = 0; k < num_outputs; ++k) outputs[k] = &tensors[op.outputs()->Get(k)];
+    KernelContext& context = op_state.context = kernel_context_of(op, inputs, outputs);
+    // Infer sees activations without data (as at load) and must not change
+    // the tensors: outputs and data pointers are restored afterwards.
+    Tensor saved[kMaxOperatorArity];
+    for (uint32_t k = 0; k < num_outputs; ++k) saved[k] = *outputs[k];
+    // Save every pointer before clearing any: an op may read one tensor twice (Mul(x, x)).
+    const void* input_data[kMaxOperatorArity];
+    for (uint32_t k = 0; k < num_inputs; ++k) input_data[k] = inputs[k] ? inputs[k]->data : nullptr;
+    for (uint32_t k = 0; k < num_inputs; ++k) {
+      if (inputs[k] == nullptr) continue;
+      const format::Tensor* stored = graph.tensors()->Get(static_cast<uint32_t>(op.inputs()->Get(k)));
+      if (stored->buffer() == 0) const_cast<Tensor*>(inputs[k])->data = nullptr;
+    }
+    Status inferred = op_state.kernel->infer(context);
+    for (uint32_t k = 0; k < num_inputs; ++k)
+      if (inputs[k] != nullptr) const_cast<Tensor*>(inputs[k])->data = const_cast<void*>(input_data[k]);
+    for (uint32_t k = 0; k < num_outputs; ++k) *outputs[k] = saved[k];
+    EG_RETURN_IF_ERROR(inferred);
+    context.scratch = scratch;
+    if (context.scratch_bytes > max_scratch) max_scratch = context.scratch_bytes;
+  }
+  return max_scratch;
+}
+
+// The tensors a graph's inputs or outputs name, in order.
+Tensor** bind_endpoints(const flatbuffers::Vector<int32_t>& indices, Tensor* tensors, ArenaAllocator* persistent) {
+  Tensor** endpoints = persistent->allocate<Tensor*>(indices.size());
+  for (uint32_t k = 0; k < indices.size(); ++k) endpoints[k] = &tensors[indices.Get(k)];
+  return endpoints;
+}
+
+}  // namespace
+
 Status Session::prepare_placed(const Model& model, uint8_t* arena, size_t arena_bytes, size_t reserve_bytes,
                                const SessionOptions& options, bool backend_on_heap) {
   prepared_ = false;
@@ -433,14 +530,9 @@ Status Session::prepare_placed(const Model& model, uint8_t* arena, size_t arena_
   if (backend_ == Backend::kXnnpack) {
     threads_ = options.threads > 0 ? options.threads : default_thread_count();
     if (threads_ > 1) {
-      threadpool_ = pthreadpool_create(static_cast<size_t>(threads_));
+      threadpool_ = start_worker_threads(threads_);
       if (threadpool_ == nullptr)
         return Status::error(StatusCode::kOutOfMemory, "cannot start %d worker threads", threads_);
-      // New workers spin for a while waiting for work; an empty task with
-      // YIELD_WORKERS puts them to sleep instead, so that they do not take
-      // the cores prepare packs weights on.
-      pthreadpool_parallelize_1d(static_cast<pthreadpool_t>(threadpool_), [](void*, size_t) {}, nullptr,
-                                 static_cast<size_t>(threads_), PTHREADPOOL_FLAG_YIELD_WORKERS);
     }
   }
 #endif
@@ -470,71 +562,16 @@ Status Session::prepare_placed(const Model& model, uint8_t* arena, size_t arena_
     EG_RETURN_IF_ERROR(check_plan(planned, tensors->size(), graph.plan()->arena_bytes(), graph.plan()->alignment()));
 
     state.num_tensors = tensors->size();
-    state.tensors = persistent.allocate<Tensor>(state.num_tensors);
-    for (uint32_t t = 0; t < tensors->size(); ++t) {
-      const format::Tensor* stored = tensors->Get(t);
-      Tensor& tensor = state.tensors[t];
-      tensor.name = stored->name()->c_str();
-      tensor.dtype = runtime_dtype(*stored);
-      tensor.shape = shape_of(*stored);
-      tensor.quant = quantization_of(*stored);
-      tensor.data = stored->buffer() != 0 ? const_cast<void*>(widened.data(model, stored->buffer()))
-                                          : activations + graph.plan()->offsets()->Get(t);
-    }
-
+    state.tensors = bind_tensors(model, graph, widened, activations, &persistent);
     state.num_ops = ops->size();
     state.ops = persistent.allocate<OpState>(state.num_ops);
     void* scratch = activations + align_up(graph.plan()->arena_bytes(), kArenaAlignment);
-    size_t max_scratch = 0;
-    for (uint32_t i = 0; i < ops->size(); ++i) {
-      const format::Operator& op = *ops->Get(i);
-      OpState& op_state = state.ops[i];
-      op_state.kernel = find_reference_kernel(op.opcode());
-      KernelContext& context = op_state.context;
-      const uint32_t num_inputs = op.inputs()->size();
-      const uint32_t num_outputs = op.outputs()->size();
-      const Tensor** inputs = persistent.allocate<const Tensor*>(num_inputs);
-      Tensor** outputs = persistent.allocate<Tensor*>(num_outputs);
-      for (uint32_t k = 0; k < num_inputs; ++k) {
-        int32_t index = op.inputs()->Get(k);
-        inputs[k] = index >= 0 ? &state.tensors[index] : nullptr;
-      }
-      for (uint32_t k = 0; k < num_outputs; ++k) outputs[k] = &state.tensors[op.outputs()->Get(k)];
-      context.opcode = op.opcode();
-      context.op_name = op_label(op);
-      context.inputs = inputs;
-      context.num_inputs = num_inputs;
-      context.outputs = outputs;
-      context.num_outputs = num_outputs;
-      context.attributes = attributes_of(op);
-      // Shapes were verified by compute_layout; infer once more on the real
-      // tensors to learn this op's scratch size (and so a kernel can rely on
-      // infer having run on exactly the tensors eval sees).
-      Tensor saved[kMaxOperatorArity];
-      for (uint32_t k = 0; k < num_outputs; ++k) saved[k] = *outputs[k];
-      // Save every pointer before clearing any: an op may read one tensor twice (Mul(x, x)).
-      const void* input_data[kMaxOperatorArity];
-      for (uint32_t k = 0; k < num_inputs; ++k) input_data[k] = inputs[k] ? inputs[k]->data : nullptr;
-      for (uint32_t k = 0; k < num_inputs; ++k) {
-        if (inputs[k] == nullptr) continue;
-        const format::Tensor* stored = tensors->Get(static_cast<uint32_t>(op.inputs()->Get(k)));
-        if (stored->buffer() == 0) const_cast<Tensor*>(inputs[k])->data = nullptr;
-      }
-      Status inferred = op_state.kernel->infer(context);
-      for (uint32_t k = 0; k < num_inputs; ++k)
-        if (inputs[k] != nullptr) const_cast<Tensor*>(inputs[k])->data = const_cast<void*>(input_data[k]);
-      for (uint32_t k = 0; k < num_outputs; ++k) *outputs[k] = saved[k];
-      EG_RETURN_IF_ERROR(inferred);
-      context.scratch = scratch;
-      if (context.scratch_bytes > max_scratch) max_scratch = context.scratch_bytes;
-    }
-
+    Result<size_t> max_scratch = bind_operators(graph, state.tensors, scratch, &persistent, state.ops);
+    if (!max_scratch.ok()) return max_scratch.status();
     state.num_inputs = graph.inputs()->size();
-    state.inputs = persistent.allocate<Tensor*>(state.num_inputs);
-    for (size_t k = 0; k < state.num_inputs; ++k) state.inputs[k] = &state.tensors[graph.inputs()->Get(k)];
+    state.inputs = bind_endpoints(*graph.inputs(), state.tensors, &persistent);
     state.num_outputs = graph.outputs()->size();
-    state.outputs = persistent.allocate<Tensor*>(state.num_outputs);
-    for (size_t k = 0; k < state.num_outputs; ++k) state.outputs[k] = &state.tensors[graph.outputs()->Get(k)];
+    state.outputs = bind_endpoints(*graph.outputs(), state.tensors, &persistent);
 #if defined(EDGEGEN_WITH_XNNPACK)
     if (backend_ == Backend::kXnnpack) {
       xnnpack::GraphBuild build;
@@ -546,7 +583,7 @@ Status Session::prepare_placed(const Model& model, uint8_t* arena, size_t arena_
       build.ops = state.ops;
       build.tensors = state.tensors;
       build.scratch = static_cast<uint8_t*>(scratch);
-      build.scratch_offset = static_cast<size_t>(align_up(max_scratch, kArenaAlignment));
+      build.scratch_offset = static_cast<size_t>(align_up(*max_scratch, kArenaAlignment));
       build.shared = &shared_weights;
       build.reorder = &reorder;
       build.widened = &widened;
