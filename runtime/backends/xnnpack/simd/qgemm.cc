@@ -6,6 +6,7 @@
 #include "backends/xnnpack/simd/qgemm.h"
 
 #include <cstring>
+#include <initializer_list>
 
 #include "backends/xnnpack/simd/qgemm_internal.h"
 
@@ -45,6 +46,7 @@ bool detect(QGemmIsa isa) {
     case QGemmIsa::kAvx2: return cpuinfo_initialize() && cpuinfo_has_x86_avx2();
     case QGemmIsa::kAvxVnni: return cpuinfo_initialize() && cpuinfo_has_x86_avx2() && cpuid_has_avxvnni();
     case QGemmIsa::kAvx512Vnni:
+    case QGemmIsa::kAvx512VnniNarrow:
       return cpuinfo_initialize() && cpuinfo_has_x86_avx512f() && cpuinfo_has_x86_avx512bw() &&
              cpuinfo_has_x86_avx512vnni();
 #endif
@@ -88,8 +90,11 @@ const Availability& availability() {
 QGemmIsa resolve(QGemmIsa isa, size_t n) {
   if (isa == QGemmIsa::kAuto) {
     isa = qgemm_best_isa();
-    // A 64-column block for 16 columns or fewer is mostly padding.
-    if (isa == QGemmIsa::kAvx512Vnni && n <= 16 && qgemm_isa_available(QGemmIsa::kAvxVnni))
+    // A 64-column block for 16 columns or fewer is mostly padding; for a
+    // handful, a 16-column one is too.
+    if (isa == QGemmIsa::kAvx512Vnni && n <= kQGemmNarrowMaxN && qgemm_isa_available(QGemmIsa::kAvx512VnniNarrow))
+      isa = QGemmIsa::kAvx512VnniNarrow;
+    else if (isa == QGemmIsa::kAvx512Vnni && n <= 16 && qgemm_isa_available(QGemmIsa::kAvxVnni))
       isa = QGemmIsa::kAvxVnni;
   }
   return qgemm_isa_available(isa) ? isa : QGemmIsa::kScalar;
@@ -146,6 +151,7 @@ void run(const void* packed, const int8_t* a, size_t lda, size_t m_begin, size_t
     case QGemmIsa::kAvx2: return qgemm::run_avx2(args);
     case QGemmIsa::kAvxVnni: return qgemm::run_avxvnni(args);
     case QGemmIsa::kAvx512Vnni: return qgemm::run_avx512vnni(args);
+    case QGemmIsa::kAvx512VnniNarrow: return qgemm::run_avx512vnni_narrow(args);
 #endif
 #if defined(EDGEGEN_QGEMM_ARM)
     case QGemmIsa::kNeon: return qgemm::run_neon(args);
@@ -171,6 +177,7 @@ const char* qgemm_isa_name(QGemmIsa isa) {
     case QGemmIsa::kAvx512Vnni: return "avx512vnni";
     case QGemmIsa::kNeon: return "neon";
     case QGemmIsa::kNeonDot: return "neondot";
+    case QGemmIsa::kAvx512VnniNarrow: return "avx512vnni-narrow";
     case QGemmIsa::kAuto: return "auto";
   }
   return "unknown";
@@ -191,10 +198,13 @@ size_t qgemm_packed_bytes(size_t k, size_t n, QGemmIsa isa) {
 }
 
 size_t qgemm_scratch_bytes(size_t k, QGemmIsa isa) {
-  if (isa == QGemmIsa::kAuto) {  // the largest of the variants kAuto may pick
-    const size_t narrow = qgemm_scratch_bytes(k, resolve(isa, 1));
-    const size_t wide = qgemm_scratch_bytes(k, resolve(isa, size_t{1} << 20));
-    return narrow > wide ? narrow : wide;
+  if (isa == QGemmIsa::kAuto) {  // the largest of the variants kAuto may pick, one N of each
+    size_t largest = 0;
+    for (size_t n : {size_t{1}, kQGemmNarrowMaxN + 1, size_t{17}, size_t{1} << 20}) {
+      const size_t bytes = qgemm_scratch_bytes(k, resolve(isa, n));
+      largest = bytes > largest ? bytes : largest;
+    }
+    return largest;
   }
   const IsaLayout layout = isa_layout(resolve(isa, 1));
   return layout.panel_rows * qgemm::panel_row_bytes(layout, k);

@@ -7,8 +7,9 @@
 // One variant is picked at run time from what the CPU has (cpuinfo, when the
 // build links it):
 //
-//   x86-64   AVX512-VNNI (512-bit vpdpbusd), AVX-VNNI (256-bit vpdpbusd),
-//            AVX2 (int8 widened to int16, vpmaddwd), plain C++
+//   x86-64   AVX512-VNNI (512-bit vpdpbusd; for N <= 12 a variant with the
+//            rows, not the columns, in the vector lanes), AVX-VNNI (256-bit
+//            vpdpbusd), AVX2 (int8 widened to int16, vpmaddwd), plain C++
 //   AArch64  dot product (sdot), NEON (vmull_s8 + vpadalq_s16), plain C++
 //   others   plain C++ (the oracle, and the firmware path)
 //
@@ -43,13 +44,24 @@ enum class QGemmIsa : uint8_t {
   kAvx512Vnni = 3,  // x86-64 AVX-512 F/BW + VNNI, blocks of 64 columns
   kNeon = 4,        // AArch64 Advanced SIMD
   kNeonDot = 5,     // AArch64 dot product (armv8.2-a+dotprod)
+  // x86-64 AVX-512 F/BW + VNNI for few columns (an image's last layer): one
+  // column at a time, 16 rows' dot products over K reduced into one vector.
+  kAvx512VnniNarrow = 6,
   // The fastest available variant for the product's N: qgemm_best_isa(),
-  // except AVX-VNNI's narrower blocks for N <= 16 (1.5-2x faster there).
+  // except, where qgemm_best_isa() is kAvx512Vnni, kAvx512VnniNarrow for
+  // N <= kQGemmNarrowMaxN and AVX-VNNI's narrower blocks for N <= 16
+  // (1.5-2x faster there).
   kAuto = 0xFF,
 };
-constexpr int kQGemmIsaCount = 6;  // the variants, kAuto excluded
+constexpr int kQGemmIsaCount = 7;  // the variants, kAuto excluded
 
-// "scalar", "avx2", "avxvnni", "avx512vnni", "neon", "neondot", "auto".
+// The largest N for which kAuto picks kAvx512VnniNarrow.
+// (One thread, Zen 5: at N = 12 it was 1.2-3x AVX-VNNI's 16-column blocks
+// over K = 128-2304, at N = 16 0.85-1.5x; at N = 1-3, 5-6x.)
+constexpr size_t kQGemmNarrowMaxN = 12;
+
+// "scalar", "avx2", "avxvnni", "avx512vnni", "neon", "neondot",
+// "avx512vnni-narrow", "auto".
 const char* qgemm_isa_name(QGemmIsa isa);
 
 // Whether this build and this CPU can run `isa` (false for kAuto). kScalar

@@ -8,6 +8,9 @@
 // accumulators, initialized with the corrections; per group of 4 k, 4 loads
 // of B and one 4-byte broadcast of A per row.
 //
+// The narrow variant (kAvx512VnniNarrow, N <= kQGemmNarrowMaxN) puts 16 rows in the lanes
+// instead: see run_narrow().
+//
 // Only this file is compiled for AVX-512 (a target pragma after the
 // includes), and nothing here is an inline function of a shared header, so
 // no AVX-512 code can be picked by the linker for a caller elsewhere.
@@ -21,9 +24,11 @@
 #pragma GCC target("avx512f,avx512bw,avx512vnni")
 // GCC 12's own intrinsics (_mm512_cvtepi32_ps, _mm512_max_ps, ...) start
 // from _mm512_undefined_ps(), which -Wmaybe-uninitialized misreads (GCC bug
-// 105593, fixed in GCC 13).
+// 105593, fixed in GCC 13), and -Wuninitialized too where their results
+// are folded without a load between (the narrow variant's shuffles).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 
 namespace edgegen {
 namespace simd {
@@ -194,6 +199,119 @@ void run(const RunArgs& args) {
   }
 }
 
+// The narrow variant, for a handful of columns (an image decoder's last
+// layer, N = 1-3): a block of 64 or 16 columns would be nearly all padding.
+// Rows go in the lanes instead. Each column's weights are K contiguous
+// bytes (padded to 64 with zeros); a panel of 16 rows is multiplied with
+// them 64 k at a time, one vpdpbusd per row (16 lanes of 4 products), and
+// the 16 rows' vectors are then folded into one whose lane r is row r's
+// sum: 45 shuffles and adds per 16 sums, against 16 vpdpbusd per 64 k.
+constexpr int kNarrowRows = 16;
+constexpr IsaLayout kNarrowLayout = isa_layout(QGemmIsa::kAvx512VnniNarrow);
+static_assert(kNarrowLayout.panel_rows == kNarrowRows && kNarrowLayout.n_block == 1 &&
+                  kNarrowLayout.k_group == 64 && kNarrowLayout.unsigned_a,
+              "qgemm_internal.h's narrow layout matches the kernel");
+
+// Two vectors of partial sums, a's and b's, into one: lanes a, b, a, b in
+// every 128 bits (lane pairs of each added).
+inline __m512i fold32(__m512i a, __m512i b) {
+  return _mm512_add_epi32(_mm512_unpacklo_epi32(a, b), _mm512_unpackhi_epi32(a, b));
+}
+// Two of fold32's into lanes a, b, c, d in every 128 bits.
+inline __m512i fold64(__m512i ab, __m512i cd) {
+  return _mm512_add_epi32(_mm512_unpacklo_epi64(ab, cd), _mm512_unpackhi_epi64(ab, cd));
+}
+// 128-bit lanes 0 + 1 and 2 + 3 of x, then those of y.
+inline __m512i fold128(__m512i x, __m512i y) {
+  return _mm512_add_epi32(_mm512_shuffle_i32x4(x, y, _MM_SHUFFLE(2, 0, 2, 0)),
+                          _mm512_shuffle_i32x4(x, y, _MM_SHUFFLE(3, 1, 3, 1)));
+}
+
+// acc += a (unsigned) . b (signed), 4 bytes per lane, in place: GCC 12
+// computes _mm512_dpbusd_epi32 into a fresh register and copies it back,
+// which with 16 accumulators costs 16 moves and a spill per iteration.
+__attribute__((always_inline)) inline void dpbusd(__m512i& acc, __m512i a, __m512i b) {
+  __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b));
+}
+
+// Lane r: sum over the panel's row r (K_p bytes, +128) times one column's
+// weights, without the correction. Named accumulators, as in accumulate().
+__attribute__((noinline)) __m512i dot16(const uint8_t* panel, size_t row_bytes, const int8_t* column,
+                                         size_t chunks) {
+  __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+  __m512i s8 = s0, s9 = s0, s10 = s0, s11 = s0, s12 = s0, s13 = s0, s14 = s0, s15 = s0;
+  const uint8_t* r0 = panel;
+  const uint8_t* r4 = panel + 4 * row_bytes;
+  const uint8_t* r8 = panel + 8 * row_bytes;
+  const uint8_t* r12 = panel + 12 * row_bytes;
+  const size_t r1 = row_bytes, r2 = 2 * row_bytes, r3 = 3 * row_bytes;
+  for (size_t c = 0; c < chunks; ++c, r0 += 64, r4 += 64, r8 += 64, r12 += 64, column += 64) {
+    const __m512i b = _mm512_load_si512(column);
+    dpbusd(s0, _mm512_loadu_si512(r0), b);
+    dpbusd(s1, _mm512_loadu_si512(r0 + r1), b);
+    dpbusd(s2, _mm512_loadu_si512(r0 + r2), b);
+    dpbusd(s3, _mm512_loadu_si512(r0 + r3), b);
+    dpbusd(s4, _mm512_loadu_si512(r4), b);
+    dpbusd(s5, _mm512_loadu_si512(r4 + r1), b);
+    dpbusd(s6, _mm512_loadu_si512(r4 + r2), b);
+    dpbusd(s7, _mm512_loadu_si512(r4 + r3), b);
+    dpbusd(s8, _mm512_loadu_si512(r8), b);
+    dpbusd(s9, _mm512_loadu_si512(r8 + r1), b);
+    dpbusd(s10, _mm512_loadu_si512(r8 + r2), b);
+    dpbusd(s11, _mm512_loadu_si512(r8 + r3), b);
+    dpbusd(s12, _mm512_loadu_si512(r12), b);
+    dpbusd(s13, _mm512_loadu_si512(r12 + r1), b);
+    dpbusd(s14, _mm512_loadu_si512(r12 + r2), b);
+    dpbusd(s15, _mm512_loadu_si512(r12 + r3), b);
+  }
+  const __m512i rows0to7 = fold128(fold64(fold32(s0, s1), fold32(s2, s3)), fold64(fold32(s4, s5), fold32(s6, s7)));
+  const __m512i rows8to15 =
+      fold128(fold64(fold32(s8, s9), fold32(s10, s11)), fold64(fold32(s12, s13), fold32(s14, s15)));
+  return fold128(rows0to7, rows8to15);
+}
+
+template <bool kInt8Output>
+void run_narrow(const RunArgs& args) {
+  const PackedHeader& h = *args.header;
+  const size_t row_bytes = panel_row_bytes(kNarrowLayout, h.k);
+  const size_t chunks = h.k_padded / 64;
+  auto* panel = static_cast<uint8_t*>(args.scratch);
+  RequantConstants constants{};
+  if (kInt8Output) constants = requant_constants(*args.requantization);
+  for (size_t m = args.m_begin; m < args.m_end; m += kNarrowRows) {
+    const size_t rows = args.m_end - m < kNarrowRows ? args.m_end - m : kNarrowRows;
+    pack_panel(args.a + m * args.lda, args.lda, rows, h.k, row_bytes, panel);
+    // Rows past the tile: computed, never stored.
+    if (rows < kNarrowRows) std::memset(panel + rows * row_bytes, 0, (kNarrowRows - rows) * row_bytes);
+    const __mmask16 valid = static_cast<__mmask16>((1u << rows) - 1);
+    for (size_t n = args.n_begin; n < args.n_end; ++n) {
+      const __m512i sums = _mm512_add_epi32(dot16(panel, row_bytes, args.weights + n * h.block_bytes, chunks),
+                                            _mm512_set1_epi32(args.corrections[n]));
+      if (kInt8Output) {
+        const __m512 scale = _mm512_set1_ps(args.requantization->scale[n]);
+        const __m512i bytes = _mm512_zextsi128_si512(_mm512_cvtepi32_epi8(requantize(sums, scale, constants)));
+        int8_t* out = static_cast<int8_t*>(args.c) + m * args.ldc + n;
+        if (args.ldc == 1) {
+          _mm512_mask_storeu_epi8(out, valid, bytes);
+        } else {
+          alignas(64) int8_t values[64];
+          _mm512_store_si512(values, bytes);
+          for (size_t r = 0; r < rows; ++r) out[r * args.ldc] = values[r];
+        }
+      } else {
+        int32_t* out = static_cast<int32_t*>(args.c) + m * args.ldc + n;
+        if (args.ldc == 1) {
+          _mm512_mask_storeu_epi32(out, valid, sums);
+        } else {
+          alignas(64) int32_t values[kNarrowRows];
+          _mm512_store_si512(values, sums);
+          for (size_t r = 0; r < rows; ++r) out[r * args.ldc] = values[r];
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void run_avx512vnni(const RunArgs& args) {
@@ -201,6 +319,13 @@ void run_avx512vnni(const RunArgs& args) {
     run<true>(args);
   else
     run<false>(args);
+}
+
+void run_avx512vnni_narrow(const RunArgs& args) {
+  if (args.requantization)
+    run_narrow<true>(args);
+  else
+    run_narrow<false>(args);
 }
 
 }  // namespace qgemm

@@ -1,7 +1,8 @@
 // edgegen_qgemm_bench: throughput of each int8 GEMM variant this CPU runs
 // (backends/xnnpack/simd/qgemm.h, int8 output) against XNNPACK's f32 fully
 // connected operator on the same shapes, one thread, on products shaped like
-// a convolutional decoder's (M = 256 pixels, K = 3 x 3 x C_in, N = C_out).
+// a convolutional decoder's (M = 256 pixels, K = 3 x 3 x C_in, N = C_out),
+// and its last layers' (N = 1-16).
 //
 //   edgegen_qgemm_bench [seconds per measurement, default 0.2]
 //
@@ -71,7 +72,11 @@ double gops(const Shape& s, double seconds) { return 2.0 * static_cast<double>(s
 
 int main(int argc, char** argv) {
   const double seconds = argc > 1 ? std::atof(argv[1]) : 0.2;
-  const Shape shapes[] = {{256, 576, 64}, {256, 1152, 128}, {256, 2304, 256}, {256, 4608, 256}, {256, 4608, 512}};
+  // Then an image's last layer (N = 1-3 channels) and the N around where
+  // the narrow variant stops paying (kQGemmNarrowMaxN).
+  const Shape shapes[] = {{256, 576, 64},   {256, 1152, 128}, {256, 2304, 256}, {256, 4608, 256},
+                          {256, 4608, 512}, {4096, 128, 1},   {4096, 512, 3},   {1024, 1152, 4},
+                          {1024, 576, 8},   {1024, 576, 12},  {1024, 576, 16}};
 
   std::vector<simd::QGemmIsa> variants;
   for (int i = 0; i < simd::kQGemmIsaCount; ++i)

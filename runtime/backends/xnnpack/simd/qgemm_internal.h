@@ -46,6 +46,9 @@ constexpr IsaLayout isa_layout(QGemmIsa isa) {
     case QGemmIsa::kAvx512Vnni: return {64, 4, 6, 1, true};
     case QGemmIsa::kNeon: return {16, 2, 4, 1, false};
     case QGemmIsa::kNeonDot: return {16, 4, 4, 1, false};
+    // One column per block, its K weights padded to 64 (one zmm per 64 k);
+    // the panel is 16 rows, one per 32-bit lane of the reduced sums.
+    case QGemmIsa::kAvx512VnniNarrow: return {1, 64, 16, 1, true};
     case QGemmIsa::kScalar:
     case QGemmIsa::kAuto:  // resolved before it gets here
       break;
@@ -94,6 +97,7 @@ struct RunArgs {
 void run_avx2(const RunArgs& args);
 void run_avxvnni(const RunArgs& args);
 void run_avx512vnni(const RunArgs& args);
+void run_avx512vnni_narrow(const RunArgs& args);
 #endif
 #if defined(__aarch64__)
 #define EDGEGEN_QGEMM_ARM 1

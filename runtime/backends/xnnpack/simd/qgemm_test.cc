@@ -269,13 +269,17 @@ TEST_CASE("qgemm: a variant this CPU lacks packs and runs as plain C++") {
 
 TEST_CASE("qgemm: kAuto packs the best variant, or for N <= 16 one of narrower blocks") {
   const QGemmIsa best = simd::qgemm_best_isa();
-  for (size_t n : {1, 3, 16, 17, 200}) {
+  for (size_t n : {1, 3, 8, 12, 13, 16, 17, 200}) {
     const Problem p = make_problem(5, 37, n, -1, true, 70);
     Packed packed(p, QGemmIsa::kAuto);
     const QGemmIsa isa = simd::qgemm_packed_isa(packed.weights.data());
     INFO("N=", n, " packed for ", simd::qgemm_isa_name(isa));
-    const bool narrower = best == QGemmIsa::kAvx512Vnni && simd::qgemm_isa_available(QGemmIsa::kAvxVnni) && n <= 16;
-    CHECK(isa == (narrower ? QGemmIsa::kAvxVnni : best));
+    QGemmIsa want = best;
+    if (best == QGemmIsa::kAvx512Vnni && n <= simd::kQGemmNarrowMaxN)
+      want = QGemmIsa::kAvx512VnniNarrow;  // available wherever kAvx512Vnni is
+    else if (best == QGemmIsa::kAvx512Vnni && simd::qgemm_isa_available(QGemmIsa::kAvxVnni) && n <= 16)
+      want = QGemmIsa::kAvxVnni;
+    CHECK(isa == want);
     CHECK(simd::qgemm_packed_bytes(p.k, p.n, QGemmIsa::kAuto) == simd::qgemm_packed_bytes(p.k, p.n, isa));
     CHECK(simd::qgemm_scratch_bytes(p.k, QGemmIsa::kAuto) >= simd::qgemm_scratch_bytes(p.k, isa));
     CHECK(run_int32(p, packed) == naive_int32(p));
@@ -364,6 +368,61 @@ TEST_CASE("qgemm: tiles that split M and N compute the same, and write only thei
     simd::qgemm_int32(packed.weights.data(), p.a.data(), p.lda, 0, p.m, 8, 8, c.data(), p.ldc,
                       packed.scratch.data());
     CHECK(c[0] == kSentinel32);
+  }
+}
+
+TEST_CASE("qgemm: the narrow variant (N <= 12) equals the plain C++ one bit for bit") {
+  // Every N it is picked for, M around its 16-row panel, K around its 64-k
+  // chunks (odd, not a multiple of 4), and both weight layouts, zero points
+  // at both ends, with and without bias, int32 and int8 output (a plain
+  // range and a fused ReLU) -- check_problem() runs every variant.
+  const size_t ms[] = {1, 15, 16, 17, 47};
+  const size_t ks[] = {1, 3, 63, 64, 65, 131, 289};
+  uint32_t seed = 500;
+  for (size_t n = 1; n <= simd::kQGemmNarrowMaxN; ++n)
+    for (size_t m : ms)
+      for (size_t k : ks) {
+        ++seed;
+        const int32_t a_zero_point = seed % 3 == 0 ? -128 : seed % 3 == 1 ? 127 : -9;
+        const Problem p = make_problem(m, k, n, a_zero_point, seed % 2 == 0, seed);
+        check_problem(p, seed);
+      }
+  // Tiles that split M inside and on the panel's rows, and N column by column,
+  // as threads would.
+  for (size_t n : {1, 2, 3, 7, 8, 12}) {
+    const Problem p = make_problem(53, 77, n, 5, true, 600 + static_cast<uint32_t>(n));
+    check_problem(p, 600, {3, 16, 19, 32, 40}, {1, 2, 5});
+  }
+  // The largest sums, which saturate every int8 output.
+  for (Values values : {Values::kMostNegative, Values::kMostPositive}) {
+    const Problem p = make_problem(19, 4608, 3, values == Values::kMostNegative ? 127 : -128, false, 8, values);
+    check_problem(p, 8);
+  }
+}
+
+TEST_CASE("qgemm: the narrow variant's output rows one apart (ldc = N = 1) and a fused Clip") {
+  // An image's last layer writes its one channel contiguously; the tile
+  // boundaries must not spill past it.
+  Problem p = make_problem(37, 100, 1, -3, true, 77);
+  p.ldc = 1;
+  const std::vector<int32_t> want = naive_int32(p);
+  std::vector<float> scales = {0.003f};
+  QGemmRequantization clip;
+  clip.scale = scales.data();
+  clip.zero_point = 10;
+  clip.output_min = -20;
+  clip.output_max = 30;
+  Packed scalar(p, QGemmIsa::kScalar);
+  for (QGemmIsa isa : variants()) {
+    INFO(simd::qgemm_isa_name(isa));
+    Packed packed(p, isa);
+    CHECK(run_int32(p, packed, {5, 16, 20}) == want);
+    CHECK(run_int8(p, packed, clip, {5, 16, 20}) == run_int8(p, scalar, clip));
+    std::vector<int8_t> c(p.m + 1, kSentinel8);
+    simd::qgemm_int8(packed.weights.data(), p.a.data(), p.lda, 2, 21, 0, 1, clip, c.data(), 1,
+                     packed.scratch.data());
+    for (size_t m = 0; m <= p.m; ++m)
+      if (m < 2 || m >= 21) REQUIRE(c[m] == kSentinel8);
   }
 }
 
