@@ -298,6 +298,23 @@ ModelInfo describe_model(const Model& model, const SessionOptions& options) {
   info.widened_weight_bytes = WidenedWeights::bytes_needed(model);
   if (model.pipeline_kind() == PipelineKind::kDecoder || model.pipeline_kind() == PipelineKind::kVae)
     info.pipeline_arena_bytes = take_value(Pipeline::arena_bytes_needed(model, options));
+  // XNNPACK's part of an arena is what this CPU's kernels pack: another
+  // CPU's is known only for the reference kernels.
+  for (const DataModel* data_model : {&kDataModel64, &kDataModel32}) {
+    const bool host = same_data_model(*data_model, kHostDataModel);
+    if (host || info.backend == std::string("reference")) {
+      ModelInfo::DeviceArena arena;
+      arena.data_model = data_model->name;
+      arena.session = host ? info.session_arena_bytes
+                           : take_value(Session::arena_bytes_needed(model, 0, options, *data_model));
+      if (info.pipeline_arena_bytes > 0) {
+        arena.pipeline = host ? info.pipeline_arena_bytes
+                              : take_value(Pipeline::arena_bytes_needed(model, options, *data_model));
+        arena.c_pipeline = arena.pipeline + data_model->c_pipeline_handle_bytes;
+      }
+      info.device_arenas.push_back(arena);
+    }
+  }
   return info;
 }
 
@@ -333,6 +350,18 @@ nlohmann::ordered_json model_info_json(const ModelInfo& info, bool tensors) {
   json["session_arena_bytes"] = info.session_arena_bytes;
   json["widened_weight_bytes"] = info.widened_weight_bytes;
   if (info.pipeline_arena_bytes > 0) json["pipeline_arena_bytes"] = info.pipeline_arena_bytes;
+  if (!info.device_arenas.empty()) {
+    ordered_json arenas;
+    for (const ModelInfo::DeviceArena& arena : info.device_arenas) {
+      ordered_json entry = {{"session", arena.session}};
+      if (arena.pipeline > 0) {
+        entry["pipeline"] = arena.pipeline;
+        entry["c_pipeline"] = arena.c_pipeline;
+      }
+      arenas[arena.data_model] = entry;
+    }
+    json["device_arena_bytes"] = arenas;
+  }
   return json;
 }
 
@@ -381,6 +410,11 @@ std::string model_info_text(const ModelInfo& info, const std::string& title, boo
   if (info.widened_weight_bytes > 0)
     out << "; " << with_thousands(info.widened_weight_bytes) << " of them float16 weights widened to float32";
   out << "\n";
+  for (const ModelInfo::DeviceArena& arena : info.device_arenas) {
+    out << "  on a " << arena.data_model << " CPU: " << with_thousands(arena.session) << " bytes for a Session";
+    if (arena.c_pipeline > 0) out << ", " << with_thousands(arena.c_pipeline) << " for eg_pipeline_create";
+    out << "\n";
+  }
   return out.str();
 }
 

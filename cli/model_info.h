@@ -63,6 +63,16 @@ struct ModelInfo {
   uint64_t session_arena_bytes = 0;   // Session::arena_bytes_needed
   uint64_t widened_weight_bytes = 0;  // of it, float16 weights widened to float32 at prepare
   uint64_t pipeline_arena_bytes = 0;  // Pipeline::arena_bytes_needed; 0 if the runtime has no such pipeline
+  // The arena on a CPU of each data model (edgegen/data_model.h), exact for
+  // each: the host's, and with the reference kernels (a firmware's) also
+  // the other (a 32-bit device's).
+  struct DeviceArena {
+    std::string data_model;   // "64-bit", "32-bit"
+    uint64_t session = 0;     // Session::arena_bytes_needed
+    uint64_t pipeline = 0;    // Pipeline::arena_bytes_needed; 0 without one
+    uint64_t c_pipeline = 0;  // eg_pipeline_arena_bytes: the pipeline + the C handle; 0 without one
+  };
+  std::vector<DeviceArena> device_arenas;
 };
 
 // Gathers the report for a verified model, with arena sizes for the

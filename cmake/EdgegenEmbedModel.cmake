@@ -22,11 +22,8 @@
 #     extern const unsigned char <identifier>_data[];   extern const unsigned int <identifier>_size;
 # and defines, from `edgegen info --json --backend <BACKEND>` run at configure time:
 #     EG_ARENA_BYTES      arena for eg_pipeline_create (for a Session, if the model has no decoder or
-#                         VAE pipeline): the pipeline's arena as `info` computes it
-#                         (exact for the host's pointer size) + EDGEGEN_C_HANDLE_BYTES (1 KiB) for the
-#                         C API's handle, rounded to 64. On a 32-bit CPU the runtime needs less (its
-#                         tables have 4-byte pointers, the handle is 576 bytes): eg_pipeline_arena_bytes()
-#                         on the device gives the exact figure; pass it as ARENA_BYTES to reserve no more.
+#                         VAE pipeline), exact for the target's pointer size (CMAKE_SIZEOF_VOID_P):
+#                         what eg_pipeline_arena_bytes() returns on the device, C handle included
 #     EG_LATENT_FLOATS, EG_ITEM_FLOATS   one latent and one generated item, in floats
 #     EG_MODEL_BYTES, EG_OPERATORS       the file's size and the operators it uses
 # Without a host tool, ARENA_BYTES is required and the other figures are 0.
@@ -41,9 +38,6 @@
 include_guard(GLOBAL)
 
 set(_EDGEGEN_EMBED_TEMPLATES "${CMAKE_CURRENT_LIST_DIR}")
-set(EDGEGEN_C_HANDLE_BYTES 1024 CACHE STRING
-    "Arena bytes edgegen_embed_model() adds for the C API's handle (576 on 32-bit CPUs, 704 on 64-bit)")
-mark_as_advanced(EDGEGEN_C_HANDLE_BYTES)
 
 # Product of the dims of the JSON array at <json> <path...> from index <first>;
 # 0 when there is no such array.
@@ -127,14 +121,26 @@ function(edgegen_embed_model target model)
     if(NOT _result EQUAL 0)
       message(FATAL_ERROR "edgegen_embed_model: ${_tool} info --json --backend ${_backend} ${_model} failed: ${_error}")
     endif()
-    string(JSON _pipeline_bytes ERROR_VARIABLE _no_pipeline GET "${_info}" pipeline_arena_bytes)
-    if(_no_pipeline)  # no decoder or VAE pipeline: the C API cannot run it, a C++ Session can
-      string(JSON _pipeline_bytes GET "${_info}" session_arena_bytes)
-      math(EXPR _info_arena "(${_pipeline_bytes} + 63) / 64 * 64")
-      set(_info_origin "edgegen info: ${_pipeline_bytes} for a Session on the host (no pipeline for the C API)")
+    # The arena on a CPU of the target's data model (edgegen/data_model.h):
+    # info gives it for the reference kernels, the ones a firmware has.
+    if(CMAKE_SIZEOF_VOID_P EQUAL 4)
+      set(_data_model 32-bit)
     else()
-      math(EXPR _info_arena "(${_pipeline_bytes} + ${EDGEGEN_C_HANDLE_BYTES} + 63) / 64 * 64")
-      set(_info_origin "edgegen info: ${_pipeline_bytes} for the pipeline on the host + ${EDGEGEN_C_HANDLE_BYTES} for the C handle")
+      set(_data_model 64-bit)
+    endif()
+    string(JSON _device ERROR_VARIABLE _no_device GET "${_info}" device_arena_bytes ${_data_model})
+    if(_no_device)
+      message(FATAL_ERROR "edgegen_embed_model: ${_tool} info gives no ${_data_model} arena for the ${_backend} "
+                          "backend (only the reference kernels' arena can be computed for another CPU); "
+                          "give ARENA_BYTES from eg_pipeline_arena_bytes() on the device")
+    endif()
+    string(JSON _c_pipeline_bytes ERROR_VARIABLE _no_pipeline GET "${_device}" c_pipeline)
+    if(_no_pipeline)  # no decoder or VAE pipeline: the C API cannot run it, a C++ Session can
+      string(JSON _info_arena GET "${_device}" session)
+      set(_info_origin "edgegen info: a Session on a ${_data_model} CPU (no pipeline for the C API)")
+    else()
+      set(_info_arena ${_c_pipeline_bytes})
+      set(_info_origin "edgegen info: eg_pipeline_create on a ${_data_model} CPU")
     endif()
     # latent: the pipeline's latent_shape; item: the decoder graph's first output without its batch dim.
     _edgegen_json_product(_latent_floats "${_info}" 0 pipeline latent_shape)

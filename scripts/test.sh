@@ -13,8 +13,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
+# Each stage prints when it starts, so a slow CI run shows where its time went.
+stage() { echo "== $1  [${SECONDS} s]"; }
 
-echo "== The demo, as a new user runs it: without the test-only packages"
+stage "The demo, as a new user runs it: without the test-only packages"
 # The demo configures and builds build/ without the tests; the folders of the
 # test-only packages (when a previous run installed them) are hidden under
 # empty tmpfs mounts in a private mount namespace, so anything the demo
@@ -31,21 +33,22 @@ tail -n 3 demo.log
 
 scripts/setup.sh --tests
 
-echo "== AddressSanitizer + UndefinedBehaviorSanitizer"
+stage "AddressSanitizer + UndefinedBehaviorSanitizer"
 # -O1 -g1: line numbers in reports, and half the compile time of -O2 -g.
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-O1 -g1" \
   -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" -DEDGEGEN_SANITIZE=ON >/dev/null
 cmake --build build-asan -j"$jobs"
+echo "-- built  [${SECONDS} s]"
 # allocator_may_return_null: corrupt models that claim huge arenas must get a
 # clean "out of memory" status, which ASan would otherwise turn into an abort.
 ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --test-dir build-asan -j"$jobs" --output-on-failure
 
-echo "== Fuzzing: every libFuzzer target for a short fixed time (clang, ASan + UBSan)"
+stage "Fuzzing: every libFuzzer target for a short fixed time (clang, ASan + UBSan)"
 # Replays fuzz/regressions/ and the seeds, then mutates; any crash fails the
 # run with its input in fuzz/findings/. README "Fuzzing" has the long run.
 fuzz/run.sh 15
 
-echo "== Raspberry Pi: aarch64 and armhf (cross-compiled, run under qemu-aarch64 / qemu-arm)"
+stage "Raspberry Pi: aarch64 and armhf (cross-compiled, run under qemu-aarch64 / qemu-arm)"
 # Per architecture: the runtime's unit tests, the diffusion samplers and real
 # models on both backends; then the Pi bundle (scripts/pi-bundle.sh, reusing
 # this build) unpacked and its run-demo.sh run, pictures checked against the host's.
@@ -65,16 +68,17 @@ for arch in aarch64 armhf; do
   cmake -S . -B "build-$arch" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_TOOLCHAIN_FILE="$PWD/$toolchain" \
     -DEDGEGEN_BUILD_TOOLS=ON -DEDGEGEN_DEVICE_MODELS_DIR="$device_models" >/dev/null
   cmake --build "build-$arch" -j"$jobs"
+  echo "-- built  [${SECONDS} s]"
   ctest --test-dir "build-$arch" -j"$jobs" --output-on-failure
   scripts/pi-bundle.sh "$arch"
   scripts/pi/check-bundle.sh "$arch"
 done
 
-echo "== Cortex-M4F, M7 and M33 firmware (bare metal, qemu-system-arm)"
+stage "Cortex-M4F, M7 and M33 firmware (bare metal, qemu-system-arm)"
 targets/cortex_m/run.sh
 
-echo "== Install: an outside project against the installed package"
+stage "Install: an outside project against the installed package"
 tests/install/run.sh build
 
-echo "== Release"
+stage "Release"
 ctest --test-dir build -j"$jobs" --output-on-failure

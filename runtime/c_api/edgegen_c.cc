@@ -9,6 +9,7 @@
 
 #include "core/arena_allocator.h"
 #include "core/memory_planner.h"
+#include "edgegen/data_model.h"
 #include "edgegen/model.h"
 #include "edgegen/pipeline.h"
 
@@ -23,6 +24,11 @@ namespace {
 
 constexpr size_t kHandleBytes = (sizeof(eg_pipeline) + edgegen::kArenaAlignment - 1) / edgegen::kArenaAlignment *
                                 edgegen::kArenaAlignment + edgegen::kArenaAlignment;
+// The host tool sizes a device's arena with this figure (edgegen/data_model.h).
+#if !defined(EDGEGEN_DATA_MODEL_PROBE)
+static_assert(kHandleBytes == edgegen::kHostDataModel.c_pipeline_handle_bytes,
+              "eg_pipeline changed size: update edgegen/data_model.h (scripts/data-model-sizes.sh)");
+#endif
 
 eg_status to_c(const edgegen::Status& status) { return static_cast<eg_status>(status.code()); }
 

@@ -245,10 +245,13 @@ Result<Backend> resolve_backend(SessionOptions options) {
 #endif
 }
 
+// data_model: the sizes of the tables on the CPU the arena is for (the
+// host, or a 32-bit device sized by the host tool).
 // measure_backend: also measure XNNPACK's region (creates and packs every
 // operator once). prepare does not need it: the region takes what the
 // arena has left after the rest, and running out of it is kArenaTooSmall.
-Result<Layout> compute_layout(const Model& model, size_t reserve_bytes, Backend backend, bool measure_backend) {
+Result<Layout> compute_layout(const Model& model, size_t reserve_bytes, Backend backend, bool measure_backend,
+                              const DataModel& data_model) {
   ArenaAllocator counter(nullptr, 0);
 #if defined(EDGEGEN_WITH_XNNPACK)
   xnnpack::MemoryRegion backend_region(nullptr, 0);
@@ -258,7 +261,7 @@ Result<Layout> compute_layout(const Model& model, size_t reserve_bytes, Backend 
   size_t activation = 0;
   const size_t num_graphs = model.num_graphs();
   counter.allocate_bytes(num_graphs * 128);  // GraphState table, see prepare_impl
-  const size_t widened_bytes = WidenedWeights::bytes_needed(model);
+  const size_t widened_bytes = WidenedWeights::bytes_needed(model, data_model.pointer_bytes);
   counter.allocate_bytes(widened_bytes);  // float16 constants widened, see prepare_placed
 #if defined(EDGEGEN_WITH_XNNPACK)
   WidenedWeights widened;
@@ -279,13 +282,13 @@ Result<Layout> compute_layout(const Model& model, size_t reserve_bytes, Backend 
   for (size_t g = 0; g < num_graphs; ++g) {
     const format::Graph& graph = *model.graph(g);
     const auto* ops = graph.operators();
-    counter.allocate<Tensor>(graph.tensors()->size());
-    counter.allocate<OpState>(ops->size());
+    counter.allocate_bytes(graph.tensors()->size() * data_model.tensor_bytes, data_model.tensor_align);
+    counter.allocate_bytes(ops->size() * data_model.op_state_bytes, data_model.op_state_align);
     size_t max_scratch = 0;
     for (uint32_t i = 0; i < ops->size(); ++i) {
       const format::Operator& op = *ops->Get(i);
-      counter.allocate<const Tensor*>(op.inputs()->size());
-      counter.allocate<Tensor*>(op.outputs()->size());
+      counter.allocate_bytes(op.inputs()->size() * data_model.pointer_bytes, data_model.pointer_bytes);
+      counter.allocate_bytes(op.outputs()->size() * data_model.pointer_bytes, data_model.pointer_bytes);
       if (op.inputs()->size() > kMaxOperatorArity || op.outputs()->size() > kMaxOperatorArity)
         return Status::error(StatusCode::kUnsupportedOp,
                              "graph '%s': %s '%s' has %u inputs and %u outputs; at most %u each are supported",
@@ -300,8 +303,8 @@ Result<Layout> compute_layout(const Model& model, size_t reserve_bytes, Backend 
           infer_and_compare(model, graph, op, input_storage, inputs, output_storage, outputs, &scratch));
       if (scratch > max_scratch) max_scratch = scratch;
     }
-    counter.allocate<Tensor*>(graph.inputs()->size());
-    counter.allocate<Tensor*>(graph.outputs()->size());
+    counter.allocate_bytes(graph.inputs()->size() * data_model.pointer_bytes, data_model.pointer_bytes);
+    counter.allocate_bytes(graph.outputs()->size() * data_model.pointer_bytes, data_model.pointer_bytes);
     max_scratch = static_cast<size_t>(align_up(max_scratch, kArenaAlignment));
 #if defined(EDGEGEN_WITH_XNNPACK)
     if (backend == Backend::kXnnpack) {
@@ -373,9 +376,19 @@ void Session::release_backend() {
 Result<Backend> Session::resolve_backend(const SessionOptions& options) { return edgegen::resolve_backend(options); }
 
 Result<size_t> Session::arena_bytes_needed(const Model& model, size_t reserve_bytes, const SessionOptions& options) {
+  return arena_bytes_needed(model, reserve_bytes, options, kHostDataModel);
+}
+
+Result<size_t> Session::arena_bytes_needed(const Model& model, size_t reserve_bytes, const SessionOptions& options,
+                                           const DataModel& data_model) {
   Result<Backend> backend = resolve_backend(options);
   if (!backend.ok()) return backend.status();
-  Result<Layout> layout = compute_layout(model, reserve_bytes, *backend, true);
+  // XNNPACK's part is what this CPU's kernels pack; another CPU's is unknown here.
+  if (*backend != Backend::kReference && !same_data_model(data_model, kHostDataModel))
+    return Status::error(StatusCode::kInvalidArgument,
+                         "the arena of a %s CPU can be computed here for the reference backend only",
+                         data_model.name);
+  Result<Layout> layout = compute_layout(model, reserve_bytes, *backend, true, data_model);
   if (!layout.ok()) return layout.status();
   // + alignment slack: the caller's arena need not start 64-byte aligned.
   return layout->total() + kArenaAlignment;
@@ -385,7 +398,7 @@ Status Session::prepare(const Model& model, size_t reserve_bytes, const SessionO
   // Without measuring XNNPACK's part, which goes to heap blocks of its own.
   Result<Backend> backend = resolve_backend(options);
   if (!backend.ok()) return backend.status();
-  Result<Layout> layout = compute_layout(model, reserve_bytes, *backend, false);
+  Result<Layout> layout = compute_layout(model, reserve_bytes, *backend, false, kHostDataModel);
   if (!layout.ok()) return layout.status();
   const size_t needed = layout->total() + kArenaAlignment;
   prepared_ = false;
@@ -508,7 +521,7 @@ Status Session::prepare_placed(const Model& model, uint8_t* arena, size_t arena_
   if (!backend.ok()) return backend.status();
   backend_ = *backend;
   threads_ = 1;
-  Result<Layout> layout = compute_layout(model, reserve_bytes, backend_, false);
+  Result<Layout> layout = compute_layout(model, reserve_bytes, backend_, false, kHostDataModel);
   if (!layout.ok()) return layout.status();
   size_t needed = layout->total() + kArenaAlignment;
   if (arena_bytes < needed)

@@ -80,6 +80,29 @@ TEST_CASE("prepare reports exactly the bytes it needs and rejects one byte less"
   CHECK(misaligned.prepare(*model, shifted.data() + 1, needed).is_ok());
 }
 
+TEST_CASE("the arena of a CPU of the other data model counts its tables, for the reference kernels only") {
+  AlignedBytes bytes(small_mlp().build());
+  Result<Model> model = Model::from_buffer(bytes.data(), bytes.size());
+  REQUIRE(model.ok());
+  SessionOptions reference;
+  reference.backend = Backend::kReference;
+  const size_t host = *Session::arena_bytes_needed(*model, 0, reference);
+  CHECK(*Session::arena_bytes_needed(*model, 0, reference, kHostDataModel) == host);
+  const DataModel& other = kHostDataModel.pointer_bytes == 8 ? kDataModel32 : kDataModel64;
+  Result<size_t> there = Session::arena_bytes_needed(*model, 0, reference, other);
+  REQUIRE(there.ok());
+  // 7 tensors and 3 operators: 16 bytes less per tensor and 60 per operator on 32 bits.
+  if (other.pointer_bytes == 4) CHECK(*there < host);
+  else CHECK(*there > host);
+  SessionOptions xnnpack;
+  xnnpack.backend = Backend::kXnnpack;
+  if (Session::resolve_backend(xnnpack).ok()) {
+    Result<size_t> refused = Session::arena_bytes_needed(*model, 0, xnnpack, other);
+    CHECK(refused.status().code() == StatusCode::kInvalidArgument);
+    CHECK(std::strstr(refused.status().message(), "reference backend only") != nullptr);
+  }
+}
+
 TEST_CASE("running a prepared graph makes no heap allocation") {
   AlignedBytes bytes(small_mlp().build());
   Result<Model> model = Model::from_buffer(bytes.data(), bytes.size());

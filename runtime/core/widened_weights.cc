@@ -39,15 +39,15 @@ size_t widened_bytes(const Model& model, uint32_t buffer) {
   return static_cast<size_t>(model.root()->buffers()->Get(buffer)->size() / 2 * sizeof(float));
 }
 
-size_t table_bytes(const Model& model) {
-  return static_cast<size_t>(align_up(model.root()->buffers()->size() * sizeof(const float*), kArenaAlignment));
+size_t table_bytes(const Model& model, size_t pointer_bytes) {
+  return static_cast<size_t>(align_up(model.root()->buffers()->size() * pointer_bytes, kArenaAlignment));
 }
 
 }  // namespace
 
-size_t WidenedWeights::bytes_needed(const Model& model) {
+size_t WidenedWeights::bytes_needed(const Model& model, size_t pointer_bytes) {
   if (!any_widened(model)) return 0;
-  size_t bytes = table_bytes(model);
+  size_t bytes = table_bytes(model, pointer_bytes);
   const uint32_t num_buffers = model.root()->buffers()->size();
   for (uint32_t b = 1; b < num_buffers; ++b)
     if (widened_buffer(model, b)) bytes += static_cast<size_t>(align_up(widened_bytes(model, b), kArenaAlignment));
@@ -59,7 +59,7 @@ void WidenedWeights::widen(const Model& model, uint8_t* memory) {
   if (!any_widened(model)) return;
   const uint32_t num_buffers = model.root()->buffers()->size();
   const float** table = reinterpret_cast<const float**>(memory);
-  uint8_t* next = memory + table_bytes(model);
+  uint8_t* next = memory + table_bytes(model, sizeof(const float*));
   for (uint32_t b = 0; b < num_buffers; ++b) {
     table[b] = nullptr;
     if (b == 0 || !widened_buffer(model, b)) continue;

@@ -40,7 +40,8 @@ class WidenedWeights {
  public:
   // Bytes of the region for `model` (a multiple of 64; 0 without Float16
   // constants). The model must be verified (Model::from_buffer).
-  static size_t bytes_needed(const Model& model);
+  // pointer_bytes: of the CPU the arena is for (its table holds pointers).
+  static size_t bytes_needed(const Model& model, size_t pointer_bytes = sizeof(void*));
 
   // Widens every Float16 constant buffer of `model` into `memory`
   // (bytes_needed(model) bytes, 64-byte aligned, borrowed: it must outlive

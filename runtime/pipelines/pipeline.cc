@@ -84,8 +84,13 @@ Status check_decoder_or_vae(const Model& model) {
 }  // namespace
 
 Result<size_t> Pipeline::arena_bytes_needed(const Model& model, const SessionOptions& options) {
+  return arena_bytes_needed(model, options, kHostDataModel);
+}
+
+Result<size_t> Pipeline::arena_bytes_needed(const Model& model, const SessionOptions& options,
+                                            const DataModel& data_model) {
   EG_RETURN_IF_ERROR(check_decoder_or_vae(model));
-  return Session::arena_bytes_needed(model, 0, options);
+  return Session::arena_bytes_needed(model, 0, options, data_model);
 }
 
 Status Pipeline::prepare(const Model& model, const SessionOptions& options) {

@@ -124,18 +124,16 @@ run_board() {  # <board> <float32|int8>
   # the same integers (same rounding), so only the float ops' libm differs.
   "$checker" "$log" "$host_item" "$host_latent" 1e-4
 
-  # The static arena is sized on the host for the firmware's kernels (the
-  # reference ones): it must be what the device needs plus at most the C
-  # handle's allowance (1 KiB) and what the host's 8-byte pointers add to the
-  # runtime's tables (the int8 model's quantization tables: about 100 bytes),
-  # not the host's XNNPACK arena with its packed weights.
+  # The static arena is sized on the host for the firmware: the reference
+  # kernels (not the host's XNNPACK with its packed weights) on a 32-bit CPU
+  # (edgegen/data_model.h). It must be exactly what the device says it needs.
   local needed reserved
   read -r needed reserved < <(sed -n 's/^arena: \([0-9]*\) bytes needed, \([0-9]*\) reserved.*/\1 \2/p' "$log")
-  if [[ -z ${needed:-} ]] || ((reserved < needed || reserved > needed + 1536)); then
-    echo "cortex-m: the static arena is ${reserved:-?} bytes for ${needed:-?} needed (sized for the wrong backend?)" >&2
+  if [[ -z ${needed:-} ]] || ((reserved != needed)); then
+    echo "cortex-m: the static arena is ${reserved:-?} bytes for ${needed:-?} needed (EG_ARENA_BYTES is not exact)" >&2
     return 1
   fi
-  echo "  ok    arena: $reserved bytes reserved for $needed needed"
+  echo "  ok    arena: $reserved bytes reserved, exactly the $needed the device needs"
   if [[ $kernels == model ]]; then
     grep -q "^refused other model (.*): unsupported operator: .*add [A-Za-z0-9]* to EDGEGEN_KERNELS" "$log" || {
       echo "cortex-m: the model with other operators was not refused with EG_UNSUPPORTED_OP" >&2

@@ -33,6 +33,9 @@ class Pipeline : public Program {
 
   // Arena bytes prepare() needs for `model` (session plus pipeline buffers).
   static Result<size_t> arena_bytes_needed(const Model& model, const SessionOptions& options = SessionOptions());
+  // The same on a CPU of another data model (the reference backend only).
+  static Result<size_t> arena_bytes_needed(const Model& model, const SessionOptions& options,
+                                           const DataModel& data_model);
   // Caller-owned arena (borrowed), or one block allocated once.
   Status prepare(const Model& model, void* arena, size_t arena_bytes,
                  const SessionOptions& options = SessionOptions());

@@ -30,6 +30,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "edgegen/data_model.h"
 #include "edgegen/model.h"
 #include "edgegen/status.h"
 #include "edgegen/tensor.h"
@@ -77,6 +78,10 @@ class Session {
   // the caller (see reserve()). Fails if the model does not verify.
   static Result<size_t> arena_bytes_needed(const Model& model, size_t reserve_bytes = 0,
                                            const SessionOptions& options = SessionOptions());
+  // The same for a CPU of another data model (a 32-bit device, sized by
+  // the host tool); the reference backend only.
+  static Result<size_t> arena_bytes_needed(const Model& model, size_t reserve_bytes, const SessionOptions& options,
+                                           const DataModel& data_model);
 
   // Prepares with a caller-owned arena (borrowed; must outlive the session).
   // `reserve_bytes` of it are kept for the caller's reserve() calls.
