@@ -1,11 +1,13 @@
 // edgegen convert INPUT.onnx|MANIFEST.json -o OUT.egm [--batch N]
 //   [--quantize int8 [--calibration FILE.npy|DIR] [--calibration-samples N]
 //    [--calibration-method minmax|percentile|entropy] [--keep-float NAME,...] [--quality-budget DB]]
-//   [--weights float32|fp16]
+//   [--weights float32|fp16] [--input-shape NAME=D0,D1,...]... [--dim SYMBOL=VALUE]...
 #include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <sstream>
+#include <utility>
 #include <vector>
 
 #include "atomic_file.h"
@@ -33,7 +35,47 @@ struct ConvertCommandOptions {
   std::vector<std::string> keep_float;
   double quality_budget_db = 0;
   std::string weights = "float32";  // or "fp16"
+  std::vector<std::string> input_shapes;  // NAME=D0,D1,...
+  std::vector<std::string> dims;          // SYMBOL=VALUE
 };
+
+// "A=1,2": a positive integer list after the last '=' (ONNX names may hold
+// ':' or '/'; a name with '=' is still split at the last one).
+std::pair<std::string, std::vector<int64_t>> parse_assignment(const std::string& text, const std::string& option,
+                                                              const std::string& form) {
+  const size_t equals = text.rfind('=');
+  if (equals == std::string::npos || equals == 0 || equals + 1 == text.size())
+    throw CliError(option + " '" + text + "': expected " + form);
+  std::vector<int64_t> values;
+  std::stringstream list(text.substr(equals + 1));
+  std::string item;
+  while (std::getline(list, item, ',')) {
+    size_t used = 0;
+    long long value = 0;
+    try {
+      value = std::stoll(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != item.size() || value < 1)
+      throw CliError(option + " '" + text + "': '" + item + "' is not a positive integer (expected " + form + ")");
+    values.push_back(value);
+  }
+  return {text.substr(0, equals), values};
+}
+
+void read_shape_options(const ConvertCommandOptions& options, converter::ConvertOptions* convert_options) {
+  for (const std::string& text : options.input_shapes) {
+    auto [name, dims] = parse_assignment(text, "--input-shape", "NAME=D0,D1,...");
+    if (!convert_options->input_shapes.emplace(name, dims).second)
+      throw CliError("--input-shape gives '" + name + "' twice");
+  }
+  for (const std::string& text : options.dims) {
+    auto [symbol, value] = parse_assignment(text, "--dim", "SYMBOL=VALUE");
+    if (value.size() != 1) throw CliError("--dim '" + text + "': expected one value (SYMBOL=VALUE)");
+    if (!convert_options->dims.emplace(symbol, value[0]).second) throw CliError("--dim gives '" + symbol + "' twice");
+  }
+}
 
 converter::CalibrationArray calibration_array(const std::string& path) {
   NpyArray array = read_npy(path);
@@ -83,6 +125,7 @@ void run_convert(const ConvertCommandOptions& options) {
   convert_options.batch = options.batch;
   convert_options.fold_batchnorm = !options.no_fold_batchnorm;
   convert_options.fuse_activations = !options.no_fuse_activations;
+  read_shape_options(options, &convert_options);
   converter::QuantizeOptions& quantize = convert_options.quantize;
   quantize.int8 = options.quantize == "int8";
   if (!quantize.int8 && (!options.calibration_path.empty() || !options.keep_float.empty() || options.quality_budget_db > 0))
@@ -130,6 +173,13 @@ void add_convert_command(CLI::App& app) {
   command->add_option("--batch", options->batch, "Batch size to convert for (every graph's batch dimension)")
       ->check(CLI::Range(1, 4096))
       ->capture_default_str();
+  command->add_option("--input-shape", options->input_shapes,
+                      "Fix a graph input's shape: NAME=D0,D1,... (repeatable; NAME is the input's exact ONNX name). "
+                      "Every shape computation of the graph then folds at convert time")
+      ->allow_extra_args(false);
+  command->add_option("--dim", options->dims,
+                      "Fix a named symbolic dimension wherever a graph input has it: SYMBOL=VALUE (repeatable)")
+      ->allow_extra_args(false);
   command->add_flag("--no-fold-batchnorm", options->no_fold_batchnorm,
                     "Keep BatchNorm operators instead of folding them into the Conv, ConvTranspose or Gemm before them");
   command->add_flag("--no-fuse-activations", options->no_fuse_activations,

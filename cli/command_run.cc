@@ -171,8 +171,8 @@ void add_run_command(CLI::App& app) {
              "Inputs must match the graph's input shapes (batch dimension included) and dtypes exactly;\n"
              "see them with 'edgegen info'.");
   command->add_option("model", options->model_path, "Model file (.egm)")->required();
-  command->add_option("-i,--input", options->inputs, "NAME=FILE.npy for each graph input (FILE.npy alone if there is one)")
-      ->required()
+  command->add_option("-i,--input", options->inputs,
+                      "NAME=FILE.npy for each graph input (FILE.npy alone if there is one; none for a graph without inputs)")
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   command->add_option("-d,--output-dir", options->output_dir, "Directory for the outputs (created if missing)")->required();

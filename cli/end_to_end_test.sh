@@ -180,6 +180,21 @@ echo "== run against the PyTorch reference outputs"
 ok run vae4.egm --graph encoder --input "x=$VAE/reference/x.npy" --output-dir enc
 ok run vae4.egm --graph decoder --input "z=$VAE/reference/z.npy" --output-dir dec
 ok run gan4.egm --input "$GAN/reference/z.npy" --output-dir gan_out
+
+echo "== symbolic dimensions fixed at convert time; a graph without inputs"
+SHAPES="$ROOT/tests/dynamic_shapes"
+fails 1 "fix it with --dim SYMBOL=VALUE or --input-shape 'serving/input:0'=D0,D1,..." convert "$SHAPES/sequence_mixer.onnx" -o mixer.egm
+absent "mixer.egm"
+ok convert "$SHAPES/sequence_mixer.onnx" -o mixer.egm --input-shape "serving/input:0=3,5,8"
+ok run mixer.egm --input "serving/input:0=$SHAPES/sequence_mixer_input.npy" --output-dir mixer_out
+ok convert "$SHAPES/sequence_mixer.onnx" -o mixer2.egm --dim seq=5 --dim batch=3
+cmp -s mixer.egm mixer2.egm || fail "--dim and --input-shape gave different files"
+fails 1 "dimension 'sq': no graph input has that symbolic dimension" convert "$SHAPES/sequence_mixer.onnx" -o bad.egm --dim seq=5 --dim sq=5
+fails 1 "'x' is not a positive integer" convert "$SHAPES/sequence_mixer.onnx" -o bad.egm --input-shape "serving/input:0=3,x,8"
+fails 1 "--dim gives 'seq' twice" convert "$SHAPES/sequence_mixer.onnx" -o bad.egm --dim seq=5 --dim seq=6
+ok convert "$SHAPES/no_inputs.onnx" -o no_inputs.egm
+ok run no_inputs.egm --output-dir no_inputs_out
+[ -f no_inputs_out/y.npy ] || fail "run on a graph without inputs wrote no output"
 "$PYTHON" - "$VAE/reference" "$GAN/reference" <<'PY' || fail "run outputs differ from the reference"
 import sys
 import numpy as np

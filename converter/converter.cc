@@ -15,12 +15,13 @@
 namespace edgegen::converter {
 namespace {
 
-IrGraph convert_graph(const std::string& onnx_path, const std::string& graph_name, const ConvertOptions& options) {
+IrGraph convert_graph(const std::string& onnx_path, const std::string& graph_name, const ConvertOptions& options,
+                      GraphInputNames* seen) {
   onnx::ModelProto model = read_onnx_file(onnx_path);
   std::string directory = std::filesystem::path(onnx_path).parent_path().string();
   IrGraph graph;
   try {
-    graph = import_onnx(model, graph_name, directory, options);
+    graph = import_onnx(model, graph_name, directory, options, seen);
   } catch (const ConversionError& error) {
     throw ConversionError("'" + onnx_path + "': " + error.what());
   }
@@ -89,6 +90,30 @@ void maybe_quantize(std::vector<IrGraph>& graphs, const Manifest* manifest, cons
   }
 }
 
+// An input shape or a dimension that matched no graph input is a typo or
+// a misunderstanding: refuse it rather than ignore it.
+void check_shape_options_used(const ConvertOptions& options, const GraphInputNames& seen, const std::string& where) {
+  for (const auto& [name, shape] : options.input_shapes)
+    if (!seen.inputs.count(name))
+      throw ConversionError(where + "input shape for '" + name + "': no graph input has that name (inputs: " +
+                            quoted_list(seen.inputs) + ")");
+  for (const auto& [symbol, value] : options.dims)
+    if (!seen.symbols.count(symbol))
+      throw ConversionError(where + "dimension '" + symbol + "': no graph input has that symbolic dimension (symbols: " +
+                            quoted_list(seen.symbols) + ")");
+}
+
+// A manifest graph's options: the manifest's shapes for it and its
+// dimensions, under those of the command line (which win).
+ConvertOptions graph_options(const ConvertOptions& options, const Manifest& manifest, const std::string& role) {
+  ConvertOptions result = options;
+  auto shapes = manifest.input_shapes.find(role);
+  if (shapes != manifest.input_shapes.end())
+    for (const auto& [name, shape] : shapes->second) result.input_shapes.emplace(name, shape);
+  for (const auto& [symbol, value] : manifest.dims) result.dims.emplace(symbol, value);
+  return result;
+}
+
 }  // namespace
 
 std::vector<uint8_t> convert(const std::string& input_path, const ConvertOptions& options,
@@ -97,14 +122,32 @@ std::vector<uint8_t> convert(const std::string& input_path, const ConvertOptions
   std::string extension = std::filesystem::path(input_path).extension().string();
   if (extension == ".onnx") {
     std::vector<IrGraph> graphs;
-    graphs.push_back(convert_graph(input_path, "main", options));
+    GraphInputNames seen;
+    graphs.push_back(convert_graph(input_path, "main", options, &seen));
+    check_shape_options_used(options, seen, "");
     maybe_quantize(graphs, nullptr, options, notes);
     return finish(graphs, PipelineWriter{}, options, notes);
   }
   if (extension == ".json") {
     Manifest manifest = read_manifest(input_path);
     std::vector<IrGraph> graphs;
-    for (const auto& [role, path] : manifest.graphs) graphs.push_back(convert_graph(path, role, options));
+    GraphInputNames seen_anywhere;
+    for (const auto& [role, path] : manifest.graphs) {
+      GraphInputNames seen;
+      graphs.push_back(convert_graph(path, role, graph_options(options, manifest, role), &seen));
+      // The manifest names inputs per graph: each must be one of that graph's.
+      ConvertOptions own;
+      auto shapes = manifest.input_shapes.find(role);
+      if (shapes != manifest.input_shapes.end()) own.input_shapes = shapes->second;
+      check_shape_options_used(own, seen, "manifest '" + input_path + "': 'input_shapes." + role + "': ");
+      seen_anywhere.inputs.insert(seen.inputs.begin(), seen.inputs.end());
+      seen_anywhere.symbols.insert(seen.symbols.begin(), seen.symbols.end());
+    }
+    ConvertOptions shared;  // the command line's and the manifest's dims apply to every graph
+    shared.input_shapes = options.input_shapes;
+    shared.dims = options.dims;
+    for (const auto& [symbol, value] : manifest.dims) shared.dims.emplace(symbol, value);
+    check_shape_options_used(shared, seen_anywhere, "");
     maybe_quantize(graphs, &manifest, options, notes);
     PipelineWriter pipeline;
     try {

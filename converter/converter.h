@@ -50,8 +50,16 @@ struct QuantizeOptions {
 
 struct ConvertOptions {
   // Symbolic batch dimensions (the first dimension of a graph input) are
-  // fixed to this value. Any other symbolic dimension is an error.
+  // fixed to this value, unless `dims` or `input_shapes` fix them.
   int batch = 1;
+  // The shapes of graph inputs, by their exact ONNX names: every dimension,
+  // agreeing with those the model fixes. For models with symbolic
+  // dimensions; every shape computation of the graph then folds at convert
+  // time. A name that is no graph input is an error.
+  std::map<std::string, std::vector<int64_t>> input_shapes;
+  // Values of named symbolic dimensions (ONNX dim_param) wherever they
+  // appear in a graph input. A symbol no input has is an error.
+  std::map<std::string, int64_t> dims;
   // Fold an inference BatchNormalization into the Conv / ConvTranspose /
   // Gemm that produces its input.
   bool fold_batchnorm = true;

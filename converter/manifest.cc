@@ -38,6 +38,47 @@ std::string read_choice(const std::string& path, const json& value, const std::s
   return text;
 }
 
+// "input_shapes" and "dims", which every kind takes: read, then removed
+// from `root` so that each kind's reader checks only its own keys.
+void read_shape_settings(const std::string& path, json* root, Manifest* manifest) {
+  if (root->contains("input_shapes")) {
+    const json& shapes = (*root)["input_shapes"];
+    if (!shapes.is_object())
+      manifest_error(path, "'input_shapes' must map graph roles to {input name: [dims]} (e.g. {\"decoder\": {\"z\": [1, 64]}})");
+    for (const auto& role : shapes.items()) {
+      if (!role.value().is_object())
+        manifest_error(path, "'input_shapes." + role.key() + "' must map input names to [dims]");
+      for (const auto& input : role.value().items())
+        manifest->input_shapes[role.key()][input.key()] =
+            read_shape(path, input.value(), "input_shapes." + role.key() + "." + input.key());
+    }
+    root->erase("input_shapes");
+  }
+  if (root->contains("dims")) {
+    const json& dims = (*root)["dims"];
+    if (!dims.is_object()) manifest_error(path, "'dims' must map symbolic dimension names to positive integers");
+    for (const auto& dim : dims.items()) {
+      if (!dim.value().is_number_integer() || dim.value().get<int64_t>() < 1)
+        manifest_error(path, "'dims." + dim.key() + "' must be a positive integer");
+      manifest->dims[dim.key()] = dim.value().get<int64_t>();
+    }
+    root->erase("dims");
+  }
+}
+
+// Shapes for a role the kind has no graph for would be ignored: refuse them.
+void check_shape_roles(const std::string& path, const Manifest& manifest) {
+  for (const auto& [role, shapes] : manifest.input_shapes) {
+    bool known = false;
+    std::string roles;
+    for (const auto& [graph_role, graph_path] : manifest.graphs) {
+      known = known || graph_role == role;
+      roles += (roles.empty() ? "" : ", ") + graph_role;
+    }
+    if (!known) manifest_error(path, "'input_shapes' names the graph '" + role + "', which this manifest does not have (graphs: " + roles + ")");
+  }
+}
+
 void read_diffusion(const std::string& path, const json& root, Manifest* manifest) {
   read_diffusion_manifest(path, &root, *manifest);
 }
@@ -79,6 +120,7 @@ Manifest read_manifest(const std::string& path) {
 
   Manifest manifest;
   manifest.kind = root["kind"].get<std::string>();
+  read_shape_settings(path, &root, &manifest);
   std::vector<std::string> roles;
   std::set<std::string> allowed = {"kind", "graphs", "latent_shape", "prior", "output_range"};
   if (manifest.kind == "decoder") {
@@ -88,6 +130,7 @@ Manifest read_manifest(const std::string& path) {
     allowed.insert({"likelihood", "outputs", "output_is_logits", "gaussian_variance"});
   } else if (const ManifestKind* kind = find_manifest_kind(manifest.kind)) {
     kind->read(path, root, &manifest);
+    check_shape_roles(path, manifest);
     return manifest;
   } else {
     std::string supported = "decoder, vae";
@@ -148,6 +191,7 @@ Manifest read_manifest(const std::string& path) {
     if (root.contains("output_is_logits") && manifest.likelihood == "gaussian")
       manifest_error(path, "'output_is_logits' applies to the bernoulli likelihood only (a gaussian decoder outputs means)");
   }
+  check_shape_roles(path, manifest);
   return manifest;
 }
 

@@ -25,6 +25,10 @@ namespace edgegen::converter {
 
 struct Manifest {
   std::string kind;  // "decoder" or "vae"
+  // Every kind: "input_shapes" {role: {input name: [dims]}} and "dims"
+  // {symbol: value}, as --input-shape and --dim (which override them).
+  std::map<std::string, std::map<std::string, std::vector<int64_t>>> input_shapes;
+  std::map<std::string, int64_t> dims;
   // (role, path resolved against the manifest's directory), in the order the
   // graphs are stored: vae -> encoder, decoder; decoder -> decoder.
   std::vector<std::pair<std::string, std::string>> graphs;

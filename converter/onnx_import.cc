@@ -1,6 +1,7 @@
 #include "converter/onnx_import.h"
 
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <unordered_map>
 #include <unordered_set>
@@ -34,23 +35,67 @@ std::string describe_node(const onnx::NodeProto& node, int index) {
   return text + "#" + std::to_string(index) + " (" + node.op_type() + ")";
 }
 
-std::vector<int64_t> input_shape(const onnx::ValueInfoProto& input, const ConvertOptions& options) {
+std::string dims_text(const std::vector<int64_t>& dims) {
+  std::string text;
+  for (int64_t dim : dims) text += (text.empty() ? "" : ",") + std::to_string(dim);
+  return text;
+}
+
+// How to fix an input's shape, for the messages that need it.
+std::string how_to_fix(const std::string& input) {
+  return "fix it with --dim SYMBOL=VALUE or --input-shape '" + input +
+         "'=D0,D1,... (in a manifest: \"dims\" or \"input_shapes\")";
+}
+
+// The shape of a graph input: options.input_shapes[name] when given (it
+// must agree with the model's fixed dims), else the model's dims with the
+// symbolic ones from options.dims, the first one defaulting to the batch.
+std::vector<int64_t> input_shape(const onnx::ValueInfoProto& input, const ConvertOptions& options,
+                                 const std::string& hint, GraphInputNames* seen) {
   const std::string what = "graph input '" + input.name() + "'";
   if (!input.type().has_tensor_type()) throw ConversionError(what + " is not a tensor");
   const auto& tensor_type = input.type().tensor_type();
-  if (!tensor_type.has_shape()) throw ConversionError(what + " has no shape; edgegen needs static shapes");
+  for (int i = 0; tensor_type.has_shape() && i < tensor_type.shape().dim_size(); ++i)
+    if (tensor_type.shape().dim(i).has_dim_param()) seen->symbols.insert(tensor_type.shape().dim(i).dim_param());
+  auto given = options.input_shapes.find(input.name());
+  if (given != options.input_shapes.end()) {
+    const std::vector<int64_t>& shape = given->second;
+    for (int64_t dim : shape)
+      if (dim < 1) throw ConversionError(what + ": the given shape " + dims_text(shape) + " has a dimension below 1");
+    if (!tensor_type.has_shape()) return shape;  // the model leaves even the rank open
+    const int rank = tensor_type.shape().dim_size();
+    if (static_cast<int>(shape.size()) != rank)
+      throw ConversionError(what + " has rank " + std::to_string(rank) + "; the given shape " + dims_text(shape) +
+                            " has " + std::to_string(shape.size()) + " dimensions");
+    for (int i = 0; i < rank; ++i) {
+      const auto& dim = tensor_type.shape().dim(i);
+      if (dim.has_dim_value() && dim.dim_value() != shape[static_cast<size_t>(i)])
+        throw ConversionError(what + " has dimension " + std::to_string(dim.dim_value()) + " at axis " +
+                              std::to_string(i) + "; the given shape " + dims_text(shape) + " has " +
+                              std::to_string(shape[static_cast<size_t>(i)]));
+    }
+    return shape;
+  }
+  if (!tensor_type.has_shape())
+    throw ConversionError(what + " has no shape; edgegen needs static shapes: give it with --input-shape '" +
+                          input.name() + "'=D0,D1,... (in a manifest: \"input_shapes\")" + hint);
   std::vector<int64_t> shape;
   for (int i = 0; i < tensor_type.shape().dim_size(); ++i) {
     const auto& dim = tensor_type.shape().dim(i);
     if (dim.has_dim_value()) {
       if (dim.dim_value() < 0) throw ConversionError(what + " has a negative dimension");
       shape.push_back(dim.dim_value());
+      continue;
+    }
+    auto value = dim.has_dim_param() ? options.dims.find(dim.dim_param()) : options.dims.end();
+    if (value != options.dims.end()) {
+      shape.push_back(value->second);
     } else if (i == 0) {
       shape.push_back(options.batch);  // the batch dimension
     } else {
       std::string name = dim.has_dim_param() ? "'" + dim.dim_param() + "'" : "(unnamed)";
       throw ConversionError(what + " has symbolic dimension " + name + " at axis " + std::to_string(i) +
-                            "; only the first (batch) dimension may be symbolic");
+                            " (only the first, the batch, defaults to --batch): " + how_to_fix(input.name()) + hint);
     }
   }
   return shape;
@@ -68,9 +113,19 @@ onnx::ModelProto read_onnx_file(const std::string& path) {
   return model;
 }
 
+std::string quoted_list(const std::set<std::string>& names) {
+  std::string list;
+  for (const std::string& name : names) list += (list.empty() ? "'" : ", '") + name + "'";
+  return list.empty() ? "none" : list;
+}
+
 IrGraph import_onnx(const onnx::ModelProto& model, const std::string& graph_name, const std::string& model_dir,
-                    const ConvertOptions& options) {
+                    const ConvertOptions& options, GraphInputNames* seen) {
   if (options.batch < 1) throw ConversionError("batch must be at least 1");
+  for (const auto& [symbol, value] : options.dims)
+    if (value < 1) throw ConversionError("dimension '" + symbol + "' = " + std::to_string(value) + " must be at least 1");
+  GraphInputNames ignored;
+  if (seen == nullptr) seen = &ignored;
   int opset = static_cast<int>(default_domain_opset(model));
   const onnx::GraphProto& graph = model.graph();
   GraphBuilder builder(graph_name);
@@ -81,12 +136,23 @@ IrGraph import_onnx(const onnx::ModelProto& model, const std::string& graph_name
     values[initializer.name()] = builder.add_tensor(tensor_from_onnx(initializer, model_dir));
   }
   if (graph.sparse_initializer_size() > 0) throw ConversionError("sparse initializers are not supported");
+  // A shape given for a name no input of this graph has is most often a
+  // misspelt name: say so where a missing shape stops the conversion.
+  std::set<std::string> input_names;
+  for (const auto& input : graph.input())
+    if (!values.count(input.name())) input_names.insert(input.name());
+  std::string hint;
+  for (const auto& [name, shape] : options.input_shapes)
+    if (!input_names.count(name)) hint += (hint.empty() ? "" : ", ") + ("'" + name + "'");
+  if (!hint.empty()) hint = "; shapes were given for " + hint + ", which no input of this graph is named (inputs: " +
+                            quoted_list(input_names) + ")";
   for (const auto& input : graph.input()) {
     if (values.count(input.name())) continue;  // an initializer listed as input (IR < 4): a constant
     if (!input.type().has_tensor_type())
       throw ConversionError("graph input '" + input.name() + "' is not a tensor (sequences, maps and optionals are not supported)");
     DType dtype = dtype_from_onnx(input.type().tensor_type().elem_type(), "graph input '" + input.name() + "'");
-    values[input.name()] = builder.add_input(input.name(), dtype, input_shape(input, options));
+    seen->inputs.insert(input.name());
+    values[input.name()] = builder.add_input(input.name(), dtype, input_shape(input, options, hint, seen));
   }
 
   // Names something reads, to tell whether an optional output matters.
