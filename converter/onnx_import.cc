@@ -101,6 +101,105 @@ std::vector<int64_t> input_shape(const onnx::ValueInfoProto& input, const Conver
   return shape;
 }
 
+// Everything the node loop needs, shared by a graph and the branches of
+// the If nodes it inlines.
+struct ImportState {
+  int opset;
+  GraphBuilder& builder;
+  std::unordered_map<std::string, int>& values;
+  const std::unordered_set<std::string>& used;
+  const ConvertOptions& options;
+  const std::string& model_dir;
+};
+
+// The names the nodes of `graph` and of its subgraphs (If branches) read.
+void collect_used_names(const onnx::GraphProto& graph, std::unordered_set<std::string>* used) {
+  for (const auto& node : graph.node()) {
+    for (const auto& name : node.input()) used->insert(name);
+    for (const auto& attribute : node.attribute())
+      if (attribute.has_g()) {
+        collect_used_names(attribute.g(), used);
+        for (const auto& output : attribute.g().output()) used->insert(output.name());
+      }
+  }
+}
+
+void lower_nodes(const onnx::GraphProto& graph, ImportState& state);
+
+// An If whose condition is known at convert time (a constant, or folded
+// from shapes once they are fixed) is replaced by the branch it takes: its
+// nodes are lowered in place and its outputs become the If's. A condition
+// computed at run time is refused.
+void lower_constant_if(const onnx::NodeProto& node, ImportState& state) {
+  const onnx::GraphProto* then_branch = nullptr;
+  const onnx::GraphProto* else_branch = nullptr;
+  for (const auto& attribute : node.attribute()) {
+    if (attribute.name() == "then_branch" && attribute.has_g()) then_branch = &attribute.g();
+    else if (attribute.name() == "else_branch" && attribute.has_g()) else_branch = &attribute.g();
+    else throw ConversionError("attribute '" + attribute.name() + "' is not supported (supported: then_branch, else_branch)");
+  }
+  if (then_branch == nullptr || else_branch == nullptr || node.input_size() != 1)
+    throw ConversionError("an If needs one condition input and the graphs then_branch and else_branch");
+  auto condition = state.values.find(node.input(0));
+  if (condition == state.values.end()) throw ConversionError("condition '" + node.input(0) + "' is not produced by any node");
+  const IrTensor& cond = state.builder.tensor(condition->second);
+  if (!state.builder.is_constant(condition->second))
+    throw ConversionError("its condition '" + node.input(0) +
+                          "' is computed at run time; edgegen runs an If only when the condition is known at convert "
+                          "time (when it depends on input shapes, fix them with --dim or --input-shape)");
+  if (cond.num_elements() != 1 || (cond.dtype != DType::kBool && cond.dtype != DType::kUInt8))
+    throw ConversionError("its condition '" + node.input(0) + "' must be one bool");
+  const onnx::GraphProto& taken = cond.data[0] != 0 ? *then_branch : *else_branch;
+  if (taken.output_size() != node.output_size())
+    throw ConversionError("the " + std::string(cond.data[0] != 0 ? "then" : "else") + " branch has " +
+                          std::to_string(taken.output_size()) + " outputs; the If has " +
+                          std::to_string(node.output_size()));
+  for (const auto& initializer : taken.initializer()) {
+    if (initializer.name().empty()) throw ConversionError("an initializer of the taken branch has no name");
+    state.values[initializer.name()] = state.builder.add_tensor(tensor_from_onnx(initializer, state.model_dir));
+  }
+  lower_nodes(taken, state);
+  for (int k = 0; k < node.output_size(); ++k) {
+    auto value = state.values.find(taken.output(k).name());
+    if (value == state.values.end())
+      throw ConversionError("branch output '" + taken.output(k).name() + "' is not produced by any node");
+    if (!node.output(k).empty()) state.values[node.output(k)] = value->second;
+  }
+}
+
+void lower_nodes(const onnx::GraphProto& graph, ImportState& state) {
+  for (int index = 0; index < graph.node_size(); ++index) {
+    const onnx::NodeProto& node = graph.node(index);
+    try {
+      if (!node.domain().empty() && node.domain() != "ai.onnx")
+        throw ConversionError("domain '" + node.domain() + "' is not supported (supported: the default ONNX domain)");
+      if (node.op_type() == "If") {
+        lower_constant_if(node, state);
+        continue;
+      }
+      const LoweringRule* rule = find_lowering(node.op_type());
+      if (rule == nullptr) throw ConversionError("op type is not supported (supported: " + supported_op_list() + ", If)");
+      for (const auto& attribute : node.attribute()) {
+        bool known = false;
+        for (const auto& name : rule->attributes) known = known || name == attribute.name();
+        if (!known) {
+          std::string list;
+          for (const auto& name : rule->attributes) list += (list.empty() ? "" : ", ") + name;
+          throw ConversionError("attribute '" + attribute.name() + "' is not supported (supported: " +
+                                (list.empty() ? "none" : list) + ")");
+        }
+      }
+      NodeContext context(node, state.opset, state.builder, state.values, state.used, state.options);
+      rule->lower(context);
+      for (size_t i = 0; i < context.num_outputs(); ++i)
+        if (context.output_used(i) && !context.output_bound(i))
+          throw ConversionError("output " + std::to_string(i) + " ('" + context.output_name(i) + "') is not supported");
+    } catch (const ConversionError& error) {
+      throw ConversionError(describe_node(node, index) + ", opset " + std::to_string(state.opset) + ": " + error.what());
+    }
+  }
+}
+
 }  // namespace
 
 onnx::ModelProto read_onnx_file(const std::string& path) {
@@ -157,36 +256,11 @@ IrGraph import_onnx(const onnx::ModelProto& model, const std::string& graph_name
 
   // Names something reads, to tell whether an optional output matters.
   std::unordered_set<std::string> used;
-  for (const auto& node : graph.node())
-    for (const auto& name : node.input()) used.insert(name);
+  collect_used_names(graph, &used);
   for (const auto& output : graph.output()) used.insert(output.name());
 
-  for (int index = 0; index < graph.node_size(); ++index) {
-    const onnx::NodeProto& node = graph.node(index);
-    try {
-      if (!node.domain().empty() && node.domain() != "ai.onnx")
-        throw ConversionError("domain '" + node.domain() + "' is not supported (supported: the default ONNX domain)");
-      const LoweringRule* rule = find_lowering(node.op_type());
-      if (rule == nullptr) throw ConversionError("op type is not supported (supported: " + supported_op_list() + ")");
-      for (const auto& attribute : node.attribute()) {
-        bool known = false;
-        for (const auto& name : rule->attributes) known = known || name == attribute.name();
-        if (!known) {
-          std::string list;
-          for (const auto& name : rule->attributes) list += (list.empty() ? "" : ", ") + name;
-          throw ConversionError("attribute '" + attribute.name() + "' is not supported (supported: " +
-                                (list.empty() ? "none" : list) + ")");
-        }
-      }
-      NodeContext context(node, opset, builder, values, used, options);
-      rule->lower(context);
-      for (size_t i = 0; i < context.num_outputs(); ++i)
-        if (context.output_used(i) && !context.output_bound(i))
-          throw ConversionError("output " + std::to_string(i) + " ('" + context.output_name(i) + "') is not supported");
-    } catch (const ConversionError& error) {
-      throw ConversionError(describe_node(node, index) + ", opset " + std::to_string(opset) + ": " + error.what());
-    }
-  }
+  ImportState state{opset, builder, values, used, options, model_dir};
+  lower_nodes(graph, state);
 
   IrGraph& ir = builder.graph();
   for (const auto& output : graph.output()) {

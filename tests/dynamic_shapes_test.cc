@@ -195,3 +195,22 @@ TEST_CASE("a graph without inputs converts and runs") {
   const std::vector<float> expected = testing::read_floats(model_file("no_inputs_output.npy"));
   CHECK(max_difference(run(converted.model, {}), expected) < 1e-5);
 }
+
+TEST_CASE("If: a condition known at convert time keeps only the branch taken; one decided at run time is refused") {
+  const std::string path = model_file("shape_branch.onnx");
+  for (const char* width : {"6", "3"}) {
+    converter::ConvertOptions options;
+    options.dims = {{"batch", 2}, {"width", std::stoll(width)}};
+    Converted converted;
+    convert(path, options, &converted);
+    const bool wide = std::string(width) == "6";
+    // The then branch is a Linear and a Mul; the else branch one Sub.
+    CHECK(converted.model.graph(0)->operators()->size() == (wide ? 2u : 1u));
+    const std::vector<float> x = testing::read_floats(model_file(std::string("shape_branch_input") + width + ".npy"));
+    const std::vector<float> expected = testing::read_floats(model_file(std::string("shape_branch_output") + width + ".npy"));
+    CHECK(max_difference(run(converted.model, x), expected) < 1e-5);
+  }
+  const std::string error = conversion_error(model_file("data_branch.onnx"), converter::ConvertOptions());
+  CHECK(contains(error, "(If)"));
+  CHECK(contains(error, "is computed at run time; edgegen runs an If only when the condition is known at convert time"));
+}

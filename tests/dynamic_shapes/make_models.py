@@ -69,3 +69,43 @@ with torch.no_grad():
 torch.onnx.export(model, (), "no_inputs.onnx", output_names=["y"], opset_version=13, do_constant_folding=False)
 np.save("no_inputs_output.npy", y.numpy())
 print("no_inputs ->", y.shape)
+
+
+class ShapeBranch(torch.nn.Module):
+    """An If on the input's width (scripted, as control flow exports): known
+    once the width is fixed, so the converter keeps only the branch taken."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = torch.nn.Linear(6, 6)
+
+    def forward(self, x):
+        if x.shape[1] > 4:
+            y = self.lin(x) * 2.0
+        else:
+            y = x - 1.0
+        return torch.relu(y)
+
+
+class DataBranch(torch.nn.Module):
+    """An If on the data: decided at run time, which the converter refuses."""
+
+    def forward(self, x):
+        if bool(x.sum() > 0):
+            y = x * 2.0
+        else:
+            y = x - 1.0
+        return y
+
+
+branch = torch.jit.script(ShapeBranch().eval())
+x6, x3 = torch.randn(2, 6), torch.randn(2, 3)
+torch.onnx.export(branch, (x6,), "shape_branch.onnx", input_names=["x"], output_names=["y"],
+                  dynamic_axes={"x": {0: "batch", 1: "width"}, "y": {0: "batch", 1: "width"}}, opset_version=13)
+with torch.no_grad():
+    for name, x in (("6", x6), ("3", x3)):
+        np.save(f"shape_branch_input{name}.npy", x.numpy())
+        np.save(f"shape_branch_output{name}.npy", branch(x).numpy())
+torch.onnx.export(torch.jit.script(DataBranch()), (x6,), "data_branch.onnx", input_names=["x"], output_names=["y"],
+                  opset_version=13)
+print("shape_branch, data_branch")
