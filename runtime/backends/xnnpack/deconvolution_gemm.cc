@@ -34,10 +34,13 @@ void col2im_row(void* context, size_t index) {
                         *task.geometry, task.out);
 }
 
+// One thread adds the rows in the same order as several (class by class),
+// so that every output is the same sum in the same order whatever the
+// thread count: a seed gives the same bits at --threads 1 and 2.
 void col2im_band(const float* columns, int64_t first, int64_t pixels, const simd::Col2ImGeometry& g, float* out,
                  pthreadpool_t pool) {
   const int64_t first_row = first / g.in_w, last_row = (first + pixels - 1) / g.in_w;
-  if (pool == nullptr || last_row == first_row) {
+  if (last_row == first_row) {
     simd::col2im_add_nhwc(columns, first, pixels, g, out);
     return;
   }
@@ -45,7 +48,11 @@ void col2im_band(const float* columns, int64_t first, int64_t pixels, const simd
   for (int64_t c = 0; c < classes && first_row + c <= last_row; ++c) {
     Col2ImRows task{columns, first, pixels, g.kernel_h * g.kernel_w * g.channels, first_row + c, classes, &g, out};
     const size_t rows = static_cast<size_t>((last_row - task.first_row) / classes + 1);
-    pthreadpool_parallelize_1d(pool, col2im_row, &task, rows, 0);
+    if (pool != nullptr) {
+      pthreadpool_parallelize_1d(pool, col2im_row, &task, rows, 0);
+    } else {
+      for (size_t row = 0; row < rows; ++row) col2im_row(&task, row);
+    }
   }
 }
 
