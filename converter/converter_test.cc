@@ -91,6 +91,34 @@ TEST_CASE("convert: Conv + BatchNorm + Relu folds, fuses and runs") {
   for (size_t i = 0; i < expected.size(); ++i) CHECK(got[i] == doctest::Approx(expected[i]));
 }
 
+TEST_CASE("Pow by a constant square or square root becomes Mul / Sqrt / Reciprocal, with the same values") {
+  struct Case {
+    float exponent;
+    std::vector<OpCode> ops;
+  };
+  const Case cases[] = {{2.f, {OpCode::kMul}},
+                        {3.f, {OpCode::kMul, OpCode::kMul}},
+                        {0.5f, {OpCode::kSqrt}},
+                        {-1.f, {OpCode::kReciprocal}},
+                        {-0.5f, {OpCode::kSqrt, OpCode::kReciprocal}},
+                        {1.5f, {OpCode::kPow}}};  // not a product of squares and roots: stays a Pow
+  const std::vector<float> x = {0.25f, 1.f, 2.f, 3.5f, 9.f, 0.125f};
+  for (const Case& c : cases) {
+    CAPTURE(c.exponent);
+    OnnxModelBuilder builder;
+    builder.input("x", {2, 3}).output("y");
+    builder.initializer("e", {1}, {c.exponent});
+    builder.node("Pow", {"x", "e"}, {"y"});
+    std::vector<uint8_t> file = convert(builder.save("pow.onnx"), {});
+    const format::Graph* graph = verified_model(file)->graphs()->Get(0);
+    REQUIRE(graph->operators()->size() == c.ops.size());
+    for (size_t i = 0; i < c.ops.size(); ++i)
+      CHECK(graph->operators()->Get(static_cast<flatbuffers::uoffset_t>(i))->opcode() == static_cast<uint32_t>(c.ops[i]));
+    std::vector<float> got = values_of(testing::run_egm_graph(file, 0, {float_tensor({2, 3}, x)})[0]);
+    for (size_t i = 0; i < x.size(); ++i) CHECK(got[i] == doctest::Approx(std::pow(x[i], c.exponent)).epsilon(1e-6));
+  }
+}
+
 TEST_CASE("unsupported ops, attributes and values are errors naming the node") {
   SUBCASE("unknown op") {
     OnnxModelBuilder builder;

@@ -135,10 +135,49 @@ int legacy_broadcast_operand(NodeContext& node, int a, int b) {
   return node.reshape(b, shape);
 }
 
+// x ** e for a constant float x-shaped result and one exponent value e that
+// is a product of squares and square roots: Mul / Sqrt / Reciprocal, which
+// the fast backends run (a Pow always ran on the reference kernel, and
+// RMSNorm and L2 norms square every element). -1 when e is not one of them.
+int pow_by_constant(NodeContext& node, int x, int exponent) {
+  const IrTensor& base = node.builder().tensor(x);
+  const IrTensor& power = node.builder().tensor(exponent);
+  if (!power.is_constant || power.dtype != DType::kFloat32 || base.dtype != DType::kFloat32 || base.is_constant)
+    return -1;
+  // The exponent must not widen the result: it broadcasts into x's shape.
+  if (power.shape.size() > base.shape.size()) return -1;
+  for (size_t i = 0; i < power.shape.size(); ++i) {
+    const int64_t dim = power.shape[power.shape.size() - 1 - i];
+    if (dim != 1 && dim != base.shape[base.shape.size() - 1 - i]) return -1;
+  }
+  const std::vector<float> values = read_floats(power);
+  if (values.empty()) return -1;
+  for (float value : values)
+    if (value != values[0]) return -1;
+  const float e = values[0];
+  auto square = [&](int t) { return node.emit(OpCode::kMul, {t, t}); };
+  if (e == 1.f) return node.emit(OpCode::kIdentity, {x});
+  if (e == 2.f) return square(x);
+  if (e == 3.f) return node.emit(OpCode::kMul, {square(x), x});
+  if (e == 4.f) return square(square(x));
+  if (e == 0.5f) return node.emit(OpCode::kSqrt, {x});
+  if (e == -1.f) return node.emit(OpCode::kReciprocal, {x});
+  if (e == -2.f) return node.emit(OpCode::kReciprocal, {square(x)});
+  if (e == -0.5f) return node.emit(OpCode::kReciprocal, {node.emit(OpCode::kSqrt, {x})});
+  return -1;
+}
+
 template <OpCode kOp>
 void lower_binary(NodeContext& node) {
   int a = node.input(0);
   int b = legacy_broadcast_operand(node, a, node.input(1));
+  if (kOp == OpCode::kPow) {
+    const int rewritten = pow_by_constant(node, a, b);
+    if (rewritten >= 0) {
+      node.bind_output(0, rewritten);
+      return;
+    }
+  }
   if (kOp == OpCode::kPow && node.builder().tensor(a).dtype != node.builder().tensor(b).dtype) {
     // ONNX lets the exponent have its own type; the kernel wants one dtype.
     b = node.emit(OpCode::kCast, {b}, {static_cast<int64_t>(node.builder().tensor(a).dtype)});
