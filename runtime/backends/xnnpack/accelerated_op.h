@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "backends/xnnpack/convolution_gemm.h"
 #include "backends/xnnpack/deconvolution_gemm.h"
 #include "backends/xnnpack/quantized_gemm.h"
 #include "ops/kernel.h"
@@ -16,6 +17,7 @@ enum class Executor : uint8_t {
   kReference,
   kXnnpack,
   kDeconvGemm,
+  kConvGemm,   // im2col + XNNPACK's fully connected (convolution_gemm.h)
   // Our own kernels (backends/xnnpack/simd):
   kUnary,
   kGroupNorm,
@@ -58,6 +60,7 @@ struct AcceleratedOp {
   uint32_t groups = 0;      // GroupNorm
   float* kernel_scratch = nullptr;
   DeconvGemm deconv;
+  ConvGemm conv;
   QuantizedGemm qgemm;
   // kMatMul: batch products [m, k] x [k, n]; a stride of 0 broadcasts.
   size_t batch = 0, m = 0, k = 0, n = 0, a_stride = 0, b_stride = 0;

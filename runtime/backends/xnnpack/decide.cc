@@ -228,7 +228,7 @@ Decision decide(const OpView& v, const Layout* natural, const uint8_t* int8_cand
             v.int_param(params::kOutputPadW) >= v.int_param(params::kStrideW))
           return d;
       }
-      d.executor = gemm_deconv(v) ? Executor::kDeconvGemm : Executor::kXnnpack;
+      d.executor = gemm_deconv(v) ? Executor::kDeconvGemm : gemm_conv(v) ? Executor::kConvGemm : Executor::kXnnpack;
       d.nhwc = true;
       return d;
     }

@@ -90,6 +90,19 @@ xnn_status create_convolution(const OperatorArgs& a, const ConvGeometry& g, floa
   using namespace params;
   const OpView& v = a.v;
   pack_conv_weights(v.constant(1), reordered, g.out_channels, g.group_in, g.kh * g.kw);
+  if (a.acc->executor == Executor::kConvGemm) {
+    // The weight [C_out, kw, C_in] is the fully connected [C_out, kw * C_in]
+    // over im2col's rows (convolution_gemm.h).
+    const size_t k = static_cast<size_t>(g.kw * g.in_channels), n = static_cast<size_t>(g.out_channels);
+    const float* bias = v.has_input(2) ? v.constant(2) : nullptr;
+    xnn_status status = xnn_create_fully_connected_nc_f32(k, n, k, n, reordered, bias, a.out_min, a.out_max, 0, op);
+    // One band over one image: set up once, here; otherwise per band while running.
+    const ConvGemm& plan = a.acc->conv;
+    if (status == xnn_status_success && plan.batch == 1 && plan.band_rows == plan.out_w)
+      status = xnn_setup_fully_connected_nc_f32(*op, static_cast<size_t>(plan.out_w), a.acc->kernel_scratch, a.out,
+                                                a.pool);
+    return status;
+  }
   xnn_status status = xnn_create_convolution2d_nhwc_f32(
       u32(v.int_param(kPadTop)), u32(v.int_param(kPadRight)), u32(v.int_param(kPadBottom)),
       u32(v.int_param(kPadLeft)), u32(g.kh), u32(g.kw), u32(v.int_param(kStrideH)), u32(v.int_param(kStrideW)),
@@ -477,6 +490,10 @@ void reserve_kernel_scratch(OpBuild& b) {
     acc.kernel_scratch = b.counting() ? counting_address(0) : reinterpret_cast<float*>(b.scratch_base);
     acc.deconv = deconv_gemm_plan(b.v);  // create_operator adds the bias
     b.cursor = static_cast<size_t>(align_up(deconv_columns_bytes(acc.deconv), kArenaAlignment));
+  } else if (acc.executor == Executor::kConvGemm) {
+    acc.kernel_scratch = b.counting() ? counting_address(0) : reinterpret_cast<float*>(b.scratch_base);
+    acc.conv = conv_gemm_plan(b.v);
+    b.cursor = static_cast<size_t>(align_up(conv_gemm_rows_bytes(acc.conv), kArenaAlignment));
   } else if (acc.executor == Executor::kQGemm) {
     acc.qgemm = quantized_gemm_plan(b.v, b.layout.natural[b.v.input_index(0)] == Layout::kNhwc,
                                     b.layout.decisions[b.index].int8_nhwc);
@@ -502,7 +519,8 @@ Status plan_input_conversions(OpBuild& b) {
     // ends the model file is copied so the over-read stays in our memory
     // (a widened float16 constant is in the arena already).
     if (tensor.buffer() != 0 && !is_widened_constant(tensor) &&
-        (acc.executor == Executor::kXnnpack || acc.executor == Executor::kDeconvGemm)) {
+        (acc.executor == Executor::kXnnpack || acc.executor == Executor::kDeconvGemm ||
+         acc.executor == Executor::kConvGemm)) {
       const uint8_t* end = static_cast<const uint8_t*>(model.buffer_data(tensor.buffer())) + float_bytes(shape);
       if (end + XNN_EXTRA_BYTES > model.data() + model.size()) {
         void* copy = b.build.persistent->allocate_bytes(float_bytes(shape) + XNN_EXTRA_BYTES);
@@ -645,6 +663,7 @@ Status set_up_executor(OpBuild& b) {
   switch (acc.executor) {
     case Executor::kXnnpack:
     case Executor::kDeconvGemm:
+    case Executor::kConvGemm:
       // While counting without measuring the region, no operator is created.
       if (!b.counting() || b.build.measure_region) EG_RETURN_IF_ERROR(set_up_xnnpack_operator(b));
       break;
@@ -784,6 +803,11 @@ Status run(const OpState& state) {
                                          context.input(0).data_as<const float>(), context.output(0).data_as<float>(),
                                          context.op_name));
       break;
+    case Executor::kConvGemm:
+      EG_RETURN_IF_ERROR(run_conv_gemm(acc.conv, acc.op, acc.threadpool, acc.kernel_scratch,
+                                       context.input(0).data_as<const float>(), context.output(0).data_as<float>(),
+                                       context.op_name));
+      break;
     case Executor::kQGemm:
       run_quantized_gemm(acc.qgemm, context.input(0).data_as<const int8_t>(), context.output(0).data_as<int8_t>(),
                          acc.threadpool);
@@ -865,6 +889,7 @@ const char* executor_name(const OpState& op) {
     case Executor::kReference: return "reference";
     case Executor::kXnnpack:
     case Executor::kDeconvGemm: return "xnnpack";
+    case Executor::kConvGemm: return "im2col";
     case Executor::kQGemm: return "qgemm";
     default: return "simd";
   }

@@ -204,6 +204,40 @@ TEST_CASE("XNNPACK Conv1d ([N, C, L]) and ConvTranspose 1-D and 2-D") {
   }
 }
 
+TEST_CASE("long-kernel convolutions over 1-4 channels run as im2col + GEMM: padding, strides, bands, batches") {
+  // batch, in_c, out_c, h, w, kh, kw, stride, dilation, pads (t, l, b, r), groups, bias, activation
+  const ConvCase cases[] = {
+      {1, 1, 40, 1, 1000, 1, 100, 40, 1, 0, 0, 0, 0, 1, false, ActivationKind::kNone},   // a filter bank
+      {2, 2, 8, 1, 300, 1, 64, 16, 1, 0, 10, 0, 7, 1, true, ActivationKind::kRelu},      // padding both ends
+      {3, 4, 5, 1, 4000, 1, 400, 10, 1, 0, 200, 0, 199, 1, true, ActivationKind::kTanh},  // 9 bands of rows
+      {1, 3, 6, 1, 20, 1, 31, 1, 1, 0, 15, 0, 15, 1, true, ActivationKind::kNone},        // windows wider than the input
+  };
+  for (const ConvCase& c : cases) {
+    CAPTURE(c.in_c);
+    CAPTURE(c.kw);
+    const ModelBuilder builder = conv_model(c);
+    CHECK(compare_backends(builder) == 1);
+    AlignedBytes bytes(builder.build());
+    Result<Model> model = Model::from_buffer(bytes.data(), bytes.size());
+    REQUIRE(model.ok());
+    SessionOptions options;
+    options.backend = Backend::kXnnpack;
+    Session session;
+    REQUIRE(session.prepare(*model, 0, options).is_ok());
+    CHECK(std::string(session.operator_executor(0, 0)) == "im2col");
+  }
+  {  // rank 3, [N, C, L], as PyTorch's Conv1d exports
+    ModelBuilder b;
+    b.graph("main");
+    int32_t x = b.activation("x", {1, 1, 1600});
+    int32_t w = b.constant("w", {16, 1, 400}, random_values(16 * 400, 3, 0.05f));
+    int32_t y = b.activation("y", {1, 16, 8});
+    b.op(OpCode::kConv2d, {x, w}, {y}, {1, 160, 1, 1, 0, 0, 0, 0, 1});
+    b.inputs({x}).outputs({y});
+    CHECK(compare_backends(b) == 1);
+  }
+}
+
 TEST_CASE("XNNPACK ConvTranspose as GEMM + col2im: bands of input pixels, batches, 1-D, output padding, activations") {
   struct Case {
     int64_t batch, in_c, out_c, h, w, k, stride, pad, out_pad;
