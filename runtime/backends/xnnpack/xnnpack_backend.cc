@@ -3,6 +3,7 @@
 #include <pthreadpool.h>
 #include <xnnpack.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -639,7 +640,7 @@ Status set_up_xnnpack_operator(OpBuild& b) {
     return Status::ok();
   }
   ActiveRegion active(build.region);
-  Status created = create_operator(b.v, b.in_data, b.out_data, build.threadpool, build.reorder, &acc);
+  Status created = create_operator(b.v, b.in_data, b.out_data, acc.threadpool, build.reorder, &acc);
   if (build.region->exhausted())
     return Status::error(StatusCode::kArenaTooSmall,
                          "the arena is too small: this model needs more than the %zu bytes left after its "
@@ -702,7 +703,51 @@ Status set_up_executor(OpBuild& b) {
   return Status::ok();
 }
 
+// Handing an op to the worker threads costs a few microseconds (waking
+// them, waiting for the last): below about that much work, one thread is
+// faster, and a token decoder's step or a small MLP is all such ops (issue
+// 12: more threads must never be slower). Work is multiply-adds for the
+// products, elements for the rest.
+int64_t min_parallel_macs = kMinParallelMacs;
+int64_t min_parallel_elements = kMinParallelElements;
+
+bool worth_splitting(const OpView& v) {
+  const Shape out = shape_of(v.output(0));
+  const int64_t elements = out.num_elements();
+  int64_t reduction = 0;  // the length of each output's sum, for the products
+  switch (v.code()) {
+    case OpCode::kConv2d: {
+      const Shape w = shape_of(v.input(1));
+      reduction = w.num_elements() / (w.dims[0] > 0 ? w.dims[0] : 1);
+      break;
+    }
+    case OpCode::kConvTranspose2d: {
+      const Shape x = shape_of(v.input(0)), w = shape_of(v.input(1));
+      const int64_t per_input = w.num_elements() / (w.dims[0] > 0 ? w.dims[0] : 1);
+      return x.num_elements() * per_input >= min_parallel_macs;
+    }
+    case OpCode::kFullyConnected:
+    case OpCode::kMatMul: {
+      const Shape x = shape_of(v.input(0));
+      reduction = x.rank > 0 ? x.dims[x.rank - 1] : 1;
+      break;
+    }
+    default:
+      break;
+  }
+  if (reduction > 0) return elements * reduction >= min_parallel_macs;
+  int64_t largest = elements;  // a reduction reads more than it writes
+  for (size_t i = 0; i < v.num_inputs(); ++i)
+    if (v.has_input(i)) largest = std::max<int64_t>(largest, shape_of(v.input(i)).num_elements());
+  return largest >= min_parallel_elements;
+}
+
 }  // namespace
+
+void set_parallel_thresholds_for_testing(int64_t macs, int64_t elements) {
+  min_parallel_macs = macs;
+  min_parallel_elements = elements;
+}
 
 Result<size_t> build_graph(const GraphBuild& build) {
   const format::Graph& graph = *build.graph;
@@ -720,9 +765,9 @@ Result<size_t> build_graph(const GraphBuild& build) {
     AcceleratedOp& acc = counting ? local : accelerated[i];
     acc.executor = layout.decisions[i].executor;
     acc.nhwc = layout.decisions[i].nhwc;
-    acc.threadpool = build.threadpool;
     OpBuild b{build, layout, i, OpView{*build.model, graph, *ops->Get(i), build.widened}, acc,
               counting ? nullptr : &build.ops[i], scratch_base};
+    acc.threadpool = worth_splitting(b.v) ? build.threadpool : nullptr;
     reserve_kernel_scratch(b);
     EG_RETURN_IF_ERROR(plan_input_conversions(b));
     plan_output_conversion(b);

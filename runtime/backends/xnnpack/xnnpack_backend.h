@@ -63,10 +63,18 @@ struct GraphBuild {
 // its operators need after scratch_offset (the largest over its operators).
 Result<size_t> build_graph(const GraphBuild& build);
 
+// Ops with less work than these (multiply-adds of a product, elements of
+// anything else) run on the calling thread: handing them to the workers
+// costs more than it saves (a few microseconds). Tests set 0 to run every
+// op's threaded path.
+constexpr int64_t kMinParallelMacs = int64_t{1} << 18;
+constexpr int64_t kMinParallelElements = int64_t{1} << 15;
+void set_parallel_thresholds_for_testing(int64_t macs, int64_t elements);
+
 // Runs one operator (conversions, the op, its unfused activation).
 Status run(const OpState& op);
 
-// "xnnpack", "simd", "qgemm" (int8 products) or "reference", and the number
+// "xnnpack", "im2col", "simd", "qgemm" (int8 products) or "reference", and the number
 // of layout conversions.
 const char* executor_name(const OpState& op);
 int num_conversions(const OpState& op);

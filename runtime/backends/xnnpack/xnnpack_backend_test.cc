@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/xnnpack/xnnpack_backend.h"
 #include "edgegen/random.h"
 #include "edgegen/session.h"
 #include "ops/op_params.h"
@@ -68,13 +69,18 @@ int compare_backends(const ModelBuilder& builder, float tolerance = 1e-4f,
   Prepared reference;
   prepare_exact(*model, reference_options, &reference);
   int xnnpack_ops = 0;
+  std::vector<std::vector<uint8_t>> one_thread;  // the outputs' bytes at 1 thread
   for (int threads : {1, 2}) {
     CAPTURE(threads);
     SessionOptions options;
     options.backend = Backend::kXnnpack;
     options.threads = threads;
     Prepared fast;
+    // These models are small: at 2 threads every op is split anyway, so
+    // that the threaded paths are what is compared.
+    if (threads > 1) xnnpack::set_parallel_thresholds_for_testing(0, 0);
     prepare_exact(*model, options, &fast);
+    xnnpack::set_parallel_thresholds_for_testing(xnnpack::kMinParallelMacs, xnnpack::kMinParallelElements);
     REQUIRE(fast.session.backend() == Backend::kXnnpack);
     REQUIRE(fast.session.threads() == threads);
     // Graph inputs are not preserved by a run (their memory is reused), so
@@ -111,6 +117,10 @@ int compare_backends(const ModelBuilder& builder, float tolerance = 1e-4f,
         worst = std::fmax(worst, std::fabs(want.data_as<float>()[k] - got.data_as<float>()[k]));
       CAPTURE(o);
       CHECK(worst <= tolerance * scale);
+      // The same bits at any thread count: no sum's order may depend on the split.
+      const uint8_t* bits = static_cast<const uint8_t*>(got.data);
+      if (threads == 1) one_thread.emplace_back(bits, bits + got.bytes());
+      else CHECK_MESSAGE(std::memcmp(one_thread[o].data(), bits, got.bytes()) == 0, "differs from 1 thread");
     }
     xnnpack_ops = 0;
     for (size_t op = 0; op < fast.session.num_operators(0); ++op)
