@@ -119,6 +119,37 @@ TEST_CASE("Pow by a constant square or square root becomes Mul / Sqrt / Reciproc
   }
 }
 
+TEST_CASE("x * HardSigmoid(x; 1/6, 0.5) and ONNX HardSwish become one HardSwish op with the same values") {
+  const std::vector<float> x = {-4.f, -3.f, -1.5f, 0.f, 0.7f, 2.f, 3.f, 5.f};
+  for (bool as_onnx_op : {false, true}) {
+    CAPTURE(as_onnx_op);
+    OnnxModelBuilder builder;
+    builder.input("x", {2, 4}).output("y");
+    if (as_onnx_op) {
+      builder.node("HardSwish", {"x"}, {"y"});
+    } else {
+      auto& gate = builder.node("HardSigmoid", {"x"}, {"gate"});
+      OnnxModelBuilder::set_float(gate, "alpha", 1.f / 6.f);
+      builder.node("Mul", {"gate", "x"}, {"y"});
+    }
+    std::vector<uint8_t> file = convert(builder.save("hard_swish.onnx"), {});
+    const format::Graph* graph = verified_model(file)->graphs()->Get(0);
+    REQUIRE(graph->operators()->size() == 1);
+    CHECK(graph->operators()->Get(0)->opcode() == static_cast<uint32_t>(OpCode::kHardSwish));
+    std::vector<float> got = values_of(testing::run_egm_graph(file, 0, {float_tensor({2, 4}, x)})[0]);
+    for (size_t i = 0; i < x.size(); ++i) {
+      const float gate = std::fmin(1.f, std::fmax(0.f, x[i] / 6.f + 0.5f));
+      CHECK(got[i] == doctest::Approx(x[i] * gate));
+    }
+  }
+  // Another slope is a different function: it stays HardSigmoid and Mul.
+  OnnxModelBuilder builder;
+  builder.input("x", {2, 4}).output("y");
+  builder.node("HardSigmoid", {"x"}, {"gate"});  // alpha 0.2
+  builder.node("Mul", {"gate", "x"}, {"y"});
+  CHECK(verified_model(convert(builder.save("hard_sigmoid_mul.onnx"), {}))->graphs()->Get(0)->operators()->size() == 2);
+}
+
 TEST_CASE("unsupported ops, attributes and values are errors naming the node") {
   SUBCASE("unknown op") {
     OnnxModelBuilder builder;

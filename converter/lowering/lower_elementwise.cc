@@ -39,10 +39,7 @@ void lower_hard_sigmoid(NodeContext& node) {
                                 {node.attribute_float("alpha", 0.2f), node.attribute_float("beta", 0.5f)}));
 }
 
-void lower_hard_swish(NodeContext& node) {
-  int gate = node.emit(OpCode::kHardSigmoid, {node.input(0)}, {}, {1.0f / 6.0f, 0.5f});
-  node.bind_output(0, node.emit(OpCode::kMul, {node.input(0), gate}));
-}
+void lower_hard_swish(NodeContext& node) { node.bind_output(0, node.emit(OpCode::kHardSwish, {node.input(0)})); }
 
 void lower_selu(NodeContext& node) {
   float alpha = node.attribute_float("alpha", 1.67326319217681884765625f);

@@ -50,8 +50,21 @@ void remove_marked(IrGraph& graph, const std::vector<bool>& removed) {
   graph.ops = std::move(ops);
 }
 
-// Sigmoid(x) * x -> Silu(x) when the sigmoid feeds only that Mul.
-void recognize_silu(IrGraph& graph) {
+// The one-op form of x * gate(x): Sigmoid -> Silu, HardSigmoid with
+// ONNX's HardSwish constants (alpha 1/6, beta 0.5, as PyTorch exports
+// nn.Hardswish before opset 14) -> HardSwish. kIdentity when none.
+OpCode gated_form(const IrOp& gate) {
+  if (gate.activation.kind != ActivationKind::kNone) return OpCode::kIdentity;
+  if (gate.opcode == OpCode::kSigmoid) return OpCode::kSilu;
+  if (gate.opcode == OpCode::kHardSigmoid && gate.floats.size() == 2 && gate.floats[0] == 1.f / 6.f &&
+      gate.floats[1] == 0.5f)
+    return OpCode::kHardSwish;
+  return OpCode::kIdentity;
+}
+
+// x * gate(x) -> one op (Silu, HardSwish) when the gate feeds only that Mul:
+// one pass over memory instead of two.
+void recognize_gated_units(IrGraph& graph) {
   std::vector<int> consumers = graph.consumer_counts();
   std::vector<int> producer_of = graph.producers();
   std::vector<bool> removed(graph.ops.size(), false);
@@ -61,13 +74,15 @@ void recognize_silu(IrGraph& graph) {
       int gate = mul.inputs[static_cast<size_t>(side)], x = mul.inputs[static_cast<size_t>(1 - side)];
       int p = gate >= 0 ? producer_of[static_cast<size_t>(gate)] : -1;
       if (p < 0 || removed[static_cast<size_t>(p)]) continue;
-      const IrOp& sigmoid = graph.ops[static_cast<size_t>(p)];
-      if (sigmoid.opcode != OpCode::kSigmoid || sigmoid.activation.kind != ActivationKind::kNone) continue;
-      if (sigmoid.inputs[0] != x || consumers[static_cast<size_t>(gate)] != 1 || graph.is_graph_output(gate)) continue;
+      const IrOp& gate_op = graph.ops[static_cast<size_t>(p)];
+      const OpCode fused = gated_form(gate_op);
+      if (fused == OpCode::kIdentity) continue;
+      if (gate_op.inputs[0] != x || consumers[static_cast<size_t>(gate)] != 1 || graph.is_graph_output(gate)) continue;
       if (graph.tensors[static_cast<size_t>(x)].shape != graph.tensors[static_cast<size_t>(mul.outputs[0])].shape) continue;
       removed[static_cast<size_t>(p)] = true;
-      mul.opcode = OpCode::kSilu;
+      mul.opcode = fused;
       mul.inputs = {x};
+      mul.floats.clear();
       break;
     }
   }
@@ -77,7 +92,7 @@ void recognize_silu(IrGraph& graph) {
 }  // namespace
 
 void fuse_activations(IrGraph& graph) {
-  recognize_silu(graph);
+  recognize_gated_units(graph);
   std::vector<int> consumers = graph.consumer_counts();
   std::vector<int> producer_of = graph.producers();
   std::vector<bool> removed(graph.ops.size(), false);

@@ -15,7 +15,8 @@ void recognize_group_norm(IrGraph& graph);
 // FullyConnected with constant weights -> scaled weights and bias.
 void fold_batch_norm(IrGraph& graph);
 
-// Sigmoid(x) * x -> Silu(x); then Relu / LeakyRelu / Clip / Sigmoid / Tanh /
+// Sigmoid(x) * x -> Silu(x), HardSigmoid(x; 1/6, 0.5) * x -> HardSwish(x);
+// then Relu / LeakyRelu / Clip / Sigmoid / Tanh /
 // Silu after a Conv2d / ConvTranspose2d / FullyConnected / BatchNorm /
 // Add / Sub / Mul / Div -> the producer's fused activation.
 void fuse_activations(IrGraph& graph);

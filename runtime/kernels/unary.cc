@@ -166,6 +166,17 @@ struct HardSigmoid : NoAttributes {
   }
 };
 
+// x * HardSigmoid(x) with ONNX's alpha 1/6 and beta 0.5, computed as that
+// product (the same bits as the two ops it replaces).
+struct HardSwish : NoAttributes {
+  using NoAttributes::NoAttributes;
+  float operator()(float x) const {
+    float gate = (1.f / 6.f) * x + 0.5f;
+    gate = gate < 0.f ? 0.f : gate;
+    return x * (gate > 1.f ? 1.f : gate);
+  }
+};
+
 template <typename Fn>
 Status unary_infer(KernelContext& context) {
   EG_RETURN_IF_ERROR(check_arity(context, 1, 1, 1));
@@ -227,6 +238,7 @@ extern const Kernel kReciprocalKernel = {unary_infer<Reciprocal>, unary_eval<Rec
 extern const Kernel kFloorKernel = {unary_infer<Floor>, unary_eval<Floor>};
 extern const Kernel kCeilKernel = {unary_infer<Ceil>, unary_eval<Ceil>};
 extern const Kernel kHardSigmoidKernel = {unary_infer<HardSigmoid>, unary_eval<HardSigmoid>};
+extern const Kernel kHardSwishKernel = {unary_infer<HardSwish>, unary_eval<HardSwish>};
 extern const Kernel kIdentityKernel = {identity_infer, identity_eval};
 
 }  // namespace edgegen

@@ -97,6 +97,14 @@ EG_VECTOR_CLONES void hard_sigmoid_loop(const float* in, float* out, size_t n, f
   }
 }
 
+EG_VECTOR_CLONES void hard_swish_loop(const float* in, float* out, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    float gate = (1.f / 6.f) * in[i] + 0.5f;
+    gate = gate < 0.f ? 0.f : gate;
+    out[i] = in[i] * (gate > 1.f ? 1.f : gate);
+  }
+}
+
 // sin/cos: the vector loop, then libm for the rare |x| > 8192 (and inf,
 // NaN) that its reduction does not cover. In chunks, keeping the chunk's
 // inputs, because out may be in.
@@ -145,7 +153,7 @@ bool has_unary(uint32_t opcode) {
     case OpCode::kSilu: case OpCode::kTanh: case OpCode::kExp: case OpCode::kNeg: case OpCode::kAbs:
     case OpCode::kSqrt: case OpCode::kReciprocal: case OpCode::kIdentity: case OpCode::kGelu:
     case OpCode::kLog: case OpCode::kSoftplus: case OpCode::kElu: case OpCode::kErf: case OpCode::kSin:
-    case OpCode::kCos: case OpCode::kFloor: case OpCode::kCeil: case OpCode::kHardSigmoid:
+    case OpCode::kCos: case OpCode::kFloor: case OpCode::kCeil: case OpCode::kHardSigmoid: case OpCode::kHardSwish:
       return true;
     default:
       return false;
@@ -182,6 +190,7 @@ void unary(uint32_t opcode, const OpAttributes& attributes, const float* in, flo
     case OpCode::kCeil: return ceil_loop(in, out, count);
     case OpCode::kHardSigmoid:
       return hard_sigmoid_loop(in, out, count, attributes.floats[params::kAlpha], attributes.floats[params::kBeta]);
+    case OpCode::kHardSwish: return hard_swish_loop(in, out, count);
     default:
       return;
   }
