@@ -110,6 +110,24 @@ bool reduce_run(const OpView& v, AcceleratedOp* acc) {
   return true;
 }
 
+// A reduction over every spatial axis of a 3-D or 4-D float tensor, dims
+// kept: a global pooling, whose output has one pixel.
+static bool spatial_reduction(const OpView& v) {
+  const Shape x = shape_of(v.input(0)), y = shape_of(v.output(0));
+  if (!layout_capable(v.input(0)) || y.rank != x.rank || spatial_of(y) != 1) return false;
+  const size_t num_axes = v.num_ints() - params::kReduceAxes;
+  if (num_axes != static_cast<size_t>(x.rank - 2)) return false;
+  bool reduced[kMaxRank] = {};
+  for (size_t i = 0; i < num_axes; ++i) {
+    const int64_t axis = v.int_param(params::kReduceAxes + i);
+    if (axis < 2 || axis >= x.rank) return false;
+    reduced[axis] = true;
+  }
+  for (int d = 2; d < x.rank; ++d)
+    if (!reduced[d]) return false;
+  return true;
+}
+
 // A Transpose that, once unit dims are dropped and axes that stay
 // neighbours are merged, is a copy or a batch of matrix transposes:
 // input [outer, count, inner] -> output [outer, inner, count].
@@ -255,7 +273,14 @@ Decision decide(const OpView& v, const Layout* natural, const uint8_t* int8_cand
     case OpCode::kReduceMean:
     case OpCode::kReduceMax:
     case OpCode::kReduceMin:
-      if (reduce_run(v, nullptr)) d.executor = Executor::kReduce;
+      if (reduce_run(v, nullptr)) {
+        d.executor = Executor::kReduce;
+        // A global pooling (squeeze-excitation, a classifier's head) of a
+        // channels-last input reduces it as it is, [N, H*W, C] over H*W:
+        // no conversion, and its [N, C, 1, ...] result is the same bytes in
+        // both layouts.
+        d.nhwc = spatial_reduction(v) && input_nhwc(0);
+      }
       return d;
     case OpCode::kSoftmax: {
       const int64_t rank = static_cast<int64_t>(v.input(0).shape()->size());

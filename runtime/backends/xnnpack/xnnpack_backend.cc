@@ -688,7 +688,14 @@ Status set_up_executor(OpBuild& b) {
       acc.post = v.activation();
       break;
     case Executor::kReduce:
-      reduce_run(v, &acc);
+      if (acc.nhwc) {  // a global pooling of a channels-last [N, H*W, C]
+        const Shape x = shape_of(v.input(0));
+        acc.outer = static_cast<size_t>(x.dims[0]);
+        acc.count = static_cast<size_t>(spatial_of(x));
+        acc.inner = static_cast<size_t>(x.dims[1]);
+      } else {
+        reduce_run(v, &acc);
+      }
       break;
     case Executor::kTranspose:
       transpose_batches(v, &acc);

@@ -248,6 +248,32 @@ TEST_CASE("long-kernel convolutions over 1-4 channels run as im2col + GEMM: padd
   }
 }
 
+TEST_CASE("a squeeze-excitation block's global pooling reduces the channels-last tensor as it is") {
+  ModelBuilder b;
+  b.graph("main");
+  int32_t x = b.activation("x", {2, 8, 10, 10});
+  int32_t w = b.constant("w", {8, 8, 3, 3}, random_values(8 * 8 * 9, 1, 0.2f));
+  int32_t h = b.activation("h", {2, 8, 10, 10});
+  b.op(OpCode::kConv2d, {x, w}, {h}, {1, 1, 1, 1, 1, 1, 1, 1, 1});
+  int32_t pooled = b.activation("pooled", {2, 8, 1, 1});
+  b.op(OpCode::kReduceMean, {h}, {pooled}, {1, 2, 3});  // keepdims, axes 2 and 3
+  int32_t w2 = b.constant("w2", {8, 8, 1, 1}, random_values(64, 2, 0.3f));
+  int32_t gate = b.activation("gate", {2, 8, 1, 1});
+  b.op(OpCode::kConv2d, {pooled, w2}, {gate}, {1, 1, 1, 1, 0, 0, 0, 0, 1}, {}, ActivationKind::kSigmoid);
+  int32_t y = b.activation("y", {2, 8, 10, 10});
+  b.op(OpCode::kMul, {h, gate}, {y});
+  b.inputs({x}).outputs({y});
+  CHECK(compare_backends(b) == 4);
+  AlignedBytes bytes(b.build());
+  Result<Model> model = Model::from_buffer(bytes.data(), bytes.size());
+  REQUIRE(model.ok());
+  SessionOptions options;
+  options.backend = Backend::kXnnpack;
+  Session session;
+  REQUIRE(session.prepare(*model, 0, options).is_ok());
+  CHECK(session.operator_conversions(0, 1) == 0);  // the ReduceMean
+}
+
 TEST_CASE("XNNPACK ConvTranspose as GEMM + col2im: bands of input pixels, batches, 1-D, output padding, activations") {
   struct Case {
     int64_t batch, in_c, out_c, h, w, k, stride, pad, out_pad;
