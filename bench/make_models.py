@@ -190,6 +190,84 @@ class TinyUnet(nn.Module):
         return self.head(h)
 
 
+class MelFrontend(nn.Module):
+    """Audio front end over raw samples (issue 12's slow corners): a strided
+    filter bank as Conv1d(1, 160, kernel 400, stride 160) = 25 ms windows
+    every 10 ms at 16 kHz, then log power. [1, 1, 16000] -> [1, 160, 98]."""
+
+    def __init__(self):
+        super().__init__()
+        self.filters = nn.Conv1d(1, 160, 400, stride=160, bias=False)
+
+    def forward(self, audio):
+        return torch.log(self.filters(audio) ** 2 + 1e-6)
+
+
+def conv_bn_act(cin, cout, kernel=3, stride=1, groups=1, act=nn.Hardswish):
+    return nn.Sequential(nn.Conv2d(cin, cout, kernel, stride, kernel // 2, groups=groups, bias=False),
+                         nn.BatchNorm2d(cout), act())
+
+
+class SqueezeExcite(nn.Module):
+    def __init__(self, channels):
+        super().__init__()
+        self.reduce = nn.Conv2d(channels, channels // 4, 1)
+        self.expand = nn.Conv2d(channels // 4, channels, 1)
+
+    def forward(self, x):
+        s = nn.functional.adaptive_avg_pool2d(x, 1)
+        return x * nn.functional.hardsigmoid(self.expand(torch.relu(self.reduce(s))))
+
+
+class InvertedResidual(nn.Module):
+    def __init__(self, cin, expand, cout, kernel, stride, se):
+        super().__init__()
+        self.body = nn.Sequential(conv_bn_act(cin, expand, 1), conv_bn_act(expand, expand, kernel, stride, expand),
+                                  SqueezeExcite(expand) if se else nn.Identity(),
+                                  nn.Conv2d(expand, cout, 1, bias=False), nn.BatchNorm2d(cout))
+        self.residual = stride == 1 and cin == cout
+
+    def forward(self, x):
+        y = self.body(x)
+        return x + y if self.residual else y
+
+
+class MobileNetFpnDetector(nn.Module):
+    """A PP-OCR/DBNet-style text detector (issue 12's slow corners):
+    MobileNetV3-like backbone (Hardswish, squeeze-excitation), a feature
+    pyramid (nearest upsampling + lateral adds, concat) and a DB head with two
+    stride-2 transposed convolutions down to one channel.
+    [1, 3, 320, 320] -> [1, 1, 320, 320] probabilities."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = conv_bn_act(3, 16, 3, 2)
+        config = [(16, 64, 24, 3, 2, False), (24, 72, 24, 3, 1, False), (24, 72, 40, 5, 2, True),
+                  (40, 120, 40, 5, 1, True), (40, 240, 80, 3, 2, False), (80, 200, 80, 3, 1, False),
+                  (80, 480, 112, 3, 1, True), (112, 672, 160, 5, 2, True)]
+        self.blocks = nn.ModuleList(InvertedResidual(*c) for c in config)
+        self.taps = (1, 3, 6, 7)
+        self.lateral = nn.ModuleList(nn.Conv2d(c, 96, 1, bias=False) for c in (24, 40, 112, 160))
+        self.smooth = nn.ModuleList(nn.Conv2d(96, 24, 3, padding=1, bias=False) for _ in range(4))
+        self.head = nn.Sequential(conv_bn_act(96, 24, 3, act=nn.ReLU), nn.ConvTranspose2d(24, 24, 2, 2),
+                                  nn.BatchNorm2d(24), nn.ReLU(), nn.ConvTranspose2d(24, 1, 2, 2), nn.Sigmoid())
+
+    def forward(self, x):
+        x = self.stem(x)
+        features = []
+        for i, block in enumerate(self.blocks):
+            x = block(x)
+            if i in self.taps:
+                features.append(x)
+        p = [lateral(f) for lateral, f in zip(self.lateral, features)]
+        for i in (3, 2, 1):
+            p[i - 1] = p[i - 1] + nn.functional.interpolate(p[i], size=p[i - 1].shape[-2:], mode="nearest")
+        out = [smooth(q) for smooth, q in zip(self.smooth, p)]
+        size = out[0].shape[-2:]
+        fused = torch.cat([out[0]] + [nn.functional.interpolate(o, size=size, mode="nearest") for o in out[1:]], 1)
+        return self.head(fused)
+
+
 # name -> (constructor, {input name: shape}, [output names])
 MODELS = {
     "dcgan32": (DcganGenerator, {"z": [1, 100, 1, 1]}, ["image"]),
@@ -197,6 +275,8 @@ MODELS = {
     "realnvp_mlp": (RealNvpMlp, {"z": [1, 64]}, ["x"]),
     "vocoder1d": (Vocoder1d, {"mel": [1, 80, 32]}, ["audio"]),
     "unet_attention": (TinyUnet, {"x": [1, 3, 32, 32], "t": [1]}, ["noise"]),
+    "mel_frontend": (MelFrontend, {"audio": [1, 1, 16000]}, ["log_power"]),
+    "mobilenet_fpn_detector": (MobileNetFpnDetector, {"x": [1, 3, 320, 320]}, ["probability"]),
 }
 
 

@@ -74,6 +74,8 @@ MODELS=(
   "realnvp_mlp|$out/models/realnvp_mlp.onnx|--model realnvp_mlp|50|0.5"
   "vocoder1d|$out/models/vocoder1d.onnx|--model vocoder1d|5|0.5"
   "unet_attention|$out/models/unet_attention.onnx|--model unet_attention|5|0.5"
+  "mel_frontend|$out/models/mel_frontend.onnx|--model mel_frontend|50|0.5"
+  "mobilenet_fpn_detector|$out/models/mobilenet_fpn_detector.onnx|--model mobilenet_fpn_detector|5|0.5"
 )
 selected=("$@")
 wanted() { ((${#selected[@]} == 0)) || [[ " ${selected[*]} " == *" $1 "* ]]; }
