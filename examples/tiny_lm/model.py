@@ -71,8 +71,9 @@ class RMSNorm(nn.Module):
 
 
 def rotate_half(x):
+    # Explicit ends: the exported Slices then say 24:48, not 24:INT64_MAX.
     half = x.shape[-1] // 2
-    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+    return torch.cat((-x[..., half:2 * half], x[..., :half]), dim=-1)
 
 
 def rotary(x, positions, inv_freq):
