@@ -69,7 +69,10 @@ def read_tokens(path):
 def edgegen_available(edgegen):
     if not edgegen or not os.path.isfile(edgegen):
         return False
-    return subprocess.run([edgegen, "generate", "--help"], capture_output=True).returncode == 0
+    # `edgegen SUBCOMMAND --help` of a subcommand the build lacks prints the
+    # top-level help and exits 0, so look for generate's own option.
+    result = subprocess.run([edgegen, "generate", "--help"], capture_output=True, text=True)
+    return result.returncode == 0 and "--prompt-tokens" in result.stdout + result.stderr
 
 
 def run_child(command):
