@@ -33,7 +33,7 @@ struct PipelineWriter {
   std::function<flatbuffers::Offset<void>(flatbuffers::FlatBufferBuilder&)> build;
   // Per graph (the manifest's order; may be empty): the persistent state
   // pairs the pipeline declares, set on the graphs before memory planning.
-  std::vector<std::vector<std::pair<int, int>>> state_pairs;
+  std::vector<std::vector<std::pair<int, int>>> state_pairs = {};
 };
 
 // `plans` has one entry per graph. `batch` is recorded in Model.batch.
