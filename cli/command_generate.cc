@@ -37,7 +37,7 @@ struct GenerateOptions {
 
 // What the callback needs: the text so far (for --stop) and where to write.
 struct Stream {
-  const TokenText* text = nullptr;
+  TokenText* text = nullptr;
   const GenerateOptions* options = nullptr;
   std::string produced;
   bool stopped_by_string = false;
@@ -49,7 +49,7 @@ bool on_token(void* user, int32_t token, size_t /*position*/) {
   if (stream.options->tokens_out) {
     std::printf("%s%d", stream.first ? "" : " ", token);
   } else {
-    const std::string piece = stream.text->decode(token);
+    const std::string piece = stream.text->append(token);
     std::fwrite(piece.data(), 1, piece.size(), stdout);
     stream.produced += piece;
   }

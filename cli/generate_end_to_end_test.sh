@@ -86,6 +86,38 @@ printf '1,2,3\n4 5 6 7\n' > tokens.txt
 ok score small.egm --input tokens.txt --token-ids -o token_scores.csv
 grep -q "5 tokens predicted" last.out || fail "token score summary: $(cat last.out)"
 
+echo "== int8, calibrated by running the float step graph over a text"
+head -c 2000 /usr/share/common-licenses/GPL-3 > calibration.txt
+ok convert "$LM/manifest.json" -o lm8.egm --quantize int8 --calibration calibration.txt
+grep -q "the float step graph run over the calibration text" last.out || fail "int8 notes: $(cat last.out)"
+ok generate lm8.egm --prompt "$PROMPT" -n 16
+[ "$(wc -c < last.out)" -ge 16 ] || fail "int8 generate: '$(cat last.out)'"
+ok score lm8.egm --input text.txt -o scores8.csv
+"$PYTHON" - <<'PY' || fail "int8 bits per token far from float32's"
+import csv
+f32 = [float(r["bits_per_token"]) for r in csv.DictReader(open("scores.csv"))]
+i8 = [float(r["bits_per_token"]) for r in csv.DictReader(open("scores8.csv"))]
+assert all(abs(a - b) < 0.15 for a, b in zip(f32, i8)), (f32, i8)
+PY
+fails 1 "a calibration text is for token decoders" convert "$ROOT/examples/energy_gaussian/energy.onnx" -o e8.egm --quantize int8 --calibration calibration.txt
+[ -e e8.egm ] && fail "e8.egm exists after a failure"
+
+echo "== SentencePiece tokenizer (stored in the .egm)"
+SP=$ROOT/tests/token_decoder/sentencepiece
+ok convert "$SP/manifest.json" -o sp.egm
+ok info sp.egm --json
+grep -q '"tokenizer": "SentencePiece"' last.out || fail "info: tokenizer $(grep tokenizer last.out)"
+"$EDGEGEN" generate sp.egm --prompt "the source code of the Program" -n 5 > last.out 2> last.err
+if grep -q "needs an edgegen built with libsentencepiece" last.err; then
+  echo "   (this edgegen has no libsentencepiece: SentencePiece checks skipped)"
+else
+  grep -q "stopped: -n 5 tokens generated" last.err || fail "SentencePiece generate: $(cat last.err)"
+  printf 'the source code of the Program\n' > sp.txt
+  ok score sp.egm --input sp.txt -o sp.csv
+  # spm_encode gives 10 pieces for this line; with bos, 10 are predicted.
+  grep -q "10 tokens predicted" last.out || fail "SentencePiece score: $(cat last.out)"
+fi
+
 echo "== errors"
 fails 1 "give one of --prompt TEXT and --prompt-tokens" generate lm.egm -n 3
 fails 1 "outside the vocabulary" generate lm.egm --prompt-tokens 1,999 -n 3
