@@ -132,5 +132,9 @@ printf '1,x\n' > bad_tokens.txt
 fails 1 "line 1" score small.egm --input bad_tokens.txt --token-ids -o bad.csv
 [ -e bad.csv ] && fail "bad.csv exists after a failure"
 
+sed -e 's#"tokenizer.model"#"/dev/zero"#' -e "s#\"\.\./scatter_mha#\"$ROOT/tests/token_decoder/scatter_mha#g" "$SP/manifest.json" > zero.json
+fails 1 "is not a readable file" convert zero.json -o zero.egm
+[ -e zero.egm ] && fail "zero.egm exists after a failure"
+
 if [ "$FAILURES" -ne 0 ]; then echo "$FAILURES failure(s)"; exit 1; fi
 echo "generate end-to-end: all passed"

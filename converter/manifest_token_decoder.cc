@@ -2,7 +2,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 
 #include <nlohmann/json.hpp>
 
@@ -198,11 +197,18 @@ void read_token_decoder_manifest(const std::string& path, const json& root, Mani
     std::string tokenizer = root["tokenizer"].get<std::string>();
     if (tokenizer != "bytes") {
       std::string model_path = (directory / tokenizer).string();
-      std::ifstream file(model_path, std::ios::binary);
-      if (!file) manifest_error(path, "'tokenizer': cannot open the SentencePiece model '" + model_path + "' (or use \"bytes\")");
-      td.tokenizer_model.assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
-      if (td.tokenizer_model.empty() || td.tokenizer_model.size() > (size_t{64} << 20))
+      // A regular file of bounded size, checked before reading (not a device or a pipe).
+      std::error_code error;
+      const bool regular = std::filesystem::is_regular_file(model_path, error);
+      const uintmax_t size = regular ? std::filesystem::file_size(model_path, error) : 0;
+      if (!regular || error)
+        manifest_error(path, "'tokenizer': the SentencePiece model '" + model_path + "' is not a readable file (or use \"bytes\")");
+      if (size == 0 || size > (uintmax_t{64} << 20))
         manifest_error(path, "'tokenizer': the SentencePiece model '" + model_path + "' is empty or larger than 64 MiB");
+      std::ifstream file(model_path, std::ios::binary);
+      td.tokenizer_model.resize(static_cast<size_t>(size));
+      if (!file || !file.read(reinterpret_cast<char*>(td.tokenizer_model.data()), static_cast<std::streamsize>(size)))
+        manifest_error(path, "'tokenizer': cannot read the SentencePiece model '" + model_path + "'");
       td.tokenizer = "sentencepiece";
       td.byte_offset = 0;
     }
