@@ -40,6 +40,11 @@ std::string module_path() {
 void* open_module(std::string* error) {
   static void* module = nullptr;
   static std::string failure;
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer refuses RTLD_DEEPBIND, and without it the module's
+  // protobuf copy clashes with the converter's (sentencepiece_shim.cc).
+  failure = "not loaded in an AddressSanitizer build (RTLD_DEEPBIND is incompatible with it)";
+#endif
   if (module == nullptr && failure.empty()) {
     const std::string path = module_path();
     module = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
