@@ -1,9 +1,11 @@
 // edgegen convert INPUT.onnx|MANIFEST.json -o OUT.egm [--batch N]
-//   [--quantize int8 [--calibration FILE.npy|DIR] [--calibration-samples N]
+//   [--quantize int8 [--calibration FILE.npy|DIR|TEXT.txt] [--calibration-samples N]
 //    [--calibration-method minmax|percentile|entropy] [--keep-float NAME,...] [--quality-budget DB]]
 //   [--weights float32|fp16] [--input-shape NAME=D0,D1,...]... [--dim SYMBOL=VALUE]...
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -135,7 +137,14 @@ void run_convert(const ConvertCommandOptions& options) {
   quantize.samples = options.calibration_samples;
   quantize.keep_float = options.keep_float;
   quantize.quality_budget_db = options.quality_budget_db;
-  if (quantize.int8) quantize.inputs = read_calibration(options.calibration_path);
+  // A .txt calibration is text a token decoder's float step graph is run on.
+  if (quantize.int8 && std::filesystem::path(options.calibration_path).extension() == ".txt") {
+    std::ifstream text(options.calibration_path, std::ios::binary);
+    if (!text) throw CliError("calibration text '" + options.calibration_path + "' cannot be opened");
+    quantize.calibration_text.assign(std::istreambuf_iterator<char>(text), std::istreambuf_iterator<char>());
+  } else if (quantize.int8) {
+    quantize.inputs = read_calibration(options.calibration_path);
+  }
   convert_options.float16_weights = options.weights == "fp16";
   // Opened first so a bad output path fails before the conversion work.
   AtomicFile output(options.output_path);
@@ -190,8 +199,8 @@ void add_convert_command(CLI::App& app) {
       ->check(CLI::IsMember({"int8"}));
   command->add_option("--calibration", options->calibration_path,
                       "Calibration data: FILE.npy with samples [N, ...] of the data (or of a bare model's one "
-                      "input), or DIR with NAME.npy per graph input; default: generated from the pipeline "
-                      "(decoder latents from the prior)");
+                      "input), or DIR with NAME.npy per graph input, or (token decoders) TEXT.txt the float step "
+                      "graph is run on; default: generated from the pipeline (decoder latents from the prior)");
   command->add_option("--calibration-samples", options->calibration_samples,
                       "Calibration samples to use (default: all of a file, 256 generated)")
       ->check(CLI::Range(1, 1 << 20));

@@ -33,6 +33,7 @@ void run_info(const InfoOptions& options) {
   loaded.session();
   PipelineKind kind = loaded.model().pipeline_kind();
   if (kind == PipelineKind::kDecoder || kind == PipelineKind::kVae) loaded.pipeline("info");
+  if (kind == PipelineKind::kTokenDecoder) loaded.program(Capability::kGenerate);  // checks the cache pairing
   ModelInfo info = describe_model(loaded.model(), options.runtime);
   if (options.json)
     std::cout << model_info_json(info).dump(2) << "\n";

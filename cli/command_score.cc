@@ -2,6 +2,7 @@
 //   [--bound elbo|iwae -k K --seed S]   (vae)
 //   [--threshold-file T.json] [--fit-threshold NORMAL.npy --fpr 0.01]
 //   [--skip-bad-rows] [--header] [--progress] [--threads N]
+// edgegen score LM.egm --input TEXT.txt [--token-ids] -o SCORES.csv   (token decoder)
 //
 // Scores every row of a data file with a density model (flow: exact log p;
 // vae: the ELBO or IWAE lower bound; autoregressive: exact; energy: -E(x),
@@ -10,7 +11,8 @@
 // is streamed `--batch` rows at a time through the model's fixed arena, so
 // memory does not grow with the file. --fit-threshold scores normal data and
 // stores, in --threshold-file, the log-likelihood below which a row is
-// flagged so that a fraction --fpr of normal rows would be.
+// flagged so that a fraction --fpr of normal rows would be. A token decoder
+// scores each line of a text (or token id) file instead (score_tokens.h).
 #include <unistd.h>
 
 #include <algorithm>
@@ -31,6 +33,7 @@
 #include "edgegen/density.h"
 #include "loaded_model.h"
 #include "row_reader.h"
+#include "score_tokens.h"
 
 namespace edgegen::cli {
 namespace {
@@ -51,6 +54,8 @@ struct ScoreOptions {
   std::string bound = "iwae";
   size_t samples = 16;
   uint64_t seed = 0;
+  // token decoders only
+  bool token_ids = false;
 };
 
 // The density model behind `score`: any program that declares kScore
@@ -147,6 +152,20 @@ void run_score(const ScoreOptions& options) {
   if (!options.fit_path.empty() && options.threshold_path.empty())
     throw CliError("--fit-threshold needs --threshold-file PATH to store the threshold in");
   if (!(options.fpr > 0 && options.fpr < 1)) throw CliError("--fpr must be in (0, 1)");
+  {
+    LoadedModel loaded(options.model_path, options.runtime);
+    if (loaded.module().declares(Capability::kScoreTokens)) {
+      if (!options.fit_path.empty() || !options.threshold_path.empty())
+        throw CliError("thresholds are for density models; a token decoder scores sequences");
+      TokenScoreOptions token_options;
+      token_options.input_path = options.input_path;
+      token_options.output_path = options.output_path;
+      token_options.token_ids = options.token_ids;
+      score_token_file(loaded, token_options);
+      return;
+    }
+  }
+  if (options.token_ids) throw CliError("--token-ids is for token decoders");
   const bool progress = options.progress || isatty(fileno(stderr));
   Scorer scorer(options.model_path, options);
   const size_t dims = scorer.width();
@@ -220,8 +239,9 @@ void add_score_command(CLI::App& app) {
   auto options = std::make_shared<ScoreOptions>();
   CLI::App* command = app.add_subcommand(
       "score", "Log-likelihood (nats and bits/dim) of every row of a .npy/.csv file under a density model; "
-               "streams the file in batches, optionally flags anomalies against a fitted threshold");
-  command->add_option("model", options->model_path, "Model file (.egm): flow, vae, autoregressive or energy pipeline")->required();
+               "streams the file in batches, optionally flags anomalies against a fitted threshold. With a "
+               "token decoder: the log-likelihood (nats and bits per token) of every line of a text file");
+  command->add_option("model", options->model_path, "Model file (.egm): flow, vae, autoregressive, energy or token_decoder pipeline")->required();
   command->add_option("--input", options->input_path, "Rows to score: .npy (2-D) or .csv (one row per line)");
   command->add_option("-o,--output", options->output_path, "Scores (.csv): row,log_likelihood,bits_per_dim[,anomaly]");
   command->add_option("--batch", options->batch, "Rows read and scored at a time (memory is bounded by it)")
@@ -244,6 +264,8 @@ void add_score_command(CLI::App& app) {
       ->check(CLI::Range(size_t{1}, size_t{4096}))
       ->capture_default_str();
   command->add_option("-s,--seed", options->seed, "VAE only: seed of the posterior samples")->capture_default_str();
+  command->add_flag("--token-ids", options->token_ids,
+                    "Token decoder: each --input line holds token ids (1,5,7) instead of text");
   add_runtime_options(command, &options->runtime);
   command->callback([options] { run_score(*options); });
 }

@@ -17,5 +17,6 @@ void add_bench_command(CLI::App& app);
 void add_score_command(CLI::App& app);
 void add_impute_command(CLI::App& app);
 void add_inpaint_command(CLI::App& app);  // diffusion_options.h
+void add_generate_command(CLI::App& app);
 
 }  // namespace edgegen::cli

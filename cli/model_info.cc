@@ -123,6 +123,33 @@ ordered_json pipeline_fields(const Model& model) {
       fields["noise_levels"] = to_vector(p->noise_levels());
       break;
     }
+    case PipelineKind::kTokenDecoder: {
+      const format::TokenDecoderPipeline* p = root->pipeline_as_TokenDecoderPipeline();
+      const format::TokenDecoderGraph* step = p->step();
+      fields["step_graph"] = graph_name(model, step->graph());
+      if (p->prefill() != nullptr) fields["prefill_graph"] = graph_name(model, p->prefill()->graph());
+      fields["tokens_input"] = input_name(model, step->graph(), static_cast<int>(step->tokens_input()));
+      fields["position_input"] = input_name(model, step->graph(), static_cast<int>(step->position_input()));
+      fields["logits_output"] = output_name(model, step->graph(), step->logits_output());
+      fields["vocab_size"] = p->vocab_size();
+      fields["max_length"] = p->max_length();
+      fields["bos"] = p->bos();
+      fields["eos"] = p->eos();
+      fields["tokenizer"] = format::EnumNameTokenizer(p->tokenizer());
+      if (p->tokenizer() == format::Tokenizer::Bytes) fields["byte_offset"] = p->byte_offset();
+      // The KV cache: persistent in the arena, updated in place by every step.
+      const format::Graph* graph = model.graph(step->graph());
+      uint64_t cache_bytes = 0;
+      for (uint32_t input : *step->cache_inputs()) {
+        const format::Tensor* tensor = graph->tensors()->Get(static_cast<uint32_t>(graph->inputs()->Get(input)));
+        uint64_t elements = 1;
+        for (int64_t dim : *tensor->shape()) elements *= static_cast<uint64_t>(dim);
+        cache_bytes += elements * dtype_size(static_cast<DType>(tensor->dtype()));
+      }
+      fields["cache_tensors"] = step->cache_inputs()->size();
+      fields["cache_bytes"] = cache_bytes;
+      break;
+    }
   }
   return fields;
 }

@@ -59,6 +59,8 @@ void maybe_store_float16_weights(std::vector<IrGraph>& graphs, const ConvertOpti
 std::vector<uint8_t> finish(std::vector<IrGraph>& graphs, const PipelineWriter& pipeline, const ConvertOptions& options,
                             std::vector<std::string>* notes) {
   maybe_store_float16_weights(graphs, options, notes);
+  for (size_t g = 0; g < graphs.size() && g < pipeline.state_pairs.size(); ++g)
+    graphs[g].state_pairs = pipeline.state_pairs[g];
   std::vector<GraphPlan> plans;
   for (const IrGraph& graph : graphs) plans.push_back(plan_graph_memory(graph));
   return write_egm(graphs, plans, pipeline, static_cast<uint32_t>(options.batch));

@@ -38,6 +38,9 @@ struct QuantizeOptions {
   // where it can be (decoder and VAE-decoder latents from the prior,
   // diffusion denoiser inputs over the whole schedule).
   std::map<std::string, CalibrationArray> inputs;
+  // Token decoders: a text the float step graph is run on, token by token,
+  // to record what the step and prefill graphs see (quantize/token_decoder_calibration.h).
+  std::string calibration_text;
   // Operators (ONNX node names) or tensors to keep in float32.
   std::vector<std::string> keep_float;
   // > 0: keep the layers that hurt the outputs most in float32 until every

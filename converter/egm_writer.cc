@@ -74,8 +74,10 @@ flatbuffers::Offset<format::Graph> build_graph(flatbuffers::FlatBufferBuilder& b
   }
   auto memory_plan = format::CreateMemoryPlanDirect(builder, plan.arena_bytes, plan.lower_bound_bytes, &plan.offsets,
                                                     static_cast<uint32_t>(kArenaAlignment));
+  std::vector<int32_t> state;
+  for (const auto& [input, output] : graph.state_pairs) state.insert(state.end(), {input, output});
   return format::CreateGraphDirect(builder, graph.name.c_str(), &tensors, &operators, &graph.inputs, &graph.outputs,
-                                   memory_plan);
+                                   memory_plan, state.empty() ? nullptr : &state);
 }
 
 }  // namespace
@@ -92,6 +94,8 @@ std::vector<uint8_t> write_egm(const std::vector<IrGraph>& graphs, const std::ve
       if (tensor.is_constant && tensor.dtype == DType::kFloat16) format_version = kFormatVersionFloat16Weights;
       buffer_of_tensor[g].push_back(tensor.is_constant ? segment.add(tensor.data) : 0);
     }
+  for (const IrGraph& graph : graphs)
+    if (!graph.state_pairs.empty()) format_version = kFormatVersionState;
   const uint64_t segment_size = segment.bytes().size();
 
   // The FlatBuffer stores its own size rounded up (segment_offset), so build

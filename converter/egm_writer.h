@@ -21,6 +21,9 @@ namespace edgegen::converter {
 // failing on the first operator that reads one.
 constexpr uint32_t kFormatVersion = 1;
 constexpr uint32_t kFormatVersionFloat16Weights = 2;
+// Version 3 for a file with persistent state (Graph.state; a token
+// decoder's KV cache), which an older runtime would plan as scratch.
+constexpr uint32_t kFormatVersionState = 3;
 constexpr const char* kProducer = "edgegen-converter 0.1";
 constexpr uint64_t kSegmentAlignment = 64;
 
@@ -28,6 +31,9 @@ constexpr uint64_t kSegmentAlignment = 64;
 struct PipelineWriter {
   format::PipelineSpec type = format::PipelineSpec::GraphsOnly;
   std::function<flatbuffers::Offset<void>(flatbuffers::FlatBufferBuilder&)> build;
+  // Per graph (the manifest's order; may be empty): the persistent state
+  // pairs the pipeline declares, set on the graphs before memory planning.
+  std::vector<std::vector<std::pair<int, int>>> state_pairs = {};
 };
 
 // `plans` has one entry per graph. `batch` is recorded in Model.batch.

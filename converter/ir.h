@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "edgegen/tensor.h"
@@ -66,6 +67,10 @@ struct IrGraph {
   std::vector<IrOp> ops;  // in execution order
   std::vector<int> inputs;
   std::vector<int> outputs;
+  // Persistent state (a token decoder's KV cache): (graph input, graph
+  // output) tensor ids whose output is planned on the input, updated in
+  // place and kept from run to run (converter/memory_plan.h).
+  std::vector<std::pair<int, int>> state_pairs;
 
   // How many ops read each tensor (an op reading a tensor twice counts twice).
   std::vector<int> consumer_counts() const;

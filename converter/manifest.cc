@@ -96,6 +96,7 @@ const ManifestKind kManifestKinds[] = {
     {"autoregressive", read_autoregressive_manifest, make_autoregressive_pipeline},
     {"energy", read_energy_manifest, make_energy_pipeline},
     {"diffusion", read_diffusion, make_diffusion_pipeline},
+    {"token_decoder", read_token_decoder_manifest, make_token_decoder_pipeline},
 };
 
 const ManifestKind* find_manifest_kind(const std::string& name) {

@@ -20,6 +20,7 @@
 #include "converter/manifest_autoregressive.h"
 #include "converter/manifest_energy.h"
 #include "converter/manifest_flow.h"
+#include "converter/manifest_token_decoder.h"
 
 namespace edgegen::converter {
 
@@ -46,6 +47,8 @@ struct Manifest {
   AutoregressiveManifest autoregressive;
   // energy only (see manifest_energy.h)
   EnergyManifest energy;
+  // token_decoder only (see manifest_token_decoder.h)
+  TokenDecoderManifest token_decoder;
   // diffusion only (parsed by manifest_diffusion.cc): graphs denoiser [+ decoder]
   struct Diffusion {
     std::map<std::string, std::string> inputs;  // "sample", "timestep", "class" -> denoiser input name

@@ -7,7 +7,50 @@
 
 namespace edgegen::converter {
 
+uint64_t state_bytes(const IrGraph& graph) {
+  uint64_t total = 0;
+  for (const auto& pair : graph.state_pairs)
+    total += align_up(graph.tensors[static_cast<size_t>(pair.first)].bytes(), kArenaAlignment);
+  return total;
+}
+
+void check_in_place(const IrGraph& graph) {
+  const std::vector<int> producers = graph.producers();
+  for (const auto& [input, output] : graph.state_pairs) {
+    const IrTensor& in = graph.tensors[static_cast<size_t>(input)];
+    const IrTensor& out = graph.tensors[static_cast<size_t>(output)];
+    const std::string names = "graph '" + graph.name + "': state '" + out.name + "' cannot be updated in place on '" +
+                              in.name + "': ";
+    if (!graph.is_graph_input(input) || !graph.is_graph_output(output))
+      throw ConversionError(names + "the state must be a graph input and its update a graph output");
+    if (in.shape != out.shape || in.dtype != out.dtype)
+      throw ConversionError(names + "their shapes or dtypes differ (" + shape_to_string(out.shape) + " vs " +
+                            shape_to_string(in.shape) + ")");
+    const int step = producers[static_cast<size_t>(output)];
+    if (step < 0) throw ConversionError(names + "no operator produces it (it is an input or a constant)");
+    const IrOp& op = graph.ops[static_cast<size_t>(step)];
+    bool in_place = false;
+    if (op.opcode == OpCode::kScatterND || op.opcode == OpCode::kScatterElements) {
+      in_place = op.inputs[0] == input && op.inputs[1] != input && op.inputs[2] != input;
+    } else if (op.opcode == OpCode::kWhere) {
+      // Element-wise with the state at the output's shape: element i is read
+      // before element i is written, and no other.
+      in_place = (op.inputs[1] == input) != (op.inputs[2] == input) && op.inputs[0] != input;
+    }
+    if (!in_place)
+      throw ConversionError(names + "its producer '" + op.name + "' (" + op_name(static_cast<uint32_t>(op.opcode)) +
+                            ") must be a ScatterND or ScatterElements whose data is '" + in.name +
+                            "', or a Where that selects between '" + in.name + "' and new values");
+    for (size_t later = static_cast<size_t>(step) + 1; later < graph.ops.size(); ++later)
+      for (int read : graph.ops[later].inputs)
+        if (read == input)
+          throw ConversionError(names + "'" + graph.ops[later].name + "' reads '" + in.name +
+                                "' after it is updated; read the updated '" + out.name + "' instead");
+  }
+}
+
 GraphPlan plan_graph_memory(const IrGraph& graph) {
+  check_in_place(graph);
   const int32_t last_step = std::max<int32_t>(0, static_cast<int32_t>(graph.ops.size()) - 1);
   const size_t count = graph.tensors.size();
   std::vector<int32_t> first(count, -1), last(count, -1);
@@ -21,11 +64,29 @@ GraphPlan plan_graph_memory(const IrGraph& graph) {
   }
   for (int output : graph.outputs) last[static_cast<size_t>(output)] = last_step;
 
+  // The state, at the bottom of the arena in pair order.
+  std::vector<bool> is_state(count, false);
+  GraphPlan plan;
+  plan.offsets.assign(count, 0);
+  uint64_t state_end = 0;
+  std::vector<PlannedBuffer> state_buffers;
+  for (const auto& [input, output] : graph.state_pairs) {
+    is_state[static_cast<size_t>(input)] = is_state[static_cast<size_t>(output)] = true;
+    plan.offsets[static_cast<size_t>(input)] = plan.offsets[static_cast<size_t>(output)] = state_end;
+    PlannedBuffer buffer;
+    buffer.size = graph.tensors[static_cast<size_t>(input)].bytes();
+    buffer.first_use = 0;
+    buffer.last_use = last_step;
+    buffer.offset = state_end;
+    state_buffers.push_back(buffer);
+    state_end += align_up(buffer.size, kArenaAlignment);
+  }
+
   std::vector<PlannedBuffer> buffers;
   std::vector<size_t> tensor_of_buffer;
   for (size_t i = 0; i < count; ++i) {
     const IrTensor& tensor = graph.tensors[i];
-    if (tensor.is_constant) continue;
+    if (tensor.is_constant || is_state[i]) continue;
     if (first[i] < 0) throw ConversionError("internal: activation '" + tensor.name + "' of graph '" + graph.name + "' has no producer");
     PlannedBuffer buffer;
     buffer.size = tensor.bytes();
@@ -34,14 +95,15 @@ GraphPlan plan_graph_memory(const IrGraph& graph) {
     buffers.push_back(buffer);
     tensor_of_buffer.push_back(i);
   }
-  GraphPlan plan;
-  plan.offsets.assign(count, 0);
   std::vector<uint32_t> order(buffers.size());
   plan_greedy_by_size(buffers.data(), buffers.size(), kArenaAlignment, order.data(), &plan.arena_bytes);
+  for (PlannedBuffer& buffer : buffers) buffer.offset += state_end;
+  plan.arena_bytes += state_end;
+  buffers.insert(buffers.end(), state_buffers.begin(), state_buffers.end());
   plan.lower_bound_bytes = plan_lower_bound(buffers.data(), buffers.size(), kArenaAlignment);
   Status status = check_plan(buffers.data(), buffers.size(), plan.arena_bytes, kArenaAlignment);
   if (!status.is_ok()) throw ConversionError(std::string("internal: memory plan rejected: ") + status.message());
-  for (size_t b = 0; b < buffers.size(); ++b) plan.offsets[tensor_of_buffer[b]] = buffers[b].offset;
+  for (size_t b = 0; b < tensor_of_buffer.size(); ++b) plan.offsets[tensor_of_buffer[b]] = buffers[b].offset;
   return plan;
 }
 

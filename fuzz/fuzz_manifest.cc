@@ -33,6 +33,8 @@ const char* const kGraphs[][2] = {
     {"tests/flow_layers/glow/inverse.onnx", "inverse.onnx"},
     {"fuzz/seeds/graphs/tiny_encoder.onnx", "tiny_encoder.onnx"},
     {"fuzz/seeds/graphs/tiny_decoder.onnx", "tiny_decoder.onnx"},
+    {"tests/token_decoder/scatter_mha/step.onnx", "step.onnx"},
+    {"tests/token_decoder/scatter_mha/prefill.onnx", "prefill.onnx"},
 };
 
 const fuzz::FuzzDirectory& directory() {

@@ -41,11 +41,12 @@ if [[ $build_tests == ON ]]; then
   packages+=("${python_packages[@]}" python3-pytest)
   # doctest, ONNX's conformance data, NumPy for the end-to-end checks, the aarch64
   # and armhf cross compilers + emulators (64- and 32-bit Raspberry Pi OS), the
-  # bare-metal Cortex-M toolchain + QEMU, and
-  # clang with its sanitizer and libFuzzer runtimes for fuzz/run.sh.
+  # bare-metal Cortex-M toolchain + QEMU,
+  # clang with its sanitizer and libFuzzer runtimes for fuzz/run.sh, and
+  # SentencePiece (the tool's optional tokenizer module and spm_train).
   packages+=(doctest-dev libonnx-testdata python3-numpy g++-aarch64-linux-gnu g++-arm-linux-gnueabihf qemu-user
              gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm
-             clang llvm libclang-rt-14-dev)
+             clang llvm libclang-rt-14-dev libsentencepiece-dev sentencepiece)
 fi
 
 missing=()

@@ -557,10 +557,84 @@ static void test_autoregressive_impute(void) {
   /* What an autoregressive model does not do. */
   CHECK_STATUS(eg_model_decode(model, items, count, items), EG_UNSUPPORTED_OP);
   CHECK_STATUS(eg_model_encode(model, items, count, items, NULL), EG_UNSUPPORTED_OP);
+  {
+    const int32_t prompt[] = {1};
+    CHECK_STATUS(eg_model_generate(model, prompt, 1, 1, NULL, NULL, NULL, NULL, NULL, NULL), EG_UNSUPPORTED_OP);
+    CHECK(strstr(eg_model_last_error(model), "cannot generate") != NULL);
+  }
   eg_model_destroy(model);
   free(arena);
   free(items);
   free(scores);
+  free(bytes.data);
+}
+
+/* Stops after `*(size_t*)user` tokens. */
+static int stop_after(void* user, int32_t token, size_t position) {
+  size_t* left = (size_t*)user;
+  (void)token;
+  (void)position;
+  return --*left > 0;
+}
+
+static void test_token_decoder(void) {
+  /* tests/token_decoder/scatter_mha: PyTorch's greedy tokens after the prompt. */
+  static const int32_t prompt[] = {1, 72, 101, 108, 108, 111};
+  static const int32_t expected[] = {139, 201, 173, 146, 33, 166};
+  Bytes bytes = read_model("token_decoder.egm");
+  void* arena = NULL;
+  eg_model* model = open_prepared(bytes, EG_CAP_GENERATE, &arena);
+  eg_generate_options options;
+  int32_t tokens[8];
+  size_t generated = 0, left = 2, predicted = 0;
+  int reason = -1, kind = 0;
+  uint32_t caps = 0;
+  double nats = 0;
+  CHECK_OK(model, eg_model_kind(model, &kind));
+  CHECK(kind == EG_KIND_TOKEN_DECODER);
+  CHECK(strcmp(eg_pipeline_kind_name(EG_KIND_TOKEN_DECODER), "token_decoder") == 0);
+  CHECK_OK(model, eg_model_capabilities(model, &caps));
+  CHECK(caps == (EG_CAP_GENERATE | EG_CAP_SCORE_TOKENS));
+  CHECK_OK(model, eg_model_generate(model, prompt, 6, 6, NULL, NULL, NULL, tokens, &generated, &reason));
+  CHECK(generated == 6 && reason == EG_STOP_TOKEN_COUNT);
+  CHECK(memcmp(tokens, expected, sizeof expected) == 0);
+  /* Top-k 1 is greedy; a callback returning 0 cancels. */
+  eg_generate_options_init(&options);
+  options.temperature = 0.8f;
+  options.top_k = 1;
+  options.seed = 3;
+  memset(tokens, 0, sizeof tokens);
+  CHECK_STATUS(eg_model_generate(model, prompt, 6, 6, &options, stop_after, &left, tokens, &generated, &reason),
+               EG_CANCELLED);
+  CHECK(generated == 2 && reason == EG_STOP_CANCELLED);
+  CHECK(tokens[0] == expected[0] && tokens[1] == expected[1]);
+  CHECK(strstr(eg_model_last_error(model), "cancelled") != NULL);
+  /* NULLs, bad options and sizes. */
+  CHECK_STATUS(eg_model_generate(NULL, prompt, 6, 1, NULL, NULL, NULL, NULL, NULL, NULL), EG_INVALID_ARGUMENT);
+  CHECK_STATUS(eg_model_generate(model, NULL, 6, 1, NULL, NULL, NULL, NULL, NULL, NULL), EG_INVALID_ARGUMENT);
+  CHECK_STATUS(eg_model_generate(model, prompt, 0, 1, NULL, NULL, NULL, NULL, NULL, NULL), EG_INVALID_ARGUMENT);
+  options.struct_size = 4;
+  CHECK_STATUS(eg_model_generate(model, prompt, 6, 1, &options, NULL, NULL, NULL, NULL, NULL), EG_INVALID_ARGUMENT);
+  eg_generate_options_init(&options);
+  options.top_p = 0.f;
+  CHECK_STATUS(eg_model_generate(model, prompt, 6, 1, &options, NULL, NULL, NULL, NULL, NULL), EG_INVALID_ARGUMENT);
+  eg_generate_options_init(NULL);
+  /* One program generates and scores (prepared for either capability). */
+  CHECK_OK(model, eg_model_score_tokens(model, prompt, 6, &nats, &predicted));
+  CHECK(predicted == 5 && nats < 0 && isfinite(nats));
+  CHECK_STATUS(eg_model_score_tokens(NULL, prompt, 6, &nats, &predicted), EG_INVALID_ARGUMENT);
+  eg_model_destroy(model);
+  free(arena);
+  model = open_prepared(bytes, EG_CAP_SCORE_TOKENS, &arena);
+  CHECK_OK(model, eg_model_score_tokens(model, prompt, 6, &nats, &predicted));
+  CHECK(predicted == 5 && nats < 0 && isfinite(nats));
+  CHECK_OK(model, eg_model_score_tokens(model, prompt, 6, &nats, NULL));
+  CHECK_STATUS(eg_model_score_tokens(model, prompt, 6, NULL, NULL), EG_INVALID_ARGUMENT);
+  CHECK_STATUS(eg_model_score_tokens(model, NULL, 6, &nats, NULL), EG_INVALID_ARGUMENT);
+  /* What a token decoder does not do. */
+  CHECK_STATUS(eg_model_sample(model, NULL, 1, (float*)tokens), EG_UNSUPPORTED_OP);
+  eg_model_destroy(model);
+  free(arena);
   free(bytes.data);
 }
 
@@ -839,6 +913,7 @@ int main(int argc, char** argv) {
   test_flow_and_threshold();
   test_autoregressive_impute();
   test_energy();
+  test_token_decoder();
   test_diffusion();
   test_graphs_only();
   printf("c_api_test: %d checks, %d failed\n", checks, failures);

@@ -1,6 +1,6 @@
 // Ops that move data without arithmetic: Reshape and its relatives (Flatten,
 // Squeeze, Unsqueeze), Transpose, Concat, Split, Slice, Gather, Pad, Expand,
-// Tile, DepthToSpace, SpaceToDepth.
+// Tile, DepthToSpace, SpaceToDepth, ScatterND, ScatterElements.
 #include <algorithm>
 #include <limits>
 
@@ -213,6 +213,24 @@ void lower_gather(NodeContext& node) {
   node.bind_output(0, node.emit(OpCode::kGather, {node.input(0), indices}, {axis}));
 }
 
+// Only reduction "none" (opset 16+ adds add/mul/max/min): a KV cache update
+// replaces rows.
+void check_no_reduction(NodeContext& node) {
+  std::string reduction = node.attribute_string("reduction", "none");
+  if (reduction != "none") node.unsupported_attribute("reduction", reduction, "none");
+}
+
+void lower_scatter_nd(NodeContext& node) {
+  check_no_reduction(node);
+  node.bind_output(0, node.emit(OpCode::kScatterND, {node.input(0), node.input(1), node.input(2)}));
+}
+
+void lower_scatter_elements(NodeContext& node) {
+  check_no_reduction(node);
+  int axis = node.normalize_axis(node.attribute_int("axis", 0), node.input_rank(0));
+  node.bind_output(0, node.emit(OpCode::kScatterElements, {node.input(0), node.input(1), node.input(2)}, {axis}));
+}
+
 void lower_pad(NodeContext& node) {
   int rank = node.input_rank(0);
   std::string mode = node.attribute_string("mode", "constant");
@@ -339,6 +357,10 @@ void add_data_movement_lowerings(std::vector<LoweringRule>& rules) {
   rules.push_back({"Split", {"axis", "split", "num_outputs"}, lower_split});
   rules.push_back({"Slice", {"starts", "ends", "axes"}, lower_slice});
   rules.push_back({"Gather", {"axis"}, lower_gather});
+  rules.push_back({"ScatterND", {"reduction"}, lower_scatter_nd});
+  rules.push_back({"ScatterElements", {"axis", "reduction"}, lower_scatter_elements});
+  // Scatter (opset 9-10) is ScatterElements under its old name.
+  rules.push_back({"Scatter", {"axis"}, lower_scatter_elements});
   rules.push_back({"Pad", {"mode", "pads", "paddings", "value"}, lower_pad});
   rules.push_back({"Expand", {}, lower_expand});
   rules.push_back({"Tile", {}, lower_tile});

@@ -9,6 +9,7 @@
 #include "converter/passes/passes.h"
 #include "converter/quantize/calibration.h"
 #include "converter/quantize/diffusion_calibration.h"
+#include "converter/quantize/token_decoder_calibration.h"
 #include "converter/quantize/quantize_graph.h"
 #include "edgegen/random.h"
 
@@ -16,6 +17,7 @@ namespace edgegen::converter {
 namespace {
 
 constexpr int kDefaultGeneratedSamples = 256;
+constexpr int kDefaultTokenDecoderSamples = 32;
 
 // Elements of one item of a graph input (its shape without the batch dim).
 size_t item_elements(const IrTensor& input, uint32_t batch) {
@@ -123,6 +125,15 @@ class PlanBuilder {
       }
       return plan;
     }
+    if (manifest_ != nullptr && manifest_->kind == "token_decoder" && !q_.calibration_text.empty()) {
+      // Each kept batch holds the whole KV cache: fewer than the default 256.
+      const int count = q_.samples > 0 ? q_.samples : kDefaultTokenDecoderSamples;
+      note(source, "generated (the float step graph run over the calibration text, " + std::to_string(count) +
+                       " positions at most)");
+      return token_decoder_calibration(graphs_, manifest_->token_decoder, q_.calibration_text, count);
+    }
+    if (!q_.calibration_text.empty())
+      throw ConversionError("a calibration text is for token decoders; give --calibration FILE.npy or DIR");
     for (size_t g = 0; g < graphs_.size(); ++g) {
       const IrGraph& graph = graphs_[g];
       std::vector<InputSamples> inputs;
@@ -171,8 +182,9 @@ class PlanBuilder {
                                                   graph.name + "'";
     throw ConversionError("--quantize int8 needs calibration data for " + what +
                           ": edgegen generates it only for decoders (latents from the prior), a flow's inverse (its base "
-                          "distribution) and diffusion models (their own sampling trajectories); give --calibration "
-                          "FILE.npy with samples [N, ...] of the data, or DIR with NAME.npy per input");
+                          "distribution), diffusion models (their own sampling trajectories) and token decoders (from "
+                          "--calibration TEXT.txt); give --calibration FILE.npy with samples [N, ...] of the data, or "
+                          "DIR with NAME.npy per input");
   }
 
   // A diffusion model calibrated from its own samples: none of the

@@ -11,6 +11,7 @@
 
 #include "core/memory_planner.h"
 #include "edgegen/density.h"
+#include "edgegen/token_decoder.h"
 #include "edgegen/diffusion.h"
 #include "edgegen/edgegen.h"
 #include "edgegen/module.h"
@@ -129,7 +130,7 @@ eg_status null_argument(eg_model* model, const char* function, const char* argum
 // EG_CAP_NONE or exactly one known capability bit.
 bool valid_capability(uint32_t capability) {
   return capability == EG_CAP_NONE ||
-         ((capability & (capability - 1)) == 0 && capability <= static_cast<uint32_t>(EG_CAP_CLASS_CONDITIONAL));
+         ((capability & (capability - 1)) == 0 && capability <= static_cast<uint32_t>(EG_CAP_SCORE_TOKENS));
 }
 
 Status capability_argument(uint32_t capability) {
@@ -207,7 +208,7 @@ const char* eg_status_string(eg_status status) {
 }
 
 const char* eg_pipeline_kind_name(int kind) {
-  if (kind < EG_KIND_GRAPHS_ONLY || kind > EG_KIND_ENERGY) return "unknown";
+  if (kind < EG_KIND_GRAPHS_ONLY || kind > EG_KIND_TOKEN_DECODER) return "unknown";
   return edgegen::pipeline_kind_name(static_cast<edgegen::PipelineKind>(kind));
 }
 
@@ -610,6 +611,88 @@ eg_status eg_fit_threshold(float* scores, size_t count, double fpr, double* out_
   edgegen::Result<double> threshold = edgegen::fit_threshold(scores, count, fpr);
   if (!threshold.ok()) return to_c(threshold.status());
   *out_threshold = *threshold;
+  return EG_OK;
+}
+
+void eg_generate_options_init(eg_generate_options* options) {
+  if (options == nullptr) return;
+  edgegen::TokenSamplingOptions defaults;
+  std::memset(options, 0, sizeof *options);
+  options->struct_size = sizeof *options;
+  options->temperature = defaults.temperature;
+  options->top_k = defaults.top_k;
+  options->top_p = defaults.top_p;
+  options->min_p = defaults.min_p;
+  options->repetition_penalty = defaults.repetition_penalty;
+  options->seed = defaults.seed;
+}
+
+namespace {
+
+struct TokenAdapter {
+  eg_token_fn fn;
+  void* user;
+  int32_t* out;
+  size_t capacity;
+  size_t count;
+};
+
+bool on_token(void* user, int32_t token, size_t position) {
+  TokenAdapter* adapter = static_cast<TokenAdapter*>(user);
+  if (adapter->out != nullptr && adapter->count < adapter->capacity) adapter->out[adapter->count] = token;
+  ++adapter->count;
+  return adapter->fn == nullptr || adapter->fn(adapter->user, token, position) != 0;
+}
+
+}  // namespace
+
+eg_status eg_model_generate(eg_model* model, const int32_t* prompt, size_t prompt_count, size_t max_new_tokens,
+                            const eg_generate_options* options, eg_token_fn on_token_fn, void* user,
+                            int32_t* tokens_out, size_t* out_generated, int* out_reason) {
+  if (model == nullptr) return EG_INVALID_ARGUMENT;
+  edgegen::Program* program = nullptr;
+  eg_status offered = program_offering(model, edgegen::Capability::kGenerate, &program);
+  if (offered != EG_OK) return offered;
+  if (prompt == nullptr) return null_argument(model, "eg_model_generate", "prompt");
+  edgegen::TokenSamplingOptions sampling;
+  if (options != nullptr) {
+    if (options->struct_size < sizeof(eg_generate_options))
+      return remember(model, Status::error(StatusCode::kInvalidArgument,
+                                           "eg_generate_options.struct_size is %zu, less than %zu",
+                                           options->struct_size, sizeof(eg_generate_options)));
+    sampling.temperature = options->temperature;
+    sampling.top_k = options->top_k;
+    sampling.top_p = options->top_p;
+    sampling.min_p = options->min_p;
+    sampling.repetition_penalty = options->repetition_penalty;
+    sampling.seed = options->seed;
+  }
+  TokenAdapter adapter = {on_token_fn, user, tokens_out, max_new_tokens, 0};
+  edgegen::TokenCallback callback;
+  callback.on_token = on_token;
+  callback.user = &adapter;
+  edgegen::GenerateResult result;
+  eg_status status = remember(model, program->generate(prompt, prompt_count, max_new_tokens, sampling, callback, &result));
+  if (out_generated != nullptr) *out_generated = result.generated;
+  if (out_reason != nullptr) *out_reason = static_cast<int>(result.reason);
+  if (status == EG_OK && result.reason == edgegen::StopReason::kCancelled)
+    return fail(model, StatusCode::kCancelled, "eg_model_generate: cancelled by the token callback");
+  return status;
+}
+
+eg_status eg_model_score_tokens(eg_model* model, const int32_t* tokens, size_t count, double* out_nats,
+                                size_t* out_predicted) {
+  if (model == nullptr) return EG_INVALID_ARGUMENT;
+  edgegen::Program* program = nullptr;
+  eg_status offered = program_offering(model, edgegen::Capability::kScoreTokens, &program);
+  if (offered != EG_OK) return offered;
+  if (tokens == nullptr && count > 0) return null_argument(model, "eg_model_score_tokens", "tokens");
+  if (out_nats == nullptr) return null_argument(model, "eg_model_score_tokens", "out_nats");
+  edgegen::TokenScore score;
+  eg_status status = remember(model, program->score_tokens(tokens, count, &score));
+  if (status != EG_OK) return status;
+  *out_nats = score.nats;
+  if (out_predicted != nullptr) *out_predicted = score.predicted;
   return EG_OK;
 }
 

@@ -15,6 +15,9 @@ static_assert(static_cast<uint32_t>(PipelineKind::kGraphsOnly) == static_cast<ui
               "PipelineKind must follow the schema's PipelineSpec");
 static_assert(static_cast<uint32_t>(PipelineKind::kEnergy) == static_cast<uint32_t>(format::PipelineSpec::EnergyPipeline),
               "PipelineKind must follow the schema's PipelineSpec");
+static_assert(static_cast<uint32_t>(PipelineKind::kTokenDecoder) ==
+                  static_cast<uint32_t>(format::PipelineSpec::TokenDecoderPipeline),
+              "PipelineKind must follow the schema's PipelineSpec");
 
 const char* pipeline_kind_name(PipelineKind kind) {
   switch (kind) {
@@ -25,6 +28,7 @@ const char* pipeline_kind_name(PipelineKind kind) {
     case PipelineKind::kDiffusion: return "diffusion";
     case PipelineKind::kAutoregressive: return "autoregressive";
     case PipelineKind::kEnergy: return "energy";
+    case PipelineKind::kTokenDecoder: return "token_decoder";
   }
   return "unknown";
 }
@@ -138,6 +142,7 @@ Status verify_wide_vectors_aligned(const format::Model& model, const uint8_t* fi
     case format::PipelineSpec::EnergyPipeline:
       return check_elements_aligned(file, model.pipeline_as_EnergyPipeline()->event_shape(),
                                     "pipeline: energy event_shape");
+    case format::PipelineSpec::TokenDecoderPipeline:  // no 8-byte vectors
     case format::PipelineSpec::GraphsOnly:
     case format::PipelineSpec::NONE:
       return Status::ok();
@@ -252,6 +257,47 @@ int64_t producer_of(const format::Graph& graph, int32_t tensor) {
   return -1;
 }
 
+bool is_graph_output(const format::Graph& graph, int32_t tensor) {
+  for (int32_t output : *graph.outputs())
+    if (output == tensor) return true;
+  return false;
+}
+
+// Persistent state pairs (Graph.state): each (graph input, graph output) of
+// one shape and dtype, every tensor in at most one pair, and the output
+// produced by an operator. That the output's plan offset is its input's is
+// checked with the plan (Session::prepare); that the producer may update in
+// place is the converter's check (memory_plan.cc): a wrong claim gives wrong
+// numbers, never an access outside the tensor.
+Status verify_state_pairs(const format::Graph& graph) {
+  const auto* state = graph.state();
+  if (state == nullptr) return Status::ok();
+  const char* graph_name = graph.name()->c_str();
+  if (state->size() % 2 != 0) return invalid("graph '%s': state lists %u indices, not pairs", graph_name, state->size());
+  const uint32_t num_tensors = graph.tensors()->size();
+  for (uint32_t i = 0; i < state->size(); i += 2) {
+    const int32_t input = state->Get(i), output = state->Get(i + 1);
+    if (input < 0 || output < 0 || static_cast<uint32_t>(input) >= num_tensors ||
+        static_cast<uint32_t>(output) >= num_tensors)
+      return invalid("graph '%s': state pair %u refers to a tensor out of range", graph_name, i / 2);
+    if (!is_graph_input(graph, input) || !is_graph_output(graph, output) || producer_of(graph, output) < 0)
+      return invalid("graph '%s': state pair %u must be a graph input and a graph output an operator produces",
+                     graph_name, i / 2);
+    const format::Tensor* a = graph.tensors()->Get(static_cast<uint32_t>(input));
+    const format::Tensor* b = graph.tensors()->Get(static_cast<uint32_t>(output));
+    bool same = a->dtype() == b->dtype() && a->shape()->size() == b->shape()->size();
+    for (uint32_t d = 0; same && d < a->shape()->size(); ++d) same = a->shape()->Get(d) == b->shape()->Get(d);
+    if (!same)
+      return invalid("graph '%s': state '%s' and '%s' differ in shape or dtype", graph_name, a->name()->c_str(),
+                     b->name()->c_str());
+    for (uint32_t j = 0; j < i; ++j)
+      if (state->Get(j) == input || state->Get(j) == output)
+        return invalid("graph '%s': tensor '%s' is in two state pairs", graph_name,
+                       graph.tensors()->Get(static_cast<uint32_t>(state->Get(j)))->name()->c_str());
+  }
+  return Status::ok();
+}
+
 Status verify_graph(const format::Model& model, uint32_t graph_index) {
   const format::Graph* graph = model.graphs()->Get(graph_index);
   if (graph->name() == nullptr || graph->name()->size() == 0) return invalid("graph %u has no name", graph_index);
@@ -335,6 +381,7 @@ Status verify_graph(const format::Model& model, uint32_t graph_index) {
     if (is_constant(output))
       return invalid("graph '%s': output '%s' is a constant", graph_name, tensor_name(output));
   }
+  EG_RETURN_IF_ERROR(verify_state_pairs(*graph));
   const format::MemoryPlan* plan = graph->plan();
   if (!plan->offsets() || plan->offsets()->size() != num_tensors)
     return invalid("graph '%s': memory plan has %u offsets for %u tensors", graph_name,
@@ -350,6 +397,57 @@ Status check_graph_ref(const format::Model& model, uint32_t graph, const char* r
   if (graph >= model.graphs()->size())
     return invalid("pipeline: %s graph %u does not exist (the model has %u graphs)", role, graph,
                    model.graphs()->size());
+  return Status::ok();
+}
+
+// One graph of a token decoder: every index in range, the cache lists
+// paired one to one and each pair declared as the graph's state (planned
+// in place); shapes and dtypes are the program's check at prepare.
+Status verify_token_decoder_graph(const format::Model& model, const format::TokenDecoderGraph* io, const char* role) {
+  if (io == nullptr) return invalid("pipeline: token_decoder lacks its %s graph", role);
+  EG_RETURN_IF_ERROR(check_graph_ref(model, io->graph(), role));
+  const format::Graph* graph = model.graphs()->Get(io->graph());
+  const uint32_t inputs = graph->inputs()->size(), outputs = graph->outputs()->size();
+  if (io->tokens_input() >= inputs || io->position_input() >= inputs || io->logits_output() >= outputs ||
+      io->tokens_input() == io->position_input())
+    return invalid("pipeline: token_decoder %s graph: tokens, position or logits index out of range", role);
+  const auto* cache_in = io->cache_inputs();
+  const auto* cache_out = io->cache_outputs();
+  if (cache_in == nullptr || cache_out == nullptr || cache_in->size() == 0 || cache_in->size() != cache_out->size())
+    return invalid("pipeline: token_decoder %s graph: cache inputs and outputs must be non-empty lists of one length",
+                   role);
+  const auto* state = graph->state();
+  if (state == nullptr || state->size() != 2 * cache_in->size())
+    return invalid("pipeline: token_decoder %s graph: every cache pair must be the graph's state", role);
+  for (uint32_t i = 0; i < cache_in->size(); ++i) {
+    if (cache_in->Get(i) >= inputs || cache_out->Get(i) >= outputs)
+      return invalid("pipeline: token_decoder %s graph: cache %u index out of range", role, i);
+    if (graph->inputs()->Get(cache_in->Get(i)) != state->Get(2 * i) ||
+        graph->outputs()->Get(cache_out->Get(i)) != state->Get(2 * i + 1))
+      return invalid("pipeline: token_decoder %s graph: cache %u is not the graph's state pair %u", role, i, i);
+  }
+  return Status::ok();
+}
+
+Status verify_token_decoder(const format::Model& model, const format::TokenDecoderPipeline& p) {
+  EG_RETURN_IF_ERROR(verify_token_decoder_graph(model, p.step(), "step"));
+  if (p.prefill() != nullptr) {
+    EG_RETURN_IF_ERROR(verify_token_decoder_graph(model, p.prefill(), "prefill"));
+    if (p.prefill()->cache_inputs()->size() != p.step()->cache_inputs()->size())
+      return invalid("pipeline: token_decoder prefill and step graphs have different numbers of caches");
+  }
+  if (p.vocab_size() < 2 || p.max_length() < 1)
+    return invalid("pipeline: token_decoder vocab_size %u and max_length %u must be at least 2 and 1", p.vocab_size(),
+                   p.max_length());
+  if (p.bos() >= static_cast<int32_t>(p.vocab_size()) || p.eos() >= static_cast<int32_t>(p.vocab_size()) ||
+      p.bos() < -1 || p.eos() < -1)
+    return invalid("pipeline: token_decoder bos %d or eos %d is not a token of the %u-token vocabulary", p.bos(),
+                   p.eos(), p.vocab_size());
+  if (p.tokenizer() == format::Tokenizer::Bytes && p.byte_offset() + 256 > p.vocab_size())
+    return invalid("pipeline: token_decoder byte tokenizer: bytes at offset %u do not fit the %u-token vocabulary",
+                   p.byte_offset(), p.vocab_size());
+  if (p.tokenizer() != format::Tokenizer::Bytes && p.tokenizer() != format::Tokenizer::SentencePiece)
+    return invalid("pipeline: token_decoder tokenizer %u is unknown", static_cast<uint32_t>(p.tokenizer()));
   return Status::ok();
 }
 
@@ -409,6 +507,8 @@ Status verify_pipeline(const format::Model& model) {
       if (p->has_energy()) EG_RETURN_IF_ERROR(check_graph_ref(model, p->energy_graph(), "energy (energy function)"));
       return verify_item_shape(p->event_shape(), "energy event_shape");
     }
+    case format::PipelineSpec::TokenDecoderPipeline:
+      return verify_token_decoder(model, *model.pipeline_as_TokenDecoderPipeline());
     case format::PipelineSpec::NONE:
       return invalid("the model declares no pipeline");
   }

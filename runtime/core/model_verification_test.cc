@@ -513,3 +513,47 @@ TEST_CASE("every pipeline's item shape is checked at load") {
     expect_rejected(model.build(), StatusCode::kInvalidModel, "bad rank");
   }
 }
+
+// Persistent state (Graph.state, a token decoder's KV cache): s_out = x + s,
+// with (s, s_out) as the pair.
+namespace {
+ModelBuilder state_model(std::vector<int64_t> x_shape) {
+  ModelBuilder builder;
+  builder.graph("main");
+  int32_t x = builder.activation("x", std::move(x_shape));
+  int32_t s = builder.activation("s", {4});
+  int32_t s_out = builder.activation("s_out", {4});
+  builder.op(OpCode::kAdd, {x, s}, {s_out});
+  builder.inputs({x, s}).outputs({s_out});
+  return builder;
+}
+void place_state_in_place(std::vector<uint64_t>& offsets, uint64_t&) { offsets[2] = offsets[1]; }
+}  // namespace
+
+TEST_CASE("state pairs: malformed ones are refused at load, a misplaced one at prepare") {
+  expect_rejected(state_model({4}).state({1}).build(), StatusCode::kInvalidModel, "not pairs");
+  expect_rejected(state_model({4}).state({2, 1}).build(), StatusCode::kInvalidModel,
+                  "must be a graph input and a graph output");
+  expect_rejected(state_model({4}).state({1, 2, 1, 2}).build(), StatusCode::kInvalidModel, "in two state pairs");
+  expect_rejected(state_model({1}).state({0, 2}).build(), StatusCode::kInvalidModel, "differ in shape or dtype");
+  expect_rejected(state_model({4}).state({1, 7}).build(), StatusCode::kInvalidModel, "out of range");
+  expect_rejected(state_model({4}).state({1, 2}).build(), StatusCode::kInvalidModel, "is not placed on its input");
+}
+
+TEST_CASE("state pairs: the output on its input is updated in place and kept from run to run") {
+  std::vector<uint8_t> file = state_model({4}).state({1, 2}).build(place_state_in_place);
+  AlignedBytes bytes(file);
+  Result<Model> model = Model::from_buffer(bytes.data(), bytes.size());
+  REQUIRE_MESSAGE(model.ok(), std::string(model.status().message()));
+  Session session;
+  Status prepared = session.prepare(*model);
+  REQUIRE_MESSAGE(prepared.is_ok(), std::string(prepared.message()));
+  float* x = session.input(0, 0).data_as<float>();
+  float* s = session.input(0, 1).data_as<float>();
+  CHECK(static_cast<void*>(s) == session.output(0, 0).data);
+  for (int i = 0; i < 4; ++i) x[i] = 1.f, s[i] = static_cast<float>(i);
+  REQUIRE(session.run(0).is_ok());
+  REQUIRE(session.run(0).is_ok());
+  CHECK(s[0] == 2.f);
+  CHECK(s[3] == 5.f);
+}

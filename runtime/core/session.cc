@@ -170,10 +170,33 @@ void compute_lifetimes(const format::Graph& graph, PlannedBuffer* buffers) {
       if (input >= 0 && step > buffers[input].last_use) buffers[input].last_use = step;
   }
   for (int32_t output : *graph.outputs()) buffers[output].last_use = last_step;
+  // Persistent state (Graph.state, verified at load): the input lives for
+  // the whole graph and holds its output too, which takes no bytes of its own.
+  if (const auto* state = graph.state())
+    for (uint32_t i = 0; i + 1 < state->size(); i += 2) {
+      buffers[state->Get(i)].first_use = 0;
+      buffers[state->Get(i)].last_use = last_step;
+      buffers[state->Get(i + 1)].size = 0;
+    }
   for (uint32_t t = 0; t < tensors->size(); ++t) {
     if (buffers[t].first_use == INT32_MAX) buffers[t].first_use = 0;  // unused constant
     if (buffers[t].last_use < buffers[t].first_use) buffers[t].last_use = buffers[t].first_use;
   }
+}
+
+// Each state output is planned on its input (the same offset): the operator
+// producing it updates the input in place.
+Status check_state_placement(const format::Graph& graph) {
+  const auto* state = graph.state();
+  if (state == nullptr) return Status::ok();
+  const auto* offsets = graph.plan()->offsets();
+  for (uint32_t i = 0; i + 1 < state->size(); i += 2)
+    if (offsets->Get(static_cast<uint32_t>(state->Get(i))) != offsets->Get(static_cast<uint32_t>(state->Get(i + 1))))
+      return Status::error(StatusCode::kInvalidModel,
+                           "graph '%s': memory plan: state output '%s' is not placed on its input '%s'",
+                           graph.name()->c_str(), graph.tensors()->Get(static_cast<uint32_t>(state->Get(i + 1)))->name()->c_str(),
+                           graph.tensors()->Get(static_cast<uint32_t>(state->Get(i)))->name()->c_str());
+  return Status::ok();
 }
 
 inline Status run_op(const OpState& op) {
@@ -573,6 +596,7 @@ Status Session::prepare_placed(const Model& model, uint8_t* arena, size_t arena_
     PlannedBuffer* planned = reinterpret_cast<PlannedBuffer*>(activations);
     compute_lifetimes(graph, planned);
     EG_RETURN_IF_ERROR(check_plan(planned, tensors->size(), graph.plan()->arena_bytes(), graph.plan()->alignment()));
+    EG_RETURN_IF_ERROR(check_state_placement(graph));
 
     state.num_tensors = tensors->size();
     state.tensors = bind_tensors(model, graph, widened, activations, &persistent);

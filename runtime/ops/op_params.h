@@ -77,6 +77,8 @@ enum NormFloat : int { kEpsilon = 0 };
 // Pad: ints {mode, begin_0..begin_{r-1}, end_0..end_{r-1}}; floats {value}.
 enum AxisInt : int { kAxis = 0 };
 // GatherElements: inputs {data, indices (int32/int64, data's rank)}; ints {axis}.
+// ScatterND: inputs {data, indices [..., k], updates}; no attributes.
+// ScatterElements: inputs {data, indices, updates (indices' shape)}; ints {axis}.
 // CumSum: ints {axis, exclusive (0/1), reverse (0/1)}.
 enum CumSumInt : int { kCumSumAxis = 0, kCumSumExclusive = 1, kCumSumReverse = 2 };
 enum PadInt : int { kPadMode = 0, kPadBegin = 1 };

@@ -9,6 +9,7 @@
 #include "edgegen/density.h"
 #include "edgegen/diffusion.h"
 #include "edgegen/pipeline.h"
+#include "edgegen/token_decoder.h"
 
 namespace edgegen {
 namespace {

@@ -13,6 +13,8 @@ const char* capability_name(Capability capability) {
     case Capability::kImpute: return "impute";
     case Capability::kInpaint: return "inpaint";
     case Capability::kClassConditional: return "class_conditional";
+    case Capability::kGenerate: return "generate";
+    case Capability::kScoreTokens: return "score_tokens";
   }
   return "unknown";
 }
@@ -37,5 +39,10 @@ Status Program::score(const ScoringOptions&, const float*, size_t, float*) { ret
 Status Program::impute(const SamplingOptions&, size_t, float*) { return unsupported(Capability::kImpute); }
 Status Program::decode(const float*, size_t, float*) { return unsupported(Capability::kDecode); }
 Status Program::encode(const float*, size_t, float*, float*) { return unsupported(Capability::kEncode); }
+Status Program::generate(const int32_t*, size_t, size_t, const TokenSamplingOptions&, const TokenCallback&,
+                         GenerateResult*) {
+  return unsupported(Capability::kGenerate);
+}
+Status Program::score_tokens(const int32_t*, size_t, TokenScore*) { return unsupported(Capability::kScoreTokens); }
 
 }  // namespace edgegen

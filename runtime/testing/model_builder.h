@@ -61,6 +61,7 @@ class ModelBuilder {
     std::vector<TensorSpec> tensors;
     std::vector<OpSpec> ops;
     std::vector<int32_t> inputs, outputs;
+    std::vector<int32_t> state;  // Graph.state: (input, output) pairs, flattened
   };
 
   // Starts a new graph; later calls add to it.
@@ -118,6 +119,12 @@ class ModelBuilder {
   }
   ModelBuilder& outputs(std::vector<int32_t> indices) {
     current().outputs = std::move(indices);
+    return *this;
+  }
+  // Persistent state pairs (input, output, input, output, ...); the plan is
+  // not adjusted: mutate the offsets to place an output on its input.
+  ModelBuilder& state(std::vector<int32_t> pairs) {
+    current().state = std::move(pairs);
     return *this;
   }
   // A decoder pipeline over graph 0.
@@ -214,7 +221,8 @@ class ModelBuilder {
                                                      &o.ints, &o.floats, act, op_name(static_cast<uint32_t>(o.opcode))));
         }
         auto plan = format::CreateMemoryPlanDirect(fbb, planned[gi].arena, planned[gi].lower, &planned[gi].offsets, 64);
-        graph_offsets.push_back(format::CreateGraphDirect(fbb, g.name.c_str(), &tensors, &ops, &g.inputs, &g.outputs, plan));
+        graph_offsets.push_back(format::CreateGraphDirect(fbb, g.name.c_str(), &tensors, &ops, &g.inputs, &g.outputs, plan,
+                                                          g.state.empty() ? nullptr : &g.state));
       }
       std::vector<flatbuffers::Offset<format::Buffer>> buffer_offsets;
       for (auto& b : buffers) buffer_offsets.push_back(format::CreateBuffer(fbb, b.first, b.second));

@@ -413,6 +413,9 @@ Status decide_graph_layout(const GraphBuild& build, uint8_t* memory, GraphLayout
     for (int32_t input : *ops->Get(i)->inputs())
       if (input >= 0) last_use[input] = static_cast<int32_t>(i);
   for (int32_t output : *graph.outputs()) last_use[output] = INT32_MAX;
+  // Persistent state (a KV cache) outlives every run: never a slot to convert through.
+  if (const auto* state = graph.state())
+    for (int32_t tensor : *state) last_use[tensor] = INT32_MAX;
 
   // 1. What each op runs on, and the layout its outputs naturally come in.
   Layout* natural = layout->natural;

@@ -124,7 +124,8 @@ typedef enum eg_pipeline_kind {
   EG_KIND_FLOW = 4,
   EG_KIND_DIFFUSION = 5,
   EG_KIND_AUTOREGRESSIVE = 6,
-  EG_KIND_ENERGY = 7
+  EG_KIND_ENERGY = 7,
+  EG_KIND_TOKEN_DECODER = 8
 } eg_pipeline_kind;
 /* "decoder", "vae", ...; "unknown" for anything else. */
 const char* eg_pipeline_kind_name(int kind);
@@ -139,7 +140,9 @@ enum {
   EG_CAP_SCORE = 1u << 4,
   EG_CAP_IMPUTE = 1u << 5,
   EG_CAP_INPAINT = 1u << 6,
-  EG_CAP_CLASS_CONDITIONAL = 1u << 7
+  EG_CAP_CLASS_CONDITIONAL = 1u << 7,
+  EG_CAP_GENERATE = 1u << 8,     /* token decoders: eg_model_generate */
+  EG_CAP_SCORE_TOKENS = 1u << 9  /* token decoders: eg_model_score_tokens */
 };
 
 /* Same values as edgegen::DType. */
@@ -328,6 +331,52 @@ eg_status eg_model_score(eg_model* model, const eg_scoring_options* options, con
                          float* log_likelihood);
 /* Fills the NaN entries of `count` items in place. */
 eg_status eg_model_impute(eg_model* model, const eg_sampling_options* options, size_t count, float* items);
+
+/* --- Token decoders (kind "token_decoder") ------------------------------
+ * Prepare with EG_CAP_GENERATE (or EG_CAP_SCORE_TOKENS); the KV cache lives
+ * in the arena. Tokens are int32 ids in [0, vocab). */
+
+/* How each token is chosen (edgegen::TokenSamplingOptions): repetition
+ * penalty, temperature (0 = greedy), top-k, min-p, top-p, then a draw with
+ * Philox uniform i of `seed` for position i (the same tokens at any thread
+ * count). eg_generate_options_init: greedy, top_p 1, penalty 1. */
+typedef struct eg_generate_options {
+  size_t struct_size;        /* sizeof(eg_generate_options) */
+  float temperature;         /* >= 0; 0 = greedy */
+  uint32_t top_k;            /* 0 = all */
+  float top_p;               /* (0, 1] */
+  float min_p;               /* [0, 1] */
+  float repetition_penalty;  /* > 0; 1 = none */
+  uint64_t seed;
+} eg_generate_options;
+void eg_generate_options_init(eg_generate_options* options);
+
+/* Called with each generated token and its position in the sequence (prompt
+ * included); return 0 to stop (the call then returns EG_CANCELLED after
+ * the tokens so far), nonzero to go on. */
+typedef int (*eg_token_fn)(void* user, int32_t token, size_t position);
+
+/* Why generation stopped (edgegen::StopReason). */
+typedef enum eg_stop_reason {
+  EG_STOP_TOKEN_COUNT = 0, /* max_new_tokens generated */
+  EG_STOP_EOS = 1,         /* the model chose its eos token (not passed to the callback) */
+  EG_STOP_MAX_LENGTH = 2,  /* the cache is full */
+  EG_STOP_CANCELLED = 3    /* the callback returned 0 */
+} eg_stop_reason;
+
+/* Generates up to `max_new_tokens` tokens after `prompt` (at least one
+ * token; NULL options: greedy). `on_token` may be NULL; `tokens_out`
+ * (optional, capacity max_new_tokens) receives them too. `out_generated`
+ * and `out_reason` (both optional) say how many and why it stopped. A
+ * cancel returns EG_CANCELLED. */
+eg_status eg_model_generate(eg_model* model, const int32_t* prompt, size_t prompt_count, size_t max_new_tokens,
+                            const eg_generate_options* options, eg_token_fn on_token, void* user,
+                            int32_t* tokens_out, size_t* out_generated, int* out_reason);
+/* The log-likelihood in nats of `tokens` (each given the earlier ones;
+ * windows of max_length for a longer sequence) and the number of tokens
+ * predicted (optional). */
+eg_status eg_model_score_tokens(eg_model* model, const int32_t* tokens, size_t count, double* out_nats,
+                                size_t* out_predicted);
 
 /* The anomaly threshold the command line's --fit-threshold stores: the
  * `fpr`-quantile (0 <= fpr <= 1) of the log-likelihoods of normal items

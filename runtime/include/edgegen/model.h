@@ -32,13 +32,16 @@ enum class PipelineKind : uint32_t {
   kDiffusion = 5,
   kAutoregressive = 6,
   kEnergy = 7,
+  kTokenDecoder = 8,
 };
 const char* pipeline_kind_name(PipelineKind kind);
 
 // The newest format_version this runtime reads. Version 2 added float16
 // constants (float32 weights stored in half precision, widened at prepare);
-// the converter writes 2 only for files that hold them.
-constexpr uint32_t kFormatVersion = 2;
+// the converter writes 2 only for files that hold them. Version 3 added
+// persistent state (Graph.state: a token decoder's KV cache updated in
+// place); the converter writes 3 only for files that have it.
+constexpr uint32_t kFormatVersion = 3;
 // Model bytes must start at an address that is a multiple of this.
 constexpr size_t kModelAlignment = 64;
 

@@ -26,6 +26,10 @@
 namespace edgegen {
 
 struct DiffusionOptions;
+struct TokenSamplingOptions;
+struct TokenCallback;
+struct GenerateResult;
+struct TokenScore;
 
 // One bit per operation a program can offer.
 enum class Capability : uint32_t {
@@ -38,9 +42,11 @@ enum class Capability : uint32_t {
   kImpute = 1u << 5,       // impute(): fill the NaN entries of items
   kInpaint = 1u << 6,      // sample() with DiffusionOptions::known / mask
   kClassConditional = 1u << 7,  // sample() with SamplingOptions::labels
+  kGenerate = 1u << 8,     // generate(): tokens one by one from a prompt (token decoders)
+  kScoreTokens = 1u << 9,  // score_tokens(): log-likelihood of a token sequence (token decoders)
 };
 // "sample", "decode", "encode", "interpolate", "score", "impute", "inpaint",
-// "class_conditional"; "none" for kNone, "unknown" for anything else.
+// "class_conditional", "generate", "score_tokens"; "none" for kNone, "unknown" for anything else.
 const char* capability_name(Capability capability);
 constexpr uint32_t capability_bit(Capability capability) { return static_cast<uint32_t>(capability); }
 
@@ -108,6 +114,12 @@ class Program {
   virtual Status decode(const float* latents, size_t count, float* items);
   // The posterior mean and log-variance (count * latent_size each) of `count` items.
   virtual Status encode(const float* items, size_t count, float* mean, float* logvar);
+  // Token decoders (edgegen/token_decoder.h): up to `max_new_tokens` tokens
+  // after `prompt`, each handed to `callback` as it is chosen.
+  virtual Status generate(const int32_t* prompt, size_t prompt_count, size_t max_new_tokens,
+                          const TokenSamplingOptions& options, const TokenCallback& callback, GenerateResult* result);
+  // Token decoders: the log-likelihood of `tokens` (each given the ones before).
+  virtual Status score_tokens(const int32_t* tokens, size_t count, TokenScore* score);
 
  protected:
   // kUnsupportedOp: "a '<kind>' pipeline cannot <capability>".
