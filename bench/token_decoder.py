@@ -49,22 +49,6 @@ def thread_env(threads):
     return env
 
 
-def read_tokens(path):
-    """edgegen's --tokens-out file: .npy (int), JSON list, or ints separated by
-    commas / white space."""
-    data = open(path, "rb").read()
-    if data.startswith(b"\x93NUMPY"):
-        import numpy as np
-
-        return [int(t) for t in np.load(path).reshape(-1)]
-    text = data.decode()
-    try:
-        value = json.loads(text)
-        return [int(t) for t in (value["tokens"] if isinstance(value, dict) else value)]
-    except (ValueError, KeyError, TypeError):
-        return [int(t) for t in text.replace(",", " ").split()]
-
-
 def edgegen_available(edgegen):
     if not edgegen or not os.path.isfile(edgegen):
         return False
@@ -88,40 +72,64 @@ def run_child(command):
 
 
 def bench_edgegen(edgegen, egm, threads, max_length, repeats=5):
-    """Whole-process timing of `edgegen generate` after the reference prompt:
-    decode time per token from the fastest of `repeats` runs with -n N (every
-    row left in the cache) and with -n 1, so load, prepare and prompt cancel
-    out. The first 64 tokens must be the reference's."""
+    """Whole-process timing of `edgegen generate` (load, prepare and prompt
+    cancel out in differences of the fastest of `repeats` runs):
+    - decode tokens/s: -n N against -n 1 after the reference prompt (every row
+      of the cache used);
+    - ms per step near position 10 and near max_length - 10: from BOS alone,
+      -n 21 against -n 1 (positions 1-20) and -n max_length-1 against
+      -n max_length-21 (the last 20 rows).
+    The first 64 tokens after the reference prompt must be PyTorch's."""
     import numpy as np
 
     prompt = [int(t) for t in np.load(os.path.join(EXAMPLE, "reference_prompt_tokens.npy"))]
     reference = [int(t) for t in np.load(os.path.join(EXAMPLE, "reference_tokens.npy"))]
-    tokens = max_length - len(prompt) - 1  # one row spare, should generate feed its last token back
-    with tempfile.TemporaryDirectory() as tmp:
-        tokens_out = os.path.join(tmp, "tokens.txt")
+    tokens = max_length - len(prompt)
 
-        def command(n):
-            return [edgegen, "generate", egm, "--prompt-tokens", ",".join(map(str, prompt)), "-n", str(n),
-                    "--temperature", "0", "--tokens-out", tokens_out, "--threads", str(threads)]
+    def command(prompt_tokens, n):
+        return [edgegen, "generate", egm, "--prompt-tokens", ",".join(map(str, prompt_tokens)), "-n", str(n),
+                "--temperature", "0", "--tokens-out", "--threads", str(threads)]
 
-        long_times, short_times, peak = [], [], 0
+    peak = 0
+
+    def fastest(prompt_tokens, n):
+        nonlocal peak
+        best = None
         for _ in range(repeats):
-            for n, times in ((tokens, long_times), (1, short_times)):
-                elapsed, rss, code, stderr = run_child(command(n))
-                if code != 0:
-                    sys.stderr.write(f"token_decoder: edgegen generate failed ({code}): {stderr[-1000:]}\n")
-                    return None
-                times.append(elapsed)
-                peak = max(peak, rss)
-        run_child(command(tokens))
-        generated = read_tokens(tokens_out)
-    per_token_ms = (min(long_times) - min(short_times)) / (tokens - 1) * 1e3
-    same = len(generated) >= len(reference) and generated[:len(reference)] == reference
+            elapsed, rss, code, stderr = run_child(command(prompt_tokens, n))
+            if code != 0:
+                raise RuntimeError(f"edgegen generate failed ({code}): {stderr[-1000:]}")
+            best = elapsed if best is None else min(best, elapsed)
+            peak = max(peak, rss)
+        return best
+
+    try:
+        per_token_ms = (fastest(prompt, tokens) - fastest(prompt, 1)) / (tokens - 1) * 1e3
+        bos = prompt[:1]
+        window = 20
+        early_ms = (fastest(bos, window + 1) - fastest(bos, 1)) / window * 1e3
+        late_ms = (fastest(bos, max_length - 1) - fastest(bos, max_length - 1 - window)) / window * 1e3
+        # Prefill: a prompt of two prefill chunks (2 x T tokens) against BOS alone, -n 1 each.
+        chunk = json.load(open(os.path.join(EXAMPLE, "reference_tokens.json")))["prefill_length"]
+        long_prompt = (prompt + reference)[:2 * chunk]
+        prefill_s = fastest(long_prompt, 1) - fastest(bos, 1)
+    except RuntimeError as error:
+        sys.stderr.write(f"token_decoder: {error}\n")
+        return None
+    generated = subprocess.run(command(prompt, len(reference)), capture_output=True, text=True, cwd=REPO).stdout
+    same = read_tokens_text(generated)[:len(reference)] == reference
     return {"engine": "edgegen", "threads": threads, "decode_tokens": tokens,
             "decode_tokens_per_s": 1e3 / per_token_ms if per_token_ms > 0 else None,
-            "process_s_n1": min(short_times), "peak_rss_bytes": peak,
-            "tokens_match_reference": same,
-            "note": f"from the fastest whole-process times of generate -n {tokens} and -n 1 after the reference prompt"}
+            "step_ms_at_10": early_ms, "step_ms_at_end": late_ms,
+            "prefill": {"tokens_per_s": 2 * chunk / prefill_s if prefill_s > 0 else None},
+            "peak_rss_bytes": peak, "tokens_match_reference": same,
+            "note": f"from the fastest whole-process times of generate -n {tokens} and -n 1 after the reference "
+                    f"prompt; steps at positions 1-{window} and {max_length - window}-{max_length - 1} from BOS; prefill: "
+                    f"a {2 * chunk}-token prompt against BOS alone"}
+
+
+def read_tokens_text(text):
+    return [int(t) for t in text.replace(",", " ").split()]
 
 
 def fmt(value, digits=3):
@@ -144,8 +152,8 @@ def table(info, rows, edgegen_note):
              f"ONNX Runtime {info.get('ort', '?')} (onnxruntime-node, node {info['node']}) running step.onnx "
              f"(static cache of {info['max_length']} rows) in a loop; {edgegen_note}",
              "",
-             "| thr | decode tok/s PT / ORT / eg | step ms @10 PT / ORT | step ms @"
-             f"{info['max_length'] - 10} PT / ORT | prefill tok/s (T={info['prefill']}) PT / ORT | "
+             "| thr | decode tok/s PT / ORT / eg | step ms @10 PT / ORT / eg | step ms @"
+             f"{info['max_length'] - 10} PT / ORT / eg | prefill tok/s (T={info['prefill']}) PT / ORT / eg | "
              "load ms PT / ORT | peak RSS MiB PT / ORT / eg | decode ORT/PT | eg/ORT | eg/PT |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for threads, engines in rows:
@@ -163,9 +171,9 @@ def table(info, rows, edgegen_note):
             eg_speed = f"{fmt(eg.get('decode_tokens_per_s'))} (tokens {'=' if eg['tokens_match_reference'] else '≠'} PT)"
         lines.append(
             f"| {threads} | {fmt(pt.get('decode_tokens_per_s'))} / {fmt(ort.get('decode_tokens_per_s'))} / {eg_speed} "
-            f"| {fmt(pt.get('step_ms_at_10'))} / {fmt(ort.get('step_ms_at_10'))} "
-            f"| {fmt(pt.get('step_ms_at_end'))} / {fmt(ort.get('step_ms_at_end'))} "
-            f"| {fmt(get(pt, 'prefill', 'tokens_per_s'))} / {fmt(get(ort, 'prefill', 'tokens_per_s'))} "
+            f"| {fmt(pt.get('step_ms_at_10'))} / {fmt(ort.get('step_ms_at_10'))} / {fmt(eg.get('step_ms_at_10')) if eg else '—'} "
+            f"| {fmt(pt.get('step_ms_at_end'))} / {fmt(ort.get('step_ms_at_end'))} / {fmt(eg.get('step_ms_at_end')) if eg else '—'} "
+            f"| {fmt(get(pt, 'prefill', 'tokens_per_s'))} / {fmt(get(ort, 'prefill', 'tokens_per_s'))} / {fmt(get(eg, 'prefill', 'tokens_per_s')) if eg else '—'} "
             f"| {fmt(pt.get('load_ms'))} / {fmt(ort.get('load_ms'))} "
             f"| {mib(pt) if pt else 'n/a'} / {mib(ort) if ort else 'n/a'} / {mib(eg) if eg else '—'} "
             f"| {ratio(ort.get('decode_tokens_per_s'), pt.get('decode_tokens_per_s'))} "
