@@ -63,6 +63,7 @@ build/edgegen convert examples/digits_gan/manifest.json -o "$device_models/digit
 build/edgegen convert examples/digits_vae/manifest.json -o "$device_models/digits_vae.egm" --batch 4 >/dev/null
 build/edgegen convert examples/anomaly_digits/flow_manifest.json -o "$device_models/anomaly_flow.egm" --batch 8 >/dev/null
 build/edgegen convert tests/flow_layers/spline/manifest.json -o "$device_models/spline_flow.egm" --batch 8 >/dev/null
+build/edgegen convert examples/tiny_lm/manifest.json -o "$device_models/tiny_lm.egm" >/dev/null
 for arch in aarch64 armhf; do
   case $arch in
     aarch64) toolchain=toolchains/aarch64-linux-gnu.cmake ;;

@@ -18,6 +18,7 @@
 #include "edgegen/mapped_file.h"
 #include "edgegen/model.h"
 #include "edgegen/pipeline.h"
+#include "edgegen/token_decoder.h"
 #include "npy.h"
 #include "testing/allocation_counter.h"
 
@@ -130,4 +131,44 @@ TEST_CASE("device: flows' log p(x) match PyTorch (RealNVP example, spline flow) 
     MESSAGE(std::string(c.file) << ": round trip max error " << round_trip);
     CHECK(round_trip <= 1e-3);
   }
+}
+
+namespace {
+bool append_token(void* user, int32_t token, size_t) {
+  static_cast<std::vector<int32_t>*>(user)->push_back(token);
+  return true;
+}
+}  // namespace
+
+TEST_CASE("device: the tiny_lm token decoder generates PyTorch's greedy tokens; logits within 1e-4") {
+  DeviceModel lm;
+  load("tiny_lm.egm", &lm);
+  TokenDecoder decoder;
+  Status prepared = decoder.prepare(lm.model);
+  REQUIRE_MESSAGE(prepared.is_ok(), std::string(prepared.message()));
+  const std::vector<float> prompt_values = reference("examples/tiny_lm/reference_prompt_tokens.npy");
+  const std::vector<float> expected_values = reference("examples/tiny_lm/reference_tokens.npy");
+  const std::vector<int32_t> prompt(prompt_values.begin(), prompt_values.end());
+  const std::vector<int32_t> expected(expected_values.begin(), expected_values.end());
+  std::vector<int32_t> tokens;
+  tokens.reserve(expected.size());
+  TokenCallback callback;
+  callback.on_token = append_token;
+  callback.user = &tokens;
+  GenerateResult result;
+  run_without_allocation([&] {
+    return decoder.generate(prompt.data(), prompt.size(), expected.size(), TokenSamplingOptions(), callback, &result);
+  });
+  CHECK(tokens == expected);
+  // The logits the first tokens were chosen from (the prompt through prefill and steps).
+  const std::vector<float> chosen = reference("examples/tiny_lm/reference_logits.npy");
+  const size_t vocab = decoder.vocab_size();
+  decoder.reset();
+  REQUIRE(decoder.feed(prompt.data(), prompt.size()).is_ok());
+  std::vector<float> logits;
+  for (size_t i = 0; i < chosen.size() / vocab; ++i) {
+    logits.insert(logits.end(), decoder.logits(), decoder.logits() + vocab);
+    REQUIRE(decoder.feed(&expected[i], 1).is_ok());
+  }
+  expect_close(logits, chosen, "tiny_lm logits");
 }
