@@ -35,5 +35,6 @@ void add_resize_lowerings(std::vector<LoweringRule>& rules);
 void add_constant_only_lowerings(std::vector<LoweringRule>& rules);
 void add_density_lowerings(std::vector<LoweringRule>& rules);
 void add_quantized_lowerings(std::vector<LoweringRule>& rules);
+void add_numeric_lowerings(std::vector<LoweringRule>& rules);
 
 }  // namespace edgegen::converter

@@ -112,5 +112,13 @@ enum SoftmaxInt : int { kSoftmaxBegin = 0, kSoftmaxEnd = 1 };
 // ReduceMean/Sum/Max/Min: ints {keepdims, axis...} (no axes = all dims).
 enum ReduceInt : int { kKeepDims = 0, kReduceAxes = 1 };
 
+// --- Issue 12 ---------------------------------------------------------------
+// IsInf: ints {detect_negative, detect_positive} (0/1). IsNaN: none.
+enum IsInfInt : int { kIsInfDetectNegative = 0, kIsInfDetectPositive = 1 };
+// Mod: inputs {a, b} (same dtype f32, i8, u8, i32 or i64; broadcast); ints {fmod}:
+// 0 = the remainder takes the divisor's sign (integers only), 1 = C fmod.
+// An integer divisor of 0 gives 0.
+enum ModInt : int { kModFmod = 0 };
+
 }  // namespace params
 }  // namespace edgegen
