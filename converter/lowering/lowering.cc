@@ -20,6 +20,7 @@ const std::vector<LoweringRule>& all_rules() {
     add_numeric_lowerings(list);
     add_selection_lowerings(list);
     add_einsum_lowerings(list);
+    add_recurrent_lowerings(list);
     std::sort(list.begin(), list.end(),
               [](const LoweringRule& a, const LoweringRule& b) { return a.op_type < b.op_type; });
     return list;

@@ -38,5 +38,6 @@ void add_quantized_lowerings(std::vector<LoweringRule>& rules);
 void add_numeric_lowerings(std::vector<LoweringRule>& rules);
 void add_selection_lowerings(std::vector<LoweringRule>& rules);
 void add_einsum_lowerings(std::vector<LoweringRule>& rules);
+void add_recurrent_lowerings(std::vector<LoweringRule>& rules);
 
 }  // namespace edgegen::converter
