@@ -128,16 +128,17 @@ void multiply_transposed(const float* a, const float* b, const float* bias, int6
     float* out_row = out + m * out_stride;
     for (int64_t n = 0; n < columns; ++n) {
       const float* b_row = b + n * depth;
-      float sum0 = 0.f, sum1 = 0.f, sum2 = 0.f, sum3 = 0.f;
+      // 16 independent partial sums, so that the compiler vectorizes the
+      // loop without reassociating a sum (portable flags: SSE2 / NEON).
+      float lanes[16] = {};
       int64_t k = 0;
-      for (; k + 4 <= depth; k += 4) {
-        sum0 += a_row[k] * b_row[k];
-        sum1 += a_row[k + 1] * b_row[k + 1];
-        sum2 += a_row[k + 2] * b_row[k + 2];
-        sum3 += a_row[k + 3] * b_row[k + 3];
-      }
-      for (; k < depth; ++k) sum0 += a_row[k] * b_row[k];
-      out_row[n] = (sum0 + sum1) + (sum2 + sum3) + (bias ? bias[n] : 0.f);
+      for (; k + 16 <= depth; k += 16)
+        for (int j = 0; j < 16; ++j) lanes[j] += a_row[k + j] * b_row[k + j];
+      float tail = 0.f;
+      for (; k < depth; ++k) tail += a_row[k] * b_row[k];
+      float sum = tail;
+      for (int j = 0; j < 16; ++j) sum += lanes[j];
+      out_row[n] = sum + (bias ? bias[n] : 0.f);
     }
   }
 }
