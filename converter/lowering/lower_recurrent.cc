@@ -1,6 +1,7 @@
 // LSTM, GRU, RNN (issue 12) onto the recurrent kernels: the ONNX default
 // activations only (LSTM sigmoid/tanh/tanh, GRU sigmoid/tanh, RNN tanh),
-// sequence_lens constant (dropped when every length is the full sequence),
+// sequence_lens constant (then attributes, dropped when every length is the
+// full sequence) or computed at run time (then an input of the kernel),
 // layout 1 by transposes around a layout-0 kernel.
 #include "converter/constant_data.h"
 #include "converter/lowering/lowering.h"
@@ -61,12 +62,17 @@ void lower_recurrent(NodeContext& node) {
     if (id >= 0 && layout == 1) id = node.emit(OpCode::kTranspose, {id}, {1, 0, 2});
     return id;
   };
-  std::vector<int> inputs = {x, node.input(1), node.input(2), node.optional_input(3), -1, state_input(5)};
+  const bool run_time_lengths = node.has_input(4) && !node.input_is_constant(4);
+  std::vector<int> inputs = {x, node.input(1), node.input(2), node.optional_input(3),
+                             run_time_lengths ? node.input(4) : -1, state_input(5)};
   if (lstm) inputs.push_back(state_input(6)), inputs.push_back(node.optional_input(7));
 
   std::vector<int64_t> ints = {direction, hidden, linear_before_reset, 0};
-  if (node.has_input(4)) {
-    if (!node.input_is_constant(4)) node.fail("sequence_lens must be constant (fixed at conversion)");
+  if (run_time_lengths) {
+    const IrTensor& lengths = node.input_tensor(4);
+    if ((lengths.dtype != DType::kInt32 && lengths.dtype != DType::kInt64) || lengths.shape != std::vector<int64_t>{batch})
+      node.fail("sequence_lens must be int32 or int64 [" + std::to_string(batch) + "]");
+  } else if (node.has_input(4)) {
     std::vector<int64_t> lengths = read_int64s(node.input_tensor(4));
     if (static_cast<int64_t>(lengths.size()) != batch) node.fail("sequence_lens must hold one length per batch item");
     bool full = true;

@@ -10,7 +10,9 @@
 // ints {direction, hidden_size, linear_before_reset (GRU; 0 otherwise),
 // has_sequence_lens, then batch lengths if has_sequence_lens}; floats {clip}
 // (0 = none; bounds the activations' inputs to [-clip, clip]).
-// Directions: 0 forward, 1 reverse, 2 bidirectional. With sequence lengths,
+// Directions: 0 forward, 1 reverse, 2 bidirectional. Sequence lengths may
+// instead be input 4 (int32/int64 [batch], computed at run time; values are
+// clamped to [0, seq]). With sequence lengths,
 // batch item b runs steps [0, len_b) (reversed for the backward direction),
 // its Y is 0 beyond them and Y_h / Y_c hold its state after its last step.
 //
@@ -42,8 +44,8 @@ Cell cell_of(uint32_t opcode) {
   return {1, 6, 2};
 }
 
-// Input slots; slot 4 (sequence_lens) is always absent: lengths are ints.
-enum Slot : size_t { kX = 0, kW = 1, kR = 2, kB = 3, kInitialH = 5, kInitialC = 6, kPeepholes = 7 };
+// Input slots. Sequence lengths are ints when constant, else input 4.
+enum Slot : size_t { kX = 0, kW = 1, kR = 2, kB = 3, kLengths = 4, kInitialH = 5, kInitialC = 6, kPeepholes = 7 };
 
 Status check_float_shape(const KernelContext& context, size_t index, int rank, const int64_t* dims, const char* what) {
   const Tensor& t = context.input(index);
@@ -68,8 +70,6 @@ Status recurrent_infer(KernelContext& context) {
   if (context.attributes.num_ints < kRecurrentLengths || context.attributes.num_floats != 1)
     return op_error(context, StatusCode::kInvalidModel, "expected ints {direction, hidden, linear_before_reset, "
                                                         "has_sequence_lens, lengths...} and floats {clip}");
-  if (context.has_input(4))
-    return op_error(context, StatusCode::kInvalidModel, "sequence lengths are attributes, not input 4");
   const Tensor& x = context.input(kX);
   if (x.dtype != DType::kFloat32 || x.shape.rank != 3)
     return op_error(context, StatusCode::kInvalidModel, "X '%s' must be float32 [seq, batch, input]", x.name);
@@ -93,6 +93,15 @@ Status recurrent_infer(KernelContext& context) {
     if (length < 0 || length > seq)
       return op_error(context, StatusCode::kInvalidModel, "sequence length %lld of batch item %lld is outside [0, %lld]",
                       static_cast<long long>(length), static_cast<long long>(b), static_cast<long long>(seq));
+  }
+  if (context.has_input(kLengths)) {
+    const Tensor& lengths = context.input(kLengths);
+    if ((lengths.dtype != DType::kInt32 && lengths.dtype != DType::kInt64) || lengths.shape.rank != 1 ||
+        lengths.shape.dims[0] != batch)
+      return op_error(context, StatusCode::kInvalidModel, "sequence_lens '%s' must be int32 or int64 [%lld]",
+                      lengths.name, static_cast<long long>(batch));
+    if (has_lens)
+      return op_error(context, StatusCode::kInvalidModel, "sequence lengths given both as ints and as input 4");
   }
   const float clip = context.float_param(kRecurrentClip);
   if (!(clip >= 0.f)) return op_error(context, StatusCode::kInvalidModel, "clip must be >= 0");
@@ -150,6 +159,14 @@ inline float sigmoid(float x) {
   return e / (1.f + e);
 }
 
+// Batch item b's length from a run-time sequence_lens tensor, clamped to
+// [0, seq] (ONNX leaves other values undefined; they must not read out of bounds).
+int64_t clamped_length(const Tensor& lengths, int64_t b, int64_t seq) {
+  const int64_t value = lengths.dtype == DType::kInt32 ? lengths.data_as<const int32_t>()[b]
+                                                       : lengths.data_as<const int64_t>()[b];
+  return value < 0 ? 0 : (value > seq ? seq : value);
+}
+
 Status recurrent_eval(const KernelContext& context) {
   const Cell cell = cell_of(context.opcode);
   const bool lstm = cell.gates == 4, gru = cell.gates == 3;
@@ -166,7 +183,8 @@ Status recurrent_eval(const KernelContext& context) {
   float* c = h + batch * hidden;
   float* reset_h = c + batch * hidden;  // GRU: r ⊙ h; LSTM/RNN: unused
   float* y = context.output(0).data_as<float>();
-  if (has_lens) std::memset(y, 0, context.output(0).bytes());
+  const Tensor* run_time_lengths = context.has_input(kLengths) ? &context.input(kLengths) : nullptr;
+  if (has_lens || run_time_lengths) std::memset(y, 0, context.output(0).bytes());
   for (int64_t dir = 0; dir < dirs; ++dir) {
     const bool backward = direction == 1 || dir == 1;
     const float* w = context.input(kW).data_as<const float>() + dir * gate_rows * input;
@@ -190,7 +208,9 @@ Status recurrent_eval(const KernelContext& context) {
       const int64_t early_rows = gru && !linear_before_reset ? 2 * hidden : gate_rows;
       multiply_transposed(h, r, r_bias, batch, early_rows, hidden, recurrent, gate_rows);
       for (int64_t b = 0; b < batch; ++b) {
-        const int64_t length = has_lens ? context.int_param(kRecurrentLengths + static_cast<size_t>(b)) : seq;
+        int64_t length = seq;
+        if (has_lens) length = context.int_param(kRecurrentLengths + static_cast<size_t>(b));
+        if (run_time_lengths) length = clamped_length(*run_time_lengths, b, seq);
         if (step >= length) continue;
         const int64_t t = backward ? length - 1 - step : step;
         const float* px = projections + (t * batch + b) * gate_rows;

@@ -65,6 +65,25 @@ TEST_CASE("RNN: sequence lengths stop each batch item early, Y is 0 after, rever
   }
 }
 
+TEST_CASE("RNN: sequence lengths computed at run time act as constant ones; out-of-range ones are clamped") {
+  const std::vector<float> x = {0.3f, -0.2f, 0.5f, 0.7f, 9.f, -0.4f};  // [2, 3, 1]
+  KernelRunner constant(OpCode::kRNN);
+  constant.input({2, 3, 1}, x).input({1, 1, 1}, {1}).input({1, 1, 1}, {0.5f}).absent_input().absent_input()
+      .absent_input().ints({1, 1, 0, 1, 2, 1, 0}).floats({0}).num_outputs(2);
+  REQUIRE(constant.run().is_ok());
+  KernelRunner run_time(OpCode::kRNN);
+  run_time.input({2, 3, 1}, x).input({1, 1, 1}, {1}).input({1, 1, 1}, {0.5f}).absent_input()
+      .input_i32({3}, {99, 1, -3}, false).ints({1, 1, 0, 0}).floats({0}).num_outputs(2);
+  REQUIRE(run_time.run().is_ok());
+  check_close(run_time.output_values(0), constant.output_values(0));
+  check_close(run_time.output_values(1), constant.output_values(1));
+  CHECK(run_time.output_values(0)[2] == 0.f);  // item 2 has length 0: Y is 0, Y_h the initial 0
+  KernelRunner wrong(OpCode::kRNN);
+  wrong.input({2, 3, 1}, x).input({1, 1, 1}, {1}).input({1, 1, 1}, {0.5f}).absent_input()
+      .input({3}, {2, 1, 0}).ints({1, 1, 0, 0}).floats({0}).num_outputs(2);
+  CHECK(!wrong.infer().is_ok());
+}
+
 TEST_CASE("GRU: one step, linear_before_reset 0 and 1, initial_h and clip") {
   // W = [wz, wr, wh], R = [rz, rr, rh], B = [Wb_z, Wb_r, Wb_h, Rb_z, Rb_r, Rb_h].
   const float x = 0.8f, h0 = -0.4f;

@@ -133,7 +133,8 @@ enum OneHotInt : int { kOneHotAxis = 0, kOneHotDepth = 1 };
 enum TriluInt : int { kTriluUpper = 0 };
 // Hardmax: f32; ints {axis_begin, axis_end} as Softmax: 1 at the first
 // maximum over the flattened dims [axis_begin, axis_end), 0 elsewhere.
-// LSTM, GRU, RNN: inputs {X, W, R, B, (absent), initial_h, initial_c, P}
+// LSTM, GRU, RNN: inputs {X, W, R, B, sequence_lens (run-time int32/int64
+// [batch], absent when constant), initial_h, initial_c, P}
 // (the last two LSTM only; optional ones may be absent); ints {direction
 // (0 forward, 1 reverse, 2 bidirectional), hidden_size, linear_before_reset,
 // has_sequence_lens, one length per batch item if has_sequence_lens};
