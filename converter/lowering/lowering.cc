@@ -17,6 +17,10 @@ const std::vector<LoweringRule>& all_rules() {
     add_constant_only_lowerings(list);
     add_density_lowerings(list);
     add_quantized_lowerings(list);
+    add_numeric_lowerings(list);
+    add_selection_lowerings(list);
+    add_einsum_lowerings(list);
+    add_recurrent_lowerings(list);
     std::sort(list.begin(), list.end(),
               [](const LoweringRule& a, const LoweringRule& b) { return a.op_type < b.op_type; });
     return list;

@@ -35,5 +35,9 @@ void add_resize_lowerings(std::vector<LoweringRule>& rules);
 void add_constant_only_lowerings(std::vector<LoweringRule>& rules);
 void add_density_lowerings(std::vector<LoweringRule>& rules);
 void add_quantized_lowerings(std::vector<LoweringRule>& rules);
+void add_numeric_lowerings(std::vector<LoweringRule>& rules);
+void add_selection_lowerings(std::vector<LoweringRule>& rules);
+void add_einsum_lowerings(std::vector<LoweringRule>& rules);
+void add_recurrent_lowerings(std::vector<LoweringRule>& rules);
 
 }  // namespace edgegen::converter

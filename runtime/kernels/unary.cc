@@ -154,6 +154,19 @@ struct Ceil : NoAttributes {
   float operator()(float x) const { return std::ceil(x); }
 };
 
+// np.sign: NaN stays NaN, zero stays zero.
+struct Sign : NoAttributes {
+  using NoAttributes::NoAttributes;
+  float operator()(float x) const { return x > 0.f ? 1.f : (x < 0.f ? -1.f : x); }
+};
+
+// ONNX Round: halves to even (np.round), which is nearbyint in the default
+// rounding mode.
+struct Round : NoAttributes {
+  using NoAttributes::NoAttributes;
+  float operator()(float x) const { return std::nearbyint(x); }
+};
+
 struct HardSigmoid : NoAttributes {
   static constexpr size_t kFloats = 2;
   float alpha, beta;
@@ -239,6 +252,8 @@ extern const Kernel kFloorKernel = {unary_infer<Floor>, unary_eval<Floor>};
 extern const Kernel kCeilKernel = {unary_infer<Ceil>, unary_eval<Ceil>};
 extern const Kernel kHardSigmoidKernel = {unary_infer<HardSigmoid>, unary_eval<HardSigmoid>};
 extern const Kernel kHardSwishKernel = {unary_infer<HardSwish>, unary_eval<HardSwish>};
+extern const Kernel kSignKernel = {unary_infer<Sign>, unary_eval<Sign>};
+extern const Kernel kRoundKernel = {unary_infer<Round>, unary_eval<Round>};
 extern const Kernel kIdentityKernel = {identity_infer, identity_eval};
 
 }  // namespace edgegen

@@ -108,6 +108,12 @@ TEST_CASE("Neg, Abs, Floor, Ceil") {
   check_close(run_unary(OpCode::kCeil, {-1.5f, -0.5f, 0.5f, 2.f, 2.2f}), {-1.f, -0.f, 1.f, 2.f, 3.f});
 }
 
+TEST_CASE("Sign as np.sign, Round halves to even as np.round") {
+  check_close(run_unary(OpCode::kSign, {-3.f, -0.f, 0.f, 2.5f, -kInf, kInf, kNaN}), {-1.f, 0.f, 0.f, 1.f, -1.f, 1.f, kNaN});
+  check_close(run_unary(OpCode::kRound, {0.5f, 1.5f, 2.5f, -0.5f, -1.5f, 2.4f, 2.6f, -2.6f, kInf}),
+              {0.f, 2.f, 2.f, -0.f, -2.f, 2.f, 3.f, -3.f, kInf});
+}
+
 TEST_CASE("Clip: min(max(x, lo), hi) as np.clip") {
   check_close(run_unary(OpCode::kClip, {-5.f, -1.f, 0.f, 6.f, 7.f, kNaN}, {-1.f, 6.f}),
               {-1.f, -1.f, 0.f, 6.f, 6.f, kNaN});

@@ -114,5 +114,38 @@ enum SoftmaxInt : int { kSoftmaxBegin = 0, kSoftmaxEnd = 1 };
 // ReduceMean/Sum/Max/Min: ints {keepdims, axis...} (no axes = all dims).
 enum ReduceInt : int { kKeepDims = 0, kReduceAxes = 1 };
 
+// --- Issue 12 ---------------------------------------------------------------
+// IsInf: ints {detect_negative, detect_positive} (0/1). IsNaN: none.
+enum IsInfInt : int { kIsInfDetectNegative = 0, kIsInfDetectPositive = 1 };
+// Mod: inputs {a, b} (same dtype f32, i8, u8, i32 or i64; broadcast); ints {fmod}:
+// 0 = the remainder takes the divisor's sign (integers only), 1 = C fmod.
+// An integer divisor of 0 gives 0.
+enum ModInt : int { kModFmod = 0 };
+// ArgMax, ArgMin: x f32/i32/i64 -> int64; ints {axis, keepdims, select_last_index}.
+enum ArgReduceInt : int { kArgAxis = 0, kArgKeepDims = 1, kArgSelectLast = 2 };
+// TopK: x f32/i32/i64 -> {values, indices int64}; ints {axis, k, largest, sorted}.
+// Equal values keep their index order (the lower index first).
+enum TopKInt : int { kTopKAxis = 0, kTopKK = 1, kTopKLargest = 2, kTopKSorted = 3 };
+// OneHot: inputs {indices f32/i32/i64, values [off, on] f32/i32/i64}; ints
+// {axis (of the output), depth}; negative indices count from depth, others
+// outside [0, depth) give an all-off row.
+enum OneHotInt : int { kOneHotAxis = 0, kOneHotDepth = 1 };
+// Trilu: inputs {x (rank >= 2, any dtype), k (int64/int32 scalar, may be
+// computed at run time) or absent}; ints {upper}.
+enum TriluInt : int { kTriluUpper = 0 };
+// Hardmax: f32; ints {axis_begin, axis_end} as Softmax: 1 at the first
+// maximum over the flattened dims [axis_begin, axis_end), 0 elsewhere.
+// LSTM, GRU, RNN: inputs {X, W, R, B, sequence_lens (run-time int32/int64
+// [batch], absent when constant), initial_h, initial_c, P}
+// (the last two LSTM only; optional ones may be absent); ints {direction
+// (0 forward, 1 reverse, 2 bidirectional), hidden_size, linear_before_reset,
+// has_sequence_lens, one length per batch item if has_sequence_lens};
+// floats {clip} (0 = none). Shapes and semantics: kernels/recurrent.cc.
+enum RecurrentInt : int {
+  kRecurrentDirection = 0, kRecurrentHidden = 1, kRecurrentLinearBeforeReset = 2,
+  kRecurrentHasLengths = 3, kRecurrentLengths = 4,
+};
+enum RecurrentFloat : int { kRecurrentClip = 0 };
+
 }  // namespace params
 }  // namespace edgegen
