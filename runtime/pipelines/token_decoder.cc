@@ -40,8 +40,10 @@ void write_integer(Tensor& tensor, size_t index, int64_t value) {
 bool is_integer(const Tensor& tensor) { return tensor.dtype == DType::kInt64 || tensor.dtype == DType::kInt32; }
 
 double log_softmax_at(const float* logits, size_t vocab, int32_t token) {
-  double top = logits[0];
-  for (size_t i = 1; i < vocab; ++i) top = std::fmax(top, static_cast<double>(logits[i]));
+  // A plain float maximum: aarch64 GCC 12 crashes (an internal compiler
+  // error in its vectorizer) on an fmax reduction in double here.
+  float top = logits[0];
+  for (size_t i = 1; i < vocab; ++i) top = logits[i] > top ? logits[i] : top;
   double sum = 0;
   for (size_t i = 0; i < vocab; ++i) sum += std::exp(static_cast<double>(logits[i]) - top);
   return static_cast<double>(logits[token]) - top - std::log(sum);
