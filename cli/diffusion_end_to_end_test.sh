@@ -10,20 +10,8 @@ ROOT=$2
 PYTHON=/usr/bin/python3
 EXAMPLE=$ROOT/examples/digits_diffusion
 "$PYTHON" -c "import numpy" 2>/dev/null || { echo "FAIL: no numpy for $PYTHON"; exit 1; }
-WORK=$(mktemp -d /tmp/edgegen_diffusion_e2e.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
-cd "$WORK" || exit 1
-FAILURES=0
-fail() { echo "FAIL: $*"; FAILURES=$((FAILURES + 1)); }
-ok() { "$EDGEGEN" "$@" > last.out 2> last.err || { fail "edgegen $*"; cat last.err; }; }
-fails() {
-  local code=$1 text=$2; shift 2
-  "$EDGEGEN" "$@" > last.out 2> last.err
-  local got=$?
-  [ "$got" = "$code" ] || fail "edgegen $* exited $got, expected $code"
-  grep -qF -- "$text" last.err || { fail "edgegen $*: stderr lacks '$text'"; cat last.err; }
-}
-absent() { for f in "$@"; do [ -e "$f" ] && fail "$f exists after a failure"; done; return 0; }
+. "$ROOT/cli/end_to_end_lib.sh"
+e2e_begin diffusion_e2e
 
 echo "== convert"
 ok convert "$EXAMPLE/manifest.json" -o dd.egm --batch 4
@@ -70,4 +58,4 @@ fails 1 "'inpaint' needs a model with a diffusion pipeline" inpaint gan.egm --im
 fails 1 "nope.npy" inpaint dd.egm --image nope.npy --mask "$EXAMPLE/reference/mask_top_half.npy" -o bad5.png
 absent bad1.png bad2.png bad3.npy bad4.png bad5.png
 
-[ "$FAILURES" = 0 ] && echo "diffusion end-to-end: all passed" || { echo "$FAILURES failure(s)"; exit 1; }
+e2e_end "diffusion end-to-end"

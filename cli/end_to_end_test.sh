@@ -15,25 +15,8 @@ GAN=$ROOT/examples/digits_gan
 "$PYTHON" -c "import numpy" 2>/dev/null || { echo "FAIL: no numpy for $PYTHON (apt-get install python3-numpy)"; exit 1; }
 [ -f "$VAE/manifest.json" ] && [ -f "$GAN/manifest.json" ] || { echo "FAIL: example models missing"; exit 1; }
 
-WORK=$(mktemp -d /tmp/edgegen_e2e.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
-cd "$WORK" || exit 1
-FAILURES=0
-
-fail() { echo "FAIL: $*"; FAILURES=$((FAILURES + 1)); }
-# Runs edgegen, expecting success.
-ok() { "$EDGEGEN" "$@" > last.out 2> last.err || { fail "edgegen $*"; cat last.err; }; }
-# Runs edgegen expecting exit code $1 and a message containing $2 on stderr.
-fails() {
-  local code=$1 text=$2; shift 2
-  "$EDGEGEN" "$@" > last.out 2> last.err
-  local got=$?
-  [ "$got" = "$code" ] || fail "edgegen $* exited $got, expected $code"
-  grep -qF -- "$text" last.err || { fail "edgegen $*: stderr lacks '$text'"; cat last.err; }
-  grep -q "^edgegen: error: " last.err || fail "edgegen $*: stderr does not start with 'edgegen: error: '"
-}
-# Checks that no file matches the glob $1 (outputs of failed commands).
-absent() { for f in $1; do [ -e "$f" ] && fail "$f exists after a failure"; done; return 0; }
+. "$ROOT/cli/end_to_end_lib.sh"
+e2e_begin e2e
 png_size() { "$PYTHON" -c "import struct,sys; d=open(sys.argv[1],'rb').read(24); assert d[:8]==b'\x89PNG\r\n\x1a\n'; print(*struct.unpack('>II', d[16:24]))" "$1"; }
 
 echo "== convert"
@@ -255,5 +238,4 @@ fails 1 "cannot create a file" sample vae.egm -o keep.png --latents-out /nonexis
 [ "$(cat keep.png)" = "previous" ] || fail "a failed command replaced keep.png"
 ls -A | grep -q '\.tmp\.' && fail "temporary files left behind: $(ls -A | grep '\.tmp\.')"
 
-if [ "$FAILURES" -gt 0 ]; then echo "$FAILURES failure(s)"; exit 1; fi
-echo "all end-to-end checks passed"
+e2e_end "end-to-end"

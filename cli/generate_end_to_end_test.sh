@@ -12,20 +12,8 @@ ROOT=$2
 PYTHON=/usr/bin/python3
 LM=$ROOT/examples/tiny_lm
 SMALL=$ROOT/tests/token_decoder/scatter_mha
-WORK=$(mktemp -d /tmp/edgegen_generate.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
-cd "$WORK" || exit 1
-FAILURES=0
-
-fail() { echo "FAIL: $*"; FAILURES=$((FAILURES + 1)); }
-ok() { "$EDGEGEN" "$@" > last.out 2> last.err || { fail "edgegen $*"; cat last.err; }; }
-fails() {
-  local code=$1 text=$2; shift 2
-  "$EDGEGEN" "$@" > last.out 2> last.err
-  local got=$?
-  [ "$got" = "$code" ] || fail "edgegen $* exited $got, expected $code"
-  grep -qF -- "$text" last.err || { fail "edgegen $*: stderr lacks '$text'"; cat last.err; }
-}
+. "$ROOT/cli/end_to_end_lib.sh"
+e2e_begin generate
 json() { "$PYTHON" -c "import json,sys; print(json.load(open('$LM/reference_tokens.json'))[sys.argv[1]])" "$1"; }
 
 echo "== convert, info"
@@ -136,5 +124,4 @@ sed -e 's#"tokenizer.model"#"/dev/zero"#' -e "s#\"\.\./scatter_mha#\"$ROOT/tests
 fails 1 "is not a readable file" convert zero.json -o zero.egm
 [ -e zero.egm ] && fail "zero.egm exists after a failure"
 
-if [ "$FAILURES" -ne 0 ]; then echo "$FAILURES failure(s)"; exit 1; fi
-echo "generate end-to-end: all passed"
+e2e_end "generate end-to-end"

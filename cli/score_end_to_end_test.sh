@@ -11,19 +11,8 @@ ROOT=$2
 PYTHON=/usr/bin/python3
 FLOW=$ROOT/examples/anomaly_digits
 "$PYTHON" -c "import numpy" 2>/dev/null || { echo "FAIL: no numpy for $PYTHON"; exit 1; }
-WORK=$(mktemp -d /tmp/edgegen_score_e2e.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
-cd "$WORK" || exit 1
-FAILURES=0
-fail() { echo "FAIL: $*"; FAILURES=$((FAILURES + 1)); }
-ok() { "$EDGEGEN" "$@" > last.out 2> last.err || { fail "edgegen $*"; cat last.err; }; }
-fails() {
-  local code=$1 text=$2; shift 2
-  "$EDGEGEN" "$@" > last.out 2> last.err
-  local got=$?
-  [ "$got" = "$code" ] || fail "edgegen $* exited $got, expected $code"
-  grep -qF -- "$text" last.err || { fail "edgegen $*: stderr lacks '$text'"; cat last.err; }
-}
+. "$ROOT/cli/end_to_end_lib.sh"
+e2e_begin score_e2e
 
 echo "== convert + score vs PyTorch"
 ok convert "$FLOW/flow_manifest.json" -o flow.egm --batch 8
@@ -209,5 +198,4 @@ echo "peak RSS: 10 rows ${SMALL} KiB, 20,000 rows ($(du -k large.csv | cut -f1) 
 [ "$(wc -l < large_scores.csv)" = 20001 ] || fail "large.csv: expected 20,000 scored rows"
 [ "$LARGE" -le $((SMALL + 2048)) ] || fail "peak RSS grew with the input: $SMALL KiB -> $LARGE KiB"
 
-if [ "$FAILURES" -ne 0 ]; then echo "$FAILURES failure(s)"; exit 1; fi
-echo "all score end-to-end checks passed"
+e2e_end "score end-to-end"
