@@ -92,14 +92,18 @@ void maybe_quantize(std::vector<IrGraph>& graphs, const Manifest* manifest, cons
   }
 }
 
+using InputShapes = std::map<std::string, std::vector<int64_t>>;
+using Dims = std::map<std::string, int64_t>;
+
 // An input shape or a dimension that matched no graph input is a typo or
 // a misunderstanding: refuse it rather than ignore it.
-void check_shape_options_used(const ConvertOptions& options, const GraphInputNames& seen, const std::string& where) {
-  for (const auto& [name, shape] : options.input_shapes)
+void check_shape_options_used(const InputShapes& input_shapes, const Dims& dims, const GraphInputNames& seen,
+                              const std::string& where) {
+  for (const auto& [name, shape] : input_shapes)
     if (!seen.inputs.count(name))
       throw ConversionError(where + "input shape for '" + name + "': no graph input has that name (inputs: " +
                             quoted_list(seen.inputs) + ")");
-  for (const auto& [symbol, value] : options.dims)
+  for (const auto& [symbol, value] : dims)
     if (!seen.symbols.count(symbol))
       throw ConversionError(where + "dimension '" + symbol + "': no graph input has that symbolic dimension (symbols: " +
                             quoted_list(seen.symbols) + ")");
@@ -126,7 +130,7 @@ std::vector<uint8_t> convert(const std::string& input_path, const ConvertOptions
     std::vector<IrGraph> graphs;
     GraphInputNames seen;
     graphs.push_back(convert_graph(input_path, "main", options, &seen));
-    check_shape_options_used(options, seen, "");
+    check_shape_options_used(options.input_shapes, options.dims, seen, "");
     maybe_quantize(graphs, nullptr, options, notes);
     return finish(graphs, PipelineWriter{}, options, notes);
   }
@@ -138,18 +142,15 @@ std::vector<uint8_t> convert(const std::string& input_path, const ConvertOptions
       GraphInputNames seen;
       graphs.push_back(convert_graph(path, role, graph_options(options, manifest, role), &seen));
       // The manifest names inputs per graph: each must be one of that graph's.
-      ConvertOptions own;
       auto shapes = manifest.input_shapes.find(role);
-      if (shapes != manifest.input_shapes.end()) own.input_shapes = shapes->second;
-      check_shape_options_used(own, seen, "manifest '" + input_path + "': 'input_shapes." + role + "': ");
+      if (shapes != manifest.input_shapes.end())
+        check_shape_options_used(shapes->second, {}, seen, "manifest '" + input_path + "': 'input_shapes." + role + "': ");
       seen_anywhere.inputs.insert(seen.inputs.begin(), seen.inputs.end());
       seen_anywhere.symbols.insert(seen.symbols.begin(), seen.symbols.end());
     }
-    ConvertOptions shared;  // the command line's and the manifest's dims apply to every graph
-    shared.input_shapes = options.input_shapes;
-    shared.dims = options.dims;
-    for (const auto& [symbol, value] : manifest.dims) shared.dims.emplace(symbol, value);
-    check_shape_options_used(shared, seen_anywhere, "");
+    Dims dims = options.dims;  // the command line's and the manifest's apply to every graph
+    dims.insert(manifest.dims.begin(), manifest.dims.end());
+    check_shape_options_used(options.input_shapes, dims, seen_anywhere, "");
     maybe_quantize(graphs, &manifest, options, notes);
     PipelineWriter pipeline;
     try {
