@@ -165,7 +165,11 @@ void run_convert(const ConvertCommandOptions& options) {
 
   output.write(bytes.data(), bytes.size());
   output.commit();
-  for (const std::string& note : notes) std::cout << note << "\n";
+  // Warnings (a precision the model loses, ...) go to stderr, the rest of what the converter did to stdout.
+  for (const std::string& note : notes) {
+    if (note.rfind("warning: ", 0) == 0) std::cerr << "edgegen: " << note << "\n";
+    else std::cout << note << "\n";
+  }
   std::cout << "wrote " << options.output_path << ": " << info.pipeline_kind << " pipeline, " << model_info_summary(info)
             << ", " << with_thousands(bytes.size()) << " bytes in all\n";
 }

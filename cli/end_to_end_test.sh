@@ -178,6 +178,30 @@ fails 1 "--dim gives 'seq' twice" convert "$SHAPES/sequence_mixer.onnx" -o bad.e
 ok convert "$SHAPES/no_inputs.onnx" -o no_inputs.egm
 ok run no_inputs.egm --output-dir no_inputs_out
 [ -f no_inputs_out/y.npy ] || fail "run on a graph without inputs wrote no output"
+echo "== a streaming graph run chunk by chunk with its state carried (--stateful)"
+STREAM="$ROOT/tests/recurrent/gru_streaming"
+ok convert "$STREAM/model.onnx" -o streaming.egm
+ok run streaming.egm --stateful h0=h --input "x=$STREAM/x_steps.npy" --output-dir stream_out
+grep -q "3 times, carrying 1 state tensor" last.out || fail "run --stateful did not say it ran 3 steps: $(cat last.out)"
+fails 1 "missing --input for: h0" run streaming.egm --input "x=$STREAM/x_steps.npy" -d bad_out
+fails 1 "graph 'main_graph' has no output 'hh'" run streaming.egm --stateful h0=hh --input "x=$STREAM/x_steps.npy" -d bad_out
+fails 1 "differ in dtype or shape" run streaming.egm --stateful h0=p --input "x=$STREAM/x_steps.npy" -d bad_out
+fails 1 "expected INPUT=OUTPUT" run streaming.egm --stateful h0 --input "x=$STREAM/x_steps.npy" -d bad_out
+fails 1 "--steps needs --stateful" run streaming.egm --steps 3 --input "x=$STREAM/x_steps.npy" -d bad_out
+fails 1 "2 steps, but" run streaming.egm --stateful h0=h --steps 2 --input "x=$STREAM/x_steps.npy" -d bad_out
+absent bad_out/p.npy bad_out/h.npy
+"$PYTHON" - "$STREAM" <<'PY' || fail "run --stateful differs from PyTorch over the whole sequence"
+import sys
+import numpy as np
+folder = sys.argv[1]
+p, h = np.load("stream_out/p.npy"), np.load("stream_out/h.npy")
+want_p, want_h = np.load(f"{folder}/p_steps.npy"), np.load(f"{folder}/h_final.npy")
+assert p.shape == want_p.shape and h.shape == want_h.shape, (p.shape, h.shape)
+error = max(np.abs(p - want_p).max(), np.abs(h - want_h).max())
+print(f"streamed: max abs error {error:.2e}")
+assert error < 2e-5
+PY
+
 "$PYTHON" - "$VAE/reference" "$GAN/reference" <<'PY' || fail "run outputs differ from the reference"
 import sys
 import numpy as np

@@ -10,10 +10,10 @@ LoadedModel::LoadedModel(std::string path, const SessionOptions& options)
   throw_if_error(module_.load(file_.data(), file_.size()), path_);
 }
 
-Session& LoadedModel::session() {
+Session& LoadedModel::session(size_t reserve_bytes) {
   if (!session_) {
     auto session = std::make_unique<Session>();
-    throw_if_error(session->prepare(module_.model(), 0, options_), path_);
+    throw_if_error(session->prepare(module_.model(), reserve_bytes, options_), path_);
     session_ = std::move(session);
   }
   return *session_;

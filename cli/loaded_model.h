@@ -27,8 +27,9 @@ class LoadedModel {
   const Module& module() const { return module_; }
   const SessionOptions& options() const { return options_; }
 
-  // A session prepared for running graphs directly (finishes verification).
-  Session& session();
+  // A session prepared for running graphs directly (finishes verification),
+  // with `reserve_bytes` for Session::reserve() (the first call decides).
+  Session& session(size_t reserve_bytes = 0);
   // The model's program prepared to offer `capability` (kNone: the kind's
   // first program). Throws CliError "<path>: <reason>" when no program of
   // the model's kind declares it, or when preparing fails.

@@ -109,6 +109,12 @@ void check_shape_options_used(const InputShapes& input_shapes, const Dims& dims,
                             quoted_list(seen.symbols) + ")");
 }
 
+void note_narrowed_double(const std::string& path, const GraphInputNames& seen, std::vector<std::string>* notes) {
+  if (seen.narrowed_double && notes != nullptr)
+    notes->push_back("warning: " + path + " computes in double (float64); edgegen computes it in float32 "
+                     "(its double inputs and outputs are float32: feed float32, expect float32 precision)");
+}
+
 // A manifest graph's options: the manifest's shapes for it and its
 // dimensions, under those of the command line (which win).
 ConvertOptions graph_options(const ConvertOptions& options, const Manifest& manifest, const std::string& role) {
@@ -130,6 +136,7 @@ std::vector<uint8_t> convert(const std::string& input_path, const ConvertOptions
     std::vector<IrGraph> graphs;
     GraphInputNames seen;
     graphs.push_back(convert_graph(input_path, "main", options, &seen));
+    note_narrowed_double(input_path, seen, notes);
     check_shape_options_used(options.input_shapes, options.dims, seen, "");
     maybe_quantize(graphs, nullptr, options, notes);
     return finish(graphs, PipelineWriter{}, options, notes);
@@ -141,6 +148,7 @@ std::vector<uint8_t> convert(const std::string& input_path, const ConvertOptions
     for (const auto& [role, path] : manifest.graphs) {
       GraphInputNames seen;
       graphs.push_back(convert_graph(path, role, graph_options(options, manifest, role), &seen));
+      note_narrowed_double(path, seen, notes);
       // The manifest names inputs per graph: each must be one of that graph's.
       auto shapes = manifest.input_shapes.find(role);
       if (shapes != manifest.input_shapes.end())

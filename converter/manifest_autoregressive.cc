@@ -62,7 +62,21 @@ PipelineWriter make_autoregressive_pipeline(const Manifest& manifest, const std:
   if (std::vector<int64_t>(x.shape.begin() + (x.shape.empty() ? 0 : 1), x.shape.end()) != ar.event_shape)
     throw ConversionError("event_shape " + shape_to_string(ar.event_shape) + " does not match the conditionals input '" +
                           x.name + "' " + shape_to_string(x.shape) + " (after the batch dimension)");
+  // Everything the runtime's AutoregressivePipeline::prepare requires, checked here.
+  const bool integer_input = x.dtype == DType::kInt64 || x.dtype == DType::kInt32;
+  if (x.dtype != DType::kFloat32 && !integer_input)
+    throw ConversionError("the conditionals input '" + x.name + "' is " + dtype_name(x.dtype) +
+                          "; it must be float32, or int64/int32 token ids for a categorical distribution");
+  if (integer_input && ar.distribution != "categorical")
+    throw ConversionError("the conditionals input '" + x.name + "' is " + dtype_name(x.dtype) +
+                          " (token ids): integer inputs are for \"distribution\": \"categorical\"; a " +
+                          ar.distribution + " model takes float32");
   const IrTensor& out = graph.tensors[static_cast<size_t>(graph.outputs[0])];
+  if (out.dtype != DType::kFloat32)
+    throw ConversionError("the conditionals output '" + out.name + "' is " + dtype_name(out.dtype) +
+                          "; it must be float32 (" +
+                          (ar.distribution == "categorical" ? "logits" : ar.distribution == "gaussian" ? "means and log standard deviations" : "logits") +
+                          ")");
   const int64_t per_item = ar.distribution == "categorical" ? dims * ar.categories
                            : ar.distribution == "gaussian"  ? 2 * dims
                                                             : dims;

@@ -124,6 +124,29 @@ void collect_used_names(const onnx::GraphProto& graph, std::unordered_set<std::s
   }
 }
 
+// Whether the graph (or a subgraph of it) has a double tensor anywhere: an
+// input, output, initializer, annotated value, constant or cast target.
+bool uses_double(const onnx::GraphProto& graph) {
+  auto is_double = [](const onnx::ValueInfoProto& value) {
+    return value.type().has_tensor_type() && value.type().tensor_type().elem_type() == onnx::TensorProto::DOUBLE;
+  };
+  for (const auto& value : graph.input()) if (is_double(value)) return true;
+  for (const auto& value : graph.output()) if (is_double(value)) return true;
+  for (const auto& value : graph.value_info()) if (is_double(value)) return true;
+  for (const auto& initializer : graph.initializer())
+    if (initializer.data_type() == onnx::TensorProto::DOUBLE) return true;
+  for (const auto& node : graph.node()) {
+    for (const auto& attribute : node.attribute()) {
+      if (attribute.has_t() && attribute.t().data_type() == onnx::TensorProto::DOUBLE) return true;
+      if (attribute.has_g() && uses_double(attribute.g())) return true;
+      if ((attribute.name() == "to" || attribute.name() == "dtype") && attribute.has_i() &&
+          attribute.i() == onnx::TensorProto::DOUBLE)
+        return true;
+    }
+  }
+  return false;
+}
+
 void lower_nodes(const onnx::GraphProto& graph, ImportState& state);
 
 // An If whose condition is known at convert time (a constant, or folded
@@ -227,6 +250,7 @@ IrGraph import_onnx(const onnx::ModelProto& model, const std::string& graph_name
   if (seen == nullptr) seen = &ignored;
   int opset = static_cast<int>(default_domain_opset(model));
   const onnx::GraphProto& graph = model.graph();
+  seen->narrowed_double = uses_double(graph);
   GraphBuilder builder(graph_name);
   std::unordered_map<std::string, int> values;
 

@@ -21,6 +21,7 @@ onnx::ModelProto read_onnx_file(const std::string& path);
 struct GraphInputNames {
   std::set<std::string> inputs;
   std::set<std::string> symbols;
+  bool narrowed_double = false;  // the graph had double tensors, converted to float32
 };
 
 // Lowers the model's main graph into an IrGraph named `graph_name`.

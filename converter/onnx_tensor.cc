@@ -36,10 +36,13 @@ DType dtype_from_onnx(int onnx_type, const std::string& what) {
     case onnx::TensorProto::INT32: return DType::kInt32;
     case onnx::TensorProto::INT64: return DType::kInt64;
     case onnx::TensorProto::BOOL: return DType::kBool;
+    // edgegen computes in float32: double tensors, casts and attributes
+    // become float32 (the import notes it, see uses_double in onnx_import.cc).
+    case onnx::TensorProto::DOUBLE: return DType::kFloat32;
     default:
       throw ConversionError(what + " has element type " + onnx_type_name(onnx_type) +
                             " (ONNX type " + std::to_string(onnx_type) +
-                            "); supported: float, uint8, int8, int32, int64, bool");
+                            "); supported: float, uint8, int8, int32, int64, bool (and double, computed as float)");
   }
 }
 
@@ -75,6 +78,31 @@ std::string read_external_data(const onnx::TensorProto& proto, const std::string
   return data;
 }
 
+// The values of a double tensor (external, raw or double_data), rounded to float.
+void narrow_doubles(const onnx::TensorProto& proto, const std::string& model_dir, size_t count, float* out) {
+  const size_t bytes = count * sizeof(double);
+  std::string data;
+  if (proto.data_location() == onnx::TensorProto::EXTERNAL) {
+    data = read_external_data(proto, model_dir, bytes);
+  } else if (proto.has_raw_data()) {
+    if (proto.raw_data().size() != bytes)
+      throw ConversionError("tensor '" + proto.name() + "' has " + std::to_string(proto.raw_data().size()) +
+                            " bytes of raw data, its " + std::to_string(count) + " doubles need " + std::to_string(bytes));
+    data = proto.raw_data();
+  } else {
+    if (static_cast<size_t>(proto.double_data_size()) != count)
+      throw ConversionError("tensor '" + proto.name() + "' holds " + std::to_string(proto.double_data_size()) +
+                            " values, its shape needs " + std::to_string(count));
+    for (size_t i = 0; i < count; ++i) out[i] = static_cast<float>(proto.double_data(static_cast<int>(i)));
+    return;
+  }
+  for (size_t i = 0; i < count; ++i) {
+    double value;
+    std::memcpy(&value, data.data() + i * sizeof(double), sizeof(double));
+    out[i] = static_cast<float>(value);
+  }
+}
+
 }  // namespace
 
 IrTensor tensor_from_onnx(const onnx::TensorProto& proto, const std::string& model_dir) {
@@ -96,6 +124,11 @@ IrTensor tensor_from_onnx(const onnx::TensorProto& proto, const std::string& mod
       throw ConversionError("tensor '" + proto.name() + "' holds " + std::to_string(have) + " values, its shape " +
                             shape_to_string(tensor.shape) + " needs " + std::to_string(count));
   };
+  if (proto.data_type() == onnx::TensorProto::DOUBLE) {
+    tensor.allocate_data();
+    narrow_doubles(proto, model_dir, count, reinterpret_cast<float*>(tensor.data.data()));
+    return tensor;
+  }
   if (proto.data_location() == onnx::TensorProto::EXTERNAL) {
     tensor.allocate_data();
     std::string data = read_external_data(proto, model_dir, bytes);

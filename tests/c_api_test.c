@@ -5,6 +5,7 @@
  *
  *   gan.egm (decoder)  vae.egm  flow.egm  made.egm (autoregressive)
  *   energy.egm  diffusion.egm (class-conditional)  graphs.egm (graphs only)
+ *   streaming.egm (a GRU whose state input h0 is fed from its output h)
  *
  * Prints one line per failed check and exits with 1 if any failed. */
 #include <edgegen/edgegen.h>
@@ -776,6 +777,46 @@ static void test_diffusion(void) {
   free(bytes.data);
 }
 
+/* A streaming graph: the state is carried from one eg_model_run to the next. */
+static void test_carried_state(void) {
+  Bytes bytes = read_model("streaming.egm");
+  eg_model* model = NULL;
+  size_t plain = 0, needed = 0, i;
+  float x[4 * 5], first[4], second[4], again[4];
+  CHECK_STATUS(eg_model_load(bytes.data, bytes.size, NULL, 0, &model), EG_OK);
+  CHECK_STATUS(eg_model_carry_state(NULL, 0, "h0", "h"), EG_INVALID_ARGUMENT);
+  CHECK_STATUS(eg_model_carry_state(model, 0, NULL, "h"), EG_INVALID_ARGUMENT);
+  CHECK_STATUS(eg_model_carry_state(model, 0, "h0", NULL), EG_INVALID_ARGUMENT);
+  CHECK_STATUS(eg_model_carry_state(model, 1, "h0", "h"), EG_INVALID_ARGUMENT);
+  CHECK_STATUS(eg_model_carry_state(model, 0, "hx", "h"), EG_INVALID_ARGUMENT);
+  CHECK(strstr(eg_model_last_error(model), "'hx'") != NULL);
+  CHECK_STATUS(eg_model_carry_state(model, 0, "h0", "p"), EG_SHAPE_MISMATCH);
+  CHECK_STATUS(eg_model_reset_state(model), EG_NOT_PREPARED);
+  CHECK_OK(model, eg_model_arena_bytes(model, NULL, EG_CAP_NONE, &plain));
+  CHECK_OK(model, eg_model_carry_state(model, 0, "h0", "h"));
+  CHECK_STATUS(eg_model_carry_state(model, 0, "h0", "h"), EG_INVALID_ARGUMENT); /* paired twice */
+  CHECK_OK(model, eg_model_arena_bytes(model, NULL, EG_CAP_NONE, &needed));
+  CHECK(needed == plain + 64); /* the state: 8 floats in one 64-byte block */
+  CHECK_OK(model, eg_model_prepare(model, NULL, 0, NULL, EG_CAP_NONE));
+  for (i = 0; i < 20; ++i) x[i] = 0.1f * (float)i - 1.f;
+  CHECK_OK(model, eg_model_set_input_by_name(model, 0, "x", x, sizeof x));
+  CHECK_OK(model, eg_model_run(model, 0));
+  CHECK_OK(model, eg_model_get_output_by_name(model, 0, "p", first, sizeof first));
+  /* The same frames again: the state from the first run changes the answer. */
+  CHECK_OK(model, eg_model_set_input_by_name(model, 0, "x", x, sizeof x));
+  CHECK_OK(model, eg_model_run(model, 0));
+  CHECK_OK(model, eg_model_get_output_by_name(model, 0, "p", second, sizeof second));
+  CHECK(memcmp(first, second, sizeof first) != 0);
+  /* A new stream starts from zeros: the first answer again. */
+  CHECK_OK(model, eg_model_reset_state(model));
+  CHECK_OK(model, eg_model_set_input_by_name(model, 0, "x", x, sizeof x));
+  CHECK_OK(model, eg_model_run(model, 0));
+  CHECK_OK(model, eg_model_get_output_by_name(model, 0, "p", again, sizeof again));
+  CHECK(memcmp(first, again, sizeof first) == 0);
+  eg_model_destroy(model);
+  free(bytes.data);
+}
+
 /* A graphs-only model: no program, but its graphs run. */
 static void test_graphs_only(void) {
   Bytes bytes = read_model("graphs.egm");
@@ -916,6 +957,7 @@ int main(int argc, char** argv) {
   test_token_decoder();
   test_diffusion();
   test_graphs_only();
+  test_carried_state();
   printf("c_api_test: %d checks, %d failed\n", checks, failures);
   return failures == 0 ? 0 : 1;
 }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "edgegen/carried_state.h"
 #include "edgegen/session.h"
 #include "tests/support/density_test_util.h"
 
@@ -73,4 +74,82 @@ TEST_CASE("PyTorch's LSTM, GRU and RNN exported to ONNX match PyTorch") {
       CHECK(max_absolute_error(actual, expected) < 2e-5);
     }
   }
+}
+
+TEST_CASE("A streaming GRU run chunk by chunk with its state carried matches PyTorch over the whole sequence") {
+  const Case c{"gru_streaming", {}, {}, OpCode::kGRU, 1};
+  LoadedModel loaded;
+  load_model(path(c, "model.onnx"), 1, &loaded);
+  const StatePair pairs[] = {{"h0", "h"}};
+  Result<size_t> reserve = CarriedState::reserve_bytes_needed(loaded.model, 0, pairs, 1);
+  REQUIRE(reserve.ok());
+  CHECK(*reserve == 64);  // 8 floats, in one 64-byte block
+  Session session;
+  REQUIRE(session.prepare(loaded.model, *reserve).is_ok());
+  CarriedState state;
+  REQUIRE(state.bind(&session, 0, pairs, 1).is_ok());
+  const std::vector<float> frames = read_floats(path(c, "x_steps.npy"));
+  const std::vector<float> expected = read_floats(path(c, "p_steps.npy"));
+  const std::vector<float> expected_h = read_floats(path(c, "h_final.npy"));
+  Tensor& x = session.input(0, static_cast<size_t>(session.find_input(0, "x")));
+  const Tensor& p = session.output(0, static_cast<size_t>(session.find_output(0, "p")));
+  const size_t steps = 3;
+  REQUIRE(frames.size() == steps * x.num_elements());
+  auto stream = [&](std::vector<float>* probabilities) {
+    probabilities->clear();
+    for (size_t step = 0; step < steps; ++step) {
+      std::memcpy(x.data, frames.data() + step * x.num_elements(), x.bytes());
+      REQUIRE(state.run().is_ok());
+      probabilities->insert(probabilities->end(), p.data_as<const float>(), p.data_as<const float>() + p.num_elements());
+    }
+  };
+  std::vector<float> actual;
+  stream(&actual);
+  CHECK(max_absolute_error(actual, expected) < 2e-5);
+  const float* h = static_cast<const float*>(state.state(0));
+  CHECK(max_absolute_error(std::vector<float>(h, h + 8), expected_h) < 2e-5);
+
+  // Without the carried state the second chunk starts from zeros and differs.
+  std::vector<float> stateless;
+  for (size_t step = 0; step < 2; ++step) {
+    std::memcpy(x.data, frames.data() + step * x.num_elements(), x.bytes());
+    std::memset(session.input(0, state.input_index(0)).data, 0, 8 * sizeof(float));
+    REQUIRE(session.run(0).is_ok());
+    stateless.insert(stateless.end(), p.data_as<const float>(), p.data_as<const float>() + p.num_elements());
+  }
+  CHECK(max_absolute_error(stateless, std::vector<float>(expected.begin(), expected.begin() + 8)) > 1e-3);
+
+  // reset() starts a new stream: the same answers again.
+  state.reset();
+  std::vector<float> again;
+  stream(&again);
+  CHECK(again == actual);
+}
+
+TEST_CASE("Carried state refuses pairs that do not fit the graph, naming them") {
+  const Case c{"gru_streaming", {}, {}, OpCode::kGRU, 1};
+  LoadedModel loaded;
+  load_model(path(c, "model.onnx"), 1, &loaded);
+  auto message = [&](StatePair pair) {
+    Result<size_t> result = CarriedState::reserve_bytes_needed(loaded.model, 0, &pair, 1);
+    REQUIRE(!result.ok());
+    return std::string(result.status().message());
+  };
+  CHECK(message({"nope", "h"}).find("no input 'nope'") != std::string::npos);
+  CHECK(message({"h0", "nope"}).find("no output 'nope'") != std::string::npos);
+  CHECK(message({"h0", "p"}).find("differ in dtype or shape") != std::string::npos);
+  CHECK(message({nullptr, "h"}).find("null name") != std::string::npos);
+  const StatePair twice[] = {{"h0", "h"}, {"h0", "h"}};
+  CHECK(!CarriedState::reserve_bytes_needed(loaded.model, 0, twice, 2).ok());
+  CHECK(!CarriedState::reserve_bytes_needed(loaded.model, 3, twice, 1).ok());
+
+  // Binding without the reservation is refused, not overrun.
+  Session session;
+  REQUIRE(session.prepare(loaded.model).is_ok());
+  CarriedState state;
+  const StatePair pair{"h0", "h"};
+  Status bound = state.bind(&session, 0, &pair, 1);
+  CHECK(bound.code() == StatusCode::kArenaTooSmall);
+  CHECK(state.run().code() == StatusCode::kNotPrepared);
+  CHECK(state.bind(nullptr, 0, &pair, 1).code() == StatusCode::kNotPrepared);
 }

@@ -399,10 +399,16 @@ class Model:
         return threshold_from_scores(self.score(normal, **options), fpr)
 
     # ---- graphs ---------------------------------------------------------------------------
-    def run(self, graph, inputs=None, **named):
+    def run(self, graph, inputs=None, *, carry_state=None, **named):
         """Runs one graph: ``inputs`` ({name: array}, or as keywords) must match
         the graph's inputs' dtypes and shapes exactly (batch included; see
-        :attr:`graphs`). Returns {output name: array} (copies)."""
+        :attr:`graphs`). Returns {output name: array} (copies).
+
+        A streaming graph (a recurrent layer's state, a causal convolution's
+        past frames): ``carry_state={"h0": "h"}`` feeds each state input from
+        its output of the call before, kept inside the runtime's arena; the
+        state inputs are then left out (zeros at first; :meth:`reset_state`
+        starts a new stream)."""
         given = dict(inputs or {})
         given.update(named)
         spec = self.graphs.get(graph)
@@ -417,7 +423,12 @@ class Model:
                     raise ValueError(f"input {name!r} of graph {graph!r} needs {expected.dtype}, got {array.dtype}")
                 array = array.astype(expected.dtype)
             arrays[name] = np.ascontiguousarray(array)
-        return self._handle.run(graph, arrays)
+        carry = {str(k): str(v) for k, v in (carry_state or {}).items()}
+        return self._handle.run(graph, arrays, carry)
+
+    def reset_state(self):
+        """Zeroes the state carried by :meth:`run` with ``carry_state``."""
+        self._handle.reset_state()
 
     # ---- internals --------------------------------------------------------------------------
     def _first_capability(self):

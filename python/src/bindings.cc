@@ -28,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "edgegen/carried_state.h"
 #include "edgegen/density.h"
 #include "edgegen/diffusion.h"
 #include "edgegen/mapped_file.h"
@@ -342,30 +343,46 @@ class ModelHandle {
     return items;
   }
 
-  // Runs one graph: every input by name (exact dtype and shape), every output copied out.
-  py::dict run(const std::string& graph_name, const py::dict& inputs) {
+  // Runs one graph: every input by name (exact dtype and shape), every
+  // output copied out. With `carry` ({state input: output}), the graph
+  // streams: a session of its own keeps the state from one call to the next
+  // (edgegen::CarriedState), and the state inputs may be left out.
+  py::dict run(const std::string& graph_name, const py::dict& inputs, const py::dict& carry) {
+    std::vector<std::pair<std::string, std::string>> pairs;
+    for (auto item : carry) pairs.emplace_back(py::str(item.first), py::str(item.second));
     Session* session = nullptr;
+    CarriedState* state = nullptr;
+    int graph = info_.model().find_graph(graph_name.c_str());
+    if (graph < 0) throw_value_error("no graph '" + graph_name + "' in " + name_ + " (graphs: " + graph_names() + ")");
+    const size_t g = static_cast<size_t>(graph);
     {
       py::gil_scoped_release release;
       std::lock_guard<std::mutex> lock(mutex_);
-      if (!session_) {
-        auto fresh = std::make_unique<Session>();
-        throw_if_error(fresh->prepare(info_.model(), 0, options_), name_);
-        session_ = std::move(fresh);
+      if (pairs.empty()) {
+        if (!session_) {
+          auto fresh = std::make_unique<Session>();
+          throw_if_error(fresh->prepare(info_.model(), 0, options_), name_);
+          session_ = std::move(fresh);
+        }
+        session = session_.get();
+      } else {
+        state = &stream_for(g, pairs);
+        session = stream_session_.get();
       }
-      session = session_.get();
     }
-    int graph = session->find_graph(graph_name.c_str());
-    if (graph < 0) throw_value_error("no graph '" + graph_name + "' in " + name_ + " (graphs: " + graph_names() + ")");
-    const size_t g = static_cast<size_t>(graph);
     std::vector<std::pair<void*, py::array>> copies;
     std::string missing;
     for (size_t i = 0; i < session->num_inputs(g); ++i) {
       Tensor& input = session->input(g, i);
+      bool is_state = false;
+      for (size_t k = 0; state != nullptr && k < state->num_pairs(); ++k) is_state |= state->input_index(k) == i;
       if (!inputs.contains(input.name)) {
-        missing += (missing.empty() ? "" : ", ") + std::string(input.name);
+        if (!is_state) missing += (missing.empty() ? "" : ", ") + std::string(input.name);
         continue;
       }
+      if (is_state)
+        throw_value_error("input '" + std::string(input.name) + "' of graph '" + graph_name +
+                          "' is carried state: it comes from the run before (reset it with reset_state())");
       py::array array = py::reinterpret_borrow<py::array>(inputs[input.name]);
       std::vector<int64_t> expected = dims_of(input.shape);
       std::vector<int64_t> got(array.shape(), array.shape() + array.ndim());
@@ -387,7 +404,7 @@ class ModelHandle {
       py::gil_scoped_release release;
       std::lock_guard<std::mutex> lock(mutex_);
       for (auto& [data, array] : copies) std::memcpy(data, array.data(), static_cast<size_t>(array.nbytes()));
-      throw_if_error(session->run(g), name_ + ": graph '" + graph_name + "'");
+      throw_if_error(state != nullptr ? state->run() : session->run(g), name_ + ": graph '" + graph_name + "'");
       // Outputs are copied while the lock is held: the next run overwrites the arena.
       py::gil_scoped_acquire acquire;
       for (size_t i = 0; i < session->num_outputs(g); ++i) {
@@ -399,6 +416,13 @@ class ModelHandle {
       }
     }
     return outputs;
+  }
+
+  // Zeroes the carried state of run(..., carry): the next run starts a new stream.
+  void reset_state() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!stream_state_.bound()) throw_value_error(name_ + ": no carried state yet (run a graph with carry= first)");
+    stream_state_.reset();
   }
 
  private:
@@ -413,6 +437,25 @@ class ModelHandle {
     data_ = data;
     size_ = size;
     throw_if_error(info_.load(data, size), name_);
+  }
+
+  // The streaming session for `graph` and these pairs, prepared on first
+  // use and again when they change (its state then starts at zero). Caller holds mutex_.
+  CarriedState& stream_for(size_t graph, const std::vector<std::pair<std::string, std::string>>& names) {
+    if (stream_session_ && stream_graph_ == graph && stream_names_ == names) return stream_state_;
+    std::vector<StatePair> pairs;
+    for (const auto& [input, output] : names) pairs.push_back({input.c_str(), output.c_str()});
+    Result<size_t> reserve = CarriedState::reserve_bytes_needed(info_.model(), graph, pairs.data(), pairs.size());
+    if (!reserve.ok()) throw_value_error(name_ + ": carry: " + reserve.status().message());
+    stream_state_ = CarriedState();
+    stream_session_.reset();
+    auto fresh = std::make_unique<Session>();
+    throw_if_error(fresh->prepare(info_.model(), *reserve, options_), name_);
+    throw_if_error(stream_state_.bind(fresh.get(), graph, pairs.data(), pairs.size()), name_);
+    stream_session_ = std::move(fresh);
+    stream_graph_ = graph;
+    stream_names_ = names;
+    return stream_state_;
   }
 
   // The program offering `capability`, preparing one on first use. Caller holds mutex_.
@@ -541,6 +584,10 @@ class ModelHandle {
   Module info_;                                     // loaded, never prepared: kind, graphs, arena sizes
   std::vector<std::unique_ptr<Module>> modules_;    // owned, each prepared for some capability
   std::unique_ptr<Session> session_;                // owned, for run()
+  std::unique_ptr<Session> stream_session_;         // owned, for run(..., carry)
+  CarriedState stream_state_;                       // bound to stream_session_
+  size_t stream_graph_ = 0;
+  std::vector<std::pair<std::string, std::string>> stream_names_;
   std::mutex mutex_;
 };
 
@@ -600,5 +647,6 @@ PYBIND11_MODULE(_edgegen, m) {
            py::arg("top_k"))
       .def("encode", &ModelHandle::encode, py::arg("items"), py::arg("count"))
       .def("decode", &ModelHandle::decode, py::arg("latents"), py::arg("count"))
-      .def("run", &ModelHandle::run, py::arg("graph"), py::arg("inputs"));
+      .def("run", &ModelHandle::run, py::arg("graph"), py::arg("inputs"), py::arg("carry"))
+      .def("reset_state", &ModelHandle::reset_state);
 }

@@ -153,6 +153,28 @@ def test_run_one_graph(models):
     np.testing.assert_array_equal(flow.run(name, **inputs)[graph.outputs[0].name], outputs[graph.outputs[0].name])
 
 
+def test_run_carries_state_from_call_to_call(tmp_path):
+    # The streaming GRU of tests/recurrent: three chunks with the state
+    # carried equal PyTorch over the whole sequence.
+    folder = ROOT / "tests" / "recurrent" / "gru_streaming"
+    tool("convert", folder / "model.onnx", "-o", tmp_path / "streaming.egm")
+    model = edgegen.Model(str(tmp_path / "streaming.egm"))
+    frames = np.load(folder / "x_steps.npy")
+    expected = np.load(folder / "p_steps.npy")
+    graph = next(iter(model.graphs))
+    streamed = [model.run(graph, x=chunk, carry_state={"h0": "h"})["p"] for chunk in frames]
+    np.testing.assert_allclose(np.stack(streamed), expected, atol=2e-5)
+    model.reset_state()
+    np.testing.assert_array_equal(model.run(graph, x=frames[0], carry_state={"h0": "h"})["p"], streamed[0])
+    with pytest.raises(ValueError, match="carried state"):
+        model.run(graph, x=frames[0], h0=np.zeros((1, 1, 8), np.float32), carry_state={"h0": "h"})
+    with pytest.raises(ValueError, match="no output 'nope'"):
+        model.run(graph, x=frames[0], carry_state={"h0": "nope"})
+    # Without carry_state the graph runs statelessly: h0 is required.
+    with pytest.raises(ValueError, match="missing inputs: h0"):
+        model.run(graph, x=frames[0])
+
+
 def test_threads_share_one_model(models, digits):
     model = edgegen.Model(models["flow"])
     rows = np.tile(digits["flow"], (64, 1))

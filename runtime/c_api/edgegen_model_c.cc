@@ -14,6 +14,7 @@
 #include "edgegen/token_decoder.h"
 #include "edgegen/diffusion.h"
 #include "edgegen/edgegen.h"
+#include "edgegen/carried_state.h"
 #include "edgegen/module.h"
 #include "edgegen/pipeline.h"
 #include "edgegen_generated.h"
@@ -21,6 +22,11 @@
 struct eg_model {
   edgegen::Module module;
   edgegen::Session graph_session;  // prepared only for a kind without a program
+  // Streaming (eg_model_carry_state): pairs named by the model's own strings.
+  edgegen::StatePair state_pairs[edgegen::CarriedState::kMaxPairs];
+  size_t num_state_pairs = 0;
+  size_t state_graph = 0;
+  edgegen::CarriedState carried_state;  // bound to graph_session at prepare
   void* owned_self = nullptr;      // owned: the malloc block holding this handle, or null
   char last_error[edgegen::Status::kMaxMessage] = "";
 };
@@ -326,6 +332,65 @@ eg_status eg_model_output_info(const eg_model* model, size_t graph, size_t index
   return tensor_info(model, graph, index, false, out_info);
 }
 
+namespace {
+
+// The reservation the carried state needs (0 without eg_model_carry_state).
+edgegen::Result<size_t> state_reserve_bytes(const eg_model* model) {
+  if (model->num_state_pairs == 0) return size_t{0};
+  return edgegen::CarriedState::reserve_bytes_needed(model->module.model(), model->state_graph, model->state_pairs,
+                                                     model->num_state_pairs);
+}
+
+// The model's own copy of a graph input's (or output's) name, or null.
+const char* stored_name(const eg_model* model, size_t graph, const char* name, bool input) {
+  const edgegen::format::Graph& stored = *model->module.model().graph(graph);
+  const auto* endpoints = input ? stored.inputs() : stored.outputs();
+  for (uint32_t i = 0; i < endpoints->size(); ++i) {
+    const char* candidate = stored.tensors()->Get(static_cast<uint32_t>(endpoints->Get(i)))->name()->c_str();
+    if (std::strcmp(candidate, name) == 0) return candidate;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+eg_status eg_model_carry_state(eg_model* model, size_t graph, const char* input, const char* output) {
+  if (model == nullptr || input == nullptr || output == nullptr) return EG_INVALID_ARGUMENT;
+  const edgegen::Model& stored = model->module.model();
+  if (graph >= stored.num_graphs())
+    return remember(model, Status::error(StatusCode::kInvalidArgument, "no graph %zu (the model has %zu)", graph,
+                                         stored.num_graphs()));
+  if (model->num_state_pairs > 0 && graph != model->state_graph)
+    return remember(model, Status::error(StatusCode::kInvalidArgument,
+                                         "carried state is for one graph; graph %zu already has state pairs",
+                                         model->state_graph));
+  if (model->num_state_pairs == edgegen::CarriedState::kMaxPairs)
+    return fail(model, StatusCode::kInvalidArgument, "too many carried state pairs");
+  edgegen::StatePair pair;
+  pair.input = stored_name(model, graph, input, true);
+  pair.output = stored_name(model, graph, output, false);
+  if (pair.input == nullptr || pair.output == nullptr)
+    return remember(model, Status::error(StatusCode::kInvalidArgument, "graph %zu has no %s '%s'", graph,
+                                         pair.input == nullptr ? "input" : "output",
+                                         pair.input == nullptr ? input : output));
+  // Checked with the pairs before it now, so a bad pair fails here and not at prepare.
+  model->state_pairs[model->num_state_pairs] = pair;
+  edgegen::Result<size_t> checked = edgegen::CarriedState::reserve_bytes_needed(
+      stored, graph, model->state_pairs, model->num_state_pairs + 1);
+  if (!checked.ok()) return remember(model, checked.status());
+  model->state_graph = graph;
+  ++model->num_state_pairs;
+  return EG_OK;
+}
+
+eg_status eg_model_reset_state(eg_model* model) {
+  if (model == nullptr) return EG_INVALID_ARGUMENT;
+  if (!model->carried_state.bound())
+    return fail(model, StatusCode::kNotPrepared, "no carried state is bound (eg_model_carry_state, then eg_model_prepare)");
+  model->carried_state.reset();
+  return EG_OK;
+}
+
 eg_status eg_model_arena_bytes(eg_model* model, const eg_run_options* options, uint32_t capability,
                                size_t* out_bytes) {
   if (model == nullptr || out_bytes == nullptr) return EG_INVALID_ARGUMENT;
@@ -334,7 +399,9 @@ eg_status eg_model_arena_bytes(eg_model* model, const eg_run_options* options, u
   if (checked.is_ok()) checked = capability_argument(capability);
   if (!checked.is_ok()) return remember(model, checked);
   if (capability == EG_CAP_NONE && !has_program_class(model)) {
-    edgegen::Result<size_t> bytes = edgegen::Session::arena_bytes_needed(model->module.model(), 0, session_options);
+    edgegen::Result<size_t> reserve = state_reserve_bytes(model);
+    if (!reserve.ok()) return remember(model, reserve.status());
+    edgegen::Result<size_t> bytes = edgegen::Session::arena_bytes_needed(model->module.model(), *reserve, session_options);
     if (!bytes.ok()) return remember(model, bytes.status());
     *out_bytes = *bytes;
     return EG_OK;
@@ -353,14 +420,28 @@ eg_status eg_model_prepare(eg_model* model, void* arena, size_t arena_bytes, con
   Status checked = session_options_of(options, &session_options);
   if (checked.is_ok()) checked = capability_argument(capability);
   if (!checked.is_ok()) return remember(model, checked);
+  model->carried_state = edgegen::CarriedState();
   model->graph_session.~Session();
   new (&model->graph_session) edgegen::Session();
   if (capability == EG_CAP_NONE && !has_program_class(model)) {
-    Status prepared = arena != nullptr
-                          ? model->graph_session.prepare(model->module.model(), arena, arena_bytes, 0, session_options)
-                          : model->graph_session.prepare(model->module.model(), 0, session_options);
+    edgegen::Result<size_t> reserve = state_reserve_bytes(model);
+    if (!reserve.ok()) return remember(model, reserve.status());
+    Status prepared =
+        arena != nullptr
+            ? model->graph_session.prepare(model->module.model(), arena, arena_bytes, *reserve, session_options)
+            : model->graph_session.prepare(model->module.model(), *reserve, session_options);
+    if (prepared.is_ok() && model->num_state_pairs > 0)
+      prepared = model->carried_state.bind(&model->graph_session, model->state_graph, model->state_pairs,
+                                           model->num_state_pairs);
+    if (!prepared.is_ok()) {
+      model->graph_session.~Session();
+      new (&model->graph_session) edgegen::Session();
+    }
     return remember(model, prepared);
   }
+  if (model->num_state_pairs > 0)
+    return fail(model, StatusCode::kInvalidArgument,
+                "carried state (eg_model_carry_state) is for graphs-only models prepared with EG_CAP_NONE");
   const edgegen::Capability needed = static_cast<edgegen::Capability>(capability);
   Status prepared = arena != nullptr ? model->module.prepare(arena, arena_bytes, session_options, needed)
                                      : model->module.prepare(session_options, needed);
@@ -449,6 +530,8 @@ eg_status eg_model_run(eg_model* model, size_t graph) {
   if (graph >= session->num_graphs())
     return remember(model, Status::error(StatusCode::kInvalidArgument, "no graph %zu (the model has %zu)", graph,
                                          session->num_graphs()));
+  if (model->carried_state.bound() && graph == model->carried_state.graph() && session == &model->graph_session)
+    return remember(model, model->carried_state.run());
   return remember(model, session->run(graph));
 }
 

@@ -106,25 +106,47 @@ Status AutoregressivePipeline::configure(const Model& model) {
     return Status::error(StatusCode::kInvalidModel, "autoregressive pipeline: the graph needs one input and an output");
   const Tensor& input = session_.input(0, 0);
   const Tensor& output = session_.output(0, 0);
-  if (input.dtype != DType::kFloat32 || input.num_elements() != batch_ * dims_ || output.dtype != DType::kFloat32 ||
+  // Token ids (int64/int32, into an embedding) are the natural input of a categorical model.
+  const bool integer_input = input.dtype == DType::kInt64 || input.dtype == DType::kInt32;
+  if ((input.dtype != DType::kFloat32 && !(integer_input && kind_ == ArKind::kCategorical)) ||
+      input.num_elements() != batch_ * dims_ || output.dtype != DType::kFloat32 ||
       output.num_elements() != batch_ * per_item_)
     return Status::error(StatusCode::kInvalidModel,
-                         "autoregressive pipeline: input '%s' must be float32 with %zu values per item and output '%s' "
-                         "float32 with %zu",
+                         "autoregressive pipeline: input '%s' must be float32 (or int64/int32 token ids for a "
+                         "categorical model) with %zu values per item, and output '%s' float32 with %zu",
                          input.name, dims_, output.name, per_item_);
   state_ = static_cast<float*>(session_.reserve(batch_ * dims_ * sizeof(float)));
   if (state_ == nullptr) return Status::error(StatusCode::kArenaTooSmall, "autoregressive pipeline: reservation too small");
   return Status::ok();
 }
 
+void AutoregressivePipeline::write_input(const float* rows) {
+  Tensor& input = session_.input(0, 0);
+  const size_t n = batch_ * dims_;
+  if (input.dtype == DType::kInt64) {
+    for (size_t i = 0; i < n; ++i) input.data_as<int64_t>()[i] = static_cast<int64_t>(rows[i]);
+  } else if (input.dtype == DType::kInt32) {
+    for (size_t i = 0; i < n; ++i) input.data_as<int32_t>()[i] = static_cast<int32_t>(rows[i]);
+  } else {
+    std::memcpy(input.data, rows, n * sizeof(float));
+  }
+}
+
 Status AutoregressivePipeline::log_prob(const float* items, size_t count, float* log_prob) {
   if (!session_.prepared()) return Status::error(StatusCode::kNotPrepared, "log_prob() before prepare()");
-  float* input = session_.input(0, 0).data_as<float>();
   for (size_t done = 0; done < count; done += batch_) {
     const size_t n = count - done < batch_ ? count - done : batch_;
     const float* x = items + done * dims_;
-    std::memcpy(input, x, n * dims_ * sizeof(float));
-    if (n < batch_) std::memset(input + n * dims_, 0, (batch_ - n) * dims_ * sizeof(float));
+    // Categorical values are checked before the graph sees them: an
+    // integer input cannot hold 2.5 or -1 faithfully.
+    for (size_t i = 0; kind_ == ArKind::kCategorical && i < n * dims_; ++i)
+      if (!(x[i] >= 0.f && x[i] < static_cast<float>(categories_)) || x[i] != std::floor(x[i]))
+        return Status::error(StatusCode::kInvalidArgument,
+                             "item %zu, dimension %zu: categorical data must be an integer in [0, %u) (got %g)",
+                             done + i / dims_, i % dims_, categories_, static_cast<double>(x[i]));
+    std::memcpy(state_, x, n * dims_ * sizeof(float));
+    if (n < batch_) std::memset(state_ + n * dims_, 0, (batch_ - n) * dims_ * sizeof(float));
+    write_input(state_);
     EG_RETURN_IF_ERROR(session_.run(0));
     const float* out = session_.output(0, 0).data_as<float>();
     for (size_t item = 0; item < n; ++item) {
@@ -138,11 +160,7 @@ Status AutoregressivePipeline::log_prob(const float* items, size_t count, float*
             return Status::error(StatusCode::kInvalidArgument, "item %zu, dimension %zu: bernoulli data must be in [0, 1] (got %g)",
                                  done + item, d, value);
           total += value * oi[d] - softplus(oi[d]);  // x log sigmoid(l) + (1 - x) log sigmoid(-l)
-        } else if (kind_ == ArKind::kCategorical) {
-          if (!(value >= 0.0 && value < categories_) || value != std::floor(value))
-            return Status::error(StatusCode::kInvalidArgument,
-                                 "item %zu, dimension %zu: categorical data must be an integer in [0, %u) (got %g)",
-                                 done + item, d, categories_, value);
+        } else if (kind_ == ArKind::kCategorical) {  // checked before the run
           const float* logits = oi + d * categories_;
           total += logits[static_cast<size_t>(value)] - log_sum_exp(logits, categories_, 1.0);
         } else {
@@ -159,8 +177,7 @@ Status AutoregressivePipeline::log_prob(const float* items, size_t count, float*
 
 Status AutoregressivePipeline::draw_dimension(size_t d, size_t items, size_t first_item, const ArSampleOptions& options,
                                               const float* missing) {
-  float* input = session_.input(0, 0).data_as<float>();
-  std::memcpy(input, state_, batch_ * dims_ * sizeof(float));
+  write_input(state_);
   EG_RETURN_IF_ERROR(session_.run(0));
   const float* out = session_.output(0, 0).data_as<float>();
   const bool greedy = options.temperature <= 0.f;
@@ -226,8 +243,17 @@ Status AutoregressivePipeline::fill(const ArSampleOptions& options, size_t count
     const size_t n = count - done < batch_ ? count - done : batch_;
     float* rows = items + done * dims_;
     std::memset(state_, 0, batch_ * dims_ * sizeof(float));
-    if (impute)
-      for (size_t i = 0; i < n * dims_; ++i) state_[i] = std::isnan(rows[i]) ? 0.f : rows[i];
+    if (impute) {
+      for (size_t i = 0; i < n * dims_; ++i) {
+        const float value = rows[i];
+        if (kind_ == ArKind::kCategorical && !std::isnan(value) &&
+            (!(value >= 0.f && value < static_cast<float>(categories_)) || value != std::floor(value)))
+          return Status::error(StatusCode::kInvalidArgument,
+                               "item %zu, dimension %zu: categorical data must be an integer in [0, %u) or NaN (got %g)",
+                               done + i / dims_, i % dims_, categories_, static_cast<double>(value));
+        state_[i] = std::isnan(value) ? 0.f : value;
+      }
+    }
     for (size_t d = 0; d < dims_; ++d) {
       bool needed = !impute;
       for (size_t item = 0; item < n && !needed; ++item) needed = std::isnan(rows[item * dims_ + d]);

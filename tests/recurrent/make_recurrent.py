@@ -36,6 +36,21 @@ class Plain(torch.nn.Module):
         return y, h
 
 
+class Streaming(torch.nn.Module):
+    """A voice-activity-detector-shaped streaming model: per-frame features
+    -> GRU carrying its state from one chunk to the next -> a probability."""
+
+    def __init__(self):
+        super().__init__()
+        self.encode = torch.nn.Linear(FEATURES, 8)
+        self.gru = torch.nn.GRU(8, 8)
+        self.head = torch.nn.Linear(8, 1)
+
+    def forward(self, x, h0):
+        y, h = self.gru(torch.tanh(self.encode(x)), h0)
+        return torch.sigmoid(self.head(y)), h
+
+
 def scale_weights(layer, factor):
     # PyTorch's init (uniform +-1/sqrt(hidden)) keeps the gates near their
     # linear range; larger weights exercise the saturating parts too.
@@ -71,6 +86,25 @@ def main():
     rnn = torch.nn.RNN(FEATURES, 4, bidirectional=True, batch_first=True)
     scale_weights(rnn, 2.0)
     export("rnn_batch_first", Plain(rnn), (torch.randn(BATCH, SEQ, FEATURES),), ["x"], ["y", "h"])
+
+    # Streaming: the graph takes CHUNK frames and the state; the reference is
+    # PyTorch over all STEPS * CHUNK frames at once, which a runtime carrying
+    # h from each run to the next must reproduce chunk by chunk.
+    steps, chunk = 3, 4
+    streaming = Streaming()
+    scale_weights(streaming.gru, 2.0)
+    streaming.eval()
+    folder = os.path.join(HERE, "gru_streaming")
+    os.makedirs(folder, exist_ok=True)
+    torch.onnx.export(streaming, (torch.zeros(chunk, 1, FEATURES), torch.zeros(1, 1, 8)),
+                      os.path.join(folder, "model.onnx"), opset_version=14, input_names=["x", "h0"],
+                      output_names=["p", "h"], do_constant_folding=True)
+    frames = torch.randn(steps * chunk, 1, FEATURES)
+    with torch.no_grad():
+        p, h = streaming(frames, torch.zeros(1, 1, 8))
+    np.save(os.path.join(folder, "x_steps.npy"), frames.numpy().reshape(steps, chunk, 1, FEATURES))
+    np.save(os.path.join(folder, "p_steps.npy"), p.numpy().reshape(steps, chunk, 1, 1))
+    np.save(os.path.join(folder, "h_final.npy"), h.numpy())
 
 
 if __name__ == "__main__":

@@ -203,7 +203,9 @@ class AutoregressivePipeline : public Program {
 
   // Exact log p(x) (nats) of `count` items into `log_prob[count]`. Bernoulli
   // data in [0, 1]; categorical data integers in [0, categories): anything
-  // else is kInvalidArgument naming the item and dimension.
+  // else is kInvalidArgument naming the item and dimension. Items are floats
+  // whatever the graph takes: a categorical model's graph may take int64 or
+  // int32 token ids (an embedding Gather), converted on the way in.
   Status log_prob(const float* items, size_t count, float* log_prob);
   // `count` new items (count * event_size) drawn dimension by dimension;
   // item n uses random index n * event_size + d: the same whatever the batch.
@@ -223,6 +225,9 @@ class AutoregressivePipeline : public Program {
   // `items` rows where `missing` (null = all) marks them.
   Status draw_dimension(size_t d, size_t items, size_t first_item, const ArSampleOptions& options, const float* missing);
   Status fill(const ArSampleOptions& options, size_t count, float* items, bool impute);
+  // Writes `rows` (batch * dims floats, whole numbers for an integer input)
+  // into the graph's input, in its dtype.
+  void write_input(const float* rows);
 
   Session session_;
   size_t batch_ = 1, dims_ = 0, per_item_ = 0;

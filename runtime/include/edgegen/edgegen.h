@@ -248,6 +248,17 @@ eg_status eg_model_run(eg_model* model, size_t graph);
 eg_status eg_model_get_output(eg_model* model, size_t graph, size_t index, void* data, size_t bytes);
 eg_status eg_model_get_output_by_name(eg_model* model, size_t graph, const char* name, void* data, size_t bytes);
 
+/* Streaming graphs (graphs-only models, prepared with EG_CAP_NONE): before
+ * eg_model_arena_bytes and eg_model_prepare, declares that state input
+ * `input` of `graph` is fed from its output `output` of the run before. The
+ * state is kept in the arena between eg_model_run calls (they then leave
+ * the state inputs alone: set only the other inputs); it is zero after
+ * prepare and after eg_model_reset_state (a new stream). One graph, at most
+ * 32 pairs; a pair that does not fit the graph (unknown name, different
+ * dtype or shape, already paired) is EG_INVALID_ARGUMENT / EG_SHAPE_MISMATCH. */
+eg_status eg_model_carry_state(eg_model* model, size_t graph, const char* input, const char* output);
+eg_status eg_model_reset_state(eg_model* model);
+
 /* Diffusion samplers (same values as edgegen::SamplerKind). */
 typedef enum eg_sampler {
   EG_SAMPLER_DDIM = 0,
