@@ -108,7 +108,7 @@ std::map<size_t, std::string> match_inputs(Session& session, size_t graph, const
 NpyArray read_input(const Tensor& input, const std::string& path, bool stream) {
   NpyArray array = read_npy(path);
   std::vector<int64_t> expected = shape_dims(input.shape);
-  NpyDType expected_dtype;
+  NpyDType expected_dtype = NpyDType::kFloat32;
   bool representable = npy_dtype_for(input.dtype, &expected_dtype);
   bool shape_ok = array.shape == expected ||
                   (stream && array.shape.size() == expected.size() + 1 &&

@@ -184,11 +184,11 @@ ok convert "$STREAM/model.onnx" -o streaming.egm
 ok run streaming.egm --stateful h0=h --input "x=$STREAM/x_steps.npy" --output-dir stream_out
 grep -q "3 times, carrying 1 state tensor" last.out || fail "run --stateful did not say it ran 3 steps: $(cat last.out)"
 fails 1 "missing --input for: h0" run streaming.egm --input "x=$STREAM/x_steps.npy" -d bad_out
-fails 1 "graph 'main_graph' has no output 'hh'" run streaming.egm --stateful h0=hh --input "x=$STREAM/x_steps.npy" -d bad_out
+fails 1 "graph 'main' has no output 'hh'" run streaming.egm --stateful h0=hh --input "x=$STREAM/x_steps.npy" -d bad_out
 fails 1 "differ in dtype or shape" run streaming.egm --stateful h0=p --input "x=$STREAM/x_steps.npy" -d bad_out
 fails 1 "expected INPUT=OUTPUT" run streaming.egm --stateful h0 --input "x=$STREAM/x_steps.npy" -d bad_out
 fails 1 "--steps needs --stateful" run streaming.egm --steps 3 --input "x=$STREAM/x_steps.npy" -d bad_out
-fails 1 "2 steps, but" run streaming.egm --stateful h0=h --steps 2 --input "x=$STREAM/x_steps.npy" -d bad_out
+fails 1 "3 steps, but --steps gives 2" run streaming.egm --stateful h0=h --steps 2 --input "x=$STREAM/x_steps.npy" -d bad_out
 absent bad_out/p.npy bad_out/h.npy
 "$PYTHON" - "$STREAM" <<'PY' || fail "run --stateful differs from PyTorch over the whole sequence"
 import sys
