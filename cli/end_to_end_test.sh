@@ -243,6 +243,11 @@ fails 1 "node #0 (Det), opset 11: op type is not supported (supported: Abs, Add"
 fails 1 "attribute 'mode' = 'cubic' is not supported (supported: nearest, linear)" \
   convert "$ONNX_TESTDATA/node/test_resize_downsample_scales_cubic/model.onnx" -o unsupported.egm
 absent "unsupported.egm"
+# A model in double converts to float32, saying so on stderr.
+ok convert "$ONNX_TESTDATA/node/test_cast_DOUBLE_to_FLOAT/model.onnx" -o double.egm
+grep -q "edgegen: warning: .* computes in double (float64); edgegen computes it in float32" last.err ||
+  fail "converting a double model gave no warning: $(cat last.err)"
+grep -q "warning" last.out && fail "the double warning went to stdout"
 fails 1 "truncated.egm" info truncated.egm
 fails 1 "corrupt.egm" info corrupt.egm
 fails 1 "cannot open" info missing.egm
