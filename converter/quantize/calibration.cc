@@ -14,11 +14,11 @@ namespace edgegen::converter {
 namespace {
 
 // The graphs as a runnable model: the .egm bytes in 64-byte aligned storage
-// and a reference-kernel session over them (the file's layout, so every
-// operator output can be read right after the operator ran).
+// and a session over them: the reference kernels by default (the file's
+// layout, so every operator output can be read right after the operator ran).
 class LoadedGraphs {
  public:
-  LoadedGraphs(const std::vector<IrGraph>& graphs, uint32_t batch) {
+  LoadedGraphs(const std::vector<IrGraph>& graphs, uint32_t batch, Backend backend = Backend::kReference) {
     std::vector<GraphPlan> plans;
     for (const IrGraph& graph : graphs) plans.push_back(plan_graph_memory(graph));
     std::vector<uint8_t> bytes = write_egm(graphs, plans, PipelineWriter{}, batch);
@@ -28,7 +28,7 @@ class LoadedGraphs {
     if (!model.ok()) throw ConversionError(std::string("internal: calibration model: ") + model.status().message());
     model_ = model.value();
     SessionOptions options;
-    options.backend = Backend::kReference;
+    options.backend = backend;
     Status status = session_.prepare(model_, 0, options);
     if (!status.is_ok()) throw ConversionError(std::string("calibration: ") + status.message());
   }
@@ -151,8 +151,8 @@ class GraphRunner::Loaded : public LoadedGraphs {
   using LoadedGraphs::LoadedGraphs;
 };
 
-GraphRunner::GraphRunner(const IrGraph& graph, uint32_t batch)
-    : graph_(graph), loaded_(std::make_unique<Loaded>(std::vector<IrGraph>{graph}, batch)) {}
+GraphRunner::GraphRunner(const IrGraph& graph, uint32_t batch, Backend backend)
+    : graph_(graph), loaded_(std::make_unique<Loaded>(std::vector<IrGraph>{graph}, batch, backend)) {}
 
 GraphRunner::~GraphRunner() = default;
 

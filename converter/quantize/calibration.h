@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "converter/ir.h"
+#include "edgegen/session.h"
 
 namespace edgegen::converter {
 
@@ -52,7 +53,10 @@ std::vector<std::vector<std::vector<float>>> run_outputs(const std::vector<IrGra
 // diffusion sampler's trajectory) steps with.
 class GraphRunner {
  public:
-  GraphRunner(const IrGraph& graph, uint32_t batch);
+  // `backend`: the reference kernels by default (exact, the oracle); a
+  // caller that needs only the outputs of many runs (the diffusion
+  // trajectories) takes kAuto, the fast kernels.
+  GraphRunner(const IrGraph& graph, uint32_t batch, Backend backend = Backend::kReference);
   ~GraphRunner();
   GraphRunner(const GraphRunner&) = delete;
   GraphRunner& operator=(const GraphRunner&) = delete;

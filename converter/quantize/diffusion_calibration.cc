@@ -57,7 +57,9 @@ DiffusionCalibration diffusion_calibration(const IrGraph& denoiser, const Manife
   const int halves = class_at >= 0 && d.null_class >= 0 ? 2 : 1;  // classifier-free guidance runs both
   const size_t elements = static_cast<size_t>(denoiser.tensors[static_cast<size_t>(denoiser.inputs[sample_at])].num_elements());
 
-  GraphRunner runner(denoiser, batch);
+  // The trajectories need only the denoiser's outputs: the fast kernels
+  // (EDGEGEN_BACKEND=reference pins the reference ones, as everywhere).
+  GraphRunner runner(denoiser, batch, Backend::kAuto);
   DiffusionCalibration result;
   const int batches_per_group = kStepsPerTrajectory * halves;
   const int groups = std::max(1, (count + static_cast<int>(batch) * batches_per_group - 1) /
@@ -125,6 +127,19 @@ DiffusionCalibration diffusion_calibration(const IrGraph& denoiser, const Manife
     }
     result.final_samples.insert(result.final_samples.end(), x.begin(), x.end());
     result.final_count += batch;
+  }
+  // A group of trajectories gives more batches than a small `count` asks
+  // for; keep that many, spread evenly over the steps (and both guidance
+  // halves), so that observing the activations costs what was asked.
+  const size_t wanted = static_cast<size_t>(std::max(1, (count + static_cast<int>(batch) - 1) / static_cast<int>(batch)));
+  if (wanted < result.denoiser.size()) {
+    std::vector<CalibrationBatch> kept;
+    for (size_t i = 0; i < wanted; ++i) {
+      size_t index = i * result.denoiser.size() / wanted;
+      if (halves == 2) index = std::min(result.denoiser.size() - 1, (index & ~size_t{1}) + i % 2);
+      kept.push_back(std::move(result.denoiser[index]));
+    }
+    result.denoiser = std::move(kept);
   }
   return result;
 }

@@ -27,8 +27,11 @@ struct DiffusionCalibration {
   size_t final_count = 0;                  // items in final_samples
 };
 
-// At least `count` denoiser items (whole batches of `batch`), from the float
-// `denoiser` graph described by `diffusion`; deterministic for a seed.
+// `count` denoiser items rounded up to whole batches of `batch` (spread
+// over the steps of at least one group of trajectories, whose ends are all
+// in final_samples), from the float `denoiser` graph described by
+// `diffusion`; deterministic for a seed on one machine (the trajectories
+// run on the fast kernels).
 DiffusionCalibration diffusion_calibration(const IrGraph& denoiser, const Manifest::Diffusion& diffusion,
                                            uint32_t batch, int count, uint64_t seed);
 
