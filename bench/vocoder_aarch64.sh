@@ -11,7 +11,11 @@
 #   bench/vocoder_aarch64.sh [BUILD_AARCH64_DIR] [HOST_EDGEGEN]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-arm=${1:-build-aarch64}/edgegen
+build_arm=${1:-build-aarch64}
+arm=$build_arm/edgegen
+# The cross build's dependency sysroot (XNNPACK, cpuinfo, pthreadpool, spng), as its ctest runs them.
+libs=$(ls -d "$build_arm"/aarch64-sysroot/usr/lib/aarch64-linux-gnu "$build_arm"/aarch64-sysroot/lib/aarch64-linux-gnu \
+  2>/dev/null | paste -sd:)
 host=${2:-build/edgegen}
 python=/usr/bin/python3
 work=$(mktemp -d /tmp/edgegen_vocoder_aarch64.XXXXXX)
@@ -26,7 +30,7 @@ np.save(f"{sys.argv[1]}/short.npy", mel[:, :64])                   # one window
 np.save(f"{sys.argv[1]}/long.npy", np.tile(mel, (1, 2))[:, :864])  # 864 frames: 17 windows
 PY
 count() {  # instructions of one vocode run of $1.npy on aarch64
-  qemu-aarch64 -L /usr/aarch64-linux-gnu -plugin "$work/insn_count.so" -d plugin -D "$work/$1.count" \
+  qemu-aarch64 -L /usr/aarch64-linux-gnu -E "LD_LIBRARY_PATH=$libs" -plugin "$work/insn_count.so" -d plugin -D "$work/$1.count" \
     "$arm" vocode "$work/vocoder.egm" --mel "$work/$1.npy" -o "$work/$1.arm.npy" --threads 1 >/dev/null
   awk '/^instructions/ {print $2}' "$work/$1.count"
 }
