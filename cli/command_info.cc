@@ -34,6 +34,7 @@ void run_info(const InfoOptions& options) {
   PipelineKind kind = loaded.model().pipeline_kind();
   if (kind == PipelineKind::kDecoder || kind == PipelineKind::kVae) loaded.pipeline("info");
   if (kind == PipelineKind::kTokenDecoder) loaded.program(Capability::kGenerate);  // checks the cache pairing
+  if (kind == PipelineKind::kVocoder) loaded.program(Capability::kVocode);  // checks the mel and waveform shapes
   ModelInfo info = describe_model(loaded.model(), options.runtime);
   if (options.json)
     std::cout << model_info_json(info).dump(2) << "\n";

@@ -12,6 +12,7 @@
 #include "file_names.h"
 #include "item_files.h"
 #include "loaded_model.h"
+#include "wav_file.h"
 
 namespace edgegen::cli {
 namespace {
@@ -28,6 +29,7 @@ struct SampleOptions {
   SessionOptions runtime;
   uint32_t top_k = 0;             // autoregressive categorical only
   DiffusionCliOptions diffusion;  // diffusion models only (diffusion_options.h)
+  std::string wav_format = "pcm16";  // audio decoders, -o FILE.wav
 };
 
 // Kinds whose samples `sample` writes its own way: what a PNG's black and
@@ -57,7 +59,37 @@ const KindSampler kKindSamplers[] = {
      }},
 };
 
+// Decoder/vae models whose items are waveforms (manifest "sample_rate"):
+// one mono WAV per item, PATH when -n is 1, else STEM_0.wav, STEM_1.wav, ...
+// (item i from latent i of the seed's stream).
+void sample_waveforms(LoadedModel& loaded, const SampleOptions& options) {
+  Pipeline& pipeline = loaded.pipeline("sample");
+  if (pipeline.sample_rate() == 0)
+    throw CliError("-o " + options.output_path + ": this model's items are not waveforms (its manifest declares no "
+                   "sample_rate); write .png or .npy");
+  const WavFormat format = parse_wav_format(options.wav_format);
+  const std::vector<std::string> paths = item_file_names(options.output_path, options.count);
+  std::vector<std::unique_ptr<AtomicFile>> outputs;
+  for (const std::string& path : paths) outputs.push_back(std::make_unique<AtomicFile>(path));
+  std::vector<float> items(checked_float_count(options.count, pipeline.item_size(), "-n"));
+  throw_if_error(pipeline.sample(options.seed, options.temperature, options.count, items.data()), options.model_path);
+  for (size_t i = 0; i < options.count; ++i) {
+    std::vector<uint8_t> bytes =
+        encode_wav(items.data() + i * pipeline.item_size(), pipeline.item_size(), pipeline.sample_rate(), format);
+    outputs[i]->write(bytes.data(), bytes.size());
+  }
+  for (auto& output : outputs) output->commit();
+  std::cout << "wrote " << (paths.size() == 1 ? paths[0] : paths[0] + " .. " + paths.back()) << ": " << options.count
+            << " waveforms of " << pipeline.item_size() << " samples at " << pipeline.sample_rate() << " Hz (seed "
+            << options.seed << ", temperature " << options.temperature << ")\n";
+}
+
 void run_sample(SampleOptions options) {
+  if (is_wav_path(options.output_path)) {
+    if (!options.latents_path.empty()) throw CliError("--latents-out is for .png and .npy output");
+    LoadedModel loaded(options.model_path, options.runtime);
+    return sample_waveforms(loaded, options);
+  }
   OutputFormat format = output_format_of(options.output_path, "-o");
   if (!options.latents_path.empty() && output_format_of(options.latents_path, "--latents-out") != OutputFormat::kNpy)
     throw CliError("--latents-out " + options.latents_path + ": latents are written as .npy");
@@ -112,12 +144,16 @@ void add_sample_command(CLI::App& app) {
       ->check(CLI::Range(0.f, 100.f))
       ->capture_default_str();
   command->add_option("-o,--output", options->output_path,
-                      "FILE.png (a grid of the samples) or FILE.npy (float32 [N, item shape...])")
+                      "FILE.png (a grid of the samples) or FILE.npy (float32 [N, item shape...]); FILE.wav for "
+                      "a decoder of waveforms (one file per sample: FILE.wav for -n 1, else FILE_0.wav ...)")
       ->required();
   command->add_option("--latents-out", options->latents_path, "Also write the latents as Z.npy (float32 [N, latent shape...])");
   command->add_option("--columns", options->columns, "PNG only: tiles per row (default: a near-square grid)")
       ->check(CLI::Range(1, 1024));
   command->add_option("--top-k", options->top_k, "Autoregressive (categorical) only: draw among the k most likely values");
+  command->add_option("--format", options->wav_format, "WAV sample format: pcm16 (clipped to [-1, 1]) or float32")
+      ->check(CLI::IsMember({"pcm16", "float32"}))
+      ->capture_default_str();
   add_picture_options(command, &options->grid);
   add_runtime_options(command, &options->runtime);
   add_diffusion_options(command, &options->diffusion);

@@ -18,5 +18,6 @@ void add_score_command(CLI::App& app);
 void add_impute_command(CLI::App& app);
 void add_inpaint_command(CLI::App& app);  // diffusion_options.h
 void add_generate_command(CLI::App& app);
+void add_vocode_command(CLI::App& app);  // command_vocode.cc: vocoders, WAV output
 
 }  // namespace edgegen::cli

@@ -31,6 +31,18 @@ std::string sanitize_file_name(const std::string& name) {
   return safe;
 }
 
+std::vector<std::string> item_file_names(const std::string& path, size_t count) {
+  if (count == 1) return {path};
+  const size_t slash = path.find_last_of('/');
+  const size_t dot = path.find_last_of('.');
+  const bool has_extension = dot != std::string::npos && (slash == std::string::npos || dot > slash + 1);
+  const std::string stem = has_extension ? path.substr(0, dot) : path;
+  const std::string extension = has_extension ? path.substr(dot) : "";
+  std::vector<std::string> paths;
+  for (size_t i = 0; i < count; ++i) paths.push_back(stem + "_" + std::to_string(i) + extension);
+  return paths;
+}
+
 std::vector<std::string> unique_file_names(const std::vector<std::string>& names) {
   // Compared lower-cased: "X" and "x" are the same file on macOS and Windows.
   auto lower = [](std::string text) {

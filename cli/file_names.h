@@ -1,6 +1,7 @@
 // File names derived from model data or chosen by extension.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,10 @@ std::string sanitize_file_name(const std::string& name);
 // Sanitized names for all of `names`, made unique by appending "_2", "_3"...
 // (two tensor names may sanitize to the same file name).
 std::vector<std::string> unique_file_names(const std::vector<std::string>& names);
+
+// One output file per item: [path] for one item, else "stem_0.ext",
+// "stem_1.ext", ... (item i is the i-th of the command's items).
+std::vector<std::string> item_file_names(const std::string& path, size_t count);
 
 enum class OutputFormat { kPng, kNpy };
 

@@ -28,4 +28,12 @@ TEST_CASE("file names: output format by extension") {
   CHECK_THROWS_WITH_AS(output_format_of("z.jpg", "-o"), doctest::Contains("must end in .png or .npy"), CliError);
 }
 
+TEST_CASE("file names: one file per item, numbered from 0 before the extension") {
+  CHECK(item_file_names("speech.wav", 1) == std::vector<std::string>{"speech.wav"});
+  CHECK(item_file_names("out/noise.wav", 3) == std::vector<std::string>{"out/noise_0.wav", "out/noise_1.wav",
+                                                                        "out/noise_2.wav"});
+  CHECK(item_file_names("a.b/noise", 2) == std::vector<std::string>{"a.b/noise_0", "a.b/noise_1"});
+  CHECK(item_file_names("dir/.wav", 2) == std::vector<std::string>{"dir/.wav_0", "dir/.wav_1"});
+}
+
 }  // namespace edgegen::cli

@@ -30,7 +30,9 @@ Program& LoadedModel::program(Capability capability) {
 Pipeline& LoadedModel::pipeline(const std::string& command) {
   PipelineKind kind = module_.kind();
   if (kind != PipelineKind::kDecoder && kind != PipelineKind::kVae) {
-    std::string hint = kind == PipelineKind::kGraphsOnly ? " (run its graphs with 'edgegen run')" : "";
+    std::string hint = kind == PipelineKind::kGraphsOnly ? " (run its graphs with 'edgegen run')"
+                       : kind == PipelineKind::kVocoder  ? " (turn mel frames into sound with 'edgegen vocode')"
+                                                         : "";
     throw CliError("'" + command + "' needs a model with a decoder or vae pipeline; " + path_ + " has a " +
                    pipeline_kind_name(kind) + " pipeline" + hint);
   }

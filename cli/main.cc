@@ -58,7 +58,8 @@ int main(int argc, char** argv) {
                "  edgegen info vae.egm\n"
                "  edgegen sample vae.egm -n 16 --seed 1 -o samples.png\n"
                "  edgegen bench vae.egm --profile\n"
-               "  edgegen generate lm.egm --prompt \"Once upon\" -n 200 --temperature 0.8 --seed 1",
+               "  edgegen generate lm.egm --prompt \"Once upon\" -n 200 --temperature 0.8 --seed 1\n"
+               "  edgegen vocode vocoder.egm --mel mel.npy -o speech.wav",
                "edgegen");
   app.set_version_flag("--version", "edgegen " EDGEGEN_VERSION);
   app.require_subcommand(1);
@@ -75,6 +76,7 @@ int main(int argc, char** argv) {
   edgegen::cli::add_impute_command(app);
   edgegen::cli::add_inpaint_command(app);
   edgegen::cli::add_generate_command(app);
+  edgegen::cli::add_vocode_command(app);
 
   try {
     app.parse(argc, argv);  // runs the chosen command's callback

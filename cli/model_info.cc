@@ -58,6 +58,7 @@ ordered_json pipeline_fields(const Model& model) {
       fields["latent_shape"] = to_vector(p->latent_shape());
       fields["prior"] = format::EnumNamePrior(p->prior());
       fields["output_range"] = to_vector(p->output_range());
+      if (p->sample_rate() > 0) fields["sample_rate"] = p->sample_rate();
       break;
     }
     case PipelineKind::kVae: {
@@ -72,6 +73,7 @@ ordered_json pipeline_fields(const Model& model) {
       fields["mean_output"] = output_name(model, p->encoder_graph(), p->mean_output());
       fields["logvar_output"] = output_name(model, p->encoder_graph(), p->logvar_output());
       fields["output_range"] = to_vector(p->output_range());
+      if (p->sample_rate() > 0) fields["sample_rate"] = p->sample_rate();
       break;
     }
     case PipelineKind::kFlow: {
@@ -148,6 +150,24 @@ ordered_json pipeline_fields(const Model& model) {
       }
       fields["cache_tensors"] = step->cache_inputs()->size();
       fields["cache_bytes"] = cache_bytes;
+      break;
+    }
+    case PipelineKind::kVocoder: {
+      const format::VocoderPipeline* p = root->pipeline_as_VocoderPipeline();
+      fields["graph"] = graph_name(model, p->graph());
+      fields["sample_rate"] = p->sample_rate();
+      fields["hop_length"] = p->hop_length();
+      // The frames one run reads and the receptive field: windows overlap by 2 x context.
+      const format::Graph* graph = model.graph(p->graph());
+      const format::Tensor* mel = graph->tensors()->Get(static_cast<uint32_t>(graph->inputs()->Get(0)));
+      const std::vector<int64_t> mel_shape = to_vector(mel->shape());
+      if (mel_shape.size() == 3) {
+        fields["mel_channels"] = mel_shape[1];
+        fields["window_frames"] = mel_shape[2];
+        fields["window_seconds"] = static_cast<double>(mel_shape[2]) * p->hop_length() / p->sample_rate();
+      }
+      fields["context_frames"] = p->context_frames();
+      fields["pad_value"] = p->pad_value();
       break;
     }
   }

@@ -97,6 +97,7 @@ const ManifestKind kManifestKinds[] = {
     {"energy", read_energy_manifest, make_energy_pipeline},
     {"diffusion", read_diffusion, make_diffusion_pipeline},
     {"token_decoder", read_token_decoder_manifest, make_token_decoder_pipeline},
+    {"vocoder", read_vocoder_manifest, make_vocoder_pipeline},
 };
 
 const ManifestKind* find_manifest_kind(const std::string& name) {
@@ -123,7 +124,7 @@ Manifest read_manifest(const std::string& path) {
   manifest.kind = root["kind"].get<std::string>();
   read_shape_settings(path, &root, &manifest);
   std::vector<std::string> roles;
-  std::set<std::string> allowed = {"kind", "graphs", "latent_shape", "prior", "output_range"};
+  std::set<std::string> allowed = {"kind", "graphs", "latent_shape", "prior", "output_range", "sample_rate"};
   if (manifest.kind == "decoder") {
     roles = {"decoder"};
   } else if (manifest.kind == "vae") {
@@ -159,6 +160,13 @@ Manifest read_manifest(const std::string& path) {
         !(range[0].get<double>() < range[1].get<double>()))
       manifest_error(path, "'output_range' must be [low, high] with low < high");
     manifest.output_range = {range[0].get<float>(), range[1].get<float>()};
+  }
+  if (root.contains("sample_rate")) {
+    const json& rate = root["sample_rate"];
+    if (!rate.is_number_integer() || rate.get<int64_t>() < 1 || rate.get<int64_t>() > 1000000)
+      manifest_error(path, "'sample_rate' must be an integer from 1 to 1000000 (samples per second of the decoder's "
+                           "waveform); got " + rate.dump());
+    manifest.sample_rate = static_cast<uint32_t>(rate.get<int64_t>());
   }
   if (manifest.kind == "vae") {
     if (root.contains("likelihood"))
@@ -212,13 +220,22 @@ PipelineWriter make_pipeline(const Manifest& manifest, const std::vector<IrGraph
                           decoder.tensors[static_cast<size_t>(decoder.inputs[0])].name + "' shape " + shape_to_string(z_shape) +
                           " (without the batch dimension)");
   format::Prior prior = manifest.prior == "uniform" ? format::Prior::Uniform : format::Prior::Normal;
+  if (manifest.sample_rate > 0) {
+    // A waveform item is mono: [samples] or [1, samples].
+    const IrTensor& generated = decoder.tensors[static_cast<size_t>(decoder.outputs.at(0))];
+    const std::vector<int64_t> item = without_batch(generated.shape);
+    if (!(item.size() == 1 || (item.size() == 2 && item[0] == 1)))
+      throw ConversionError("'sample_rate' says the decoder output is a waveform, but '" + generated.name + "' is " +
+                            shape_to_string(generated.shape) + "; a mono waveform is [batch, samples] or [batch, 1, samples]");
+  }
   Manifest copy = manifest;
 
   if (manifest.kind == "decoder") {
     uint32_t decoder_index = graph_index("decoder");
     return {format::PipelineSpec::DecoderPipeline, [copy, decoder_index, prior](flatbuffers::FlatBufferBuilder& builder) {
               return format::CreateDecoderPipelineDirect(builder, decoder_index, &copy.latent_shape, prior,
-                                                         copy.output_range.empty() ? nullptr : &copy.output_range)
+                                                         copy.output_range.empty() ? nullptr : &copy.output_range,
+                                                         copy.sample_rate)
                   .Union();
             }};
   }
@@ -255,7 +272,8 @@ PipelineWriter make_pipeline(const Manifest& manifest, const std::vector<IrGraph
             return format::CreateVaePipelineDirect(builder, encoder_index, decoder_index, &copy.latent_shape, likelihood,
                                                    mean_output, logvar_output,
                                                    copy.output_range.empty() ? nullptr : &copy.output_range,
-                                                   copy.output_is_logits, copy.gaussian_variance, prior)
+                                                   copy.output_is_logits, copy.gaussian_variance, prior,
+                                                   copy.sample_rate)
                 .Union();
           }};
 }

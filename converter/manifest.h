@@ -21,6 +21,7 @@
 #include "converter/manifest_energy.h"
 #include "converter/manifest_flow.h"
 #include "converter/manifest_token_decoder.h"
+#include "converter/manifest_vocoder.h"
 
 namespace edgegen::converter {
 
@@ -36,6 +37,8 @@ struct Manifest {
   std::vector<int64_t> latent_shape;
   std::string prior = "normal";
   std::vector<float> output_range;
+  // decoder, vae: > 0 when each decoder output item is a waveform ("sample_rate")
+  uint32_t sample_rate = 0;
   // vae only
   std::string likelihood = "bernoulli";
   std::map<std::string, std::string> outputs;  // role ("mean", "logvar") -> encoder output name
@@ -49,6 +52,8 @@ struct Manifest {
   EnergyManifest energy;
   // token_decoder only (see manifest_token_decoder.h)
   TokenDecoderManifest token_decoder;
+  // vocoder only (see manifest_vocoder.h)
+  VocoderManifest vocoder;
   // diffusion only (parsed by manifest_diffusion.cc): graphs denoiser [+ decoder]
   struct Diffusion {
     std::map<std::string, std::string> inputs;  // "sample", "timestep", "class" -> denoiser input name

@@ -35,6 +35,8 @@ const char* const kGraphs[][2] = {
     {"fuzz/seeds/graphs/tiny_decoder.onnx", "tiny_decoder.onnx"},
     {"tests/token_decoder/scatter_mha/step.onnx", "step.onnx"},
     {"tests/token_decoder/scatter_mha/prefill.onnx", "prefill.onnx"},
+    {"examples/vocoder/vocoder.onnx", "vocoder.onnx"},
+    {"tests/vocoder/wave_decoder.onnx", "wave_decoder.onnx"},
 };
 
 const fuzz::FuzzDirectory& directory() {

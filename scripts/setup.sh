@@ -18,7 +18,7 @@ packages=(
   flatbuffers-compiler libflatbuffers-dev
   libxnnpack-dev libcpuinfo-dev libpthreadpool-dev
   libprotobuf-dev protobuf-compiler libonnx-dev
-  nlohmann-json3-dev libcli11-dev libspng-dev
+  nlohmann-json3-dev libcli11-dev libspng-dev libsndfile1-dev
 )
 build_tests=OFF
 build_python=OFF

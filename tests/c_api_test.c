@@ -939,6 +939,59 @@ static void test_pipeline_api(void) {
   free(gan.data);
 }
 
+static void test_vocoder(void) {
+  /* examples/vocoder (80 mels, hop 256, 22050 Hz), batch 2: 150 frames take
+   * several windows, two per graph run. */
+  enum { kMels = 80, kFrames = 150, kHop = 256 };
+  Bytes bytes = read_model("vocoder.egm");
+  Bytes gan_bytes = read_model("gan.egm");
+  void* arena = NULL;
+  eg_model* model = open_prepared(bytes, EG_CAP_VOCODE, &arena);
+  float* mel = floats(kMels * kFrames);
+  float* audio = floats(kFrames * kHop);
+  float* again = floats(kFrames * kHop);
+  uint32_t caps = 0, rate = 0;
+  size_t mels = 0, hop = 0, i;
+  int kind = 0;
+  for (i = 0; i < (size_t)kMels * kFrames; ++i) mel[i] = -6.f + 3.f * sinf(0.05f * (float)i);
+  CHECK_OK(model, eg_model_kind(model, &kind));
+  CHECK(kind == EG_KIND_VOCODER);
+  CHECK(strcmp(eg_pipeline_kind_name(EG_KIND_VOCODER), "vocoder") == 0);
+  CHECK_OK(model, eg_model_capabilities(model, &caps));
+  CHECK(caps == EG_CAP_VOCODE);
+  CHECK_OK(model, eg_model_audio_format(model, &rate, &mels, &hop));
+  CHECK(rate == 22050 && mels == kMels && hop == kHop);
+  CHECK_OK(model, eg_model_audio_format(model, NULL, NULL, NULL));
+  CHECK_OK(model, eg_model_vocode(model, mel, kFrames, audio));
+  CHECK(all_finite(audio, kFrames * kHop));
+  /* Deterministic: the same call gives the same bits. */
+  CHECK_OK(model, eg_model_vocode(model, mel, kFrames, again));
+  CHECK(memcmp(audio, again, sizeof(float) * kFrames * kHop) == 0);
+  /* NULLs and no frames. */
+  CHECK_STATUS(eg_model_vocode(NULL, mel, kFrames, audio), EG_INVALID_ARGUMENT);
+  CHECK_STATUS(eg_model_vocode(model, NULL, kFrames, audio), EG_INVALID_ARGUMENT);
+  CHECK(strstr(eg_model_last_error(model), "eg_model_vocode: mel is NULL") != NULL);
+  CHECK_STATUS(eg_model_vocode(model, mel, kFrames, NULL), EG_INVALID_ARGUMENT);
+  CHECK_STATUS(eg_model_vocode(model, mel, 0, audio), EG_INVALID_ARGUMENT);
+  CHECK(strstr(eg_model_last_error(model), "frames") != NULL);
+  CHECK_STATUS(eg_model_audio_format(NULL, &rate, &mels, &hop), EG_INVALID_ARGUMENT);
+  /* What a vocoder does not do, and a GAN cannot vocode. */
+  CHECK_STATUS(eg_model_sample(model, NULL, 1, audio), EG_UNSUPPORTED_OP);
+  eg_model_destroy(model);
+  free(arena);
+  model = open_prepared(gan_bytes, EG_CAP_NONE, &arena);
+  CHECK_STATUS(eg_model_vocode(model, mel, kFrames, audio), EG_UNSUPPORTED_OP);
+  CHECK_OK(model, eg_model_audio_format(model, &rate, &mels, &hop));
+  CHECK(rate == 0 && mels == 0 && hop == 0);
+  eg_model_destroy(model);
+  free(arena);
+  free(mel);
+  free(audio);
+  free(again);
+  free(bytes.data);
+  free(gan_bytes.data);
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: %s MODELS_DIR\n", argv[0]);
@@ -955,6 +1008,7 @@ int main(int argc, char** argv) {
   test_autoregressive_impute();
   test_energy();
   test_token_decoder();
+  test_vocoder();
   test_diffusion();
   test_graphs_only();
   test_carried_state();

@@ -222,6 +222,17 @@ class Model:
                 return tuple(self._program(capability)["latent_shape"])
         return ()
 
+    @property
+    def sample_rate(self):
+        """Samples per second of the waveforms this model writes (a vocoder, or a decoder/vae whose
+        items are waveforms: its manifest's "sample_rate"); None when its outputs are not audio."""
+        return self._program(self._first_capability()).get("sample_rate")
+
+    @property
+    def hop_length(self):
+        """A vocoder's samples per mel frame; None for other kinds."""
+        return self._program("vocode")["hop_length"] if "vocode" in self.declared_capabilities else None
+
     def arena_bytes(self, capability=None):
         """Bytes of working memory (arena) the program for ``capability``
         (None: the kind's first) needs with this model's backend and threads:
@@ -319,6 +330,22 @@ class Model:
         """Items from latents z ([n, *latent_shape] or [n, latent_size]): float32 [n, *event_shape]."""
         latents = _float32_chunk(_numeric_rows(z, "z", self._program("decode")["latent_shape"]))
         return self._handle.decode(latents, latents.shape[0])
+
+    def vocode(self, mel):
+        """The waveform of log-mel frames ``mel`` ([mels, frames] or [1, mels, frames]) with a vocoder:
+        float32 [frames * hop_length] at ``program_info("vocode")["sample_rate"]`` samples per second.
+        Any number of frames (they run in overlapping windows), as ``edgegen vocode``."""
+        info = self._program("vocode")
+        values = np.asarray(mel)
+        if values.ndim == 3 and values.shape[0] == 1:
+            values = values[0]
+        if values.ndim != 2 or values.shape[0] != info["mel_channels"]:
+            raise ValueError(f"mel: shape {tuple(np.shape(mel))}; expected [{info['mel_channels']}, frames] "
+                             f"or [1, {info['mel_channels']}, frames]")
+        if not np.issubdtype(values.dtype, np.number):
+            raise ValueError(f"mel: needs numbers, got {values.dtype}")
+        values = np.ascontiguousarray(values, dtype=np.float32)
+        return self._handle.vocode(values, values.shape[1])
 
     def encode(self, x):
         """The posterior of items x (VAE): (mean, logvar), float32 [n, *latent_shape] each."""
@@ -432,7 +459,7 @@ class Model:
 
     # ---- internals --------------------------------------------------------------------------
     def _first_capability(self):
-        for capability in ("sample", "score", "decode"):
+        for capability in ("sample", "score", "decode", "vocode"):
             if capability in self.declared_capabilities:
                 return capability
         return "none"

@@ -231,6 +231,11 @@ class ModelHandle {
     info["event_shape"] = py::tuple(py::cast(dims_of(program->event_shape())));
     info["latent_shape"] = py::tuple(py::cast(dims_of(program->latent_shape())));
     info["batch"] = program->batch();
+    if (program->sample_rate() > 0) info["sample_rate"] = program->sample_rate();
+    if (program->can(Capability::kVocode)) {
+      info["mel_channels"] = program->mel_channels();
+      info["hop_length"] = program->hop_length();
+    }
     if (program->kind() == PipelineKind::kDiffusion) {
       auto* diffusion = static_cast<DiffusionPipeline*>(program);
       info["num_classes"] = diffusion->num_classes();
@@ -341,6 +346,17 @@ class ModelHandle {
     float* out = items.mutable_data();
     run_locked([&] { return program.decode(values, count, out); });
     return items;
+  }
+
+  // The waveform [frames * hop_length] of `frames` mel frames (C-contiguous float32 [mel_channels, frames]).
+  py::array_t<float> vocode(const py::array& mel, size_t frames) {
+    Program& program = locked_program(Capability::kVocode);
+    if (frames < 1) throw_value_error("mel: needs at least one frame");
+    const float* values = float_buffer(mel, program.mel_channels(), frames, "mel");
+    py::array_t<float> audio(static_cast<py::ssize_t>(frames * program.hop_length()));
+    float* out = audio.mutable_data();
+    run_locked([&] { return program.vocode(values, frames, out); });
+    return audio;
   }
 
   // Runs one graph: every input by name (exact dtype and shape), every
@@ -647,6 +663,7 @@ PYBIND11_MODULE(_edgegen, m) {
            py::arg("top_k"))
       .def("encode", &ModelHandle::encode, py::arg("items"), py::arg("count"))
       .def("decode", &ModelHandle::decode, py::arg("latents"), py::arg("count"))
+      .def("vocode", &ModelHandle::vocode, py::arg("mel"), py::arg("frames"))
       .def("run", &ModelHandle::run, py::arg("graph"), py::arg("inputs"), py::arg("carry"))
       .def("reset_state", &ModelHandle::reset_state);
 }

@@ -242,3 +242,20 @@ def test_inpaint_equals_the_command_line(models, tmp_path):
     got = edgegen.Model(models["diffusion"]).inpaint(known, mask, n=2, seed=1, sampler="ddpm", steps=5, resample=2,
                                                      cls="cycle")
     np.testing.assert_array_equal(got, expected)
+
+
+def test_vocode_equals_the_command_line(models, tmp_path):
+    mel = np.load(ROOT / "examples" / "vocoder" / "reference" / "mel.npy")  # [1, 80, frames]
+    model = edgegen.Model(models["vocoder"])
+    assert (model.kind, model.sample_rate, model.hop_length) == ("vocoder", 22050, 256)
+    assert model.capabilities == frozenset({"vocode"})
+    assert edgegen.Model(models["gan"]).sample_rate is None
+    expected = cli_npy(tmp_path, "vocode", models["vocoder"], "--mel", ROOT / "examples" / "vocoder" / "reference" / "mel.npy")
+    got = model.vocode(mel)
+    assert got.dtype == np.float32 and got.shape == (mel.shape[2] * 256,)
+    np.testing.assert_array_equal(got, expected.reshape(-1))
+    np.testing.assert_array_equal(model.vocode(mel[0].astype(np.float64)), got)  # [mels, frames], any float
+    with pytest.raises(ValueError, match=r"expected \[80, frames\]"):
+        model.vocode(mel[:, :79])
+    with pytest.raises(edgegen.Error, match="cannot vocode"):
+        edgegen.Model(models["gan"]).vocode(mel)

@@ -136,7 +136,7 @@ eg_status null_argument(eg_model* model, const char* function, const char* argum
 // EG_CAP_NONE or exactly one known capability bit.
 bool valid_capability(uint32_t capability) {
   return capability == EG_CAP_NONE ||
-         ((capability & (capability - 1)) == 0 && capability <= static_cast<uint32_t>(EG_CAP_SCORE_TOKENS));
+         ((capability & (capability - 1)) == 0 && capability <= static_cast<uint32_t>(EG_CAP_VOCODE));
 }
 
 Status capability_argument(uint32_t capability) {
@@ -214,7 +214,7 @@ const char* eg_status_string(eg_status status) {
 }
 
 const char* eg_pipeline_kind_name(int kind) {
-  if (kind < EG_KIND_GRAPHS_ONLY || kind > EG_KIND_TOKEN_DECODER) return "unknown";
+  if (kind < EG_KIND_GRAPHS_ONLY || kind > EG_KIND_VOCODER) return "unknown";
   return edgegen::pipeline_kind_name(static_cast<edgegen::PipelineKind>(kind));
 }
 
@@ -777,6 +777,27 @@ eg_status eg_model_score_tokens(eg_model* model, const int32_t* tokens, size_t c
   *out_nats = score.nats;
   if (out_predicted != nullptr) *out_predicted = score.predicted;
   return EG_OK;
+}
+
+eg_status eg_model_audio_format(const eg_model* model, uint32_t* out_sample_rate, size_t* out_mel_channels,
+                                size_t* out_hop_length) {
+  if (model == nullptr) return EG_INVALID_ARGUMENT;
+  const edgegen::Program* program = model->module.program();
+  if (program == nullptr) return EG_NOT_PREPARED;
+  if (out_sample_rate != nullptr) *out_sample_rate = program->sample_rate();
+  if (out_mel_channels != nullptr) *out_mel_channels = program->mel_channels();
+  if (out_hop_length != nullptr) *out_hop_length = program->hop_length();
+  return EG_OK;
+}
+
+eg_status eg_model_vocode(eg_model* model, const float* mel, size_t frames, float* audio) {
+  if (model == nullptr) return EG_INVALID_ARGUMENT;
+  edgegen::Program* program = nullptr;
+  eg_status offered = program_offering(model, edgegen::Capability::kVocode, &program);
+  if (offered != EG_OK) return offered;
+  if (mel == nullptr) return null_argument(model, "eg_model_vocode", "mel");
+  if (audio == nullptr) return null_argument(model, "eg_model_vocode", "audio");
+  return remember(model, program->vocode(mel, frames, audio));
 }
 
 }  // extern "C"

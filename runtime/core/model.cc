@@ -18,6 +18,8 @@ static_assert(static_cast<uint32_t>(PipelineKind::kEnergy) == static_cast<uint32
 static_assert(static_cast<uint32_t>(PipelineKind::kTokenDecoder) ==
                   static_cast<uint32_t>(format::PipelineSpec::TokenDecoderPipeline),
               "PipelineKind must follow the schema's PipelineSpec");
+static_assert(static_cast<uint32_t>(PipelineKind::kVocoder) == static_cast<uint32_t>(format::PipelineSpec::VocoderPipeline),
+              "PipelineKind must follow the schema's PipelineSpec");
 
 const char* pipeline_kind_name(PipelineKind kind) {
   switch (kind) {
@@ -29,6 +31,7 @@ const char* pipeline_kind_name(PipelineKind kind) {
     case PipelineKind::kAutoregressive: return "autoregressive";
     case PipelineKind::kEnergy: return "energy";
     case PipelineKind::kTokenDecoder: return "token_decoder";
+    case PipelineKind::kVocoder: return "vocoder";
   }
   return "unknown";
 }
@@ -143,6 +146,7 @@ Status verify_wide_vectors_aligned(const format::Model& model, const uint8_t* fi
       return check_elements_aligned(file, model.pipeline_as_EnergyPipeline()->event_shape(),
                                     "pipeline: energy event_shape");
     case format::PipelineSpec::TokenDecoderPipeline:  // no 8-byte vectors
+    case format::PipelineSpec::VocoderPipeline:
     case format::PipelineSpec::GraphsOnly:
     case format::PipelineSpec::NONE:
       return Status::ok();
@@ -451,6 +455,20 @@ Status verify_token_decoder(const format::Model& model, const format::TokenDecod
   return Status::ok();
 }
 
+// A vocoder's graph exists and its audio parameters are usable; the graph's
+// shapes are the program's check at prepare.
+Status verify_vocoder(const format::Model& model, const format::VocoderPipeline& p) {
+  EG_RETURN_IF_ERROR(check_graph_ref(model, p.graph(), "vocoder"));
+  if (p.sample_rate() < 1 || p.sample_rate() > 1000000)
+    return invalid("pipeline: vocoder sample_rate %u is not 1 to 1000000 samples per second", p.sample_rate());
+  if (p.hop_length() < 1 || p.hop_length() > 65536)
+    return invalid("pipeline: vocoder hop_length %u is not 1 to 65536 samples", p.hop_length());
+  if (p.context_frames() > 65536)
+    return invalid("pipeline: vocoder context_frames %u is more than 65536", p.context_frames());
+  if (!std::isfinite(p.pad_value())) return invalid("pipeline: vocoder pad_value is not a finite number");
+  return Status::ok();
+}
+
 // The shape of one item (latent, event, sample: without the batch
 // dimension) of a pipeline, which the pipelines size buffers from: present,
 // rank 1 to kMaxRank - 1 (the batch makes kMaxRank), dims >= 1, and at most
@@ -509,6 +527,8 @@ Status verify_pipeline(const format::Model& model) {
     }
     case format::PipelineSpec::TokenDecoderPipeline:
       return verify_token_decoder(model, *model.pipeline_as_TokenDecoderPipeline());
+    case format::PipelineSpec::VocoderPipeline:
+      return verify_vocoder(model, *model.pipeline_as_VocoderPipeline());
     case format::PipelineSpec::NONE:
       return invalid("the model declares no pipeline");
   }

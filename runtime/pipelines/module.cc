@@ -10,6 +10,7 @@
 #include "edgegen/diffusion.h"
 #include "edgegen/pipeline.h"
 #include "edgegen/token_decoder.h"
+#include "edgegen/vocoder.h"
 
 namespace edgegen {
 namespace {

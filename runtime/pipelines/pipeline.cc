@@ -117,6 +117,7 @@ Status Pipeline::configure(const Model& model) {
       decoder_graph_ = static_cast<int>(spec->decoder_graph());
       latent = spec->latent_shape();
       range = spec->output_range();
+      sample_rate_ = spec->sample_rate();
       break;
     }
     case PipelineKind::kVae: {
@@ -127,6 +128,7 @@ Status Pipeline::configure(const Model& model) {
       logvar_output_ = spec->logvar_output();
       latent = spec->latent_shape();
       range = spec->output_range();
+      sample_rate_ = spec->sample_rate();
       break;
     }
     default:

@@ -15,6 +15,7 @@ const char* capability_name(Capability capability) {
     case Capability::kClassConditional: return "class_conditional";
     case Capability::kGenerate: return "generate";
     case Capability::kScoreTokens: return "score_tokens";
+    case Capability::kVocode: return "vocode";
   }
   return "unknown";
 }
@@ -44,5 +45,6 @@ Status Program::generate(const int32_t*, size_t, size_t, const TokenSamplingOpti
   return unsupported(Capability::kGenerate);
 }
 Status Program::score_tokens(const int32_t*, size_t, TokenScore*) { return unsupported(Capability::kScoreTokens); }
+Status Program::vocode(const float*, size_t, float*) { return unsupported(Capability::kVocode); }
 
 }  // namespace edgegen

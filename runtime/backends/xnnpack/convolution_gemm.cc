@@ -16,8 +16,10 @@ bool gemm_conv(const OpView& v) {
   const bool one_d = x.rank == 3;
   const int64_t in_h = one_d ? 1 : x.dims[2], kernel_h = one_d ? 1 : w.dims[2];
   const int64_t kernel_w = w.dims[w.rank - 1];
-  return v.int_param(kGroups) == 1 && in_h == 1 && kernel_h == 1 && v.int_param(kDilationW) == 1 &&
-         v.int_param(kPadTop) == 0 && v.int_param(kPadBottom) == 0 && x.dims[1] <= 4 && kernel_w >= 16;
+  const bool one_row = v.int_param(kGroups) == 1 && in_h == 1 && kernel_h == 1 && v.int_param(kDilationW) == 1 &&
+                       v.int_param(kPadTop) == 0 && v.int_param(kPadBottom) == 0;
+  const int64_t window = kernel_w * x.dims[1];
+  return one_row && ((x.dims[1] <= 4 && kernel_w >= 16) || (w.dims[0] == 1 && window >= 16 && window <= 4096));
 }
 
 ConvGemm conv_gemm_plan(const OpView& v) {
@@ -32,6 +34,9 @@ ConvGemm conv_gemm_plan(const OpView& v) {
   plan.pad_left = v.int_param(kPadLeft);
   plan.out_w = y.dims[y.rank - 1];
   plan.out_channels = y.dims[1];
+  plan.direct = plan.out_channels == 1 && plan.kernel_w * plan.in_channels <= 4096;
+  plan.weights = v.constant(1);
+  plan.bias = v.has_input(2) ? v.constant(2) : nullptr;
   const int64_t row_bytes = plan.kernel_w * plan.in_channels * static_cast<int64_t>(sizeof(float));
   int64_t band = static_cast<int64_t>(kConvRowsBudget) / (row_bytes > 0 ? row_bytes : 1);
   if (band < 1) band = 1;
@@ -65,8 +70,50 @@ void im2col_rows(const ConvGemm& plan, const float* image, int64_t first, int64_
   }
 }
 
+namespace {
+
+// y[t] = clamp(bias + window(t) . w) for one output channel, `packed` the
+// weights [kw][C_in] (the order of a channels-last window). Eight partial
+// sums in a fixed order: the same bits on every run and thread count.
+void run_direct(const ConvGemm& plan, const float* x, float* y, float* packed) {
+  const int64_t c = plan.in_channels;
+  for (int64_t k = 0; k < plan.kernel_w; ++k)
+    for (int64_t i = 0; i < c; ++i) packed[k * c + i] = plan.weights[i * plan.kernel_w + k];
+  const float bias = plan.bias != nullptr ? plan.bias[0] : 0.f;
+  for (int64_t n = 0; n < plan.batch; ++n) {
+    const float* image = x + n * plan.in_w * c;
+    float* out = y + n * plan.out_w;
+    for (int64_t t = 0; t < plan.out_w; ++t) {
+      const int64_t start = t * plan.stride_w - plan.pad_left;
+      const int64_t begin = start < 0 ? -start : 0;
+      const int64_t end = plan.in_w - start < plan.kernel_w ? plan.in_w - start : plan.kernel_w;
+      float lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+      float tail = 0.f;
+      if (end > begin) {
+        const float* window = image + (start + begin) * c;
+        const float* weights = packed + begin * c;
+        const int64_t count = (end - begin) * c;
+        int64_t j = 0;
+        for (; j + 8 <= count; j += 8)
+          for (int l = 0; l < 8; ++l) lanes[l] += window[j + l] * weights[j + l];
+        for (; j < count; ++j) tail += window[j] * weights[j];
+      }
+      float sum = bias + ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) +
+                  ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7])) + tail;
+      sum = sum < plan.out_min ? plan.out_min : sum;
+      out[t] = sum > plan.out_max ? plan.out_max : sum;
+    }
+  }
+}
+
+}  // namespace
+
 Status run_conv_gemm(const ConvGemm& plan, xnn_operator_t op, pthreadpool_t pool, float* rows, const float* x,
                      float* y, const char* op_label) {
+  if (plan.direct) {
+    run_direct(plan, x, y, rows);
+    return Status::ok();
+  }
   const bool set_up = plan.batch == 1 && plan.band_rows == plan.out_w;  // in prepare
   for (int64_t n = 0; n < plan.batch; ++n) {
     const float* image = x + n * plan.in_w * plan.in_channels;

@@ -3,6 +3,7 @@
 // layer) as im2col + one matrix product on the XNNPACK backend.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 
@@ -23,15 +24,25 @@ namespace xnnpack {
 // (zeros where the window hangs over the padding), and its result is the
 // channels-last output. Rows are made in bands of at most
 // kConvRowsBudget bytes of the op's scratch.
+//
+// One output channel (a vocoder's last layer, 8-32 channels -> the waveform)
+// is the same windows dotted with one weight row: a GEMM with N = 1 wastes
+// most of XNNPACK's 16-wide tiles, so `direct` plans dot each window in
+// place (no im2col copy) with the weights packed [kw][C_in] into scratch.
 struct ConvGemm {
   int64_t batch = 0, in_w = 0, in_channels = 0, kernel_w = 0, stride_w = 0, pad_left = 0, out_w = 0, out_channels = 0;
   int64_t band_rows = 0;
+  bool direct = false;             // one output channel: windows dotted in place
+  const float* weights = nullptr;  // borrowed (model): [1, C_in, 1, kw] as ONNX stores it
+  const float* bias = nullptr;     // borrowed (model), or null
+  float out_min = -INFINITY, out_max = INFINITY;  // the fused clamp (set with the operator)
 };
 constexpr size_t kConvRowsBudget = 256 * 1024;
 
 // A convolution this backend runs as im2col + GEMM: groups 1, one input
 // row and one kernel row (1-D, or 2-D with height 1), dilation 1, at most
-// 4 input channels, a kernel of at least 16 taps.
+// 4 input channels, a kernel of at least 16 taps; or, dotted directly, one
+// output channel over windows of at least 16 and at most 4096 floats.
 bool gemm_conv(const OpView& v);
 ConvGemm conv_gemm_plan(const OpView& v);
 size_t conv_gemm_rows_bytes(const ConvGemm& plan);

@@ -98,8 +98,10 @@ xnn_status create_convolution(const OperatorArgs& a, const ConvGeometry& g, floa
     const float* bias = v.has_input(2) ? v.constant(2) : nullptr;
     xnn_status status = xnn_create_fully_connected_nc_f32(k, n, k, n, reordered, bias, a.out_min, a.out_max, 0, op);
     // One band over one image: set up once, here; otherwise per band while running.
-    const ConvGemm& plan = a.acc->conv;
-    if (status == xnn_status_success && plan.batch == 1 && plan.band_rows == plan.out_w)
+    ConvGemm& plan = a.acc->conv;
+    plan.out_min = a.out_min;  // the direct one-channel kernel clamps like the operator
+    plan.out_max = a.out_max;
+    if (status == xnn_status_success && !plan.direct && plan.batch == 1 && plan.band_rows == plan.out_w)
       status = xnn_setup_fully_connected_nc_f32(*op, static_cast<size_t>(plan.out_w), a.acc->kernel_scratch, a.out,
                                                 a.pool);
     return status;

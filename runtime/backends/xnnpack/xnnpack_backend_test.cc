@@ -236,6 +236,26 @@ TEST_CASE("long-kernel convolutions over 1-4 channels run as im2col + GEMM: padd
     REQUIRE(session.prepare(*model, 0, options).is_ok());
     CHECK(std::string(session.operator_executor(0, 0)) == "im2col");
   }
+  // One output channel (a vocoder's last layer): windows dotted in place.
+  const ConvCase single[] = {
+      {1, 8, 1, 1, 500, 1, 7, 1, 1, 0, 3, 0, 3, 1, true, ActivationKind::kTanh},     // HiFi-GAN's conv_post
+      {2, 32, 1, 1, 97, 1, 7, 2, 1, 0, 3, 0, 3, 1, false, ActivationKind::kNone},    // batches, stride, tail taps
+      {1, 3, 1, 1, 9, 1, 11, 1, 1, 0, 5, 0, 5, 1, true, ActivationKind::kRelu},     // windows wider than the input
+  };
+  for (const ConvCase& c : single) {
+    CAPTURE(c.in_c);
+    CAPTURE(c.kw);
+    const ModelBuilder builder = conv_model(c);
+    CHECK(compare_backends(builder) == 1);
+    AlignedBytes bytes(builder.build());
+    Result<Model> model = Model::from_buffer(bytes.data(), bytes.size());
+    REQUIRE(model.ok());
+    SessionOptions options;
+    options.backend = Backend::kXnnpack;
+    Session session;
+    REQUIRE(session.prepare(*model, 0, options).is_ok());
+    CHECK(std::string(session.operator_executor(0, 0)) == "im2col");
+  }
   {  // rank 3, [N, C, L], as PyTorch's Conv1d exports
     ModelBuilder b;
     b.graph("main");

@@ -125,7 +125,8 @@ typedef enum eg_pipeline_kind {
   EG_KIND_DIFFUSION = 5,
   EG_KIND_AUTOREGRESSIVE = 6,
   EG_KIND_ENERGY = 7,
-  EG_KIND_TOKEN_DECODER = 8
+  EG_KIND_TOKEN_DECODER = 8,
+  EG_KIND_VOCODER = 9
 } eg_pipeline_kind;
 /* "decoder", "vae", ...; "unknown" for anything else. */
 const char* eg_pipeline_kind_name(int kind);
@@ -142,7 +143,8 @@ enum {
   EG_CAP_INPAINT = 1u << 6,
   EG_CAP_CLASS_CONDITIONAL = 1u << 7,
   EG_CAP_GENERATE = 1u << 8,     /* token decoders: eg_model_generate */
-  EG_CAP_SCORE_TOKENS = 1u << 9  /* token decoders: eg_model_score_tokens */
+  EG_CAP_SCORE_TOKENS = 1u << 9, /* token decoders: eg_model_score_tokens */
+  EG_CAP_VOCODE = 1u << 10       /* vocoders: eg_model_vocode */
 };
 
 /* Same values as edgegen::DType. */
@@ -388,6 +390,18 @@ eg_status eg_model_generate(eg_model* model, const int32_t* prompt, size_t promp
  * predicted (optional). */
 eg_status eg_model_score_tokens(eg_model* model, const int32_t* tokens, size_t count, double* out_nats,
                                 size_t* out_predicted);
+
+/* Audio (issue 14). The sample rate of the waveforms a prepared program
+ * writes (a vocoder's, or a decoder/vae whose items are waveforms; 0 when
+ * they are not audio), and a vocoder's mel channels and samples per frame
+ * (0 for other kinds). */
+eg_status eg_model_audio_format(const eg_model* model, uint32_t* out_sample_rate, size_t* out_mel_channels,
+                                size_t* out_hop_length);
+/* Prepare with EG_CAP_VOCODE. The waveform of `frames` (>= 1) conditioning
+ * frames `mel` laid out [mel_channels, frames] into `audio` (frames *
+ * hop_length floats); any length runs in overlapping windows of the frames
+ * the model was converted for, without allocating. */
+eg_status eg_model_vocode(eg_model* model, const float* mel, size_t frames, float* audio);
 
 /* The anomaly threshold the command line's --fit-threshold stores: the
  * `fpr`-quantile (0 <= fpr <= 1) of the log-likelihoods of normal items

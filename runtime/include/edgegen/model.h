@@ -33,6 +33,7 @@ enum class PipelineKind : uint32_t {
   kAutoregressive = 6,
   kEnergy = 7,
   kTokenDecoder = 8,
+  kVocoder = 9,
 };
 const char* pipeline_kind_name(PipelineKind kind);
 

@@ -57,6 +57,9 @@ class Pipeline : public Program {
   // [low, high] of generated values (e.g. [-1, 1] for tanh outputs).
   float output_low() const { return output_low_; }
   float output_high() const { return output_high_; }
+  // > 0 when each generated item is a waveform at this many samples per
+  // second (the manifest's "sample_rate"); 0 otherwise.
+  uint32_t sample_rate() const override { return sample_rate_; }
 
   // Draws `count` latents z ~ N(0, temperature^2 I), latent i from index i of
   // the (seed, stream 0) normal stream, into `latents` (count * latent_size).
@@ -93,6 +96,7 @@ class Pipeline : public Program {
   Shape item_shape_;
   float output_low_ = 0.f;
   float output_high_ = 1.f;
+  uint32_t sample_rate_ = 0;
 };
 
 }  // namespace edgegen

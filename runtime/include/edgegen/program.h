@@ -2,7 +2,8 @@
 // callers ask "can it score?" instead of switching on the pipeline kind.
 //
 // Every pipeline class (Pipeline, VaeScorer, FlowPipeline,
-// AutoregressivePipeline, EnergyPipeline, DiffusionPipeline) is a Program:
+// AutoregressivePipeline, EnergyPipeline, DiffusionPipeline, TokenDecoder,
+// VocoderPipeline) is a Program:
 // the same kind check in prepare, the same event-shape reading, the same
 // `arena_bytes_needed(model, options)`. A caller that does not know the
 // kind gets one through Module (edgegen/module.h) and uses only this
@@ -44,9 +45,10 @@ enum class Capability : uint32_t {
   kClassConditional = 1u << 7,  // sample() with SamplingOptions::labels
   kGenerate = 1u << 8,     // generate(): tokens one by one from a prompt (token decoders)
   kScoreTokens = 1u << 9,  // score_tokens(): log-likelihood of a token sequence (token decoders)
+  kVocode = 1u << 10,      // vocode(): mel frames -> waveform (vocoders)
 };
 // "sample", "decode", "encode", "interpolate", "score", "impute", "inpaint",
-// "class_conditional", "generate", "score_tokens"; "none" for kNone, "unknown" for anything else.
+// "class_conditional", "generate", "score_tokens", "vocode"; "none" for kNone, "unknown" for anything else.
 const char* capability_name(Capability capability);
 constexpr uint32_t capability_bit(Capability capability) { return static_cast<uint32_t>(capability); }
 
@@ -120,6 +122,17 @@ class Program {
                           const TokenSamplingOptions& options, const TokenCallback& callback, GenerateResult* result);
   // Token decoders: the log-likelihood of `tokens` (each given the ones before).
   virtual Status score_tokens(const int32_t* tokens, size_t count, TokenScore* score);
+
+  // Audio. Samples per second of the waveforms this program writes (a
+  // vocoder's, or a decoder/vae whose items are waveforms); 0: not audio.
+  virtual uint32_t sample_rate() const { return 0; }
+  // Vocoders (edgegen/vocoder.h): the waveform of one sequence of
+  // `frames` conditioning frames, `mel` laid out [mel_channels, frames]
+  // (row-major, any frames >= 1), into `audio[frames * hop_length]`.
+  virtual Status vocode(const float* mel, size_t frames, float* audio);
+  // Vocoders: conditioning channels per frame and samples per frame; 0 otherwise.
+  virtual size_t mel_channels() const { return 0; }
+  virtual size_t hop_length() const { return 0; }
 
  protected:
   // kUnsupportedOp: "a '<kind>' pipeline cannot <capability>".
