@@ -15,6 +15,7 @@ const char* capability_name(Capability capability) {
     case Capability::kClassConditional: return "class_conditional";
     case Capability::kGenerate: return "generate";
     case Capability::kScoreTokens: return "score_tokens";
+    case Capability::kImageToImage: return "img2img";
   }
   return "unknown";
 }
