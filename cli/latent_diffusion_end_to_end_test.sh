@@ -47,9 +47,9 @@ s0, s1, a, m = (np.load(f) for f in ("s0.npy", "s1.npy", "a.npy", "masked.npy"))
 assert np.array_equal(s1, a), "strength 1 differs from sample"
 pictures = np.load(sys.argv[1] + "/reference/pictures.npy")
 picture = pictures[0]  # picture.png before rounding to 8 bits
-# The autoencoder is lossy: its reconstruction is nearer the picture than any other reference picture.
-errors = [((s0[0] - other) ** 2).mean() for other in pictures]
-assert np.argmin(errors) == 0, errors
+# Strength 0: PyTorch's decoder(encoder mean) of the picture (the PNG is rounded to 8 bits).
+decoded = np.load(sys.argv[1] + "/reference/decoded.npy")[0]
+assert s0.shape == (2, 3, 64, 64) and np.abs(s0[0] - decoded).max() < 0.05, np.abs(s0[0] - decoded).max()
 assert np.abs(m[:, :, :, :32] - picture[:, :, :32]).max() < 1.01 / 127.5
 PY
 
