@@ -23,6 +23,7 @@ MODELS = {
     "gan": (ROOT / "examples" / "digits_gan" / "manifest.json", 4),
     "energy": (ROOT / "examples" / "energy_gaussian" / "manifest.json", 16),
     "diffusion": (ROOT / "examples" / "digits_diffusion" / "manifest.json", None),
+    "latent_diffusion": (ROOT / "examples" / "latent_diffusion" / "manifest.json", 2),
 }
 
 
