@@ -293,6 +293,8 @@ Status DiffusionPipeline::configure_latent(const Model& model) {
       const int64_t* full = sample_shape_.dims;
       const bool tileable = sample_shape_.rank == 3 && z.shape.rank == 4 && out.shape.rank == 4 &&
                             z.shape.dims[0] == static_cast<int64_t>(batch_) && z.shape.dims[1] == full[0] &&
+                            z.shape.dims[2] >= 1 && z.shape.dims[3] >= 1 && out.shape.dims[1] >= 1 &&
+                            out.shape.dims[2] >= z.shape.dims[2] && out.shape.dims[3] >= z.shape.dims[3] &&
                             z.shape.dims[2] <= full[1] && z.shape.dims[3] <= full[2] &&
                             out.shape.dims[2] % z.shape.dims[2] == 0 && out.shape.dims[3] % z.shape.dims[3] == 0 &&
                             out.shape.dims[2] / z.shape.dims[2] == out.shape.dims[3] / z.shape.dims[3];
