@@ -1,6 +1,7 @@
 // Diffusion on the command line:
 //   edgegen sample MODEL.egm --sampler dpmpp_2m --steps 4 --guidance 3 --class 7 -n 16 --seed 1 -o grid.png
 //   edgegen inpaint MODEL.egm --image in.png --mask mask.png --class 3 -n 8 -o out.png
+//   edgegen sample LATENT.egm --context ctx.npy --guidance 4 -n 8 -o grid.png
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -41,8 +42,10 @@ bool draw_progress(void* user, size_t step, size_t total, double) {
   return true;
 }
 
-DiffusionPipeline& prepare_pipeline(LoadedModel& loaded, const std::string& command,
-                                    std::unique_ptr<DiffusionPipeline>& holder) {
+}  // namespace
+
+DiffusionPipeline& prepare_diffusion_pipeline(LoadedModel& loaded, const std::string& command,
+                                              std::unique_ptr<DiffusionPipeline>& holder) {
   if (loaded.model().pipeline_kind() != PipelineKind::kDiffusion)
     throw CliError("'" + command + "' needs a model with a diffusion pipeline; " + loaded.path() + " has a " +
                    pipeline_kind_name(loaded.model().pipeline_kind()) + " pipeline");
@@ -51,7 +54,7 @@ DiffusionPipeline& prepare_pipeline(LoadedModel& loaded, const std::string& comm
   return *holder;
 }
 
-DiffusionOptions runtime_options(const DiffusionCliOptions& cli, uint64_t seed) {
+DiffusionOptions diffusion_runtime_options(const DiffusionCliOptions& cli, uint64_t seed) {
   DiffusionOptions options;
   if (!parse_sampler(cli.sampler.c_str(), &options.sampler))
     throw CliError("--sampler " + cli.sampler +
@@ -67,6 +70,8 @@ DiffusionOptions runtime_options(const DiffusionCliOptions& cli, uint64_t seed) 
   options.resample = cli.resample;
   return options;
 }
+
+namespace {
 
 // The label of each item from --class, or an empty vector (no labels).
 std::vector<int32_t> item_labels(const DiffusionPipeline& pipeline, const std::string& text, size_t count) {
@@ -103,9 +108,27 @@ void write_items(OutputFormat format, const std::vector<float>& items, size_t co
   output.commit();
 }
 
-void run_and_write(DiffusionPipeline& pipeline, const LoadedModel& loaded, DiffusionOptions options,
-                   const DiffusionCliOptions& cli, size_t count, const std::string& output_path, const GridOptions& grid,
-                   const char* what) {
+// --context: [tokens, dim] (every item) or [count, tokens, dim].
+std::vector<float> read_contexts(const std::string& path, const DiffusionPipeline& pipeline, size_t count) {
+  if (!pipeline.has_context_input()) throw CliError("--context " + path + ": this model takes no context");
+  ItemsFromFile items = read_items(path, shape_dims(pipeline.context_shape()));
+  if (items.count == 1 && count > 1) {
+    std::vector<float> repeated(count * pipeline.context_size());
+    for (size_t i = 0; i < count; ++i)
+      std::copy(items.values.begin(), items.values.end(), repeated.begin() + i * pipeline.context_size());
+    return repeated;
+  }
+  if (items.count != count)
+    throw CliError("--context " + path + ": holds " + std::to_string(items.count) + " contexts; expected 1 or " +
+                   std::to_string(count) + " (-n)");
+  return std::move(items.values);
+}
+
+}  // namespace
+
+void run_diffusion_and_write(DiffusionPipeline& pipeline, const LoadedModel& loaded, DiffusionOptions options,
+                             const DiffusionCliOptions& cli, size_t count, const std::string& output_path,
+                             const GridOptions& grid, const char* what) {
   OutputFormat format = output_format_of(output_path, "-o");
   if (format == OutputFormat::kPng) item_layout_from_shape(shape_dims(pipeline.item_shape()));
   std::vector<int32_t> labels = item_labels(pipeline, cli.class_label, count);
@@ -114,6 +137,21 @@ void run_and_write(DiffusionPipeline& pipeline, const LoadedModel& loaded, Diffu
     noise = read_init_noise(cli.init_noise_path, pipeline, count);
     options.init_noise = noise.data();
   }
+  std::vector<float> context, uncond_context;
+  if (!cli.context_path.empty()) {
+    context = read_contexts(cli.context_path, pipeline, count);
+    options.context = context.data();
+  }
+  if (!cli.uncond_context_path.empty()) {
+    if (!pipeline.has_context_input()) throw CliError("--uncond-context: this model takes no context");
+    ItemsFromFile uncond = read_items(cli.uncond_context_path, shape_dims(pipeline.context_shape()));
+    if (uncond.count != 1) throw CliError("--uncond-context " + cli.uncond_context_path + ": expected one context");
+    uncond_context = std::move(uncond.values);
+    options.unconditional_context = uncond_context.data();
+  }
+  if (pipeline.has_context_input() && context.empty() && uncond_context.empty() &&
+      pipeline.stored_unconditional_context() == nullptr)
+    throw CliError(loaded.path() + ": the model is conditioned on a context; give --context FILE.npy");
   ProgressBar bar;
   bar.enabled = !cli.quiet;
   options.progress = {draw_progress, &bar};
@@ -131,12 +169,10 @@ void run_and_write(DiffusionPipeline& pipeline, const LoadedModel& loaded, Diffu
   std::cout << timing;
 }
 
-// A PNG (gray, or RGB for 3-channel samples) of the sample's size, or a .npy
-// of items, as `count` items in the model's range; a PNG is repeated.
-std::vector<float> read_image_items(const std::string& path, const std::string& option, const DiffusionPipeline& pipeline,
-                                    size_t count, float low, float high) {
-  std::vector<int64_t> shape = shape_dims(pipeline.sample_shape());
-  size_t size = pipeline.sample_size();
+std::vector<float> read_picture_items(const std::string& path, const std::string& option,
+                                      const DiffusionPipeline& pipeline, size_t count, float low, float high) {
+  std::vector<int64_t> shape = shape_dims(pipeline.item_shape());
+  size_t size = pipeline.item_size();
   if (output_format_of(path, option) == OutputFormat::kNpy) {
     ItemsFromFile items = read_items(path, shape);
     if (items.count == 1 && count > 1) {
@@ -153,7 +189,7 @@ std::vector<float> read_image_items(const std::string& path, const std::string& 
   Image image = read_png(path);
   if (image.width != layout.width || image.height != layout.height)
     throw CliError(option + " " + path + ": the image is " + std::to_string(image.width) + "x" +
-                   std::to_string(image.height) + "; the model's samples are " + std::to_string(layout.width) + "x" +
+                   std::to_string(image.height) + "; the model's pictures are " + std::to_string(layout.width) + "x" +
                    std::to_string(layout.height));
   std::vector<float> values(count * size);
   for (int c = 0; c < layout.channels; ++c)
@@ -167,6 +203,8 @@ std::vector<float> read_image_items(const std::string& path, const std::string& 
   for (size_t i = 1; i < count; ++i) std::copy(values.begin(), values.begin() + size, values.begin() + i * size);
   return values;
 }
+
+namespace {
 
 struct InpaintOptions {
   std::string model_path;
@@ -184,19 +222,20 @@ struct InpaintOptions {
 void run_inpaint(InpaintOptions options) {
   LoadedModel loaded(options.model_path, options.runtime);
   std::unique_ptr<DiffusionPipeline> holder;
-  DiffusionPipeline& pipeline = prepare_pipeline(loaded, "inpaint", holder);
-  if (pipeline.item_size() != pipeline.sample_size())
-    throw CliError("inpaint: the model decodes its samples (latent diffusion); in-painting works on the sample itself");
+  DiffusionPipeline& pipeline = prepare_diffusion_pipeline(loaded, "inpaint", holder);
+  if (!pipeline.can(Capability::kInpaint))
+    throw CliError("inpaint: " + loaded.path() + " is a latent diffusion model without an encoder; in-painting needs "
+                   "one to bring the picture into latent space");
   std::vector<float> known =
-      read_image_items(options.image_path, "--image", pipeline, options.count, pipeline.output_low(), pipeline.output_high());
-  std::vector<float> mask = read_image_items(options.mask_path, "--mask", pipeline, options.count, 0.f, 1.f);
+      read_picture_items(options.image_path, "--image", pipeline, options.count, pipeline.output_low(), pipeline.output_high());
+  std::vector<float> mask = read_picture_items(options.mask_path, "--mask", pipeline, options.count, 0.f, 1.f);
   for (float& value : mask) value = value > 0.5f ? 1.f : 0.f;
-  DiffusionOptions runtime = runtime_options(options.diffusion, options.seed);
+  DiffusionOptions runtime = diffusion_runtime_options(options.diffusion, options.seed);
   runtime.known = known.data();
   runtime.mask = mask.data();
   options.grid.columns = options.columns;
-  run_and_write(pipeline, loaded, runtime, options.diffusion, options.count, options.output_path, options.grid,
-                "in-painted samples");
+  run_diffusion_and_write(pipeline, loaded, runtime, options.diffusion, options.count, options.output_path, options.grid,
+                          "in-painted samples");
 }
 
 }  // namespace
@@ -228,14 +267,22 @@ void add_diffusion_options(CLI::App* command, DiffusionCliOptions* options) {
       ->group(group);
   command->add_option("--init-noise", options->init_noise_path, "x_T as FILE.npy (float32 [N, sample shape...])")
       ->group(group);
+  command->add_option("--context", options->context_path,
+                      "Context models: FILE.npy, [tokens, dim] for every item or [N, tokens, dim]")
+      ->group(group);
+  command->add_option("--uncond-context", options->uncond_context_path,
+                      "Context models: the unconditional context for guidance, FILE.npy [tokens, dim] "
+                      "(default: the one stored in the model)")
+      ->group(group);
   command->add_flag("-q,--quiet", options->quiet, "No progress bar on stderr")->group(group);
 }
 
 void run_diffusion_sample(LoadedModel& loaded, const DiffusionCliOptions& options, size_t count, uint64_t seed,
                           const std::string& output_path, GridOptions grid) {
   std::unique_ptr<DiffusionPipeline> holder;
-  DiffusionPipeline& pipeline = prepare_pipeline(loaded, "sample", holder);
-  run_and_write(pipeline, loaded, runtime_options(options, seed), options, count, output_path, grid, "samples");
+  DiffusionPipeline& pipeline = prepare_diffusion_pipeline(loaded, "sample", holder);
+  run_diffusion_and_write(pipeline, loaded, diffusion_runtime_options(options, seed), options, count, output_path, grid,
+                          "samples");
 }
 
 void add_inpaint_command(CLI::App& app) {

@@ -19,5 +19,6 @@ void add_impute_command(CLI::App& app);
 void add_inpaint_command(CLI::App& app);  // diffusion_options.h
 void add_generate_command(CLI::App& app);
 void add_vocode_command(CLI::App& app);  // command_vocode.cc: vocoders, WAV output
+void add_img2img_command(CLI::App& app);  // command_img2img.cc, diffusion_options.h
 
 }  // namespace edgegen::cli

@@ -77,6 +77,7 @@ int main(int argc, char** argv) {
   edgegen::cli::add_inpaint_command(app);
   edgegen::cli::add_generate_command(app);
   edgegen::cli::add_vocode_command(app);
+  edgegen::cli::add_img2img_command(app);
 
   try {
     app.parse(argc, argv);  // runs the chosen command's callback

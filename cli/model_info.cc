@@ -107,6 +107,16 @@ ordered_json pipeline_fields(const Model& model) {
       fields["sample_shape"] = to_vector(p->sample_shape());
       fields["output_range"] = to_vector(p->output_range());
       fields["num_classes"] = p->num_classes();
+      // Latent diffusion.
+      if (p->has_encoder()) fields["encoder_graph"] = graph_name(model, p->encoder_graph());
+      if (p->has_decoder()) {
+        fields["latent_scale"] = p->latent_scale();
+        if (p->tile_overlap() > 0) fields["decoder_tile_overlap"] = p->tile_overlap();
+      }
+      if (p->context_input() >= 0) {
+        fields["context_input"] = input_name(model, p->denoiser_graph(), p->context_input());
+        fields["unconditional_context_stored"] = p->unconditional_context() != nullptr && p->unconditional_context()->size() > 0;
+      }
       break;
     }
     case PipelineKind::kAutoregressive: {

@@ -66,6 +66,13 @@ struct Manifest {
     std::vector<int64_t> sample_shape;
     uint32_t num_classes = 0;
     int32_t null_class = -1;
+    // Latent diffusion: sampled latents = encoder mean * latent_scale.
+    float latent_scale = 1.f;
+    // The unconditional context (tokens * dim values) and its shape, from
+    // "unconditional_context" (a .npy path or nested lists); empty = none.
+    std::vector<float> unconditional_context;
+    std::vector<int64_t> unconditional_context_shape;
+    int64_t tile_overlap = -1;  // latent pixels; -1 = a quarter of the decoder's tile
   } diffusion;
 };
 

@@ -708,6 +708,7 @@ static void test_diffusion(void) {
   CHECK_STATUS(eg_sampler_from_name("no such sampler", &sampler), EG_INVALID_ARGUMENT);
   eg_diffusion_options_init(&diffusion);
   CHECK(diffusion.steps == 20 && diffusion.guidance == 1.f && diffusion.resample == 1);
+  CHECK(diffusion.strength == 0.6f && diffusion.context == NULL && diffusion.init_image == NULL);
   diffusion.sampler = sampler;
   diffusion.steps = 3;
   diffusion.guidance = 2.f;

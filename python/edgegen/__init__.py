@@ -250,7 +250,8 @@ class Model:
 
     # ---- generating --------------------------------------------------------------------
     def sample(self, n, seed=0, temperature=1.0, top_k=0, *, sampler=None, steps=None, guidance=None, cls=None,
-               spacing=None, karras=None, eta=None, init_noise=None, return_latents=False, progress=None):
+               spacing=None, karras=None, eta=None, init_noise=None, return_latents=False, progress=None,
+               context=None, uncond_context=None):
         """``n`` new items, float32 [n, *event_shape], the same as ``edgegen sample -n n --seed seed``.
 
         temperature: decoder/vae/flow latent noise scale; autoregressive logits / T.
@@ -260,7 +261,9 @@ class Model:
         unconditional, "cycle", or a sequence of n classes), spacing, karras,
         eta, init_noise ([n, *sample_shape] float32), progress (called as
         progress(step, total, seconds) after each step; returning False cancels
-        with edgegen.CancelledError; Ctrl-C cancels too). return_latents
+        with edgegen.CancelledError; Ctrl-C cancels too), context (models with
+        a context input: [tokens, dim] for every item or [n, tokens, dim]),
+        uncond_context ([tokens, dim]; default: the model's). return_latents
         (decoder/vae): also return the latents used, as (items, latents).
         """
         n = _count(n)
@@ -276,8 +279,10 @@ class Model:
                 if diffusion["init_noise"].shape[0] != n:
                     raise ValueError(f"init_noise: holds {diffusion['init_noise'].shape[0]} items; n is {n}")
             labels = self._labels(cls, n)
+            diffusion.update(self._contexts(context, uncond_context, n))
         else:
             given = [k for k, v in diffusion_values.items() if v is not None] + (["cls"] if cls is not None else [])
+            given += [k for k, v in (("context", context), ("uncond_context", uncond_context)) if v is not None]
             if given:
                 raise ValueError(f"{', '.join(given)}: diffusion options; this is a '{self.kind}' model")
             if progress is not None:
@@ -285,6 +290,51 @@ class Model:
         items, latents = self._handle.sample(n, _seed(seed), float(temperature), int(top_k), diffusion, labels,
                                              bool(return_latents), progress)
         return (items, latents) if return_latents else items
+
+    def _contexts(self, context, uncond_context, n):
+        """The diffusion options for a context ([tokens, dim] or [n, tokens, dim]) and an unconditional one."""
+        options = {}
+        if context is None and uncond_context is None:
+            return options
+        shape = tuple(self._program("sample").get("context_shape", ()))
+        if not shape:
+            raise ValueError("context: this diffusion model takes no context")
+        if context is not None:
+            context = np.asarray(context, dtype=np.float32)
+            context = np.broadcast_to(context, (n,) + shape) if context.shape == shape else context
+            if context.shape != (n,) + shape:
+                raise ValueError(f"context: shape {context.shape}; expected {shape} or {(n,) + shape}")
+            options["context"] = _float32_chunk(context)
+        if uncond_context is not None:
+            uncond_context = np.asarray(uncond_context, dtype=np.float32).reshape(shape)
+            options["unconditional_context"] = _float32_chunk(uncond_context[None])
+        return options
+
+    def img2img(self, image, strength=0.6, n=None, seed=0, mask=None, context=None, uncond_context=None, **options):
+        """Image-to-image (SDEdit), as ``edgegen img2img``: ``image`` (one picture
+        [*event_shape] or n of them, in the output range) is encoded, noised to
+        ``strength`` (0: the picture, 1: pure noise) of the step plan and
+        denoised by the remaining steps. ``mask`` (1 = keep the picture) makes
+        it in-painting. Other options as sample()."""
+        shape = tuple(self._program("img2img")["event_shape"])
+        image = np.asarray(image, dtype=np.float32)
+        n = _count(n if n is not None else (image.shape[0] if image.shape != shape else 1))
+        image = _float32_chunk(np.broadcast_to(image, (n,) + shape) if image.shape == shape else image)
+        if image.shape != (n,) + shape:
+            raise ValueError(f"image: shape {image.shape}; expected {shape} or {(n,) + shape}")
+        progress = options.pop("progress", None)
+        cls = options.pop("cls", None)
+        diffusion = {k: v for k, v in options.items() if v is not None}
+        diffusion.update(init_image=image, strength=float(strength))
+        diffusion.update(self._contexts(context, uncond_context, n))
+        if mask is not None:
+            mask = np.asarray(mask, dtype=np.float32)
+            mask = _float32_chunk(np.broadcast_to(mask, (n,) + shape) if mask.shape == shape else mask)
+            if mask.shape != (n,) + shape:
+                raise ValueError(f"mask: shape {mask.shape}; expected {shape} or {(n,) + shape}")
+            diffusion.update(known=image, mask=(mask > 0.5).astype(np.float32))
+        items, _ = self._handle.sample(n, _seed(seed), 1.0, 0, diffusion, self._labels(cls, n), False, progress)
+        return items
 
     def _labels(self, cls, n):
         if cls is None:
@@ -306,8 +356,9 @@ class Model:
     def inpaint(self, known, mask, n=None, seed=0, **options):
         """Diffusion in-painting (RePaint): items where ``mask`` is 1 keep
         ``known``, the rest is generated. ``known`` and ``mask`` are one item
-        ([*sample_shape]) or n of them. Other options as sample(), plus resample."""
-        shape = tuple(self._program("inpaint")["sample_shape"])
+        ([*event_shape]: the picture, for latent models with an encoder) or n
+        of them. Other options as sample(), plus resample and context."""
+        shape = tuple(self._program("inpaint")["event_shape"])
         known = np.asarray(known, dtype=np.float32)
         mask = np.asarray(mask, dtype=np.float32)
         n = _count(n if n is not None else (known.shape[0] if known.shape != shape else 1))
@@ -319,8 +370,10 @@ class Model:
         resample = options.pop("resample", None)
         progress = options.pop("progress", None)
         cls = options.pop("cls", None)
+        contexts = self._contexts(options.pop("context", None), options.pop("uncond_context", None), n)
         diffusion = {k: v for k, v in options.items() if v is not None}
         diffusion.update(known=known, mask=(mask > 0.5).astype(np.float32))
+        diffusion.update(contexts)
         if resample is not None:
             diffusion["resample"] = resample
         items, _ = self._handle.sample(n, _seed(seed), 1.0, 0, diffusion, self._labels(cls, n), False, progress)

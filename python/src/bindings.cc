@@ -240,6 +240,7 @@ class ModelHandle {
       auto* diffusion = static_cast<DiffusionPipeline*>(program);
       info["num_classes"] = diffusion->num_classes();
       info["sample_shape"] = py::tuple(py::cast(dims_of(diffusion->sample_shape())));
+      info["context_shape"] = py::tuple(py::cast(dims_of(diffusion->context_shape())));
     }
     return info;
   }
@@ -280,7 +281,7 @@ class ModelHandle {
     }
     DiffusionOptions diffusion_options;
     std::vector<int32_t> label_values;
-    py::array keep_alive[3];
+    py::array keep_alive[6];
     ProgressState progress_state{progress};
     if (!diffusion.is_none()) {
       if (program.kind() != PipelineKind::kDiffusion) throw_value_error("diffusion options need a diffusion model");
@@ -566,12 +567,24 @@ class ModelHandle {
       } else if (key == "resample") {
         options->resample = value.cast<int>();
         if (options->resample < 1 || options->resample > 100) throw_value_error("resample: expected 1 to 100");
-      } else if (key == "init_noise" || key == "known" || key == "mask") {
+      } else if (key == "strength") {
+        options->strength = value.cast<float>();
+        if (!(options->strength >= 0.f && options->strength <= 1.f)) throw_value_error("strength: expected 0 to 1");
+      } else if (key == "init_noise" || key == "known" || key == "mask" || key == "init_image" || key == "context" ||
+                 key == "unconditional_context") {
+        // Samples (init_noise), pictures (known, mask, init_image: the decoder's output), contexts.
         py::array array = py::reinterpret_borrow<py::array>(value);
-        const float* data = float_buffer(array, count, pipeline.sample_size(), key.c_str());
+        const bool context = key == "context" || key == "unconditional_context";
+        if (context && !pipeline.has_context_input()) throw_value_error(key + ": this model takes no context");
+        const size_t rows = key == "unconditional_context" ? 1 : count;
+        const size_t size = key == "init_noise" ? pipeline.sample_size() : context ? pipeline.context_size() : pipeline.item_size();
+        const float* data = float_buffer(array, rows, size, key.c_str());
         if (key == "init_noise") options->init_noise = data, keep_alive[0] = array;
         if (key == "known") options->known = data, keep_alive[1] = array;
         if (key == "mask") options->mask = data, keep_alive[2] = array;
+        if (key == "init_image") options->init_image = data, keep_alive[3] = array;
+        if (key == "context") options->context = data, keep_alive[4] = array;
+        if (key == "unconditional_context") options->unconditional_context = data, keep_alive[5] = array;
       } else {
         throw_value_error("unknown diffusion option '" + key + "'");
       }

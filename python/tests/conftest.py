@@ -24,6 +24,7 @@ MODELS = {
     "energy": (ROOT / "examples" / "energy_gaussian" / "manifest.json", 16),
     "diffusion": (ROOT / "examples" / "digits_diffusion" / "manifest.json", None),
     "vocoder": (ROOT / "examples" / "vocoder" / "manifest.json", None),
+    "latent_diffusion": (ROOT / "examples" / "latent_diffusion" / "manifest.json", 2),
 }
 
 

@@ -158,7 +158,7 @@ def test_option_errors_list_what_the_runtime_supports(models):
     with pytest.raises(ValueError, match=r"supported: ddim, euler, euler_a, heun, dpmpp_2m, dpmpp_3m, ddpm, lcm\)"):
         diffusion.sample(1, sampler="magic")
     with pytest.raises(ValueError, match=r"unknown capability 'fly' \(known: sample, decode, encode, interpolate, "
-                                         r"score, impute, inpaint, class_conditional, generate, score_tokens, vocode\)"):
+                                         r"score, impute, inpaint, class_conditional, generate, score_tokens, vocode, img2img\)"):
         diffusion.arena_bytes("fly")
 
 

@@ -259,3 +259,24 @@ def test_vocode_equals_the_command_line(models, tmp_path):
         model.vocode(mel[:, :79])
     with pytest.raises(edgegen.Error, match="cannot vocode"):
         edgegen.Model(models["gan"]).vocode(mel)
+
+
+def test_latent_diffusion_context_and_img2img_equal_the_command_line(models, tmp_path):
+    example = ROOT / "examples" / "latent_diffusion"
+    table = np.load(example / "text_encoder.npz")
+    context = np.stack([np.stack([table["letters"][0], table["colors"][0]]),
+                        np.stack([table["letters"][16], table["colors"][2]])]).astype(np.float32)  # red A, blue Q
+    np.save(tmp_path / "ctx.npy", context)
+    model = edgegen.Model(models["latent_diffusion"])
+    expected = cli_npy(tmp_path, "sample", models["latent_diffusion"], "--context", tmp_path / "ctx.npy", "-n", 2,
+                       "--steps", 3, "--guidance", 3, "--seed", 1, "-q")
+    got = model.sample(2, seed=1, steps=3, guidance=3, context=context)
+    np.testing.assert_array_equal(got, expected)
+    # img2img at strength 1 is plain sampling; at 0 the picture through the autoencoder.
+    pictures = np.load(example / "reference" / "pictures.npy")[:2]
+    np.testing.assert_array_equal(model.img2img(pictures, strength=1.0, seed=1, steps=3, guidance=3, context=context),
+                                  expected)
+    decoded = np.load(example / "reference" / "decoded.npy")[:2]
+    assert np.abs(model.img2img(pictures, strength=0.0) - decoded).max() < 5e-3
+    with pytest.raises(ValueError, match="context: shape"):
+        model.sample(2, context=np.zeros((3, 32), np.float32))

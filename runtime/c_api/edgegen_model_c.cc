@@ -3,6 +3,7 @@
 // has no program (graphs only). Every entry point checks its pointers and
 // sizes, then calls the C++ interface; no C++ type crosses the boundary.
 #include <algorithm>
+#include <cstddef>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -136,7 +137,7 @@ eg_status null_argument(eg_model* model, const char* function, const char* argum
 // EG_CAP_NONE or exactly one known capability bit.
 bool valid_capability(uint32_t capability) {
   return capability == EG_CAP_NONE ||
-         ((capability & (capability - 1)) == 0 && capability <= static_cast<uint32_t>(EG_CAP_VOCODE));
+         ((capability & (capability - 1)) == 0 && capability <= static_cast<uint32_t>(EG_CAP_IMAGE_TO_IMAGE));
 }
 
 Status capability_argument(uint32_t capability) {
@@ -171,9 +172,12 @@ Status sampling_options_of(const eg_sampling_options* in, edgegen::SamplingOptio
   out->labels = in->labels;
   const eg_diffusion_options* d = in->diffusion;
   if (d == nullptr) return Status::ok();
-  if (d->struct_size < sizeof(eg_diffusion_options))
+  // The struct grew by appending (context .. strength): older callers pass a smaller size.
+  constexpr size_t kFirstSize = offsetof(eg_diffusion_options, context);
+  if (d->struct_size < kFirstSize)
     return Status::error(StatusCode::kInvalidArgument, "eg_diffusion_options.struct_size is %zu, less than %zu",
-                         d->struct_size, sizeof(eg_diffusion_options));
+                         d->struct_size, kFirstSize);
+  const bool has_latent_fields = d->struct_size >= sizeof(eg_diffusion_options);
   if (d->sampler < EG_SAMPLER_DDIM || d->sampler > EG_SAMPLER_LCM)
     return Status::error(StatusCode::kInvalidArgument, "unknown sampler %d", d->sampler);
   if (d->spacing < EG_SPACING_LEADING || d->spacing > EG_SPACING_LINSPACE)
@@ -195,6 +199,12 @@ Status sampling_options_of(const eg_sampling_options* in, edgegen::SamplingOptio
   diffusion->known = d->known;
   diffusion->mask = d->mask;
   diffusion->resample = d->resample;
+  if (has_latent_fields) {
+    diffusion->context = d->context;
+    diffusion->unconditional_context = d->unconditional_context;
+    diffusion->init_image = d->init_image;
+    diffusion->strength = d->strength;
+  }
   if (d->progress != nullptr) {
     adapter->fn = d->progress;
     adapter->user = d->progress_user;
@@ -569,6 +579,7 @@ void eg_diffusion_options_init(eg_diffusion_options* options) {
   options->eta = defaults.eta;
   options->guidance = defaults.guidance;
   options->resample = defaults.resample;
+  options->strength = defaults.strength;
 }
 
 void eg_sampling_options_init(eg_sampling_options* options) {

@@ -16,6 +16,7 @@ const char* capability_name(Capability capability) {
     case Capability::kGenerate: return "generate";
     case Capability::kScoreTokens: return "score_tokens";
     case Capability::kVocode: return "vocode";
+    case Capability::kImageToImage: return "img2img";
   }
   return "unknown";
 }

@@ -146,10 +146,28 @@ struct DiffusionOptions {
   // Optional x_T (count * sample_size floats, unit-variance scale); borrowed.
   const float* init_noise = nullptr;
   ProgressCallback progress;
-  // In-painting: known samples and a mask (1 = keep), count * sample_size each; borrowed.
+  // In-painting: known items and a mask (1 = keep), count * item_size each;
+  // borrowed. Pixel-space models: samples. Latent models (with an encoder):
+  // pictures; the known picture is encoded, the mask averaged over each
+  // latent pixel's block (> 0.5 = keep), and the kept pixels of the known
+  // picture are put back after decoding.
   const float* known = nullptr;
   const float* mask = nullptr;
   int resample = 1;
+  // Context conditioning (models with a context input): count * context_size
+  // floats, [count, tokens, dim]; borrowed. Null: the unconditional context.
+  const float* context = nullptr;
+  // The context guidance runs against (context_size floats); borrowed. Null:
+  // the one stored in the model (if any).
+  const float* unconditional_context = nullptr;
+  // Image-to-image (SDEdit, Meng et al. 2021): count pictures (count *
+  // item_size floats in the output range); borrowed. Each is encoded (latent
+  // models) and noised to the step plan's point `strength` (in [0, 1]) from
+  // its end: the last round(strength * steps) steps run. 0 returns the
+  // (encoded and decoded) picture; 1 ignores it and samples from noise
+  // exactly as without init_image.
+  const float* init_image = nullptr;
+  float strength = 0.6f;
 };
 
 // A Program whose event is the generated item (the decoder's output when
@@ -168,6 +186,7 @@ class DiffusionPipeline : public Program {
 
   PipelineKind kind() const override { return PipelineKind::kDiffusion; }
   // sample, inpaint; class_conditional when the denoiser has a class input.
+  // img2img when pictures can be turned into samples (an encoder, or no decoder).
   uint32_t capabilities() const override;
   Session& session() override { return session_; }
   size_t batch() const override { return batch_; }
@@ -182,6 +201,21 @@ class DiffusionPipeline : public Program {
   uint32_t num_classes() const { return num_classes_; }
   int32_t null_class() const { return null_class_; }
   bool has_class_input() const { return class_input_ >= 0; }
+  bool has_encoder() const { return encoder_graph_ >= 0; }
+  bool has_decoder() const { return decoder_graph_ >= 0; }
+  float latent_scale() const { return latent_scale_; }
+  // The context one item takes ([tokens, dim]; rank 0 when the model has no
+  // context input), its floats, and the model's unconditional context (null when none is stored).
+  bool has_context_input() const { return context_input_ >= 0; }
+  const Shape& context_shape() const { return context_shape_; }
+  size_t context_size() const { return context_size_; }
+  const float* stored_unconditional_context() const { return stored_uncond_; }
+  // Tiled decoding: the decoder's latent tile (rows, columns; equal to the
+  // sample's when it decodes at once) and the latent pixels tiles share.
+  size_t decoder_tile_rows() const { return tile_rows_; }
+  size_t decoder_tile_columns() const { return tile_columns_; }
+  size_t tile_overlap() const { return tile_overlap_; }
+  bool decodes_in_tiles() const { return tiled_; }
   const float* alphas_cumprod() const { return alphas_cumprod_; }
   uint32_t train_steps() const { return train_steps_; }
 
@@ -199,11 +233,24 @@ class DiffusionPipeline : public Program {
 
   // The denoiser's x0 prediction for `count` items at model timestep t,
   // in the VE scale (used by sample(); exposed for tests).
+  // `context` (count * context_size floats, or null for the unconditional
+  // one) and `unconditional_context` (null: the stored one) for context models.
   Status denoise(const float* x, size_t count, float sigma, float timestep, const int32_t* labels, float guidance,
-                 float* x0);
+                 float* x0, const float* context = nullptr, const float* unconditional_context = nullptr);
+
+  // Latent models: the encoder's mean * latent_scale of `count` pictures
+  // (count * item_size floats) into `latents` (count * sample_size).
+  Status encode_pictures(const float* pictures, size_t count, float* latents);
+  // Decodes `count` samples (latents / latent_scale through the decoder,
+  // tile by tile when it is converted for tiles) into `pictures`.
+  Status decode_samples(const float* samples, size_t count, float* pictures);
 
  private:
   Status configure(const Model& model);
+  Status configure_latent(const Model& model);
+  Status check_options(const DiffusionOptions& options, size_t count, const int32_t* labels) const;
+  Status decode_tiled(const float* sample, float* picture);
+  Status downsample_mask(const float* mask, size_t items);
   Status run_denoiser(const float* x_model, size_t slots, const int32_t* labels, float timestep, float* out);
   static size_t reserve_bytes_for(const Model& model);
 
@@ -233,6 +280,17 @@ class DiffusionPipeline : public Program {
   float* model_in_ = nullptr;        // 2 * chunk * sample_size (cond + uncond)
   float* model_out_ = nullptr;       // 2 * chunk * sample_size
   int32_t* slot_labels_ = nullptr;   // 2 * chunk
+  const float** slot_context_ = nullptr;  // 2 * batch: each slot's context (borrowed)
+  float* tile_weights_ = nullptr;    // picture rows + columns: summed blending weights
+  int encoder_graph_ = -1;
+  int context_input_ = -1;
+  Shape context_shape_;
+  size_t context_size_ = 0;
+  const float* stored_uncond_ = nullptr;  // borrowed, the model
+  float latent_scale_ = 1.f;
+  bool tiled_ = false;
+  size_t tile_rows_ = 0, tile_columns_ = 0, tile_overlap_ = 0, tile_factor_ = 1;
+  size_t picture_channels_ = 0;
   float* known_ = nullptr;           // chunk * sample_size (clean known values)
   float* mask_ = nullptr;
   // State of the current sample() call, for the callbacks.

@@ -143,8 +143,9 @@ enum {
   EG_CAP_INPAINT = 1u << 6,
   EG_CAP_CLASS_CONDITIONAL = 1u << 7,
   EG_CAP_GENERATE = 1u << 8,     /* token decoders: eg_model_generate */
-  EG_CAP_SCORE_TOKENS = 1u << 9, /* token decoders: eg_model_score_tokens */
-  EG_CAP_VOCODE = 1u << 10       /* vocoders: eg_model_vocode */
+  EG_CAP_SCORE_TOKENS = 1u << 9,   /* token decoders: eg_model_score_tokens */
+  EG_CAP_VOCODE = 1u << 10,        /* vocoders: eg_model_vocode */
+  EG_CAP_IMAGE_TO_IMAGE = 1u << 11 /* diffusion: sample from eg_diffusion_options.init_image (SDEdit) */
 };
 
 /* Same values as edgegen::DType. */
@@ -296,6 +297,12 @@ typedef struct eg_diffusion_options {
   int resample;       /* in-painting resampling (>= 1) */
   eg_progress_fn progress; /* optional */
   void* progress_user;
+  /* Appended (latent diffusion); a caller built against the older struct
+   * (a smaller struct_size) gets the defaults for these. */
+  const float* context;    /* borrowed, optional: count * tokens * dim floats for a context model */
+  const float* unconditional_context; /* borrowed, optional: tokens * dim; NULL = the model's */
+  const float* init_image; /* borrowed, optional: image-to-image, count * event floats in the output range */
+  float strength;          /* image-to-image: 0 (the picture) .. 1 (noise); default 0.6 */
 } eg_diffusion_options;
 void eg_diffusion_options_init(eg_diffusion_options* options);
 

@@ -46,9 +46,10 @@ enum class Capability : uint32_t {
   kGenerate = 1u << 8,     // generate(): tokens one by one from a prompt (token decoders)
   kScoreTokens = 1u << 9,  // score_tokens(): log-likelihood of a token sequence (token decoders)
   kVocode = 1u << 10,      // vocode(): mel frames -> waveform (vocoders)
+  kImageToImage = 1u << 11,  // sample() from DiffusionOptions::init_image at a strength (SDEdit)
 };
 // "sample", "decode", "encode", "interpolate", "score", "impute", "inpaint",
-// "class_conditional", "generate", "score_tokens", "vocode"; "none" for kNone, "unknown" for anything else.
+// "class_conditional", "generate", "score_tokens", "vocode", "img2img"; "none" for kNone, "unknown" for anything else.
 const char* capability_name(Capability capability);
 constexpr uint32_t capability_bit(Capability capability) { return static_cast<uint32_t>(capability); }
 
