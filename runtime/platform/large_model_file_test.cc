@@ -59,16 +59,16 @@ uint64_t disk_bytes(const std::string& path) {
 // Maps, loads, prepares and runs `path`; checks y against the hand-computed values.
 void check_runs(const std::string& path, uint64_t weight_offset) {
   Result<MappedFile> file = MappedFile::open(path.c_str());
-  REQUIRE_MESSAGE(file.ok(), file.status().message());
+  REQUIRE_MESSAGE(file.ok(), std::string(file.status().message()));
   Result<Model> model = Model::from_buffer(file.value().data(), file.value().size());
-  REQUIRE_MESSAGE(model.ok(), model.status().message());
+  REQUIRE_MESSAGE(model.ok(), std::string(model.status().message()));
   // The weight is read from where the file put it, not from a truncated offset.
   const uint8_t* base = static_cast<const uint8_t*>(file.value().data());
   uint64_t segment_offset = file.value().size() - (weight_offset + 12 * sizeof(float));
   CHECK(static_cast<const uint8_t*>(model.value().buffer_data(3)) - base == static_cast<ptrdiff_t>(segment_offset + weight_offset));
   Session session;
   Status status = session.prepare(model.value());
-  REQUIRE_MESSAGE(status.is_ok(), status.message());
+  REQUIRE_MESSAGE(status.is_ok(), std::string(status.message()));
   const float x[4] = {1.f, 2.f, 3.f, 4.f};
   std::memcpy(session.input(0, 0).data, x, sizeof x);
   REQUIRE(session.run(0).is_ok());
@@ -110,7 +110,7 @@ TEST_CASE("a model file cut short before its weights past 4 GiB is refused, not 
   Result<Model> model = Model::from_buffer(mapped.value().data(), mapped.value().size());
   REQUIRE_FALSE(model.ok());
   CHECK(model.status().code() == StatusCode::kInvalidModel);
-  CHECK_MESSAGE(std::strstr(model.status().message(), "does not fit") != nullptr, model.status().message());
+  CHECK_MESSAGE(std::strstr(model.status().message(), "does not fit") != nullptr, std::string(model.status().message()));
 }
 
 TEST_CASE("a buffer whose 64-bit offset points past the weight segment is refused") {
@@ -131,5 +131,5 @@ TEST_CASE("a buffer whose 64-bit offset points past the weight segment is refuse
   edgegen::testing::AlignedBytes aligned(bytes);
   Result<Model> model = Model::from_buffer(aligned.data(), aligned.size());
   REQUIRE_FALSE(model.ok());
-  CHECK_MESSAGE(std::strstr(model.status().message(), "lies outside") != nullptr, model.status().message());
+  CHECK_MESSAGE(std::strstr(model.status().message(), "lies outside") != nullptr, std::string(model.status().message()));
 }

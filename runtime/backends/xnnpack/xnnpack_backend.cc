@@ -706,6 +706,12 @@ Status measure_streamed_operator(OpBuild& b, size_t* packed_bytes, size_t* reord
     const ConvGeometry g = conv_geometry(b.v);
     *reorder_floats = g.weight_count + static_cast<size_t>(g.kh * g.kw * g.out_channels);
   }
+  // The activation XNNPACK cannot fuse (SiLU) runs after the op, as for a
+  // packed op (set_up_executor ran before `post` was known).
+  if (acc.post.kind != ActivationKind::kNone) {
+    acc.post_data = b.out_data;
+    acc.post_count = static_cast<size_t>(shape_of(b.v.output(0)).num_elements());
+  }
   acc.source = &b.v.op;
   acc.stream_in = b.in_data[0];
   acc.stream_out = b.out_data;
