@@ -26,6 +26,11 @@ while (($#)); do
 done
 out=bench/out/sd15
 edgegen=build/edgegen
+# Debian's PyTorch and ONNX build the graphs (as bench/run.sh's peers).
+for package in python3-torch python3-onnx libopenblas0-pthread; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
+    { echo "sd15.sh: missing $package: sudo apt-get install $package" >&2; exit 1; }
+done
 [[ -x $edgegen ]] || { echo "sd15.sh: build edgegen first (scripts/setup.sh)" >&2; exit 1; }
 [[ $skip_ort == 1 || -d bench/node_modules/onnxruntime-node ]] ||
   { echo "sd15.sh: cd bench && npm install --ignore-scripts onnxruntime-node" >&2; exit 1; }
