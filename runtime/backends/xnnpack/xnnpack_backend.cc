@@ -932,6 +932,37 @@ void elementwise(const ElementwiseTask& task, size_t count, pthreadpool_t pool) 
                                      kElementTile, 0);
 }
 
+// Attention's products of two activations on the worker threads: tasks of
+// kMatMulRows rows of one batch item (a multiple of the kernel's 4-row tile,
+// so every element is summed as on one thread: the same bits).
+constexpr size_t kMatMulRows = 64;
+
+struct MatMulTask {
+  const float* a;
+  const float* b;
+  float* c;
+  size_t m, k, n, a_stride, b_stride, chunks_per_item;
+};
+
+void matmul_chunk(void* context, size_t chunk) {
+  const MatMulTask& t = *static_cast<const MatMulTask*>(context);
+  const size_t item = chunk / t.chunks_per_item;
+  const size_t first_row = chunk % t.chunks_per_item * kMatMulRows;
+  const size_t rows = std::min(kMatMulRows, t.m - first_row);
+  simd::batched_matmul(t.a + item * t.a_stride + first_row * t.k, t.b + item * t.b_stride,
+                       t.c + item * t.m * t.n + first_row * t.n, 1, rows, t.k, t.n, 0, 0);
+}
+
+void matmul(const AcceleratedOp& acc, const float* a, const float* b, float* c) {
+  const size_t chunks_per_item = (acc.m + kMatMulRows - 1) / kMatMulRows;
+  if (acc.threadpool == nullptr || acc.batch * chunks_per_item < 2) {
+    simd::batched_matmul(a, b, c, acc.batch, acc.m, acc.k, acc.n, acc.a_stride, acc.b_stride);
+    return;
+  }
+  MatMulTask task{a, b, c, acc.m, acc.k, acc.n, acc.a_stride, acc.b_stride, chunks_per_item};
+  pthreadpool_parallelize_1d(acc.threadpool, matmul_chunk, &task, acc.batch * chunks_per_item, 0);
+}
+
 void convert(const Conversion& c) {
   if (c.via != nullptr) {
     std::memcpy(c.via, c.from, static_cast<size_t>(c.batch) * c.channels * c.spatial * sizeof(float));
@@ -1012,9 +1043,8 @@ Status run_operator(const OpState& state) {
       break;
     }
     case Executor::kMatMul:
-      simd::batched_matmul(context.input(0).data_as<const float>(), context.input(1).data_as<const float>(),
-                           context.output(0).data_as<float>(), acc.batch, acc.m, acc.k, acc.n, acc.a_stride,
-                           acc.b_stride);
+      matmul(acc, context.input(0).data_as<const float>(), context.input(1).data_as<const float>(),
+             context.output(0).data_as<float>());
       break;
     case Executor::kLayerNorm:
       simd::layer_norm(context.input(0).data_as<const float>(), context.input(1).data_as<const float>(),
