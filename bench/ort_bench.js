@@ -3,7 +3,11 @@
 // one process.
 //
 //   node bench/ort_bench.js MODEL.onnx --threads 1 --runs 20 --warmup 3 [--min-time 1.0]
-//        --input z=in.npy ... [--save-output DIR]
+//        --input z=in.npy ... [--save-output DIR] [--by-path]
+//
+// --by-path: ONNX Runtime opens the model file itself (needed for weights in
+// external data files beside it, e.g. a model past 2 GB) instead of being
+// given its bytes.
 //
 // Prints one JSON object: session creation time (reading the file and
 // InferenceSession.create, all graph optimizations on), warm-up, runs,
@@ -28,7 +32,7 @@ function usage(message) {
 
 function parseArgs(argv) {
   const args = {threads: 1, runs: 20, warmup: 3, minTime: 1.0, inputs: [], saveOutput: null, model: null,
-    optimizedModel: null, evalDir: null};
+    optimizedModel: null, evalDir: null, byPath: false};
   for (let i = 0; i < argv.length; ++i) {
     const value = () => (i + 1 < argv.length ? argv[++i] : usage(`${argv[i]} needs a value`));
     switch (argv[i]) {
@@ -40,6 +44,7 @@ function parseArgs(argv) {
       case '--save-output': args.saveOutput = value(); break;
       case '--optimized-model': args.optimizedModel = value(); break;
       case '--eval': args.evalDir = value(); break;
+      case '--by-path': args.byPath = true; break;
       default:
         if (argv[i].startsWith('--') || args.model) usage(`unexpected argument ${argv[i]}`);
         args.model = argv[i];
@@ -100,7 +105,7 @@ async function main() {
   const baselineRss = process.resourceUsage().maxRSS * 1024;  // KiB
 
   const loadStart = now();
-  const session = await ort.InferenceSession.create(fs.readFileSync(args.model), {
+  const session = await ort.InferenceSession.create(args.byPath ? args.model : fs.readFileSync(args.model), {
     executionProviders: ['cpu'],
     intraOpNumThreads: args.threads,
     interOpNumThreads: 1,

@@ -28,6 +28,8 @@ class AtomicFile {
   void commit();
 
   const std::string& destination() const { return destination_; }
+  // Where the bytes are until commit() (e.g. to map and check them first).
+  const std::string& temporary_path() const { return temporary_path_; }
 
  private:
   void discard() noexcept;

@@ -320,7 +320,9 @@ BenchResult run_bench_measurements(const BenchOptions& options) {
   MappedFile file = take_value(MappedFile::open(options.model_path.c_str()));
   Model model = take_value(Model::from_buffer(file.data(), file.size()), options.model_path);
   Session session;
-  throw_if_error(session.prepare(model, 0, options.runtime), options.model_path);
+  SessionOptions runtime = options.runtime;
+  runtime.release_weight_pages = true;  // the model is a mapped file
+  throw_if_error(session.prepare(model, 0, runtime), options.model_path);
   result.load_ms = milliseconds(Clock::now() - load_start);
   result.backend = backend_name(session.backend());
   result.threads = session.threads();

@@ -16,6 +16,7 @@
 #include "cli_error.h"
 #include "commands.h"
 #include "converter/converter.h"
+#include "edgegen/mapped_file.h"
 #include "edgegen/model.h"
 #include "model_info.h"
 #include "npy.h"
@@ -108,20 +109,6 @@ std::map<std::string, converter::CalibrationArray> read_calibration(const std::s
   return inputs;
 }
 
-// Model::from_buffer wants kModelAlignment-aligned bytes, as a mapped file
-// is; a std::vector's are not necessarily, so copy into aligned storage.
-struct AlignedBytes {
-  explicit AlignedBytes(const std::vector<uint8_t>& bytes)
-      : storage((bytes.size() + kModelAlignment - 1) / kModelAlignment + 1) {
-    std::memcpy(storage.data(), bytes.data(), bytes.size());
-  }
-  struct alignas(kModelAlignment) Block {
-    uint8_t bytes[kModelAlignment];
-  };
-  std::vector<Block> storage;
-  const void* data() const { return storage.data(); }
-};
-
 void run_convert(const ConvertCommandOptions& options) {
   converter::ConvertOptions convert_options;
   convert_options.batch = options.batch;
@@ -149,12 +136,17 @@ void run_convert(const ConvertCommandOptions& options) {
   // Opened first so a bad output path fails before the conversion work.
   AtomicFile output(options.output_path);
   std::vector<std::string> notes;
-  std::vector<uint8_t> bytes = converter::convert(options.input_path, convert_options, &notes);
+  // Streamed to the temporary file: a model of several GB is never held
+  // twice (the converter's constants go straight to the file).
+  uint64_t size = converter::convert(
+      options.input_path, convert_options, [&](const void* data, size_t bytes) { output.write(data, bytes); }, &notes);
 
-  // Load what the converter produced as the runtime will: a file the
-  // runtime rejects is a converter bug and is not written.
-  AlignedBytes aligned(bytes);
-  Result<Model> model = Model::from_buffer(aligned.data(), bytes.size());
+  // Load what the converter produced as the runtime will, from the written
+  // file mapped: a file the runtime rejects is a converter bug and is not
+  // committed.
+  Result<MappedFile> written = MappedFile::open(output.temporary_path().c_str());
+  throw_if_error(written.status(), "cannot read back the converted model");
+  Result<Model> model = Model::from_buffer(written.value().data(), written.value().size());
   throw_if_error(model.status(), "the converter produced a model the runtime rejects (a converter bug)");
   ModelInfo info;
   try {
@@ -163,7 +155,6 @@ void run_convert(const ConvertCommandOptions& options) {
     throw CliError(std::string("the converter produced a model the runtime rejects (a converter bug): ") + error.what());
   }
 
-  output.write(bytes.data(), bytes.size());
   output.commit();
   // Warnings (a precision the model loses, ...) go to stderr, the rest of what the converter did to stdout.
   for (const std::string& note : notes) {
@@ -171,7 +162,7 @@ void run_convert(const ConvertCommandOptions& options) {
     else std::cout << note << "\n";
   }
   std::cout << "wrote " << options.output_path << ": " << info.pipeline_kind << " pipeline, " << model_info_summary(info)
-            << ", " << with_thousands(bytes.size()) << " bytes in all\n";
+            << ", " << with_thousands(size) << " bytes in all\n";
 }
 
 }  // namespace

@@ -16,6 +16,11 @@ void add_runtime_options(CLI::App* command, SessionOptions* options) {
                    "Kernels: auto (XNNPACK when available), xnnpack, or reference (the portable oracle)")
       ->transform(CLI::CheckedTransformer(kBackends, CLI::ignore_case))
       ->default_str("auto");
+  command->add_flag_callback(
+      "--low-memory", [options] { options->stream_weights_min_bytes = kLowMemoryStreamBytes; },
+      "Weight streaming for models of several GB: convolutions and fully connected layers with weights of 1 MiB "
+      "or more are packed just before they run, into one buffer, and their pages of the mapped file released "
+      "after; peak memory is about the arena plus one layer, at the cost of repacking each run");
 }
 
 void add_picture_options(CLI::App* command, GridOptions* grid) {

@@ -11,8 +11,12 @@
 
 namespace edgegen::cli {
 
-// --threads N and --backend auto|xnnpack|reference, for every command that
-// runs a model.
+// --low-memory streams the weights of layers of at least this many bytes
+// (SessionOptions::stream_weights_min_bytes).
+constexpr size_t kLowMemoryStreamBytes = size_t{1} << 20;
+
+// --threads N, --backend auto|xnnpack|reference and --low-memory, for every
+// command that runs a model.
 void add_runtime_options(CLI::App* command, SessionOptions* options);
 
 // --scale K and --border B for commands that can write PNG pictures.

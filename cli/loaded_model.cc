@@ -7,6 +7,9 @@ namespace edgegen::cli {
 LoadedModel::LoadedModel(std::string path, const SessionOptions& options)
     : path_(std::move(path)), options_(options) {
   file_ = take_value(MappedFile::open(path_.c_str()));
+  // The bytes are a read-only file mapping: weight streaming may drop the
+  // pages of weights it has used.
+  options_.release_weight_pages = true;
   throw_if_error(module_.load(file_.data(), file_.size()), path_);
 }
 

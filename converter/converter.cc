@@ -56,14 +56,14 @@ void maybe_store_float16_weights(std::vector<IrGraph>& graphs, const ConvertOpti
   notes->push_back(line);
 }
 
-std::vector<uint8_t> finish(std::vector<IrGraph>& graphs, const PipelineWriter& pipeline, const ConvertOptions& options,
-                            std::vector<std::string>* notes) {
+uint64_t finish(std::vector<IrGraph>& graphs, const PipelineWriter& pipeline, const ConvertOptions& options,
+                const ByteSink& sink, std::vector<std::string>* notes) {
   maybe_store_float16_weights(graphs, options, notes);
   for (size_t g = 0; g < graphs.size() && g < pipeline.state_pairs.size(); ++g)
     graphs[g].state_pairs = pipeline.state_pairs[g];
   std::vector<GraphPlan> plans;
   for (const IrGraph& graph : graphs) plans.push_back(plan_graph_memory(graph));
-  return write_egm(graphs, plans, pipeline, static_cast<uint32_t>(options.batch));
+  return write_egm(graphs, plans, pipeline, static_cast<uint32_t>(options.batch), sink);
 }
 
 // Quantizes the graphs when asked and describes what it did.
@@ -130,6 +130,16 @@ ConvertOptions graph_options(const ConvertOptions& options, const Manifest& mani
 
 std::vector<uint8_t> convert(const std::string& input_path, const ConvertOptions& options,
                              std::vector<std::string>* notes) {
+  std::vector<uint8_t> file;
+  convert(input_path, options, [&](const void* data, size_t size) {
+    const uint8_t* bytes = static_cast<const uint8_t*>(data);
+    file.insert(file.end(), bytes, bytes + size);
+  }, notes);
+  return file;
+}
+
+uint64_t convert(const std::string& input_path, const ConvertOptions& options, const ByteSink& sink,
+                 std::vector<std::string>* notes) {
   if (options.batch < 1) throw ConversionError("batch must be at least 1");
   std::string extension = std::filesystem::path(input_path).extension().string();
   if (extension == ".onnx") {
@@ -139,7 +149,7 @@ std::vector<uint8_t> convert(const std::string& input_path, const ConvertOptions
     note_narrowed_double(input_path, seen, notes);
     check_shape_options_used(options.input_shapes, options.dims, seen, "");
     maybe_quantize(graphs, nullptr, options, notes);
-    return finish(graphs, PipelineWriter{}, options, notes);
+    return finish(graphs, PipelineWriter{}, options, sink, notes);
   }
   if (extension == ".json") {
     Manifest manifest = read_manifest(input_path);
@@ -166,7 +176,7 @@ std::vector<uint8_t> convert(const std::string& input_path, const ConvertOptions
     } catch (const ConversionError& error) {
       throw ConversionError("manifest '" + input_path + "': " + error.what());
     }
-    return finish(graphs, pipeline, options, notes);
+    return finish(graphs, pipeline, options, sink, notes);
   }
   throw ConversionError("'" + input_path + "': expected an .onnx model or a .json manifest");
 }

@@ -6,7 +6,9 @@
 // caller (the `edgegen` command-line tool) writes the returned bytes.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -93,5 +95,14 @@ struct ConversionError : std::runtime_error {
 // quantization did and the output SNR it measured.
 std::vector<uint8_t> convert(const std::string& input_path, const ConvertOptions& options,
                              std::vector<std::string>* notes = nullptr);
+
+// Receives a file's bytes in order; may throw to abandon the file.
+using ByteSink = std::function<void(const void* data, size_t size)>;
+
+// The same conversion, streamed: the file's bytes go to `sink` in order,
+// the weights straight from the converted graphs, so a model of several GB
+// is never held twice. Returns the file's size.
+uint64_t convert(const std::string& input_path, const ConvertOptions& options, const ByteSink& sink,
+                 std::vector<std::string>* notes = nullptr);
 
 }  // namespace edgegen::converter

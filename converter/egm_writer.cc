@@ -9,22 +9,24 @@ namespace edgegen::converter {
 namespace {
 
 // Assigns weight-segment buffers to constants, sharing identical bytes.
+// Holds pointers to the constants' data, not copies: a 3.4 GB UNet's
+// weights exist once in the converter, and stream to the file from there.
 class WeightSegment {
  public:
-  WeightSegment() { buffers_.push_back({0, 0}); }  // buffers[0]: the "no data" sentinel
+  WeightSegment() { buffers_.push_back({0, 0, nullptr}); }  // buffers[0]: the "no data" sentinel
 
   // The buffer index holding `data`, added if no identical buffer exists.
+  // `data` must outlive the segment and not change.
   uint32_t add(const std::vector<uint8_t>& data) {
     uint64_t hash = fnv1a(data);
     for (uint32_t index : by_hash_[hash]) {
       const Range& range = buffers_[index];
-      if (range.size == data.size() && (data.empty() || std::memcmp(bytes_.data() + range.offset, data.data(), data.size()) == 0))
+      if (range.size == data.size() && (data.empty() || std::memcmp(range.data->data(), data.data(), data.size()) == 0))
         return index;
     }
-    uint64_t offset = align(bytes_.size());
-    bytes_.resize(offset, 0);
-    bytes_.insert(bytes_.end(), data.begin(), data.end());
-    buffers_.push_back({offset, data.size()});
+    uint64_t offset = align(size_);
+    buffers_.push_back({offset, data.size(), &data});
+    size_ = offset + data.size();
     uint32_t index = static_cast<uint32_t>(buffers_.size() - 1);
     by_hash_[hash].push_back(index);
     return index;
@@ -33,10 +35,23 @@ class WeightSegment {
   struct Range {
     uint64_t offset;
     uint64_t size;
+    const std::vector<uint8_t>* data;  // borrowed
   };
   const std::vector<Range>& buffers() const { return buffers_; }
-  const std::vector<uint8_t>& bytes() const { return bytes_; }
+  uint64_t size() const { return size_; }
   static uint64_t align(uint64_t value) { return (value + kSegmentAlignment - 1) / kSegmentAlignment * kSegmentAlignment; }
+
+  // Sends the segment's bytes (buffers in offset order, zero padding between).
+  void write(const ByteSink& sink) const {
+    static const uint8_t kZeros[kSegmentAlignment] = {};
+    uint64_t written = 0;
+    for (const Range& range : buffers_) {
+      if (range.size == 0) continue;
+      sink(kZeros, static_cast<size_t>(range.offset - written));
+      sink(range.data->data(), static_cast<size_t>(range.size));
+      written = range.offset + range.size;
+    }
+  }
 
  private:
   static uint64_t fnv1a(const std::vector<uint8_t>& data) {
@@ -46,7 +61,7 @@ class WeightSegment {
   }
 
   std::vector<Range> buffers_;
-  std::vector<uint8_t> bytes_;
+  uint64_t size_ = 0;
   std::unordered_map<uint64_t, std::vector<uint32_t>> by_hash_;
 };
 
@@ -82,8 +97,8 @@ flatbuffers::Offset<format::Graph> build_graph(flatbuffers::FlatBufferBuilder& b
 
 }  // namespace
 
-std::vector<uint8_t> write_egm(const std::vector<IrGraph>& graphs, const std::vector<GraphPlan>& plans,
-                               const PipelineWriter& pipeline, uint32_t batch) {
+uint64_t write_egm(const std::vector<IrGraph>& graphs, const std::vector<GraphPlan>& plans,
+                   const PipelineWriter& pipeline, uint32_t batch, const ByteSink& sink) {
   WeightSegment segment;
   std::vector<std::vector<uint32_t>> buffer_of_tensor(graphs.size());
   uint32_t format_version = kFormatVersion;
@@ -96,7 +111,7 @@ std::vector<uint8_t> write_egm(const std::vector<IrGraph>& graphs, const std::ve
     }
   for (const IrGraph& graph : graphs)
     if (!graph.state_pairs.empty()) format_version = kFormatVersionState;
-  const uint64_t segment_size = segment.bytes().size();
+  const uint64_t segment_size = segment.size();
 
   // The FlatBuffer stores its own size rounded up (segment_offset), so build
   // it twice: once with a placeholder of the same encoded size, once for real.
@@ -120,9 +135,20 @@ std::vector<uint8_t> write_egm(const std::vector<IrGraph>& graphs, const std::ve
   if (file.size() != draft.size()) throw ConversionError("internal: the FlatBuffer changed size between builds");
 
   file.resize(segment_offset, 0);
-  file.insert(file.end(), segment.bytes().begin(), segment.bytes().end());
   flatbuffers::Verifier verifier(file.data(), segment_offset);
   if (!format::VerifyModelBuffer(verifier)) throw ConversionError("internal: the written FlatBuffer does not verify");
+  sink(file.data(), file.size());
+  segment.write(sink);
+  return segment_offset + segment_size;
+}
+
+std::vector<uint8_t> write_egm(const std::vector<IrGraph>& graphs, const std::vector<GraphPlan>& plans,
+                               const PipelineWriter& pipeline, uint32_t batch) {
+  std::vector<uint8_t> file;
+  write_egm(graphs, plans, pipeline, batch, [&](const void* data, size_t size) {
+    const uint8_t* bytes = static_cast<const uint8_t*>(data);
+    file.insert(file.end(), bytes, bytes + size);
+  });
   return file;
 }
 

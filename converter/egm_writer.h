@@ -10,6 +10,7 @@
 #include <functional>
 #include <vector>
 
+#include "converter/converter.h"
 #include "converter/ir.h"
 #include "converter/memory_plan.h"
 #include "edgegen_generated.h"
@@ -37,6 +38,13 @@ struct PipelineWriter {
 };
 
 // `plans` has one entry per graph. `batch` is recorded in Model.batch.
+// Sends the file's bytes to `sink` in order (the weights straight from the
+// graphs' constants, never gathered in one buffer: a model of several GB is
+// written with no second copy in memory) and returns the file's size.
+uint64_t write_egm(const std::vector<IrGraph>& graphs, const std::vector<GraphPlan>& plans,
+                   const PipelineWriter& pipeline, uint32_t batch, const ByteSink& sink);
+
+// The same file as one vector (small models, tests).
 std::vector<uint8_t> write_egm(const std::vector<IrGraph>& graphs, const std::vector<GraphPlan>& plans,
                                const PipelineWriter& pipeline, uint32_t batch);
 

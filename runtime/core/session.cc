@@ -274,7 +274,8 @@ Result<Backend> resolve_backend(SessionOptions options) {
 // operator once). prepare does not need it: the region takes what the
 // arena has left after the rest, and running out of it is kArenaTooSmall.
 Result<Layout> compute_layout(const Model& model, size_t reserve_bytes, Backend backend, bool measure_backend,
-                              const DataModel& data_model) {
+                              const DataModel& data_model, const SessionOptions& options) {
+  (void)options;  // the XNNPACK backend's weight streaming
   ArenaAllocator counter(nullptr, 0);
 #if defined(EDGEGEN_WITH_XNNPACK)
   xnnpack::MemoryRegion backend_region(nullptr, 0);
@@ -341,6 +342,8 @@ Result<Layout> compute_layout(const Model& model, size_t reserve_bytes, Backend 
       build.shared = &shared_weights;
       build.reorder = &reorder;
       build.widened = &widened;
+      build.stream_weights_min_bytes = options.stream_weights_min_bytes;
+      build.release_weight_pages = options.release_weight_pages;
       Result<size_t> backend_scratch = xnnpack::build_graph(build);
       if (!backend_scratch.ok()) return backend_scratch.status();
       max_scratch += static_cast<size_t>(align_up(*backend_scratch, kArenaAlignment)) + kOverreadSlack;
@@ -411,7 +414,7 @@ Result<size_t> Session::arena_bytes_needed(const Model& model, size_t reserve_by
     return Status::error(StatusCode::kInvalidArgument,
                          "the arena of a %s CPU can be computed here for the reference backend only",
                          data_model.name);
-  Result<Layout> layout = compute_layout(model, reserve_bytes, *backend, true, data_model);
+  Result<Layout> layout = compute_layout(model, reserve_bytes, *backend, true, data_model, options);
   if (!layout.ok()) return layout.status();
   // + alignment slack: the caller's arena need not start 64-byte aligned.
   return layout->total() + kArenaAlignment;
@@ -421,7 +424,7 @@ Status Session::prepare(const Model& model, size_t reserve_bytes, const SessionO
   // Without measuring XNNPACK's part, which goes to heap blocks of its own.
   Result<Backend> backend = resolve_backend(options);
   if (!backend.ok()) return backend.status();
-  Result<Layout> layout = compute_layout(model, reserve_bytes, *backend, false, kHostDataModel);
+  Result<Layout> layout = compute_layout(model, reserve_bytes, *backend, false, kHostDataModel, options);
   if (!layout.ok()) return layout.status();
   const size_t needed = layout->total() + kArenaAlignment;
   prepared_ = false;
@@ -544,7 +547,7 @@ Status Session::prepare_placed(const Model& model, uint8_t* arena, size_t arena_
   if (!backend.ok()) return backend.status();
   backend_ = *backend;
   threads_ = 1;
-  Result<Layout> layout = compute_layout(model, reserve_bytes, backend_, false, kHostDataModel);
+  Result<Layout> layout = compute_layout(model, reserve_bytes, backend_, false, kHostDataModel, options);
   if (!layout.ok()) return layout.status();
   size_t needed = layout->total() + kArenaAlignment;
   if (arena_bytes < needed)
@@ -624,6 +627,8 @@ Status Session::prepare_placed(const Model& model, uint8_t* arena, size_t arena_
       build.shared = &shared_weights;
       build.reorder = &reorder;
       build.widened = &widened;
+      build.stream_weights_min_bytes = options.stream_weights_min_bytes;
+      build.release_weight_pages = options.release_weight_pages;
       Result<size_t> built = xnnpack::build_graph(build);
       if (!built.ok()) return built.status();
     }

@@ -2,6 +2,7 @@
 
 #if defined(__unix__) || defined(__APPLE__)
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -34,6 +35,18 @@ MappedFile& MappedFile::operator=(MappedFile&& other) {
   return *this;
 }
 
+void MappedFile::release_pages(const void* data, size_t bytes) {
+#if EDGEGEN_HAVE_MMAP
+  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(data) + page - 1) / page * page;
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(data) + bytes) / page * page;
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+#else
+  (void)data;
+  (void)bytes;
+#endif
+}
+
 Result<MappedFile> MappedFile::open(const char* path) {
 #if EDGEGEN_HAVE_MMAP
   int fd = ::open(path, O_RDONLY | O_CLOEXEC);
@@ -47,6 +60,13 @@ Result<MappedFile> MappedFile::open(const char* path) {
   if (!S_ISREG(info.st_mode)) {
     ::close(fd);
     return Status::error(StatusCode::kIoError, "'%s' is not a regular file", path);
+  }
+  // A 32-bit process cannot map a file past 4 GiB (nor, in practice, past
+  // its ~3 GiB of address space): refuse it by name rather than truncate.
+  if (static_cast<unsigned long long>(info.st_size) > static_cast<unsigned long long>(SIZE_MAX)) {
+    ::close(fd);
+    return Status::error(StatusCode::kIoError, "'%s' is %llu bytes, more than this %zu-bit process can map", path,
+                         static_cast<unsigned long long>(info.st_size), sizeof(void*) * 8);
   }
   MappedFile file;
   file.size_ = static_cast<size_t>(info.st_size);

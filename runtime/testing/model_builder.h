@@ -4,9 +4,14 @@
 // things, for the corrupted-file tests. Tests only: uses the heap freely.
 #pragma once
 
+#include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
+
+#include <sys/types.h>
+#include <unistd.h>
 
 #include "core/memory_planner.h"
 #include "edgegen/model.h"
@@ -47,6 +52,9 @@ class ModelBuilder {
     std::vector<float> scales;
     std::vector<int64_t> zero_points;
     int32_t axis = -1;
+    // Where its bytes start in the weight segment at the least (0: the next
+    // free aligned offset); past 4 GiB makes a file with a hole before them.
+    uint64_t segment_offset = 0;
   };
   struct OpSpec {
     OpCode opcode;
@@ -80,6 +88,15 @@ class ModelBuilder {
     std::memcpy(spec.data.data(), values.data(), spec.data.size());
     current().tensors.push_back(std::move(spec));
     return static_cast<int32_t>(current().tensors.size() - 1);
+  }
+  // A float constant whose bytes lie at `segment_offset` (a multiple of 64,
+  // past the previous constant's) in the weight segment: large-file tests
+  // place one past 2 or 4 GiB; write_file() leaves the gap a sparse hole.
+  int32_t constant_at(uint64_t segment_offset, const std::string& name, std::vector<int64_t> shape,
+                      const std::vector<float>& values) {
+    int32_t index = constant(name, std::move(shape), values);
+    current().tensors.back().segment_offset = segment_offset;
+    return index;
   }
   // A constant of any dtype from raw values (int8 weights, int32 biases).
   template <typename T>
@@ -144,16 +161,35 @@ class ModelBuilder {
   GraphSpec& current() { return graphs_.back(); }
   std::vector<GraphSpec>& graphs() { return graphs_; }
 
+  // A model file in parts: the FlatBuffer padded to segment_offset, then
+  // the weight segment as (offset in the segment, bytes) pieces with zeros
+  // (or a hole) between them.
+  struct Parts {
+    std::vector<uint8_t> head;
+    std::vector<std::pair<uint64_t, const std::vector<uint8_t>*>> pieces;  // borrowed from the builder
+    uint64_t segment_size = 0;
+    uint64_t file_size() const { return head.size() + segment_size; }
+  };
+
   // Serializes: planned arena, weight segment, everything aligned. `plan`
   // may be edited (e.g. to corrupt it) through `mutate_plan` before writing.
   std::vector<uint8_t> build(void (*mutate_plan)(std::vector<uint64_t>& offsets, uint64_t& arena) = nullptr) const {
-    std::vector<uint8_t> segment;
+    Parts parts = build_parts(mutate_plan);
+    std::vector<uint8_t> file(parts.file_size(), 0);
+    std::memcpy(file.data(), parts.head.data(), parts.head.size());
+    for (const auto& [offset, data] : parts.pieces)
+      if (!data->empty()) std::memcpy(file.data() + parts.head.size() + offset, data->data(), data->size());
+    return file;
+  }
+
+  Parts build_parts(void (*mutate_plan)(std::vector<uint64_t>& offsets, uint64_t& arena) = nullptr) const {
+    Parts parts;
     std::vector<std::pair<uint64_t, uint64_t>> buffers = {{0, 0}};
-    auto add_buffer = [&](const std::vector<uint8_t>& data) {
-      uint64_t offset = align_up(segment.size(), 64);
-      segment.resize(offset + data.size());
-      std::memcpy(segment.data() + offset, data.data(), data.size());
-      buffers.push_back({offset, data.size()});
+    auto add_buffer = [&](const TensorSpec& tensor) {
+      uint64_t offset = std::max(align_up(parts.segment_size, 64), tensor.segment_offset);
+      parts.pieces.push_back({offset, &tensor.data});
+      parts.segment_size = offset + tensor.data.size();
+      buffers.push_back({offset, tensor.data.size()});
       return static_cast<uint32_t>(buffers.size() - 1);
     };
     struct PlannedGraph {
@@ -164,7 +200,7 @@ class ModelBuilder {
     std::vector<PlannedGraph> planned;
     for (const GraphSpec& g : graphs_) {
       PlannedGraph p;
-      for (const TensorSpec& t : g.tensors) p.buffer_of.push_back(t.data.empty() ? 0 : add_buffer(t.data));
+      for (const TensorSpec& t : g.tensors) p.buffer_of.push_back(t.data.empty() ? 0 : add_buffer(t));
       std::vector<PlannedBuffer> plan(g.tensors.size());
       const int32_t n = static_cast<int32_t>(g.ops.size());
       for (size_t t = 0; t < g.tensors.size(); ++t) {
@@ -235,19 +271,35 @@ class ModelBuilder {
         pipeline = format::CreateGraphsOnly(fbb).Union();
       }
       auto root = format::CreateModelDirect(fbb, format_version_, "model_builder", &graph_offsets, &buffer_offsets, pipeline_type,
-                                            pipeline, segment_offset, segment.size(), batch_);
+                                            pipeline, segment_offset, parts.segment_size, batch_);
       format::FinishModelBuffer(fbb, root);
       uint64_t real = align_up(fbb.GetSize(), 64);
       if (pass == 0) {
         segment_offset = real;
         continue;
       }
-      std::vector<uint8_t> file(segment_offset + segment.size(), 0);
-      std::memcpy(file.data(), fbb.GetBufferPointer(), fbb.GetSize());
-      if (!segment.empty()) std::memcpy(file.data() + segment_offset, segment.data(), segment.size());
-      return file;
+      parts.head.assign(segment_offset, 0);
+      std::memcpy(parts.head.data(), fbb.GetBufferPointer(), fbb.GetSize());
+      return parts;
     }
-    return {};
+    return parts;
+  }
+
+  // Writes the model to `path` without materializing the gaps between
+  // constants: on a file system with sparse files a model whose weights lie
+  // past 4 GiB takes a few KB of disk. Returns false on an I/O error.
+  bool write_file(const std::string& path) const {
+    Parts parts = build_parts();
+    std::FILE* file = std::fopen(path.c_str(), "wb");
+    if (file == nullptr) return false;
+    bool ok = std::fwrite(parts.head.data(), 1, parts.head.size(), file) == parts.head.size();
+    for (const auto& [offset, data] : parts.pieces) {
+      ok = ok && fseeko(file, static_cast<off_t>(parts.head.size() + offset), SEEK_SET) == 0;
+      ok = ok && std::fwrite(data->data(), 1, data->size(), file) == data->size();
+    }
+    // A hole at the end (an empty last piece) still counts in the size.
+    ok = ok && fflush(file) == 0 && ftruncate(fileno(file), static_cast<off_t>(parts.file_size())) == 0;
+    return std::fclose(file) == 0 && ok;
   }
 
  private:

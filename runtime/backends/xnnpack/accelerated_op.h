@@ -8,6 +8,8 @@
 #include "backends/xnnpack/convolution_gemm.h"
 #include "backends/xnnpack/deconvolution_gemm.h"
 #include "backends/xnnpack/quantized_gemm.h"
+#include "core/widened_weights.h"
+#include "edgegen/model.h"
 #include "ops/kernel.h"
 
 namespace edgegen {
@@ -45,6 +47,20 @@ struct Conversion {
 
 constexpr int kMaxConversions = 8;
 
+// Weight streaming (SessionOptions::stream_weights_min_bytes): what a
+// streamed op needs to create its XNNPACK operator while running. One per
+// graph, in the arena, shared by the graph's streamed ops (one runs at a time).
+struct WeightStream {
+  const Model* model = nullptr;
+  const format::Graph* graph = nullptr;
+  const WidenedWeights* widened = nullptr;
+  uint8_t* packed = nullptr;   // XNNPACK's allocations for one operator
+  size_t packed_bytes = 0;     // the largest streamed op's
+  float* reorder = nullptr;    // a convolution's reordered weights
+  size_t reorder_floats = 0;   // the largest streamed op's
+  bool release_pages = false;  // SessionOptions::release_weight_pages
+};
+
 struct AcceleratedOp {
   Executor executor = Executor::kReference;
   bool nhwc = false;  // the layout the op itself computes in
@@ -73,6 +89,13 @@ struct AcceleratedOp {
   size_t fc_rows = 0;
   const float* fc_input = nullptr;
   float* fc_output = nullptr;
+  // Weight streaming: non-null when this op's operator is created before
+  // each run (into stream->packed) and deleted after; `source` is the op in
+  // the model, in[0]/out what the operator reads and writes.
+  WeightStream* stream = nullptr;
+  const format::Operator* source = nullptr;
+  const float* stream_in = nullptr;
+  float* stream_out = nullptr;
 };
 
 }  // namespace xnnpack

@@ -7,10 +7,13 @@ namespace xnnpack {
 
 SharedWeights::~SharedWeights() { std::free(entries_); }
 
-ReorderBuffer::~ReorderBuffer() { std::free(data_); }
+ReorderBuffer::~ReorderBuffer() {
+  if (!borrowed_) std::free(data_);
+}
 
 float* ReorderBuffer::floats(size_t count) {
   if (count > capacity_) {
+    if (borrowed_) return nullptr;
     std::free(data_);
     data_ = static_cast<float*>(std::malloc((count + 1) * sizeof(float)));  // never malloc(0)
     capacity_ = data_ ? count : 0;

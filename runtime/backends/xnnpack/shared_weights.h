@@ -54,6 +54,9 @@ class SharedWeights {
 class ReorderBuffer {
  public:
   ReorderBuffer() = default;
+  // Over borrowed memory of `capacity` floats (weight streaming, while
+  // running): never allocates; floats() of more returns null.
+  ReorderBuffer(float* memory, size_t capacity) : data_(memory), capacity_(capacity), borrowed_(true) {}
   ~ReorderBuffer();
   ReorderBuffer(const ReorderBuffer&) = delete;
   ReorderBuffer& operator=(const ReorderBuffer&) = delete;
@@ -61,8 +64,9 @@ class ReorderBuffer {
   float* floats(size_t count);
 
  private:
-  float* data_ = nullptr;
+  float* data_ = nullptr;  // owned unless borrowed_
   size_t capacity_ = 0;
+  bool borrowed_ = false;
 };
 
 }  // namespace xnnpack

@@ -16,6 +16,7 @@
 #include "backends/xnnpack/op_view.h"
 #include "backends/xnnpack/xnnpack_memory.h"
 #include "core/memory_planner.h"
+#include "edgegen/mapped_file.h"
 #include "edgegen_generated.h"
 #include "ops/op_params.h"
 #include "ops/registry.h"
@@ -661,6 +662,88 @@ Status set_up_xnnpack_operator(OpBuild& b) {
   return Status::ok();
 }
 
+// Weight streaming: whether `b`'s operator is created at each run instead
+// of once here. Convolutions and fully connected layers with a constant
+// weight of at least stream_weights_min_bytes.
+bool streams_weights(const OpBuild& b) {
+  const size_t min_bytes = b.build.stream_weights_min_bytes;
+  if (min_bytes == 0) return false;
+  const OpCode code = b.v.code();
+  const bool product = b.acc.executor == Executor::kConvGemm ||
+                       (b.acc.executor == Executor::kXnnpack &&
+                        (code == OpCode::kConv2d || code == OpCode::kFullyConnected || code == OpCode::kMatMul));
+  if (!product || b.v.num_inputs() < 2 || !b.v.is_constant(1)) return false;
+  return float_bytes(shape_of(b.v.input(1))) >= min_bytes;
+}
+
+// Drops the pages a streamed op's constants occupy in the mapped model file.
+void release_weight_pages(const OpView& v) {
+  for (size_t i = 1; i < v.num_inputs(); ++i)
+    if (v.has_input(i) && v.is_constant(i)) {
+      const uint32_t buffer = v.input(i).buffer();
+      MappedFile::release_pages(v.model.buffer_data(buffer), v.model.root()->buffers()->Get(buffer)->size());
+    }
+}
+
+// A streamed op at prepare: its operator is created once on the heap to
+// measure what packing it takes (XNNPACK's allocations, the reordered
+// convolution weights), then deleted; build_graph sizes the graph's one
+// WeightStream for the largest.
+Status measure_streamed_operator(OpBuild& b, size_t* packed_bytes, size_t* reorder_floats) {
+  AcceleratedOp& acc = b.acc;
+  MemoryRegion counter(nullptr, 0);
+  ReorderBuffer reorder;
+  Status created;
+  {
+    ActiveRegion active(&counter);
+    created = create_operator(b.v, b.in_data, b.out_data, acc.threadpool, &reorder, &acc);
+    if (acc.op != nullptr) xnn_delete_operator(acc.op);
+    acc.op = nullptr;
+  }
+  EG_RETURN_IF_ERROR(created);
+  if (b.build.release_weight_pages) release_weight_pages(b.v);
+  *packed_bytes = counter.used();
+  *reorder_floats = 0;
+  if (b.v.code() == OpCode::kConv2d) {
+    const ConvGeometry g = conv_geometry(b.v);
+    *reorder_floats = g.weight_count + static_cast<size_t>(g.kh * g.kw * g.out_channels);
+  }
+  // The activation XNNPACK cannot fuse (SiLU) runs after the op, as for a
+  // packed op (set_up_executor ran before `post` was known).
+  if (acc.post.kind != ActivationKind::kNone) {
+    acc.post_data = b.out_data;
+    acc.post_count = static_cast<size_t>(shape_of(b.v.output(0)).num_elements());
+  }
+  acc.source = &b.v.op;
+  acc.stream_in = b.in_data[0];
+  acc.stream_out = b.out_data;
+  return Status::ok();
+}
+
+// Running a streamed op: its operator, created into the stream's buffer
+// (no heap: XNNPACK's allocations go to that region), set up as at prepare.
+Status create_streamed_operator(AcceleratedOp& acc) {
+  const WeightStream& stream = *acc.stream;
+  MemoryRegion region(stream.packed, stream.packed_bytes);
+  ReorderBuffer reorder(stream.reorder, stream.reorder_floats);
+  const OpView v{*stream.model, *stream.graph, *acc.source, stream.widened};
+  const float* in[kMaxConversions] = {acc.stream_in};
+  ActiveRegion active(&region);
+  Status created = create_operator(v, in, acc.stream_out, acc.threadpool, &reorder, &acc);
+  if (!created.is_ok() && acc.op != nullptr) {
+    xnn_delete_operator(acc.op);
+    acc.op = nullptr;
+  }
+  return created;
+}
+
+void delete_streamed_operator(AcceleratedOp& acc) {
+  xnn_delete_operator(acc.op);  // its memory is the stream's: nothing is freed
+  acc.op = nullptr;
+  const WeightStream& stream = *acc.stream;
+  if (stream.release_pages) release_weight_pages(OpView{*stream.model, *stream.graph, *acc.source, stream.widened});
+}
+
 // What the op's executor needs beyond its operands: an XNNPACK operator,
 // packed int8 weights, or the sizes our own kernels loop over.
 Status set_up_executor(OpBuild& b) {
@@ -670,6 +753,8 @@ Status set_up_executor(OpBuild& b) {
     case Executor::kXnnpack:
     case Executor::kDeconvGemm:
     case Executor::kConvGemm:
+      // Streamed: measured here, created at each run (build_graph).
+      if (streams_weights(b)) break;
       // While counting without measuring the region, no operator is created.
       if (!b.counting() || b.build.measure_region) EG_RETURN_IF_ERROR(set_up_xnnpack_operator(b));
       break;
@@ -772,6 +857,8 @@ Result<size_t> build_graph(const GraphBuild& build) {
 
   size_t max_scratch = layout.bytes;
   AcceleratedOp* accelerated = build.persistent->allocate<AcceleratedOp>(ops->size());
+  size_t stream_packed = 0, stream_reorder = 0;  // the largest streamed op's needs
+  bool any_streamed = false;
   for (uint32_t i = 0; i < ops->size(); ++i) {
     AcceleratedOp local;
     AcceleratedOp& acc = counting ? local : accelerated[i];
@@ -786,11 +873,33 @@ Result<size_t> build_graph(const GraphBuild& build) {
     if (b.cursor > max_scratch) max_scratch = b.cursor;
     EG_RETURN_IF_ERROR(redirect_operands(b));
     EG_RETURN_IF_ERROR(set_up_executor(b));
+    if (streams_weights(b)) {
+      size_t packed = 0, reorder = 0;
+      EG_RETURN_IF_ERROR(measure_streamed_operator(b, &packed, &reorder));
+      stream_packed = std::max(stream_packed, packed);
+      stream_reorder = std::max(stream_reorder, reorder);
+      any_streamed = true;
+      acc.stream = reinterpret_cast<WeightStream*>(1);  // placed below
+    }
     if (counting) {
       if (acc.op != nullptr) xnn_delete_operator(acc.op);
     } else if (acc.executor != Executor::kReference || acc.num_before || acc.has_after) {
       build.ops[i].accelerated = &acc;
       // The reference kernel's scratch stays at the start of the scratch area.
+    }
+  }
+  if (any_streamed) {
+    // One buffer for every streamed op of the graph: they run one at a time.
+    WeightStream* stream = build.persistent->allocate<WeightStream>(1);
+    uint8_t* packed = static_cast<uint8_t*>(build.persistent->allocate_bytes(stream_packed + 64, 64));
+    float* reorder = static_cast<float*>(build.persistent->allocate_bytes((stream_reorder + 16) * sizeof(float), 64));
+    if (!counting) {
+      if (stream == nullptr || packed == nullptr || reorder == nullptr)
+        return Status::error(StatusCode::kArenaTooSmall, "the arena is too small for the streamed weights' buffer");
+      *stream = WeightStream{build.model, build.graph, build.widened, packed, stream_packed + 64, reorder,
+                             stream_reorder + 16, build.release_weight_pages};
+      for (uint32_t i = 0; i < ops->size(); ++i)
+        if (accelerated[i].stream != nullptr) accelerated[i].stream = stream;
     }
   }
   return max_scratch;
@@ -825,6 +934,37 @@ void elementwise(const ElementwiseTask& task, size_t count, pthreadpool_t pool) 
                                      kElementTile, 0);
 }
 
+// Attention's products of two activations on the worker threads: tasks of
+// kMatMulRows rows of one batch item (a multiple of the kernel's 4-row tile,
+// so every element is summed as on one thread: the same bits).
+constexpr size_t kMatMulRows = 64;
+
+struct MatMulTask {
+  const float* a;
+  const float* b;
+  float* c;
+  size_t m, k, n, a_stride, b_stride, chunks_per_item;
+};
+
+void matmul_chunk(void* context, size_t chunk) {
+  const MatMulTask& t = *static_cast<const MatMulTask*>(context);
+  const size_t item = chunk / t.chunks_per_item;
+  const size_t first_row = chunk % t.chunks_per_item * kMatMulRows;
+  const size_t rows = std::min(kMatMulRows, t.m - first_row);
+  simd::batched_matmul(t.a + item * t.a_stride + first_row * t.k, t.b + item * t.b_stride,
+                       t.c + item * t.m * t.n + first_row * t.n, 1, rows, t.k, t.n, 0, 0);
+}
+
+void matmul(const AcceleratedOp& acc, const float* a, const float* b, float* c) {
+  const size_t chunks_per_item = (acc.m + kMatMulRows - 1) / kMatMulRows;
+  if (acc.threadpool == nullptr || acc.batch * chunks_per_item < 2) {
+    simd::batched_matmul(a, b, c, acc.batch, acc.m, acc.k, acc.n, acc.a_stride, acc.b_stride);
+    return;
+  }
+  MatMulTask task{a, b, c, acc.m, acc.k, acc.n, acc.a_stride, acc.b_stride, chunks_per_item};
+  pthreadpool_parallelize_1d(acc.threadpool, matmul_chunk, &task, acc.batch * chunks_per_item, 0);
+}
+
 void convert(const Conversion& c) {
   if (c.via != nullptr) {
     std::memcpy(c.via, c.from, static_cast<size_t>(c.batch) * c.channels * c.spatial * sizeof(float));
@@ -838,7 +978,10 @@ void convert(const Conversion& c) {
 
 }  // namespace
 
-Status run(const OpState& state) {
+namespace {
+
+// One op, its operator existing (created at prepare or, streamed, just now).
+Status run_operator(const OpState& state) {
   const AcceleratedOp& acc = *state.accelerated;
   const KernelContext& context = state.context;
   for (uint8_t i = 0; i < acc.num_before; ++i) convert(acc.before[i]);
@@ -902,9 +1045,8 @@ Status run(const OpState& state) {
       break;
     }
     case Executor::kMatMul:
-      simd::batched_matmul(context.input(0).data_as<const float>(), context.input(1).data_as<const float>(),
-                           context.output(0).data_as<float>(), acc.batch, acc.m, acc.k, acc.n, acc.a_stride,
-                           acc.b_stride);
+      matmul(acc, context.input(0).data_as<const float>(), context.input(1).data_as<const float>(),
+             context.output(0).data_as<float>());
       break;
     case Executor::kLayerNorm:
       simd::layer_norm(context.input(0).data_as<const float>(), context.input(1).data_as<const float>(),
@@ -938,6 +1080,18 @@ Status run(const OpState& state) {
     elementwise({0, nullptr, acc.post, nullptr, acc.post_data}, acc.post_count, acc.threadpool);
   if (acc.has_after) convert(acc.after);
   return Status::ok();
+}
+
+}  // namespace
+
+Status run(const OpState& state) {
+  if (state.accelerated->stream != nullptr) {
+    EG_RETURN_IF_ERROR(create_streamed_operator(*state.accelerated));
+    Status status = run_operator(state);
+    delete_streamed_operator(*state.accelerated);
+    return status;
+  }
+  return run_operator(state);
 }
 
 const char* executor_name(const OpState& op) {

@@ -57,6 +57,9 @@ struct GraphBuild {
   // Float16 constants' float32 values (core/widened_weights.h); in counting
   // mode without measure_region not widened (then only their addresses count).
   const WidenedWeights* widened = nullptr;
+  // SessionOptions::stream_weights_min_bytes and release_weight_pages.
+  size_t stream_weights_min_bytes = 0;
+  bool release_weight_pages = false;
 };
 
 // Builds the accelerated execution of one graph; returns the scratch bytes

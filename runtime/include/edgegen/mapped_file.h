@@ -21,6 +21,13 @@ class MappedFile {
   // Maps `path` read-only. kIoError names the path and the reason.
   static Result<MappedFile> open(const char* path);
 
+  // Drops this process's pages of [data, data + bytes), a range inside a
+  // read-only file mapping, rounded inward to whole pages: resident memory
+  // shrinks, the bytes stay in the page cache and are read again on the
+  // next access. Anywhere else (heap memory) it would zero pages: callers
+  // must know the range is mapped from a file. No-op without mmap.
+  static void release_pages(const void* data, size_t bytes);
+
   const void* data() const { return data_; }  // page-aligned
   size_t size() const { return size_; }
 

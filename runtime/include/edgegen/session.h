@@ -55,6 +55,20 @@ struct SessionOptions {
   // Worker threads for the XNNPACK backend; 0: the number of performance
   // cores (edgegen/../platform/cpu_info.h). The reference backend uses one.
   int threads = 0;
+  // Weight streaming, for models whose weights RAM should not hold twice
+  // (issue 14: a 3.4 GB UNet). On the XNNPACK backend, a convolution or
+  // fully connected layer whose weight is at least this many bytes is not
+  // packed at prepare: before each run its weights are packed into one
+  // buffer in the arena sized for the largest such layer, and the operator
+  // is deleted after it. Costs a repacking per run (a memory-bound copy of
+  // the weights); saves the packed copy of every large layer. 0: off.
+  size_t stream_weights_min_bytes = 0;
+  // With streaming: the model's bytes are a read-only memory-mapped file
+  // (MappedFile), so a streamed layer's weight pages may be dropped from
+  // the process after it runs (they stay in the page cache and return on
+  // the next read): resident memory stays near the arena plus one layer.
+  // Never set this for model bytes in heap memory, whose pages it would zero.
+  bool release_weight_pages = false;
 };
 
 // Timing of one operator, reported by run_with_profile.
