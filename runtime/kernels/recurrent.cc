@@ -21,6 +21,8 @@
 // each step adds H · Rᵀ and applies the gates.
 // Scratch: [seq * batch, gates * hidden] projections, [batch, gates *
 // hidden] recurrent products, h and c [batch, hidden], and GRU's r ⊙ h.
+#include "kernels/recurrent.h"
+
 #include <cmath>
 #include <cstring>
 
@@ -128,10 +130,9 @@ Status recurrent_infer(KernelContext& context) {
 }
 
 // out[m, n] = sum_k a[m, k] * b[n, k] (+ bias[n]), both operands row-major
-// along k so that every inner loop is contiguous; out's rows are
-// `out_stride` apart (a product may fill the first columns of wider rows).
-void multiply_transposed(const float* a, const float* b, const float* bias, int64_t rows, int64_t columns,
-                         int64_t depth, float* out, int64_t out_stride) {
+// along k so that every inner loop is contiguous.
+void exact_multiply_transposed(const float* a, const float* b, const float* bias, int64_t rows, int64_t columns,
+                               int64_t depth, float* out, int64_t out_stride) {
   for (int64_t m = 0; m < rows; ++m) {
     const float* a_row = a + m * depth;
     float* out_row = out + m * out_stride;
@@ -159,6 +160,31 @@ inline float sigmoid(float x) {
   return e / (1.f + e);
 }
 
+void exact_lstm_cell(const float* px, const float* pr, const float* peep, float clip, int64_t hidden, float* cb,
+                     float* hb) {
+  for (int64_t j = 0; j < hidden; ++j) {
+    const float c_prev = cb[j];
+    float gi = px[j] + pr[j], go = px[hidden + j] + pr[hidden + j];
+    float gf = px[2 * hidden + j] + pr[2 * hidden + j], gc = px[3 * hidden + j] + pr[3 * hidden + j];
+    if (peep) gi += peep[j] * c_prev, gf += peep[2 * hidden + j] * c_prev;
+    const float i_gate = sigmoid(clipped(gi, clip)), f_gate = sigmoid(clipped(gf, clip));
+    const float candidate = std::tanh(clipped(gc, clip));
+    const float c_new = f_gate * c_prev + i_gate * candidate;
+    if (peep) go += peep[hidden + j] * c_new;
+    const float o_gate = sigmoid(clipped(go, clip));
+    cb[j] = c_new;
+    hb[j] = o_gate * std::tanh(c_new);
+  }
+}
+
+void exact_sigmoid_of_sum(const float* a, const float* b, float clip, int64_t n, float* out) {
+  for (int64_t j = 0; j < n; ++j) out[j] = sigmoid(clipped(a[j] + b[j], clip));
+}
+
+void exact_tanh_of_sum(const float* a, const float* scale, const float* b, float clip, int64_t n, float* out) {
+  for (int64_t j = 0; j < n; ++j) out[j] = std::tanh(clipped(a[j] + (scale ? scale[j] : 1.f) * b[j], clip));
+}
+
 // Batch item b's length from a run-time sequence_lens tensor, clamped to
 // [0, seq] (ONNX leaves other values undefined; they must not read out of bounds).
 int64_t clamped_length(const Tensor& lengths, int64_t b, int64_t seq) {
@@ -167,7 +193,14 @@ int64_t clamped_length(const Tensor& lengths, int64_t b, int64_t seq) {
   return value < 0 ? 0 : (value > seq ? seq : value);
 }
 
-Status recurrent_eval(const KernelContext& context) {
+Status recurrent_eval(const KernelContext& context) { return run_recurrent(context, kExactRecurrentMath); }
+
+}  // namespace
+
+const RecurrentMath kExactRecurrentMath = {exact_multiply_transposed, exact_lstm_cell, exact_sigmoid_of_sum,
+                                           exact_tanh_of_sum};
+
+Status run_recurrent(const KernelContext& context, const RecurrentMath& math) {
   const Cell cell = cell_of(context.opcode);
   const bool lstm = cell.gates == 4, gru = cell.gates == 3;
   const Tensor& x = context.input(kX);
@@ -200,13 +233,13 @@ Status recurrent_eval(const KernelContext& context) {
       std::memcpy(c, context.input(kInitialC).data_as<const float>() + dir * batch * hidden, state_bytes);
     else std::memset(c, 0, state_bytes);
     // Every time step's input projection at once, with W's bias.
-    multiply_transposed(x.data_as<const float>(), w, w_bias, seq * batch, gate_rows, input, projections,
-                        gate_rows);
+    math.multiply_transposed(x.data_as<const float>(), w, w_bias, seq * batch, gate_rows, input, projections,
+                             gate_rows);
     for (int64_t step = 0; step < seq; ++step) {
       // GRU with linear_before_reset = 0 multiplies R_h after the reset gate:
       // the first product covers z and r only.
       const int64_t early_rows = gru && !linear_before_reset ? 2 * hidden : gate_rows;
-      multiply_transposed(h, r, r_bias, batch, early_rows, hidden, recurrent, gate_rows);
+      math.multiply_transposed(h, r, r_bias, batch, early_rows, hidden, recurrent, gate_rows);
       for (int64_t b = 0; b < batch; ++b) {
         int64_t length = seq;
         if (has_lens) length = context.int_param(kRecurrentLengths + static_cast<size_t>(b));
@@ -219,38 +252,24 @@ Status recurrent_eval(const KernelContext& context) {
         float* cb = c + b * hidden;
         float* yb = y + ((t * dirs + dir) * batch + b) * hidden;
         if (lstm) {
-          for (int64_t j = 0; j < hidden; ++j) {
-            const float c_prev = cb[j];
-            float gi = px[j] + pr[j], go = px[hidden + j] + pr[hidden + j];
-            float gf = px[2 * hidden + j] + pr[2 * hidden + j], gc = px[3 * hidden + j] + pr[3 * hidden + j];
-            if (peep) gi += peep[j] * c_prev, gf += peep[2 * hidden + j] * c_prev;
-            const float i_gate = sigmoid(clipped(gi, clip)), f_gate = sigmoid(clipped(gf, clip));
-            const float candidate = std::tanh(clipped(gc, clip));
-            const float c_new = f_gate * c_prev + i_gate * candidate;
-            if (peep) go += peep[hidden + j] * c_new;
-            const float o_gate = sigmoid(clipped(go, clip));
-            cb[j] = c_new;
-            hb[j] = o_gate * std::tanh(c_new);
-          }
+          math.lstm_cell(px, pr, peep, clip, hidden, cb, hb);
         } else if (gru) {
           float* z = pr;  // z then r in place, h's pre-activation after
-          for (int64_t j = 0; j < 2 * hidden; ++j) z[j] = sigmoid(clipped(px[j] + pr[j], clip));
+          math.sigmoid_of_sum(px, pr, clip, 2 * hidden, z);
           const float* reset = z + hidden;
           if (linear_before_reset) {
-            for (int64_t j = 0; j < hidden; ++j)
-              pr[2 * hidden + j] = std::tanh(clipped(px[2 * hidden + j] + reset[j] * pr[2 * hidden + j], clip));
+            math.tanh_of_sum(px + 2 * hidden, reset, pr + 2 * hidden, clip, hidden, pr + 2 * hidden);
           } else {
             float* rh = reset_h + b * hidden;
             for (int64_t j = 0; j < hidden; ++j) rh[j] = reset[j] * hb[j];
             // (r ⊙ h) · R_hᵀ + Rb_h for this batch item.
-            multiply_transposed(rh, r + 2 * hidden * hidden, r_bias ? r_bias + 2 * hidden : nullptr, 1, hidden,
-                                hidden, pr + 2 * hidden, hidden);
-            for (int64_t j = 0; j < hidden; ++j)
-              pr[2 * hidden + j] = std::tanh(clipped(px[2 * hidden + j] + pr[2 * hidden + j], clip));
+            math.multiply_transposed(rh, r + 2 * hidden * hidden, r_bias ? r_bias + 2 * hidden : nullptr, 1, hidden,
+                                     hidden, pr + 2 * hidden, hidden);
+            math.tanh_of_sum(px + 2 * hidden, nullptr, pr + 2 * hidden, clip, hidden, pr + 2 * hidden);
           }
           for (int64_t j = 0; j < hidden; ++j) hb[j] = (1.f - z[j]) * pr[2 * hidden + j] + z[j] * hb[j];
         } else {
-          for (int64_t j = 0; j < hidden; ++j) hb[j] = std::tanh(clipped(px[j] + pr[j], clip));
+          math.tanh_of_sum(px, nullptr, pr, clip, hidden, hb);
         }
         std::memcpy(yb, hb, static_cast<size_t>(hidden) * sizeof(float));
       }
@@ -260,8 +279,6 @@ Status recurrent_eval(const KernelContext& context) {
   }
   return Status::ok();
 }
-
-}  // namespace
 
 extern const Kernel kLSTMKernel = {recurrent_infer, recurrent_eval};
 extern const Kernel kGRUKernel = {recurrent_infer, recurrent_eval};

@@ -31,6 +31,7 @@ enum class Executor : uint8_t {
   kTranspose,  // a batch of matrix transposes
   kQGemm,      // int8 FullyConnected, Conv2d, ConvTranspose2d (quantized_gemm.h)
   kQuantizeLinear,  // QuantizeLinear and DequantizeLinear
+  kRecurrent,  // LSTM, GRU, RNN: the reference driver with vectorized arithmetic
 };
 
 // One layout conversion of a [batch, channels, spatial] tensor.

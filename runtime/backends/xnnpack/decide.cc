@@ -234,6 +234,12 @@ Decision decide(const OpView& v, const Layout* natural, const uint8_t* int8_cand
       d.nhwc = input_nhwc(0);
     return d;
   }
+  if (code == OpCode::kLSTM || code == OpCode::kGRU || code == OpCode::kRNN) {
+    // Float data (sequence lengths may be int): kernels/recurrent.h's driver
+    // with the vectorized arithmetic, in the file's layout.
+    if (v.input(0).dtype() == format::DType::Float32) d.executor = Executor::kRecurrent;
+    return d;
+  }
   if (!all_f32(v)) return d;
   switch (code) {
     case OpCode::kConv2d:

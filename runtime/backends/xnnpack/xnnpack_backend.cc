@@ -1012,6 +1012,9 @@ Status run_operator(const OpState& state) {
       run_quantized_gemm(acc.qgemm, context.input(0).data_as<const int8_t>(), context.output(0).data_as<int8_t>(),
                          acc.threadpool);
       break;
+    case Executor::kRecurrent:
+      EG_RETURN_IF_ERROR(run_recurrent(context, simd::kFastRecurrentMath));
+      break;
     case Executor::kQuantizeLinear:
       if (context.opcode == static_cast<uint32_t>(OpCode::kQuantizeLinear))
         simd::quantize_linear(context.input(0), context.output(0));

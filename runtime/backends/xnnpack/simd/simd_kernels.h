@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kernels/recurrent.h"
 #include "ops/kernel.h"
 
 namespace edgegen {
@@ -95,6 +96,10 @@ void reduce(uint32_t opcode, const float* in, float* out, size_t outer, size_t r
 
 // out[p][c] = bias[c] (or 0 without a bias) for `pixels` pixels.
 void fill_channels(const float* bias, float* out, size_t pixels, size_t channels);
+
+// LSTM, GRU and RNN arithmetic for kernels/recurrent.h's driver, vectorized
+// (recurrent_math.cc): what the XNNPACK backend runs recurrent layers with.
+extern const RecurrentMath kFastRecurrentMath;
 
 }  // namespace simd
 }  // namespace edgegen
