@@ -25,7 +25,7 @@ struct DataModel {
 };
 
 inline constexpr DataModel kDataModel64{"64-bit", 8, 120, 8, 128, 8, 704};
-inline constexpr DataModel kDataModel32{"32-bit", 4, 104, 8, 68, 4, 576};
+inline constexpr DataModel kDataModel32{"32-bit", 4, 104, 8, 68, 4, 640};
 inline constexpr const DataModel& kHostDataModel = sizeof(void*) == 8 ? kDataModel64 : kDataModel32;
 
 inline bool same_data_model(const DataModel& a, const DataModel& b) { return a.pointer_bytes == b.pointer_bytes; }
