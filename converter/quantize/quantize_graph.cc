@@ -13,9 +13,13 @@ bool linear_opcode(OpCode opcode) {
   return opcode == OpCode::kConv2d || opcode == OpCode::kConvTranspose2d || opcode == OpCode::kFullyConnected;
 }
 
-bool clamp_activation(const FusedActivation& activation) {
+// What the int8 kernels apply in their requantization: a clamp (ReLU,
+// Clip), or a leaky ReLU whose slope keeps it max(v, alpha * v). The
+// others (sigmoid, tanh, SiLU) stay float ops of their own.
+bool int8_fusable_activation(const FusedActivation& activation) {
   return activation.kind == ActivationKind::kNone || activation.kind == ActivationKind::kRelu ||
-         activation.kind == ActivationKind::kClip;
+         activation.kind == ActivationKind::kClip ||
+         (activation.kind == ActivationKind::kLeakyRelu && activation.param0 >= 0.f && activation.param0 <= 1.f);
 }
 
 // The axis of a linear op's weight that indexes output channels, or -1 when
@@ -31,9 +35,9 @@ bool float_constant(const IrGraph& graph, int tensor) {
 }
 
 // A linear op the int8 kernels can run: float activation in, constant float
-// weights (and bias), a clamp or no fused activation.
+// weights (and bias), a fused activation the int8 kernels apply (or none).
 bool can_quantize(const IrGraph& graph, const IrOp& op) {
-  if (!linear_opcode(op.opcode) || !clamp_activation(op.activation)) return false;
+  if (!linear_opcode(op.opcode) || !int8_fusable_activation(op.activation)) return false;
   const IrTensor& x = graph.tensors[static_cast<size_t>(op.inputs[0])];
   if (x.is_constant || x.dtype != DType::kFloat32) return false;
   if (!float_constant(graph, op.inputs[1])) return false;
@@ -184,10 +188,10 @@ class Rewriter {
 
 }  // namespace
 
-void split_nonclamp_activations(IrGraph& graph) {
+void split_float_activations(IrGraph& graph) {
   std::vector<IrOp> ops;
   for (IrOp& op : graph.ops) {
-    if (!linear_opcode(op.opcode) || clamp_activation(op.activation)) {
+    if (!linear_opcode(op.opcode) || int8_fusable_activation(op.activation)) {
       ops.push_back(std::move(op));
       continue;
     }

@@ -19,10 +19,11 @@
 
 namespace edgegen::converter {
 
-// Before calibration: a quantizable op whose fused activation is not a
-// clamp (Sigmoid, Tanh, SiLU, LeakyReLU) gets it back as its own op, so that
-// calibration sees the pre-activation tensor the int8 op will produce.
-void split_nonclamp_activations(IrGraph& graph);
+// Before calibration: a quantizable op whose fused activation the int8
+// kernels cannot apply (Sigmoid, Tanh, SiLU; a leaky ReLU with alpha
+// outside [0, 1]) gets it back as its own op, so that calibration sees the
+// pre-activation tensor the int8 op will produce.
+void split_float_activations(IrGraph& graph);
 
 // The ops that quantize_graph would run in int8 (by index in graph.ops),
 // given the names to keep in float32.

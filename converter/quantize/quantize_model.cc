@@ -263,7 +263,7 @@ QuantizationReport quantize_model(std::vector<IrGraph>& graphs, const Manifest* 
     throw ConversionError("--calibration-method '" + q.method + "' is not supported (minmax, percentile, entropy)");
   if (!(q.percentile > 50.0 && q.percentile <= 100.0))
     throw ConversionError("the calibration percentile must be in (50, 100]");
-  for (IrGraph& graph : graphs) split_nonclamp_activations(graph);
+  for (IrGraph& graph : graphs) split_float_activations(graph);
 
   QuantizationReport report;
   CalibrationPlan plan = PlanBuilder(graphs, manifest, options).build(&report.calibration);

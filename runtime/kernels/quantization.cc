@@ -26,9 +26,18 @@ Status quantized_output_range(const KernelContext& context, const Tensor& output
   *range = quantized_range(output.dtype);
   const FusedActivation& act = context.attributes.activation;
   if (act.kind == ActivationKind::kNone) return Status::ok();
+  if (act.kind == ActivationKind::kLeakyRelu) {
+    if (!(act.param0 >= 0.f && act.param0 <= 1.f))
+      return op_error(context, StatusCode::kUnsupportedOp,
+                      "a quantized op can fuse a leaky ReLU with alpha in [0, 1] only (alpha %g): keep it as its own op",
+                      static_cast<double>(act.param0));
+    range->negative_slope = act.param0;
+    return Status::ok();
+  }
   if (act.kind != ActivationKind::kRelu && act.kind != ActivationKind::kClip)
     return op_error(context, StatusCode::kUnsupportedOp,
-                    "a quantized op can fuse ReLU or Clip only (fused activation %u): keep the activation as its own op",
+                    "a quantized op can fuse ReLU, leaky ReLU or Clip only (fused activation %u): keep the activation "
+                    "as its own op",
                     static_cast<unsigned>(act.kind));
   if (!output.quant.present()) return Status::ok();  // the converter's infer: range checked once declared
   const float scale = output.quant.scale();
@@ -122,6 +131,7 @@ Requantize channel_requantize(const Tensor& x, const Tensor& w, const Tensor& y,
   Requantize r;
   r.scale = x.quant.scale() * w.quant.scale(static_cast<size_t>(channel)) / y.quant.scale();
   r.zero_point = y.quant.zero_point();
+  r.negative_slope = range.negative_slope;
   r.low = static_cast<float>(range.min - r.zero_point);
   r.high = static_cast<float>(range.max - r.zero_point);
   return r;

@@ -19,13 +19,15 @@
 
 namespace edgegen {
 
-// The integer range of a quantized dtype: int8 [-128, 127], uint8 [0, 255].
+// The integer range of a quantized dtype: int8 [-128, 127], uint8 [0, 255],
+// and the slope a fused leaky ReLU gives the negative outputs (1: none).
 struct QuantizedRange {
   int32_t min = 0;
   int32_t max = 0;
+  float negative_slope = 1.f;
 };
 inline QuantizedRange quantized_range(DType dtype) {
-  return dtype == DType::kUInt8 ? QuantizedRange{0, 255} : QuantizedRange{-128, 127};
+  return dtype == DType::kUInt8 ? QuantizedRange{0, 255, 1.f} : QuantizedRange{-128, 127, 1.f};
 }
 inline bool is_quantized_dtype(DType dtype) { return dtype == DType::kInt8 || dtype == DType::kUInt8; }
 
@@ -38,16 +40,22 @@ inline float round_half_even(float value) {
   return (value + kMagic) - kMagic;
 }
 
-// Requantization of one output channel: the scale and the clamp bounds,
-// already shifted by the output zero point.
+// Requantization of one output channel: the scale, a fused leaky ReLU's
+// slope and the clamp bounds, already shifted by the output zero point.
+// The leaky ReLU is max(v, slope * v), exact for 0 <= slope <= 1 and a
+// no-op at slope 1: the same float operations as the int8 GEMM's
+// (backends/xnnpack/simd/qgemm_internal.h), so both round alike.
 struct Requantize {
   float scale = 1.f;
+  float negative_slope = 1.f;
   float low = -128.f;   // lo - y_zp
   float high = 127.f;   // hi - y_zp
   int32_t zero_point = 0;
 
   int32_t operator()(int32_t acc) const {
     float value = static_cast<float>(acc) * scale;
+    const float leaky = value * negative_slope;
+    value = leaky > value ? leaky : value;
     value = value < low ? low : value;
     value = value > high ? high : value;
     return static_cast<int32_t>(round_half_even(value)) + zero_point;
@@ -55,9 +63,10 @@ struct Requantize {
 };
 
 // The output range [lo, hi] of a quantized op with a fused activation: the
-// dtype's range, narrowed by ReLU (real 0 and up) or Clip(min, max).
-// Activations that are not a clamp (sigmoid, tanh, SiLU, leaky ReLU) are
-// rejected: the converter keeps them as separate float ops.
+// dtype's range, narrowed by ReLU (real 0 and up) or Clip(min, max); a
+// leaky ReLU with a slope in [0, 1] keeps the range and sets the slope.
+// Other activations (sigmoid, tanh, SiLU) are rejected: the converter keeps
+// them as separate float ops.
 Status quantized_output_range(const KernelContext& context, const Tensor& output, QuantizedRange* range);
 
 // Checks a quantized linear op's operands at infer:

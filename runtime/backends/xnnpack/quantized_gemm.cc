@@ -209,6 +209,7 @@ void deconv_channels_task(void* context, size_t t) {
     for (int64_t c = c_begin; c < c_end; ++c) {
       Requantize requantize;
       requantize.scale = q.scale[c];
+      requantize.negative_slope = q.negative_slope;
       requantize.low = static_cast<float>(q.output_min - q.zero_point);
       requantize.high = static_cast<float>(q.output_max - q.zero_point);
       requantize.zero_point = q.zero_point;
@@ -441,7 +442,9 @@ bool quantized_gemm_supported(const OpView& v) {
       if (zero_point != 0) return false;
   if (v.has_input(2) && (!v.is_constant(2) || dtype(v.input(2)) != DType::kInt32)) return false;
   const ActivationKind act = v.activation().kind;
-  if (act != ActivationKind::kNone && act != ActivationKind::kRelu && act != ActivationKind::kClip) return false;
+  if (act != ActivationKind::kNone && act != ActivationKind::kRelu && act != ActivationKind::kClip &&
+      act != ActivationKind::kLeakyRelu)
+    return false;
   if (code != OpCode::kFullyConnected && v.int_param(params::kGroups) != 1) return false;
   const QuantizedGemm plan = quantized_gemm_plan(v);
   // The products' int32 sums are exact up to K = 65793 (qgemm.h).
@@ -545,6 +548,7 @@ Status prepare_quantized_gemm(const KernelContext& context, void* packed, float*
   plan->requantization.zero_point = y.quant.zero_point();
   plan->requantization.output_min = range.min;
   plan->requantization.output_max = range.max;
+  plan->requantization.negative_slope = range.negative_slope;
   const int8_t* weights = w.data_as<const int8_t>();
   if (plan->kind == QGemmKind::kDeconvPhases) {
     // Each phase's slice of [C_in, C_out, kh, kw] as [N = C_out, K] with K

@@ -129,6 +129,7 @@ struct QGemmRequantization {
   int32_t zero_point = 0;        // output zero point, -128..127
   int32_t output_min = -128;     // qmin, qmax: -128 <= qmin <= qmax <= 127; a fused
   int32_t output_max = 127;      // ReLU or Clip narrows them
+  float negative_slope = 1.f;    // a fused leaky ReLU's alpha, in [0, 1]: max(v, alpha * v) before the clamp
 };
 
 // int8 output: as qgemm_int32, then requantized column by column.

@@ -159,6 +159,7 @@ struct AvxVnniKernel {
 // The fp32 requantization of 8 sums, as qgemm_internal.h's requantize().
 inline __m256i requantize(__m256i acc, __m256 scale, const RequantConstants& k) {
   __m256 value = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), scale);
+  value = _mm256_max_ps(_mm256_mul_ps(value, _mm256_set1_ps(k.negative_slope)), value);
   value = _mm256_max_ps(value, _mm256_set1_ps(k.min_less_zero_point));
   value = _mm256_min_ps(value, _mm256_set1_ps(k.max_less_zero_point));
   value = _mm256_add_ps(value, _mm256_set1_ps(kMagicBias));

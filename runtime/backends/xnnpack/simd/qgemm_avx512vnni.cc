@@ -65,6 +65,7 @@ void pack_panel(const int8_t* a, size_t lda, size_t rows, size_t k_size, size_t 
 // The fp32 requantization of 16 sums, as qgemm_internal.h's requantize().
 inline __m512i requantize(__m512i acc, __m512 scale, const RequantConstants& k) {
   __m512 value = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), scale);
+  value = _mm512_max_ps(_mm512_mul_ps(value, _mm512_set1_ps(k.negative_slope)), value);
   value = _mm512_max_ps(value, _mm512_set1_ps(k.min_less_zero_point));
   value = _mm512_min_ps(value, _mm512_set1_ps(k.max_less_zero_point));
   value = _mm512_add_ps(value, _mm512_set1_ps(kMagicBias));

@@ -1,4 +1,6 @@
-// edgegen_qgemm_bench: throughput of each int8 GEMM variant this CPU runs
+// edgegen_qgemm_bench: first the CPU's multiply-accumulate ceilings
+// (mac_ceiling.h: the best int8 / float32 ratio any kernel can reach on
+// it), then the throughput of each int8 GEMM variant this CPU runs
 // (backends/xnnpack/simd/qgemm.h, int8 output) against XNNPACK's f32 fully
 // connected operator on the same shapes, one thread, on products shaped like
 // a convolutional decoder's (M = 256 pixels, K = 3 x 3 x C_in, N = C_out),
@@ -16,6 +18,7 @@
 #include <random>
 #include <vector>
 
+#include "backends/xnnpack/simd/mac_ceiling.h"
 #include "backends/xnnpack/simd/qgemm.h"
 #include "platform/clock.h"
 #include "platform/cpu_info.h"
@@ -85,6 +88,22 @@ int main(int argc, char** argv) {
 
   const CpuInfo& cpu = cpu_info();
   std::printf("CPU: %s (%s)\n", cpu.known ? cpu.name : "unknown", cpu.isa);
+
+  simd::MacCeiling ceilings[8];
+  const size_t ceiling_count = simd::measure_mac_ceilings(ceilings, 8, seconds);
+  if (ceiling_count > 0) {
+    std::printf("\nceiling, one thread: multiply-accumulates per ns of each instruction form alone\n");
+    double best_f32 = 0., best_int8 = 0.;
+    for (size_t i = 0; i < ceiling_count; ++i) {
+      std::printf("  %-8s %-44s %7.1f\n", ceilings[i].precision, ceilings[i].instruction, ceilings[i].macs_per_ns);
+      double& best = ceilings[i].precision[0] == 'f' ? best_f32 : best_int8;
+      if (ceilings[i].macs_per_ns > best) best = ceilings[i].macs_per_ns;
+    }
+    if (best_f32 > 0.)
+      std::printf("  int8 / float32 ceiling: %.2fx (no int8 kernel on this CPU can beat float32 by more)\n",
+                  best_int8 / best_f32);
+    std::printf("\n");
+  }
   std::printf("one thread; GOP/s = 2*M*K*N / time, best of 5; int8 variants with int8 output (fp32 requantization)\n\n");
   std::printf("%-18s %10s", "M x K x N", "f32 xnnpack");
   for (simd::QGemmIsa isa : variants) std::printf(" %12s %6s", simd::qgemm_isa_name(isa), "ratio");

@@ -115,20 +115,23 @@ constexpr int32_t kMagicBiasBits = 0x4B400000;
 
 // The requantization constants every variant uses, in the same order.
 struct RequantConstants {
+  float negative_slope;       // 1: no leaky ReLU
   float min_less_zero_point;  // output_min - zero_point
   float max_less_zero_point;  // output_max - zero_point
   int32_t magic_less_zero_point;  // kMagicBiasBits - zero_point
 };
 
 inline RequantConstants requant_constants(const QGemmRequantization& r) {
-  return {static_cast<float>(r.output_min - r.zero_point), static_cast<float>(r.output_max - r.zero_point),
-          kMagicBiasBits - r.zero_point};
+  return {r.negative_slope, static_cast<float>(r.output_min - r.zero_point),
+          static_cast<float>(r.output_max - r.zero_point), kMagicBiasBits - r.zero_point};
 }
 
 // The reference requantization of one sum; the vector variants do these
 // same float32 operations lane by lane.
 inline int8_t requantize(int32_t acc, float scale, const RequantConstants& k) {
   float v = static_cast<float>(acc) * scale;
+  const float leaky = v * k.negative_slope;
+  v = leaky > v ? leaky : v;
   v = v < k.min_less_zero_point ? k.min_less_zero_point : v;
   v = v > k.max_less_zero_point ? k.max_less_zero_point : v;
   const float biased = v + kMagicBias;

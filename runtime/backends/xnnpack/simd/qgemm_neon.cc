@@ -158,6 +158,7 @@ struct NeonDotKernel {
 // The fp32 requantization of 4 sums, as qgemm_internal.h's requantize().
 inline int32x4_t requantize(int32x4_t acc, float32x4_t scale, const RequantConstants& k) {
   float32x4_t value = vmulq_f32(vcvtq_f32_s32(acc), scale);
+  value = vmaxq_f32(vmulq_f32(value, vdupq_n_f32(k.negative_slope)), value);
   value = vmaxq_f32(value, vdupq_n_f32(k.min_less_zero_point));
   value = vminq_f32(value, vdupq_n_f32(k.max_less_zero_point));
   value = vaddq_f32(value, vdupq_n_f32(kMagicBias));

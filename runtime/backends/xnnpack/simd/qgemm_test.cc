@@ -87,6 +87,7 @@ std::vector<int32_t> naive_int32(const Problem& p) {
 // The requantization as the header states it, written with the C library.
 int8_t naive_requantize(int32_t acc, float scale, const QGemmRequantization& r) {
   float v = static_cast<float>(acc) * scale;
+  if (v < 0.f) v *= r.negative_slope;  // a fused leaky ReLU (1: none)
   v = std::min(std::max(v, static_cast<float>(r.output_min - r.zero_point)),
                static_cast<float>(r.output_max - r.zero_point));
   return static_cast<int8_t>(static_cast<int32_t>(std::nearbyint(v)) + r.zero_point);
@@ -341,6 +342,33 @@ TEST_CASE("qgemm: saturation at both ends of the int8 range, and at a fused ReLU
     // Both ends are reached, so the clamp is really tested.
     CHECK(at_min > 0);
     CHECK(at_max > 0);
+  }
+}
+
+TEST_CASE("qgemm: a fused leaky ReLU scales the negative outputs, every variant, wide and narrow N") {
+  for (size_t n : {size_t{3}, size_t{19}, size_t{70}}) {
+    const Problem p = make_problem(21, 67, n, -7, true, 40 + static_cast<uint32_t>(n));
+    const std::vector<int32_t> acc = naive_int32(p);
+    std::vector<float> scales(p.n);
+    for (size_t i = 0; i < p.n; ++i) scales[i] = 1.f / 4096.f * (1.f + 0.1f * static_cast<float>(i % 5));
+    for (float slope : {0.2f, 0.01f, 0.f}) {
+      QGemmRequantization r;
+      r.scale = scales.data();
+      r.zero_point = -3;
+      r.negative_slope = slope;
+      size_t negative = 0;
+      for (QGemmIsa isa : variants()) {
+        INFO(simd::qgemm_isa_name(isa), " N=", p.n, " slope=", slope);
+        Packed packed(p, isa);
+        const std::vector<int8_t> got = run_int8(p, packed, r);
+        negative = 0;
+        for (size_t i = 0; i < got.size(); ++i) {
+          REQUIRE(int{got[i]} == int{naive_requantize(acc[i], scales[i % p.n], r)});
+          negative += acc[i] < -4096 * 8;
+        }
+      }
+      CHECK(negative > 0);  // outputs that the slope really changed
+    }
   }
 }
 
