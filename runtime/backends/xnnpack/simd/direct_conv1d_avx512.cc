@@ -13,6 +13,11 @@
 
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512vl,avx2,fma")
+// GCC 12's AVX-512 headers start some intrinsics from _mm512_undefined_*(),
+// which its flow analysis reports as uninitialized (a false positive).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 
 #include "backends/xnnpack/simd/direct_conv1d_kernel.h"
 
@@ -49,9 +54,136 @@ struct Ymm {
   }
 };
 
+#define EG_PAIR_UNROLL _Pragma("GCC unroll 16")
+
+// 8 channels in, 8 out, consecutive rows (a stride-1 convolution of the
+// vocoder's last stage): two rows per zmm. One 64-byte load holds rows r
+// and r + 1; a permute spreads channel c of each over its half, and one
+// multiply-add of 16 lanes updates both rows. This halves the broadcasts,
+// which bound the ymm tile (8 lanes per broadcast). Each lane is the same
+// chain of multiply-adds as in the ymm tile: the same bits.
+constexpr int kPairs = 8;  // 16 rows per tile
+
+// Eight floats in both halves (AVX-512F only: no DQ's broadcast_f32x8).
+inline __m512 twice(const float* p) {
+  return _mm512_castpd_ps(_mm512_broadcast_f64x4(_mm256_castps_pd(_mm256_loadu_ps(p))));
+}
+
+void pair_tile(const DirectConvRows& a, int64_t first_row) {
+  __m512 acc[kPairs];
+  const __m512 bias = twice(a.bias);
+  EG_PAIR_UNROLL
+  for (int p = 0; p < kPairs; ++p) acc[p] = bias;
+  __m512i spread[8];
+  EG_PAIR_UNROLL
+  for (int c = 0; c < 8; ++c)
+    spread[c] = _mm512_setr_epi32(c, c, c, c, c, c, c, c, 8 + c, 8 + c, 8 + c, 8 + c, 8 + c, 8 + c, 8 + c, 8 + c);
+  const float* x = a.x + first_row * 8;
+  for (int64_t t = 0; t < a.taps; ++t) {
+    const float* xt = x + t * a.tap_step;
+    const float* wt = a.weights + t * 64;
+    __m512 rows[kPairs];
+    EG_PAIR_UNROLL
+    for (int p = 0; p < kPairs; ++p) rows[p] = _mm512_loadu_ps(xt + 16 * p);
+    EG_PAIR_UNROLL
+    for (int c = 0; c < 8; ++c) {
+      const __m512 w = twice(wt + 8 * c);
+      EG_PAIR_UNROLL
+      for (int p = 0; p < kPairs; ++p) acc[p] = _mm512_fmadd_ps(_mm512_permutexvar_ps(spread[c], rows[p]), w, acc[p]);
+    }
+  }
+  const __m512 low = _mm512_set1_ps(a.out_min), high = _mm512_set1_ps(a.out_max), slope = _mm512_set1_ps(a.leaky_slope);
+  EG_PAIR_UNROLL
+  for (int p = 0; p < kPairs; ++p) {
+    __m512 s = _mm512_min_ps(_mm512_max_ps(acc[p], low), high);
+    if (a.leaky) s = Avx512::leaky(s, slope);
+    _mm512_storeu_ps(a.y + (first_row + 2 * p) * 8, s);
+  }
+}
+
+// 16 channels in, 8 out, any row spacing (the vocoder's x4 transposed
+// convolution, 16 -> 8): rows r and r + 1 are two loads, and a two-source
+// permute picks channel c of each. The permute indices come from memory
+// (16 of them would not fit the registers beside the rows).
+constexpr int kWidePairs = 6;  // 12 rows per tile
+
+struct alignas(64) Spread16 {
+  int32_t index[16][16];
+  Spread16() {
+    for (int c = 0; c < 16; ++c)
+      for (int l = 0; l < 16; ++l) index[c][l] = l < 8 ? c : 16 + c;
+  }
+};
+
+void pair_tile16(const DirectConvRows& a, int64_t first_row, const Spread16& spread) {
+  __m512 acc[kWidePairs];
+  const __m512 bias = twice(a.bias);
+  EG_PAIR_UNROLL
+  for (int p = 0; p < kWidePairs; ++p) acc[p] = bias;
+  const float* x = a.x + first_row * a.x_step;
+  for (int64_t t = 0; t < a.taps; ++t) {
+    const float* xt = x + t * a.tap_step;
+    const float* wt = a.weights + t * 128;
+    __m512 even[kWidePairs], odd[kWidePairs];
+    EG_PAIR_UNROLL
+    for (int p = 0; p < kWidePairs; ++p) {
+      even[p] = _mm512_loadu_ps(xt + (2 * p) * a.x_step);
+      odd[p] = _mm512_loadu_ps(xt + (2 * p + 1) * a.x_step);
+    }
+    EG_PAIR_UNROLL
+    for (int c = 0; c < 16; ++c) {
+      const __m512 w = twice(wt + 8 * c);
+      const __m512i index = _mm512_load_si512(spread.index[c]);
+      EG_PAIR_UNROLL
+      for (int p = 0; p < kWidePairs; ++p)
+        acc[p] = _mm512_fmadd_ps(_mm512_permutex2var_ps(even[p], index, odd[p]), w, acc[p]);
+    }
+  }
+  const __m512 low = _mm512_set1_ps(a.out_min), high = _mm512_set1_ps(a.out_max), slope = _mm512_set1_ps(a.leaky_slope);
+  EG_PAIR_UNROLL
+  for (int p = 0; p < kWidePairs; ++p) {
+    __m512 s = _mm512_min_ps(_mm512_max_ps(acc[p], low), high);
+    if (a.leaky) s = Avx512::leaky(s, slope);
+    float* y = a.y + (first_row + 2 * p) * a.y_step;
+    _mm256_storeu_ps(y, _mm512_castps512_ps256(s));
+    _mm256_storeu_pd(reinterpret_cast<double*>(y + a.y_step), _mm512_extractf64x4_pd(_mm512_castps_pd(s), 1));
+  }
+}
+
+// Whole pair tiles from row 0, then the rest on the general tiles.
+template <class PairTile>
+void pairs_then_rest(const DirectConvRows& args, int64_t rows_per_tile, PairTile pair_tile_at) {
+  int64_t r = 0;
+  for (; r + rows_per_tile <= args.rows; r += rows_per_tile) pair_tile_at(r);
+  if (r == args.rows) return;
+  DirectConvRows rest = args;
+  rest.x += r * args.x_step;
+  rest.y += r * args.y_step;
+  rest.rows -= r;
+  direct_conv::rows<Avx512, 12, 1, Ymm, 8, 1>(rest);
+}
+
 }  // namespace
 
-void direct_conv1d_rows_avx512(const DirectConvRows& args) { direct_conv::rows<Avx512, 12, 1, Ymm, 8, 1>(args); }
+void direct_conv1d_rows_avx512(const DirectConvRows& args) {
+  if (args.in_channels == 16 && args.out_channels == 8) {
+    static const Spread16 spread;
+    pairs_then_rest(args, 2 * kWidePairs, [&](int64_t r) { pair_tile16(args, r, spread); });
+    return;
+  }
+  if (args.in_channels == 8 && args.x_step == 8 && args.out_channels == 8 && args.y_step == 8) {
+    int64_t r = 0;
+    for (; r + 2 * kPairs <= args.rows; r += 2 * kPairs) pair_tile(args, r);
+    if (r == args.rows) return;
+    DirectConvRows rest = args;  // the last rows, on the ymm tiles
+    rest.x += r * args.x_step;
+    rest.y += r * args.y_step;
+    rest.rows -= r;
+    direct_conv::rows<Avx512, 12, 1, Ymm, 8, 1>(rest);
+    return;
+  }
+  direct_conv::rows<Avx512, 12, 1, Ymm, 8, 1>(args);
+}
 
 bool has_direct_conv1d_avx512() {
   return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx2") &&
@@ -61,6 +193,9 @@ bool has_direct_conv1d_avx512() {
 }  // namespace simd
 }  // namespace edgegen
 
+#undef EG_PAIR_UNROLL
+
+#pragma GCC diagnostic pop
 #pragma GCC pop_options
 
 #else

@@ -74,6 +74,11 @@ void check_all(void (*variant)(const DirectConvRows&)) {
       check(variant, 8, out_channels, 3, rows, 8, 8 * 3, out_channels, rows % 2 == 0);  // dilation 3
       check(variant, 3, out_channels, 2, rows, 3, -3, 4 * out_channels, false);         // a transposed phase
     }
+  for (int64_t rows : {12, 16, 29, 40}) {  // AVX-512's two-rows-per-register tiles (8 or 16 -> 8) and their tails
+    CAPTURE(rows);
+    check(variant, 8, 8, 3, rows, 8, 8, 8, true);
+    check(variant, 16, 8, 2, rows, 16, -16, 32, false);
+  }
   check(variant, 64, 16, 1, 9, 64, 0, 16, true);  // k1 over many input channels
   check(variant, 5, 8, 0, 4, 5, 5, 8, false);     // no taps: the bias
 }
