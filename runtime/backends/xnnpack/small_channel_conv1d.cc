@@ -118,6 +118,63 @@ void phase_range(const SmallConv1d& p, int64_t q, int64_t* first, int64_t* end) 
   *end = ceil_div(p.out_w - q + p.pad_left, p.stride);
 }
 
+// Wide rows: the input rows i0 whose s outputs all lie inside the output
+// and whose taps all lie inside the input.
+void wide_range(const SmallConv1d& p, int64_t* first, int64_t* end) {
+  const int64_t taps = p.kernel_w / p.stride;
+  *first = max64(taps - 1, ceil_div(p.pad_left, p.stride));
+  *end = min64(p.in_w, floor_div(p.out_w - p.stride + p.pad_left, p.stride) + 1);
+  if (*end < *first) *end = *first;
+}
+
+// Input rows [first, end) of one image of a transposed convolution with
+// wide rows: the inner ones at once, the others phase by phase.
+void wide_deconv_rows(const SmallConv1d& p, const float* image, float* out, int64_t first, int64_t end) {
+  int64_t inner_begin = 0, inner_end = 0;
+  wide_range(p, &inner_begin, &inner_end);
+  inner_begin = max64(first, inner_begin);
+  inner_end = min64(end, inner_end);
+  const float* weights = p.packed;
+  for (int64_t q = 0; q < p.stride; ++q) {
+    int64_t q_first = 0, q_end = 0;
+    phase_range(p, q, &q_first, &q_end);
+    q_first = max64(q_first, first);
+    q_end = min64(q_end, end);
+    if (inner_begin < inner_end) {
+      if (q_first < inner_begin) deconv_rows(p, image, out, weights, q, q_first, min64(q_end, inner_begin));
+      if (q_end > inner_end) deconv_rows(p, image, out, weights, q, max64(q_first, inner_end), q_end);
+    } else if (q_first < q_end) {
+      deconv_rows(p, image, out, weights, q, q_first, q_end);
+    }
+    weights += phase_taps(p, q) * p.in_channels * p.padded_out;
+  }
+  if (inner_begin >= inner_end) return;
+  simd::DirectConvRows r = base_rows(p);
+  r.x = image + inner_begin * p.in_channels;
+  r.x_step = p.in_channels;
+  r.tap_step = -p.in_channels;
+  r.taps = p.kernel_w / p.stride;
+  r.weights = p.wide_packed;
+  r.bias = p.wide_bias;
+  r.padded_out = p.wide_padded_out;
+  r.out_channels = p.stride * p.out_channels;
+  r.y = out + (inner_begin * p.stride - p.pad_left) * p.out_channels;
+  r.y_step = p.stride * p.out_channels;
+  r.rows = inner_end - inner_begin;
+  simd::direct_conv1d_rows(r);
+}
+
+// The input rows any phase has: [0, rows_end).
+int64_t deconv_rows_end(const SmallConv1d& p) {
+  int64_t rows_end = 0;
+  for (int64_t q = 0; q < p.stride; ++q) {
+    int64_t first = 0, end = 0;
+    phase_range(p, q, &first, &end);
+    rows_end = max64(rows_end, end);
+  }
+  return rows_end;
+}
+
 struct Task {
   const SmallConv1d* plan;
   const float* x;
@@ -133,6 +190,12 @@ void run_chunk(void* context, size_t index) {
     const int64_t n = i / task.chunks, first = i % task.chunks * kChunkRows;
     conv_rows(p, task.x + n * p.in_w * p.in_channels, task.y + n * p.out_w * p.out_channels, first,
               min64(first + kChunkRows, p.out_w));
+    return;
+  }
+  if (p.wide_rows) {
+    const int64_t n = i / task.chunks, first = i % task.chunks * kChunkRows;
+    wide_deconv_rows(p, task.x + n * p.in_w * p.in_channels, task.y + n * p.out_w * p.out_channels, first,
+                     min64(first + kChunkRows, deconv_rows_end(p)));
     return;
   }
   const int64_t n = i / (task.chunks * p.stride), q = i / task.chunks % p.stride;
@@ -178,6 +241,8 @@ SmallConv1d small_conv1d_plan(const OpView& v, FusedActivation* post) {
   p.stride = v.int_param(kStrideW);
   p.dilation = v.int_param(kDilationW);
   p.pad_left = v.int_param(kPadLeft);
+  p.wide_rows = p.transposed && p.kernel_w % p.stride == 0;
+  p.wide_padded_out = p.wide_rows ? simd::direct_conv_padded_channels(p.stride * p.out_channels) : 0;
   split_activation(v.activation(), &p.out_min, &p.out_max, post);
   if (post->kind == ActivationKind::kLeakyRelu) {
     p.leaky = true;
@@ -188,7 +253,8 @@ SmallConv1d small_conv1d_plan(const OpView& v, FusedActivation* post) {
 }
 
 size_t small_conv1d_floats(const SmallConv1d& p) {
-  return static_cast<size_t>(p.kernel_w * p.in_channels * p.padded_out + p.padded_out);
+  const int64_t wide = p.wide_rows ? (p.kernel_w / p.stride) * p.in_channels * p.wide_padded_out + p.wide_padded_out : 0;
+  return static_cast<size_t>(p.kernel_w * p.in_channels * p.padded_out + p.padded_out + wide);
 }
 
 void pack_small_conv1d(const OpView& v, float* memory, SmallConv1d* plan) {
@@ -217,6 +283,21 @@ void pack_small_conv1d(const OpView& v, float* memory, SmallConv1d* plan) {
   if (v.has_input(2)) std::memcpy(bias, v.constant(2), static_cast<size_t>(p.out_channels) * sizeof(float));
   p.packed = memory;
   p.bias = bias;
+  if (p.wide_rows) {
+    float* wide = bias + padded;
+    const int64_t taps = k_size / p.stride, wide_padded = p.wide_padded_out;
+    for (int64_t j = 0; j < taps; ++j)
+      for (int64_t i = 0; i < c; ++i)
+        for (int64_t q = 0; q < p.stride; ++q)
+          for (int64_t o = 0; o < p.out_channels; ++o)
+            wide[(j * c + i) * wide_padded + q * p.out_channels + o] =
+                w[(i * p.out_channels + o) * k_size + q + j * p.stride];
+    float* wide_bias = wide + taps * c * wide_padded;
+    for (int64_t q = 0; q < p.stride; ++q)
+      std::memcpy(wide_bias + q * p.out_channels, bias, static_cast<size_t>(p.out_channels) * sizeof(float));
+    p.wide_packed = wide;
+    p.wide_bias = wide_bias;
+  }
 }
 
 void run_small_conv1d(const SmallConv1d& p, pthreadpool_t pool, const float* x, float* y) {
@@ -229,8 +310,9 @@ void run_small_conv1d(const SmallConv1d& p, pthreadpool_t pool, const float* x, 
       rows = max64(rows, end - first);
     }
   }
+  if (p.wide_rows) rows = deconv_rows_end(p);
   Task task{&p, x, y, (rows + kChunkRows - 1) / kChunkRows};
-  const size_t tasks = static_cast<size_t>(p.batch * (p.transposed ? p.stride : 1) * task.chunks);
+  const size_t tasks = static_cast<size_t>(p.batch * (p.transposed && !p.wide_rows ? p.stride : 1) * task.chunks);
   if (pool != nullptr && tasks > 1) {
     pthreadpool_parallelize_1d(pool, run_chunk, &task, tasks, 0);
   } else {

@@ -15,7 +15,12 @@
 // of its phase q = (o + pad) mod s, from inputs i0, i0 - 1, ...; each phase
 // is a stride-1 convolution whose outputs are s positions apart. Nothing
 // is added twice into an output (no col2im), so no output depends on the
-// order in which threads finish.
+// order in which threads finish. When the kernel is a multiple of the
+// stride (HiFi-GAN's and MelGAN's 2s), every phase reads the same inputs
+// i0, i0 - 1, ...: input row i0 then makes the s consecutive outputs
+// i0 * s - pad .. + s - 1 at once, one stride-1 convolution with s * C_out
+// output channels (contiguous channels-last), which fills wide register
+// tiles even at C_out = 8; the phases are only left for the edges.
 #pragma once
 
 #include <cstddef>
@@ -34,6 +39,12 @@ struct SmallConv1d {
   int64_t kernel_w = 0, stride = 1, dilation = 1, pad_left = 0;
   const float* packed = nullptr;  // persistent arena: see pack_small_conv1d
   const float* bias = nullptr;    // persistent arena: padded_out floats
+  // Transposed, kernel a multiple of the stride: all phases as one row of
+  // stride * C_out channels (padded to wide_padded_out), and its bias.
+  bool wide_rows = false;
+  int64_t wide_padded_out = 0;
+  const float* wide_packed = nullptr;
+  const float* wide_bias = nullptr;
   float out_min = 0.f, out_max = 0.f, leaky_slope = 0.f;
   bool leaky = false;
 };
@@ -53,7 +64,9 @@ SmallConv1d small_conv1d_plan(const OpView& v, FusedActivation* post);
 size_t small_conv1d_floats(const SmallConv1d& plan);
 // Packs the weights into `memory`: a convolution's [kernel][C_in][padded_out];
 // a transposed one's phases one after another, phase q's taps q, q + s, ...
-// as [tap][C_in][padded_out]; then the bias. Points the plan at them.
+// as [tap][C_in][padded_out]; then the bias; then, for wide rows, taps j
+// as [j][C_in][q * C_out + o] (kernel index q + j * s) and the bias s times.
+// Points the plan at them.
 void pack_small_conv1d(const OpView& v, float* memory, SmallConv1d* plan);
 
 // x [batch, in_w, C_in] -> y [batch, out_w, C_out], channels-last. Rows in

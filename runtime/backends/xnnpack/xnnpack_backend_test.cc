@@ -308,6 +308,8 @@ TEST_CASE("few-channel 1-D convolutions run direct: dilation, padding, stride, o
       {1, 6, 3, 11, 5, 3, 0, 2, ActivationKind::kRelu},        // kernel not a multiple of the stride, output padding
       {1, 4, 9, 6, 3, 4, 1, 3, ActivationKind::kTanh},         // kernel below the stride: empty phases
       {1, 8, 8, 600, 6, 2, 5, 1, ActivationKind::kNone},       // padding above the stride, several chunks
+      {1, 5, 3, 20, 6, 3, 1, 0, ActivationKind::kLeakyRelu},   // all phases as one row of 9 channels (not 8k)
+      {2, 8, 4, 1100, 4, 2, 1, 1, ActivationKind::kRelu},      // one row of 8 channels, chunks, two sequences
   };
   for (const Case& c : transposed) {
     CAPTURE(c.k);
