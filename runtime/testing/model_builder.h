@@ -123,6 +123,13 @@ class ModelBuilder {
     last.activation_param1 = max;
     return *this;
   }
+  // Makes the last op's fused activation LeakyRelu(slope).
+  ModelBuilder& leaky_relu(float slope) {
+    OpSpec& last = current().ops.back();
+    last.activation = ActivationKind::kLeakyRelu;
+    last.activation_param0 = slope;
+    return *this;
+  }
   ModelBuilder& op(OpCode opcode, std::vector<int32_t> inputs, std::vector<int32_t> outputs,
                    std::vector<int64_t> ints = {}, std::vector<float> floats = {},
                    ActivationKind activation = ActivationKind::kNone) {

@@ -8,6 +8,7 @@
 #include "backends/xnnpack/convolution_gemm.h"
 #include "backends/xnnpack/deconvolution_gemm.h"
 #include "backends/xnnpack/quantized_gemm.h"
+#include "backends/xnnpack/small_channel_conv1d.h"
 #include "core/widened_weights.h"
 #include "edgegen/model.h"
 #include "ops/kernel.h"
@@ -32,6 +33,7 @@ enum class Executor : uint8_t {
   kQGemm,      // int8 FullyConnected, Conv2d, ConvTranspose2d (quantized_gemm.h)
   kQuantizeLinear,  // QuantizeLinear and DequantizeLinear
   kRecurrent,  // LSTM, GRU, RNN: the reference driver with vectorized arithmetic
+  kSmallConv1d,  // 1-D (transposed) convolution of few channels (small_channel_conv1d.h)
 };
 
 // One layout conversion of a [batch, channels, spatial] tensor.
@@ -78,6 +80,7 @@ struct AcceleratedOp {
   float* kernel_scratch = nullptr;
   DeconvGemm deconv;
   ConvGemm conv;
+  SmallConv1d small_conv;
   QuantizedGemm qgemm;
   // kMatMul: batch products [m, k] x [k, n]; a stride of 0 broadcasts.
   size_t batch = 0, m = 0, k = 0, n = 0, a_stride = 0, b_stride = 0;

@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "backends/xnnpack/simd/direct_conv1d.h"
 #include "ops/op_params.h"
 
 namespace edgegen {
@@ -73,17 +74,39 @@ void im2col_rows(const ConvGemm& plan, const float* image, int64_t first, int64_
 namespace {
 
 // y[t] = clamp(bias + window(t) . w) for one output channel, `packed` the
-// weights [kw][C_in] (the order of a channels-last window). Eight partial
-// sums in a fixed order: the same bits on every run and thread count.
+// weights [kw][C_in] (the order of a channels-last window). Windows inside
+// the input are dotted eight at a time by the vectorized kernel; those over
+// the padding here, with their taps inside. Eight partial sums in a fixed
+// order: the same bits on every run and thread count.
 void run_direct(const ConvGemm& plan, const float* x, float* y, float* packed) {
   const int64_t c = plan.in_channels;
   for (int64_t k = 0; k < plan.kernel_w; ++k)
     for (int64_t i = 0; i < c; ++i) packed[k * c + i] = plan.weights[i * plan.kernel_w + k];
   const float bias = plan.bias != nullptr ? plan.bias[0] : 0.f;
+  // Outputs whose window lies inside the input: [inner_begin, inner_end).
+  const int64_t inner_begin = (plan.pad_left + plan.stride_w - 1) / plan.stride_w;
+  const int64_t last_start = plan.in_w - plan.kernel_w + plan.pad_left;  // of the last inner window, times stride
+  int64_t inner_end = last_start >= 0 ? last_start / plan.stride_w + 1 : 0;
+  if (inner_end > plan.out_w) inner_end = plan.out_w;
   for (int64_t n = 0; n < plan.batch; ++n) {
     const float* image = x + n * plan.in_w * c;
     float* out = y + n * plan.out_w;
+    if (inner_begin < inner_end) {  // the vectorized dot products (simd/direct_conv1d.h)
+      simd::DirectDotRows rows;
+      rows.x = image + (inner_begin * plan.stride_w - plan.pad_left) * c;
+      rows.x_step = plan.stride_w * c;
+      rows.count = plan.kernel_w * c;
+      rows.w = packed;
+      rows.bias = bias;
+      rows.y = out + inner_begin;
+      rows.rows = inner_end - inner_begin;
+      rows.out_min = plan.out_min;
+      rows.out_max = plan.out_max;
+      simd::direct_dot_rows(rows);
+    }
     for (int64_t t = 0; t < plan.out_w; ++t) {
+      if (t == inner_begin && inner_begin < inner_end) t = inner_end;  // done above
+      if (t >= plan.out_w) break;
       const int64_t start = t * plan.stride_w - plan.pad_left;
       const int64_t begin = start < 0 ? -start : 0;
       const int64_t end = plan.in_w - start < plan.kernel_w ? plan.in_w - start : plan.kernel_w;

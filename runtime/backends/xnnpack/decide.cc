@@ -3,6 +3,7 @@
 #include <xnnpack.h>
 
 #include "backends/xnnpack/simd/simd_kernels.h"
+#include "backends/xnnpack/small_channel_conv1d.h"
 #include "ops/op_params.h"
 
 namespace edgegen {
@@ -252,7 +253,10 @@ Decision decide(const OpView& v, const Layout* natural, const uint8_t* int8_cand
             v.int_param(params::kOutputPadW) >= v.int_param(params::kStrideW))
           return d;
       }
-      d.executor = gemm_deconv(v) ? Executor::kDeconvGemm : gemm_conv(v) ? Executor::kConvGemm : Executor::kXnnpack;
+      d.executor = small_channel_conv1d(v) ? Executor::kSmallConv1d
+                   : gemm_deconv(v)         ? Executor::kDeconvGemm
+                   : gemm_conv(v)           ? Executor::kConvGemm
+                                            : Executor::kXnnpack;
       d.nhwc = true;
       return d;
     }

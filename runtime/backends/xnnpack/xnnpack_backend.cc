@@ -761,6 +761,20 @@ Status set_up_executor(OpBuild& b) {
     case Executor::kQGemm:
       EG_RETURN_IF_ERROR(place_quantized_gemm(b.build, b.state, &acc.qgemm));
       break;
+    case Executor::kSmallConv1d: {
+      // Packed once into the persistent arena (a few KiB): the tile loop
+      // reads a vector of output channels per tap and input channel.
+      acc.small_conv = small_conv1d_plan(v, &acc.post);
+      const size_t floats = small_conv1d_floats(acc.small_conv);
+      float* packed = static_cast<float*>(b.build.persistent->allocate_bytes(floats * sizeof(float)));
+      if (!b.counting()) {
+        if (packed == nullptr)
+          return Status::error(StatusCode::kArenaTooSmall, "the arena is too small for the packed weights of '%s'",
+                               b.state->context.op_name);
+        pack_small_conv1d(v, packed, &acc.small_conv);
+      }
+      break;
+    }
     case Executor::kGroupNorm:
       acc.groups = v.code() == OpCode::kInstanceNorm ? static_cast<uint32_t>(shape_of(v.input(0)).dims[1])
                                                      : static_cast<uint32_t>(v.int_param(params::kNormGroups));
@@ -1008,6 +1022,10 @@ Status run_operator(const OpState& state) {
                                        context.input(0).data_as<const float>(), context.output(0).data_as<float>(),
                                        context.op_name));
       break;
+    case Executor::kSmallConv1d:
+      run_small_conv1d(acc.small_conv, acc.threadpool, context.input(0).data_as<const float>(),
+                       context.output(0).data_as<float>());
+      break;
     case Executor::kQGemm:
       run_quantized_gemm(acc.qgemm, context.input(0).data_as<const int8_t>(), context.output(0).data_as<int8_t>(),
                          acc.threadpool);
@@ -1105,6 +1123,7 @@ const char* executor_name(const OpState& op) {
     case Executor::kDeconvGemm: return "xnnpack";
     case Executor::kConvGemm: return "im2col";
     case Executor::kQGemm: return "qgemm";
+    case Executor::kSmallConv1d: return "direct";
     default: return "simd";
   }
 }

@@ -268,6 +268,76 @@ TEST_CASE("long-kernel convolutions over 1-4 channels run as im2col + GEMM: padd
   }
 }
 
+TEST_CASE("few-channel 1-D convolutions run direct: dilation, padding, stride, odd lengths, channel tails") {
+  // batch, in_c, out_c, h (1), w, kh (1), kw, stride, dilation, pads (t, l, b, r), groups, bias, activation
+  const ConvCase cases[] = {
+      {1, 8, 8, 1, 37, 1, 3, 1, 1, 0, 1, 0, 1, 1, true, ActivationKind::kLeakyRelu},   // a residual unit's conv
+      {2, 8, 8, 1, 61, 1, 3, 1, 9, 0, 9, 0, 9, 1, true, ActivationKind::kNone},        // dilation 9, two sequences
+      {1, 16, 16, 1, 50, 1, 3, 1, 3, 0, 3, 0, 3, 1, false, ActivationKind::kLeakyRelu}, // 16 channels: wide tiles
+      {1, 8, 8, 1, 1100, 1, 1, 1, 1, 0, 0, 0, 0, 1, true, ActivationKind::kNone},      // k1, several chunks
+      {1, 5, 12, 1, 23, 1, 4, 2, 1, 0, 3, 0, 1, 1, true, ActivationKind::kRelu},       // stride, uneven pads, 12 = 8 + 4
+      {1, 3, 24, 1, 7, 1, 5, 1, 2, 0, 6, 0, 6, 1, true, ActivationKind::kTanh},        // every output at an edge
+      {1, 64, 5, 1, 19, 1, 7, 3, 1, 0, 2, 0, 0, 1, true, ActivationKind::kClip},       // 64 in, 5 out
+      {1, 8, 1, 1, 40, 1, 3, 1, 2, 0, 2, 0, 2, 1, true, ActivationKind::kNone},        // one output, dilated
+  };
+  for (const ConvCase& c : cases) {
+    CAPTURE(c.in_c);
+    CAPTURE(c.out_c);
+    CAPTURE(c.kw);
+    CAPTURE(c.dilation);
+    ModelBuilder builder = conv_model(c);
+    if (c.activation == ActivationKind::kLeakyRelu) builder.leaky_relu(0.2f);
+    if (c.activation == ActivationKind::kClip) builder.clip(-0.5f, 0.7f);
+    CHECK(compare_backends(builder) == 1);
+    AlignedBytes bytes(builder.build());
+    Result<Model> model = Model::from_buffer(bytes.data(), bytes.size());
+    REQUIRE(model.ok());
+    SessionOptions options;
+    options.backend = Backend::kXnnpack;
+    Session session;
+    REQUIRE(session.prepare(*model, 0, options).is_ok());
+    CHECK(std::string(session.operator_executor(0, 0)) == "direct");
+  }
+  struct Case {
+    int64_t batch, in_c, out_c, w, k, stride, pad, out_pad;
+    ActivationKind activation;
+  };
+  const Case transposed[] = {
+      {1, 16, 8, 33, 8, 4, 2, 0, ActivationKind::kLeakyRelu},  // a vocoder's x4 stage
+      {2, 32, 16, 9, 16, 8, 4, 0, ActivationKind::kNone},      // x8, two sequences
+      {1, 6, 3, 11, 5, 3, 0, 2, ActivationKind::kRelu},        // kernel not a multiple of the stride, output padding
+      {1, 4, 9, 6, 3, 4, 1, 3, ActivationKind::kTanh},         // kernel below the stride: empty phases
+      {1, 8, 8, 600, 6, 2, 5, 1, ActivationKind::kNone},       // padding above the stride, several chunks
+      {1, 5, 3, 20, 6, 3, 1, 0, ActivationKind::kLeakyRelu},   // all phases as one row of 9 channels (not 8k)
+      {2, 8, 4, 1100, 4, 2, 1, 1, ActivationKind::kRelu},      // one row of 8 channels, chunks, two sequences
+  };
+  for (const Case& c : transposed) {
+    CAPTURE(c.k);
+    CAPTURE(c.stride);
+    ModelBuilder b;
+    b.graph("main");
+    int32_t x = b.activation("x", {c.batch, c.in_c, c.w});
+    int32_t w = b.constant("w", {c.in_c, c.out_c, c.k},
+                           random_values(static_cast<size_t>(c.in_c * c.out_c * c.k), 4, 0.3f));
+    int32_t bias = b.constant("b", {c.out_c}, random_values(static_cast<size_t>(c.out_c), 5));
+    const int64_t ow = (c.w - 1) * c.stride - 2 * c.pad + c.k + c.out_pad;
+    int32_t y = b.activation("y", {c.batch, c.out_c, ow});
+    b.op(OpCode::kConvTranspose2d, {x, w, bias}, {y}, {1, c.stride, 1, 1, 0, c.pad, 0, c.pad, 1, 0, c.out_pad}, {},
+         c.activation);
+    if (c.activation == ActivationKind::kLeakyRelu) b.leaky_relu(0.1f);
+    b.inputs({x}).outputs({y});
+    CHECK(compare_backends(b) == 1);
+    AlignedBytes bytes(b.build());
+    Result<Model> model = Model::from_buffer(bytes.data(), bytes.size());
+    REQUIRE(model.ok());
+    SessionOptions options;
+    options.backend = Backend::kXnnpack;
+    Session session;
+    REQUIRE(session.prepare(*model, 0, options).is_ok());
+    CHECK(std::string(session.operator_executor(0, 0)) == "direct");
+  }
+}
+
 TEST_CASE("a squeeze-excitation block's global pooling reduces the channels-last tensor as it is") {
   ModelBuilder b;
   b.graph("main");
