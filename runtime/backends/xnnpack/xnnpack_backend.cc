@@ -11,11 +11,11 @@
 
 #include "backends/xnnpack/simd/simd_kernels.h"
 #include "backends/xnnpack/accelerated_op.h"
-#include "core/control_flow.h"
 #include "backends/xnnpack/decide.h"
 #include "backends/xnnpack/deconvolution_gemm.h"
 #include "backends/xnnpack/op_view.h"
 #include "backends/xnnpack/xnnpack_memory.h"
+#include "core/control_flow.h"
 #include "core/memory_planner.h"
 #include "edgegen/mapped_file.h"
 #include "edgegen_generated.h"
