@@ -3,6 +3,7 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "converter/branch_targets.h"
 #include "converter/converter.h"
 
 namespace edgegen::converter {
@@ -79,13 +80,18 @@ flatbuffers::Offset<format::Graph> build_graph(flatbuffers::FlatBufferBuilder& b
                                                  quantization));
   }
   std::vector<flatbuffers::Offset<format::Operator>> operators;
-  for (const IrOp& op : graph.ops) {
+  const std::vector<int64_t> targets = branch_targets(graph);
+  for (size_t i = 0; i < graph.ops.size(); ++i) {
+    const IrOp& op = graph.ops[i];
+    // An If's and an Else's last int_param is the index of the marker it jumps to.
+    std::vector<int64_t> ints = op.ints;
+    if (targets[i] >= 0 && !ints.empty()) ints.back() = targets[i];
     flatbuffers::Offset<format::FusedActivation> activation = 0;
     if (op.activation.kind != ActivationKind::kNone)
       activation = format::CreateFusedActivation(builder, static_cast<format::ActivationKind>(op.activation.kind),
                                                  op.activation.param0, op.activation.param1);
     operators.push_back(format::CreateOperatorDirect(builder, static_cast<uint32_t>(op.opcode), &op.inputs, &op.outputs,
-                                                     &op.ints, &op.floats, activation, op.name.c_str()));
+                                                     &ints, &op.floats, activation, op.name.c_str()));
   }
   auto memory_plan = format::CreateMemoryPlanDirect(builder, plan.arena_bytes, plan.lower_bound_bytes, &plan.offsets,
                                                     static_cast<uint32_t>(kArenaAlignment));

@@ -57,8 +57,12 @@ GraphPlan plan_graph_memory(const IrGraph& graph) {
   for (int input : graph.inputs) first[static_cast<size_t>(input)] = last[static_cast<size_t>(input)] = 0;
   for (size_t step = 0; step < graph.ops.size(); ++step) {
     const IrOp& op = graph.ops[step];
-    for (int output : op.outputs)
-      if (first[static_cast<size_t>(output)] < 0) first[static_cast<size_t>(output)] = last[static_cast<size_t>(output)] = static_cast<int32_t>(step);
+    // An If's output has a writer in each branch: live from the first to the
+    // last writer or reader (runtime/core/control_flow.h).
+    for (int output : op.outputs) {
+      if (first[static_cast<size_t>(output)] < 0) first[static_cast<size_t>(output)] = static_cast<int32_t>(step);
+      last[static_cast<size_t>(output)] = std::max(last[static_cast<size_t>(output)], static_cast<int32_t>(step));
+    }
     for (int input : op.inputs)
       if (input >= 0) last[static_cast<size_t>(input)] = std::max(last[static_cast<size_t>(input)], static_cast<int32_t>(step));
   }

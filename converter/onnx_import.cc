@@ -1,6 +1,9 @@
 #include "converter/onnx_import.h"
 
+#include <cstddef>
+#include <cstdint>
 #include <fstream>
+#include <iterator>
 #include <set>
 #include <sstream>
 #include <unordered_map>
@@ -149,11 +152,118 @@ bool uses_double(const onnx::GraphProto& graph) {
 
 void lower_nodes(const onnx::GraphProto& graph, ImportState& state);
 
+// The nodes of `branch` lowered in place (appended to the graph's ops)
+// with its initializers; returns the ids of its outputs. Names the branch
+// defines are visible only inside it: `state.values` is restored after.
+std::vector<int> lower_branch(const onnx::GraphProto& branch, const char* which, ImportState& state) {
+  const std::unordered_map<std::string, int> outer = state.values;
+  for (const auto& initializer : branch.initializer()) {
+    if (initializer.name().empty()) throw ConversionError("an initializer of the " + std::string(which) + " branch has no name");
+    state.values[initializer.name()] = state.builder.add_tensor(tensor_from_onnx(initializer, state.model_dir));
+  }
+  lower_nodes(branch, state);
+  std::vector<int> outputs;
+  for (const auto& output : branch.output()) {
+    auto value = state.values.find(output.name());
+    if (value == state.values.end())
+      throw ConversionError(std::string(which) + " branch output '" + output.name() + "' is not produced by any node");
+    outputs.push_back(value->second);
+  }
+  state.values = outer;
+  return outputs;
+}
+
+// The activation bytes `ops` write: which branch is the larger.
+uint64_t written_bytes(const IrGraph& graph, const std::vector<IrOp>& ops) {
+  uint64_t bytes = 0;
+  for (const IrOp& op : ops)
+    for (int output : op.outputs) bytes += graph.tensors[static_cast<size_t>(output)].bytes();
+  return bytes;
+}
+
+// An If on a condition computed at run time: both branches are lowered
+// inline between the markers If, Else and EndIf (runtime/core/control_flow.h),
+// each ending with copies into the If's outputs, so the session runs the one
+// the condition picks and the linear memory plan lets them share bytes.
+// The larger branch goes first: the If's outputs are live from the end of
+// the first branch on, beside the second branch's tensors.
+void lower_runtime_if(const onnx::NodeProto& node, int condition, const onnx::GraphProto& then_branch,
+                      const onnx::GraphProto& else_branch, ImportState& state) {
+  const IrTensor& cond = state.builder.tensor(condition);
+  if (cond.num_elements() != 1)
+    throw ConversionError("its condition '" + node.input(0) + "' has shape " + shape_to_string(cond.shape) +
+                          "; it must hold one value");
+  for (const auto* branch : {&then_branch, &else_branch})
+    if (branch->output_size() != node.output_size())
+      throw ConversionError(std::string(branch == &then_branch ? "the then" : "the else") + " branch has " +
+                            std::to_string(branch->output_size()) + " outputs; the If has " +
+                            std::to_string(node.output_size()));
+  std::vector<IrOp>& ops = state.builder.graph().ops;
+  const size_t begin = ops.size();
+  const std::vector<int> then_outputs = lower_branch(then_branch, "then", state);
+  const size_t then_end = ops.size();
+  const std::vector<int> else_outputs = lower_branch(else_branch, "else", state);
+  const size_t else_end = ops.size();
+
+  IrGraph& graph = state.builder.graph();
+  std::vector<int> outputs;
+  for (int k = 0; k < node.output_size(); ++k) {
+    const IrTensor& a = graph.tensors[static_cast<size_t>(then_outputs[static_cast<size_t>(k)])];
+    const IrTensor& b = graph.tensors[static_cast<size_t>(else_outputs[static_cast<size_t>(k)])];
+    const std::string name = node.output(k).empty() ? node.name() + ":" + std::to_string(k) : node.output(k);
+    if (a.shape != b.shape || a.dtype != b.dtype)
+      throw ConversionError("output " + std::to_string(k) + " ('" + name + "'): the then branch gives " +
+                            dtype_name(a.dtype) + " " + shape_to_string(a.shape) + ", the else branch " +
+                            dtype_name(b.dtype) + " " + shape_to_string(b.shape) +
+                            "; an If decided at run time needs both branches to give the same static shape and dtype");
+    IrTensor output;
+    output.name = name;
+    output.dtype = a.dtype;
+    output.shape = a.shape;
+    outputs.push_back(state.builder.add_tensor(std::move(output)));
+  }
+
+  std::vector<IrOp> then_ops(std::make_move_iterator(ops.begin() + static_cast<std::ptrdiff_t>(begin)),
+                             std::make_move_iterator(ops.begin() + static_cast<std::ptrdiff_t>(then_end)));
+  std::vector<IrOp> else_ops(std::make_move_iterator(ops.begin() + static_cast<std::ptrdiff_t>(then_end)),
+                             std::make_move_iterator(ops.begin() + static_cast<std::ptrdiff_t>(else_end)));
+  ops.resize(begin);
+  const bool then_first = written_bytes(graph, then_ops) >= written_bytes(graph, else_ops);
+  auto marker = [&](OpCode opcode, std::vector<int> inputs, std::vector<int64_t> ints) {
+    IrOp op;
+    op.opcode = opcode;
+    op.inputs = std::move(inputs);
+    op.ints = std::move(ints);  // the jump target (last) is filled by the writer (branch_targets.h)
+    op.name = node.name();
+    ops.push_back(std::move(op));
+  };
+  auto append_branch = [&](std::vector<IrOp>& branch_ops, const std::vector<int>& branch_outputs, const char* which) {
+    for (IrOp& op : branch_ops) ops.push_back(std::move(op));
+    for (size_t k = 0; k < outputs.size(); ++k) {
+      IrOp copy;
+      copy.opcode = OpCode::kIdentity;
+      copy.inputs = {branch_outputs[k]};
+      copy.outputs = {outputs[k]};
+      copy.name = node.name() + "/" + which + "_output:" + std::to_string(k);
+      ops.push_back(std::move(copy));
+    }
+  };
+  marker(OpCode::kIf, {condition}, {then_first ? 1 : 0, 0});
+  if (then_first) append_branch(then_ops, then_outputs, "then");
+  else append_branch(else_ops, else_outputs, "else");
+  marker(OpCode::kElse, {}, {0});
+  if (then_first) append_branch(else_ops, else_outputs, "else");
+  else append_branch(then_ops, then_outputs, "then");
+  marker(OpCode::kEndIf, {}, {});
+  for (int k = 0; k < node.output_size(); ++k)
+    if (!node.output(k).empty()) state.values[node.output(k)] = outputs[static_cast<size_t>(k)];
+}
+
 // An If whose condition is known at convert time (a constant, or folded
 // from shapes once they are fixed) is replaced by the branch it takes: its
-// nodes are lowered in place and its outputs become the If's. A condition
-// computed at run time is refused.
-void lower_constant_if(const onnx::NodeProto& node, ImportState& state) {
+// nodes are lowered in place and its outputs become the If's. One whose
+// condition is computed at run time keeps both branches (lower_runtime_if).
+void lower_if(const onnx::NodeProto& node, ImportState& state) {
   const onnx::GraphProto* then_branch = nullptr;
   const onnx::GraphProto* else_branch = nullptr;
   for (const auto& attribute : node.attribute()) {
@@ -165,11 +275,11 @@ void lower_constant_if(const onnx::NodeProto& node, ImportState& state) {
     throw ConversionError("an If needs one condition input and the graphs then_branch and else_branch");
   auto condition = state.values.find(node.input(0));
   if (condition == state.values.end()) throw ConversionError("condition '" + node.input(0) + "' is not produced by any node");
+  if (!state.builder.is_constant(condition->second)) {
+    lower_runtime_if(node, condition->second, *then_branch, *else_branch, state);
+    return;
+  }
   const IrTensor& cond = state.builder.tensor(condition->second);
-  if (!state.builder.is_constant(condition->second))
-    throw ConversionError("its condition '" + node.input(0) +
-                          "' is computed at run time; edgegen runs an If only when the condition is known at convert "
-                          "time (when it depends on input shapes, fix them with --dim or --input-shape)");
   if (cond.num_elements() != 1 || (cond.dtype != DType::kBool && cond.dtype != DType::kUInt8))
     throw ConversionError("its condition '" + node.input(0) + "' must be one bool");
   const onnx::GraphProto& taken = cond.data[0] != 0 ? *then_branch : *else_branch;
@@ -197,7 +307,7 @@ void lower_nodes(const onnx::GraphProto& graph, ImportState& state) {
       if (!node.domain().empty() && node.domain() != "ai.onnx")
         throw ConversionError("domain '" + node.domain() + "' is not supported (supported: the default ONNX domain)");
       if (node.op_type() == "If") {
-        lower_constant_if(node, state);
+        lower_if(node, state);
         continue;
       }
       const LoweringRule* rule = find_lowering(node.op_type());

@@ -10,7 +10,9 @@ void eliminate_dead_code(IrGraph& graph) {
   std::vector<bool> keep_op(graph.ops.size(), false);
   for (size_t i = graph.ops.size(); i-- > 0;) {
     const IrOp& op = graph.ops[i];
-    bool needed = std::any_of(op.outputs.begin(), op.outputs.end(), [&](int t) { return live[static_cast<size_t>(t)]; });
+    // The markers of an inline If (no outputs) stay: they delimit the branches.
+    bool needed = op.outputs.empty() ||
+                  std::any_of(op.outputs.begin(), op.outputs.end(), [&](int t) { return live[static_cast<size_t>(t)]; });
     if (!needed) continue;
     keep_op[i] = true;
     for (int input : op.inputs)

@@ -164,11 +164,11 @@ void fold_dequantized_weights(IrGraph& graph) {
     IrTensor& y = graph.tensors[static_cast<size_t>(op.outputs[0])];
     IrTensor folded = make_float_constant(y.name, y.shape, real);
     y = std::move(folded);
-    op.opcode = OpCode::kIdentity;  // no longer needed: dead code removes it
+    op.opcode = OpCode::kIdentity;  // no longer needed: removed below (If's markers also write nothing)
     op.outputs.clear();
   }
   graph.ops.erase(std::remove_if(graph.ops.begin(), graph.ops.end(),
-                                 [](const IrOp& op) { return op.outputs.empty(); }),
+                                 [](const IrOp& op) { return op.outputs.empty() && op.opcode == OpCode::kIdentity; }),
                   graph.ops.end());
 }
 

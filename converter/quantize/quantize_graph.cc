@@ -75,6 +75,9 @@ class Rewriter {
       } else {
         graph_.ops.push_back(op);
         if (op.opcode == OpCode::kReshape) follow_reshape(op);
+        // An int8 twin made in one branch of an inline If does not exist in
+        // the other, nor after it when the other ran: quantize anew.
+        if (op.opcode == OpCode::kIf || op.opcode == OpCode::kElse || op.opcode == OpCode::kEndIf) int8_twin_.clear();
       }
     }
   }

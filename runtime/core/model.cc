@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "core/control_flow.h"
 #include "core/format_message.h"
 #include "edgegen_generated.h"
 #include "ops/registry.h"
@@ -323,7 +324,8 @@ Status verify_graph(const format::Model& model, uint32_t graph_index) {
   // Operators' index lists first: the checks below search them.
   for (uint32_t op_index = 0; op_index < graph->operators()->size(); ++op_index) {
     const format::Operator* op = graph->operators()->Get(op_index);
-    if (!op->inputs() || !op->outputs() || op->outputs()->size() == 0)
+    // Only the control-flow markers (If, Else, EndIf) write nothing.
+    if (!op->inputs() || !op->outputs() || (op->outputs()->size() == 0 && !is_control_op(op->opcode())))
       return invalid("graph '%s': operator %u lacks inputs or outputs", graph_name, op_index);
   }
   for (int32_t input : *graph->inputs()) {
@@ -334,6 +336,7 @@ Status verify_graph(const format::Model& model, uint32_t graph_index) {
       return invalid("graph '%s': input '%s' is also produced by an operator", graph_name, tensor_name(input));
   }
 
+  const bool branches = has_control_flow(*graph);
   const auto* ops = graph->operators();
   for (uint32_t op_index = 0; op_index < ops->size(); ++op_index) {
     const format::Operator* op = ops->Get(op_index);
@@ -372,7 +375,9 @@ Status verify_graph(const format::Model& model, uint32_t graph_index) {
       if (is_constant(output))
         return invalid("graph '%s': %s %u '%s' writes the constant '%s'", graph_name, kind, op_index, op_label,
                        tensor_name(output));
-      if (producer_of(*graph, output) != static_cast<int64_t>(op_index))
+      // An If's outputs are written once per branch; the plan check keeps
+      // such a tensor live from its first writer to its last.
+      if (producer_of(*graph, output) != static_cast<int64_t>(op_index) && !branches)
         return invalid("graph '%s': tensor '%s' is produced by more than one operator", graph_name,
                        tensor_name(output));
     }
@@ -386,6 +391,7 @@ Status verify_graph(const format::Model& model, uint32_t graph_index) {
       return invalid("graph '%s': output '%s' is a constant", graph_name, tensor_name(output));
   }
   EG_RETURN_IF_ERROR(verify_state_pairs(*graph));
+  EG_RETURN_IF_ERROR(verify_control_flow(*graph));
   const format::MemoryPlan* plan = graph->plan();
   if (!plan->offsets() || plan->offsets()->size() != num_tensors)
     return invalid("graph '%s': memory plan has %u offsets for %u tensors", graph_name,

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "core/arena_allocator.h"
+#include "core/control_flow.h"
 #include "core/memory_planner.h"
 #include "core/op_state.h"
 #include "core/widened_weights.h"
@@ -164,8 +165,12 @@ void compute_lifetimes(const format::Graph& graph, PlannedBuffer* buffers) {
   for (int32_t input : *graph.inputs()) buffers[input].first_use = 0;
   for (int32_t step = 0; step < num_ops; ++step) {
     const format::Operator* op = ops->Get(static_cast<uint32_t>(step));
-    for (int32_t output : *op->outputs())
+    // An If's output has a writer in each branch: it lives from the first
+    // writer to the last reader or writer (core/control_flow.h).
+    for (int32_t output : *op->outputs()) {
       if (step < buffers[output].first_use) buffers[output].first_use = step;
+      if (step > buffers[output].last_use) buffers[output].last_use = step;
+    }
     for (int32_t input : *op->inputs())
       if (input >= 0 && step > buffers[input].last_use) buffers[input].last_use = step;
   }
@@ -719,7 +724,15 @@ Status Session::run(size_t graph) {
   if (graph >= num_graphs_)
     return Status::error(StatusCode::kInvalidArgument, "graph %zu does not exist (%zu graphs)", graph, num_graphs_);
   GraphState& state = graphs_[graph];
-  for (size_t i = 0; i < state.num_ops; ++i) EG_RETURN_IF_ERROR(run_op(state.ops[i]));
+  for (size_t i = 0; i < state.num_ops;) {
+    const OpState& op = state.ops[i];
+    if (is_control_op(op.context.opcode)) {
+      i = next_after_control(op, i);
+      continue;
+    }
+    EG_RETURN_IF_ERROR(run_op(op));
+    ++i;
+  }
   return Status::ok();
 }
 
@@ -728,11 +741,17 @@ Status Session::run_with_profile(size_t graph, const OpProfileCallback& callback
   if (graph >= num_graphs_)
     return Status::error(StatusCode::kInvalidArgument, "graph %zu does not exist (%zu graphs)", graph, num_graphs_);
   GraphState& state = graphs_[graph];
-  for (size_t i = 0; i < state.num_ops; ++i) {
+  // Operators of a branch not taken are not run and not reported.
+  for (size_t i = 0; i < state.num_ops;) {
     const OpState& op = state.ops[i];
+    if (is_control_op(op.context.opcode)) {
+      i = next_after_control(op, i);
+      continue;
+    }
     uint64_t start = monotonic_nanoseconds();
     EG_RETURN_IF_ERROR(run_op(op));
     if (callback.on_op) callback.on_op(callback.user, static_cast<int>(graph), i, monotonic_nanoseconds() - start);
+    ++i;
   }
   return Status::ok();
 }

@@ -88,7 +88,7 @@ class ShapeBranch(torch.nn.Module):
 
 
 class DataBranch(torch.nn.Module):
-    """An If on the data: decided at run time, which the converter refuses."""
+    """An If on the data: decided at run time (both branches kept, tests/control_flow/)."""
 
     def forward(self, x):
         if bool(x.sum() > 0):

@@ -15,6 +15,7 @@
 #include "backends/xnnpack/deconvolution_gemm.h"
 #include "backends/xnnpack/op_view.h"
 #include "backends/xnnpack/xnnpack_memory.h"
+#include "core/control_flow.h"
 #include "core/memory_planner.h"
 #include "edgegen/mapped_file.h"
 #include "edgegen_generated.h"
@@ -426,6 +427,11 @@ Status decide_graph_layout(const GraphBuild& build, uint8_t* memory, GraphLayout
   int8_channels_last_candidates(*build.model, graph, layout->int8_candidates);
   for (uint32_t t = 0; t < num_tensors; ++t) natural[t] = Layout::kNchw;
   for (uint32_t i = 0; i < num_ops; ++i) {
+    // If, Else, EndIf: the session's loop runs them (decisions[i] stays reference).
+    if (is_control_op(ops->Get(i)->opcode())) {
+      layout->decisions[i] = Decision{};
+      continue;
+    }
     OpView v{*build.model, graph, *ops->Get(i), build.widened};
     const Decision decision = layout->decisions[i] = decide(v, natural, layout->int8_candidates);
     for (int32_t output : *v.op.outputs()) {
@@ -874,6 +880,9 @@ Result<size_t> build_graph(const GraphBuild& build) {
   size_t stream_packed = 0, stream_reorder = 0;  // the largest streamed op's needs
   bool any_streamed = false;
   for (uint32_t i = 0; i < ops->size(); ++i) {
+    // Control-flow markers write nothing and are never accelerated; every
+    // other op is built on its own, so nothing here spans a branch boundary.
+    if (is_control_op(ops->Get(i)->opcode())) continue;
     AcceleratedOp local;
     AcceleratedOp& acc = counting ? local : accelerated[i];
     acc.executor = layout.decisions[i].executor;
