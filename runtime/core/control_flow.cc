@@ -31,37 +31,19 @@ Status invalid_flow(const format::Graph& graph, uint32_t index, const char* prob
                        op_name(op->opcode()), index, label, problem);
 }
 
-// The next marker `wanted` (Else or EndIf) after `from` at the same depth,
-// or -1 when the depth's EndIf (or the graph's end) comes first.
-int64_t matching_marker(const format::Graph& graph, uint32_t from, uint32_t wanted) {
-  const auto* ops = graph.operators();
-  uint32_t depth = 0;
-  for (uint32_t j = from + 1; j < ops->size(); ++j) {
-    const uint32_t opcode = ops->Get(j)->opcode();
-    if (opcode == kIf) {
-      ++depth;
-    } else if (opcode == kElse && depth == 0) {
-      if (wanted == kElse) return j;
-    } else if (opcode == kEndIf) {
-      if (depth == 0) return wanted == kEndIf ? static_cast<int64_t>(j) : -1;
-      --depth;
-    }
-  }
-  return -1;
-}
-
 // The marker's int_params[slot], or -1 when the list is not as long as it must be.
 int64_t target_param(const format::Operator& op, uint32_t count, uint32_t slot) {
   if (op.int_params() == nullptr || op.int_params()->size() != count) return -1;
   return op.int_params()->Get(slot);
 }
 
-// Every If before has found an Else, and every Else an EndIf, at its own
-// depth: a marker more than that (an Else or EndIf without its If) shows
-// up as a count ahead of its opener's while the scan passes it.
 Status orphan(const format::Graph& graph, uint32_t index) {
   return invalid_flow(graph, index, "does not belong to an If (markers must nest as If, Else, EndIf)");
 }
+
+// Deeper nesting is refused: the check keeps one entry per open If on the
+// stack (no heap), and no model nests Ifs this deep.
+constexpr int kMaxIfDepth = 64;
 
 }  // namespace
 
@@ -71,28 +53,45 @@ bool has_control_flow(const format::Graph& graph) {
   return false;
 }
 
+// One pass with a stack of the open Ifs: linear in the number of
+// operators whatever an untrusted file holds.
 Status verify_control_flow(const format::Graph& graph) {
   const auto* ops = graph.operators();
-  uint32_t ifs = 0, elses = 0, end_ifs = 0;
+  struct Open {
+    uint32_t if_index;
+    int64_t else_index;  // -1 until its Else is seen
+  };
+  Open open[kMaxIfDepth];
+  int depth = 0;
   for (uint32_t i = 0; i < ops->size(); ++i) {
     const format::Operator& op = *ops->Get(i);
     if (op.opcode() == kIf) {
-      ++ifs;
-      const int64_t stored = target_param(op, 2, 1);
-      if (stored < 0) return invalid_flow(graph, i, "needs int_params {first_when, index of its Else}");
-      const int64_t found = matching_marker(graph, i, kElse);
-      if (found < 0) return invalid_flow(graph, i, "has no Else before its EndIf or the end of the graph");
-      if (stored != found) return invalid_flow(graph, i, "names the wrong operator as its Else; its Else is operator", found);
+      if (target_param(op, 2, 1) < 0) return invalid_flow(graph, i, "needs int_params {first_when, index of its Else}");
+      if (depth == kMaxIfDepth) return invalid_flow(graph, i, "nests Ifs deeper than the 64 supported");
+      open[depth++] = Open{i, -1};
     } else if (op.opcode() == kElse) {
-      if (++elses > ifs) return orphan(graph, i);
-      const int64_t stored = target_param(op, 1, 0);
-      if (stored < 0) return invalid_flow(graph, i, "needs int_params {index of its EndIf}");
-      const int64_t found = matching_marker(graph, i, kEndIf);
-      if (found < 0) return invalid_flow(graph, i, "has no EndIf before the end of the graph");
-      if (stored != found) return invalid_flow(graph, i, "names the wrong operator as its EndIf; its EndIf is operator", found);
+      if (depth == 0 || open[depth - 1].else_index >= 0) return orphan(graph, i);
+      if (target_param(op, 1, 0) < 0) return invalid_flow(graph, i, "needs int_params {index of its EndIf}");
+      Open& top = open[depth - 1];
+      top.else_index = i;
+      if (target_param(*ops->Get(top.if_index), 2, 1) != i)
+        return invalid_flow(graph, top.if_index, "names the wrong operator as its Else; its Else is operator", i);
     } else if (op.opcode() == kEndIf) {
-      if (++end_ifs > elses) return orphan(graph, i);
+      if (depth == 0) return orphan(graph, i);
+      const Open& top = open[depth - 1];
+      if (top.else_index < 0)
+        return invalid_flow(graph, top.if_index, "has no Else before its EndIf or the end of the graph");
+      if (target_param(*ops->Get(static_cast<uint32_t>(top.else_index)), 1, 0) != i)
+        return invalid_flow(graph, static_cast<uint32_t>(top.else_index),
+                            "names the wrong operator as its EndIf; its EndIf is operator", i);
+      --depth;
     }
+  }
+  if (depth > 0) {
+    const Open& top = open[depth - 1];
+    if (top.else_index < 0)
+      return invalid_flow(graph, top.if_index, "has no Else before its EndIf or the end of the graph");
+    return invalid_flow(graph, static_cast<uint32_t>(top.else_index), "has no EndIf before the end of the graph");
   }
   return Status::ok();
 }

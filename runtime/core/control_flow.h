@@ -52,7 +52,8 @@ inline size_t next_after_control(const OpState& op, size_t index) {
 // Load-time check of an untrusted graph's markers: every If's int_params
 // name its own Else (the next Else at the same nesting depth), every Else's
 // its own EndIf, and every marker belongs to exactly one If. So every jump
-// is forward and inside the graph. Needs no working memory.
+// is forward and inside the graph. One pass over the operators with a
+// stack of the open Ifs (at most 64 deep; deeper is refused), no heap.
 Status verify_control_flow(const format::Graph& graph);
 
 // Whether the graph has any If (then a tensor may have one writer per branch).
