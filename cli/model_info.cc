@@ -194,6 +194,9 @@ TensorInfo tensor_info(const Model& model, const format::Tensor* tensor) {
   if (const format::Quantization* q = tensor->quantization()) {
     info.scales = to_vector(q->scale());
     info.zero_points = to_vector(q->zero_point());
+    // One zero point shared by every slice: listed once per scale, as written before.
+    if (info.zero_points.size() == 1 && info.scales.size() > 1)
+      info.zero_points.resize(info.scales.size(), info.zero_points[0]);
     info.axis = q->axis();
   }
   return info;

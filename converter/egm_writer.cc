@@ -1,5 +1,6 @@
 #include "converter/egm_writer.h"
 
+#include <algorithm>
 #include <cstring>
 #include <unordered_map>
 
@@ -72,9 +73,17 @@ flatbuffers::Offset<format::Graph> build_graph(flatbuffers::FlatBufferBuilder& b
   for (size_t i = 0; i < graph.tensors.size(); ++i) {
     const IrTensor& tensor = graph.tensors[i];
     flatbuffers::Offset<format::Quantization> quantization = 0;
-    if (tensor.quant.present())
-      quantization = format::CreateQuantizationDirect(builder, &tensor.quant.scales, &tensor.quant.zero_points,
+    if (tensor.quant.present()) {
+      // Per-axis slices that share one zero point (symmetric weights: all 0)
+      // store it once: 8 bytes per output channel less.
+      const std::vector<int64_t>& zero_points = tensor.quant.zero_points;
+      const bool shared = tensor.quant.axis >= 0 && zero_points.size() > 1 &&
+                          std::all_of(zero_points.begin(), zero_points.end(),
+                                      [&](int64_t z) { return z == zero_points.front(); });
+      const std::vector<int64_t> one{zero_points.empty() ? 0 : zero_points.front()};
+      quantization = format::CreateQuantizationDirect(builder, &tensor.quant.scales, shared ? &one : &zero_points,
                                                       tensor.quant.axis);
+    }
     tensors.push_back(format::CreateTensorDirect(builder, tensor.name.c_str(), &tensor.shape,
                                                  static_cast<format::DType>(tensor.dtype), buffer_of_tensor[i],
                                                  quantization));

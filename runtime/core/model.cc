@@ -174,8 +174,11 @@ Status verify_quantization(const format::Quantization& q, DType dtype, const fla
   }
   uint32_t scales = q.scale() ? q.scale()->size() : 0;
   uint32_t zeros = q.zero_point() ? q.zero_point()->size() : 0;
-  if (scales != zeros || scales == 0)
-    return invalid("graph '%s': tensor '%s' has %u scales and %u zero points", graph_name, name, scales, zeros);
+  // One zero point per scale, or one for all of a per-axis tensor's slices.
+  if (scales == 0 || (zeros != scales && !(zeros == 1 && q.axis() >= 0)))
+    return invalid("graph '%s': tensor '%s' has %u scales and %u zero points (expected as many, or one shared by "
+                   "per-axis scales)",
+                   graph_name, name, scales, zeros);
   if (q.axis() >= 0 && (static_cast<uint32_t>(q.axis()) >= shape.size() ||
                         static_cast<int64_t>(scales) != shape.Get(static_cast<uint32_t>(q.axis()))))
     return invalid("graph '%s': tensor '%s' per-axis quantization does not match axis %d", graph_name, name, q.axis());
@@ -186,6 +189,7 @@ Status verify_quantization(const format::Quantization& q, DType dtype, const fla
     if (!std::isnormal(scale) || scale < 0)
       return invalid("graph '%s': tensor '%s' quantization scale %u is %g; it must be a positive, finite, normal float",
                      graph_name, name, i, static_cast<double>(scale));
+    if (i >= zeros) continue;
     int64_t zero_point = q.zero_point()->Get(i);
     if (zero_point < zero_min || zero_point > zero_max)
       return invalid("graph '%s': tensor '%s' quantization zero point %u is %lld, outside [%lld, %lld] of %s",

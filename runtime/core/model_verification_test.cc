@@ -452,6 +452,8 @@ TEST_CASE("quantization parameters are checked at load") {
     CHECK(load(quantized(format::DType::UInt8, {std::numeric_limits<float>::min()}, {255})).is_ok());
     CHECK(load(quantized(format::DType::Int32, {std::numeric_limits<float>::max()}, {0})).is_ok());
     CHECK(load(quantized(format::DType::Int8, {0.5f, 0.25f, 1.f, 2.f}, {0, 1, -1, 3}, 1)).is_ok());
+    // Per-axis scales with one zero point shared by every slice.
+    CHECK(load(quantized(format::DType::Int8, {0.5f, 0.25f, 1.f, 2.f}, {0}, 1)).is_ok());
   }
   SUBCASE("zero, negative, NaN, infinite and denormal scales") {
     for (float scale : {0.f, -0.f, -0.5f, nan, inf, -inf, denormal}) {
@@ -471,11 +473,15 @@ TEST_CASE("quantization parameters are checked at load") {
     expect_rejected(quantized(format::DType::Int32, {0.5f}, {1}), StatusCode::kInvalidModel, "outside [0, 0] of int32");
     expect_rejected(quantized(format::DType::Int8, {0.5f, 0.5f, 0.5f, 0.5f}, {0, 0, 0, INT64_MIN}, 1),
                     StatusCode::kInvalidModel, "zero point 3 is");
+    expect_rejected(quantized(format::DType::Int8, {0.5f, 0.5f, 0.5f, 0.5f}, {200}, 1), StatusCode::kInvalidModel,
+                    "zero point 0 is 200");
   }
   SUBCASE("scale arrays of the wrong length") {
     expect_rejected(quantized(format::DType::Int8, {0.5f, 0.5f}, {0}), StatusCode::kInvalidModel,
                     "2 scales and 1 zero points");
     expect_rejected(quantized(format::DType::Int8, {}, {}), StatusCode::kInvalidModel, "0 scales and 0 zero points");
+    expect_rejected(quantized(format::DType::Int8, {0.5f, 0.5f, 0.5f, 0.5f}, {0, 0}, 1), StatusCode::kInvalidModel,
+                    "4 scales and 2 zero points");
     expect_rejected(quantized(format::DType::Int8, {0.5f, 0.5f}, {0, 0}), StatusCode::kInvalidModel,
                     "per-tensor quantization has 2 scales");
     expect_rejected(quantized(format::DType::Int8, {0.5f, 0.5f, 0.5f}, {0, 0, 0}, 1), StatusCode::kInvalidModel,

@@ -41,7 +41,8 @@ Quantization quantization_of(const format::Tensor& tensor) {
     quant.scales = stored->scale()->data();
     quant.zero_points = stored->zero_point()->data();
     quant.count = stored->scale()->size();
-    quant.axis = stored->axis();
+    quant.axis = static_cast<int16_t>(stored->axis());  // verified: below the rank
+    quant.shared_zero_point = stored->zero_point()->size() == 1 && quant.count > 1;
   }
   return quant;
 }

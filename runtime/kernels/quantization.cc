@@ -15,7 +15,7 @@ Status check_quantized_activation(const KernelContext& context, const Tensor& te
 }
 
 bool all_zero_points_zero(const Quantization& quant) {
-  for (uint32_t i = 0; i < quant.count; ++i)
+  for (uint32_t i = 0; i < quant.zero_point_count(); ++i)
     if (quant.zero_points[i] != 0) return false;
   return true;
 }

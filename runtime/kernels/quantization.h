@@ -95,7 +95,7 @@ Status read_int32_output_flag(const KernelContext& context, size_t index, bool* 
 
 // The zero point of weight slice `channel` (per tensor: the one zero point).
 inline int32_t weight_zero_point(const Tensor& w, int64_t channel) {
-  return static_cast<int32_t>(w.quant.zero_points[w.quant.count == 1 ? 0 : static_cast<size_t>(channel)]);
+  return w.quant.zero_point(static_cast<size_t>(channel));
 }
 
 // The requantization of output channel `channel` of a linear op with input

@@ -91,7 +91,7 @@ void dequantize_values(const Tensor& x, float* out) {
   for (size_t i = 0; i < count; ++i) {
     const size_t channel = (i / inner) % channels;
     // In int64: an int32 minus its zero point can overflow int32.
-    const int64_t centered = static_cast<int64_t>(q[i]) - x.quant.zero_points[x.quant.count == 1 ? 0 : channel];
+    const int64_t centered = static_cast<int64_t>(q[i]) - x.quant.zero_point(channel);
     out[i] = static_cast<float>(centered) * x.quant.scale(channel);
   }
 }

@@ -79,11 +79,11 @@ class ModelBuilder {
     return *this;
   }
   int32_t activation(const std::string& name, std::vector<int64_t> shape, DType dtype = DType::kFloat32) {
-    current().tensors.push_back({name, std::move(shape), dtype, {}});
+    current().tensors.push_back({name, std::move(shape), dtype, {}, {}, {}});
     return static_cast<int32_t>(current().tensors.size() - 1);
   }
   int32_t constant(const std::string& name, std::vector<int64_t> shape, const std::vector<float>& values) {
-    TensorSpec spec{name, std::move(shape), DType::kFloat32, {}};
+    TensorSpec spec{name, std::move(shape), DType::kFloat32, {}, {}, {}};
     spec.data.resize(values.size() * sizeof(float));
     std::memcpy(spec.data.data(), values.data(), spec.data.size());
     current().tensors.push_back(std::move(spec));

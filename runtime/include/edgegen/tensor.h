@@ -54,14 +54,21 @@ const char* format_shape(const Shape& shape, char* buffer, size_t capacity);
 // which load verified: scales finite and > 0, zero points in the dtype's range.
 struct Quantization {
   const float* scales = nullptr;         // `count` values
-  const int64_t* zero_points = nullptr;  // `count` values
+  const int64_t* zero_points = nullptr;  // `count` values, or one for all (shared_zero_point)
   uint32_t count = 0;                    // 0: the tensor is not quantized
-  int32_t axis = -1;                     // the per-slice axis; -1 = per tensor
+  int16_t axis = -1;                     // the per-slice axis; -1 = per tensor
+  // Per-axis scales with one zero point for every slice (how the converter
+  // stores symmetric weights: their zero points are all 0). int16 axis and
+  // this flag keep the struct the size it had (edgegen/data_model.h).
+  bool shared_zero_point = false;
 
   bool present() const { return count > 0; }
   bool per_tensor() const { return count == 1 && axis < 0; }
   float scale(size_t i = 0) const { return scales[count == 1 ? 0 : i]; }
-  int32_t zero_point(size_t i = 0) const { return static_cast<int32_t>(zero_points[count == 1 ? 0 : i]); }
+  int32_t zero_point(size_t i = 0) const {
+    return static_cast<int32_t>(zero_points[count == 1 || shared_zero_point ? 0 : i]);
+  }
+  uint32_t zero_point_count() const { return shared_zero_point ? 1 : count; }
 };
 
 struct Tensor {
