@@ -47,18 +47,7 @@ std::vector<float> run(Session& session, const std::vector<float>& x) {
   return std::vector<float>(y.data_as<const float>(), y.data_as<const float>() + y.num_elements());
 }
 
-double max_difference(const std::vector<float>& a, const std::vector<float>& b) {
-  REQUIRE(a.size() == b.size());
-  double worst = 0;
-  for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::fabs(double(a[i]) - double(b[i])));
-  return worst;
-}
-
-int count_ops(const Model& model, OpCode opcode) {
-  int count = 0;
-  for (const format::Operator* op : *model.graph(0)->operators()) count += op->opcode() == static_cast<uint32_t>(opcode);
-  return count;
-}
+size_t count_ops(const Model& model, OpCode opcode) { return testing::count_ops(model, 0, opcode); }
 
 // One session runs every input in turn: a branch must not depend on what
 // the other left in the arena.
@@ -74,7 +63,7 @@ void check_against_reference(const std::string& model_name, const std::string& p
       CAPTURE(input);
       const std::vector<float> x = testing::read_floats(model_file(std::string("x_") + input + ".npy"));
       const std::vector<float> expected = testing::read_floats(model_file(prefix + input + ".npy"));
-      CHECK(max_difference(run(session, x), expected) < tolerance);
+      CHECK(testing::max_absolute_error(run(session, x), expected) < tolerance);
     }
 }
 

@@ -68,13 +68,6 @@ std::vector<float> run(const Model& model, const std::vector<float>& x, std::vec
   return std::vector<float>(y.data_as<const float>(), y.data_as<const float>() + y.num_elements());
 }
 
-double max_difference(const std::vector<float>& a, const std::vector<float>& b) {
-  REQUIRE(a.size() == b.size());
-  double worst = 0;
-  for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::fabs(double(a[i]) - double(b[i])));
-  return worst;
-}
-
 }  // namespace
 
 TEST_CASE("symbolic dimensions: a PyTorch export with shape arithmetic folds once --dim fixes them") {
@@ -101,7 +94,7 @@ TEST_CASE("symbolic dimensions: a PyTorch export with shape arithmetic folds onc
   std::vector<int64_t> shape;
   const std::vector<float> y = run(converted.model, x, &shape);
   CHECK(shape == std::vector<int64_t>{3, 5, 6});
-  CHECK(max_difference(y, expected) < 1e-5);
+  CHECK(testing::max_absolute_error(y, expected) < 1e-5);
 
   // The same model by its input's full shape (the exact ONNX name): the
   // same file; with the batch from --batch: the same results.
@@ -193,7 +186,7 @@ TEST_CASE("a graph without inputs converts and runs") {
   convert(model_file("no_inputs.onnx"), converter::ConvertOptions(), &converted);
   CHECK(converted.model.graph(0)->inputs()->size() == 0);
   const std::vector<float> expected = testing::read_floats(model_file("no_inputs_output.npy"));
-  CHECK(max_difference(run(converted.model, {}), expected) < 1e-5);
+  CHECK(testing::max_absolute_error(run(converted.model, {}), expected) < 1e-5);
 }
 
 TEST_CASE("If: a condition known at convert time keeps only the branch taken; one decided at run time keeps both") {
@@ -208,7 +201,7 @@ TEST_CASE("If: a condition known at convert time keeps only the branch taken; on
     CHECK(converted.model.graph(0)->operators()->size() == (wide ? 2u : 1u));
     const std::vector<float> x = testing::read_floats(model_file(std::string("shape_branch_input") + width + ".npy"));
     const std::vector<float> expected = testing::read_floats(model_file(std::string("shape_branch_output") + width + ".npy"));
-    CHECK(max_difference(run(converted.model, x), expected) < 1e-5);
+    CHECK(testing::max_absolute_error(run(converted.model, x), expected) < 1e-5);
   }
   // PyTorch's scripted `if bool(x.sum() > 0)`: both branches stay (If, Else,
   // EndIf) and the run picks x * 2 or x - 1 (tests/control_flow/ has more).
@@ -220,6 +213,6 @@ TEST_CASE("If: a condition known at convert time keeps only the branch taken; on
       x[i] = sign * (0.25f * static_cast<float>(i) - 1.f);
       expected[i] = sign > 0 ? x[i] * 2.f : x[i] - 1.f;
     }
-    CHECK(max_difference(run(data_branch.model, x), expected) < 1e-6);
+    CHECK(testing::max_absolute_error(run(data_branch.model, x), expected) < 1e-6);
   }
 }

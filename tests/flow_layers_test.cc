@@ -45,10 +45,7 @@ std::vector<float> reference(const std::string& flow, const std::string& name) {
 size_t count_ops(const LoadedModel& loaded, const char* graph, OpCode opcode) {
   const int index = loaded.model.find_graph(graph);
   REQUIRE(index >= 0);
-  size_t count = 0;
-  for (const format::Operator* op : *loaded.model.graph(static_cast<size_t>(index))->operators())
-    count += op->opcode() == static_cast<uint32_t>(opcode);
-  return count;
+  return testing::count_ops(loaded.model, static_cast<size_t>(index), opcode);
 }
 
 void prepare(const LoadedModel& loaded, FlowPipeline* flow) {

@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "edgegen/module.h"
-#include "edgegen_generated.h"
 #include "edgegen/vocoder.h"
 #include "testing/allocation_counter.h"
 #include "tests/support/density_test_util.h"
@@ -43,12 +42,7 @@ std::vector<float> vocode(VocoderPipeline& vocoder, const std::vector<float>& me
   return audio;
 }
 
-// How many operators of `graph` have `opcode`.
-size_t count_ops(const Model& model, OpCode opcode) {
-  size_t count = 0;
-  for (const format::Operator* op : *model.graph(0)->operators()) count += op->opcode() == static_cast<uint32_t>(opcode);
-  return count;
-}
+size_t count_ops(const Model& model, OpCode opcode) { return testing::count_ops(model, 0, opcode); }
 
 // The first `frames` frames of a [mels, total] mel.
 std::vector<float> first_frames(const std::vector<float>& mel, size_t mels, size_t total, size_t frames) {

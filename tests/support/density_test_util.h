@@ -18,7 +18,9 @@
 #include "edgegen/density.h"
 #include "edgegen/model.h"
 #include "edgegen/random.h"
+#include "edgegen_generated.h"
 #include "npy.h"
+#include "ops/registry.h"
 #include "testing/allocation_counter.h"
 #include "testing/model_builder.h"
 
@@ -60,6 +62,14 @@ inline double max_absolute_error(const std::vector<float>& actual, const std::ve
   double worst = 0;
   for (size_t i = 0; i < actual.size(); ++i) worst = std::max(worst, std::fabs(double(actual[i]) - expected[i]));
   return worst;
+}
+
+// How many operators of graph `graph` have `opcode`.
+inline size_t count_ops(const Model& model, size_t graph, OpCode opcode) {
+  size_t count = 0;
+  for (const format::Operator* op : *model.graph(graph)->operators())
+    count += op->opcode() == static_cast<uint32_t>(opcode);
+  return count;
 }
 
 // The inverse of a flow's declared preprocessing (y = x / scale, logit with
