@@ -4,8 +4,8 @@
 // into edgegen_qgemm_bench, not into the runtime.
 #include "backends/xnnpack/simd/mac_ceiling.h"
 
+#include "backends/xnnpack/simd/best_of_runs.h"
 #include "backends/xnnpack/simd/qgemm.h"
-#include "platform/clock.h"
 
 #if defined(__x86_64__) && defined(EDGEGEN_WITH_XNNPACK)
 #include <cpuinfo.h>
@@ -177,24 +177,13 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"), noinline)) double dpbusd_z
 
 #undef EDGEGEN_REPEAT12
 
-// Best products per nanosecond over 5 measurements of >= `seconds` each.
+// Best products per nanosecond: each kernel call performs the same products.
 double best_rate(double (*kernel)(float*), double seconds) {
   float sink = 0.f;
-  kernel(&sink);  // warm up (and let the core reach its vector clock)
-  double best = 0.;
-  for (int trial = 0; trial < 5; ++trial) {
-    double products = 0.;
-    const uint64_t start = monotonic_nanoseconds();
-    uint64_t now = start;
-    do {
-      products += kernel(&sink);
-      now = monotonic_nanoseconds();
-    } while (static_cast<double>(now - start) < seconds * 1e9);
-    const double rate = products / static_cast<double>(now - start);
-    if (rate > best) best = rate;
-  }
+  const double products = kernel(&sink);
+  const double per_call = best_seconds_per_call([&] { kernel(&sink); }, seconds);
   __asm__ volatile("" : : "r"(sink));
-  return best;
+  return products / (per_call * 1e9);
 }
 
 }  // namespace

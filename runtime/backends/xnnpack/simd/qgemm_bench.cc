@@ -18,9 +18,9 @@
 #include <random>
 #include <vector>
 
+#include "backends/xnnpack/simd/best_of_runs.h"
 #include "backends/xnnpack/simd/mac_ceiling.h"
 #include "backends/xnnpack/simd/qgemm.h"
-#include "platform/clock.h"
 #include "platform/cpu_info.h"
 
 #if defined(EDGEGEN_WITH_XNNPACK)
@@ -48,26 +48,6 @@ class Aligned {
   std::vector<uint8_t> storage_;
   uint8_t* data_;  // into storage_
 };
-
-// Best seconds per call of `run` over 5 measurements of >= `seconds` each.
-template <typename Run>
-double best_seconds(Run run, double seconds) {
-  run();  // warm the caches and the page tables
-  double best = 1e30;
-  for (int trial = 0; trial < 5; ++trial) {
-    size_t calls = 0;
-    const uint64_t start = monotonic_nanoseconds();
-    uint64_t now = start;
-    do {
-      run();
-      ++calls;
-      now = monotonic_nanoseconds();
-    } while (static_cast<double>(now - start) < seconds * 1e9);
-    const double per_call = static_cast<double>(now - start) * 1e-9 / static_cast<double>(calls);
-    if (per_call < best) best = per_call;
-  }
-  return best;
-}
 
 double gops(const Shape& s, double seconds) { return 2.0 * static_cast<double>(s.m * s.k * s.n) / seconds * 1e-9; }
 
@@ -144,7 +124,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "XNNPACK's f32 fully connected operator failed\n");
         return 1;
       }
-      f32_gops = gops(s, best_seconds([&] { xnn_run_operator(op, nullptr); }, seconds));
+      f32_gops = gops(s, simd::best_seconds_per_call([&] { xnn_run_operator(op, nullptr); }, seconds));
       xnn_delete_operator(op);
     }
 #endif
@@ -158,7 +138,7 @@ int main(int argc, char** argv) {
       simd::QGemmRequantization requantization;
       requantization.scale = scale.data();
       std::vector<int8_t> c(s.m * s.n);
-      const double variant_gops = gops(s, best_seconds(
+      const double variant_gops = gops(s, simd::best_seconds_per_call(
                                               [&] {
                                                 simd::qgemm_int8(packed.data(), a.data(), s.k, 0, s.m, 0, s.n,
                                                                  requantization, c.data(), s.n, scratch.data());
