@@ -7,8 +7,9 @@
 // One variant is picked at run time from what the CPU has (cpuinfo, when the
 // build links it):
 //
-//   x86-64   AVX512-VNNI (512-bit vpdpbusd; for N <= 12 a variant with the
-//            rows, not the columns, in the vector lanes), AVX-VNNI (256-bit
+//   x86-64   AVX512-VNNI (512-bit vpdpbusd, blocks of 64, 32 or 16 columns;
+//            for N <= 12 a variant with the rows, not the columns, in the
+//            vector lanes), AVX-VNNI (256-bit
 //            vpdpbusd), AVX2 (int8 widened to int16, vpmaddwd), plain C++
 //   AArch64  dot product (sdot), NEON (vmull_s8 + vpadalq_s16), plain C++
 //   others   plain C++ (the oracle, and the firmware path)
@@ -47,13 +48,17 @@ enum class QGemmIsa : uint8_t {
   // x86-64 AVX-512 F/BW + VNNI for few columns (an image's last layer): one
   // column at a time, 16 rows' dot products over K reduced into one vector.
   kAvx512VnniNarrow = 6,
+  // kAvx512Vnni with blocks of 16 and 32 columns (1 and 2 zmm per row), for
+  // products whose N a 64-column block would mostly pad (N = 16, 32, 48, ...).
+  kAvx512Vnni16 = 7,
+  kAvx512Vnni32 = 8,
   // The fastest available variant for the product's N: qgemm_best_isa(),
   // except, where qgemm_best_isa() is kAvx512Vnni, kAvx512VnniNarrow for
-  // N <= kQGemmNarrowMaxN and AVX-VNNI's narrower blocks for N <= 16
-  // (1.5-2x faster there).
+  // N <= kQGemmNarrowMaxN, and otherwise the block width of 16, 32 or 64
+  // columns that pads N least (qgemm.cc).
   kAuto = 0xFF,
 };
-constexpr int kQGemmIsaCount = 7;  // the variants, kAuto excluded
+constexpr int kQGemmIsaCount = 9;  // the variants, kAuto excluded
 
 // The largest N for which kAuto picks kAvx512VnniNarrow.
 // (One thread, Zen 5: at N = 12 it was 1.2-3x AVX-VNNI's 16-column blocks
@@ -61,7 +66,7 @@ constexpr int kQGemmIsaCount = 7;  // the variants, kAuto excluded
 constexpr size_t kQGemmNarrowMaxN = 12;
 
 // "scalar", "avx2", "avxvnni", "avx512vnni", "neon", "neondot",
-// "avx512vnni-narrow", "auto".
+// "avx512vnni-narrow", "avx512vnni-16", "avx512vnni-32", "auto".
 const char* qgemm_isa_name(QGemmIsa isa);
 
 // Whether this build and this CPU can run `isa` (false for kAuto). kScalar

@@ -8,8 +8,9 @@
 // accumulators, initialized with the corrections; per group of 4 k, 4 loads
 // of B and one 4-byte broadcast of A per row.
 //
-// The narrow variant (kAvx512VnniNarrow, N <= kQGemmNarrowMaxN) puts 16 rows in the lanes
-// instead: see run_narrow().
+// kAvx512Vnni32 and kAvx512Vnni16 are the same kernel with 2 zmm (32
+// columns) and 1 zmm (16) per row. The narrow variant (kAvx512VnniNarrow,
+// N <= kQGemmNarrowMaxN) puts 16 rows in the lanes instead: see run_narrow().
 //
 // Only this file is compiled for AVX-512 (a target pragma after the
 // includes), and nothing here is an inline function of a shared header, so
@@ -37,13 +38,36 @@ namespace qgemm {
 namespace {
 
 constexpr int kRows = 6;
-constexpr int kVectors = 4;  // 64 columns
-constexpr IsaLayout kLayout = isa_layout(QGemmIsa::kAvx512Vnni);
-static_assert(kLayout.panel_rows == kRows && kLayout.n_block == 16 * kVectors && kLayout.k_group == 4,
-              "qgemm_internal.h's layout matches the kernel");
 
-// One row of a register tile: 64 int32 sums, one per column of the block.
-struct Row {
+// The column block's layout for kVectors zmm per row (16 columns each):
+// kAvx512Vnni (4: 64 columns), kAvx512Vnni32 (2) and kAvx512Vnni16 (1) for
+// products of few columns, where a 64-column block would be mostly padding.
+template <int kVectors>
+constexpr IsaLayout layout_of() {
+  return isa_layout(kVectors == 4 ? QGemmIsa::kAvx512Vnni
+                                  : kVectors == 2 ? QGemmIsa::kAvx512Vnni32 : QGemmIsa::kAvx512Vnni16);
+}
+static_assert(layout_of<4>().panel_rows == kRows && layout_of<4>().n_block == 64 && layout_of<4>().k_group == 4 &&
+                  layout_of<2>().panel_rows == kRows && layout_of<2>().n_block == 32 &&
+                  layout_of<2>().k_group == 4 && layout_of<1>().panel_rows == kRows &&
+                  layout_of<1>().n_block == 16 && layout_of<1>().k_group == 4,
+              "qgemm_internal.h's layouts match the kernels");
+
+// One row of a register tile: 16 int32 sums per vector, one per column of
+// the block. Only the vectors the block has: a tile's rows are copied in
+// and out of accumulate(), which for a short K costs as much as the products.
+template <int kVectors>
+struct Row;
+template <>
+struct Row<1> {
+  __m512i v0;
+};
+template <>
+struct Row<2> {
+  __m512i v0, v1;
+};
+template <>
+struct Row<4> {
   __m512i v0, v1, v2, v3;
 };
 
@@ -73,10 +97,10 @@ inline __m512i requantize(__m512i acc, __m512 scale, const RequantConstants& k) 
 }
 
 // Writes the accumulators of one row, columns where `mask` is set.
-template <bool kInt8Output>
-inline void store_row(const Row& acc, uint64_t mask, uint8_t* c_row, const __m512* scale,
+template <int kVectors, bool kInt8Output>
+inline void store_row(const Row<kVectors>& acc, uint64_t mask, uint8_t* c_row, const __m512* scale,
                       const RequantConstants& k) {
-  if (kInt8Output) {
+  if constexpr (kInt8Output && kVectors == 4) {
     // The 64 values are in [-128, 127] already: the saturating packs only
     // narrow them, within 128-bit lanes (lane l of the result holds lane l
     // of each vector), and the permutation puts the 4-byte groups back in
@@ -86,50 +110,69 @@ inline void store_row(const Row& acc, uint64_t mask, uint8_t* c_row, const __m51
     const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
     const __m512i bytes = _mm512_permutexvar_epi32(order, _mm512_packs_epi16(words01, words23));
     _mm512_mask_storeu_epi8(c_row, mask, bytes);
+  } else if constexpr (kInt8Output) {
+    // Fewer than 64 columns: the same packs against zeros; the 4-byte
+    // groups of the live vectors land in lanes 0, 4, 8, 12 (and 1, 5, 9, 13).
+    const __m512i zero = _mm512_setzero_si512();
+    __m512i v1 = zero;
+    if constexpr (kVectors == 2) v1 = requantize(acc.v1, scale[1], k);
+    const __m512i words = _mm512_packs_epi32(requantize(acc.v0, scale[0], k), v1);
+    const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    const __m512i bytes = _mm512_permutexvar_epi32(order, _mm512_packs_epi16(words, zero));
+    _mm512_mask_storeu_epi8(c_row, mask, bytes);
   } else {
-    const __m512i vectors[kVectors] = {acc.v0, acc.v1, acc.v2, acc.v3};
-    for (int v = 0; v < kVectors; ++v) {
-      const __mmask16 lanes = static_cast<__mmask16>(mask >> (16 * v));
-      if (lanes) _mm512_mask_storeu_epi32(reinterpret_cast<int32_t*>(c_row) + 16 * v, lanes, vectors[v]);
+    auto* out = reinterpret_cast<int32_t*>(c_row);
+    _mm512_mask_storeu_epi32(out, static_cast<__mmask16>(mask), acc.v0);
+    if constexpr (kVectors > 1) _mm512_mask_storeu_epi32(out + 16, static_cast<__mmask16>(mask >> 16), acc.v1);
+    if constexpr (kVectors > 2) {
+      _mm512_mask_storeu_epi32(out + 32, static_cast<__mmask16>(mask >> 32), acc.v2);
+      _mm512_mask_storeu_epi32(out + 48, static_cast<__mmask16>(mask >> 48), acc.v3);
     }
   }
 }
 
-// sum += A[row, 4g .. 4g + 3] . B[4g .. 4g + 3, block's 64 columns]
-__attribute__((always_inline)) inline void multiply_add(Row& sum, const uint8_t* a, __m512i b0, __m512i b1,
-                                                        __m512i b2, __m512i b3) {
+// sum += A[row, 4g .. 4g + 3] . B[4g .. 4g + 3, block's columns]
+template <int kVectors>
+__attribute__((always_inline)) inline void multiply_add(Row<kVectors>& sum, const uint8_t* a, __m512i b0,
+                                                        __m512i b1, __m512i b2, __m512i b3) {
   int32_t four;
   __builtin_memcpy(&four, a, 4);
   const __m512i a4 = _mm512_set1_epi32(four);
   sum.v0 = _mm512_dpbusd_epi32(sum.v0, a4, b0);
-  sum.v1 = _mm512_dpbusd_epi32(sum.v1, a4, b1);
-  sum.v2 = _mm512_dpbusd_epi32(sum.v2, a4, b2);
-  sum.v3 = _mm512_dpbusd_epi32(sum.v3, a4, b3);
+  if constexpr (kVectors > 1) sum.v1 = _mm512_dpbusd_epi32(sum.v1, a4, b1);
+  if constexpr (kVectors > 2) {
+    sum.v2 = _mm512_dpbusd_epi32(sum.v2, a4, b2);
+    sum.v3 = _mm512_dpbusd_epi32(sum.v3, a4, b3);
+  }
 }
 
 // Adds one block's products over all of K to the first kRowsHere rows of
 // acc. The rows are named variables, not an array, and the function is not
 // inlined: either way GCC 12 would shuffle the 24 accumulators between
 // registers (and the stack) every iteration, at less than half the speed.
-template <int kRowsHere>
+template <int kVectors, int kRowsHere>
 __attribute__((noinline)) void accumulate(const uint8_t* panel, size_t row_bytes, const int8_t* block,
-                                          size_t groups, Row* acc) {
+                                          size_t groups, Row<kVectors>* acc) {
   static_assert(kRowsHere >= 1 && kRowsHere <= 6, "up to 6 rows");
-  Row s0 = acc[0], s1{}, s2{}, s3{}, s4{}, s5{};
+  constexpr size_t kGroupBytes = 64 * kVectors;
+  Row<kVectors> s0 = acc[0], s1{}, s2{}, s3{}, s4{}, s5{};
   if (kRowsHere > 1) s1 = acc[1];
   if (kRowsHere > 2) s2 = acc[2];
   if (kRowsHere > 3) s3 = acc[3];
   if (kRowsHere > 4) s4 = acc[4];
   if (kRowsHere > 5) s5 = acc[5];
-  for (size_t g = 0; g < groups; ++g, panel += 4, block += 256) {
-    const __m512i b0 = _mm512_loadu_si512(block), b1 = _mm512_loadu_si512(block + 64);
-    const __m512i b2 = _mm512_loadu_si512(block + 128), b3 = _mm512_loadu_si512(block + 192);
-    multiply_add(s0, panel, b0, b1, b2, b3);
-    if (kRowsHere > 1) multiply_add(s1, panel + row_bytes, b0, b1, b2, b3);
-    if (kRowsHere > 2) multiply_add(s2, panel + 2 * row_bytes, b0, b1, b2, b3);
-    if (kRowsHere > 3) multiply_add(s3, panel + 3 * row_bytes, b0, b1, b2, b3);
-    if (kRowsHere > 4) multiply_add(s4, panel + 4 * row_bytes, b0, b1, b2, b3);
-    if (kRowsHere > 5) multiply_add(s5, panel + 5 * row_bytes, b0, b1, b2, b3);
+  const __m512i none = _mm512_setzero_si512();
+  for (size_t g = 0; g < groups; ++g, panel += 4, block += kGroupBytes) {
+    const __m512i b0 = _mm512_loadu_si512(block);
+    const __m512i b1 = kVectors > 1 ? _mm512_loadu_si512(block + 64) : none;
+    const __m512i b2 = kVectors > 2 ? _mm512_loadu_si512(block + 128) : none;
+    const __m512i b3 = kVectors > 2 ? _mm512_loadu_si512(block + 192) : none;
+    multiply_add<kVectors>(s0, panel, b0, b1, b2, b3);
+    if (kRowsHere > 1) multiply_add<kVectors>(s1, panel + row_bytes, b0, b1, b2, b3);
+    if (kRowsHere > 2) multiply_add<kVectors>(s2, panel + 2 * row_bytes, b0, b1, b2, b3);
+    if (kRowsHere > 3) multiply_add<kVectors>(s3, panel + 3 * row_bytes, b0, b1, b2, b3);
+    if (kRowsHere > 4) multiply_add<kVectors>(s4, panel + 4 * row_bytes, b0, b1, b2, b3);
+    if (kRowsHere > 5) multiply_add<kVectors>(s5, panel + 5 * row_bytes, b0, b1, b2, b3);
   }
   acc[0] = s0;
   if (kRowsHere > 1) acc[1] = s1;
@@ -140,26 +183,29 @@ __attribute__((noinline)) void accumulate(const uint8_t* panel, size_t row_bytes
 }
 
 // One register tile: the corrections, the products, the stores.
-template <int kRowsHere, bool kInt8Output>
+template <int kVectors, int kRowsHere, bool kInt8Output>
 void tile(const uint8_t* panel, size_t row_bytes, const int8_t* block, size_t groups, const int32_t* corrections,
           uint64_t mask, uint8_t* c, size_t c_row_bytes, const __m512* scale, const RequantConstants& k) {
-  Row correction;
+  Row<kVectors> correction;
   correction.v0 = _mm512_loadu_si512(corrections);
-  correction.v1 = _mm512_loadu_si512(corrections + 16);
-  correction.v2 = _mm512_loadu_si512(corrections + 32);
-  correction.v3 = _mm512_loadu_si512(corrections + 48);
-  Row acc[kRowsHere];
+  if constexpr (kVectors > 1) correction.v1 = _mm512_loadu_si512(corrections + 16);
+  if constexpr (kVectors > 2) {
+    correction.v2 = _mm512_loadu_si512(corrections + 32);
+    correction.v3 = _mm512_loadu_si512(corrections + 48);
+  }
+  Row<kVectors> acc[kRowsHere];
   for (int r = 0; r < kRowsHere; ++r) acc[r] = correction;
-  accumulate<kRowsHere>(panel, row_bytes, block, groups, acc);
-  for (int r = 0; r < kRowsHere; ++r) store_row<kInt8Output>(acc[r], mask, c + r * c_row_bytes, scale, k);
+  accumulate<kVectors, kRowsHere>(panel, row_bytes, block, groups, acc);
+  for (int r = 0; r < kRowsHere; ++r)
+    store_row<kVectors, kInt8Output>(acc[r], mask, c + r * c_row_bytes, scale, k);
 }
 
-template <bool kInt8Output>
+template <int kVectors, bool kInt8Output>
 void run(const RunArgs& args) {
   constexpr size_t nr = 16 * kVectors;
   constexpr size_t out_bytes = kInt8Output ? 1 : 4;
   const PackedHeader& h = *args.header;
-  const size_t row_bytes = panel_row_bytes(kLayout, h.k);
+  const size_t row_bytes = panel_row_bytes(layout_of<kVectors>(), h.k);
   const size_t groups = h.k_padded / 4;
   auto* panel = static_cast<uint8_t*>(args.scratch);
   auto* c = static_cast<uint8_t*>(args.c);
@@ -173,7 +219,7 @@ void run(const RunArgs& args) {
       const size_t lo = args.n_begin > first ? args.n_begin - first : 0;
       const size_t hi = args.n_end - first < nr ? args.n_end - first : nr;
       const uint64_t mask = (hi == 64 ? ~uint64_t{0} : (uint64_t{1} << hi) - 1) & ~((uint64_t{1} << lo) - 1);
-      __m512 scale[kVectors] = {};
+      __m512 scale[4] = {};
       if (kInt8Output)
         for (int v = 0; v < kVectors; ++v)
           scale[v] = _mm512_maskz_loadu_ps(static_cast<__mmask16>(mask >> (16 * v)),
@@ -185,8 +231,8 @@ void run(const RunArgs& args) {
       switch (rows) {
 #define EDGEGEN_QGEMM_TILE(R)                                                                                    \
   case R:                                                                                                        \
-    tile<R, kInt8Output>(panel, row_bytes, weights, groups, corrections, mask, c_tile, c_row_bytes, scale, \
-                         constants);                                                                             \
+    tile<kVectors, R, kInt8Output>(panel, row_bytes, weights, groups, corrections, mask, c_tile, c_row_bytes, \
+                                   scale, constants);                                                            \
     break;
         EDGEGEN_QGEMM_TILE(1)
         EDGEGEN_QGEMM_TILE(2)
@@ -317,9 +363,23 @@ void run_narrow(const RunArgs& args) {
 
 void run_avx512vnni(const RunArgs& args) {
   if (args.requantization)
-    run<true>(args);
+    run<4, true>(args);
   else
-    run<false>(args);
+    run<4, false>(args);
+}
+
+void run_avx512vnni32(const RunArgs& args) {
+  if (args.requantization)
+    run<2, true>(args);
+  else
+    run<2, false>(args);
+}
+
+void run_avx512vnni16(const RunArgs& args) {
+  if (args.requantization)
+    run<1, true>(args);
+  else
+    run<1, false>(args);
 }
 
 void run_avx512vnni_narrow(const RunArgs& args) {

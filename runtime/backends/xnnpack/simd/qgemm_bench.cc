@@ -55,11 +55,13 @@ double gops(const Shape& s, double seconds) { return 2.0 * static_cast<double>(s
 
 int main(int argc, char** argv) {
   const double seconds = argc > 1 ? std::atof(argv[1]) : 0.2;
-  // Then an image's last layer (N = 1-3 channels) and the N around where
-  // the narrow variant stops paying (kQGemmNarrowMaxN).
+  // Then an image's last layer (N = 1-3 channels), the N around where
+  // the narrow variant stops paying (kQGemmNarrowMaxN), and the N of 16-80
+  // with small K of a vocoder's or decoder's last upsampling layers.
   const Shape shapes[] = {{256, 576, 64},   {256, 1152, 128}, {256, 2304, 256}, {256, 4608, 256},
                           {256, 4608, 512}, {4096, 128, 1},   {4096, 512, 3},   {1024, 1152, 4},
-                          {1024, 576, 8},   {1024, 576, 12},  {1024, 576, 16}};
+                          {1024, 576, 8},   {1024, 576, 12},  {1024, 576, 16},  {4096, 64, 16},
+                          {4096, 128, 32},  {1024, 256, 32},  {1024, 576, 48},  {1024, 576, 80}};
 
   std::vector<simd::QGemmIsa> variants;
   for (int i = 0; i < simd::kQGemmIsaCount; ++i)

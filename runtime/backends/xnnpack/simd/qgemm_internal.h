@@ -44,6 +44,8 @@ constexpr IsaLayout isa_layout(QGemmIsa isa) {
     case QGemmIsa::kAvx2: return {16, 2, 4, 2, false};
     case QGemmIsa::kAvxVnni: return {16, 4, 6, 1, true};
     case QGemmIsa::kAvx512Vnni: return {64, 4, 6, 1, true};
+    case QGemmIsa::kAvx512Vnni32: return {32, 4, 6, 1, true};
+    case QGemmIsa::kAvx512Vnni16: return {16, 4, 6, 1, true};
     case QGemmIsa::kNeon: return {16, 2, 4, 1, false};
     case QGemmIsa::kNeonDot: return {16, 4, 4, 1, false};
     // One column per block, its K weights padded to 64 (one zmm per 64 k);
@@ -97,6 +99,8 @@ struct RunArgs {
 void run_avx2(const RunArgs& args);
 void run_avxvnni(const RunArgs& args);
 void run_avx512vnni(const RunArgs& args);
+void run_avx512vnni32(const RunArgs& args);
+void run_avx512vnni16(const RunArgs& args);
 void run_avx512vnni_narrow(const RunArgs& args);
 #endif
 #if defined(__aarch64__)

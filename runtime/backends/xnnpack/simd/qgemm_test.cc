@@ -268,18 +268,21 @@ TEST_CASE("qgemm: a variant this CPU lacks packs and runs as plain C++") {
   }
 }
 
-TEST_CASE("qgemm: kAuto packs the best variant, or for N <= 16 one of narrower blocks") {
+TEST_CASE("qgemm: kAuto packs the best variant, or for few columns one of narrower blocks") {
   const QGemmIsa best = simd::qgemm_best_isa();
-  for (size_t n : {1, 3, 8, 12, 13, 16, 17, 200}) {
+  for (size_t n : {1, 3, 8, 12, 13, 16, 17, 32, 33, 48, 64, 80, 200}) {
     const Problem p = make_problem(5, 37, n, -1, true, 70);
     Packed packed(p, QGemmIsa::kAuto);
     const QGemmIsa isa = simd::qgemm_packed_isa(packed.weights.data());
-    INFO("N=", n, " packed for ", simd::qgemm_isa_name(isa));
+    INFO("N=", n, " packed for ", std::string(simd::qgemm_isa_name(isa)));
     QGemmIsa want = best;
+    // The narrow and 16-, 32-column variants are available wherever kAvx512Vnni is.
     if (best == QGemmIsa::kAvx512Vnni && n <= simd::kQGemmNarrowMaxN)
-      want = QGemmIsa::kAvx512VnniNarrow;  // available wherever kAvx512Vnni is
-    else if (best == QGemmIsa::kAvx512Vnni && simd::qgemm_isa_available(QGemmIsa::kAvxVnni) && n <= 16)
-      want = QGemmIsa::kAvxVnni;
+      want = QGemmIsa::kAvx512VnniNarrow;
+    else if (best == QGemmIsa::kAvx512Vnni && n <= 16)
+      want = QGemmIsa::kAvx512Vnni16;
+    else if (best == QGemmIsa::kAvx512Vnni && (n <= 32 || n == 80 || n == 200))  // 96 columns, not 128; 224, not 256
+      want = QGemmIsa::kAvx512Vnni32;
     CHECK(isa == want);
     CHECK(simd::qgemm_packed_bytes(p.k, p.n, QGemmIsa::kAuto) == simd::qgemm_packed_bytes(p.k, p.n, isa));
     CHECK(simd::qgemm_scratch_bytes(p.k, QGemmIsa::kAuto) >= simd::qgemm_scratch_bytes(p.k, isa));
