@@ -142,17 +142,21 @@ void conv_band_task(void* context, size_t t) {
   const int8_t* nhwc = band.x;
   int8_t* c = reinterpret_cast<int8_t*>(p.scratch + p.c_offset);
   const int8_t* a = nhwc + band.first * p.in_channels;  // a 1x1 convolution's rows are the pixels
-  if (!pointwise(p)) {
+  size_t lda = p.k;
+  if (p.window_rows) {  // 1-D: row r is the window at (first + r) * stride - pad_left of the padded input
+    a = nhwc + (band.first * p.stride_w - p.pad_left) * p.in_channels;
+    lda = static_cast<size_t>(p.stride_w * p.in_channels);
+  } else if (!pointwise(p)) {
     int8_t* rows = reinterpret_cast<int8_t*>(p.scratch + p.a_offset);
     for (size_t r = begin; r < end; ++r) im2col_row(p, nhwc, band.first + static_cast<int64_t>(r), rows + r * p.k);
     a = rows;
   }
   if (p.output_nhwc) {  // [pixels, O] is the channels-last image itself
-    simd::qgemm_int8(p.packed, a, p.k, begin, end, 0, p.n, p.requantization, band.y + band.first * p.out_channels,
+    simd::qgemm_int8(p.packed, a, lda, begin, end, 0, p.n, p.requantization, band.y + band.first * p.out_channels,
                      p.n, task_scratch(p, t));
     return;
   }
-  simd::qgemm_int8(p.packed, a, p.k, begin, end, 0, p.n, p.requantization, c, p.n, task_scratch(p, t));
+  simd::qgemm_int8(p.packed, a, lda, begin, end, 0, p.n, p.requantization, c, p.n, task_scratch(p, t));
   // [pixels, O] -> NCHW.
   const size_t out_plane = static_cast<size_t>(p.out_h * p.out_w);
   for (size_t o = 0; o < p.n; ++o) {
@@ -162,13 +166,22 @@ void conv_band_task(void* context, size_t t) {
 }
 
 // The image's input as the GEMM reads it, channels-last: as it is, or
-// transposed from NCHW into the scratch.
+// transposed from NCHW into the scratch; for window rows, copied between
+// borders of the zero point, and the pointer is to input pixel 0.
 const int8_t* nhwc_image(const QuantizedGemm& p, const int8_t* x, int64_t image) {
   const int64_t in_plane = p.in_h * p.in_w;
   const int8_t* input = x + image * p.in_channels * in_plane;
-  if (p.input_nhwc) return input;
+  if (p.input_nhwc && !p.window_rows) return input;
   int8_t* nhwc = reinterpret_cast<int8_t*>(p.scratch + p.nhwc_offset);
-  transpose_to_rows(input, p.in_channels, in_plane, nhwc);
+  if (p.window_rows) {
+    const size_t lo = static_cast<size_t>(p.window_pad_lo * p.in_channels);
+    const size_t hi = static_cast<size_t>(p.window_pad_hi * p.in_channels);
+    std::memset(nhwc, p.x_zero_point, lo);
+    nhwc += lo;
+    std::memset(nhwc + in_plane * p.in_channels, p.x_zero_point, hi);
+  }
+  if (p.input_nhwc) std::memcpy(nhwc, input, static_cast<size_t>(in_plane * p.in_channels));
+  else transpose_to_rows(input, p.in_channels, in_plane, nhwc);
   return nhwc;
 }
 
@@ -319,12 +332,36 @@ void phase_band_task(void* context, size_t t) {
   const size_t end = static_cast<size_t>(band.pixels) * (t + 1) / band.tasks;
   if (begin >= end) return;
   const int8_t* nhwc = band.x;
-  int8_t* rows = reinterpret_cast<int8_t*>(p.scratch + p.a_offset);
+  const void* packed = static_cast<const uint8_t*>(p.packed) + phase.packed_offset;
+  const int8_t* rows = reinterpret_cast<int8_t*>(p.scratch + p.a_offset);
+  size_t lda = phase.k;
+  if (p.window_rows) {  // 1-D: pixel i's window starts at input pixel iw0 + i (phase_im2col_row)
+    const int64_t iw0 = (phase.first_w + p.pad_left - phase.r_w) / p.stride_w - (phase.taps_w - 1);
+    rows = nhwc + (iw0 + band.first) * p.in_channels;
+    lda = static_cast<size_t>(p.in_channels);
+  } else {
+    int8_t* im2col = reinterpret_cast<int8_t*>(p.scratch + p.a_offset);
+    for (size_t r = begin; r < end; ++r)
+      phase_im2col_row(p, phase, nhwc, band.first + static_cast<int64_t>(r), im2col + r * phase.k);
+  }
+  if (p.output_nhwc) {
+    // The phase's pixels along an output row are stride_w pixels apart in
+    // the channels-last image: the GEMM writes each such run in place.
+    const size_t ldc = static_cast<size_t>(p.stride_w * p.out_channels);
+    for (size_t r = begin; r < end;) {
+      const int64_t pixel = band.first + static_cast<int64_t>(r);
+      const size_t in_row = static_cast<size_t>(phase.rows_w - pixel % phase.rows_w);
+      const size_t count = end - r < in_row ? end - r : in_row;
+      const int64_t offset = (phase.first_h + pixel / phase.rows_w * p.stride_h) * p.out_w + phase.first_w +
+                             pixel % phase.rows_w * p.stride_w;
+      simd::qgemm_int8(packed, rows + r * lda, lda, 0, count, 0, p.n, p.requantization,
+                       band.y + offset * p.out_channels, ldc, task_scratch(p, t));
+      r += count;
+    }
+    return;
+  }
   int8_t* c = reinterpret_cast<int8_t*>(p.scratch + p.c_offset);
-  for (size_t r = begin; r < end; ++r)
-    phase_im2col_row(p, phase, nhwc, band.first + static_cast<int64_t>(r), rows + r * phase.k);
-  simd::qgemm_int8(static_cast<const uint8_t*>(p.packed) + phase.packed_offset, rows, phase.k, begin, end, 0, p.n,
-                   p.requantization, c, p.n, task_scratch(p, t));
+  simd::qgemm_int8(packed, rows, lda, begin, end, 0, p.n, p.requantization, c, p.n, task_scratch(p, t));
   // [pixels, O] -> every stride-th pixel of the NCHW planes, a plane at a
   // time for a chunk of pixels: planes are often a multiple of 4 KiB apart,
   // and stores that hop from plane to plane keep evicting each other (this
@@ -338,10 +375,6 @@ void phase_band_task(void* context, size_t t) {
       const int64_t pixel = band.first + static_cast<int64_t>(r0 + i);
       offset[i] = (phase.first_h + pixel / phase.rows_w * p.stride_h) * p.out_w + phase.first_w +
                   pixel % phase.rows_w * p.stride_w;
-    }
-    if (p.output_nhwc) {  // every stride-th pixel of the channels-last image: O bytes each
-      for (size_t i = 0; i < count; ++i) std::memcpy(band.y + offset[i] * p.out_channels, c + (r0 + i) * p.n, p.n);
-      continue;
     }
     for (size_t o = 0; o < p.n; ++o) {
       int8_t* plane = band.y + static_cast<int64_t>(o) * out_plane;
@@ -427,6 +460,35 @@ bool plan_deconv_phases(QuantizedGemm* p) {
   return true;
 }
 
+// Window rows (quantized_gemm.h) for a 1-D conv or deconv phases with
+// dilation 1 and more than one tap (a pointwise conv reads its rows as they
+// are): the zero-point pixels the windows reach on either side.
+void plan_window_rows(QuantizedGemm* p) {
+  if (p->in_h != 1 || p->out_h != 1 || p->kernel_h != 1 || p->dilation_w != 1 || pointwise(*p)) return;
+  int64_t lo = 0, hi = 0;
+  auto reach = [&](int64_t first, int64_t last) {  // input pixels [first, last] of the windows
+    if (-first > lo) lo = -first;
+    if (last - (p->in_w - 1) > hi) hi = last - (p->in_w - 1);
+  };
+  if (p->kind == QGemmKind::kConv) {
+    reach(-p->pad_left, (p->out_w - 1) * p->stride_w - p->pad_left + p->kernel_w - 1);
+  } else {
+    for (int64_t i = 0; i < p->phase_count; ++i) {
+      const DeconvPhase& phase = p->phases[i];
+      const int64_t iw0 = (phase.first_w + p->pad_left - phase.r_w) / p->stride_w - (phase.taps_w - 1);
+      reach(iw0, iw0 + phase.rows_w - 1 + phase.taps_w - 1);
+    }
+  }
+  p->window_rows = true;
+  p->window_pad_lo = lo;
+  p->window_pad_hi = hi;
+}
+
+// Bytes of the channels-last copy of one input image (with window rows' borders).
+size_t padded_image_bytes(const QuantizedGemm& p) {
+  return static_cast<size_t>(p.in_channels * (p.window_pad_lo + p.in_h * p.in_w + p.window_pad_hi));
+}
+
 }  // namespace
 
 bool quantized_gemm_supported(const OpView& v) {
@@ -499,14 +561,16 @@ QuantizedGemm quantized_gemm_plan(const OpView& v, bool input_nhwc, bool output_
       p.n = static_cast<size_t>(p.out_channels);
       p.rows = static_cast<size_t>(p.out_h * p.out_w);
       p.band_pixels = band_of(p.out_h * p.out_w, p.k + p.n);
-      p.nhwc_offset = input_nhwc ? 0 : take(static_cast<size_t>(p.in_channels * p.in_h * p.in_w));
-      p.a_offset = pointwise(p) ? 0 : take(static_cast<size_t>(p.band_pixels) * p.k);
+      plan_window_rows(&p);
+      p.nhwc_offset = input_nhwc && !p.window_rows ? 0 : take(padded_image_bytes(p));
+      p.a_offset = pointwise(p) || p.window_rows ? 0 : take(static_cast<size_t>(p.band_pixels) * p.k);
       p.c_offset = output_nhwc ? 0 : take(static_cast<size_t>(p.band_pixels) * p.n);
     } else if (plan_deconv_phases(&p)) {
       p.band_pixels = band_of(p.out_h * p.out_w, p.k + p.n);
-      p.nhwc_offset = input_nhwc ? 0 : take(static_cast<size_t>(p.in_channels * p.in_h * p.in_w));
-      p.a_offset = take(static_cast<size_t>(p.band_pixels) * p.k);
-      p.c_offset = take(static_cast<size_t>(p.band_pixels) * p.n);
+      plan_window_rows(&p);
+      p.nhwc_offset = input_nhwc && !p.window_rows ? 0 : take(padded_image_bytes(p));
+      p.a_offset = p.window_rows ? 0 : take(static_cast<size_t>(p.band_pixels) * p.k);
+      p.c_offset = output_nhwc ? 0 : take(static_cast<size_t>(p.band_pixels) * p.n);
     } else {
       p.input_nhwc = p.output_nhwc = false;  // col2im reads [pixels, C_in] rows and writes NCHW planes
       p.k = static_cast<size_t>(p.in_channels);

@@ -25,6 +25,10 @@
 //                    requantization fused) and written to every stride-th
 //                    output pixel. No int32 planes, no col2im: 2-3x faster on
 //                    decoder layers (k4 s2 p1).
+//   1-D              conv and phases read their im2col rows in place from
+//                    the padded channels-last input (window_rows, below), and
+//                    a phase's rows of a channels-last output are every
+//                    stride-th pixel: qgemm_int8 writes them there itself.
 //
 // Between int8 convolutions (conv -> dequantize -> float ops -> quantize ->
 // conv) the backend keeps the int8 images channels-last, and the conv and
@@ -82,14 +86,22 @@ struct QuantizedGemm {
   // (an int8 chain between convolutions; the backend decides, see decide.h):
   // then no transposes.
   bool input_nhwc = false, output_nhwc = false;
+  // 1-D conv and deconv phases with dilation 1: each im2col row is a window
+  // of taps * C consecutive bytes of the channels-last input, so the GEMM
+  // reads its rows in place (lda = stride * C for a conv, C for a phase) from
+  // a copy of the input with window_pad_lo / _hi pixels of the zero point on
+  // either side: no im2col (a vocoder's last layers, K = 64-128, spent more
+  // time copying rows than multiplying them).
+  bool window_rows = false;
+  int64_t window_pad_lo = 0, window_pad_hi = 0;
   int64_t band_pixels = 0;  // conv, deconv phases: output pixels, deconv: input pixels per band
   DeconvPhase phases[kMaxDeconvPhases];  // kDeconvPhases: stride_h * stride_w of them
   int64_t phase_count = 0;
   size_t packed_bytes = 0;  // kDeconvPhases: all phases'
   int32_t x_zero_point = 0;
   // Scratch layout (offsets from `scratch`, 64-byte aligned):
-  // conv and deconv phases [nhwc image][im2col band][band output], deconv [image rows][columns][acc], then
-  // kQGemmMaxTasks task scratches.
+  // conv and deconv phases [nhwc image (window_rows: padded)][im2col band][band output], deconv [image
+  // rows][columns][acc], then kQGemmMaxTasks task scratches.
   size_t nhwc_offset = 0, a_offset = 0, c_offset = 0, acc_offset = 0, task_offset = 0, task_bytes = 0, scratch_bytes = 0;
   uint8_t* scratch = nullptr;  // the op's scratch; borrowed
   // Filled by prepare_quantized_gemm:

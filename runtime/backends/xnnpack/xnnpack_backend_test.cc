@@ -587,6 +587,35 @@ TEST_CASE("int8 chains stay channels-last between convolutions, and NCHW whereve
   CHECK(compare_backends(b, 0.f) >= 8);
 }
 
+TEST_CASE("int8 1-D chains (a vocoder's layers): windows read in place, phases written in place, same bits") {
+  // x -> Q -> conv k7 -> deconv x2 (LeakyReLU) -> deconv x3 with output
+  // padding -> dilated conv (im2col) -> conv to 1 channel -> DQ -> y, long
+  // enough for several bands. Channels-last between the convolutions:
+  // every conv and phase but the dilated one reads its rows in place from
+  // the padded input (odd pads, strides, output padding at the ends).
+  ModelBuilder b;
+  b.graph("main");
+  int32_t x = b.activation("x", {2, 10, 3000});
+  int32_t xq = b.activation("xq", {2, 10, 3000}, DType::kInt8);
+  b.quantize(xq, {0.03f}, {-5});
+  b.op(OpCode::kQuantizeLinear, {x}, {xq}, {static_cast<int64_t>(DType::kInt8)});
+  int32_t c1 = add_quantized_conv(b, "c1", OpCode::kConv2d, xq, {24, 10, 7}, {2, 24, 3000},
+                                  {1, 1, 1, 1, 0, 3, 0, 3, 1}, 0.05f, -3);
+  int32_t d1 = add_quantized_conv(b, "d1", OpCode::kConvTranspose2d, c1, {24, 16, 4}, {2, 16, 6000},
+                                  {1, 2, 1, 1, 0, 1, 0, 1, 1, 0, 0}, 0.05f, 7, ActivationKind::kLeakyRelu);
+  b.leaky_relu(0.2f);
+  int32_t d2 = add_quantized_conv(b, "d2", OpCode::kConvTranspose2d, d1, {16, 8, 5}, {2, 8, 18001},
+                                  {1, 3, 1, 1, 0, 1, 0, 1, 1, 0, 1}, 0.04f, 0);
+  int32_t c2 = add_quantized_conv(b, "c2", OpCode::kConv2d, d2, {4, 8, 3}, {2, 4, 18001},
+                                  {1, 1, 1, 3, 0, 3, 0, 3, 1}, 0.04f, 2, ActivationKind::kRelu);
+  int32_t c3 = add_quantized_conv(b, "c3", OpCode::kConv2d, c2, {1, 4, 7}, {2, 1, 17999},
+                                  {1, 1, 1, 1, 0, 2, 0, 2, 1}, 0.03f, -1);
+  int32_t y = b.activation("y", {2, 1, 17999});
+  b.op(OpCode::kDequantizeLinear, {c3}, {y});
+  b.inputs({x}).outputs({y});
+  CHECK(compare_backends(b, 0.f) == 7);
+}
+
 TEST_CASE("own kernels: QuantizeLinear and DequantizeLinear, per tensor and per axis, int8 and uint8: same bits") {
   ModelBuilder b;
   b.graph("main");
