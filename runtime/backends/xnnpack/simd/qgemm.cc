@@ -207,6 +207,8 @@ bool qgemm_isa_available(QGemmIsa isa) {
 
 QGemmIsa qgemm_best_isa() { return availability().best; }
 
+QGemmIsa qgemm_auto_isa(size_t n) { return resolve(QGemmIsa::kAuto, n); }
+
 size_t qgemm_packed_bytes(size_t k, size_t n, QGemmIsa isa) {
   const IsaLayout layout = isa_layout(resolve(isa, n));
   const size_t n_padded = round_up(n, layout.n_block);

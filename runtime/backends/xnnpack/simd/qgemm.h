@@ -78,6 +78,9 @@ bool qgemm_isa_available(QGemmIsa isa);
 // The fastest available variant for large products, decided once.
 QGemmIsa qgemm_best_isa();
 
+// The variant kAuto packs a product of N columns for on this CPU.
+QGemmIsa qgemm_auto_isa(size_t n);
+
 // How the weights are stored in the caller's array.
 enum class QGemmWeightLayout : uint8_t {
   kNK = 0,  // [N, K]: row n holds output column n (ONNX Gemm transB=1, our FullyConnected)
