@@ -142,6 +142,21 @@ void transpose_to_rows(const int8_t* in, int64_t channels, int64_t pixels, int8_
     for (int64_t i = 0; i < pixels; ++i) out[i * channels + c] = in[c * pixels + i];
 }
 
+// Width of the channels-last copy of the input (window rows: with their pads).
+int64_t padded_width(const QuantizedGemm& p) { return p.window_pad_lo + p.in_w + p.window_pad_hi; }
+
+// Calls gemm(r, count) on the pieces of rows [begin, end) of a band (pixel
+// first + r) that stay within one row of `row_length` pixels.
+template <typename Gemm>
+void by_output_row(int64_t first, size_t begin, size_t end, int64_t row_length, Gemm gemm) {
+  for (size_t r = begin; r < end;) {
+    const size_t in_row = static_cast<size_t>(row_length - (first + static_cast<int64_t>(r)) % row_length);
+    const size_t count = end - r < in_row ? end - r : in_row;
+    gemm(r, count);
+    r += count;
+  }
+}
+
 void conv_band_task(void* context, size_t t) {
   const ConvBand& band = *static_cast<const ConvBand*>(context);
   const QuantizedGemm& p = *band.plan;
@@ -150,22 +165,39 @@ void conv_band_task(void* context, size_t t) {
   if (begin >= end) return;
   const int8_t* nhwc = band.x;
   int8_t* c = reinterpret_cast<int8_t*>(p.scratch + p.c_offset);
-  const int8_t* a = nhwc + band.first * p.in_channels;  // a 1x1 convolution's rows are the pixels
-  size_t lda = p.k;
-  if (p.window_rows) {  // 1-D: row r is the window at (first + r) * stride - pad_left of the padded input
-    a = nhwc + (band.first * p.stride_w - p.pad_left) * p.in_channels;
-    lda = static_cast<size_t>(p.stride_w * p.in_channels);
-  } else if (!pointwise(p)) {
-    int8_t* rows = reinterpret_cast<int8_t*>(p.scratch + p.a_offset);
-    for (size_t r = begin; r < end; ++r) im2col_row(p, nhwc, band.first + static_cast<int64_t>(r), rows + r * p.k);
-    a = rows;
+  if (p.window_rows) {
+    // Along an output row, row r's window starts stride_w pixels after row
+    // r - 1's; its kernel_h runs are dilation_h padded image rows apart.
+    const int64_t width = padded_width(p);
+    const simd::QGemmRowRuns runs{static_cast<size_t>(p.kernel_h),
+                                  static_cast<size_t>(p.dilation_h * width * p.in_channels)};
+    const size_t lda = static_cast<size_t>(p.stride_w * p.in_channels);
+    by_output_row(band.first, begin, end, p.out_w, [&](size_t r, size_t count) {
+      const int64_t pixel = band.first + static_cast<int64_t>(r);
+      const int64_t ih = pixel / p.out_w * p.stride_h - p.pad_top, iw = pixel % p.out_w * p.stride_w - p.pad_left;
+      const int8_t* a = nhwc + (ih * width + iw) * p.in_channels;
+      if (p.output_nhwc)
+        simd::qgemm_int8_runs(p.packed, a, lda, runs, 0, count, 0, p.n, p.requantization,
+                              band.y + pixel * p.out_channels, p.n, task_scratch(p, t));
+      else
+        simd::qgemm_int8_runs(p.packed, a, lda, runs, 0, count, 0, p.n, p.requantization, c + r * p.n, p.n,
+                              task_scratch(p, t));
+    });
+  } else {
+    const int8_t* a = nhwc + band.first * p.in_channels;  // a 1x1 convolution's rows are the pixels
+    if (!pointwise(p)) {
+      int8_t* rows = reinterpret_cast<int8_t*>(p.scratch + p.a_offset);
+      for (size_t r = begin; r < end; ++r) im2col_row(p, nhwc, band.first + static_cast<int64_t>(r), rows + r * p.k);
+      a = rows;
+    }
+    // [pixels, O] is the channels-last image itself, or rows of the scratch.
+    if (p.output_nhwc)
+      simd::qgemm_int8(p.packed, a, p.k, begin, end, 0, p.n, p.requantization,
+                       band.y + band.first * p.out_channels, p.n, task_scratch(p, t));
+    else
+      simd::qgemm_int8(p.packed, a, p.k, begin, end, 0, p.n, p.requantization, c, p.n, task_scratch(p, t));
   }
-  if (p.output_nhwc) {  // [pixels, O] is the channels-last image itself
-    simd::qgemm_int8(p.packed, a, lda, begin, end, 0, p.n, p.requantization, band.y + band.first * p.out_channels,
-                     p.n, task_scratch(p, t));
-    return;
-  }
-  simd::qgemm_int8(p.packed, a, lda, begin, end, 0, p.n, p.requantization, c, p.n, task_scratch(p, t));
+  if (p.output_nhwc) return;
   // [pixels, O] -> NCHW.
   const size_t out_plane = static_cast<size_t>(p.out_h * p.out_w);
   for (size_t o = 0; o < p.n; ++o) {
@@ -175,23 +207,36 @@ void conv_band_task(void* context, size_t t) {
 }
 
 // The image's input as the GEMM reads it, channels-last: as it is, or
-// transposed from NCHW into the scratch; for window rows, copied between
-// borders of the zero point, and the pointer is to input pixel 0.
+// transposed from NCHW into the scratch; for window rows, copied inside
+// borders of the zero point, and the pointer is to input pixel (0, 0) (the
+// rows padded_width() pixels apart).
 const int8_t* nhwc_image(const QuantizedGemm& p, const int8_t* x, int64_t image) {
   const int64_t in_plane = p.in_h * p.in_w;
   const int8_t* input = x + image * p.in_channels * in_plane;
   if (p.input_nhwc && !p.window_rows) return input;
   int8_t* nhwc = reinterpret_cast<int8_t*>(p.scratch + p.nhwc_offset);
-  if (p.window_rows) {
-    const size_t lo = static_cast<size_t>(p.window_pad_lo * p.in_channels);
-    const size_t hi = static_cast<size_t>(p.window_pad_hi * p.in_channels);
-    std::memset(nhwc, p.x_zero_point, lo);
-    nhwc += lo;
-    std::memset(nhwc + in_plane * p.in_channels, p.x_zero_point, hi);
+  if (!p.window_rows) {
+    transpose_to_rows(input, p.in_channels, in_plane, nhwc);
+    return nhwc;
   }
-  if (p.input_nhwc) std::memcpy(nhwc, input, static_cast<size_t>(in_plane * p.in_channels));
-  else transpose_to_rows(input, p.in_channels, in_plane, nhwc);
-  return nhwc;
+  const int64_t width = padded_width(p), channels = p.in_channels;
+  const size_t row_bytes = static_cast<size_t>(width * channels);
+  const int8_t zero = static_cast<int8_t>(p.x_zero_point);
+  std::memset(nhwc, zero, static_cast<size_t>(p.window_pad_top) * row_bytes);
+  int8_t* row = nhwc + p.window_pad_top * width * channels;
+  for (int64_t h = 0; h < p.in_h; ++h, row += width * channels) {
+    std::memset(row, zero, static_cast<size_t>(p.window_pad_lo * channels));
+    int8_t* pixels = row + p.window_pad_lo * channels;
+    if (p.input_nhwc) {
+      std::memcpy(pixels, input + h * p.in_w * channels, static_cast<size_t>(p.in_w * channels));
+    } else {
+      for (int64_t c = 0; c < channels; ++c)
+        for (int64_t w = 0; w < p.in_w; ++w) pixels[w * channels + c] = input[c * in_plane + h * p.in_w + w];
+    }
+    std::memset(pixels + p.in_w * channels, zero, static_cast<size_t>(p.window_pad_hi * channels));
+  }
+  std::memset(row, zero, static_cast<size_t>(p.window_pad_bottom) * row_bytes);
+  return nhwc + (p.window_pad_top * width + p.window_pad_lo) * channels;
 }
 
 void run_conv(const QuantizedGemm& p, const int8_t* x, int8_t* y, pthreadpool_t pool) {
@@ -342,35 +387,49 @@ void phase_band_task(void* context, size_t t) {
   if (begin >= end) return;
   const int8_t* nhwc = band.x;
   const void* packed = static_cast<const uint8_t*>(p.packed) + phase.packed_offset;
-  const int8_t* rows = reinterpret_cast<int8_t*>(p.scratch + p.a_offset);
-  size_t lda = phase.k;
-  if (p.window_rows) {  // 1-D: pixel i's window starts at input pixel iw0 + i (phase_im2col_row)
-    const int64_t iw0 = (phase.first_w + p.pad_left - phase.r_w) / p.stride_w - (phase.taps_w - 1);
-    rows = nhwc + (iw0 + band.first) * p.in_channels;
-    lda = static_cast<size_t>(p.in_channels);
-  } else {
-    int8_t* im2col = reinterpret_cast<int8_t*>(p.scratch + p.a_offset);
-    for (size_t r = begin; r < end; ++r)
-      phase_im2col_row(p, phase, nhwc, band.first + static_cast<int64_t>(r), im2col + r * phase.k);
-  }
-  if (p.output_nhwc) {
-    // The phase's pixels along an output row are stride_w pixels apart in
-    // the channels-last image: the GEMM writes each such run in place.
-    const size_t ldc = static_cast<size_t>(p.stride_w * p.out_channels);
-    for (size_t r = begin; r < end;) {
-      const int64_t pixel = band.first + static_cast<int64_t>(r);
-      const size_t in_row = static_cast<size_t>(phase.rows_w - pixel % phase.rows_w);
-      const size_t count = end - r < in_row ? end - r : in_row;
-      const int64_t offset = (phase.first_h + pixel / phase.rows_w * p.stride_h) * p.out_w + phase.first_w +
-                             pixel % phase.rows_w * p.stride_w;
-      simd::qgemm_int8(packed, rows + r * lda, lda, 0, count, 0, p.n, p.requantization,
-                       band.y + offset * p.out_channels, ldc, task_scratch(p, t));
-      r += count;
-    }
-    return;
-  }
   int8_t* c = reinterpret_cast<int8_t*>(p.scratch + p.c_offset);
-  simd::qgemm_int8(packed, rows, lda, begin, end, 0, p.n, p.requantization, c, p.n, task_scratch(p, t));
+  // Where the phase's output pixel lands (oh * out_w + ow).
+  auto output_offset = [&](int64_t pixel) {
+    return (phase.first_h + pixel / phase.rows_w * p.stride_h) * p.out_w + phase.first_w +
+           pixel % phase.rows_w * p.stride_w;
+  };
+  // The phase's pixels along an output row are stride_w pixels apart in a
+  // channels-last output: the GEMM writes each row's piece in place.
+  const size_t nhwc_ldc = static_cast<size_t>(p.stride_w * p.out_channels);
+  if (p.window_rows) {
+    // Along a phase row, pixel j's window starts one input pixel after
+    // pixel j - 1's (phase_im2col_row); its taps_h runs are image rows apart.
+    const int64_t width = padded_width(p);
+    const simd::QGemmRowRuns runs{static_cast<size_t>(phase.taps_h), static_cast<size_t>(width * p.in_channels)};
+    const size_t lda = static_cast<size_t>(p.in_channels);
+    by_output_row(band.first, begin, end, phase.rows_w, [&](size_t r, size_t count) {
+      const int64_t pixel = band.first + static_cast<int64_t>(r);
+      const int64_t oh = phase.first_h + pixel / phase.rows_w * p.stride_h;
+      const int64_t ih = (oh + p.pad_top - phase.r_h) / p.stride_h - (phase.taps_h - 1);
+      const int64_t iw = (phase.first_w + p.pad_left - phase.r_w) / p.stride_w - (phase.taps_w - 1) +
+                         pixel % phase.rows_w;
+      const int8_t* a = nhwc + (ih * width + iw) * p.in_channels;
+      if (p.output_nhwc)
+        simd::qgemm_int8_runs(packed, a, lda, runs, 0, count, 0, p.n, p.requantization,
+                              band.y + output_offset(pixel) * p.out_channels, nhwc_ldc, task_scratch(p, t));
+      else
+        simd::qgemm_int8_runs(packed, a, lda, runs, 0, count, 0, p.n, p.requantization, c + r * p.n, p.n,
+                              task_scratch(p, t));
+    });
+  } else {
+    int8_t* rows = reinterpret_cast<int8_t*>(p.scratch + p.a_offset);
+    for (size_t r = begin; r < end; ++r)
+      phase_im2col_row(p, phase, nhwc, band.first + static_cast<int64_t>(r), rows + r * phase.k);
+    if (p.output_nhwc)
+      by_output_row(band.first, begin, end, phase.rows_w, [&](size_t r, size_t count) {
+        simd::qgemm_int8(packed, rows + r * phase.k, phase.k, 0, count, 0, p.n, p.requantization,
+                         band.y + output_offset(band.first + static_cast<int64_t>(r)) * p.out_channels, nhwc_ldc,
+                         task_scratch(p, t));
+      });
+    else
+      simd::qgemm_int8(packed, rows, phase.k, begin, end, 0, p.n, p.requantization, c, p.n, task_scratch(p, t));
+  }
+  if (p.output_nhwc) return;
   // [pixels, O] -> every stride-th pixel of the NCHW planes, a plane at a
   // time for a chunk of pixels: planes are often a multiple of 4 KiB apart,
   // and stores that hop from plane to plane keep evicting each other (this
@@ -380,11 +439,7 @@ void phase_band_task(void* context, size_t t) {
   int64_t offset[kChunk];
   for (size_t r0 = begin; r0 < end; r0 += kChunk) {
     const size_t count = end - r0 < kChunk ? end - r0 : kChunk;
-    for (size_t i = 0; i < count; ++i) {
-      const int64_t pixel = band.first + static_cast<int64_t>(r0 + i);
-      offset[i] = (phase.first_h + pixel / phase.rows_w * p.stride_h) * p.out_w + phase.first_w +
-                  pixel % phase.rows_w * p.stride_w;
-    }
+    for (size_t i = 0; i < count; ++i) offset[i] = output_offset(band.first + static_cast<int64_t>(r0 + i));
     for (size_t o = 0; o < p.n; ++o) {
       int8_t* plane = band.y + static_cast<int64_t>(o) * out_plane;
       const int8_t* from = c + r0 * p.n + o;
@@ -475,33 +530,43 @@ bool plan_deconv_phases(QuantizedGemm* p) {
   return true;
 }
 
-// Window rows (quantized_gemm.h) for a 1-D conv or deconv phases with
-// dilation 1 and more than one tap (a pointwise conv reads its rows as they
-// are): the zero-point pixels the windows reach on either side.
+// Window rows (quantized_gemm.h) for a conv or deconv phases with dilation
+// 1 along w and more than one tap (a pointwise conv reads its rows as they
+// are): 1-D always, 2-D where the variant kAuto packs reads rows in runs.
+// The zero-point pixels the windows reach on each side.
 void plan_window_rows(QuantizedGemm* p) {
-  if (p->in_h != 1 || p->out_h != 1 || p->kernel_h != 1 || p->dilation_w != 1 || pointwise(*p)) return;
-  int64_t lo = 0, hi = 0;
-  auto reach = [&](int64_t first, int64_t last) {  // input pixels [first, last] of the windows
-    if (-first > lo) lo = -first;
-    if (last - (p->in_w - 1) > hi) hi = last - (p->in_w - 1);
+  if (p->dilation_w != 1 || pointwise(*p)) return;
+  const bool one_d = p->in_h == 1 && p->out_h == 1 && p->kernel_h == 1;
+  if (!one_d && !simd::qgemm_isa_reads_row_runs(simd::qgemm_auto_isa(p->n))) return;
+  int64_t top = 0, bottom = 0, lo = 0, hi = 0;
+  auto reach = [](int64_t first, int64_t last, int64_t size, int64_t* before, int64_t* after) {
+    if (-first > *before) *before = -first;
+    if (last - (size - 1) > *after) *after = last - (size - 1);
   };
   if (p->kind == QGemmKind::kConv) {
-    reach(-p->pad_left, (p->out_w - 1) * p->stride_w - p->pad_left + p->kernel_w - 1);
+    reach(-p->pad_top, (p->out_h - 1) * p->stride_h - p->pad_top + (p->kernel_h - 1) * p->dilation_h, p->in_h, &top,
+          &bottom);
+    reach(-p->pad_left, (p->out_w - 1) * p->stride_w - p->pad_left + p->kernel_w - 1, p->in_w, &lo, &hi);
   } else {
     for (int64_t i = 0; i < p->phase_count; ++i) {
       const DeconvPhase& phase = p->phases[i];
+      const int64_t ih0 = (phase.first_h + p->pad_top - phase.r_h) / p->stride_h - (phase.taps_h - 1);
       const int64_t iw0 = (phase.first_w + p->pad_left - phase.r_w) / p->stride_w - (phase.taps_w - 1);
-      reach(iw0, iw0 + phase.rows_w - 1 + phase.taps_w - 1);
+      reach(ih0, ih0 + phase.rows_h - 1 + phase.taps_h - 1, p->in_h, &top, &bottom);
+      reach(iw0, iw0 + phase.rows_w - 1 + phase.taps_w - 1, p->in_w, &lo, &hi);
     }
   }
   p->window_rows = true;
+  p->window_pad_top = top;
+  p->window_pad_bottom = bottom;
   p->window_pad_lo = lo;
   p->window_pad_hi = hi;
 }
 
 // Bytes of the channels-last copy of one input image (with window rows' borders).
 size_t padded_image_bytes(const QuantizedGemm& p) {
-  return static_cast<size_t>(p.in_channels * (p.window_pad_lo + p.in_h * p.in_w + p.window_pad_hi));
+  return static_cast<size_t>(p.in_channels * (p.window_pad_top + p.in_h + p.window_pad_bottom) *
+                             (p.window_pad_lo + p.in_w + p.window_pad_hi));
 }
 
 }  // namespace

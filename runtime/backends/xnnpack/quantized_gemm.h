@@ -25,7 +25,7 @@
 //                    requantization fused) and written to every stride-th
 //                    output pixel. No int32 planes, no col2im: 2-3x faster on
 //                    decoder layers (k4 s2 p1).
-//   1-D              conv and phases read their im2col rows in place from
+//   windows          conv and phases read their im2col rows in place from
 //                    the padded channels-last input (window_rows, below), and
 //                    a phase's rows of a channels-last output are every
 //                    stride-th pixel: qgemm_int8 writes them there itself.
@@ -86,14 +86,17 @@ struct QuantizedGemm {
   // (an int8 chain between convolutions; the backend decides, see decide.h):
   // then no transposes.
   bool input_nhwc = false, output_nhwc = false;
-  // 1-D conv and deconv phases with dilation 1: each im2col row is a window
-  // of taps * C consecutive bytes of the channels-last input, so the GEMM
-  // reads its rows in place (lda = stride * C for a conv, C for a phase) from
-  // a copy of the input with window_pad_lo / _hi pixels of the zero point on
-  // either side: no im2col (a vocoder's last layers, K = 64-128, spent more
-  // time copying rows than multiplying them).
+  // Conv and deconv phases with dilation 1 along w: each im2col row is a
+  // window of kernel_h (taps_h) runs of kernel_w * C (taps_w * C) consecutive
+  // bytes of the channels-last input, one image row apart, so the GEMM reads
+  // its rows in place (lda = stride_w * C for a conv, C for a phase, along an
+  // output row) from a copy of the input with window_pad_* pixels of the zero
+  // point around it: no im2col (a vocoder's and a decoder's last layers,
+  // K = 64-128, spent more time copying rows than multiplying them). 1-D
+  // (one run per row) on every qgemm variant, 2-D where the variant reads
+  // rows in runs (simd::qgemm_reads_row_runs).
   bool window_rows = false;
-  int64_t window_pad_lo = 0, window_pad_hi = 0;
+  int64_t window_pad_top = 0, window_pad_bottom = 0, window_pad_lo = 0, window_pad_hi = 0;
   int64_t band_pixels = 0;  // conv, deconv phases: output pixels, deconv: input pixels per band
   DeconvPhase phases[kMaxDeconvPhases];  // kDeconvPhases: stride_h * stride_w of them
   int64_t phase_count = 0;

@@ -488,6 +488,8 @@ TEST_CASE("int8 FullyConnected, Conv2d and ConvTranspose2d on the qgemm: identic
       {OpCode::kConv2d, {1, 4, 12, 12}, {7, 4, 5, 5}, {1, 7, 6, 5}, {1, 2, 2, 1, 2, 0, 0, 1, 1}, 0, true, A::kNone, 0,
        0},  // dilated
       {OpCode::kConv2d, {2, 4, 20}, {6, 4, 5}, {2, 6, 10}, {1, 2, 1, 1, 0, 2, 0, 2, 1}, 0, true, A::kRelu, 1, -100},
+      {OpCode::kConv2d, {1, 6, 11, 9}, {10, 6, 3, 2}, {1, 10, 10, 5}, {1, 2, 2, 1, 2, 0, 1, 1, 1}, 0, true, A::kNone,
+       -2, 4},  // dilated along h only, uneven pads: windows in place on AVX512-VNNI
       {OpCode::kConv2d, {1, 32, 28, 28}, {64, 32, 4, 4}, {1, 64, 14, 14}, {2, 2, 1, 1, 1, 1, 1, 1, 1}, 0, true,
        A::kRelu, -3, -128},  // several bands, both threads
       // ConvTranspose2d: stride 2 with padding, output padding, odd sizes, one pixel, 1-D, a decoder layer.

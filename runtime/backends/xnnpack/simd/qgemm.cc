@@ -123,13 +123,18 @@ void run_scalar(const RunArgs& args) {
   const size_t k_size = args.header->k;
   qgemm::RequantConstants constants{};
   if (kInt8Output) constants = qgemm::requant_constants(*args.requantization);
+  const size_t run_bytes = k_size / args.runs;
   for (size_t m = args.m_begin; m < args.m_end; ++m) {
     const int8_t* a_row = args.a + m * args.lda;
     for (size_t n = args.n_begin; n < args.n_end; ++n) {
       const int8_t* b_column = args.weights + n * k_size;
       uint32_t acc = static_cast<uint32_t>(args.corrections[n]);
-      for (size_t k = 0; k < k_size; ++k)
-        acc += static_cast<uint32_t>(static_cast<int32_t>(a_row[k]) * static_cast<int32_t>(b_column[k]));
+      for (size_t run = 0; run < args.runs; ++run) {
+        const int8_t* a_run = a_row + run * args.run_stride;
+        const int8_t* b_run = b_column + run * run_bytes;
+        for (size_t k = 0; k < run_bytes; ++k)
+          acc += static_cast<uint32_t>(static_cast<int32_t>(a_run[k]) * static_cast<int32_t>(b_run[k]));
+      }
       const int32_t sum = static_cast<int32_t>(acc);
       if (kInt8Output)
         static_cast<int8_t*>(args.c)[m * args.ldc + n] =
@@ -141,7 +146,8 @@ void run_scalar(const RunArgs& args) {
 }
 
 void run(const void* packed, const int8_t* a, size_t lda, size_t m_begin, size_t m_end, size_t n_begin,
-         size_t n_end, void* c, size_t ldc, const QGemmRequantization* requantization, void* scratch) {
+         size_t n_end, void* c, size_t ldc, const QGemmRequantization* requantization, void* scratch,
+         const QGemmRowRuns& runs = QGemmRowRuns{}) {
   if (m_begin >= m_end || n_begin >= n_end) return;
   const auto* header = static_cast<const PackedHeader*>(packed);
   const auto* bytes = static_cast<const uint8_t*>(packed);
@@ -159,6 +165,8 @@ void run(const void* packed, const int8_t* a, size_t lda, size_t m_begin, size_t
   args.ldc = ldc;
   args.requantization = requantization;
   args.scratch = scratch;
+  args.runs = runs.count > 1 ? runs.count : 1;
+  args.run_stride = runs.stride;
   switch (static_cast<QGemmIsa>(header->isa)) {
 #if defined(EDGEGEN_QGEMM_X86)
     case QGemmIsa::kAvx2: return qgemm::run_avx2(args);
@@ -272,6 +280,21 @@ void qgemm_pack(const int8_t* weights, QGemmWeightLayout weight_layout, size_t k
   }
 }
 
+bool qgemm_reads_row_runs(const void* packed) { return qgemm_isa_reads_row_runs(qgemm_packed_isa(packed)); }
+
+bool qgemm_isa_reads_row_runs(QGemmIsa isa) {
+  switch (isa) {
+    case QGemmIsa::kScalar:
+    case QGemmIsa::kAvx512Vnni:
+    case QGemmIsa::kAvx512Vnni16:
+    case QGemmIsa::kAvx512Vnni32:
+    case QGemmIsa::kAvx512VnniNarrow:
+      return true;
+    default:
+      return false;
+  }
+}
+
 QGemmIsa qgemm_packed_isa(const void* packed) {
   return static_cast<QGemmIsa>(static_cast<const PackedHeader*>(packed)->isa);
 }
@@ -286,6 +309,12 @@ void qgemm_int32(const void* packed, const int8_t* a, size_t lda, size_t m_begin
 void qgemm_int8(const void* packed, const int8_t* a, size_t lda, size_t m_begin, size_t m_end, size_t n_begin,
                 size_t n_end, const QGemmRequantization& requantization, int8_t* c, size_t ldc, void* scratch) {
   run(packed, a, lda, m_begin, m_end, n_begin, n_end, c, ldc, &requantization, scratch);
+}
+
+void qgemm_int8_runs(const void* packed, const int8_t* a, size_t lda, const QGemmRowRuns& runs, size_t m_begin,
+                     size_t m_end, size_t n_begin, size_t n_end, const QGemmRequantization& requantization,
+                     int8_t* c, size_t ldc, void* scratch) {
+  run(packed, a, lda, m_begin, m_end, n_begin, n_end, c, ldc, &requantization, scratch, runs);
 }
 
 }  // namespace simd

@@ -144,5 +144,24 @@ struct QGemmRequantization {
 void qgemm_int8(const void* packed, const int8_t* a, size_t lda, size_t m_begin, size_t m_end, size_t n_begin,
                 size_t n_end, const QGemmRequantization& requantization, int8_t* c, size_t ldc, void* scratch);
 
+// A's rows in pieces: row m is `count` runs of K / count bytes, run s at
+// a + m * lda + s * stride (count divides K). A 2-D convolution's window
+// read in place from a padded channels-last image is one run per kernel
+// row, `stride` one image row apart: no im2col copy.
+struct QGemmRowRuns {
+  size_t count = 1;
+  size_t stride = 0;
+};
+
+// Whether the variant `packed` was made for takes rows in runs: the plain
+// C++ variant and the AVX512-VNNI ones (their panel copy gathers the runs).
+bool qgemm_reads_row_runs(const void* packed);
+bool qgemm_isa_reads_row_runs(QGemmIsa isa);  // the same, for a variant (kAuto: false)
+
+// qgemm_int8 with A's rows in runs; only where qgemm_reads_row_runs(packed).
+void qgemm_int8_runs(const void* packed, const int8_t* a, size_t lda, const QGemmRowRuns& runs, size_t m_begin,
+                     size_t m_end, size_t n_begin, size_t n_end, const QGemmRequantization& requantization,
+                     int8_t* c, size_t ldc, void* scratch);
+
 }  // namespace simd
 }  // namespace edgegen

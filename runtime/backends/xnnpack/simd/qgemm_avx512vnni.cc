@@ -71,9 +71,28 @@ struct Row<4> {
   __m512i v0, v1, v2, v3;
 };
 
-// Rows [m, m + rows) of A, +128, padded to the panel's row length.
-void pack_panel(const int8_t* a, size_t lda, size_t rows, size_t k_size, size_t row_bytes, uint8_t* panel) {
+// Rows [m, m + rows) of A, +128, padded to the panel's row length; a row
+// in `runs` pieces (QGemmRowRuns) is gathered run after run.
+void pack_panel(const int8_t* a, size_t lda, size_t rows, size_t k_size, size_t row_bytes, uint8_t* panel,
+                size_t runs = 1, size_t run_stride = 0) {
   const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+  if (runs > 1) {
+    const size_t run_bytes = k_size / runs;
+    for (size_t r = 0; r < rows; ++r) {
+      uint8_t* dst = panel + r * row_bytes;
+      // The padding past K first (0x80, harmless against zero weights), then the runs over it.
+      for (size_t k = k_size & ~size_t{63}; k < row_bytes; k += 64) _mm512_storeu_si512(dst + k, flip);
+      for (size_t run = 0; run < runs; ++run, dst += run_bytes) {
+        const int8_t* src = a + r * lda + run * run_stride;
+        for (size_t k = 0; k < run_bytes; k += 64) {
+          const size_t left = run_bytes - k;
+          const __mmask64 valid = left >= 64 ? ~__mmask64{0} : (__mmask64{1} << left) - 1;
+          _mm512_mask_storeu_epi8(dst + k, valid, _mm512_xor_si512(_mm512_maskz_loadu_epi8(valid, src + k), flip));
+        }
+      }
+    }
+    return;
+  }
   for (size_t r = 0; r < rows; ++r) {
     const int8_t* src = a + r * lda;
     uint8_t* dst = panel + r * row_bytes;
@@ -213,7 +232,7 @@ void run(const RunArgs& args) {
   if (kInt8Output) constants = requant_constants(*args.requantization);
   for (size_t m = args.m_begin; m < args.m_end; m += kRows) {
     const size_t rows = args.m_end - m < kRows ? args.m_end - m : kRows;
-    pack_panel(args.a + m * args.lda, args.lda, rows, h.k, row_bytes, panel);
+    pack_panel(args.a + m * args.lda, args.lda, rows, h.k, row_bytes, panel, args.runs, args.run_stride);
     for (size_t block = args.n_begin / nr; block * nr < args.n_end; ++block) {
       const size_t first = block * nr;
       const size_t lo = args.n_begin > first ? args.n_begin - first : 0;
@@ -327,7 +346,7 @@ void run_narrow(const RunArgs& args) {
   if (kInt8Output) constants = requant_constants(*args.requantization);
   for (size_t m = args.m_begin; m < args.m_end; m += kNarrowRows) {
     const size_t rows = args.m_end - m < kNarrowRows ? args.m_end - m : kNarrowRows;
-    pack_panel(args.a + m * args.lda, args.lda, rows, h.k, row_bytes, panel);
+    pack_panel(args.a + m * args.lda, args.lda, rows, h.k, row_bytes, panel, args.runs, args.run_stride);
     // Rows past the tile: computed, never stored.
     if (rows < kNarrowRows) std::memset(panel + rows * row_bytes, 0, (kNarrowRows - rows) * row_bytes);
     const __mmask16 valid = static_cast<__mmask16>((1u << rows) - 1);

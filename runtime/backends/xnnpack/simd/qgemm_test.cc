@@ -457,6 +457,55 @@ TEST_CASE("qgemm: the narrow variant's output rows one apart (ldc = N = 1) and a
   }
 }
 
+TEST_CASE("qgemm: rows read in runs (a 2-D window in place) equal the same rows copied together") {
+  // Each row of A is `runs` pieces of K / runs bytes, `stride` apart, with
+  // other bytes between them, as a convolution's window in a padded image;
+  // the contiguous copy of those rows is the reference. Runs of 64 bytes,
+  // of an odd length, longer than 64; overlapping rows (lda < K).
+  struct Case {
+    size_t m, runs, run_bytes, n, lda, stride;
+  };
+  const Case cases[] = {{37, 2, 64, 3, 32, 200},  {16, 2, 64, 1, 64, 128},  {33, 3, 20, 16, 8, 70},
+                        {7, 2, 96, 32, 96, 300},  {21, 4, 16, 70, 16, 40},  {5, 5, 13, 12, 13, 13},
+                        {50, 3, 130, 33, 24, 400}};
+  uint32_t seed = 900;
+  for (const Case& c : cases) {
+    const size_t k = c.runs * c.run_bytes;
+    Problem p = make_problem(c.m, k, c.n, -3, true, ++seed);
+    // The runs' storage: random bytes, rows at lda, runs at stride.
+    const size_t span = (c.m - 1) * c.lda + (c.runs - 1) * c.stride + c.run_bytes;
+    std::vector<int8_t> image(span);
+    std::mt19937 rng(seed);
+    for (auto& v : image) v = static_cast<int8_t>(std::uniform_int_distribution<int>(-128, 127)(rng));
+    for (size_t m = 0; m < c.m; ++m)
+      for (size_t r = 0; r < c.runs; ++r)
+        std::copy_n(image.begin() + m * c.lda + r * c.stride, c.run_bytes, p.a.begin() + m * p.lda + r * c.run_bytes);
+    const std::vector<int32_t> want = naive_int32(p);
+    const std::vector<float> scales = make_scales(p, want, seed);
+    QGemmRequantization requantization;
+    requantization.scale = scales.data();
+    requantization.zero_point = 5;
+    requantization.negative_slope = 0.25f;
+    for (QGemmIsa isa : variants()) {
+      Packed packed(p, isa);
+      if (!simd::qgemm_reads_row_runs(packed.weights.data())) continue;
+      INFO(describe(p, isa), " runs=", c.runs, " lda=", c.lda, " stride=", c.stride);
+      const std::vector<int8_t> copied = run_int8(p, packed, requantization);
+      std::vector<int8_t> in_place(c.m * c.n, kSentinel8);
+      const simd::QGemmRowRuns runs{c.runs, c.stride};
+      // Two tiles of rows, as two threads would run them.
+      simd::qgemm_int8_runs(packed.weights.data(), image.data(), c.lda, runs, 0, c.m / 2, 0, c.n, requantization,
+                            in_place.data(), c.n, packed.scratch.data());
+      simd::qgemm_int8_runs(packed.weights.data(), image.data(), c.lda, runs, c.m / 2, c.m, 0, c.n, requantization,
+                            in_place.data(), c.n, packed.scratch.data());
+      CHECK(in_place == copied);
+    }
+  }
+  // The plain C++ variant and, where the CPU has them, the AVX512-VNNI ones read runs.
+  const Problem p = make_problem(2, 8, 3, 0, false, 1);
+  CHECK(simd::qgemm_reads_row_runs(Packed(p, QGemmIsa::kScalar).weights.data()));
+}
+
 TEST_CASE("qgemm: runs allocate nothing") {
   const Problem p = make_problem(20, 100, 40, 1, true, 9);
   std::vector<float> scales(p.n, 0.01f);
