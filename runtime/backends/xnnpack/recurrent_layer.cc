@@ -1,12 +1,9 @@
 #include "backends/xnnpack/recurrent_layer.h"
 
 #include <pthreadpool.h>
-#include <xnnpack.h>
 
 #include <cstring>
-#include <limits>
 
-#include "backends/xnnpack/shared_weights.h"
 #include "backends/xnnpack/xnnpack_memory.h"
 #include "ops/op_params.h"
 
@@ -29,7 +26,8 @@ constexpr int64_t kStateBuffers = 5;
 
 size_t packed_floats_per_direction(const RecurrentLayer& l, bool peepholes) {
   const bool split = l.cell == RecurrentCell::kGruGates;
-  size_t floats = simd::recurrent_packed_floats(split ? 2 : l.gates, l.hidden, l.hidden);
+  size_t floats = simd::recurrent_packed_floats(l.gates, l.hidden, l.input) + static_cast<size_t>(l.gates * l.padded);
+  floats += simd::recurrent_packed_floats(split ? 2 : l.gates, l.hidden, l.hidden);
   if (split) floats += simd::recurrent_packed_floats(1, l.hidden, l.hidden);
   if (peepholes) floats += static_cast<size_t>(3 * l.padded);
   if (l.cell == RecurrentCell::kGru) floats += static_cast<size_t>(l.padded);
@@ -40,31 +38,19 @@ size_t packed_floats_per_direction(const RecurrentLayer& l, bool peepholes) {
 // but GRU's h gate with linear_before_reset = 1, which r multiplies.
 bool folds_recurrent_bias(const RecurrentLayer& l, int64_t gate) { return !(l.cell == RecurrentCell::kGru && gate == 2); }
 
-// The projection's weights [dirs * gates * padded, input] (zero rows past
-// hidden) and bias (W's bias plus the foldable recurrent biases).
-void pad_projection(const OpView& v, const RecurrentLayer& l, float* w, float* bias) {
-  const float* w_in = v.constant(kW);
-  const float* b_in = v.has_input(kB) ? v.constant(kB) : nullptr;
-  const int64_t G = l.gates, H = l.hidden, P = l.padded;
-  for (int64_t d = 0; d < l.dirs; ++d)
-    for (int64_t g = 0; g < G; ++g)
-      for (int64_t j = 0; j < P; ++j) {
-        const int64_t row = (d * G + g) * P + j, source = (d * G + g) * H + j;
-        float* out = w + row * l.input;
-        if (j >= H) {
-          std::memset(out, 0, static_cast<size_t>(l.input) * sizeof(float));
-          bias[row] = 0.f;
-          continue;
-        }
-        std::memcpy(out, w_in + source * l.input, static_cast<size_t>(l.input) * sizeof(float));
-        const float* wb = b_in ? b_in + d * 2 * G * H : nullptr;
-        bias[row] = wb ? wb[g * H + j] + (folds_recurrent_bias(l, g) ? wb[G * H + g * H + j] : 0.f) : 0.f;
-      }
-}
-
-// Packs direction d's recurrent weights, peepholes and Rb_h at `memory`.
+// Packs direction d's input weights, their bias (W's plus the foldable
+// recurrent biases, [gates][padded]), recurrent weights, peepholes and Rb_h
+// at `memory`.
 void pack_direction(const OpView& v, int64_t d, float* memory, RecurrentLayer* l) {
   const int64_t G = l->gates, H = l->hidden, P = l->padded;
+  l->input_packed[d] = memory;
+  simd::pack_recurrent_weights(v.constant(kW) + d * G * H * l->input, G, H, l->input, memory);
+  memory += simd::recurrent_packed_floats(G, H, l->input);
+  l->input_bias[d] = memory;
+  const float* b = v.has_input(kB) ? v.constant(kB) + d * 2 * G * H : nullptr;
+  for (int64_t g = 0; g < G; ++g)
+    for (int64_t j = 0; j < P; ++j)
+      *memory++ = b && j < H ? b[g * H + j] + (folds_recurrent_bias(*l, g) ? b[G * H + g * H + j] : 0.f) : 0.f;
   const float* r = v.constant(kR) + d * G * H * H;
   l->packed[d] = memory;
   if (l->cell == RecurrentCell::kGruGates) {
@@ -165,6 +151,54 @@ void run_direction(const RecurrentLayer& l, const KernelContext& context, int64_
   if (l.cell == RecurrentCell::kLstm) store_state(c, l, context.output(2).data_as<float>() + d * B * H);
 }
 
+// The projection in chunks of a few blocks of one direction, on the
+// threads (every output is summed as on one thread).
+constexpr int64_t kProjectionChunkBlocks = 2;
+
+struct ProjectionTask {
+  const RecurrentLayer* layer;
+  const float* x;
+  int64_t chunks_per_direction;
+};
+
+simd::RecurrentProjection projection_of(const RecurrentLayer& l, const float* x, int64_t d) {
+  simd::RecurrentProjection p;
+  p.rows = l.seq * l.batch;
+  p.depth = l.input;
+  p.gates = l.gates;
+  p.padded = l.padded;
+  p.blocks = l.padded / simd::kRecurrentBlock;
+  p.packed = l.input_packed[d];
+  p.in = x;
+  p.in_stride = l.input;
+  p.bias = l.input_bias[d];
+  p.out = l.scratch + d * l.gates * l.padded;
+  p.out_stride = l.dirs * l.gates * l.padded;
+  return p;
+}
+
+void projection_chunk(void* argument, size_t index) {
+  const ProjectionTask& task = *static_cast<const ProjectionTask*>(argument);
+  const int64_t chunk = static_cast<int64_t>(index);
+  simd::RecurrentProjection p = projection_of(*task.layer, task.x, chunk / task.chunks_per_direction);
+  p.first_block = chunk % task.chunks_per_direction * kProjectionChunkBlocks;
+  p.blocks = p.blocks - p.first_block < kProjectionChunkBlocks ? p.blocks - p.first_block : kProjectionChunkBlocks;
+  simd::recurrent_projection(p);
+}
+
+void project(const RecurrentLayer& l, const float* x, pthreadpool_t pool) {
+  if (pool == nullptr) {
+    for (int64_t d = 0; d < l.dirs; ++d) simd::recurrent_projection(projection_of(l, x, d));
+    return;
+  }
+  const int64_t blocks = l.padded / simd::kRecurrentBlock;
+  ProjectionTask task{&l, x, (blocks + kProjectionChunkBlocks - 1) / kProjectionChunkBlocks};
+  // The steps after it run on this thread alone (unless the directions
+  // split): the workers sleep instead of spinning beside them.
+  pthreadpool_parallelize_1d(pool, projection_chunk, &task, static_cast<size_t>(l.dirs * task.chunks_per_direction),
+                             l.split_directions ? 0 : PTHREADPOOL_FLAG_YIELD_WORKERS);
+}
+
 struct DirectionTask {
   const RecurrentLayer* layer;
   const KernelContext* context;
@@ -206,57 +240,31 @@ size_t recurrent_layer_scratch_floats(const RecurrentLayer& l) {
   return projection_floats(l) + static_cast<size_t>(l.dirs * kStateBuffers * l.batch * l.padded);
 }
 
-Status prepare_recurrent_layer(const OpView& v, MemoryRegion* region, ReorderBuffer* reorder, const float* x,
-                               pthreadpool_t pool, int64_t min_parallel_macs, RecurrentLayer* layer,
-                               xnn_operator_t* projection) {
+Status prepare_recurrent_layer(const OpView& v, MemoryRegion* region, pthreadpool_t pool, int64_t min_parallel_macs,
+                               RecurrentLayer* layer) {
   RecurrentLayer& l = *layer;
-  const char* name = v.op.name() ? v.op.name()->c_str() : "";
   const bool peepholes = l.cell == RecurrentCell::kLstm && v.has_input(kPeepholes);
   const size_t per_direction = packed_floats_per_direction(l, peepholes);
   float* packed = static_cast<float*>(region_allocate(region, static_cast<size_t>(l.dirs) * per_direction * sizeof(float)));
   if (region->exhausted())
     return Status::error(StatusCode::kArenaTooSmall,
-                         "the arena is too small for the packed recurrent weights of %s '%s' "
-                         "(Session::arena_bytes_needed tells the total)", op_name(v.op.opcode()), name);
+                         "the arena is too small for the packed weights of %s '%s' "
+                         "(Session::arena_bytes_needed tells the total)",
+                         op_name(v.op.opcode()), v.op.name() ? v.op.name()->c_str() : "");
   if (packed == nullptr && !region->counting())
     return Status::error(StatusCode::kOutOfMemory, "no memory for the packed weights of %s '%s'",
-                         op_name(v.op.opcode()), name);
+                         op_name(v.op.opcode()), v.op.name() ? v.op.name()->c_str() : "");
   for (int64_t d = 0; packed != nullptr && d < l.dirs; ++d) pack_direction(v, d, packed + d * per_direction, &l);
-
-  const size_t outputs = static_cast<size_t>(l.dirs * l.gates * l.padded);
-  float* weights = reorder->floats(outputs * static_cast<size_t>(l.input) + outputs);
-  if (weights == nullptr) return Status::error(StatusCode::kOutOfMemory, "no memory to pad the weights of '%s'", name);
-  float* bias = weights + outputs * static_cast<size_t>(l.input);
-  pad_projection(v, l, weights, bias);
-  const size_t rows = static_cast<size_t>(l.seq * l.batch), input = static_cast<size_t>(l.input);
-  const float inf = std::numeric_limits<float>::infinity();
-  // Both parts on the threads only when each has enough work (a streaming
-  // step of a small GRU has too little); the split never changes a sum.
-  l.threaded_projection = pool != nullptr && static_cast<int64_t>(rows * input * outputs) >= min_parallel_macs;
-  l.split_directions = pool != nullptr && l.dirs == 2 && pthreadpool_get_threads_count(pool) >= 2 &&
-                       l.seq * l.batch * l.gates * l.hidden * l.hidden >= min_parallel_macs;
-  ActiveRegion active(region);
-  // The steps after the projection run on this thread alone: the workers
-  // sleep when it is done instead of spinning beside them.
-  xnn_status status = xnn_create_fully_connected_nc_f32(input, outputs, input, outputs, weights, bias, -inf, inf,
-                                                        XNN_FLAG_YIELD_WORKERS, projection);
-  if (status == xnn_status_success)
-    status = xnn_setup_fully_connected_nc_f32(*projection, rows, x, l.scratch, l.threaded_projection ? pool : nullptr);
-  if (region->exhausted())
-    return Status::error(StatusCode::kArenaTooSmall,
-                         "the arena is too small for the packed input weights of %s '%s' "
-                         "(Session::arena_bytes_needed tells the total)", op_name(v.op.opcode()), name);
-  if (status != xnn_status_success)
-    return Status::error(StatusCode::kUnsupportedOp, "XNNPACK cannot run the input projection of %s '%s' (status %d)",
-                         op_name(v.op.opcode()), name, static_cast<int>(status));
+  // Each part on the threads only when it has enough work (a streaming
+  // step of a small GRU has too little); no split changes a sum.
+  const bool two_threads = pool != nullptr && pthreadpool_get_threads_count(pool) >= 2;
+  l.threaded_projection = two_threads && l.seq * l.batch * l.input * l.dirs * l.gates * l.hidden >= min_parallel_macs;
+  l.split_directions = two_threads && l.dirs == 2 && l.seq * l.batch * l.gates * l.hidden * l.hidden >= min_parallel_macs;
   return Status::ok();
 }
 
-Status run_recurrent_layer(const RecurrentLayer& l, xnn_operator_t projection, pthreadpool_t pool,
-                           const KernelContext& context) {
-  if (xnn_run_operator(projection, l.threaded_projection ? pool : nullptr) != xnn_status_success)
-    return Status::error(StatusCode::kInternal, "XNNPACK failed to run the input projection of %s '%s'",
-                         op_name(context.opcode), context.op_name);
+Status run_recurrent_layer(const RecurrentLayer& l, pthreadpool_t pool, const KernelContext& context) {
+  project(l, context.input(kX).data_as<const float>(), l.threaded_projection ? pool : nullptr);
   if (l.split_directions) {
     DirectionTask task{&l, &context};
     pthreadpool_parallelize_1d(pool, direction_task, &task, 2, PTHREADPOOL_FLAG_YIELD_WORKERS);

@@ -2,10 +2,10 @@
 // XNNPACK backend, the way fast engines run them:
 //
 //  1. The input projection of every time step and both directions, X · Wᵀ
-//     + biases, is one XNNPACK fully connected operator over [seq * batch,
-//     input] before the loop (W of both directions is one [dirs * gates *
-//     hidden, input] matrix already; it is padded to whole blocks of units,
-//     and the recurrent biases that add to it are folded into its bias).
+//     + biases, is one product over [seq * batch, input] before the loop
+//     (simd/recurrent_step.h's recurrent_projection: W packed at prepare as
+//     R is, the recurrent biases that add to it folded into its bias, every
+//     row through one block of W before the next, so W is read once).
 //  2. Each step is simd/recurrent_step.h: h · Rᵀ on R packed at prepare,
 //     register-tiled, fused with the gates and the state update.
 //  3. Bidirectional layers run their two directions on two threads when
@@ -16,9 +16,9 @@
 // weights keep the reference driver (kernels/recurrent.h) with the
 // vectorized arithmetic of simd/recurrent_math.cc.
 //
-// Memory: the packed R (per direction, all its gates; GRU with
-// linear_before_reset = 0 as z, r and h apart), the padded peepholes and
-// GRU's Rb_h live in the backend region beside XNNPACK's packed W. Scratch
+// Memory: per direction the packed W and its bias, the packed R (all its
+// gates; GRU with linear_before_reset = 0 as z, r and h apart), the padded
+// peepholes and GRU's Rb_h live in the backend region. Scratch
 // (from the plan's op scratch, reserved by build_graph): the projections
 // [seq * batch, dirs * gates * padded], then per direction two h buffers,
 // c, z and r ⊙ h, each [batch, padded].
@@ -31,13 +31,11 @@
 #include "backends/xnnpack/simd/recurrent_step.h"
 
 typedef struct pthreadpool* pthreadpool_t;
-typedef struct xnn_operator* xnn_operator_t;
 
 namespace edgegen {
 namespace xnnpack {
 
 class MemoryRegion;
-class ReorderBuffer;
 
 struct RecurrentLayer {
   bool fast = false;  // false: the reference driver with vectorized arithmetic
@@ -47,7 +45,9 @@ struct RecurrentLayer {
   bool reverse = false;  // one direction, run backwards
   float clip = 0.f;
   // Backend region, per direction (null where the cell has none).
-  const float* packed[2] = {};            // every gate (kGruGates: z and r)
+  const float* input_packed[2] = {};      // W, every gate
+  const float* input_bias[2] = {};        // [gates][padded]
+  const float* packed[2] = {};            // R, every gate (kGruGates: z and r)
   const float* packed_candidate[2] = {};  // kGruGates: h
   const float* peepholes[2] = {};         // [3][padded]
   const float* recurrent_bias[2] = {};    // kGru: Rb_h [padded] (zeros without B)
@@ -62,20 +62,16 @@ RecurrentLayer recurrent_layer_plan(const OpView& v);
 // Scratch floats of a fast layer.
 size_t recurrent_layer_scratch_floats(const RecurrentLayer& layer);
 
-// Packs R (and peepholes, Rb_h) into `region` and creates the projection's
-// fully connected operator there, reading `x` and writing the scratch's
-// projections. In counting mode (region counting) only the bytes are
-// recorded; the operator is created (to measure it) and left to the caller
-// to delete. `pool`: the session's threads or null; whether each part
-// uses them is decided here from its size and `min_parallel_macs`.
-Status prepare_recurrent_layer(const OpView& v, MemoryRegion* region, ReorderBuffer* reorder, const float* x,
-                               pthreadpool_t pool, int64_t min_parallel_macs, RecurrentLayer* layer,
-                               xnn_operator_t* projection);
+// Packs W, R (and biases, peepholes) into `region`; in counting mode
+// (region counting) only records the bytes. `pool`: the session's threads
+// or null; whether each part uses them is decided here from its size and
+// `min_parallel_macs`.
+Status prepare_recurrent_layer(const OpView& v, MemoryRegion* region, pthreadpool_t pool, int64_t min_parallel_macs,
+                               RecurrentLayer* layer);
 
-// Runs the layer: the projection (`projection`, set up at prepare), then
-// the steps. Reads initial_h / initial_c and writes Y, Y_h, Y_c of `context`.
-Status run_recurrent_layer(const RecurrentLayer& layer, xnn_operator_t projection, pthreadpool_t pool,
-                           const KernelContext& context);
+// Runs the layer: the projection, then the steps. Reads X, initial_h and
+// initial_c, writes Y, Y_h and Y_c of `context`.
+Status run_recurrent_layer(const RecurrentLayer& layer, pthreadpool_t pool, const KernelContext& context);
 
 }  // namespace xnnpack
 }  // namespace edgegen

@@ -784,8 +784,8 @@ Status set_up_executor(OpBuild& b) {
     case Executor::kRecurrent:
       // While counting without measuring the region, nothing is packed.
       if (acc.recurrent.fast && (!b.counting() || b.build.measure_region))
-        EG_RETURN_IF_ERROR(prepare_recurrent_layer(v, b.build.region, b.build.reorder, b.in_data[0], acc.threadpool,
-                                                   min_parallel_macs, &acc.recurrent, &acc.op));
+        EG_RETURN_IF_ERROR(
+            prepare_recurrent_layer(v, b.build.region, acc.threadpool, min_parallel_macs, &acc.recurrent));
       break;
     case Executor::kSmallConv1d: {
       // Packed once into the persistent arena (a few KiB): the tile loop
@@ -1053,7 +1053,7 @@ Status run_operator(const OpState& state) {
                          acc.threadpool);
       break;
     case Executor::kRecurrent:
-      if (acc.recurrent.fast) EG_RETURN_IF_ERROR(run_recurrent_layer(acc.recurrent, acc.op, acc.threadpool, context));
+      if (acc.recurrent.fast) EG_RETURN_IF_ERROR(run_recurrent_layer(acc.recurrent, acc.threadpool, context));
       else EG_RETURN_IF_ERROR(run_recurrent(context, simd::kFastRecurrentMath));
       break;
     case Executor::kQuantizeLinear:

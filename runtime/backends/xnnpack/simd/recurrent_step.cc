@@ -67,10 +67,16 @@ struct Portable {
 #endif
 
 using StepFunction = void (*)(const RecurrentStep&);
+using ProjectionFunction = void (*)(const RecurrentProjection&);
 
-StepFunction choose() {
+StepFunction choose_step() {
   if (has_recurrent_step_avx512()) return recurrent_step_avx512;
   return has_recurrent_step_avx2() ? recurrent_step_avx2 : recurrent_step_portable;
+}
+
+ProjectionFunction choose_projection() {
+  if (has_recurrent_step_avx512()) return recurrent_projection_avx512;
+  return has_recurrent_step_avx2() ? recurrent_projection_avx2 : recurrent_projection_portable;
 }
 
 }  // namespace
@@ -88,9 +94,16 @@ void pack_recurrent_weights(const float* r, int64_t gates, int64_t hidden, int64
 
 void recurrent_step_portable(const RecurrentStep& step) { recurrent::step<Portable>(step); }
 
+void recurrent_projection_portable(const RecurrentProjection& projection) { recurrent::project<Portable>(projection); }
+
 void recurrent_step(const RecurrentStep& step) {
-  static const StepFunction chosen = choose();  // thread-safe, once
+  static const StepFunction chosen = choose_step();  // thread-safe, once
   chosen(step);
+}
+
+void recurrent_projection(const RecurrentProjection& projection) {
+  static const ProjectionFunction chosen = choose_projection();
+  chosen(projection);
 }
 
 }  // namespace simd

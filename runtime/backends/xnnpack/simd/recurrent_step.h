@@ -68,15 +68,38 @@ struct RecurrentStep {
   float clip = 0.f;               // > 0: pre-activations bounded to [-clip, clip]
 };
 
-// The variant this CPU runs.
+// The input projection of every step: out[row][g * padded + j] = bias[g *
+// padded + j] + sum over k < depth of in[row][k] * W[g * hidden + j][k],
+// for the units of blocks [first_block, first_block + blocks), W packed by
+// pack_recurrent_weights(W, gates, hidden, depth). Block by block, every
+// row of a block before the next, so that the block's weights are read
+// from memory once (a GEMM that streams all of W per few rows, as
+// XNNPACK's fully connected does, is bound by memory once W outgrows the
+// cache: a bidirectional LSTM 256's is 2-4 MB). Sums in k order from 0.
+struct RecurrentProjection {
+  int64_t rows = 0, depth = 0, gates = 1, padded = 0;
+  int64_t first_block = 0, blocks = 0;
+  const float* packed = nullptr;
+  const float* in = nullptr;  // row r at in + r * in_stride
+  int64_t in_stride = 0;
+  const float* bias = nullptr;  // [gates][padded]
+  float* out = nullptr;         // row r at out + r * out_stride
+  int64_t out_stride = 0;
+};
+
+// The variants this CPU runs.
 void recurrent_step(const RecurrentStep& step);
+void recurrent_projection(const RecurrentProjection& projection);
 
 // The variants, for the tests. has_recurrent_step_*(): this CPU can run it.
 void recurrent_step_portable(const RecurrentStep& step);
+void recurrent_projection_portable(const RecurrentProjection& projection);
 bool has_recurrent_step_avx2();
 void recurrent_step_avx2(const RecurrentStep& step);
+void recurrent_projection_avx2(const RecurrentProjection& projection);
 bool has_recurrent_step_avx512();
 void recurrent_step_avx512(const RecurrentStep& step);
+void recurrent_projection_avx512(const RecurrentProjection& projection);
 
 }  // namespace simd
 }  // namespace edgegen

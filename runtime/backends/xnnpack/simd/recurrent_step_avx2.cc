@@ -42,6 +42,7 @@ struct Avx2 {
 }  // namespace
 
 void recurrent_step_avx2(const RecurrentStep& step) { recurrent::step<Avx2>(step); }
+void recurrent_projection_avx2(const RecurrentProjection& projection) { recurrent::project<Avx2>(projection); }
 
 bool has_recurrent_step_avx2() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 
@@ -55,6 +56,9 @@ bool has_recurrent_step_avx2() { return __builtin_cpu_supports("avx2") && __buil
 namespace edgegen {
 namespace simd {
 void recurrent_step_avx2(const RecurrentStep& step) { recurrent_step_portable(step); }
+void recurrent_projection_avx2(const RecurrentProjection& projection) {
+  recurrent_projection_portable(projection);
+}
 bool has_recurrent_step_avx2() { return false; }
 }  // namespace simd
 }  // namespace edgegen

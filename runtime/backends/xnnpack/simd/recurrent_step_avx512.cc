@@ -48,6 +48,7 @@ struct Avx512 {
 }  // namespace
 
 void recurrent_step_avx512(const RecurrentStep& step) { recurrent::step<Avx512>(step); }
+void recurrent_projection_avx512(const RecurrentProjection& projection) { recurrent::project<Avx512>(projection); }
 
 bool has_recurrent_step_avx512() { return __builtin_cpu_supports("avx512f"); }
 
@@ -62,6 +63,9 @@ bool has_recurrent_step_avx512() { return __builtin_cpu_supports("avx512f"); }
 namespace edgegen {
 namespace simd {
 void recurrent_step_avx512(const RecurrentStep& step) { recurrent_step_portable(step); }
+void recurrent_projection_avx512(const RecurrentProjection& projection) {
+  recurrent_projection_portable(projection);
+}
 bool has_recurrent_step_avx512() { return false; }
 }  // namespace simd
 }  // namespace edgegen

@@ -106,27 +106,23 @@ inline void update(const RecurrentStep& s, const Bounds<Isa>& bound, int64_t row
   }
 }
 
-// kRows batch rows x kBlocks blocks of units: every gate's product over
-// k = 0 .. hidden - 1 in registers, then the update of those units.
-template <class Isa, RecurrentCell kCell, int kRows, int kBlocks>
-inline void tile(const RecurrentStep& s, const Bounds<Isa>& bound, int64_t row, int64_t block) {
+// acc[r][b][g * kVecs + v] = sum over k < depth, in order, of in[r][k] times
+// the packed weights of block b (block_floats apart), gate g, vector v.
+template <class Isa, int kGates, int kRows, int kBlocks>
+inline void product(const float* w, int64_t block_floats, const float* in, int64_t in_stride, int64_t depth,
+                    typename Isa::V (&acc)[kRows][kBlocks][kGates * kRecurrentBlock / Isa::kLanes]) {
   using V = typename Isa::V;
-  constexpr int kGates = gates_of(kCell), kLanes = Isa::kLanes;
-  constexpr int kVecs = static_cast<int>(kRecurrentBlock) / kLanes;
-  const int64_t block_floats = s.hidden * kGates * kRecurrentBlock;
-  const float* w = s.packed + block * block_floats;
-  const float* in = s.in + row * s.padded;
-  V acc[kRows][kBlocks][kGates * kVecs];
+  constexpr int kLanes = Isa::kLanes, kVecs = static_cast<int>(kRecurrentBlock) / kLanes;
   EG_RECURRENT_UNROLL
   for (int r = 0; r < kRows; ++r)
     EG_RECURRENT_UNROLL
     for (int b = 0; b < kBlocks; ++b)
       EG_RECURRENT_UNROLL
       for (int i = 0; i < kGates * kVecs; ++i) acc[r][b][i] = Isa::splat(0.f);
-  for (int64_t k = 0; k < s.hidden; ++k) {
+  for (int64_t k = 0; k < depth; ++k) {
     V xk[kRows];
     EG_RECURRENT_UNROLL
-    for (int r = 0; r < kRows; ++r) xk[r] = Isa::broadcast(in + r * s.padded + k);
+    for (int r = 0; r < kRows; ++r) xk[r] = Isa::broadcast(in + r * in_stride + k);
     const float* wk = w + k * kGates * kRecurrentBlock;
     EG_RECURRENT_UNROLL
     for (int b = 0; b < kBlocks; ++b)
@@ -137,6 +133,19 @@ inline void tile(const RecurrentStep& s, const Bounds<Isa>& bound, int64_t row, 
         for (int r = 0; r < kRows; ++r) acc[r][b][i] = Isa::fma(xk[r], weight, acc[r][b][i]);
       }
   }
+}
+
+// kRows batch rows x kBlocks blocks of units: every gate's product over
+// k = 0 .. hidden - 1 in registers, then the update of those units.
+template <class Isa, RecurrentCell kCell, int kRows, int kBlocks>
+inline void tile(const RecurrentStep& s, const Bounds<Isa>& bound, int64_t row, int64_t block) {
+  using V = typename Isa::V;
+  constexpr int kGates = gates_of(kCell), kLanes = Isa::kLanes;
+  constexpr int kVecs = static_cast<int>(kRecurrentBlock) / kLanes;
+  const int64_t block_floats = s.hidden * kGates * kRecurrentBlock;
+  V acc[kRows][kBlocks][kGates * kVecs];
+  product<Isa, kGates, kRows, kBlocks>(s.packed + block * block_floats, block_floats, s.in + row * s.padded, s.padded,
+                                       s.hidden, acc);
   for (int r = 0; r < kRows; ++r)
     for (int b = 0; b < kBlocks; ++b)
       for (int v = 0; v < kVecs; ++v) {
@@ -172,6 +181,52 @@ void step_cell(const RecurrentStep& s) {
       blocks<Isa, kCell, kPairs ? 2 : 1, tile_blocks(Isa::kAccumulators, 2 * kPerBlock)>(s, bound, row, s.first_block, end);
   for (; row < s.batch; ++row)
     blocks<Isa, kCell, 1, tile_blocks(Isa::kAccumulators, kPerBlock)>(s, bound, row, s.first_block, end);
+}
+
+// Rows [row, row + kRows) of one block of a projection: the block's
+// weights stay in cache while every row goes by.
+template <class Isa, int kGates, int kRows>
+inline void projection_tile(const RecurrentProjection& p, int64_t row, int64_t block) {
+  using V = typename Isa::V;
+  constexpr int kLanes = Isa::kLanes, kVecs = static_cast<int>(kRecurrentBlock) / kLanes;
+  const int64_t block_floats = p.depth * kGates * kRecurrentBlock;
+  V acc[kRows][1][kGates * kVecs];
+  product<Isa, kGates, kRows, 1>(p.packed + block * block_floats, block_floats, p.in + row * p.in_stride, p.in_stride,
+                                 p.depth, acc);
+  EG_RECURRENT_UNROLL
+  for (int r = 0; r < kRows; ++r)
+    EG_RECURRENT_UNROLL
+    for (int g = 0; g < kGates; ++g)
+      EG_RECURRENT_UNROLL
+      for (int v = 0; v < kVecs; ++v) {
+        const int64_t column = g * p.padded + block * kRecurrentBlock + v * kLanes;
+        Isa::store(p.out + (row + r) * p.out_stride + column, Isa::add(acc[r][0][g * kVecs + v], Isa::load(p.bias + column)));
+      }
+}
+
+constexpr int projection_rows(int budget, int per_row) {
+  return budget / per_row >= 4 ? 4 : budget / per_row >= 2 ? 2 : 1;
+}
+
+template <class Isa, int kGates>
+void project_gates(const RecurrentProjection& p) {
+  constexpr int kPerRow = kGates * static_cast<int>(kRecurrentBlock) / Isa::kLanes;
+  constexpr int kRows = projection_rows(Isa::kAccumulators, kPerRow);
+  for (int64_t block = p.first_block; block < p.first_block + p.blocks; ++block) {
+    int64_t row = 0;
+    for (; row + kRows <= p.rows; row += kRows) projection_tile<Isa, kGates, kRows>(p, row, block);
+    for (; row < p.rows; ++row) projection_tile<Isa, kGates, 1>(p, row, block);
+  }
+}
+
+template <class Isa>
+void project(const RecurrentProjection& p) {
+  switch (p.gates) {
+    case 4: project_gates<Isa, 4>(p); break;
+    case 3: project_gates<Isa, 3>(p); break;
+    case 2: project_gates<Isa, 2>(p); break;
+    default: project_gates<Isa, 1>(p); break;
+  }
 }
 
 template <class Isa>

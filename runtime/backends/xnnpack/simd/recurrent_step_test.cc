@@ -1,6 +1,7 @@
 // recurrent_step.h's variants against the ONNX step equations in double
-// precision, for every cell, odd hidden sizes and batch rows; and a step
-// split into block ranges (as threads would) gives the bits of one call.
+// precision, for every cell, odd hidden sizes and batch rows; a step split
+// into block ranges (as threads would) gives the bits of one call; the
+// input projection against its sums in double.
 #include "backends/xnnpack/simd/recurrent_step.h"
 
 #include <doctest/doctest.h>
@@ -167,6 +168,51 @@ TEST_CASE("recurrent step: a step split into block ranges gives the bits of one 
     CHECK(std::memcmp(whole.h_out.data(), split.h_out.data(), whole.h_out.size() * sizeof(float)) == 0);
     CHECK(std::memcmp(whole.c.data(), split.c.data(), whole.c.size() * sizeof(float)) == 0);
   }
+}
+
+TEST_CASE("recurrent projection: every variant is bias + X · Wᵀ per gate, any rows, depth and block range") {
+  std::vector<void (*)(const RecurrentProjection&)> projections = {recurrent_projection_portable};
+  if (has_recurrent_step_avx2()) projections.push_back(recurrent_projection_avx2);
+  if (has_recurrent_step_avx512()) projections.push_back(recurrent_projection_avx512);
+  for (auto project : projections)
+    for (int64_t gates : {1, 2, 3, 4})
+      for (int64_t rows : {1, 3, 9})
+        for (int64_t hidden : {7, 33}) {
+          const int64_t depth = hidden == 7 ? 5 : 37, padded = recurrent_padded_units(hidden);
+          CAPTURE(gates);
+          CAPTURE(rows);
+          CAPTURE(hidden);
+          const std::vector<float> w = random_values(static_cast<size_t>(gates * hidden * depth), 11, 0.3f);
+          const std::vector<float> x = random_values(static_cast<size_t>(rows * (depth + 2)), 12, 1.f);
+          const std::vector<float> bias = random_values(static_cast<size_t>(gates * padded), 13, 1.f);
+          std::vector<float> packed(recurrent_packed_floats(gates, hidden, depth));
+          pack_recurrent_weights(w.data(), gates, hidden, depth, packed.data());
+          const int64_t stride = gates * padded + 3;  // wider rows: only the gates' columns are written
+          std::vector<float> out(static_cast<size_t>(rows * stride), -7.f);
+          RecurrentProjection p;
+          p.rows = rows, p.depth = depth, p.gates = gates, p.padded = padded;
+          p.packed = packed.data();
+          p.in = x.data(), p.in_stride = depth + 2;
+          p.bias = bias.data();
+          p.out = out.data(), p.out_stride = stride;
+          // In two block ranges, as the threads take them.
+          const int64_t blocks = padded / kRecurrentBlock;
+          p.blocks = blocks > 1 ? 1 : blocks;
+          project(p);
+          p.first_block = p.blocks;
+          p.blocks = blocks - p.blocks;
+          project(p);
+          double worst = 0;
+          for (int64_t r = 0; r < rows; ++r)
+            for (int64_t g = 0; g < gates; ++g)
+              for (int64_t j = 0; j < hidden; ++j) {
+                double sum = bias[g * padded + j];
+                for (int64_t k = 0; k < depth; ++k) sum += double(x[r * (depth + 2) + k]) * w[(g * hidden + j) * depth + k];
+                worst = std::fmax(worst, std::fabs(out[r * stride + g * padded + j] - sum));
+              }
+          CHECK(worst < 1e-5);
+          for (int64_t r = 0; r < rows; ++r) CHECK(out[r * stride + gates * padded] == -7.f);
+        }
 }
 
 TEST_CASE("recurrent step: packing puts gate g's unit j at [block][k][g][lane], zeros past hidden") {
