@@ -255,11 +255,14 @@ Status prepare_recurrent_layer(const OpView& v, MemoryRegion* region, pthreadpoo
     return Status::error(StatusCode::kOutOfMemory, "no memory for the packed weights of %s '%s'",
                          op_name(v.op.opcode()), v.op.name() ? v.op.name()->c_str() : "");
   for (int64_t d = 0; packed != nullptr && d < l.dirs; ++d) pack_direction(v, d, packed + d * per_direction, &l);
-  // Each part on the threads only when it has enough work (a streaming
-  // step of a small GRU has too little); no split changes a sum.
+  // Each part on the threads only when it has enough work: the workers
+  // sleep during the steps, and waking them costs tens of microseconds, so
+  // a keyword spotter's GRU (~1 M multiply-adds) or a streaming step stays
+  // on one thread. No split changes a sum.
   const bool two_threads = pool != nullptr && pthreadpool_get_threads_count(pool) >= 2;
-  l.threaded_projection = two_threads && l.seq * l.batch * l.input * l.dirs * l.gates * l.hidden >= min_parallel_macs;
-  l.split_directions = two_threads && l.dirs == 2 && l.seq * l.batch * l.gates * l.hidden * l.hidden >= min_parallel_macs;
+  const int64_t enough = 8 * min_parallel_macs;
+  l.threaded_projection = two_threads && l.seq * l.batch * l.input * l.dirs * l.gates * l.hidden >= enough;
+  l.split_directions = two_threads && l.dirs == 2 && l.seq * l.batch * l.gates * l.hidden * l.hidden >= enough;
   return Status::ok();
 }
 
