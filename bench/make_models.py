@@ -268,6 +268,71 @@ class MobileNetFpnDetector(nn.Module):
         return self.head(fused)
 
 
+class CrnnRecognizer(nn.Module):
+    """CRNN text-line recognizer (Shi et al. 2015; issue 12's recurrent
+    corner): a small VGG-style conv stack turns a 32x160 grayscale line into
+    40 columns of 256 features, a 2-layer bidirectional LSTM of 256 reads
+    them, a linear layer gives CTC logits over 37 symbols.
+    [1, 1, 32, 160] -> [40, 1, 37]."""
+
+    def __init__(self, classes=37, hidden=256):
+        super().__init__()
+
+        def block(cin, cout, pool):
+            return [nn.Conv2d(cin, cout, 3, 1, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(), nn.MaxPool2d(pool)]
+
+        self.features = nn.Sequential(*block(1, 64, 2), *block(64, 128, 2), *block(128, 256, (2, 1)),
+                                      *block(256, 256, (4, 1)))  # 32x160 -> 1x40
+        self.rnn = nn.LSTM(256, hidden, num_layers=2, bidirectional=True)
+        self.classify = nn.Linear(2 * hidden, classes)
+
+    def forward(self, image):
+        columns = self.features(image).squeeze(2).permute(2, 0, 1)  # [40, 1, 256]
+        return self.classify(self.rnn(columns)[0])
+
+
+class KeywordSpotterGru(nn.Module):
+    """Keyword spotter over one second of 40 MFCCs every 20 ms: GRU 64 ->
+    GRU 128 -> linear over 12 keywords at the last frame.
+    [1, 49, 40] -> [1, 12]."""
+
+    def __init__(self, features=40, keywords=12):
+        super().__init__()
+        self.gru1 = nn.GRU(features, 64, batch_first=True)
+        self.gru2 = nn.GRU(64, 128, batch_first=True)
+        self.classify = nn.Linear(128, keywords)
+
+    def forward(self, mfcc):
+        return self.classify(self.gru2(self.gru1(mfcc)[0])[0][:, -1])
+
+
+class Lstm100(nn.Module):
+    """One LSTM layer, 128 inputs -> 256 hidden, over 100 steps (the
+    measurement issue 12 started from). [100, 1, 128] -> [100, 1, 256]."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(128, 256)
+
+    def forward(self, x):
+        return self.lstm(x)[0]
+
+
+class StreamingVadGru(nn.Module):
+    """A voice-activity detector called once per 10 ms frame with its state
+    carried: 40 features -> GRU 64, one step -> speech probability, and the
+    new state. x [1, 1, 40], h0 [1, 1, 64] -> p [1, 1, 1], h [1, 1, 64]."""
+
+    def __init__(self):
+        super().__init__()
+        self.gru = nn.GRU(40, 64)
+        self.head = nn.Linear(64, 1)
+
+    def forward(self, x, h0):
+        y, h = self.gru(x, h0)
+        return torch.sigmoid(self.head(y)), h
+
+
 # name -> (constructor, {input name: shape}, [output names])
 MODELS = {
     "dcgan32": (DcganGenerator, {"z": [1, 100, 1, 1]}, ["image"]),
@@ -277,6 +342,10 @@ MODELS = {
     "unet_attention": (TinyUnet, {"x": [1, 3, 32, 32], "t": [1]}, ["noise"]),
     "mel_frontend": (MelFrontend, {"audio": [1, 1, 16000]}, ["log_power"]),
     "mobilenet_fpn_detector": (MobileNetFpnDetector, {"x": [1, 3, 320, 320]}, ["probability"]),
+    "crnn_recognizer": (CrnnRecognizer, {"image": [1, 1, 32, 160]}, ["logits"]),
+    "kws_gru": (KeywordSpotterGru, {"mfcc": [1, 49, 40]}, ["scores"]),
+    "lstm128_256x100": (Lstm100, {"x": [100, 1, 128]}, ["y"]),
+    "vad_gru_step": (StreamingVadGru, {"x": [1, 1, 40], "h0": [1, 1, 64]}, ["p", "h"]),
 }
 
 

@@ -76,6 +76,10 @@ MODELS=(
   "unet_attention|$out/models/unet_attention.onnx|--model unet_attention|5|0.5"
   "mel_frontend|$out/models/mel_frontend.onnx|--model mel_frontend|50|0.5"
   "mobilenet_fpn_detector|$out/models/mobilenet_fpn_detector.onnx|--model mobilenet_fpn_detector|5|0.5"
+  "crnn_recognizer|$out/models/crnn_recognizer.onnx|--model crnn_recognizer|20|0.5"
+  "kws_gru|$out/models/kws_gru.onnx|--model kws_gru|50|0.5"
+  "lstm128_256x100|$out/models/lstm128_256x100.onnx|--model lstm128_256x100|20|0.5"
+  "vad_gru_step|$out/models/vad_gru_step.onnx|--model vad_gru_step|200|0.5"
 )
 selected=("$@")
 wanted() { ((${#selected[@]} == 0)) || [[ " ${selected[*]} " == *" $1 "* ]]; }

@@ -37,6 +37,15 @@ uint64_t op_flops(const OpShapes& op) {
       if (input(0).empty()) return 0;
       multiply_adds = product(output, 0) * static_cast<uint64_t>(input(0).back());
       break;
+    case OpCode::kLSTM:
+    case OpCode::kGRU:
+    case OpCode::kRNN:
+      // Every step of every batch item multiplies its input by W and its
+      // state by R (all gates, all directions).
+      if (input(0).size() != 3 || input(1).empty() || input(2).empty()) return 0;
+      multiply_adds = product(input(0), 0) / static_cast<uint64_t>(input(0)[2] > 0 ? input(0)[2] : 1) *
+                      (product(input(1), 0) + product(input(2), 0));
+      break;
     default:
       return 0;
   }

@@ -2,7 +2,8 @@
 // `edgegen bench` (achieved GFLOP/s) and anything else that wants a cost.
 //
 // Only the operators that dominate generative models are counted: Conv2d,
-// ConvTranspose2d, FullyConnected and MatMul, at 2 FLOPs per multiply-add.
+// ConvTranspose2d, FullyConnected, MatMul and the recurrent layers, at 2
+// FLOPs per multiply-add.
 // Bias additions, fused activations and every other operator count 0, so
 // the GFLOP/s derived from these counts are slightly conservative. This is
 // the usual convention (the same as XNNPACK's and PyTorch's benchmarks).
@@ -27,6 +28,7 @@ struct OpShapes {
 //   ConvTranspose2d 2 * |input|  * prod(weight dims 1..)   weight [C, O/g, kH, kW] or [C, O/g, kL]
 //   FullyConnected  2 * |output| * K                       x [..., K]
 //   MatMul          2 * |output| * K                       a [..., M, K] (or [K])
+//   LSTM, GRU, RNN  2 * seq * batch * (|W| + |R|)          x [seq, batch, input]
 // and 0 for every other operator or a shape that does not fit.
 uint64_t op_flops(const OpShapes& op);
 

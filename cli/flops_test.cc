@@ -41,6 +41,15 @@ TEST_CASE("FullyConnected and MatMul count output elements times the inner dimen
   CHECK(op_flops(vector_times_matrix) == 2ull * 7 * 6);
 }
 
+TEST_CASE("LSTM, GRU and RNN count every step's input and state products over all gates and directions") {
+  // Bidirectional LSTM, 40 steps, batch 1, 256 -> 256: W [2, 1024, 256], R [2, 1024, 256].
+  OpShapes lstm{code(OpCode::kLSTM), {{40, 1, 256}, {2, 1024, 256}, {2, 1024, 256}, {2, 2048}}, {{40, 2, 1, 256}}};
+  CHECK(op_flops(lstm) == 2ull * 40 * (2 * 1024 * 256 + 2 * 1024 * 256));
+  OpShapes gru{code(OpCode::kGRU), {{5, 3, 8}, {1, 12, 8}, {1, 12, 4}}, {{5, 1, 3, 4}}};
+  CHECK(op_flops(gru) == 2ull * 5 * 3 * (12 * 8 + 12 * 4));
+  CHECK(op_flops(OpShapes{code(OpCode::kRNN), {{5, 8}, {1, 4, 8}, {1, 4, 4}}, {{5, 1, 1, 4}}}) == 0);
+}
+
 TEST_CASE("other operators and malformed shapes count zero") {
   CHECK(op_flops(OpShapes{code(OpCode::kAdd), {{4}, {4}}, {{4}}}) == 0);
   CHECK(op_flops(OpShapes{code(OpCode::kConv2d), {{1, 1, 3, 3}}, {{1, 1, 1, 1}}}) == 0);  // no weight

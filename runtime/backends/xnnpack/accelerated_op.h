@@ -8,6 +8,7 @@
 #include "backends/xnnpack/convolution_gemm.h"
 #include "backends/xnnpack/deconvolution_gemm.h"
 #include "backends/xnnpack/quantized_gemm.h"
+#include "backends/xnnpack/recurrent_layer.h"
 #include "backends/xnnpack/small_channel_conv1d.h"
 #include "core/widened_weights.h"
 #include "edgegen/model.h"
@@ -32,7 +33,7 @@ enum class Executor : uint8_t {
   kTranspose,  // a batch of matrix transposes
   kQGemm,      // int8 FullyConnected, Conv2d, ConvTranspose2d (quantized_gemm.h)
   kQuantizeLinear,  // QuantizeLinear and DequantizeLinear
-  kRecurrent,  // LSTM, GRU, RNN: the reference driver with vectorized arithmetic
+  kRecurrent,  // LSTM, GRU, RNN (recurrent_layer.h)
   kSmallConv1d,  // 1-D (transposed) convolution of few channels (small_channel_conv1d.h)
 };
 
@@ -82,6 +83,7 @@ struct AcceleratedOp {
   ConvGemm conv;
   SmallConv1d small_conv;
   QuantizedGemm qgemm;
+  RecurrentLayer recurrent;
   // kMatMul: batch products [m, k] x [k, n]; a stride of 0 broadcasts.
   size_t batch = 0, m = 0, k = 0, n = 0, a_stride = 0, b_stride = 0;
   // kLayerNorm (outer rows of `count`), kReduce ([outer, count, inner] over

@@ -236,8 +236,8 @@ Decision decide(const OpView& v, const Layout* natural, const uint8_t* int8_cand
     return d;
   }
   if (code == OpCode::kLSTM || code == OpCode::kGRU || code == OpCode::kRNN) {
-    // Float data (sequence lengths may be int): kernels/recurrent.h's driver
-    // with the vectorized arithmetic, in the file's layout.
+    // Float data (sequence lengths may be int), in the file's layout:
+    // recurrent_layer.h, or the reference driver with vectorized arithmetic.
     if (v.input(0).dtype() == format::DType::Float32) d.executor = Executor::kRecurrent;
     return d;
   }

@@ -512,6 +512,12 @@ void reserve_kernel_scratch(OpBuild& b) {
                                     b.layout.decisions[b.index].int8_nhwc);
     acc.qgemm.scratch = b.scratch_base;
     b.cursor = static_cast<size_t>(align_up(acc.qgemm.scratch_bytes, kArenaAlignment));
+  } else if (acc.executor == Executor::kRecurrent) {
+    acc.recurrent = recurrent_layer_plan(b.v);
+    if (!acc.recurrent.fast) return;
+    acc.recurrent.scratch = b.counting() ? counting_address(0) : reinterpret_cast<float*>(b.scratch_base);
+    b.cursor = static_cast<size_t>(
+        align_up(recurrent_layer_scratch_floats(acc.recurrent) * sizeof(float), kArenaAlignment));
   }
 }
 
@@ -750,6 +756,14 @@ void delete_streamed_operator(AcceleratedOp& acc) {
   if (stream.release_pages) release_weight_pages(OpView{*stream.model, *stream.graph, *acc.source, stream.widened});
 }
 
+// Handing an op to the worker threads costs a few microseconds (waking
+// them, waiting for the last): below about that much work, one thread is
+// faster, and a token decoder's step or a small MLP is all such ops (issue
+// 12: more threads must never be slower). Work is multiply-adds for the
+// products, elements for the rest.
+int64_t min_parallel_macs = kMinParallelMacs;
+int64_t min_parallel_elements = kMinParallelElements;
+
 // What the op's executor needs beyond its operands: an XNNPACK operator,
 // packed int8 weights, or the sizes our own kernels loop over.
 Status set_up_executor(OpBuild& b) {
@@ -766,6 +780,12 @@ Status set_up_executor(OpBuild& b) {
       break;
     case Executor::kQGemm:
       EG_RETURN_IF_ERROR(place_quantized_gemm(b.build, b.state, &acc.qgemm));
+      break;
+    case Executor::kRecurrent:
+      // While counting without measuring the region, nothing is packed.
+      if (acc.recurrent.fast && (!b.counting() || b.build.measure_region))
+        EG_RETURN_IF_ERROR(
+            prepare_recurrent_layer(v, b.build.region, acc.threadpool, min_parallel_macs, &acc.recurrent));
       break;
     case Executor::kSmallConv1d: {
       // Packed once into the persistent arena (a few KiB): the tile loop
@@ -819,14 +839,6 @@ Status set_up_executor(OpBuild& b) {
   }
   return Status::ok();
 }
-
-// Handing an op to the worker threads costs a few microseconds (waking
-// them, waiting for the last): below about that much work, one thread is
-// faster, and a token decoder's step or a small MLP is all such ops (issue
-// 12: more threads must never be slower). Work is multiply-adds for the
-// products, elements for the rest.
-int64_t min_parallel_macs = kMinParallelMacs;
-int64_t min_parallel_elements = kMinParallelElements;
 
 bool worth_splitting(const OpView& v) {
   const Shape out = shape_of(v.output(0));
@@ -889,7 +901,8 @@ Result<size_t> build_graph(const GraphBuild& build) {
     acc.nhwc = layout.decisions[i].nhwc;
     OpBuild b{build, layout, i, OpView{*build.model, graph, *ops->Get(i), build.widened}, acc,
               counting ? nullptr : &build.ops[i], scratch_base};
-    acc.threadpool = worth_splitting(b.v) ? build.threadpool : nullptr;
+    // A recurrent layer decides for its parts itself (recurrent_layer.h).
+    acc.threadpool = acc.executor == Executor::kRecurrent || worth_splitting(b.v) ? build.threadpool : nullptr;
     reserve_kernel_scratch(b);
     EG_RETURN_IF_ERROR(plan_input_conversions(b));
     plan_output_conversion(b);
@@ -1040,7 +1053,8 @@ Status run_operator(const OpState& state) {
                          acc.threadpool);
       break;
     case Executor::kRecurrent:
-      EG_RETURN_IF_ERROR(run_recurrent(context, simd::kFastRecurrentMath));
+      if (acc.recurrent.fast) EG_RETURN_IF_ERROR(run_recurrent_layer(acc.recurrent, acc.threadpool, context));
+      else EG_RETURN_IF_ERROR(run_recurrent(context, simd::kFastRecurrentMath));
       break;
     case Executor::kQuantizeLinear:
       if (context.opcode == static_cast<uint32_t>(OpCode::kQuantizeLinear))

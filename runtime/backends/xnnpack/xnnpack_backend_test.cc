@@ -1023,3 +1023,87 @@ TEST_CASE("a session can be prepared again, on its own arena or the caller's, wi
   }
 }
 #endif
+
+#if defined(EDGEGEN_WITH_XNNPACK)
+namespace {
+
+struct RecurrentCase {
+  OpCode op;
+  int64_t direction, seq, batch, input, hidden;
+  bool bias, initial_state, peepholes;
+  int64_t linear_before_reset;
+  float clip, weight_scale;
+  std::vector<int64_t> lengths;  // constant sequence lengths (the reference driver's path), or none
+};
+
+// One LSTM / GRU / RNN op; initial states are graph inputs (random values).
+ModelBuilder recurrent_model(const RecurrentCase& c) {
+  const bool lstm = c.op == OpCode::kLSTM;
+  const int64_t gates = lstm ? 4 : c.op == OpCode::kGRU ? 3 : 1, dirs = c.direction == 2 ? 2 : 1;
+  const int64_t rows = gates * c.hidden;
+  ModelBuilder b;
+  b.graph("main");
+  const int32_t x = b.activation("x", {c.seq, c.batch, c.input});
+  const float w_scale = c.weight_scale / std::sqrt(static_cast<float>(c.input));
+  const float r_scale = c.weight_scale / std::sqrt(static_cast<float>(c.hidden));
+  const int32_t w = b.constant("w", {dirs, rows, c.input}, random_values(count_of({dirs, rows, c.input}), 41, w_scale));
+  const int32_t r = b.constant("r", {dirs, rows, c.hidden}, random_values(count_of({dirs, rows, c.hidden}), 42, r_scale));
+  std::vector<int32_t> inputs = {x, w, r, -1, -1, -1};
+  if (c.bias) inputs[3] = b.constant("b", {dirs, 2 * rows}, random_values(count_of({dirs, 2 * rows}), 43, 0.5f));
+  std::vector<int32_t> graph_inputs = {x};
+  if (c.initial_state) {
+    inputs[5] = b.activation("h0", {dirs, c.batch, c.hidden});
+    graph_inputs.push_back(inputs[5]);
+  }
+  if (lstm) {
+    inputs.push_back(-1);
+    inputs.push_back(-1);
+    if (c.initial_state) {
+      inputs[6] = b.activation("c0", {dirs, c.batch, c.hidden});
+      graph_inputs.push_back(inputs[6]);
+    }
+    if (c.peepholes) inputs[7] = b.constant("p", {dirs, 3 * c.hidden}, random_values(count_of({dirs, 3 * c.hidden}), 44, 0.5f));
+  }
+  std::vector<int32_t> outputs = {b.activation("y", {c.seq, dirs, c.batch, c.hidden}),
+                                  b.activation("y_h", {dirs, c.batch, c.hidden})};
+  if (lstm) outputs.push_back(b.activation("y_c", {dirs, c.batch, c.hidden}));
+  std::vector<int64_t> ints = {c.direction, c.hidden, c.linear_before_reset, c.lengths.empty() ? 0 : 1};
+  ints.insert(ints.end(), c.lengths.begin(), c.lengths.end());
+  b.op(c.op, inputs, outputs, ints, {c.clip});
+  b.inputs(graph_inputs).outputs(outputs);
+  return b;
+}
+
+}  // namespace
+
+TEST_CASE("recurrent layers: LSTM, GRU and RNN match the reference kernels, the same bits at 1 and 2 threads") {
+  using O = OpCode;
+  const RecurrentCase cases[] = {
+      // op, direction, seq, batch, input, hidden, bias, initial state, peepholes, lbr, clip, scale
+      {O::kLSTM, 0, 5, 1, 6, 7, true, false, false, 0, 0.f, 1.f, {}},
+      {O::kLSTM, 1, 4, 3, 5, 33, true, true, false, 0, 0.f, 1.5f, {}},
+      {O::kLSTM, 2, 6, 2, 9, 1, false, true, true, 0, 0.f, 1.f, {}},
+      {O::kLSTM, 2, 3, 1, 40, 250, true, true, true, 0, 0.f, 1.f, {}},
+      {O::kLSTM, 0, 4, 2, 8, 16, true, false, false, 0, 0.5f, 3.f, {}},  // clip, saturating gates
+      {O::kLSTM, 2, 1, 1, 5, 64, true, true, false, 0, 0.f, 1.f, {}},    // one step (streaming)
+      {O::kGRU, 0, 5, 1, 6, 7, true, true, false, 1, 0.f, 1.f, {}},
+      {O::kGRU, 2, 4, 3, 7, 33, true, true, false, 1, 0.f, 2.f, {}},
+      {O::kGRU, 1, 5, 2, 4, 1, false, false, false, 1, 0.f, 1.f, {}},
+      {O::kGRU, 0, 3, 1, 16, 250, true, false, false, 1, 0.f, 1.f, {}},
+      {O::kGRU, 2, 4, 2, 5, 7, true, true, false, 0, 0.f, 1.5f, {}},  // linear_before_reset = 0
+      {O::kGRU, 0, 3, 3, 8, 33, true, false, false, 0, 0.7f, 2.f, {}},
+      {O::kRNN, 0, 6, 1, 5, 7, true, false, false, 0, 0.f, 1.f, {}},
+      {O::kRNN, 2, 4, 2, 3, 33, false, true, false, 0, 0.f, 1.5f, {}},
+      {O::kRNN, 1, 3, 3, 12, 250, true, true, false, 0, 0.3f, 1.f, {}},
+      {O::kLSTM, 2, 4, 2, 5, 9, true, true, false, 0, 0.f, 1.f, {4, 2}},  // lengths: the driver's path
+  };
+  for (const RecurrentCase& c : cases) {
+    CAPTURE(op_name(static_cast<uint32_t>(c.op)));
+    CAPTURE(c.direction);
+    CAPTURE(c.hidden);
+    CAPTURE(c.batch);
+    CAPTURE(c.linear_before_reset);
+    CHECK(compare_backends(recurrent_model(c), 2e-5f) == 1);
+  }
+}
+#endif

@@ -1,5 +1,7 @@
 // The arithmetic of LSTM, GRU and RNN layers, vectorized (kernels/recurrent.h):
-// the driver of the reference kernel runs with these on the XNNPACK backend.
+// the driver of the reference kernel runs with these on the XNNPACK backend
+// for the layers recurrent_layer.h leaves to it (sequence lengths, weights
+// computed at run time); the others run on recurrent_layer.h.
 //
 // Nearly all the work is two products per layer: every step's input
 // projection X · Wᵀ, and each step's H · Rᵀ, a matrix-vector product at
@@ -8,8 +10,7 @@
 // of them at a time share the loads of the left row, with 16 lanes of
 // partial sums each (one zmm with AVX-512, two ymm with AVX2). The gates use
 // vector_math.h's exp, sigmoid and tanh (about 1 ulp of libm's), branch-free
-// so that their loops vectorize. Measured on a 2-layer LSTM (80 -> 256, 100
-// steps, 1 thread): see bench/README.md, "Recurrent layers".
+// so that their loops vectorize.
 #include <cstring>
 #include <limits>
 

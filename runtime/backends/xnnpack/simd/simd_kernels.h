@@ -98,7 +98,9 @@ void reduce(uint32_t opcode, const float* in, float* out, size_t outer, size_t r
 void fill_channels(const float* bias, float* out, size_t pixels, size_t channels);
 
 // LSTM, GRU and RNN arithmetic for kernels/recurrent.h's driver, vectorized
-// (recurrent_math.cc): what the XNNPACK backend runs recurrent layers with.
+// (recurrent_math.cc): what the XNNPACK backend runs the recurrent layers
+// with that recurrent_layer.h leaves to the driver (sequence lengths,
+// weights computed at run time).
 extern const RecurrentMath kFastRecurrentMath;
 
 }  // namespace simd
