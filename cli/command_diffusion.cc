@@ -22,7 +22,7 @@
 namespace edgegen::cli {
 namespace {
 
-struct ProgressBar {
+struct StepProgressBar {
   bool enabled = false;
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
 };
@@ -30,7 +30,7 @@ struct ProgressBar {
 // A progress bar on stderr, drawn only when stderr is a terminal or the run
 // is long enough to care (over half a second).
 bool draw_progress(void* user, size_t step, size_t total, double) {
-  auto* bar = static_cast<ProgressBar*>(user);
+  auto* bar = static_cast<StepProgressBar*>(user);
   double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - bar->start).count();
   if (!bar->enabled || (elapsed < 0.5 && step < total)) return true;
   const int width = 30;
@@ -152,7 +152,7 @@ void run_diffusion_and_write(DiffusionPipeline& pipeline, const LoadedModel& loa
   if (pipeline.has_context_input() && context.empty() && uncond_context.empty() &&
       pipeline.stored_unconditional_context() == nullptr)
     throw CliError(loaded.path() + ": the model is conditioned on a context; give --context FILE.npy");
-  ProgressBar bar;
+  StepProgressBar bar;
   bar.enabled = !cli.quiet;
   options.progress = {draw_progress, &bar};
   AtomicFile output(output_path);

@@ -85,9 +85,9 @@ class Scorer {
   ScoringOptions scoring_;
 };
 
-class ProgressBar {
+class ScoringProgressBar {
  public:
-  explicit ProgressBar(bool enabled) : enabled_(enabled) {}
+  explicit ScoringProgressBar(bool enabled) : enabled_(enabled) {}
   void update(uint64_t done, uint64_t total, uint64_t rows) {
     if (!enabled_ || total == 0) return;
     int percent = static_cast<int>(100.0 * static_cast<double>(done) / static_cast<double>(total));
@@ -115,7 +115,7 @@ uint64_t score_file(Scorer& scorer, const std::string& path, const ScoreOptions&
   std::vector<float> rows(options.batch * scorer.width());
   std::vector<float> scores(options.batch);
   std::vector<uint64_t> row_numbers(options.batch);
-  ProgressBar bar(progress);
+  ScoringProgressBar bar(progress);
   uint64_t total = 0;
   for (;;) {
     size_t count = reader.read(rows.data(), options.batch, row_numbers.data());

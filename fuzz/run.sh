@@ -13,7 +13,8 @@
 #
 # Environment: EDGEGEN (an edgegen binary to convert the seed models with;
 # default build/edgegen, else one built in build-fuzz/), FUZZ_JOBS (build
-# parallelism, default nproc), FUZZ_NO_BUILD=1 (run what is built).
+# parallelism and how many fuzzers run at once, each on one core; default
+# nproc), FUZZ_NO_BUILD=1 (run what is built).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-20}
@@ -66,10 +67,13 @@ if [[ ! -f $seeds/.done ]]; then
     count=0
     for test in "$onnx_tests"/*/; do
       name=$(basename "$test")
-      "$edgegen" convert "$test/model.onnx" -o "$seeds/fuzz_model/$name.egm" >/dev/null 2>&1 || true
       # Every tenth node test as an ONNX seed too (the importer's seeds).
       if (( count++ % 10 == 0 )); then cp "$test/model.onnx" "$seeds/fuzz_onnx/$name.onnx"; fi
     done
+    # ~950 short conversions, `jobs` at a time.
+    find "$onnx_tests" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort |
+      xargs -P "$jobs" -I{} "$edgegen" convert "$onnx_tests/{}/model.onnx" -o "$seeds/fuzz_model/{}.egm" \
+      >/dev/null 2>&1 || true
   fi
   cp examples/energy_gaussian/*.onnx tests/flow_layers/glow/*.onnx fuzz/seeds/graphs/*.onnx "$seeds/fuzz_onnx/"
   cp cli/testdata/*.npy "$seeds/fuzz_npy/"
@@ -108,26 +112,39 @@ max_len() {
 export ASAN_OPTIONS=allocator_may_return_null=1:max_allocation_size_mb=1024:detect_leaks=1:handle_abort=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 mkdir -p "$build/logs"
-failed=()
-printf '%-14s %12s %10s %8s  %s\n' fuzzer executions exec/s corpus result
-for fuzzer in "${fuzzers[@]}"; do
-  corpus=$build/corpus/$fuzzer
-  findings=fuzz/findings/$fuzzer
+
+# One fuzzer for `seconds`; its status (ok / FOUND) goes to its .status file.
+# libFuzzer runs one process on one core, so FUZZ_JOBS of them run at once.
+run_fuzzer() {
+  local fuzzer=$1 corpus=$build/corpus/$1 findings=fuzz/findings/$1 log=$build/logs/$1.log status=ok
   mkdir -p "$corpus" "$findings" "fuzz/regressions/$fuzzer"
-  dict=()
+  local dict=() extra_seeds=()
   [[ -f fuzz/dictionaries/$fuzzer.dict ]] && dict=(-dict="fuzz/dictionaries/$fuzzer.dict")
-  extra_seeds=()
   [[ -d fuzz/seeds/$fuzzer ]] && extra_seeds=("fuzz/seeds/$fuzzer")
-  log=$build/logs/$fuzzer.log
-  status=ok
   "$build/fuzzers/$fuzzer" "$corpus" "$seeds/$fuzzer" "${extra_seeds[@]}" "fuzz/regressions/$fuzzer" \
     "${dict[@]}" -max_total_time="$seconds" -max_len="$(max_len "$fuzzer")" -timeout=30 \
     -rss_limit_mb=2560 -malloc_limit_mb=1536 -artifact_prefix="$findings/" -print_final_stats=1 \
     >"$log" 2>&1 || status=FOUND
+  echo "$status" >"$build/logs/$fuzzer.status"
+}
+running=0
+for fuzzer in "${fuzzers[@]}"; do
+  rm -f "$build/logs/$fuzzer.status"
+  if ((running >= jobs)); then wait -n; ((running--)); fi
+  run_fuzzer "$fuzzer" &
+  ((++running))
+done
+wait
+
+failed=()
+printf '%-14s %12s %10s %8s  %s\n' fuzzer executions exec/s corpus result
+for fuzzer in "${fuzzers[@]}"; do
+  log=$build/logs/$fuzzer.log
+  status=$(cat "$build/logs/$fuzzer.status" 2>/dev/null || echo FOUND)
   executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
   printf '%-14s %12s %10s %8s  %s\n' "$fuzzer" "${executions:-?}" "${rate:-?}" \
-    "$(find "$corpus" -type f | wc -l)" "$status"
+    "$(find "$build/corpus/$fuzzer" -type f | wc -l)" "$status"
   # One line per run, for the README's totals.
   printf '%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$fuzzer" "$seconds" "${executions:-0}" "$status" \
     >>"$build/logs/executions.tsv"

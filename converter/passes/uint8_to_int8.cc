@@ -36,7 +36,7 @@ struct Groups {
   void join(int a, int b) { parent[static_cast<size_t>(find(a))] = find(b); }
 };
 
-bool linear_opcode(OpCode opcode) {
+bool linear_or_matmul_opcode(OpCode opcode) {
   return opcode == OpCode::kConv2d || opcode == OpCode::kConvTranspose2d || opcode == OpCode::kFullyConnected ||
          opcode == OpCode::kMatMul;
 }
@@ -50,7 +50,7 @@ void shift_uint8_to_int8(IrGraph& graph) {
   std::vector<bool> blocked(count, false);
   for (const IrOp& op : graph.ops) {
     const bool generic = op.opcode == OpCode::kQuantizeLinear || op.opcode == OpCode::kDequantizeLinear ||
-                         op.opcode == OpCode::kReshape || linear_opcode(op.opcode);
+                         op.opcode == OpCode::kReshape || linear_or_matmul_opcode(op.opcode);
     std::vector<int> operands = op.inputs;
     operands.insert(operands.end(), op.outputs.begin(), op.outputs.end());
     for (int t : operands)
@@ -63,7 +63,7 @@ void shift_uint8_to_int8(IrGraph& graph) {
     for (size_t k = 0; k < operands.size(); ++k) {
       const int t = operands[k];
       if (!is_candidate(t)) continue;
-      if (k == 1 && linear_opcode(op.opcode) && graph.tensors[static_cast<size_t>(t)].is_constant) continue;
+      if (k == 1 && linear_or_matmul_opcode(op.opcode) && graph.tensors[static_cast<size_t>(t)].is_constant) continue;
       if (first < 0) first = t;
       else groups.join(t, first);
     }
