@@ -14,19 +14,14 @@
 #include "kernels/kernel_util.h"
 #include "testing/allocation_counter.h"
 #include "testing/model_builder.h"
+#include "testing/random_values.h"
 
 using namespace edgegen;
 using edgegen::testing::AlignedBytes;
 using edgegen::testing::ModelBuilder;
+using edgegen::testing::random_values;
 
 namespace {
-
-std::vector<float> random_values(size_t count, uint64_t seed, float scale) {
-  std::vector<float> values(count);
-  fill_normal(seed, 3, 0, values.data(), count);
-  for (float& v : values) v *= scale;
-  return values;
-}
 
 std::vector<uint16_t> to_halves(const std::vector<float>& values) {
   std::vector<uint16_t> halves;

@@ -18,19 +18,14 @@
 #include "edgegen/session.h"
 #include "testing/allocation_counter.h"
 #include "testing/model_builder.h"
+#include "testing/random_values.h"
 
 using namespace edgegen;
 using edgegen::testing::AlignedBytes;
 using edgegen::testing::ModelBuilder;
+using edgegen::testing::random_values;
 
 namespace {
-
-std::vector<float> random_values(size_t count, uint64_t seed, float scale) {
-  std::vector<float> values(count);
-  fill_normal(seed, 3, 0, values.data(), count);
-  for (float& v : values) v *= scale;
-  return values;
-}
 
 // A UNet's layer kinds in small: 3x3 conv + SiLU, 1x1 conv, flatten, fully
 // connected, and a MatMul with a constant right-hand side.

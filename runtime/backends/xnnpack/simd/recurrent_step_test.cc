@@ -11,17 +11,13 @@
 #include <vector>
 
 #include "edgegen/random.h"
+#include "testing/random_values.h"
 
 namespace edgegen {
 namespace simd {
 namespace {
 
-std::vector<float> random_values(size_t count, uint64_t seed, float scale) {
-  std::vector<float> values(count);
-  fill_normal(seed, 3, 0, values.data(), count);
-  for (float& v : values) v *= scale;
-  return values;
-}
+using edgegen::testing::random_values;
 
 double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 double bounded(double x, double clip) { return clip > 0 ? std::fmin(std::fmax(x, -clip), clip) : x; }
