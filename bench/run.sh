@@ -96,8 +96,10 @@ if ((${#generated[@]})); then
 fi
 
 results=$out/results
-rm -rf "$results"
+# Only this command's results: bench/quantized.sh and the others write theirs beside them.
 mkdir -p "$results"
+for spec in "${MODELS[@]}"; do rm -rf "${results:?}/${spec%%|*}"; done
+rm -f "$results"/{table.md,results.json,models.txt,loadavg.start}
 : >"$results/models.txt"
 cp /proc/loadavg "$results/loadavg.start"
 conversion_errors=()
