@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "converter/converter.h"
+#include "edgegen_generated.h"
 #include "edgegen/diffusion.h"
 #include "edgegen/model.h"
 #include "edgegen/session.h"
@@ -214,10 +215,24 @@ TEST_CASE("digits VAE in int8: the encoder needs data, the decoder calibrates on
   const std::vector<float> x = reference("digits_vae/reference/x.npy");
   options.quantize.inputs["data"] = converter::CalibrationArray{{4, 1, 16, 16}, x};
   const std::vector<float> z = reference("digits_vae/reference/z.npy");
-  const double psnr = psnr_db(decode(converter::convert(manifest, float_options(1)), z),
-                              decode(converter::convert(manifest, options), z), 1.0);
+  const std::vector<uint8_t> int8_file = converter::convert(manifest, options);
+  const double psnr = psnr_db(decode(converter::convert(manifest, float_options(1)), z), decode(int8_file, z), 1.0);
   MESSAGE("VAE decoder PSNR vs float32: " << psnr << " dB");
   CHECK(psnr >= 35.0);
+
+  // Its nearest 2x upsampling between two int8 convolutions resizes the
+  // int8 image (the Quantize before it runs on the small one), and no float
+  // Resize is left.
+  const format::Model* file = format::GetModel(int8_file.data());
+  int int8_resizes = 0, float_resizes = 0;
+  for (const format::Graph* graph : *file->graphs())
+    for (const format::Operator* op : *graph->operators())
+      if (op->opcode() == static_cast<uint32_t>(OpCode::kResize)) {
+        const format::Tensor* out = graph->tensors()->Get(static_cast<uint32_t>(op->outputs()->Get(0)));
+        ++(out->dtype() == format::DType::Int8 ? int8_resizes : float_resizes);
+      }
+  CHECK(int8_resizes == 1);
+  CHECK(float_resizes == 0);
 
   // Calibration data that does not fit the input is refused by name.
   options.quantize.inputs["data"] = converter::CalibrationArray{{4, 3}, std::vector<float>(12, 0.f)};

@@ -75,9 +75,13 @@ class Rewriter {
       } else {
         graph_.ops.push_back(op);
         if (op.opcode == OpCode::kReshape) follow_reshape(op);
+        if (nearest_resize(op)) nearest_resize_of_[op.outputs[0]] = op;
         // An int8 twin made in one branch of an inline If does not exist in
         // the other, nor after it when the other ran: quantize anew.
-        if (op.opcode == OpCode::kIf || op.opcode == OpCode::kElse || op.opcode == OpCode::kEndIf) int8_twin_.clear();
+        if (op.opcode == OpCode::kIf || op.opcode == OpCode::kElse || op.opcode == OpCode::kEndIf) {
+          int8_twin_.clear();
+          nearest_resize_of_.clear();
+        }
       }
     }
   }
@@ -109,10 +113,24 @@ class Rewriter {
     return int8_activation_quantization(choose_range(stats, options_.method, options_.percentile));
   }
 
+  static bool nearest_resize(const IrOp& op) {
+    return op.opcode == OpCode::kResize && op.ints.size() > static_cast<size_t>(params::kResizeMode) &&
+           op.ints[params::kResizeMode] == params::kResizeNearestMode;
+  }
+
   // The int8 twin of float tensor `index`, quantizing it here on first use.
+  // A nearest Resize's output is made by resizing its input's twin instead:
+  // nearest only copies values, so they keep their scale, and a decoder's
+  // upsampling between two int8 convolutions then moves a quarter of the
+  // bytes and quantizes the small image, not the large one.
   int int8_of(int index) {
     auto found = int8_twin_.find(index);
     if (found != int8_twin_.end()) return found->second;
+    auto resize = nearest_resize_of_.find(index);
+    if (resize != nearest_resize_of_.end()) {
+      const IrOp op = resize->second;  // a copy: emitting grows graph_.ops, not this map
+      return emit_on_twin(op, int8_of(op.inputs[0]));
+    }
     const int twin = add_int8_tensor(index, activation_quantization(index));
     IrOp quantize;
     quantize.opcode = OpCode::kQuantizeLinear;
@@ -172,21 +190,28 @@ class Rewriter {
   // (same bytes, same scale), so an int8 chain continues through it.
   void follow_reshape(const IrOp& op) {
     auto found = int8_twin_.find(op.inputs[0]);
-    if (found == int8_twin_.end()) return;
+    if (found != int8_twin_.end()) emit_on_twin(op, found->second);
+  }
+
+  // `op`, which only moves values (Reshape, nearest Resize), applied to the
+  // int8 twin `twin_input` of its input: its output's twin, same scale.
+  int emit_on_twin(const IrOp& op, int twin_input) {
     const int y = op.outputs[0];
-    const int twin_index = add_int8_tensor(y, tensor(found->second).quant);
-    IrOp reshape = op;
-    reshape.inputs[0] = found->second;
-    reshape.outputs = {twin_index};
-    reshape.name = op.name + "/int8";
-    graph_.ops.push_back(std::move(reshape));
+    const int twin_index = add_int8_tensor(y, tensor(twin_input).quant);
+    IrOp moved = op;
+    moved.inputs[0] = twin_input;
+    moved.outputs = {twin_index};
+    moved.name = op.name + "/int8";
+    graph_.ops.push_back(std::move(moved));
     int8_twin_[y] = twin_index;
+    return twin_index;
   }
 
   IrGraph& graph_;
   const std::vector<TensorStatistics>& stats_;
   const QuantizeOptions& options_;
   std::map<int, int> int8_twin_;  // float tensor -> its int8 version
+  std::map<int, IrOp> nearest_resize_of_;  // float tensor -> the nearest Resize that made it
 };
 
 }  // namespace

@@ -2,6 +2,9 @@
 // nearest (four rounding modes) or linear (bilinear) sampling, and the
 // half_pixel, asymmetric, align_corners and pytorch_half_pixel coordinate
 // transforms. No antialiasing, as ONNX 'linear' without antialias.
+// Nearest also resizes int8/uint8 tensors (the upsampling of an int8
+// decoder): it only copies values, so the output keeps the input's scale and
+// zero point, which the converter gives it.
 #include <cmath>
 
 #include "kernels/kernel_util.h"
@@ -18,10 +21,25 @@ Status resize_infer(KernelContext& context) {
   EG_RETURN_IF_ERROR(check_attribute_counts(context, kResizeOutW + 1, kResizeScaleW + 1));
   if (context.attributes.activation.kind != ActivationKind::kNone)
     return op_error(context, StatusCode::kInvalidModel, "does not accept a fused activation");
-  EG_RETURN_IF_ERROR(check_input_dtype(context, 0, DType::kFloat32));
   EG_RETURN_IF_ERROR(check_input_rank(context, 0, 3, 4));
 
   const int64_t mode = context.int_param(kResizeMode);
+  const DType dtype = context.input(0).dtype;
+  const bool integer = dtype == DType::kInt8 || dtype == DType::kUInt8;
+  if (integer && mode != kResizeNearestMode)
+    return op_error(context, StatusCode::kUnsupportedOp,
+                    "resizes %s input '%s' in linear mode; only nearest resizes quantized tensors (it copies values)",
+                    dtype_name(dtype), context.input(0).name);
+  if (!integer) EG_RETURN_IF_ERROR(check_input_dtype(context, 0, DType::kFloat32));
+  const Quantization& in_quant = context.input(0).quant;
+  const Quantization& out_quant = context.output(0).quant;
+  if (integer && out_quant.present() &&
+      !(in_quant.per_tensor() && out_quant.per_tensor() && in_quant.scale() == out_quant.scale() &&
+        in_quant.zero_point() == out_quant.zero_point()))
+    return op_error(context, StatusCode::kInvalidModel,
+                    "resizes %s input '%s' into an output of another quantization; nearest copies values, so both "
+                    "need the same scale and zero point",
+                    dtype_name(dtype), context.input(0).name);
   const int64_t coordinate = context.int_param(kResizeCoordinate);
   const int64_t nearest = context.int_param(kResizeNearest);
   if (mode != kResizeNearestMode && mode != kResizeLinear)
@@ -54,7 +72,24 @@ Status resize_infer(KernelContext& context) {
   Shape out = x.shape;
   if (rank == 4) out.dims[2] = out_h;
   out.dims[rank - 1] = out_w;
-  return set_output(context, 0, DType::kFloat32, out);
+  return set_output(context, 0, dtype, out);
+}
+
+// Nearest sampling copies elements: any element type.
+template <typename T>
+void resize_nearest(const T* input, T* output, int64_t planes, int64_t in_h, int64_t in_w, int64_t out_h,
+                    int64_t out_w, float scale_h, float scale_w, int64_t transform, int64_t rounding) {
+  for (int64_t plane = 0; plane < planes; ++plane) {
+    const T* in = input + plane * in_h * in_w;
+    T* out = output + plane * out_h * out_w;
+    for (int64_t oh = 0; oh < out_h; ++oh) {
+      const float sy = resize_source_coordinate(oh, in_h, out_h, scale_h, transform);
+      const T* in_row = in + resize_round_nearest(sy, rounding) * in_w;
+      T* out_row = out + oh * out_w;
+      for (int64_t ow = 0; ow < out_w; ++ow)
+        out_row[ow] = in_row[resize_round_nearest(resize_source_coordinate(ow, in_w, out_w, scale_w, transform), rounding)];
+    }
+  }
 }
 
 Status resize_eval(const KernelContext& context) {
@@ -68,6 +103,15 @@ Status resize_eval(const KernelContext& context) {
   const int64_t transform = context.int_param(kResizeCoordinate);
   const int64_t rounding = context.int_param(kResizeNearest);
   const float scale_h = context.float_param(kResizeScaleH), scale_w = context.float_param(kResizeScaleW);
+  if (!linear) {
+    if (x.dtype == DType::kFloat32)
+      resize_nearest(x.data_as<const float>(), y.data_as<float>(), planes, in_h, in_w, out_h, out_w, scale_h, scale_w,
+                     transform, rounding);
+    else  // int8 or uint8 (infer): the same bytes either way
+      resize_nearest(x.data_as<const uint8_t>(), y.data_as<uint8_t>(), planes, in_h, in_w, out_h, out_w, scale_h,
+                     scale_w, transform, rounding);
+    return Status::ok();
+  }
   const float* input = x.data_as<const float>();
   float* output = y.data_as<float>();
 
@@ -77,12 +121,6 @@ Status resize_eval(const KernelContext& context) {
     for (int64_t oh = 0; oh < out_h; ++oh) {
       const float sy = resize_source_coordinate(oh, in_h, out_h, scale_h, transform);
       float* out_row = out + oh * out_w;
-      if (!linear) {
-        const float* in_row = in + resize_round_nearest(sy, rounding) * in_w;
-        for (int64_t ow = 0; ow < out_w; ++ow)
-          out_row[ow] = in_row[resize_round_nearest(resize_source_coordinate(ow, in_w, out_w, scale_w, transform), rounding)];
-        continue;
-      }
       // Clamping the coordinate first makes both neighbours edge-replicate,
       // which is what ONNX's edge padding of the input amounts to.
       const int64_t y0 = static_cast<int64_t>(sy);

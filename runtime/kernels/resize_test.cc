@@ -188,6 +188,52 @@ TEST_CASE("Resize: empty tensors") {
   CHECK(shape == Dims{1, 1, 4, 0});
 }
 
+TEST_CASE("Resize: nearest resizes int8 and uint8 by copying (an int8 decoder's upsampling); linear refuses them") {
+  // The float case's picks, on integers: every rounding and transform reads the same source as in float.
+  const std::vector<int32_t> values{-128, -3, 0, 7, 100, 127};
+  std::vector<float> as_float(values.begin(), values.end());
+  for (const std::vector<int64_t>& ints : {std::vector<int64_t>{0, 0, 0, 4, 5}, std::vector<int64_t>{0, 2, 3, 4, 5},
+                                           std::vector<int64_t>{0, 1, 2, 1, 2}}) {
+    INFO("ints ", ints[1], " ", ints[2], " size ", ints[3], "x", ints[4]);
+    const std::vector<float> scales{static_cast<float>(ints[3]) / 2.f, static_cast<float>(ints[4]) / 3.f};
+    Dims shape;
+    const std::vector<float> expected = resize({1, 1, 2, 3}, as_float, ints, scales, &shape);
+    for (DType dtype : {DType::kInt8, DType::kUInt8}) {
+      std::vector<int32_t> input = values;
+      if (dtype == DType::kUInt8)
+        for (int32_t& v : input) v += 128;
+      KernelRunner runner(OpCode::kResize);
+      runner.input_quantized(dtype, {1, 1, 2, 3}, input, {0.5f}, {dtype == DType::kUInt8 ? 128 : 0})
+          .ints(ints)
+          .floats(scales)
+          .output_quantization({0.5f}, {dtype == DType::kUInt8 ? 128 : 0});
+      Status status = runner.run();
+      REQUIRE_MESSAGE(status.is_ok(), status.message());
+      CHECK(runner.output().dtype == dtype);
+      CHECK(runner.output_shape() == shape);
+      std::vector<float> actual;
+      if (dtype == DType::kInt8)
+        for (int8_t v : runner.output_as<int8_t>()) actual.push_back(v);
+      else
+        for (uint8_t v : runner.output_as<uint8_t>()) actual.push_back(static_cast<float>(v) - 128.f);
+      CHECK(actual == expected);
+    }
+  }
+  KernelRunner rescaled(OpCode::kResize);
+  rescaled.input_quantized(DType::kInt8, {1, 1, 2, 3}, values, {0.5f}, {0})
+      .ints({0, 0, 0, 4, 6})
+      .floats({2, 2})
+      .output_quantization({0.25f}, {0});
+  Status refused = rescaled.infer();
+  REQUIRE_FALSE(refused.is_ok());
+  CHECK(std::string(refused.message()).find("same scale and zero point") != std::string::npos);
+  KernelRunner linear(OpCode::kResize);
+  linear.input_quantized(DType::kInt8, {1, 1, 2, 3}, values, {0.5f}, {0}).ints({1, 0, 0, 4, 6}).floats({2, 2});
+  Status status = linear.infer();
+  REQUIRE_FALSE(status.is_ok());
+  CHECK(std::string(status.message()).find("only nearest resizes quantized tensors") != std::string::npos);
+}
+
 TEST_CASE("Resize: infer rejects malformed nodes") {
   auto infer = [](Dims shape, std::vector<int64_t> ints, std::vector<float> floats) {
     KernelRunner runner(OpCode::kResize);

@@ -174,6 +174,10 @@ bool per_tensor_quantized(const format::Tensor& tensor) {
   return quant != nullptr && quant->scale() != nullptr && quant->scale()->size() == 1 && quant->axis() < 0;
 }
 
+bool nearest_resize_4d(const OpView& v) {
+  return v.input(0).shape()->size() == 4 && v.int_param(params::kResizeMode) == params::kResizeNearestMode;
+}
+
 bool quantize_or_dequantize(const OpView& v) {
   return (v.code() == OpCode::kQuantizeLinear || v.code() == OpCode::kDequantizeLinear) &&
          simd::has_quantize_linear(static_cast<DType>(v.input(0).dtype()), static_cast<DType>(v.output(0).dtype()));
@@ -191,13 +195,17 @@ void int8_channels_last_candidates(const Model& model, const format::Graph& grap
   }
   for (int32_t t : *graph.inputs()) candidates[t] = 0;
   for (int32_t t : *graph.outputs()) candidates[t] = 0;
-  for (uint32_t i = 0; i < graph.operators()->size(); ++i) {
+  // Last op first: a nearest Resize passes its input's layout on, so it
+  // reads channels-last when its output may be stored so, which its readers
+  // (all later ops) have decided by then.
+  for (uint32_t i = graph.operators()->size(); i-- > 0;) {
     OpView v{model, graph, *graph.operators()->Get(i)};
     for (size_t k = 0; k < v.num_inputs(); ++k) {
       if (!v.has_input(k) || !candidates[v.input_index(k)]) continue;
       const bool reads_channels_last =
           (v.code() == OpCode::kDequantizeLinear && quantize_or_dequantize(v) && per_tensor_quantized(v.input(0))) ||
-          (k == 0 && quantized_gemm_channels_last(v));
+          (k == 0 && quantized_gemm_channels_last(v)) ||
+          (k == 0 && v.code() == OpCode::kResize && nearest_resize_4d(v) && candidates[v.op.outputs()->Get(0)]);
       if (!reads_channels_last) candidates[v.input_index(k)] = 0;
     }
   }
@@ -239,6 +247,13 @@ Decision decide(const OpView& v, const Layout* natural, const uint8_t* int8_cand
     // Float data (sequence lengths may be int), in the file's layout:
     // recurrent_layer.h, or the reference driver with vectorized arithmetic.
     if (v.input(0).dtype() == format::DType::Float32) d.executor = Executor::kRecurrent;
+    return d;
+  }
+  if (code == OpCode::kResize && is_8bit(v.input(0))) {
+    // An int8 decoder's upsampling (the converter resizes int8 images rather
+    // than float ones): nearest copies bytes, in the layout its input comes
+    // in (channels-last between two int8 convolutions).
+    if (nearest_resize_4d(v)) d.executor = Executor::kResizeNearest, d.nhwc = d.int8_nhwc = input_nhwc(0);
     return d;
   }
   if (!all_f32(v)) return d;
@@ -319,8 +334,7 @@ Decision decide(const OpView& v, const Layout* natural, const uint8_t* int8_cand
         d.executor = Executor::kGroupNorm, d.nhwc = layout_capable(v.input(0)) && input_nhwc(0);
       return d;
     case OpCode::kResize:
-      if (v.input(0).shape()->size() == 4 && v.int_param(params::kResizeMode) == params::kResizeNearestMode)
-        d.executor = Executor::kResizeNearest, d.nhwc = input_nhwc(0);
+      if (nearest_resize_4d(v)) d.executor = Executor::kResizeNearest, d.nhwc = input_nhwc(0);
       return d;
     case OpCode::kConcat: {
       if (v.int_param(params::kAxis) != 1 || v.num_inputs() > kMaxConversions) return d;

@@ -15,8 +15,9 @@ struct Decision {
 };
 
 // Per tensor: 1 when it is an int8/uint8 activation of rank 3 or 4 that every
-// reader could take channels-last (a per-tensor DequantizeLinear, or a
-// Conv2d / ConvTranspose2d on the qgemm that reads it as its image), and
+// reader could take channels-last (a per-tensor DequantizeLinear, a
+// Conv2d / ConvTranspose2d on the qgemm that reads it as its image, or a
+// nearest Resize whose output is such a tensor too), and
 // not a graph input or output. Layout conversions exist for float tensors
 // only, so an int8 tensor is stored channels-last only where writer and
 // readers all agree; `candidates` has one byte per tensor.

@@ -45,6 +45,11 @@ inline size_t float_bytes(const Shape& shape) { return static_cast<size_t>(shape
 // Float32 as the operators see it: float16 constants are widened at prepare.
 inline bool is_f32(const format::Tensor& tensor) { return runtime_dtype(tensor) == DType::kFloat32; }
 
+// One byte per element: int8 or uint8.
+inline bool is_8bit(const format::Tensor& tensor) {
+  return runtime_dtype(tensor) == DType::kInt8 || runtime_dtype(tensor) == DType::kUInt8;
+}
+
 struct OpView {
   const Model& model;
   const format::Graph& graph;

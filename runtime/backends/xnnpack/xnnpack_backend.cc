@@ -1081,11 +1081,18 @@ Status run_operator(const OpState& state) {
     case Executor::kResizeNearest: {
       const Tensor& x = context.input(0);
       const Tensor& y = context.output(0);
-      auto resize = acc.nhwc ? simd::resize_nearest_nhwc : simd::resize_nearest_nchw;
-      resize(x.data_as<const float>(), y.data_as<float>(), static_cast<size_t>(x.shape.dims[0]),
-             static_cast<size_t>(x.shape.dims[1]), x.shape.dims[2], x.shape.dims[3], y.shape.dims[2], y.shape.dims[3],
-             context.float_param(params::kResizeScaleH), context.float_param(params::kResizeScaleW),
-             context.int_param(params::kResizeCoordinate), context.int_param(params::kResizeNearest));
+      auto run = [&](auto resize, const auto* in, auto* out) {
+        resize(in, out, static_cast<size_t>(x.shape.dims[0]), static_cast<size_t>(x.shape.dims[1]), x.shape.dims[2],
+               x.shape.dims[3], y.shape.dims[2], y.shape.dims[3], context.float_param(params::kResizeScaleH),
+               context.float_param(params::kResizeScaleW), context.int_param(params::kResizeCoordinate),
+               context.int_param(params::kResizeNearest));
+      };
+      if (x.dtype == DType::kFloat32)
+        run(acc.nhwc ? simd::resize_nearest_nhwc<float> : simd::resize_nearest_nchw<float>, x.data_as<const float>(),
+            y.data_as<float>());
+      else  // int8 or uint8 (decide): the same bytes
+        run(acc.nhwc ? simd::resize_nearest_nhwc<int8_t> : simd::resize_nearest_nchw<int8_t>,
+            x.data_as<const int8_t>(), y.data_as<int8_t>());
       break;
     }
     case Executor::kMatMul:

@@ -589,6 +589,57 @@ TEST_CASE("int8 chains stay channels-last between convolutions, and NCHW whereve
   CHECK(compare_backends(b, 0.f) >= 8);
 }
 
+TEST_CASE("int8 nearest Resize between int8 convolutions (a decoder's upsampling): same bits, not the reference") {
+  // x -> Q -> conv -> Resize x2 (int8) -> conv -> DQ -> y, and a fractional Resize of the first conv's output.
+  ModelBuilder b;
+  b.graph("main");
+  int32_t x = b.activation("x", {2, 6, 5, 7});
+  int32_t xq = b.activation("xq", {2, 6, 5, 7}, DType::kInt8);
+  b.quantize(xq, {0.03f}, {-2});
+  b.op(OpCode::kQuantizeLinear, {x}, {xq}, {static_cast<int64_t>(DType::kInt8)});
+  int32_t c1 = add_quantized_conv(b, "c1", OpCode::kConv2d, xq, {16, 6, 3, 3}, {2, 16, 5, 7},
+                                  {1, 1, 1, 1, 1, 1, 1, 1, 1}, 0.05f, -3, ActivationKind::kRelu);
+  int32_t up = b.activation("up", {2, 16, 10, 14}, DType::kInt8);
+  b.quantize(up, {0.05f}, {-3});
+  b.op(OpCode::kResize, {c1}, {up}, {params::kResizeNearestMode, params::kAsymmetric, params::kNearestFloor, 10, 14},
+       {2.f, 2.f});
+  int32_t c2 = add_quantized_conv(b, "c2", OpCode::kConv2d, up, {8, 16, 3, 3}, {2, 8, 10, 14},
+                                  {1, 1, 1, 1, 1, 1, 1, 1, 1}, 0.04f, 5);
+  int32_t y = b.activation("y", {2, 8, 10, 14});
+  b.op(OpCode::kDequantizeLinear, {c2}, {y});
+  int32_t frac = b.activation("frac", {2, 16, 7, 4}, DType::kInt8);
+  b.quantize(frac, {0.05f}, {-3});
+  b.op(OpCode::kResize, {c1}, {frac},
+       {params::kResizeNearestMode, params::kHalfPixel, params::kRoundPreferCeil, 7, 4}, {1.4f, 0.6f});
+  int32_t fracf = b.activation("fracf", {2, 16, 7, 4});
+  b.op(OpCode::kDequantizeLinear, {frac}, {fracf});
+  b.inputs({x}).outputs({y, fracf});
+  CHECK(compare_backends(b, 0.f) == 7);  // every op accelerated, both Resizes included
+}
+
+TEST_CASE("float nearest Resize between convolutions runs channels-last: 2x (rows repeated) and fractional scales") {
+  ModelBuilder b;
+  b.graph("main");
+  int32_t x = b.activation("x", {2, 5, 6, 7});
+  int32_t w1 = b.constant("w1", {12, 5, 3, 3}, random_values(540, 61, 0.3f));
+  int32_t c1 = b.activation("c1", {2, 12, 6, 7});
+  b.op(OpCode::kConv2d, {x, w1}, {c1}, {1, 1, 1, 1, 1, 1, 1, 1, 1});
+  int32_t up = b.activation("up", {2, 12, 12, 14});
+  b.op(OpCode::kResize, {c1}, {up}, {params::kResizeNearestMode, params::kAsymmetric, params::kNearestFloor, 12, 14},
+       {2.f, 2.f});
+  int32_t w2 = b.constant("w2", {4, 12, 3, 3}, random_values(432, 62, 0.3f));
+  int32_t y = b.activation("y", {2, 4, 12, 14});
+  b.op(OpCode::kConv2d, {up, w2}, {y}, {1, 1, 1, 1, 1, 1, 1, 1, 1});
+  int32_t frac = b.activation("frac", {2, 12, 9, 5});
+  b.op(OpCode::kResize, {c1}, {frac},
+       {params::kResizeNearestMode, params::kHalfPixel, params::kRoundPreferFloor, 9, 5}, {1.5f, 0.7f});
+  int32_t w3 = b.constant("w3", {3, 12, 1, 1}, random_values(36, 63, 0.3f));
+  int32_t z = b.activation("z", {2, 3, 9, 5});
+  b.op(OpCode::kConv2d, {frac, w3}, {z}, {1, 1, 1, 1, 0, 0, 0, 0, 1});
+  b.inputs({x}).outputs({y, z});
+  CHECK(compare_backends(b) == 5);  // XNNPACK's convolutions sum in their own order
+}
+
 TEST_CASE("int8 1-D chains (a vocoder's layers): windows read in place, phases written in place, same bits") {
   // x -> Q -> conv k7 -> deconv x2 (LeakyReLU) -> deconv x3 with output
   // padding -> dilated conv (im2col) -> conv to 1 channel -> DQ -> y, long

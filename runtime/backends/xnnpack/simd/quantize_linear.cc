@@ -6,6 +6,7 @@
 // arithmetic is quantize_value()'s, in the same order, so the bits match.
 #include "backends/xnnpack/simd/simd_kernels.h"
 
+#include "backends/xnnpack/simd/quantize_linear_avx512.h"
 #include "backends/xnnpack/simd/vector_math.h"
 #include "kernels/quantization.h"
 
@@ -69,6 +70,7 @@ bool has_quantize_linear(DType from, DType to) {
 }
 
 void quantize_linear(const Tensor& x, const Tensor& y) {
+  static const bool avx512 = has_quantize_avx512();
   const Slices s = slices_of(y);
   const QuantizedRange range = quantized_range(y.dtype);
   const float* in = x.data_as<const float>();
@@ -79,6 +81,9 @@ void quantize_linear(const Tensor& x, const Tensor& y) {
       const float low = static_cast<float>(range.min - zero_point), high = static_cast<float>(range.max - zero_point);
       if (y.dtype == DType::kUInt8)
         quantize_u8(in + offset, y.data_as<uint8_t>() + offset, s.inner, y.quant.scale(c), low, high, zero_point);
+      else if (avx512)
+        quantize_s8_avx512(in + offset, y.data_as<int8_t>() + offset, s.inner, y.quant.scale(c), low, high,
+                           zero_point);
       else
         quantize_s8(in + offset, y.data_as<int8_t>() + offset, s.inner, y.quant.scale(c), low, high, zero_point);
     }

@@ -48,13 +48,16 @@ void concat_channels_nhwc(const float* const* inputs, const size_t* channels, si
 
 // Nearest-neighbour Resize of x [batch, in_h, in_w, channels] to
 // [batch, out_h, out_w, channels], with ONNX's coordinate transform and
-// rounding (kernels/resize_coordinates.h): whole pixels are copied.
-void resize_nearest_nhwc(const float* in, float* out, size_t batch, size_t channels, int64_t in_h, int64_t in_w,
+// rounding (kernels/resize_coordinates.h): whole pixels are copied. T is
+// float or int8_t (an int8 decoder's upsampling: same scale in and out).
+template <typename T>
+void resize_nearest_nhwc(const T* in, T* out, size_t batch, size_t channels, int64_t in_h, int64_t in_w,
                          int64_t out_h, int64_t out_w, float scale_h, float scale_w, int64_t transform,
                          int64_t rounding);
 
 // The same of x [batch, channels, in_h, in_w] (channels-first).
-void resize_nearest_nchw(const float* in, float* out, size_t batch, size_t channels, int64_t in_h, int64_t in_w,
+template <typename T>
+void resize_nearest_nchw(const T* in, T* out, size_t batch, size_t channels, int64_t in_h, int64_t in_w,
                          int64_t out_h, int64_t out_w, float scale_h, float scale_w, int64_t transform,
                          int64_t rounding);
 
