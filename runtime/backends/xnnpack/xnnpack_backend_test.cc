@@ -764,6 +764,30 @@ TEST_CASE("XNNPACK constant Pad: inside a channels-last chain and on a plain ten
   }
 }
 
+TEST_CASE("channels-last GroupNorm and InstanceNorm: blocks of 16 channels and a tail, batch 2") {
+  for (int64_t channels : {40, 37}) {
+    CAPTURE(channels);
+    ModelBuilder b;
+    b.graph("main");
+    int32_t x = b.activation("x", {2, 3, 9, 7});
+    int32_t w = b.constant("w", {channels, 3, 3, 3}, random_values(static_cast<size_t>(channels) * 27, 21, 0.3f));
+    int32_t c = b.activation("c", {2, channels, 9, 7});
+    b.op(OpCode::kConv2d, {x, w}, {c}, {1, 1, 1, 1, 1, 1, 1, 1, 1});
+    int32_t gamma = b.constant("gamma", {channels}, random_values(static_cast<size_t>(channels), 22));
+    int32_t beta = b.constant("beta", {channels}, random_values(static_cast<size_t>(channels), 23));
+    int32_t g = b.activation("g", {2, channels, 9, 7});
+    if (channels == 40)
+      b.op(OpCode::kGroupNorm, {c, gamma, beta}, {g}, {5}, {1e-5f});
+    else
+      b.op(OpCode::kInstanceNorm, {c, gamma, beta}, {g}, {}, {1e-5f});
+    int32_t w2 = b.constant("w2", {4, channels, 1, 1}, random_values(static_cast<size_t>(channels) * 4, 24, 0.3f));
+    int32_t y = b.activation("y", {2, 4, 9, 7});
+    b.op(OpCode::kConv2d, {g, w2}, {y}, {1, 1, 1, 1, 0, 0, 0, 0, 1});
+    b.inputs({x}).outputs({y});
+    CHECK(compare_backends(b) == 3);
+  }
+}
+
 TEST_CASE("XNNPACK layout chains: conv, GroupNorm, SiLU, skip Concat, residual Add, pooling, then NCHW-only ops") {
   ModelBuilder b;
   b.graph("main");
