@@ -910,6 +910,14 @@ Result<size_t> build_graph(const GraphBuild& build) {
     acc.nhwc = layout.decisions[i].nhwc;
     OpBuild b{build, layout, i, OpView{*build.model, graph, *ops->Get(i), build.widened}, acc,
               counting ? nullptr : &build.ops[i], scratch_base};
+    // packed_conv keeps its weights packed from prepare on: a convolution
+    // whose weights are to be streamed goes to XNNPACK, which creates it at
+    // each run (its bits then differ from the unstreamed session's within
+    // rounding, not by a bit-for-bit match).
+    if (acc.executor == Executor::kPackedConv) {
+      acc.executor = Executor::kXnnpack;
+      if (!streams_weights(b)) acc.executor = Executor::kPackedConv;
+    }
     // A recurrent layer decides for its parts itself (recurrent_layer.h).
     acc.threadpool = acc.executor == Executor::kRecurrent || worth_splitting(b.v) ? build.threadpool : nullptr;
     reserve_kernel_scratch(b);
