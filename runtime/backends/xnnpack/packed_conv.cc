@@ -127,8 +127,23 @@ Status prepare_packed_conv(const OpView& v, MemoryRegion* region, PackedConv* pl
 
 namespace {
 
-// im2col rows [first, first + count) of one band (output positions of one
-// image), zeros where a window hangs over the padding.
+// The im2col row of one output position of `image`: its window, zeros
+// where it hangs over the padding.
+void write_window(const PackedConv& p, const float* image, int64_t position, float* row) {
+  const int64_t oy = position / p.out_w, ox = position % p.out_w, c = p.in_channels;
+  for (int64_t ky = 0; ky < p.kernel_h; ++ky) {
+    const int64_t iy = oy * p.stride_h - p.pad_top + ky * p.dilation_h;
+    for (int64_t kx = 0; kx < p.kernel_w; ++kx, row += c) {
+      const int64_t ix = ox * p.stride_w - p.pad_left + kx * p.dilation_w;
+      if (iy < 0 || iy >= p.in_h || ix < 0 || ix >= p.in_w)
+        std::memset(row, 0, static_cast<size_t>(c) * sizeof(float));
+      else
+        std::memcpy(row, image + (iy * p.in_w + ix) * c, static_cast<size_t>(c) * sizeof(float));
+    }
+  }
+}
+
+// im2col rows [first, first + count) of one band (output positions of one image).
 struct Im2colTask {
   const PackedConv* plan;
   const float* image;
@@ -138,30 +153,21 @@ struct Im2colTask {
 
 void im2col_row(void* argument, size_t index) {
   const Im2colTask& task = *static_cast<const Im2colTask*>(argument);
-  const PackedConv& p = *task.plan;
-  const int64_t r = static_cast<int64_t>(index), position = task.first + r;
-  const int64_t oy = position / p.out_w, ox = position % p.out_w, c = p.in_channels;
-  float* row = task.rows + r * p.depth;
-  for (int64_t ky = 0; ky < p.kernel_h; ++ky) {
-    const int64_t iy = oy * p.stride_h - p.pad_top + ky * p.dilation_h;
-    for (int64_t kx = 0; kx < p.kernel_w; ++kx, row += c) {
-      const int64_t ix = ox * p.stride_w - p.pad_left + kx * p.dilation_w;
-      if (iy < 0 || iy >= p.in_h || ix < 0 || ix >= p.in_w)
-        std::memset(row, 0, static_cast<size_t>(c) * sizeof(float));
-      else
-        std::memcpy(row, task.image + (iy * p.in_w + ix) * c, static_cast<size_t>(c) * sizeof(float));
-    }
-  }
+  const int64_t r = static_cast<int64_t>(index);
+  write_window(*task.plan, task.image, task.first + r, task.rows + r * task.plan->depth);
 }
 
 // One (row chunk, block) of a band's product, its bias added by the
-// product, then clamped in place.
+// product, then clamped in place. With one block the task makes its own
+// rows first (`image` non-null): one pass over the threads instead of two.
 struct ProductTask {
   const PackedConv* plan;
   const float* rows;  // the band's matrix, row r at rows + r * in_stride
   int64_t in_stride, count;
   float* out;         // the band's output, row r at out + r * out_channels
-  int64_t row_chunks;
+  int64_t row_chunks, chunk_rows;
+  const float* image;      // non-null: make rows [first, first + count) of the band from it
+  int64_t first_position;  // of the band, in the image
 };
 
 void product_chunk(void* argument, size_t index) {
@@ -169,8 +175,11 @@ void product_chunk(void* argument, size_t index) {
   const PackedConv& p = *task.plan;
   const int64_t chunk = static_cast<int64_t>(index) % task.row_chunks;
   const int64_t block = static_cast<int64_t>(index) / task.row_chunks;
-  const int64_t first = chunk * kTaskRows;
-  const int64_t count = task.count - first < kTaskRows ? task.count - first : kTaskRows;
+  const int64_t first = chunk * task.chunk_rows;
+  const int64_t count = task.count - first < task.chunk_rows ? task.count - first : task.chunk_rows;
+  if (task.image != nullptr)
+    for (int64_t r = first; r < first + count; ++r)
+      write_window(p, task.image, task.first_position + r, p.scratch + r * p.depth);
   simd::RecurrentProjection projection;
   projection.rows = count;
   projection.depth = p.depth;
@@ -202,24 +211,34 @@ void product_chunk(void* argument, size_t index) {
 }  // namespace
 
 void run_packed_conv(const PackedConv& p, pthreadpool_t pool, const float* x, float* y) {
-  const int64_t positions = p.out_h * p.out_w;
+  const int64_t positions = p.out_h * p.out_w, blocks = blocks_of(p);
+  const int64_t threads = pool != nullptr ? static_cast<int64_t>(pthreadpool_get_threads_count(pool)) : 1;
   float* rows = p.scratch;
   for (int64_t n = 0; n < p.batch; ++n) {
     const float* image = x + n * p.in_h * p.in_w * p.in_channels;
     float* out_image = y + n * positions * p.out_channels;
     for (int64_t first = 0; first < positions; first += p.band_rows) {
       const int64_t count = positions - first < p.band_rows ? positions - first : p.band_rows;
-      ProductTask product{&p, nullptr, p.depth, count, out_image + first * p.out_channels,
-                          (count + kTaskRows - 1) / kTaskRows};
+      // Fewer tasks than threads (a small image, few blocks): the rows split
+      // evenly instead, in whole 6-row tiles. The split changes no sum.
+      int64_t chunk_rows = kTaskRows;
+      if ((count + kTaskRows - 1) / kTaskRows * blocks < threads) {
+        const int64_t chunks = (threads + blocks - 1) / blocks;
+        chunk_rows = ((count + chunks - 1) / chunks + 5) / 6 * 6;
+      }
+      ProductTask product{&p,         nullptr, p.depth, count, out_image + first * p.out_channels,
+                          (count + chunk_rows - 1) / chunk_rows, chunk_rows, nullptr, first};
       if (p.in_place) {
         product.rows = image + first * p.in_channels;
+      } else if (blocks == 1) {
+        product.rows = rows;
+        product.image = image;
       } else {
         Im2colTask im2col{&p, image, first, rows};
         pthreadpool_parallelize_1d(pool, im2col_row, &im2col, static_cast<size_t>(count), 0);
         product.rows = rows;
       }
-      pthreadpool_parallelize_1d(pool, product_chunk, &product,
-                                 static_cast<size_t>(product.row_chunks * blocks_of(p)), 0);
+      pthreadpool_parallelize_1d(pool, product_chunk, &product, static_cast<size_t>(product.row_chunks * blocks), 0);
     }
   }
 }
