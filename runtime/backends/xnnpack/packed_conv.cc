@@ -31,10 +31,12 @@ bool packed_conv_wins(const OpView& v) {
   const Shape x = shape_of(v.input(0)), w = shape_of(v.input(1));
   if (x.rank != 4 || w.rank != 4 || v.int_param(kGroups) != 1) return false;
   const int64_t out_channels = w.dims[0], depth = w.dims[1] * w.dims[2] * w.dims[3];
-  // Measured (bench/README.md, Intel Xeon): the 4-row x 64-column tile beats
-  // XNNPACK's 7x16 once the weights outgrow L1 many times over; with fewer
-  // output channels the tile has too few accumulators to win.
-  return out_channels % 64 == 0 && depth >= 512;
+  // Measured (bench/README.md, Intel Xeon): AVX-512's 6-row x 64-column
+  // tile beats XNNPACK's 7x16 on windows of 512 floats or more. 17-32
+  // channels as 2 x 16 columns only tied it (24 of 32 lanes used), and
+  // AVX2's and NEON's projection tiles (1-2 rows) are too small to win:
+  // there XNNPACK keeps the convolutions.
+  return simd::has_recurrent_step_avx512() && out_channels % 64 == 0 && depth >= 512;
 }
 
 PackedConv packed_conv_plan(const OpView& v, FusedActivation* post) {

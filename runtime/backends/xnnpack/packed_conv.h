@@ -55,8 +55,9 @@ struct PackedConv {
   float out_min = -INFINITY, out_max = INFINITY;  // the fused clamp (Relu, Clip)
 };
 
-// The convolutions this executor runs faster than XNNPACK on (measured on
-// an Intel Xeon with AVX-512 and a Zen 5: see decide.cc).
+// The convolutions this executor was measured faster than XNNPACK on (an
+// Intel Xeon with AVX-512, bench/README.md): groups 1, out_channels % 64
+// == 0, windows of >= 512 floats, and a CPU with AVX-512.
 bool packed_conv_wins(const OpView& v);
 
 // The sizes of `v`'s convolution; `post` gets the activation the kernel

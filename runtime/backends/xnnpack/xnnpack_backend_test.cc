@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/xnnpack/simd/recurrent_step.h"
 #include "backends/xnnpack/xnnpack_backend.h"
 #include "edgegen/random.h"
 #include "edgegen/session.h"
@@ -293,7 +294,8 @@ TEST_CASE("many-channel 2-D convolutions run on the packed GEMM: strides, pads, 
     options.backend = Backend::kXnnpack;
     Session session;
     REQUIRE(session.prepare(*model, 0, options).is_ok());
-    CHECK(std::string(session.operator_executor(0, 0)) == "packed");
+    // Taken where it was measured faster than XNNPACK: with AVX-512.
+    CHECK(std::string(session.operator_executor(0, 0)) == (simd::has_recurrent_step_avx512() ? "packed" : "xnnpack"));
   }
   // Few output channels or short windows stay on XNNPACK.
   const ConvCase others[] = {
