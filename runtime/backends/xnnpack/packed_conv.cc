@@ -221,13 +221,14 @@ void run_packed_conv(const PackedConv& p, pthreadpool_t pool, const float* x, fl
     float* out_image = y + n * positions * p.out_channels;
     for (int64_t first = 0; first < positions; first += p.band_rows) {
       const int64_t count = positions - first < p.band_rows ? positions - first : p.band_rows;
-      // Fewer tasks than threads (a small image, few blocks): the rows split
-      // evenly instead, in whole 6-row tiles. The split changes no sum.
-      int64_t chunk_rows = kTaskRows;
-      if ((count + kTaskRows - 1) / kTaskRows * blocks < threads) {
-        const int64_t chunks = (threads + blocks - 1) / blocks;
-        chunk_rows = ((count + chunks - 1) / chunks + 5) / 6 * 6;
-      }
+      // Row chunks of at most about kTaskRows, as many tasks as a multiple
+      // of the threads and rows split evenly between them, so that no
+      // thread waits for another's last sliver (a 16x16 UNet level: 256
+      // rows as 5 x 48 + 16 left one thread 12% more). Even chunk sizes
+      // keep the register tiles whole. The split changes no sum.
+      int64_t row_chunks = (count + kTaskRows - 1) / kTaskRows;
+      while (threads > 1 && row_chunks * blocks % threads != 0) ++row_chunks;
+      const int64_t chunk_rows = ((count + row_chunks - 1) / row_chunks + 1) / 2 * 2;
       ProductTask product{&p,         nullptr, p.depth, count, out_image + first * p.out_channels,
                           (count + chunk_rows - 1) / chunk_rows, chunk_rows, nullptr, first};
       if (p.in_place) {
