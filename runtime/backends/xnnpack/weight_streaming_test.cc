@@ -8,11 +8,14 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <string>
 #include <vector>
 
+#include "backends/xnnpack/simd/recurrent_step.h"
 #include "edgegen/mapped_file.h"
 #include "edgegen/random.h"
 #include "edgegen/session.h"
@@ -128,4 +131,29 @@ TEST_CASE("weight streaming from a mapped file releases the used weight pages an
   options.release_weight_pages = true;
   prepare_and_run(*model, options, &streamed);
   CHECK(std::memcmp(packed.output.data(), streamed.output.data(), packed.output.size() * sizeof(float)) == 0);
+}
+
+TEST_CASE("a convolution that would run on the packed GEMM is streamed by XNNPACK instead of packed at prepare") {
+  if (!Session::resolve_backend(xnnpack_options(0)).ok()) return;
+  ModelBuilder b;
+  b.graph("main");
+  int32_t x = b.activation("x", {1, 64, 2, 4});  // prepare_and_run's 512 inputs
+  int32_t w = b.constant("w", {64, 64, 3, 3}, random_values(64 * 64 * 9, 7, 0.05f));  // 144 KiB
+  int32_t y = b.activation("y", {1, 64, 2, 4});
+  b.op(OpCode::kConv2d, {x, w}, {y}, {1, 1, 1, 1, 1, 1, 1, 1, 1});
+  b.inputs({x}).outputs({y});
+  AlignedBytes bytes(b.build());
+  Result<Model> model = Model::from_buffer(bytes.data(), bytes.size());
+  REQUIRE(model.ok());
+  Run packed, streamed;
+  prepare_and_run(*model, xnnpack_options(0), &packed);
+  prepare_and_run(*model, xnnpack_options(1024), &streamed);
+  CHECK(std::string(packed.session.operator_executor(0, 0)) ==
+        (simd::has_recurrent_step_avx512() ? "packed" : "xnnpack"));
+  CHECK(std::string(streamed.session.operator_executor(0, 0)) == "xnnpack");
+  REQUIRE(packed.output.size() == streamed.output.size());
+  float worst = 0.f;
+  for (size_t i = 0; i < packed.output.size(); ++i)
+    worst = std::max(worst, std::abs(packed.output[i] - streamed.output[i]));
+  CHECK(worst < 1e-4f);
 }

@@ -507,6 +507,10 @@ void reserve_kernel_scratch(OpBuild& b) {
     acc.kernel_scratch = b.counting() ? counting_address(0) : reinterpret_cast<float*>(b.scratch_base);
     acc.conv = conv_gemm_plan(b.v);
     b.cursor = static_cast<size_t>(align_up(conv_gemm_rows_bytes(acc.conv), kArenaAlignment));
+  } else if (acc.executor == Executor::kPackedConv) {
+    acc.packed_conv = packed_conv_plan(b.v, &acc.post);
+    acc.packed_conv.scratch = b.counting() ? counting_address(0) : reinterpret_cast<float*>(b.scratch_base);
+    b.cursor = static_cast<size_t>(align_up(packed_conv_scratch_bytes(acc.packed_conv), kArenaAlignment));
   } else if (acc.executor == Executor::kQGemm) {
     acc.qgemm = quantized_gemm_plan(b.v, b.layout.natural[b.v.input_index(0)] == Layout::kNhwc,
                                     b.layout.decisions[b.index].int8_nhwc);
@@ -787,6 +791,11 @@ Status set_up_executor(OpBuild& b) {
         EG_RETURN_IF_ERROR(
             prepare_recurrent_layer(v, b.build.region, acc.threadpool, min_parallel_macs, &acc.recurrent));
       break;
+    case Executor::kPackedConv:
+      // While counting without measuring the region, nothing is packed.
+      if (!b.counting() || b.build.measure_region)
+        EG_RETURN_IF_ERROR(prepare_packed_conv(v, b.build.region, &acc.packed_conv));
+      break;
     case Executor::kSmallConv1d: {
       // Packed once into the persistent arena (a few KiB): the tile loop
       // reads a vector of output channels per tap and input channel.
@@ -901,6 +910,14 @@ Result<size_t> build_graph(const GraphBuild& build) {
     acc.nhwc = layout.decisions[i].nhwc;
     OpBuild b{build, layout, i, OpView{*build.model, graph, *ops->Get(i), build.widened}, acc,
               counting ? nullptr : &build.ops[i], scratch_base};
+    // packed_conv keeps its weights packed from prepare on: a convolution
+    // whose weights are to be streamed goes to XNNPACK, which creates it at
+    // each run (its bits then differ from the unstreamed session's within
+    // rounding, not by a bit-for-bit match).
+    if (acc.executor == Executor::kPackedConv) {
+      acc.executor = Executor::kXnnpack;
+      if (!streams_weights(b)) acc.executor = Executor::kPackedConv;
+    }
     // A recurrent layer decides for its parts itself (recurrent_layer.h).
     acc.threadpool = acc.executor == Executor::kRecurrent || worth_splitting(b.v) ? build.threadpool : nullptr;
     reserve_kernel_scratch(b);
@@ -1044,6 +1061,10 @@ Status run_operator(const OpState& state) {
                                        context.input(0).data_as<const float>(), context.output(0).data_as<float>(),
                                        context.op_name));
       break;
+    case Executor::kPackedConv:
+      run_packed_conv(acc.packed_conv, acc.threadpool, context.input(0).data_as<const float>(),
+                      context.output(0).data_as<float>());
+      break;
     case Executor::kSmallConv1d:
       run_small_conv1d(acc.small_conv, acc.threadpool, context.input(0).data_as<const float>(),
                        context.output(0).data_as<float>());
@@ -1154,6 +1175,7 @@ const char* executor_name(const OpState& op) {
     case Executor::kConvGemm: return "im2col";
     case Executor::kQGemm: return "qgemm";
     case Executor::kSmallConv1d: return "direct";
+    case Executor::kPackedConv: return "packed";
     default: return "simd";
   }
 }

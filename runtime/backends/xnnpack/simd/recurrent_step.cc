@@ -22,6 +22,7 @@ struct Portable {
   using V = float32x4_t;
   static constexpr int kLanes = 4;
   static constexpr int kAccumulators = 16;
+  static constexpr int kProjectionAccumulators = 16;
   static V load(const float* p) { return vld1q_f32(p); }
   static void store(float* p, V v) { vst1q_f32(p, v); }
   static V broadcast(const float* p) { return vld1q_dup_f32(p); }
@@ -44,6 +45,7 @@ struct Portable {
   using V = float;
   static constexpr int kLanes = 1;
   static constexpr int kAccumulators = 64;
+  static constexpr int kProjectionAccumulators = 64;
   static V load(const float* p) { return *p; }
   static void store(float* p, V v) { *p = v; }
   static V broadcast(const float* p) { return *p; }

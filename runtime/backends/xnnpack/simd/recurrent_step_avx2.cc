@@ -22,6 +22,7 @@ struct Avx2 {
   using V = __m256;
   static constexpr int kLanes = 8;
   static constexpr int kAccumulators = 8;
+  static constexpr int kProjectionAccumulators = 8;
   static V load(const float* p) { return _mm256_loadu_ps(p); }
   static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
   static V broadcast(const float* p) { return _mm256_broadcast_ss(p); }

@@ -1,5 +1,5 @@
 // The step of recurrent_step.h, written once over a small vector interface
-// (`Isa`: V, kLanes, kAccumulators, load, store, broadcast, splat, add, sub,
+// (`Isa`: V, kLanes, kAccumulators, kProjectionAccumulators, load, store, broadcast, splat, add, sub,
 // mul, div, fma, min, max, pow2) and instantiated per variant in the file
 // compiled for it.
 #pragma once
@@ -205,16 +205,21 @@ inline void projection_tile(const RecurrentProjection& p, int64_t row, int64_t b
 }
 
 constexpr int projection_rows(int budget, int per_row) {
-  return budget / per_row >= 4 ? 4 : budget / per_row >= 2 ? 2 : 1;
+  return budget / per_row >= 6 ? 6 : budget / per_row >= 4 ? 4 : budget / per_row >= 2 ? 2 : 1;
 }
 
 template <class Isa, int kGates>
 void project_gates(const RecurrentProjection& p) {
   constexpr int kPerRow = kGates * static_cast<int>(kRecurrentBlock) / Isa::kLanes;
-  constexpr int kRows = projection_rows(Isa::kAccumulators, kPerRow);
+  constexpr int kRows = projection_rows(Isa::kProjectionAccumulators, kPerRow);
+  // The rows past the last whole tile in tiles of 4 and 2 where they fit:
+  // one row per tile streams the block's weights once per row.
+  constexpr int kTail4 = kRows > 4 ? 4 : 1, kTail2 = kRows > 2 ? 2 : 1;
   for (int64_t block = p.first_block; block < p.first_block + p.blocks; ++block) {
     int64_t row = 0;
     for (; row + kRows <= p.rows; row += kRows) projection_tile<Isa, kGates, kRows>(p, row, block);
+    for (; row + kTail4 <= p.rows; row += kTail4) projection_tile<Isa, kGates, kTail4>(p, row, block);
+    for (; row + kTail2 <= p.rows; row += kTail2) projection_tile<Isa, kGates, kTail2>(p, row, block);
     for (; row < p.rows; ++row) projection_tile<Isa, kGates, 1>(p, row, block);
   }
 }

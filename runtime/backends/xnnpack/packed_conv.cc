@@ -1,0 +1,250 @@
+#include "backends/xnnpack/packed_conv.h"
+
+#include <pthreadpool.h>
+
+#include <cstring>
+
+#include "backends/xnnpack/simd/recurrent_step.h"
+#include "backends/xnnpack/xnnpack_memory.h"
+#include "ops/op_params.h"
+
+namespace edgegen {
+namespace xnnpack {
+
+namespace {
+
+constexpr int64_t kBlock = simd::kRecurrentBlock;
+// im2col rows per band: 1 MiB keeps a band in L2 beside one block of weights
+// and lets a block of weights serve over a hundred rows of a CRNN's 3x3x256.
+constexpr int64_t kBandBytes = 1 << 20;
+// Rows per task: a multiple of the register tiles (6 rows on AVX-512, 4 or
+// fewer elsewhere).
+constexpr int64_t kTaskRows = 48;
+
+int64_t blocks_of(const PackedConv& p) { return p.padded / kBlock; }
+
+}  // namespace
+
+bool packed_conv_wins(const OpView& v) {
+  using namespace params;
+  if (v.code() != OpCode::kConv2d) return false;
+  const Shape x = shape_of(v.input(0)), w = shape_of(v.input(1));
+  if (x.rank != 4 || w.rank != 4 || v.int_param(kGroups) != 1) return false;
+  const int64_t out_channels = w.dims[0], depth = w.dims[1] * w.dims[2] * w.dims[3];
+  // Measured (bench/README.md, Intel Xeon): AVX-512's 6-row x 64-column
+  // tile beats XNNPACK's 7x16 on windows of 512 floats or more. 17-32
+  // channels as 2 x 16 columns only tied it (24 of 32 lanes used), and
+  // AVX2's and NEON's projection tiles (1-2 rows) are too small to win:
+  // there XNNPACK keeps the convolutions.
+  return simd::has_recurrent_step_avx512() && out_channels % 64 == 0 && depth >= 512;
+}
+
+PackedConv packed_conv_plan(const OpView& v, FusedActivation* post) {
+  using namespace params;
+  const Shape x = shape_of(v.input(0)), w = shape_of(v.input(1)), y = shape_of(v.output(0));
+  PackedConv p;
+  p.batch = x.dims[0];
+  p.in_channels = x.dims[1];
+  p.in_h = x.dims[2];
+  p.in_w = x.dims[3];
+  p.out_channels = y.dims[1];
+  p.out_h = y.dims[2];
+  p.out_w = y.dims[3];
+  p.kernel_h = w.dims[2];
+  p.kernel_w = w.dims[3];
+  p.stride_h = v.int_param(kStrideH);
+  p.stride_w = v.int_param(kStrideW);
+  p.dilation_h = v.int_param(kDilationH);
+  p.dilation_w = v.int_param(kDilationW);
+  p.pad_top = v.int_param(kPadTop);
+  p.pad_left = v.int_param(kPadLeft);
+  p.depth = p.kernel_h * p.kernel_w * p.in_channels;
+  // recurrent_projection's columns g * padded + j are output channel
+  // g * hidden + j when hidden is whole blocks: the product writes the
+  // output in place (packed_conv_wins takes out_channels % 64 == 0).
+  p.gates = 4;
+  p.hidden = p.out_channels / p.gates;
+  p.padded = simd::recurrent_padded_units(p.hidden);
+  p.in_place = p.kernel_h == 1 && p.kernel_w == 1 && p.stride_h == 1 && p.stride_w == 1 && p.pad_top == 0 &&
+               p.pad_left == 0 && p.in_h == p.out_h && p.in_w == p.out_w;
+  const int64_t positions = p.out_h * p.out_w;
+  const int64_t row_bytes = p.in_place ? 0 : p.depth * static_cast<int64_t>(sizeof(float));
+  int64_t band = row_bytes > 0 ? kBandBytes / row_bytes : positions;
+  if (band < 4) band = 4;
+  if (band >= positions) {
+    band = positions;
+  } else {  // evened out, so that the last band is not a sliver
+    const int64_t bands = (positions + band - 1) / band;
+    band = (positions + bands - 1) / bands;
+  }
+  p.band_rows = band;
+  split_activation(v.activation(), &p.out_min, &p.out_max, post);
+  return p;
+}
+
+size_t packed_conv_scratch_bytes(const PackedConv& p) {
+  return p.in_place ? 0 : static_cast<size_t>(p.band_rows * p.depth) * sizeof(float);
+}
+
+size_t packed_conv_region_bytes(const PackedConv& p) {
+  return (simd::recurrent_packed_floats(p.gates, p.hidden, p.depth) + static_cast<size_t>(p.gates * p.padded)) *
+         sizeof(float);
+}
+
+Status prepare_packed_conv(const OpView& v, MemoryRegion* region, PackedConv* plan) {
+  PackedConv& p = *plan;
+  float* memory = static_cast<float*>(region_allocate(region, packed_conv_region_bytes(p)));
+  const char* name = v.op.name() ? v.op.name()->c_str() : "";
+  if (region->exhausted())
+    return Status::error(StatusCode::kArenaTooSmall,
+                         "the arena is too small for the packed weights of Conv2d '%s' "
+                         "(Session::arena_bytes_needed tells the total)",
+                         name);
+  if (memory == nullptr) {
+    if (region->counting()) return Status::ok();
+    return Status::error(StatusCode::kOutOfMemory, "no memory for the packed weights of Conv2d '%s'", name);
+  }
+  // [block][k][gate][16], k = (ky * kw + kx) * C_in + c (a channels-last
+  // window); ONNX stores W as [C_out][C_in][kh][kw]. Units past hidden are 0.
+  const float* w = v.constant(1);
+  const size_t weight_floats = simd::recurrent_packed_floats(p.gates, p.hidden, p.depth);
+  std::memset(memory, 0, packed_conv_region_bytes(p));
+  const int64_t taps = p.kernel_h * p.kernel_w, block_floats = p.depth * p.gates * kBlock;
+  for (int64_t o = 0; o < p.out_channels; ++o) {
+    const int64_t g = o / p.hidden, j = o % p.hidden;
+    float* column = memory + (j / kBlock) * block_floats + g * kBlock + j % kBlock;
+    for (int64_t c = 0; c < p.in_channels; ++c)
+      for (int64_t t = 0; t < taps; ++t)
+        column[(t * p.in_channels + c) * p.gates * kBlock] = w[(o * p.in_channels + c) * taps + t];
+  }
+  float* bias = memory + weight_floats;
+  if (v.has_input(2)) {
+    const float* b = v.constant(2);
+    for (int64_t o = 0; o < p.out_channels; ++o) bias[(o / p.hidden) * p.padded + o % p.hidden] = b[o];
+  }
+  p.packed = memory;
+  p.bias = bias;
+  return Status::ok();
+}
+
+namespace {
+
+// The im2col row of one output position of `image`: its window, zeros
+// where it hangs over the padding.
+void write_window(const PackedConv& p, const float* image, int64_t position, float* row) {
+  const int64_t oy = position / p.out_w, ox = position % p.out_w, c = p.in_channels;
+  for (int64_t ky = 0; ky < p.kernel_h; ++ky) {
+    const int64_t iy = oy * p.stride_h - p.pad_top + ky * p.dilation_h;
+    for (int64_t kx = 0; kx < p.kernel_w; ++kx, row += c) {
+      const int64_t ix = ox * p.stride_w - p.pad_left + kx * p.dilation_w;
+      if (iy < 0 || iy >= p.in_h || ix < 0 || ix >= p.in_w)
+        std::memset(row, 0, static_cast<size_t>(c) * sizeof(float));
+      else
+        std::memcpy(row, image + (iy * p.in_w + ix) * c, static_cast<size_t>(c) * sizeof(float));
+    }
+  }
+}
+
+// im2col rows [first, first + count) of one band (output positions of one image).
+struct Im2colTask {
+  const PackedConv* plan;
+  const float* image;
+  int64_t first;
+  float* rows;
+};
+
+void im2col_row(void* argument, size_t index) {
+  const Im2colTask& task = *static_cast<const Im2colTask*>(argument);
+  const int64_t r = static_cast<int64_t>(index);
+  write_window(*task.plan, task.image, task.first + r, task.rows + r * task.plan->depth);
+}
+
+// One (row chunk, block) of a band's product, its bias added by the
+// product, then clamped in place. With one block the task makes its own
+// rows first (`image` non-null): one pass over the threads instead of two.
+struct ProductTask {
+  const PackedConv* plan;
+  const float* rows;  // the band's matrix, row r at rows + r * in_stride
+  int64_t in_stride, count;
+  float* out;         // the band's output, row r at out + r * out_channels
+  int64_t row_chunks, chunk_rows;
+  const float* image;      // non-null: make rows [first, first + count) of the band from it
+  int64_t first_position;  // of the band, in the image
+};
+
+void product_chunk(void* argument, size_t index) {
+  const ProductTask& task = *static_cast<const ProductTask*>(argument);
+  const PackedConv& p = *task.plan;
+  const int64_t chunk = static_cast<int64_t>(index) % task.row_chunks;
+  const int64_t block = static_cast<int64_t>(index) / task.row_chunks;
+  const int64_t first = chunk * task.chunk_rows;
+  const int64_t count = task.count - first < task.chunk_rows ? task.count - first : task.chunk_rows;
+  if (task.image != nullptr)
+    for (int64_t r = first; r < first + count; ++r)
+      write_window(p, task.image, task.first_position + r, p.scratch + r * p.depth);
+  simd::RecurrentProjection projection;
+  projection.rows = count;
+  projection.depth = p.depth;
+  projection.gates = p.gates;
+  projection.padded = p.padded;
+  projection.first_block = block;
+  projection.blocks = 1;
+  projection.packed = p.packed;
+  projection.in = task.rows + first * task.in_stride;
+  projection.in_stride = task.in_stride;
+  projection.bias = p.bias;
+  projection.out = task.out + first * p.out_channels;
+  projection.out_stride = p.out_channels;
+  simd::recurrent_projection(projection);
+  if (p.out_min == -INFINITY && p.out_max == INFINITY) return;
+  // This task's columns, while they are in L1: units [16 block, 16 block +
+  // 16) of every gate.
+  const float low = p.out_min, high = p.out_max;
+  for (int64_t r = first; r < first + count; ++r)
+    for (int64_t g = 0; g < p.gates; ++g) {
+      float* column = task.out + r * p.out_channels + g * p.hidden + block * kBlock;
+      for (int64_t j = 0; j < kBlock; ++j) {
+        const float value = column[j] < low ? low : column[j];
+        column[j] = value > high ? high : value;
+      }
+    }
+}
+
+}  // namespace
+
+void run_packed_conv(const PackedConv& p, pthreadpool_t pool, const float* x, float* y) {
+  const int64_t positions = p.out_h * p.out_w, blocks = blocks_of(p);
+  const int64_t threads = pool != nullptr ? static_cast<int64_t>(pthreadpool_get_threads_count(pool)) : 1;
+  float* rows = p.scratch;
+  for (int64_t n = 0; n < p.batch; ++n) {
+    const float* image = x + n * p.in_h * p.in_w * p.in_channels;
+    float* out_image = y + n * positions * p.out_channels;
+    for (int64_t first = 0; first < positions; first += p.band_rows) {
+      const int64_t count = positions - first < p.band_rows ? positions - first : p.band_rows;
+      // Row chunks of at most about kTaskRows, as many tasks as a multiple
+      // of the threads and rows split evenly between them, so that no
+      // thread waits for another's last sliver (a 16x16 UNet level: 256
+      // rows as 5 x 48 + 16 left one thread 12% more). Even chunk sizes
+      // keep the register tiles whole. The split changes no sum.
+      int64_t row_chunks = (count + kTaskRows - 1) / kTaskRows;
+      while (threads > 1 && row_chunks * blocks % threads != 0) ++row_chunks;
+      const int64_t chunk_rows = ((count + row_chunks - 1) / row_chunks + 1) / 2 * 2;
+      ProductTask product{&p,         nullptr, p.depth, count, out_image + first * p.out_channels,
+                          (count + chunk_rows - 1) / chunk_rows, chunk_rows, nullptr, first};
+      if (p.in_place) {
+        product.rows = image + first * p.in_channels;
+      } else if (blocks == 1) {
+        product.rows = rows;
+        product.image = image;
+      } else {
+        Im2colTask im2col{&p, image, first, rows};
+        pthreadpool_parallelize_1d(pool, im2col_row, &im2col, static_cast<size_t>(count), 0);
+        product.rows = rows;
+      }
+      pthreadpool_parallelize_1d(pool, product_chunk, &product, static_cast<size_t>(product.row_chunks * blocks), 0);
+    }
+  }
+}
+
+}  // namespace xnnpack
+}  // namespace edgegen
