@@ -378,13 +378,10 @@ void phase_im2col_row(const QuantizedGemm& p, const DeconvPhase& phase, const in
   }
 }
 
-void phase_band_task(void* context, size_t t) {
-  const PhaseBand& band = *static_cast<const PhaseBand*>(context);
+// Pixels [begin, end) of the band, with task `t`'s GEMM scratch.
+void run_phase_rows(const PhaseBand& band, size_t begin, size_t end, size_t t) {
   const QuantizedGemm& p = *band.plan;
   const DeconvPhase& phase = *band.phase;
-  const size_t begin = static_cast<size_t>(band.pixels) * t / band.tasks;
-  const size_t end = static_cast<size_t>(band.pixels) * (t + 1) / band.tasks;
-  if (begin >= end) return;
   const int8_t* nhwc = band.x;
   const void* packed = static_cast<const uint8_t*>(p.packed) + phase.packed_offset;
   int8_t* c = reinterpret_cast<int8_t*>(p.scratch + p.c_offset);
@@ -448,10 +445,69 @@ void phase_band_task(void* context, size_t t) {
   }
 }
 
+void phase_band_task(void* context, size_t t) {
+  const PhaseBand& band = *static_cast<const PhaseBand*>(context);
+  const size_t begin = static_cast<size_t>(band.pixels) * t / band.tasks;
+  const size_t end = static_cast<size_t>(band.pixels) * (t + 1) / band.tasks;
+  if (begin < end) run_phase_rows(band, begin, end, t);
+}
+
+// Whole phases per task, for a transposed convolution whose phases each
+// fit one band and write their output in place: one hand-off to the
+// threads for the op instead of one per phase. The phases of a small
+// decoder layer (4 of 0.5 M multiply-adds) gained nothing split row-wise,
+// one after the other. Every pixel is the same integer sum either way.
+struct PhaseSet {
+  const QuantizedGemm* plan;
+  const int8_t* x;  // the image's input, NHWC (padded, windows in place)
+  int8_t* y;        // the image's output, NHWC
+  size_t tasks;
+};
+
+void phase_set_task(void* context, size_t t) {
+  const PhaseSet& set = *static_cast<const PhaseSet*>(context);
+  const QuantizedGemm& p = *set.plan;
+  const int64_t first = p.phase_count * static_cast<int64_t>(t) / static_cast<int64_t>(set.tasks);
+  const int64_t last = p.phase_count * static_cast<int64_t>(t + 1) / static_cast<int64_t>(set.tasks);
+  for (int64_t i = first; i < last; ++i) {
+    const DeconvPhase& phase = p.phases[i];
+    const int64_t pixels = phase.rows_h * phase.rows_w;
+    PhaseBand band{&p, &phase, set.x, set.y, 0, pixels, 1};
+    if (pixels > 0) run_phase_rows(band, 0, static_cast<size_t>(pixels), t);
+  }
+}
+
+// Whether phase_set_task can run `p`, and with how many tasks (0: no):
+// where its phases are too small to split row-wise with profit (below
+// kMinPhaseSplitMacs each; larger ones measured faster split row-wise, as
+// a 64x64 decoder layer's) and large enough together to hand off. A layer
+// of few columns counts as 16: the narrow variant's work is its rows
+// (packing them, one product per 16), not its multiply-adds.
+constexpr size_t kMinPhaseSplitMacs = size_t{1} << 20;
+
+size_t phase_set_tasks(const QuantizedGemm& p, pthreadpool_t pool) {
+  const size_t threads = task_count(pool);
+  if (threads < 2 || !p.window_rows || !p.output_nhwc || p.phase_count < static_cast<int64_t>(threads)) return 0;
+  size_t macs = 0;
+  for (int64_t i = 0; i < p.phase_count; ++i) {
+    const DeconvPhase& phase = p.phases[i];
+    const size_t phase_macs = static_cast<size_t>(phase.rows_h * phase.rows_w) * phase.k * (p.n < 16 ? 16 : p.n);
+    if (phase.rows_h * phase.rows_w > p.band_pixels || phase_macs >= kMinPhaseSplitMacs) return 0;
+    macs += phase_macs;
+  }
+  return macs < kMinParallelMacs ? 0 : threads;
+}
+
 void run_deconv_phases(const QuantizedGemm& p, const int8_t* x, int8_t* y, pthreadpool_t pool) {
   const int64_t out_plane = p.out_h * p.out_w;
+  const size_t set_tasks = phase_set_tasks(p, pool);
   for (int64_t image = 0; image < p.batch; ++image) {
     const int8_t* nhwc = nhwc_image(p, x, image);
+    if (set_tasks > 0) {
+      PhaseSet set{&p, nhwc, y + image * p.out_channels * out_plane, set_tasks};
+      parallelize(pool, phase_set_task, &set, set_tasks);
+      continue;
+    }
     for (int64_t i = 0; i < p.phase_count; ++i) {
       const DeconvPhase& phase = p.phases[i];
       const int64_t pixels = phase.rows_h * phase.rows_w;

@@ -686,6 +686,24 @@ TEST_CASE("float nearest Resize between convolutions runs channels-last: 2x (row
   CHECK(compare_backends(b) == 5);  // XNNPACK's convolutions sum in their own order
 }
 
+TEST_CASE("int8 transposed convolution with small phases: whole phases per thread, same bits as 1 thread") {
+  // 8x8x64 -> 16x16x32, kernel 4 stride 2: four phases of 64 pixels x 256 x 32
+  // (0.5 M multiply-adds each, 2 M in all): split phase by phase at 2
+  // threads, not row by row. Batch 2; the output read channels-last.
+  ModelBuilder b;
+  b.graph("main");
+  int32_t x = b.activation("x", {2, 64, 8, 8});
+  int32_t xq = b.activation("xq", {2, 64, 8, 8}, DType::kInt8);
+  b.quantize(xq, {0.03f}, {-2});
+  b.op(OpCode::kQuantizeLinear, {x}, {xq}, {static_cast<int64_t>(DType::kInt8)});
+  int32_t d = add_quantized_conv(b, "d", OpCode::kConvTranspose2d, xq, {64, 32, 4, 4}, {2, 32, 16, 16},
+                                 {2, 2, 1, 1, 1, 1, 1, 1, 1, 0, 0}, 0.08f, 3, ActivationKind::kRelu);
+  int32_t y = b.activation("y", {2, 32, 16, 16});
+  b.op(OpCode::kDequantizeLinear, {d}, {y});
+  b.inputs({x}).outputs({y});
+  CHECK(compare_backends(b, 0.f) == 3);
+}
+
 TEST_CASE("int8 1-D chains (a vocoder's layers): windows read in place, phases written in place, same bits") {
   // x -> Q -> conv k7 -> deconv x2 (LeakyReLU) -> deconv x3 with output
   // padding -> dilated conv (im2col) -> conv to 1 channel -> DQ -> y, long
