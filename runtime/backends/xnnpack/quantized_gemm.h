@@ -92,9 +92,8 @@ struct QuantizedGemm {
   // its rows in place (lda = stride_w * C for a conv, C for a phase, along an
   // output row) from a copy of the input with window_pad_* pixels of the zero
   // point around it: no im2col (a vocoder's and a decoder's last layers,
-  // K = 64-128, spent more time copying rows than multiplying them). 1-D
-  // (one run per row) on every qgemm variant, 2-D where the variant reads
-  // rows in runs (simd::qgemm_reads_row_runs).
+  // K = 64-128, spent more time copying rows than multiplying them): one
+  // run per row in 1-D, one per kernel row in 2-D (simd::QGemmRowRuns).
   bool window_rows = false;
   int64_t window_pad_top = 0, window_pad_bottom = 0, window_pad_lo = 0, window_pad_hi = 0;
   int64_t band_pixels = 0;  // conv, deconv phases: output pixels, deconv: input pixels per band

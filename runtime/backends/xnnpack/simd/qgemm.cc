@@ -285,6 +285,10 @@ bool qgemm_reads_row_runs(const void* packed) { return qgemm_isa_reads_row_runs(
 bool qgemm_isa_reads_row_runs(QGemmIsa isa) {
   switch (isa) {
     case QGemmIsa::kScalar:
+    case QGemmIsa::kAvx2:
+    case QGemmIsa::kAvxVnni:
+    case QGemmIsa::kNeon:
+    case QGemmIsa::kNeonDot:
     case QGemmIsa::kAvx512Vnni:
     case QGemmIsa::kAvx512Vnni16:
     case QGemmIsa::kAvx512Vnni32:

@@ -153,8 +153,8 @@ struct QGemmRowRuns {
   size_t stride = 0;
 };
 
-// Whether the variant `packed` was made for takes rows in runs: the plain
-// C++ variant and the AVX512-VNNI ones (their panel copy gathers the runs).
+// Whether the variant `packed` was made for takes rows in runs: every
+// variant does (its panel copy gathers the runs); kAuto is no variant.
 bool qgemm_reads_row_runs(const void* packed);
 bool qgemm_isa_reads_row_runs(QGemmIsa isa);  // the same, for a variant (kAuto: false)
 

@@ -52,18 +52,23 @@ struct Avx2Kernel {
   static constexpr IsaLayout kLayout = isa_layout(QGemmIsa::kAvx2);
   static_assert(kLayout.n_block == kColumns && kLayout.k_group == 2 && kLayout.a_bytes == 2, "layout");
 
-  // Rows of A widened to int16, zero-padded to the row length.
+  // Rows of A widened to int16, zero-padded to the row length; a row in
+  // `runs` pieces (QGemmRowRuns) is gathered run after run.
   static void pack_panel(const int8_t* a, size_t lda, size_t rows, size_t k_size, size_t row_bytes,
-                         uint8_t* panel) {
+                         uint8_t* panel, size_t runs, size_t run_stride) {
+    const size_t run_bytes = k_size / runs;
     for (size_t r = 0; r < rows; ++r) {
-      const int8_t* src = a + r * lda;
       auto* dst = reinterpret_cast<int16_t*>(panel + r * row_bytes);
-      size_t k = 0;
-      for (; k + 16 <= k_size; k += 16)
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + k),
-                            _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + k))));
-      for (; k < k_size; ++k) dst[k] = src[k];
-      for (; k < row_bytes / 2; ++k) dst[k] = 0;
+      for (size_t run = 0; run < runs; ++run) {
+        const int8_t* src = a + r * lda + run * run_stride;
+        int16_t* to = dst + run * run_bytes;
+        size_t k = 0;
+        for (; k + 16 <= run_bytes; k += 16)
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(to + k),
+                              _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + k))));
+        for (; k < run_bytes; ++k) to[k] = src[k];
+      }
+      for (size_t k = k_size; k < row_bytes / 2; ++k) dst[k] = 0;
     }
   }
 
@@ -102,19 +107,24 @@ struct AvxVnniKernel {
   static_assert(kLayout.n_block == kColumns && kLayout.k_group == 4 && kLayout.a_bytes == 1, "layout");
 
   // Rows of A, +128, padded to the row length (any padding value is
-  // harmless against the zero weights there).
+  // harmless against the zero weights there); a row in `runs` pieces
+  // (QGemmRowRuns) is gathered run after run.
   static void pack_panel(const int8_t* a, size_t lda, size_t rows, size_t k_size, size_t row_bytes,
-                         uint8_t* panel) {
+                         uint8_t* panel, size_t runs, size_t run_stride) {
     const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));
+    const size_t run_bytes = k_size / runs;
     for (size_t r = 0; r < rows; ++r) {
-      const int8_t* src = a + r * lda;
       uint8_t* dst = panel + r * row_bytes;
-      size_t k = 0;
-      for (; k + 32 <= k_size; k += 32)
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + k),
-                            _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + k)), flip));
-      for (; k < k_size; ++k) dst[k] = static_cast<uint8_t>(src[k]) ^ 0x80;
-      for (; k < row_bytes; ++k) dst[k] = 0;
+      for (size_t run = 0; run < runs; ++run) {
+        const int8_t* src = a + r * lda + run * run_stride;
+        uint8_t* to = dst + run * run_bytes;
+        size_t k = 0;
+        for (; k + 32 <= run_bytes; k += 32)
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(to + k),
+                              _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + k)), flip));
+        for (; k < run_bytes; ++k) to[k] = static_cast<uint8_t>(src[k]) ^ 0x80;
+      }
+      for (size_t k = k_size; k < row_bytes; ++k) dst[k] = 0;
     }
   }
 
@@ -223,7 +233,7 @@ void run(const RunArgs& args) {
   if (kInt8Output) constants = requant_constants(*args.requantization);
   for (size_t m = args.m_begin; m < args.m_end; m += kPanelRows) {
     const size_t rows = args.m_end - m < kPanelRows ? args.m_end - m : kPanelRows;
-    Kernel::pack_panel(args.a + m * args.lda, args.lda, rows, h.k, row_bytes, panel);
+    Kernel::pack_panel(args.a + m * args.lda, args.lda, rows, h.k, row_bytes, panel, args.runs, args.run_stride);
     for (size_t block = args.n_begin / kColumns; block * kColumns < args.n_end; ++block) {
       const size_t first = block * kColumns;
       const size_t lo = args.n_begin > first ? args.n_begin - first : 0;

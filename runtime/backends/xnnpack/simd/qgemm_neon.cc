@@ -35,10 +35,14 @@ struct Row {
   int32x4_t v0, v1, v2, v3;
 };
 
-// Rows of A as they are, padded with zeros to the row length.
-void pack_panel(const int8_t* a, size_t lda, size_t rows, size_t k_size, size_t row_bytes, uint8_t* panel) {
+// Rows of A as they are, padded with zeros to the row length; a row in
+// `runs` pieces (QGemmRowRuns) is gathered run after run.
+void pack_panel(const int8_t* a, size_t lda, size_t rows, size_t k_size, size_t row_bytes, uint8_t* panel,
+                size_t runs, size_t run_stride) {
+  const size_t run_bytes = k_size / runs;
   for (size_t r = 0; r < rows; ++r) {
-    std::memcpy(panel + r * row_bytes, a + r * lda, k_size);
+    for (size_t run = 0; run < runs; ++run)
+      std::memcpy(panel + r * row_bytes + run * run_bytes, a + r * lda + run * run_stride, run_bytes);
     std::memset(panel + r * row_bytes + k_size, 0, row_bytes - k_size);
   }
 }
@@ -221,7 +225,7 @@ void run(const RunArgs& args) {
   if (kInt8Output) constants = requant_constants(*args.requantization);
   for (size_t m = args.m_begin; m < args.m_end; m += kRows) {
     const size_t rows = args.m_end - m < kRows ? args.m_end - m : kRows;
-    pack_panel(args.a + m * args.lda, args.lda, rows, h.k, row_bytes, panel);
+    pack_panel(args.a + m * args.lda, args.lda, rows, h.k, row_bytes, panel, args.runs, args.run_stride);
     for (size_t block = args.n_begin / kColumns; block * kColumns < args.n_end; ++block) {
       const size_t first = block * kColumns;
       const size_t lo = args.n_begin > first ? args.n_begin - first : 0;
