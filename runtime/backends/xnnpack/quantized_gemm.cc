@@ -588,7 +588,7 @@ bool plan_deconv_phases(QuantizedGemm* p) {
 
 // Window rows (quantized_gemm.h) for a conv or deconv phases with dilation
 // 1 along w and more than one tap (a pointwise conv reads its rows as they
-// are): 1-D always, 2-D where the variant kAuto packs reads rows in runs.
+// are), 1-D or 2-D (every qgemm variant reads rows in runs).
 // The zero-point pixels the windows reach on each side.
 void plan_window_rows(QuantizedGemm* p) {
   if (p->dilation_w != 1 || pointwise(*p)) return;
