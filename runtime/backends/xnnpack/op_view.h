@@ -11,6 +11,7 @@
 #include "edgegen/tensor.h"
 #include "edgegen_generated.h"
 #include "ops/kernel.h"
+#include "ops/op_params.h"
 #include "ops/registry.h"
 
 namespace edgegen {
@@ -99,6 +100,37 @@ inline bool all_f32(const OpView& v) {
   for (uint32_t i = 0; i < v.op.outputs()->size(); ++i)
     if (!is_f32(v.output(i))) return false;
   return true;
+}
+
+// A (transposed) convolution's sizes and attributes, 1-D ([N, C, L]) as
+// 2-D with height 1: what the executors of our own plan their loops over.
+struct ConvSizes {
+  int64_t batch = 0, in_channels = 0, in_h = 0, in_w = 0, out_channels = 0, out_h = 0, out_w = 0;
+  int64_t kernel_h = 0, kernel_w = 0, stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1;
+  int64_t pad_top = 0, pad_left = 0;
+};
+
+inline ConvSizes conv_sizes(const OpView& v) {
+  using namespace params;
+  const Shape x = shape_of(v.input(0)), w = shape_of(v.input(1)), y = shape_of(v.output(0));
+  const bool two_d = x.rank == 4;
+  ConvSizes s;
+  s.batch = x.dims[0];
+  s.in_channels = x.dims[1];
+  s.in_h = two_d ? x.dims[2] : 1;
+  s.in_w = x.dims[x.rank - 1];
+  s.out_channels = y.dims[1];
+  s.out_h = two_d ? y.dims[2] : 1;
+  s.out_w = y.dims[y.rank - 1];
+  s.kernel_h = two_d ? w.dims[2] : 1;
+  s.kernel_w = w.dims[w.rank - 1];
+  s.stride_h = v.int_param(kStrideH);
+  s.stride_w = v.int_param(kStrideW);
+  s.dilation_h = v.int_param(kDilationH);
+  s.dilation_w = v.int_param(kDilationW);
+  s.pad_top = v.int_param(kPadTop);
+  s.pad_left = v.int_param(kPadLeft);
+  return s;
 }
 
 }  // namespace xnnpack

@@ -40,24 +40,8 @@ bool packed_conv_wins(const OpView& v) {
 }
 
 PackedConv packed_conv_plan(const OpView& v, FusedActivation* post) {
-  using namespace params;
-  const Shape x = shape_of(v.input(0)), w = shape_of(v.input(1)), y = shape_of(v.output(0));
   PackedConv p;
-  p.batch = x.dims[0];
-  p.in_channels = x.dims[1];
-  p.in_h = x.dims[2];
-  p.in_w = x.dims[3];
-  p.out_channels = y.dims[1];
-  p.out_h = y.dims[2];
-  p.out_w = y.dims[3];
-  p.kernel_h = w.dims[2];
-  p.kernel_w = w.dims[3];
-  p.stride_h = v.int_param(kStrideH);
-  p.stride_w = v.int_param(kStrideW);
-  p.dilation_h = v.int_param(kDilationH);
-  p.dilation_w = v.int_param(kDilationW);
-  p.pad_top = v.int_param(kPadTop);
-  p.pad_left = v.int_param(kPadLeft);
+  static_cast<ConvSizes&>(p) = conv_sizes(v);  // rank 4 (packed_conv_wins)
   p.depth = p.kernel_h * p.kernel_w * p.in_channels;
   // recurrent_projection's columns g * padded + j are output channel
   // g * hidden + j when hidden is whole blocks: the product writes the

@@ -41,10 +41,7 @@ namespace xnnpack {
 
 class MemoryRegion;
 
-struct PackedConv {
-  int64_t batch = 0, in_h = 0, in_w = 0, in_channels = 0, out_h = 0, out_w = 0, out_channels = 0;
-  int64_t kernel_h = 0, kernel_w = 0, stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1;
-  int64_t pad_top = 0, pad_left = 0;
+struct PackedConv : ConvSizes {
   int64_t depth = 0;                  // kernel_h * kernel_w * in_channels
   int64_t gates = 4, hidden = 0, padded = 0;  // out_channels = gates * hidden, hidden == padded
   int64_t band_rows = 0;              // output positions per band

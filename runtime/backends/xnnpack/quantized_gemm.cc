@@ -658,7 +658,7 @@ bool quantized_gemm_channels_last(const OpView& v) {
 QuantizedGemm quantized_gemm_plan(const OpView& v, bool input_nhwc, bool output_nhwc) {
   using namespace params;
   QuantizedGemm p;
-  const Shape x = shape_of(v.input(0)), w = shape_of(v.input(1)), y = shape_of(v.output(0));
+  const Shape x = shape_of(v.input(0)), w = shape_of(v.input(1));
   size_t offset = 0;
   auto take = [&offset](size_t bytes) {
     const size_t at = offset;
@@ -671,23 +671,8 @@ QuantizedGemm quantized_gemm_plan(const OpView& v, bool input_nhwc, bool output_
     p.n = static_cast<size_t>(w.dims[0]);
     p.rows = p.k ? static_cast<size_t>(x.num_elements()) / p.k : 0;
   } else {
-    const bool two_d = x.rank == 4;
     p.kind = v.code() == OpCode::kConv2d ? QGemmKind::kConv : QGemmKind::kDeconv;
-    p.batch = x.dims[0];
-    p.in_channels = x.dims[1];
-    p.in_h = two_d ? x.dims[2] : 1;
-    p.in_w = x.dims[x.rank - 1];
-    p.out_channels = y.dims[1];
-    p.out_h = two_d ? y.dims[2] : 1;
-    p.out_w = y.dims[y.rank - 1];
-    p.kernel_h = two_d ? w.dims[2] : 1;
-    p.kernel_w = w.dims[w.rank - 1];
-    p.stride_h = v.int_param(kStrideH);
-    p.stride_w = v.int_param(kStrideW);
-    p.dilation_h = v.int_param(kDilationH);
-    p.dilation_w = v.int_param(kDilationW);
-    p.pad_top = v.int_param(kPadTop);
-    p.pad_left = v.int_param(kPadLeft);
+    static_cast<ConvSizes&>(p) = conv_sizes(v);
     const int64_t taps = p.kernel_h * p.kernel_w;
     // Channels-last operands only where the backend chose them (conv, phases).
     p.input_nhwc = input_nhwc;

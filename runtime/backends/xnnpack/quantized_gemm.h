@@ -75,13 +75,10 @@ struct DeconvPhase {
 };
 constexpr int64_t kMaxDeconvPhases = 16;
 
-struct QuantizedGemm {
+// ConvSizes: the geometry (conv, deconv; 1-D ops have in_h = out_h = kernel_h = 1).
+struct QuantizedGemm : ConvSizes {
   QGemmKind kind = QGemmKind::kFullyConnected;
   size_t rows = 0, k = 0, n = 0;  // the product [rows, k] x [k, n] (conv: per image)
-  // Geometry (conv, deconv); 1-D ops have in_h = out_h = kernel_h = 1.
-  int64_t batch = 0, in_channels = 0, in_h = 0, in_w = 0, out_channels = 0, out_h = 0, out_w = 0;
-  int64_t kernel_h = 0, kernel_w = 0, stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1;
-  int64_t pad_top = 0, pad_left = 0;
   // Conv and deconv phases may read and write their int8 images channels-last
   // (an int8 chain between convolutions; the backend decides, see decide.h):
   // then no transposes.
