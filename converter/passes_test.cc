@@ -161,6 +161,38 @@ TEST_CASE("opset 18 GroupNormalization with per-group scale") {
   for (size_t i = 0; i < expected.size(); ++i) CHECK(got[i] == doctest::Approx(expected[i]));
 }
 
+TEST_CASE("a GroupNorm's SiLU or ReLU is fused into it (a UNet's and a decoder's norm), same values") {
+  for (const char* activation : {"SiLU", "Relu"}) {
+    CAPTURE(activation);
+    OnnxModelBuilder builder(18);
+    builder.input("x", {2, 6, 3, 5}, true).output("y");
+    builder.initializer("scale", {3}, {1.5f, -0.5f, 0.8f});
+    builder.initializer("bias", {3}, {0.1f, 0.f, -0.3f});
+    auto& node = builder.node("GroupNormalization", {"x", "scale", "bias"}, {"n"});
+    OnnxModelBuilder::set_int(node, "num_groups", 3);
+    if (std::string(activation) == "SiLU") {
+      builder.node("Sigmoid", {"n"}, {"gate"});
+      builder.node("Mul", {"n", "gate"}, {"y"});
+    } else {
+      builder.node("Relu", {"n"}, {"y"});
+    }
+    std::string path = builder.save(std::string("group_norm_") + activation + ".onnx");
+    ConvertOptions plain;
+    plain.fuse_activations = false;
+    plain.batch = 2;
+    ConvertOptions fused;
+    fused.batch = 2;
+    std::vector<uint8_t> plain_file = convert(path, plain), fused_file = convert(path, fused);
+    const std::vector<uint32_t> ops = opcodes_of(fused_file);
+    REQUIRE(ops.size() == 1);
+    CHECK(ops[0] == static_cast<uint32_t>(OpCode::kGroupNorm));
+    CHECK(opcodes_of(plain_file).size() > 1);
+    auto input = testing::float_tensor({2, 6, 3, 5}, testing::test_values(180, 9));
+    check_same_values(testing::values_of(testing::run_egm_graph(fused_file, 0, {input})[0]),
+                      testing::values_of(testing::run_egm_graph(plain_file, 0, {input})[0]), 1e-5f);
+  }
+}
+
 TEST_CASE("identical constants are stored once and every buffer is aligned") {
   OnnxModelBuilder builder;
   builder.input("x", {1, 3}).output("y");

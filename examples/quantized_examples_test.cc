@@ -222,17 +222,23 @@ TEST_CASE("digits VAE in int8: the encoder needs data, the decoder calibrates on
 
   // Its nearest 2x upsampling between two int8 convolutions resizes the
   // int8 image (the Quantize before it runs on the small one), and no float
-  // Resize is left.
+  // Resize is left. Its two InstanceNorm + ReLU between int8 convolutions
+  // run in int8 too: the decoder's only dequantize is its output's.
   const format::Model* file = format::GetModel(int8_file.data());
-  int int8_resizes = 0, float_resizes = 0;
+  int int8_resizes = 0, float_resizes = 0, int8_norms = 0, float_norms = 0, dequantizes = 0;
   for (const format::Graph* graph : *file->graphs())
-    for (const format::Operator* op : *graph->operators())
-      if (op->opcode() == static_cast<uint32_t>(OpCode::kResize)) {
-        const format::Tensor* out = graph->tensors()->Get(static_cast<uint32_t>(op->outputs()->Get(0)));
-        ++(out->dtype() == format::DType::Int8 ? int8_resizes : float_resizes);
-      }
+    for (const format::Operator* op : *graph->operators()) {
+      const format::Tensor* out = graph->tensors()->Get(static_cast<uint32_t>(op->outputs()->Get(0)));
+      const bool int8 = out->dtype() == format::DType::Int8;
+      if (op->opcode() == static_cast<uint32_t>(OpCode::kResize)) ++(int8 ? int8_resizes : float_resizes);
+      if (op->opcode() == static_cast<uint32_t>(OpCode::kGroupNorm)) ++(int8 ? int8_norms : float_norms);
+      if (graph->name()->str() == "decoder") dequantizes += op->opcode() == static_cast<uint32_t>(OpCode::kDequantizeLinear);
+    }
   CHECK(int8_resizes == 1);
   CHECK(float_resizes == 0);
+  CHECK(int8_norms == 2);
+  CHECK(float_norms == 0);
+  CHECK(dequantizes == 1);
 
   // Calibration data that does not fit the input is refused by name.
   options.quantize.inputs["data"] = converter::CalibrationArray{{4, 3}, std::vector<float>(12, 0.f)};

@@ -11,6 +11,7 @@ bool fusable_producer(OpCode opcode) {
     case OpCode::kConvTranspose2d:
     case OpCode::kFullyConnected:
     case OpCode::kBatchNorm:
+    case OpCode::kGroupNorm:  // GroupNorm + SiLU / ReLU of UNets and decoders
     case OpCode::kAdd:
     case OpCode::kSub:
     case OpCode::kMul:

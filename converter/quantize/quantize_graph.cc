@@ -45,6 +45,19 @@ bool can_quantize(const IrGraph& graph, const IrOp& op) {
   return true;
 }
 
+// A GroupNorm the int8 kernels can run: float activation in, constant
+// gamma and beta, an activation they fuse (backends/xnnpack/simd/group_norm_int8.h).
+bool can_quantize_group_norm(const IrGraph& graph, const IrOp& op) {
+  if (op.opcode != OpCode::kGroupNorm || op.inputs.size() != 3) return false;
+  const ActivationKind act = op.activation.kind;
+  if (act != ActivationKind::kNone && act != ActivationKind::kRelu && act != ActivationKind::kClip &&
+      act != ActivationKind::kSilu)
+    return false;
+  const IrTensor& x = graph.tensors[static_cast<size_t>(op.inputs[0])];
+  return !x.is_constant && x.dtype == DType::kFloat32 && float_constant(graph, op.inputs[1]) &&
+         float_constant(graph, op.inputs[2]);
+}
+
 std::vector<float> float_values(const IrTensor& tensor) {
   std::vector<float> values(static_cast<size_t>(tensor.num_elements()));
   std::memcpy(values.data(), tensor.data.data(), values.size() * sizeof(float));
@@ -66,12 +79,15 @@ class Rewriter {
   void run(const std::vector<size_t>& quantize) {
     std::vector<bool> in_int8(graph_.ops.size(), false);
     for (size_t index : quantize) in_int8[index] = true;
+    const std::set<int> int8_read = read_by_int8_ops(quantize);
     std::vector<IrOp> original = std::move(graph_.ops);
     graph_.ops.clear();
     for (size_t i = 0; i < original.size(); ++i) {
       const IrOp& op = original[i];
       if (in_int8[i]) {
         emit_quantized_linear(op);
+      } else if (can_quantize_group_norm(graph_, op) && int8_read.count(op.outputs[0]) && !kept_float(op)) {
+        emit_quantized_group_norm(op);
       } else {
         graph_.ops.push_back(op);
         if (op.opcode == OpCode::kReshape) follow_reshape(op);
@@ -93,6 +109,27 @@ class Rewriter {
   }
 
   const IrTensor& tensor(int index) const { return graph_.tensors[static_cast<size_t>(index)]; }
+
+  bool kept_float(const IrOp& op) const {
+    for (const std::string& name : options_.keep_float)
+      if (name == op.name || name == tensor(op.outputs[0]).name) return true;
+    return false;
+  }
+
+  // The float tensors the int8 ops in `quantize` will read as their input,
+  // and those the ops that only move values (Reshape, nearest Resize) turn
+  // into one of them: their int8 twins are read, so whatever makes them
+  // may as well make them in int8.
+  std::set<int> read_by_int8_ops(const std::vector<size_t>& quantize) const {
+    std::set<int> read;
+    for (size_t index : quantize) read.insert(graph_.ops[index].inputs[0]);
+    for (size_t i = graph_.ops.size(); i-- > 0;) {
+      const IrOp& op = graph_.ops[i];
+      if ((op.opcode == OpCode::kReshape || nearest_resize(op)) && read.count(op.outputs[0]))
+        read.insert(op.inputs[0]);
+    }
+    return read;
+  }
 
   // A new int8 activation of float tensor `of`'s shape, named after it.
   int add_int8_tensor(int of, IrQuantization quant) {
@@ -178,9 +215,27 @@ class Rewriter {
 
     // The float result, for float consumers and graph outputs; dead code
     // elimination drops it where nothing reads it.
+    emit_dequantize(y_index, y);
+  }
+
+  // The GroupNorm `op` on the int8 twin of its input, into an int8 twin of
+  // its output (which its fused activation's range quantizes), and the
+  // float result for any float reader.
+  void emit_quantized_group_norm(const IrOp& op) {
+    IrOp quantized = op;
+    quantized.inputs[0] = int8_of(op.inputs[0]);
+    const int y = op.outputs[0];
+    const int y_index = add_int8_tensor(y, activation_quantization(y));
+    quantized.outputs = {y_index};
+    graph_.ops.push_back(std::move(quantized));
+    int8_twin_[y] = y_index;
+    emit_dequantize(y_index, y);
+  }
+
+  void emit_dequantize(int twin, int y) {
     IrOp dequantize;
     dequantize.opcode = OpCode::kDequantizeLinear;
-    dequantize.inputs = {y_index};
+    dequantize.inputs = {twin};
     dequantize.outputs = {y};
     dequantize.name = tensor(y).name + "/dequantize";
     graph_.ops.push_back(std::move(dequantize));

@@ -6,7 +6,9 @@
 // QuantizeLinear is placed where a float tensor first feeds an int8 op, a
 // DequantizeLinear where an int8 result feeds a float op or leaves the
 // graph: chains of int8 ops (through Reshapes) stay int8 in between, so
-// precision changes only at the boundaries.
+// precision changes only at the boundaries. A GroupNorm (with its fused
+// ReLU, Clip or SiLU) whose result an int8 op reads runs in int8 too:
+// int8 in, int8 out, instead of dequantize, norm, activation, quantize.
 #pragma once
 
 #include <set>

@@ -2,6 +2,9 @@
 // consecutive channels x spatial, then per-channel gamma and beta.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -171,6 +174,122 @@ TEST_CASE("GroupNorm: infer rejects malformed nodes") {
     runner.input({1, 2, 2}, {1, 2, 3, 4}).input({2}, {1, 1}, true).input({2}, {0, 0}, true).floats({1e-5f});
     CHECK(runner.infer().code() == StatusCode::kInvalidModel);
   }
+}
+
+
+TEST_CASE("GroupNorm: a fused activation applies after the affine step (ReLU, SiLU, Clip)") {
+  const std::vector<float> x = {0.5f, 1, -1, 2, 3, 0, 1, 1, 2, -2, 4, 0.5f};
+  KernelRunner plain(OpCode::kGroupNorm);
+  plain.input({1, 4, 3}, x).input({4}, {1, -0.5f, 2, 1}, true).input({4}, {0.1f, 0, -0.2f, 0.3f}, true).ints({2}).floats({1e-5f});
+  REQUIRE(plain.run().is_ok());
+  const std::vector<float> y = plain.output_values();
+  for (ActivationKind kind : {ActivationKind::kRelu, ActivationKind::kSilu, ActivationKind::kClip}) {
+    KernelRunner fused(OpCode::kGroupNorm);
+    fused.input({1, 4, 3}, x).input({4}, {1, -0.5f, 2, 1}, true).input({4}, {0.1f, 0, -0.2f, 0.3f}, true).ints({2})
+        .floats({1e-5f}).activation(kind, -0.5f, 0.75f);
+    REQUIRE(fused.run().is_ok());
+    std::vector<float> expected;
+    for (float v : y) expected.push_back(apply_activation(v, FusedActivation{kind, -0.5f, 0.75f}));
+    check_close(fused.output_values(), expected);
+  }
+}
+
+
+// Random int8 values of a given spread around a mean, to normalize.
+std::vector<int32_t> int8_values(size_t n, uint32_t seed, int32_t mean, int32_t spread, int32_t low = -128,
+                                 int32_t high = 127) {
+  std::vector<int32_t> values(n);
+  uint32_t state = seed;
+  for (int32_t& v : values) {
+    state = state * 1664525u + 1013904223u;
+    const int32_t r = static_cast<int32_t>(state >> 8) % (2 * spread + 1) - spread;
+    v = std::min(high, std::max(low, mean + r));
+  }
+  return values;
+}
+
+TEST_CASE("GroupNorm: int8 and uint8 in and out, within one step of dequantize -> float norm -> quantize") {
+  struct Case {
+    std::vector<int64_t> shape;
+    int64_t groups;
+    DType dtype;
+    ActivationKind act;
+    float x_scale, y_scale;
+    int64_t x_zp, y_zp;
+  };
+  const Case cases[] = {
+      {{2, 6, 5, 3}, 3, DType::kInt8, ActivationKind::kNone, 0.05f, 0.03f, 3, -5},
+      {{1, 8, 4, 4}, 8, DType::kInt8, ActivationKind::kRelu, 0.02f, 0.02f, -10, -128},  // InstanceNorm, ReLU
+      {{1, 4, 7}, 2, DType::kInt8, ActivationKind::kSilu, 0.1f, 0.015f, 0, -90},
+      {{2, 3, 2, 2}, 1, DType::kUInt8, ActivationKind::kClip, 0.04f, 0.01f, 128, 40},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.groups);
+    CAPTURE(static_cast<int>(c.act));
+    size_t n = 1;
+    for (int64_t d : c.shape) n *= static_cast<size_t>(d);
+    const bool u8 = c.dtype == DType::kUInt8;
+    std::vector<int32_t> q = int8_values(n, 7u + static_cast<uint32_t>(n), u8 ? 140 : 5, 60, u8 ? 0 : -128, u8 ? 255 : 127);
+    const int64_t channels = c.shape[1];
+    std::vector<float> gamma, beta;
+    for (int64_t ch = 0; ch < channels; ++ch) {
+      gamma.push_back(0.5f + 0.25f * static_cast<float>(ch % 4) * (ch % 2 ? -1.f : 1.f));
+      beta.push_back(0.1f * static_cast<float>(ch % 3) - 0.1f);
+    }
+    // The float path: dequantize, the float kernel, quantize.
+    std::vector<float> real;
+    for (int32_t v : q) real.push_back(c.x_scale * static_cast<float>(v - c.x_zp));
+    KernelRunner reference(OpCode::kGroupNorm);
+    reference.input(c.shape, real).input({channels}, gamma, true).input({channels}, beta, true).ints({c.groups})
+        .floats({1e-5f}).activation(c.act, -0.5f, 0.75f);
+    REQUIRE(reference.run().is_ok());
+    const std::vector<float> y = reference.output_values();
+
+    KernelRunner quantized(OpCode::kGroupNorm);
+    quantized.input_quantized(c.dtype, c.shape, q, {c.x_scale}, {c.x_zp})
+        .input({channels}, gamma, true)
+        .input({channels}, beta, true)
+        .ints({c.groups})
+        .floats({1e-5f})
+        .activation(c.act, -0.5f, 0.75f)
+        .output_quantization({c.y_scale}, {c.y_zp});
+    Status status = quantized.run();
+    REQUIRE_MESSAGE(status.is_ok(), status.message());
+    REQUIRE(quantized.output().dtype == c.dtype);
+    std::vector<int32_t> got;
+    if (u8) for (uint8_t v : quantized.output_as<uint8_t>()) got.push_back(v);
+    else for (int8_t v : quantized.output_as<int8_t>()) got.push_back(v);
+    int worst = 0;
+    std::vector<int32_t> distinct;
+    for (size_t i = 0; i < n; ++i) {
+      const float exact = std::nearbyint(y[i] / c.y_scale) + static_cast<float>(c.y_zp);
+      const int32_t want = static_cast<int32_t>(std::fmin(u8 ? 255.f : 127.f, std::fmax(u8 ? 0.f : -128.f, exact)));
+      worst = std::max(worst, std::abs(got[i] - want));
+      if (std::find(distinct.begin(), distinct.end(), got[i]) == distinct.end()) distinct.push_back(got[i]);
+    }
+    CHECK(worst <= 1);
+    CHECK(distinct.size() >= 10);  // the scales spread the outputs over the range
+  }
+}
+
+TEST_CASE("GroupNorm: int8 refuses a per-channel input quantization and an output without one") {
+  const std::vector<int32_t> q = {1, 2, 3, 4, 5, 6};
+  KernelRunner per_axis(OpCode::kGroupNorm);
+  per_axis.input_quantized(DType::kInt8, {1, 2, 3}, q, {0.1f, 0.2f}, {0, 0}, 1)
+      .input({2}, {1, 1}, true)
+      .input({2}, {0, 0}, true)
+      .ints({1})
+      .floats({1e-5f})
+      .output_quantization({0.1f}, {0});
+  Status status = per_axis.infer();
+  REQUIRE_FALSE(status.is_ok());
+  CHECK(std::string(status.message()).find("one scale and zero point") != std::string::npos);
+  KernelRunner no_output(OpCode::kGroupNorm);
+  no_output.input_quantized(DType::kInt8, {1, 2, 3}, q, {0.1f}, {0}).input({2}, {1, 1}, true).input({2}, {0, 0}, true)
+      .ints({1}).floats({1e-5f});
+  status = no_output.run();
+  REQUIRE_FALSE(status.is_ok());
+  CHECK(std::string(status.message()).find("no quantization") != std::string::npos);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <xnnpack.h>
 
+#include "backends/xnnpack/simd/group_norm_int8.h"
 #include "backends/xnnpack/simd/simd_kernels.h"
 #include "backends/xnnpack/packed_conv.h"
 #include "backends/xnnpack/small_channel_conv1d.h"
@@ -179,6 +180,15 @@ bool nearest_resize_4d(const OpView& v) {
   return v.input(0).shape()->size() == 4 && v.int_param(params::kResizeMode) == params::kResizeNearestMode;
 }
 
+// GroupNorm of an int8 image into an int8 image, with an activation
+// simd::group_norm_int8 applies (the reference kernel takes the others).
+bool int8_group_norm(const OpView& v) {
+  return v.code() == OpCode::kGroupNorm && v.input(0).dtype() == format::DType::Int8 &&
+         v.output(0).dtype() == format::DType::Int8 && v.input(0).shape()->size() >= 2 && v.is_constant(1) &&
+         v.is_constant(2) && per_tensor_quantized(v.input(0)) && per_tensor_quantized(v.output(0)) &&
+         simd::has_group_norm_int8(v.activation());
+}
+
 bool quantize_or_dequantize(const OpView& v) {
   return (v.code() == OpCode::kQuantizeLinear || v.code() == OpCode::kDequantizeLinear) &&
          simd::has_quantize_linear(static_cast<DType>(v.input(0).dtype()), static_cast<DType>(v.output(0).dtype()));
@@ -206,7 +216,8 @@ void int8_channels_last_candidates(const Model& model, const format::Graph& grap
       const bool reads_channels_last =
           (v.code() == OpCode::kDequantizeLinear && quantize_or_dequantize(v) && per_tensor_quantized(v.input(0))) ||
           (k == 0 && quantized_gemm_channels_last(v)) ||
-          (k == 0 && v.code() == OpCode::kResize && nearest_resize_4d(v) && candidates[v.op.outputs()->Get(0)]);
+          (k == 0 && v.code() == OpCode::kResize && nearest_resize_4d(v) && candidates[v.op.outputs()->Get(0)]) ||
+          (k == 0 && int8_group_norm(v) && candidates[v.op.outputs()->Get(0)]);
       if (!reads_channels_last) candidates[v.input_index(k)] = 0;
     }
   }
@@ -255,6 +266,11 @@ Decision decide(const OpView& v, const Layout* natural, const uint8_t* int8_cand
     // than float ones): nearest copies bytes, in the layout its input comes
     // in (channels-last between two int8 convolutions).
     if (nearest_resize_4d(v)) d.executor = Executor::kResizeNearest, d.nhwc = d.int8_nhwc = input_nhwc(0);
+    return d;
+  }
+  if (code == OpCode::kGroupNorm && is_8bit(v.input(0))) {
+    // Between two int8 convolutions: in the layout its input comes in.
+    if (int8_group_norm(v)) d.executor = Executor::kGroupNorm, d.nhwc = d.int8_nhwc = input_nhwc(0);
     return d;
   }
   if (!all_f32(v)) return d;

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <limits>
 
+#include "backends/xnnpack/simd/group_norm_int8.h"
 #include "backends/xnnpack/simd/simd_kernels.h"
 #include "backends/xnnpack/accelerated_op.h"
 #include "backends/xnnpack/decide.h"
@@ -497,8 +498,10 @@ void reserve_kernel_scratch(OpBuild& b) {
   AcceleratedOp& acc = b.acc;
   if (acc.executor == Executor::kGroupNorm) {
     if (!b.counting()) acc.kernel_scratch = reinterpret_cast<float*>(b.scratch_base);
-    b.cursor = static_cast<size_t>(
-        align_up(4 * static_cast<size_t>(shape_of(b.v.input(0)).dims[1]) * sizeof(float), kArenaAlignment));
+    const size_t channels = static_cast<size_t>(shape_of(b.v.input(0)).dims[1]);
+    const size_t bytes = is_8bit(b.v.input(0)) ? simd::group_norm_int8_scratch_bytes(channels)
+                                               : 4 * channels * sizeof(float);
+    b.cursor = static_cast<size_t>(align_up(bytes, kArenaAlignment));
   } else if (acc.executor == Executor::kDeconvGemm) {
     acc.kernel_scratch = b.counting() ? counting_address(0) : reinterpret_cast<float*>(b.scratch_base);
     acc.deconv = deconv_gemm_plan(b.v);  // create_operator adds the bias
@@ -813,7 +816,8 @@ Status set_up_executor(OpBuild& b) {
     case Executor::kGroupNorm:
       acc.groups = v.code() == OpCode::kInstanceNorm ? static_cast<uint32_t>(shape_of(v.input(0)).dims[1])
                                                      : static_cast<uint32_t>(v.int_param(params::kNormGroups));
-      acc.post = v.activation();
+      // An int8 norm applies its activation before it quantizes.
+      if (!is_8bit(v.input(0))) acc.post = v.activation();
       break;
     case Executor::kUnary:
       acc.post = v.activation();
@@ -1092,6 +1096,19 @@ Status run_operator(const OpState& state) {
       const Tensor& x = context.input(0);
       size_t spatial = 1;
       for (int d = 2; d < x.shape.rank; ++d) spatial *= static_cast<size_t>(x.shape.dims[d]);
+      if (x.dtype == DType::kInt8) {
+        const Tensor& y = context.output(0);
+        simd::GroupNormInt8 g;
+        g.batch = static_cast<size_t>(x.shape.dims[0]), g.channels = static_cast<size_t>(x.shape.dims[1]);
+        g.spatial = spatial, g.groups = acc.groups;
+        g.gamma = context.input(1).data_as<const float>(), g.beta = context.input(2).data_as<const float>();
+        g.x_scale = x.quant.scale(), g.epsilon = context.float_param(params::kEpsilon);
+        g.output = quantized_group_norm_output(y.quant.scale(), y.quant.zero_point(), y.dtype);
+        g.activation = context.attributes.activation;
+        auto group_norm = acc.nhwc ? simd::group_norm_int8_nhwc : simd::group_norm_int8_nchw;
+        group_norm(g, x.data_as<const int8_t>(), y.data_as<int8_t>(), acc.kernel_scratch);
+        break;
+      }
       auto group_norm = acc.nhwc ? simd::group_norm_nhwc : simd::group_norm_nchw;
       group_norm(x.data_as<const float>(), context.input(1).data_as<const float>(),
                  context.input(2).data_as<const float>(), context.output(0).data_as<float>(),

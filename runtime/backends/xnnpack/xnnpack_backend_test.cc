@@ -663,6 +663,73 @@ TEST_CASE("int8 nearest Resize between int8 convolutions (a decoder's upsampling
   CHECK(compare_backends(b, 0.f) == 7);  // every op accelerated, both Resizes included
 }
 
+namespace {
+
+// An int8 GroupNorm of `x` [shape] with `groups`, its fused activation, into
+// an int8 tensor of scale `y_scale`, zero point `y_zero_point`.
+int32_t add_int8_group_norm(ModelBuilder& b, const std::string& name, int32_t x, std::vector<int64_t> shape,
+                            int64_t groups, ActivationKind activation, float y_scale, int64_t y_zero_point) {
+  const size_t channels = static_cast<size_t>(shape[1]);
+  std::vector<float> gamma(channels), beta(channels);
+  for (size_t c = 0; c < channels; ++c) {
+    gamma[c] = (c % 2 ? -0.7f : 1.1f) + 0.03f * static_cast<float>(c);
+    beta[c] = 0.05f * static_cast<float>(c % 5) - 0.1f;
+  }
+  int32_t g = b.constant(name + ".gamma", {shape[1]}, gamma);
+  int32_t be = b.constant(name + ".beta", {shape[1]}, beta);
+  int32_t y = b.activation(name + ".y", shape, DType::kInt8);
+  b.quantize(y, {y_scale}, {y_zero_point});
+  b.op(OpCode::kGroupNorm, {x, g, be}, {y}, {groups}, {1e-5f}, activation);
+  if (activation == ActivationKind::kClip) b.clip(-0.5f, 1.5f);
+  return y;
+}
+
+}  // namespace
+
+TEST_CASE("int8 GroupNorm between int8 convolutions (a decoder's norm + ReLU): channels-last, same bits") {
+  // x -> Q -> conv -> GroupNorm+ReLU (int8) -> conv -> DQ -> y
+  //      `-> InstanceNorm+Clip (int8) -> Reshape (NCHW) -> DQ -> flat
+  ModelBuilder b;
+  b.graph("main");
+  int32_t x = b.activation("x", {2, 6, 7, 9});
+  int32_t xq = b.activation("xq", {2, 6, 7, 9}, DType::kInt8);
+  b.quantize(xq, {0.03f}, {-2});
+  b.op(OpCode::kQuantizeLinear, {x}, {xq}, {static_cast<int64_t>(DType::kInt8)});
+  int32_t c1 = add_quantized_conv(b, "c1", OpCode::kConv2d, xq, {20, 6, 3, 3}, {2, 20, 7, 9},
+                                  {1, 1, 1, 1, 1, 1, 1, 1, 1}, 0.05f, -3);
+  int32_t n1 = add_int8_group_norm(b, "n1", c1, {2, 20, 7, 9}, 4, ActivationKind::kRelu, 0.02f, -128);
+  int32_t c2 = add_quantized_conv(b, "c2", OpCode::kConv2d, n1, {8, 20, 3, 3}, {2, 8, 7, 9},
+                                  {1, 1, 1, 1, 1, 1, 1, 1, 1}, 0.04f, 5);
+  int32_t y = b.activation("y", {2, 8, 7, 9});
+  b.op(OpCode::kDequantizeLinear, {c2}, {y});
+  int32_t n2 = add_int8_group_norm(b, "n2", xq, {2, 6, 7, 9}, 6, ActivationKind::kClip, 0.01f, -30);
+  int32_t r = b.activation("r", {2, 378}, DType::kInt8);
+  b.quantize(r, {0.01f}, {-30});
+  b.op(OpCode::kReshape, {n2}, {r}, {2, 378});
+  int32_t flat = b.activation("flat", {2, 378});
+  b.op(OpCode::kDequantizeLinear, {r}, {flat});
+  b.inputs({x}).outputs({y, flat});
+  CHECK(compare_backends(b, 0.f) >= 7);  // every op but the Reshape accelerated
+}
+
+TEST_CASE("int8 GroupNorm + SiLU (a UNet's norm): within one step of the reference, same bits at any thread count") {
+  ModelBuilder b;
+  b.graph("main");
+  int32_t x = b.activation("x", {1, 4, 8, 8});
+  int32_t xq = b.activation("xq", {1, 4, 8, 8}, DType::kInt8);
+  b.quantize(xq, {0.03f}, {0});
+  b.op(OpCode::kQuantizeLinear, {x}, {xq}, {static_cast<int64_t>(DType::kInt8)});
+  int32_t c1 = add_quantized_conv(b, "c1", OpCode::kConv2d, xq, {32, 4, 3, 3}, {1, 32, 8, 8},
+                                  {1, 1, 1, 1, 1, 1, 1, 1, 1}, 0.05f, 0);
+  const float y_scale = 0.02f;
+  int32_t n1 = add_int8_group_norm(b, "n1", c1, {1, 32, 8, 8}, 8, ActivationKind::kSilu, y_scale, -110);
+  int32_t y = b.activation("y", {1, 32, 8, 8});
+  b.op(OpCode::kDequantizeLinear, {n1}, {y});
+  b.inputs({x}).outputs({y});
+  // One step of y_scale; compare_backends scales the tolerance by max(1, |y|).
+  CHECK(compare_backends(b, y_scale * 1.01f) == 4);
+}
+
 TEST_CASE("float nearest Resize between convolutions runs channels-last: 2x (rows repeated) and fractional scales") {
   ModelBuilder b;
   b.graph("main");
