@@ -170,7 +170,7 @@ void conv_band_task(void* context, size_t t) {
     // r - 1's; its kernel_h runs are dilation_h padded image rows apart.
     const int64_t width = padded_width(p);
     const simd::QGemmRowRuns runs{static_cast<size_t>(p.kernel_h),
-                                  static_cast<size_t>(p.dilation_h * width * p.in_channels)};
+                                  static_cast<size_t>(p.dilation_h * width * p.in_channels), p.unsigned_image};
     const size_t lda = static_cast<size_t>(p.stride_w * p.in_channels);
     by_output_row(band.first, begin, end, p.out_w, [&](size_t r, size_t count) {
       const int64_t pixel = band.first + static_cast<int64_t>(r);
@@ -206,6 +206,11 @@ void conv_band_task(void* context, size_t t) {
   }
 }
 
+// to[i] = from[i] + 128 as unsigned bytes (the sign bit flipped).
+void copy_flipped(const int8_t* from, int8_t* to, size_t n) {
+  for (size_t i = 0; i < n; ++i) to[i] = static_cast<int8_t>(static_cast<uint8_t>(from[i]) ^ 0x80);
+}
+
 // The image's input as the GEMM reads it, channels-last: as it is, or
 // transposed from NCHW into the scratch; for window rows, copied inside
 // borders of the zero point, and the pointer is to input pixel (0, 0) (the
@@ -221,17 +226,22 @@ const int8_t* nhwc_image(const QuantizedGemm& p, const int8_t* x, int64_t image)
   }
   const int64_t width = padded_width(p), channels = p.in_channels;
   const size_t row_bytes = static_cast<size_t>(width * channels);
-  const int8_t zero = static_cast<int8_t>(p.x_zero_point);
+  // Stored +128 (the sign bit flipped) where the products read it in place.
+  const uint8_t flip = p.unsigned_image ? 0x80 : 0;
+  const int8_t zero = static_cast<int8_t>(static_cast<uint8_t>(p.x_zero_point) ^ flip);
   std::memset(nhwc, zero, static_cast<size_t>(p.window_pad_top) * row_bytes);
   int8_t* row = nhwc + p.window_pad_top * width * channels;
   for (int64_t h = 0; h < p.in_h; ++h, row += width * channels) {
     std::memset(row, zero, static_cast<size_t>(p.window_pad_lo * channels));
     int8_t* pixels = row + p.window_pad_lo * channels;
-    if (p.input_nhwc) {
+    if (p.input_nhwc && flip) {
+      copy_flipped(input + h * p.in_w * channels, pixels, static_cast<size_t>(p.in_w * channels));
+    } else if (p.input_nhwc) {
       std::memcpy(pixels, input + h * p.in_w * channels, static_cast<size_t>(p.in_w * channels));
     } else {
       for (int64_t c = 0; c < channels; ++c)
-        for (int64_t w = 0; w < p.in_w; ++w) pixels[w * channels + c] = input[c * in_plane + h * p.in_w + w];
+        for (int64_t w = 0; w < p.in_w; ++w)
+          pixels[w * channels + c] = static_cast<int8_t>(static_cast<uint8_t>(input[c * in_plane + h * p.in_w + w]) ^ flip);
     }
     std::memset(pixels + p.in_w * channels, zero, static_cast<size_t>(p.window_pad_hi * channels));
   }
@@ -397,7 +407,8 @@ void run_phase_rows(const PhaseBand& band, size_t begin, size_t end, size_t t) {
     // Along a phase row, pixel j's window starts one input pixel after
     // pixel j - 1's (phase_im2col_row); its taps_h runs are image rows apart.
     const int64_t width = padded_width(p);
-    const simd::QGemmRowRuns runs{static_cast<size_t>(phase.taps_h), static_cast<size_t>(width * p.in_channels)};
+    const simd::QGemmRowRuns runs{static_cast<size_t>(phase.taps_h), static_cast<size_t>(width * p.in_channels),
+                                  p.unsigned_image};
     const size_t lda = static_cast<size_t>(p.in_channels);
     by_output_row(band.first, begin, end, phase.rows_w, [&](size_t r, size_t count) {
       const int64_t pixel = band.first + static_cast<int64_t>(r);
@@ -776,6 +787,18 @@ Status prepare_quantized_gemm(const KernelContext& context, void* packed, float*
     simd::qgemm_pack(weights, simd::QGemmWeightLayout::kNK, plan->k, plan->n, bias, plan->x_zero_point, packed);
   }
   plan->packed = packed;
+  // The padded image stored +128 where every product reads its runs in
+  // place so (AVX512-VNNI blocks; each phase's run is its taps_w pixels).
+  if (plan->window_rows && (plan->kind == QGemmKind::kConv || plan->kind == QGemmKind::kDeconvPhases)) {
+    bool in_place = true;
+    if (plan->kind == QGemmKind::kConv)
+      in_place = simd::qgemm_reads_unsigned_runs(packed, static_cast<size_t>(plan->kernel_h));
+    for (int64_t i = 0; i < plan->phase_count && plan->kind == QGemmKind::kDeconvPhases; ++i)
+      in_place = in_place && simd::qgemm_reads_unsigned_runs(static_cast<const uint8_t*>(packed) +
+                                                                 plan->phases[i].packed_offset,
+                                                             static_cast<size_t>(plan->phases[i].taps_h));
+    plan->unsigned_image = in_place;
+  }
   return Status::ok();
 }
 

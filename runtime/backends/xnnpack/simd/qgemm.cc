@@ -167,6 +167,7 @@ void run(const void* packed, const int8_t* a, size_t lda, size_t m_begin, size_t
   args.scratch = scratch;
   args.runs = runs.count > 1 ? runs.count : 1;
   args.run_stride = runs.stride;
+  args.unsigned_a = runs.unsigned_a;
   switch (static_cast<QGemmIsa>(header->isa)) {
 #if defined(EDGEGEN_QGEMM_X86)
     case QGemmIsa::kAvx2: return qgemm::run_avx2(args);
@@ -297,6 +298,13 @@ bool qgemm_isa_reads_row_runs(QGemmIsa isa) {
     default:
       return false;
   }
+}
+
+bool qgemm_reads_unsigned_runs(const void* packed, size_t runs) {
+  const auto* header = static_cast<const PackedHeader*>(packed);
+  const QGemmIsa isa = static_cast<QGemmIsa>(header->isa);
+  const bool blocks = isa == QGemmIsa::kAvx512Vnni || isa == QGemmIsa::kAvx512Vnni16 || isa == QGemmIsa::kAvx512Vnni32;
+  return blocks && runs > 0 && header->k % runs == 0 && header->k / runs % 4 == 0;
 }
 
 QGemmIsa qgemm_packed_isa(const void* packed) {

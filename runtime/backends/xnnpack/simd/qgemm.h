@@ -151,12 +151,21 @@ void qgemm_int8(const void* packed, const int8_t* a, size_t lda, size_t m_begin,
 struct QGemmRowRuns {
   size_t count = 1;
   size_t stride = 0;
+  // A's bytes are stored +128 (a ^ 0x80, as unsigned): the variants whose
+  // kernel multiplies unsigned bytes then read the runs where they are,
+  // with no panel copy. Only where qgemm_reads_unsigned_runs() says so.
+  bool unsigned_a = false;
 };
 
 // Whether the variant `packed` was made for takes rows in runs: every
 // variant does (its panel copy gathers the runs); kAuto is no variant.
 bool qgemm_reads_row_runs(const void* packed);
 bool qgemm_isa_reads_row_runs(QGemmIsa isa);  // the same, for a variant (kAuto: false)
+
+// Whether the variant `packed` was made for reads runs of K / `runs` bytes
+// stored +128 in place (QGemmRowRuns::unsigned_a): the AVX512-VNNI column
+// blocks of 16, 32 and 64, for runs of whole 4-byte groups.
+bool qgemm_reads_unsigned_runs(const void* packed, size_t runs);
 
 // qgemm_int8 with A's rows in runs; only where qgemm_reads_row_runs(packed).
 void qgemm_int8_runs(const void* packed, const int8_t* a, size_t lda, const QGemmRowRuns& runs, size_t m_begin,

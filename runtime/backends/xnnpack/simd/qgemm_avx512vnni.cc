@@ -76,6 +76,23 @@ struct Row<4> {
 void pack_panel(const int8_t* a, size_t lda, size_t rows, size_t k_size, size_t row_bytes, uint8_t* panel,
                 size_t runs = 1, size_t run_stride = 0) {
   const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+  if (runs > 1 && k_size / runs <= 64) {
+    // Runs of one vector or less (a 3x3 window of up to 21 channels): one
+    // masked load and store each, the mask made once (the general loop
+    // below spent more on its bookkeeping than on the bytes).
+    const size_t run_bytes = k_size / runs;
+    const __mmask64 valid = run_bytes == 64 ? ~__mmask64{0} : (__mmask64{1} << run_bytes) - 1;
+    const size_t pad_from = k_size & ~size_t{63};
+    for (size_t r = 0; r < rows; ++r) {
+      uint8_t* dst = panel + r * row_bytes;
+      const int8_t* src = a + r * lda;
+      for (size_t k = pad_from; k < row_bytes; k += 64) _mm512_storeu_si512(dst + k, flip);
+      for (size_t run = 0; run < runs; ++run)
+        _mm512_mask_storeu_epi8(dst + run * run_bytes, valid,
+                                _mm512_xor_si512(_mm512_maskz_loadu_epi8(valid, src + run * run_stride), flip));
+    }
+    return;
+  }
   if (runs > 1) {
     const size_t run_bytes = k_size / runs;
     for (size_t r = 0; r < rows; ++r) {
@@ -201,10 +218,18 @@ __attribute__((noinline)) void accumulate(const uint8_t* panel, size_t row_bytes
   if (kRowsHere > 5) acc[5] = s5;
 }
 
+// Where a tile's rows of A are: a packed panel (one run of every group), or
+// the caller's unsigned runs read in place (QGemmRowRuns::unsigned_a).
+struct RowSource {
+  const uint8_t* first;  // row 0, run 0
+  size_t row_bytes;      // from one row to the next
+  size_t runs, run_stride, run_groups;
+};
+
 // One register tile: the corrections, the products, the stores.
 template <int kVectors, int kRowsHere, bool kInt8Output>
-void tile(const uint8_t* panel, size_t row_bytes, const int8_t* block, size_t groups, const int32_t* corrections,
-          uint64_t mask, uint8_t* c, size_t c_row_bytes, const __m512* scale, const RequantConstants& k) {
+void tile(const RowSource& rows, const int8_t* block, const int32_t* corrections, uint64_t mask, uint8_t* c,
+          size_t c_row_bytes, const __m512* scale, const RequantConstants& k) {
   Row<kVectors> correction;
   correction.v0 = _mm512_loadu_si512(corrections);
   if constexpr (kVectors > 1) correction.v1 = _mm512_loadu_si512(corrections + 16);
@@ -214,7 +239,9 @@ void tile(const uint8_t* panel, size_t row_bytes, const int8_t* block, size_t gr
   }
   Row<kVectors> acc[kRowsHere];
   for (int r = 0; r < kRowsHere; ++r) acc[r] = correction;
-  accumulate<kVectors, kRowsHere>(panel, row_bytes, block, groups, acc);
+  for (size_t run = 0; run < rows.runs; ++run)
+    accumulate<kVectors, kRowsHere>(rows.first + run * rows.run_stride, rows.row_bytes,
+                                    block + run * rows.run_groups * 64 * kVectors, rows.run_groups, acc);
   for (int r = 0; r < kRowsHere; ++r)
     store_row<kVectors, kInt8Output>(acc[r], mask, c + r * c_row_bytes, scale, k);
 }
@@ -232,7 +259,12 @@ void run(const RunArgs& args) {
   if (kInt8Output) constants = requant_constants(*args.requantization);
   for (size_t m = args.m_begin; m < args.m_end; m += kRows) {
     const size_t rows = args.m_end - m < kRows ? args.m_end - m : kRows;
-    pack_panel(args.a + m * args.lda, args.lda, rows, h.k, row_bytes, panel, args.runs, args.run_stride);
+    RowSource source{panel, row_bytes, 1, 0, groups};
+    if (args.unsigned_a)  // the runs as they are: already +128, whole groups
+      source = RowSource{reinterpret_cast<const uint8_t*>(args.a + m * args.lda), args.lda, args.runs,
+                         args.run_stride, h.k / args.runs / 4};
+    else
+      pack_panel(args.a + m * args.lda, args.lda, rows, h.k, row_bytes, panel, args.runs, args.run_stride);
     for (size_t block = args.n_begin / nr; block * nr < args.n_end; ++block) {
       const size_t first = block * nr;
       const size_t lo = args.n_begin > first ? args.n_begin - first : 0;
@@ -250,8 +282,7 @@ void run(const RunArgs& args) {
       switch (rows) {
 #define EDGEGEN_QGEMM_TILE(R)                                                                                    \
   case R:                                                                                                        \
-    tile<kVectors, R, kInt8Output>(panel, row_bytes, weights, groups, corrections, mask, c_tile, c_row_bytes, \
-                                   scale, constants);                                                            \
+    tile<kVectors, R, kInt8Output>(source, weights, corrections, mask, c_tile, c_row_bytes, scale, constants); \
     break;
         EDGEGEN_QGEMM_TILE(1)
         EDGEGEN_QGEMM_TILE(2)

@@ -86,6 +86,7 @@ struct RunArgs {
   const int8_t* a;
   size_t lda;
   size_t runs = 1, run_stride = 0;  // QGemmRowRuns (only the variants that read them)
+  bool unsigned_a = false;          // QGemmRowRuns::unsigned_a (qgemm_reads_unsigned_runs)
   size_t m_begin, m_end, n_begin, n_end;
   void* c;  // int32_t* or int8_t*
   size_t ldc;
