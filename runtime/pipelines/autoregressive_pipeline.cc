@@ -4,13 +4,12 @@
 #include "edgegen/density.h"
 #include "edgegen/random.h"
 #include "edgegen_generated.h"
+#include "pipelines/likelihood_terms.h"
 
 namespace edgegen {
 namespace {
 
 constexpr double kLogTwoPi = 1.8378770664093454835606594728112;
-
-double softplus(double v) { return v > 0 ? v + std::log1p(std::exp(-v)) : std::log1p(std::exp(v)); }
 
 size_t event_elements(const Model& model) {
   const auto* spec = model.root()->pipeline_as_AutoregressivePipeline();
@@ -23,13 +22,6 @@ size_t event_elements(const Model& model) {
 size_t reserve_for(const Model& model) { return model.batch() * event_elements(model) * sizeof(float) + 64; }
 
 // log-sum-exp of `n` values scaled by 1/temperature, stably.
-double log_sum_exp(const float* values, size_t n, double inv_temperature) {
-  double top = values[0] * inv_temperature;
-  for (size_t i = 1; i < n; ++i) top = std::fmax(top, values[i] * inv_temperature);
-  double sum = 0;
-  for (size_t i = 0; i < n; ++i) sum += std::exp(values[i] * inv_temperature - top);
-  return top + std::log(sum);
-}
 
 }  // namespace
 
@@ -152,22 +144,24 @@ Status AutoregressivePipeline::log_prob(const float* items, size_t count, float*
     for (size_t item = 0; item < n; ++item) {
       const float* xi = x + item * dims_;
       const float* oi = out + item * per_item_;
-      double total = 0;
-      for (size_t d = 0; d < dims_; ++d) {
-        const double value = xi[d];
-        if (kind_ == ArKind::kBernoulli) {
-          if (!(value >= 0.0 && value <= 1.0))
+      if (kind_ == ArKind::kCategorical) {  // values checked before the run
+        log_prob[done + item] = static_cast<float>(categorical_log_likelihood(xi, oi, dims_, categories_));
+        continue;
+      }
+      if (kind_ == ArKind::kBernoulli) {
+        for (size_t d = 0; d < dims_; ++d)
+          if (!(xi[d] >= 0.f && xi[d] <= 1.f))
             return Status::error(StatusCode::kInvalidArgument, "item %zu, dimension %zu: bernoulli data must be in [0, 1] (got %g)",
-                                 done + item, d, value);
-          total += value * oi[d] - softplus(oi[d]);  // x log sigmoid(l) + (1 - x) log sigmoid(-l)
-        } else if (kind_ == ArKind::kCategorical) {  // checked before the run
-          const float* logits = oi + d * categories_;
-          total += logits[static_cast<size_t>(value)] - log_sum_exp(logits, categories_, 1.0);
-        } else {
-          const double mean = oi[d], log_std = oi[dims_ + d];
-          const double u = (value - mean) * std::exp(-log_std);
-          total += -0.5 * u * u - log_std - 0.5 * kLogTwoPi;
-        }
+                                 done + item, d, static_cast<double>(xi[d]));
+        // x log sigmoid(l) + (1 - x) log sigmoid(-l)
+        log_prob[done + item] = static_cast<float>(bernoulli_logit_log_likelihood(xi, oi, dims_));
+        continue;
+      }
+      double total = 0;  // Gaussian: mean and log std per dimension
+      for (size_t d = 0; d < dims_; ++d) {
+        const double mean = oi[d], log_std = oi[dims_ + d];
+        const double u = (xi[d] - mean) * std::exp(-log_std);
+        total += -0.5 * u * u - log_std - 0.5 * kLogTwoPi;
       }
       log_prob[done + item] = static_cast<float>(total);
     }

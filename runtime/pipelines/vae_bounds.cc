@@ -4,6 +4,7 @@
 #include "edgegen/density.h"
 #include "edgegen/random.h"
 #include "edgegen_generated.h"
+#include "pipelines/likelihood_terms.h"
 
 namespace edgegen {
 namespace {
@@ -28,8 +29,6 @@ Status not_vae(const Model& model) {
   return Status::error(StatusCode::kInvalidArgument, "this model is a '%s' pipeline, not a vae",
                        pipeline_kind_name(model.pipeline_kind()));
 }
-
-double softplus(double v) { return v > 0 ? v + std::log1p(std::exp(-v)) : std::log1p(std::exp(v)); }
 
 }  // namespace
 
@@ -120,11 +119,8 @@ double VaeScorer::log_likelihood(const float* x, const float* decoded) const {
     }
     return -0.5 * (total + static_cast<double>(item_size_) * (kLogTwoPi + std::log(static_cast<double>(variance_))));
   }
-  if (logits_) {
-    // x log sigmoid(l) + (1 - x) log sigmoid(-l) = x l - softplus(l).
-    for (size_t i = 0; i < item_size_; ++i) total += static_cast<double>(x[i]) * decoded[i] - softplus(decoded[i]);
-    return total;
-  }
+  // x log sigmoid(l) + (1 - x) log sigmoid(-l) = x l - softplus(l).
+  if (logits_) return bernoulli_logit_log_likelihood(x, decoded, item_size_);
   for (size_t i = 0; i < item_size_; ++i)
     total += x[i] * clamped_log(decoded[i]) + (1.0 - x[i]) * clamped_log(1.0 - decoded[i]);
   return total;

@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "backends/xnnpack/simd/group_norm_int8_avx512.h"
-#include "backends/xnnpack/simd/vector_math.h"
+#include "core/vector_math.h"
 
 namespace edgegen {
 namespace simd {

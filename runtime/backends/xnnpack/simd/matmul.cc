@@ -9,7 +9,7 @@
 #include <cstring>
 
 #include "backends/xnnpack/simd/simd_kernels.h"
-#include "backends/xnnpack/simd/vector_math.h"
+#include "core/vector_math.h"
 
 namespace edgegen {
 namespace simd {

@@ -7,7 +7,7 @@
 #include "backends/xnnpack/simd/simd_kernels.h"
 
 #include "backends/xnnpack/simd/quantize_linear_avx512.h"
-#include "backends/xnnpack/simd/vector_math.h"
+#include "core/vector_math.h"
 #include "kernels/quantization.h"
 
 namespace edgegen {

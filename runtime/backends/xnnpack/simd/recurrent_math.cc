@@ -15,7 +15,7 @@
 #include <limits>
 
 #include "backends/xnnpack/simd/simd_kernels.h"
-#include "backends/xnnpack/simd/vector_math.h"
+#include "core/vector_math.h"
 #include "kernels/recurrent.h"
 
 namespace edgegen {

@@ -1,7 +1,7 @@
 #include "backends/xnnpack/simd/simd_kernels.h"
 
 #include "backends/xnnpack/simd/lane_sums.h"
-#include "backends/xnnpack/simd/vector_math.h"
+#include "core/vector_math.h"
 
 #include <cmath>
 #include <cstring>

@@ -1,6 +1,6 @@
 // The vectorized elementary functions against libm (in double), over the
 // whole float range and its special values: what the XNNPACK backend's
-// unary ops promise (backends/xnnpack/simd/vector_math.h).
+// unary ops promise (core/vector_math.h).
 #include <doctest/doctest.h>
 
 #include <cmath>
