@@ -9,6 +9,7 @@
 #include "core/control_flow.h"
 #include "core/memory_planner.h"
 #include "core/op_state.h"
+#include "core/split_trial.h"
 #include "core/widened_weights.h"
 #include "edgegen_generated.h"
 #include "ops/kernel.h"
@@ -205,9 +206,11 @@ Status check_state_placement(const format::Graph& graph) {
   return Status::ok();
 }
 
-inline Status run_op(const OpState& op) {
+inline Status run_op(const OpState& op, bool serial) {
 #if defined(EDGEGEN_WITH_XNNPACK)
-  if (op.accelerated != nullptr) return xnnpack::run(op);
+  if (op.accelerated != nullptr) return xnnpack::run(op, serial);
+#else
+  (void)serial;
 #endif
   return op.kernel->eval(op.context);
 }
@@ -228,6 +231,7 @@ struct Session::GraphState {
   size_t num_inputs = 0;
   Tensor** outputs = nullptr;
   size_t num_outputs = 0;
+  SplitTrial split;  // threads: split ops or run all on the caller (measured)
 };
 
 namespace {
@@ -637,6 +641,9 @@ Status Session::prepare_placed(const Model& model, uint8_t* arena, size_t arena_
       build.release_weight_pages = options.release_weight_pages;
       Result<size_t> built = xnnpack::build_graph(build);
       if (!built.ok()) return built.status();
+      bool splits = false;
+      for (size_t i = 0; i < state.num_ops; ++i) splits = splits || xnnpack::splits_work(state.ops[i]);
+      state.split.enable(splits && options.adapt_thread_split);
     }
 #endif
   }
@@ -725,15 +732,18 @@ Status Session::run(size_t graph) {
   if (graph >= num_graphs_)
     return Status::error(StatusCode::kInvalidArgument, "graph %zu does not exist (%zu graphs)", graph, num_graphs_);
   GraphState& state = graphs_[graph];
+  const bool serial = state.split.next_serial();
+  const uint64_t start = state.split.deciding() ? monotonic_nanoseconds() : 0;
   for (size_t i = 0; i < state.num_ops;) {
     const OpState& op = state.ops[i];
     if (is_control_op(op.context.opcode)) {
       i = next_after_control(op, i);
       continue;
     }
-    EG_RETURN_IF_ERROR(run_op(op));
+    EG_RETURN_IF_ERROR(run_op(op, serial));
     ++i;
   }
+  if (state.split.deciding()) state.split.record(monotonic_nanoseconds() - start);
   return Status::ok();
 }
 
@@ -743,6 +753,8 @@ Status Session::run_with_profile(size_t graph, const OpProfileCallback& callback
     return Status::error(StatusCode::kInvalidArgument, "graph %zu does not exist (%zu graphs)", graph, num_graphs_);
   GraphState& state = graphs_[graph];
   // Operators of a branch not taken are not run and not reported.
+  const bool serial = state.split.next_serial();
+  const uint64_t run_start = state.split.deciding() ? monotonic_nanoseconds() : 0;
   for (size_t i = 0; i < state.num_ops;) {
     const OpState& op = state.ops[i];
     if (is_control_op(op.context.opcode)) {
@@ -750,10 +762,11 @@ Status Session::run_with_profile(size_t graph, const OpProfileCallback& callback
       continue;
     }
     uint64_t start = monotonic_nanoseconds();
-    EG_RETURN_IF_ERROR(run_op(op));
+    EG_RETURN_IF_ERROR(run_op(op, serial));
     if (callback.on_op) callback.on_op(callback.user, static_cast<int>(graph), i, monotonic_nanoseconds() - start);
     ++i;
   }
+  if (state.split.deciding()) state.split.record(monotonic_nanoseconds() - run_start);
   return Status::ok();
 }
 

@@ -1012,14 +1012,14 @@ void matmul_chunk(void* context, size_t chunk) {
                        t.c + item * t.m * t.n + first_row * t.n, 1, rows, t.k, t.n, 0, 0);
 }
 
-void matmul(const AcceleratedOp& acc, const float* a, const float* b, float* c) {
+void matmul(const AcceleratedOp& acc, pthreadpool_t pool, const float* a, const float* b, float* c) {
   const size_t chunks_per_item = (acc.m + kMatMulRows - 1) / kMatMulRows;
-  if (acc.threadpool == nullptr || acc.batch * chunks_per_item < 2) {
+  if (pool == nullptr || acc.batch * chunks_per_item < 2) {
     simd::batched_matmul(a, b, c, acc.batch, acc.m, acc.k, acc.n, acc.a_stride, acc.b_stride);
     return;
   }
   MatMulTask task{a, b, c, acc.m, acc.k, acc.n, acc.a_stride, acc.b_stride, chunks_per_item};
-  pthreadpool_parallelize_1d(acc.threadpool, matmul_chunk, &task, acc.batch * chunks_per_item, 0);
+  pthreadpool_parallelize_1d(pool, matmul_chunk, &task, acc.batch * chunks_per_item, 0);
 }
 
 void convert(const Conversion& c) {
@@ -1038,7 +1038,7 @@ void convert(const Conversion& c) {
 namespace {
 
 // One op, its operator existing (created at prepare or, streamed, just now).
-Status run_operator(const OpState& state) {
+Status run_operator(const OpState& state, pthreadpool_t pool) {
   const AcceleratedOp& acc = *state.accelerated;
   const KernelContext& context = state.context;
   for (uint8_t i = 0; i < acc.num_before; ++i) convert(acc.before[i]);
@@ -1048,37 +1048,37 @@ Status run_operator(const OpState& state) {
       break;
     case Executor::kXnnpack:
       if (acc.setup_each_run && xnn_setup_fully_connected_nc_f32(acc.op, acc.fc_rows, acc.fc_input, acc.fc_output,
-                                                                 acc.threadpool) != xnn_status_success)
+                                                                 pool) != xnn_status_success)
         return Status::error(StatusCode::kInternal, "XNNPACK failed to set up %s '%s'", op_name(context.opcode),
                              context.op_name);
-      if (xnn_run_operator(acc.op, acc.threadpool) != xnn_status_success)
+      if (xnn_run_operator(acc.op, pool) != xnn_status_success)
         return Status::error(StatusCode::kInternal, "XNNPACK failed to run %s '%s'", op_name(context.opcode),
                              context.op_name);
       break;
     case Executor::kDeconvGemm:
-      EG_RETURN_IF_ERROR(run_deconv_gemm(acc.deconv, acc.op, acc.threadpool, acc.kernel_scratch,
+      EG_RETURN_IF_ERROR(run_deconv_gemm(acc.deconv, acc.op, pool, acc.kernel_scratch,
                                          context.input(0).data_as<const float>(), context.output(0).data_as<float>(),
                                          context.op_name));
       break;
     case Executor::kConvGemm:
-      EG_RETURN_IF_ERROR(run_conv_gemm(acc.conv, acc.op, acc.threadpool, acc.kernel_scratch,
+      EG_RETURN_IF_ERROR(run_conv_gemm(acc.conv, acc.op, pool, acc.kernel_scratch,
                                        context.input(0).data_as<const float>(), context.output(0).data_as<float>(),
                                        context.op_name));
       break;
     case Executor::kPackedConv:
-      run_packed_conv(acc.packed_conv, acc.threadpool, context.input(0).data_as<const float>(),
+      run_packed_conv(acc.packed_conv, pool, context.input(0).data_as<const float>(),
                       context.output(0).data_as<float>());
       break;
     case Executor::kSmallConv1d:
-      run_small_conv1d(acc.small_conv, acc.threadpool, context.input(0).data_as<const float>(),
+      run_small_conv1d(acc.small_conv, pool, context.input(0).data_as<const float>(),
                        context.output(0).data_as<float>());
       break;
     case Executor::kQGemm:
       run_quantized_gemm(acc.qgemm, context.input(0).data_as<const int8_t>(), context.output(0).data_as<int8_t>(),
-                         acc.threadpool);
+                         pool);
       break;
     case Executor::kRecurrent:
-      if (acc.recurrent.fast) EG_RETURN_IF_ERROR(run_recurrent_layer(acc.recurrent, acc.threadpool, context));
+      if (acc.recurrent.fast) EG_RETURN_IF_ERROR(run_recurrent_layer(acc.recurrent, pool, context));
       else EG_RETURN_IF_ERROR(run_recurrent(context, simd::kFastRecurrentMath));
       break;
     case Executor::kQuantizeLinear:
@@ -1090,7 +1090,7 @@ Status run_operator(const OpState& state) {
     case Executor::kUnary:
       elementwise({context.opcode, &context.attributes, FusedActivation{}, context.input(0).data_as<const float>(),
                    context.output(0).data_as<float>()},
-                  context.output(0).num_elements(), acc.threadpool);
+                  context.output(0).num_elements(), pool);
       break;
     case Executor::kGroupNorm: {
       const Tensor& x = context.input(0);
@@ -1134,7 +1134,7 @@ Status run_operator(const OpState& state) {
       break;
     }
     case Executor::kMatMul:
-      matmul(acc, context.input(0).data_as<const float>(), context.input(1).data_as<const float>(),
+      matmul(acc, pool, context.input(0).data_as<const float>(), context.input(1).data_as<const float>(),
              context.output(0).data_as<float>());
       break;
     case Executor::kLayerNorm:
@@ -1166,22 +1166,27 @@ Status run_operator(const OpState& state) {
     }
   }
   if (acc.post.kind != ActivationKind::kNone)
-    elementwise({0, nullptr, acc.post, nullptr, acc.post_data}, acc.post_count, acc.threadpool);
+    elementwise({0, nullptr, acc.post, nullptr, acc.post_data}, acc.post_count, pool);
   if (acc.has_after) convert(acc.after);
   return Status::ok();
 }
 
 }  // namespace
 
-Status run(const OpState& state) {
+Status run(const OpState& state, bool serial) {
+  // Serial: every op on the calling thread (core/split_trial.h); XNNPACK's
+  // operators run their tiles in order without a pool.
+  pthreadpool_t pool = serial ? nullptr : state.accelerated->threadpool;
   if (state.accelerated->stream != nullptr) {
     EG_RETURN_IF_ERROR(create_streamed_operator(*state.accelerated));
-    Status status = run_operator(state);
+    Status status = run_operator(state, pool);
     delete_streamed_operator(*state.accelerated);
     return status;
   }
-  return run_operator(state);
+  return run_operator(state, pool);
 }
+
+bool splits_work(const OpState& op) { return op.accelerated != nullptr && op.accelerated->threadpool != nullptr; }
 
 const char* executor_name(const OpState& op) {
   if (op.accelerated == nullptr) return "reference";

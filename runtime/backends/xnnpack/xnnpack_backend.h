@@ -74,8 +74,12 @@ constexpr int64_t kMinParallelMacs = int64_t{1} << 18;
 constexpr int64_t kMinParallelElements = int64_t{1} << 15;
 void set_parallel_thresholds_for_testing(int64_t macs, int64_t elements);
 
-// Runs one operator (conversions, the op, its unfused activation).
-Status run(const OpState& op);
+// Runs one operator (conversions, the op, its unfused activation); with
+// `serial`, on the calling thread even where it was prepared to split.
+Status run(const OpState& op, bool serial = false);
+
+// Whether the op was prepared to split its work across the worker threads.
+bool splits_work(const OpState& op);
 
 // "xnnpack", "im2col", "simd", "qgemm" (int8 products) or "reference", and the number
 // of layout conversions.
