@@ -170,7 +170,7 @@ void conv_band_task(void* context, size_t t) {
     // r - 1's; its kernel_h runs are dilation_h padded image rows apart.
     const int64_t width = padded_width(p);
     const simd::QGemmRowRuns runs{static_cast<size_t>(p.kernel_h),
-                                  static_cast<size_t>(p.dilation_h * width * p.in_channels), p.unsigned_image};
+                                  static_cast<size_t>(p.dilation_h * width * p.in_channels), p.in_place_windows};
     const size_t lda = static_cast<size_t>(p.stride_w * p.in_channels);
     by_output_row(band.first, begin, end, p.out_w, [&](size_t r, size_t count) {
       const int64_t pixel = band.first + static_cast<int64_t>(r);
@@ -408,7 +408,7 @@ void run_phase_rows(const PhaseBand& band, size_t begin, size_t end, size_t t) {
     // pixel j - 1's (phase_im2col_row); its taps_h runs are image rows apart.
     const int64_t width = padded_width(p);
     const simd::QGemmRowRuns runs{static_cast<size_t>(phase.taps_h), static_cast<size_t>(width * p.in_channels),
-                                  p.unsigned_image};
+                                  p.in_place_windows};
     const size_t lda = static_cast<size_t>(p.in_channels);
     by_output_row(band.first, begin, end, phase.rows_w, [&](size_t r, size_t count) {
       const int64_t pixel = band.first + static_cast<int64_t>(r);
@@ -787,17 +787,19 @@ Status prepare_quantized_gemm(const KernelContext& context, void* packed, float*
     simd::qgemm_pack(weights, simd::QGemmWeightLayout::kNK, plan->k, plan->n, bias, plan->x_zero_point, packed);
   }
   plan->packed = packed;
-  // The padded image stored +128 where every product reads its runs in
-  // place so (AVX512-VNNI blocks; each phase's run is its taps_w pixels).
+  // The windows read in place from the padded image where every product
+  // can (each phase's run is its taps_w pixels), the image stored +128 for
+  // the variants that multiply unsigned bytes: no panel copy.
   if (plan->window_rows && (plan->kind == QGemmKind::kConv || plan->kind == QGemmKind::kDeconvPhases)) {
     bool in_place = true;
     if (plan->kind == QGemmKind::kConv)
-      in_place = simd::qgemm_reads_unsigned_runs(packed, static_cast<size_t>(plan->kernel_h));
+      in_place = simd::qgemm_reads_runs_in_place(packed, static_cast<size_t>(plan->kernel_h));
     for (int64_t i = 0; i < plan->phase_count && plan->kind == QGemmKind::kDeconvPhases; ++i)
-      in_place = in_place && simd::qgemm_reads_unsigned_runs(static_cast<const uint8_t*>(packed) +
+      in_place = in_place && simd::qgemm_reads_runs_in_place(static_cast<const uint8_t*>(packed) +
                                                                  plan->phases[i].packed_offset,
                                                              static_cast<size_t>(plan->phases[i].taps_h));
-    plan->unsigned_image = in_place;
+    plan->in_place_windows = in_place;
+    plan->unsigned_image = in_place && simd::qgemm_in_place_unsigned(packed);
   }
   return Status::ok();
 }

@@ -93,9 +93,10 @@ struct QuantizedGemm : ConvSizes {
   // run per row in 1-D, one per kernel row in 2-D (simd::QGemmRowRuns).
   bool window_rows = false;
   int64_t window_pad_top = 0, window_pad_bottom = 0, window_pad_lo = 0, window_pad_hi = 0;
-  // The padded copy is stored +128, which the AVX512-VNNI products read in
-  // place (simd::QGemmRowRuns::unsigned_a): no panel copy. Set by prepare.
-  bool unsigned_image = false;
+  // The products read their windows in place from the padded copy
+  // (simd::QGemmRowRuns::in_place): no panel copy; the copy is stored +128
+  // for the variants that multiply unsigned bytes. Set by prepare.
+  bool in_place_windows = false, unsigned_image = false;
   int64_t band_pixels = 0;  // conv, deconv phases: output pixels, deconv: input pixels per band
   DeconvPhase phases[kMaxDeconvPhases];  // kDeconvPhases: stride_h * stride_w of them
   int64_t phase_count = 0;

@@ -167,7 +167,7 @@ void run(const void* packed, const int8_t* a, size_t lda, size_t m_begin, size_t
   args.scratch = scratch;
   args.runs = runs.count > 1 ? runs.count : 1;
   args.run_stride = runs.stride;
-  args.unsigned_a = runs.unsigned_a;
+  args.in_place = runs.in_place;
   switch (static_cast<QGemmIsa>(header->isa)) {
 #if defined(EDGEGEN_QGEMM_X86)
     case QGemmIsa::kAvx2: return qgemm::run_avx2(args);
@@ -300,12 +300,25 @@ bool qgemm_isa_reads_row_runs(QGemmIsa isa) {
   }
 }
 
-bool qgemm_reads_unsigned_runs(const void* packed, size_t runs) {
+bool qgemm_reads_runs_in_place(const void* packed, size_t runs) {
   const auto* header = static_cast<const PackedHeader*>(packed);
   const QGemmIsa isa = static_cast<QGemmIsa>(header->isa);
-  const bool blocks = isa == QGemmIsa::kAvx512Vnni || isa == QGemmIsa::kAvx512Vnni16 || isa == QGemmIsa::kAvx512Vnni32;
-  return blocks && runs > 0 && header->k % runs == 0 && header->k / runs % 4 == 0;
+  switch (isa) {
+    case QGemmIsa::kAvx512Vnni:
+    case QGemmIsa::kAvx512Vnni16:
+    case QGemmIsa::kAvx512Vnni32:
+    case QGemmIsa::kAvxVnni:
+    case QGemmIsa::kNeon:
+    case QGemmIsa::kNeonDot:
+      break;
+    default:
+      return false;  // the narrow variant's 64-byte rows, AVX2's int16 panel, plain C++ (no panel)
+  }
+  const size_t group = isa_layout(isa).k_group;
+  return runs > 0 && header->k % runs == 0 && header->k / runs % group == 0;
 }
+
+bool qgemm_in_place_unsigned(const void* packed) { return isa_layout(qgemm_packed_isa(packed)).unsigned_a; }
 
 QGemmIsa qgemm_packed_isa(const void* packed) {
   return static_cast<QGemmIsa>(static_cast<const PackedHeader*>(packed)->isa);

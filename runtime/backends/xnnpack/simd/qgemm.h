@@ -151,10 +151,11 @@ void qgemm_int8(const void* packed, const int8_t* a, size_t lda, size_t m_begin,
 struct QGemmRowRuns {
   size_t count = 1;
   size_t stride = 0;
-  // A's bytes are stored +128 (a ^ 0x80, as unsigned): the variants whose
-  // kernel multiplies unsigned bytes then read the runs where they are,
-  // with no panel copy. Only where qgemm_reads_unsigned_runs() says so.
-  bool unsigned_a = false;
+  // Read the runs where they are, with no panel copy: only where
+  // qgemm_reads_runs_in_place(). The variants whose kernel multiplies
+  // unsigned bytes (qgemm_in_place_unsigned) then need A stored +128
+  // (a ^ 0x80, the caller's padded image); the others take it as it is.
+  bool in_place = false;
 };
 
 // Whether the variant `packed` was made for takes rows in runs: every
@@ -163,9 +164,11 @@ bool qgemm_reads_row_runs(const void* packed);
 bool qgemm_isa_reads_row_runs(QGemmIsa isa);  // the same, for a variant (kAuto: false)
 
 // Whether the variant `packed` was made for reads runs of K / `runs` bytes
-// stored +128 in place (QGemmRowRuns::unsigned_a): the AVX512-VNNI column
-// blocks of 16, 32 and 64, for runs of whole 4-byte groups.
-bool qgemm_reads_unsigned_runs(const void* packed, size_t runs);
+// in place (QGemmRowRuns::in_place): the AVX512-VNNI column blocks, AVX-VNNI,
+// NEON and NEON dot product, for runs of whole k groups (4 bytes; NEON 2).
+bool qgemm_reads_runs_in_place(const void* packed, size_t runs);
+// Whether those in-place runs must be stored +128 (the x86 VNNI variants).
+bool qgemm_in_place_unsigned(const void* packed);
 
 // qgemm_int8 with A's rows in runs; only where qgemm_reads_row_runs(packed).
 void qgemm_int8_runs(const void* packed, const int8_t* a, size_t lda, const QGemmRowRuns& runs, size_t m_begin,

@@ -211,12 +211,15 @@ inline void store_row(const Row& acc, size_t lo, size_t hi, uint8_t* c_row, cons
 }
 
 template <typename Kernel, int kRows, bool kInt8Output>
-void tile(const uint8_t* panel, size_t row_bytes, const int8_t* block, size_t groups, const int32_t* corrections,
-          size_t lo, size_t hi, uint8_t* c, size_t c_row_bytes, const __m256* scale, const RequantConstants& k) {
+void tile(const RowSource& rows, const int8_t* block, const int32_t* corrections, size_t lo, size_t hi, uint8_t* c,
+          size_t c_row_bytes, const __m256* scale, const RequantConstants& k) {
   Row acc[kRows];
   const Row correction = load_row(corrections);
   for (int r = 0; r < kRows; ++r) acc[r] = correction;
-  Kernel::template accumulate<kRows>(panel, row_bytes, block, groups, acc);
+  constexpr size_t kGroupBytes = Kernel::kLayout.n_block * Kernel::kLayout.k_group;
+  for (size_t run = 0; run < rows.runs; ++run)
+    Kernel::template accumulate<kRows>(rows.first + run * rows.run_stride, rows.row_bytes,
+                                       block + run * rows.run_groups * kGroupBytes, rows.run_groups, acc);
   for (int r = 0; r < kRows; ++r) store_row<kInt8Output>(acc[r], lo, hi, c + r * c_row_bytes, scale, k);
 }
 
@@ -233,7 +236,10 @@ void run(const RunArgs& args) {
   if (kInt8Output) constants = requant_constants(*args.requantization);
   for (size_t m = args.m_begin; m < args.m_end; m += kPanelRows) {
     const size_t rows = args.m_end - m < kPanelRows ? args.m_end - m : kPanelRows;
-    Kernel::pack_panel(args.a + m * args.lda, args.lda, rows, h.k, row_bytes, panel, args.runs, args.run_stride);
+    // In place (AVX-VNNI only): the caller's runs, already +128.
+    if (!args.in_place)
+      Kernel::pack_panel(args.a + m * args.lda, args.lda, rows, h.k, row_bytes, panel, args.runs, args.run_stride);
+    const RowSource source = row_source(args, Kernel::kLayout, m, panel, row_bytes, groups);
     for (size_t block = args.n_begin / kColumns; block * kColumns < args.n_end; ++block) {
       const size_t first = block * kColumns;
       const size_t lo = args.n_begin > first ? args.n_begin - first : 0;
@@ -259,8 +265,7 @@ void run(const RunArgs& args) {
 #define EDGEGEN_QGEMM_TILE(R)                                                                                   \
   case R:                                                                                                       \
     if constexpr (R <= kPanelRows)                                                                              \
-      tile<Kernel, R, kInt8Output>(panel, row_bytes, weights, groups, corrections, lo, hi, c_tile, c_row_bytes, \
-                                   scale, constants);                                                          \
+      tile<Kernel, R, kInt8Output>(source, weights, corrections, lo, hi, c_tile, c_row_bytes, scale, constants); \
     break;
         EDGEGEN_QGEMM_TILE(1)
         EDGEGEN_QGEMM_TILE(2)

@@ -218,14 +218,6 @@ __attribute__((noinline)) void accumulate(const uint8_t* panel, size_t row_bytes
   if (kRowsHere > 5) acc[5] = s5;
 }
 
-// Where a tile's rows of A are: a packed panel (one run of every group), or
-// the caller's unsigned runs read in place (QGemmRowRuns::unsigned_a).
-struct RowSource {
-  const uint8_t* first;  // row 0, run 0
-  size_t row_bytes;      // from one row to the next
-  size_t runs, run_stride, run_groups;
-};
-
 // One register tile: the corrections, the products, the stores.
 template <int kVectors, int kRowsHere, bool kInt8Output>
 void tile(const RowSource& rows, const int8_t* block, const int32_t* corrections, uint64_t mask, uint8_t* c,
@@ -259,12 +251,10 @@ void run(const RunArgs& args) {
   if (kInt8Output) constants = requant_constants(*args.requantization);
   for (size_t m = args.m_begin; m < args.m_end; m += kRows) {
     const size_t rows = args.m_end - m < kRows ? args.m_end - m : kRows;
-    RowSource source{panel, row_bytes, 1, 0, groups};
-    if (args.unsigned_a)  // the runs as they are: already +128, whole groups
-      source = RowSource{reinterpret_cast<const uint8_t*>(args.a + m * args.lda), args.lda, args.runs,
-                         args.run_stride, h.k / args.runs / 4};
-    else
+    // In place: the caller's runs, already +128 (qgemm_in_place_unsigned).
+    if (!args.in_place)
       pack_panel(args.a + m * args.lda, args.lda, rows, h.k, row_bytes, panel, args.runs, args.run_stride);
+    const RowSource source = row_source(args, layout_of<kVectors>(), m, panel, row_bytes, groups);
     for (size_t block = args.n_begin / nr; block * nr < args.n_end; ++block) {
       const size_t first = block * nr;
       const size_t lo = args.n_begin > first ? args.n_begin - first : 0;

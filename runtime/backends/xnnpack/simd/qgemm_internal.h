@@ -86,13 +86,33 @@ struct RunArgs {
   const int8_t* a;
   size_t lda;
   size_t runs = 1, run_stride = 0;  // QGemmRowRuns (only the variants that read them)
-  bool unsigned_a = false;          // QGemmRowRuns::unsigned_a (qgemm_reads_unsigned_runs)
+  bool in_place = false;            // QGemmRowRuns::in_place (qgemm_reads_runs_in_place)
   size_t m_begin, m_end, n_begin, n_end;
   void* c;  // int32_t* or int8_t*
   size_t ldc;
   const QGemmRequantization* requantization;  // null: int32 output
   void* scratch;
 };
+
+// Where a tile's rows of A are for the kernels: a packed panel (one run of
+// every k group), or the caller's runs read in place (QGemmRowRuns::in_place:
+// run s of row r at first + r * row_bytes + s * run_stride, run_groups k
+// groups each, the weights of run s from group s * run_groups on).
+struct RowSource {
+  const uint8_t* first;
+  size_t row_bytes;
+  size_t runs, run_stride, run_groups;
+};
+
+// The rows of the tile starting at row m, for a variant with `layout`:
+// in place, or `panel` (packed by the caller) with `groups` k groups.
+inline RowSource row_source(const RunArgs& args, const IsaLayout& layout, size_t m, const uint8_t* panel,
+                            size_t row_bytes, size_t groups) {
+  if (args.in_place)
+    return {reinterpret_cast<const uint8_t*>(args.a + m * args.lda), args.lda, args.runs, args.run_stride,
+            args.header->k / args.runs / layout.k_group};
+  return {panel, row_bytes, 1, 0, groups};
+}
 
 // The variants' tile loops (qgemm_<isa>.cc); each exists only where the
 // build can compile it.
