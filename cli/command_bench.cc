@@ -116,6 +116,7 @@ struct GraphResult {
   int warmup = 0;
   int runs = 0;
   double median_ms = 0, min_ms = 0, max_ms = 0, mean_ms = 0;
+  bool calling_thread_only = false;  // after the runs: Session::runs_on_calling_thread
   uint64_t plan_arena_bytes = 0;
   uint64_t plan_lower_bound_bytes = 0;
   std::vector<IoFile> inputs, outputs;
@@ -279,6 +280,7 @@ GraphResult bench_graph(Session& session, size_t graph, const BenchOptions& opti
   result.median_ms = median_of(times);
   result.min_ms = times.front();
   result.max_ms = times.back();
+  result.calling_thread_only = session.runs_on_calling_thread(graph);
 
   if (options.profile) {
     std::vector<std::vector<double>> op_ms(result.operators);
@@ -398,6 +400,7 @@ ordered_json bench_json(const BenchResult& result, const BenchOptions& options) 
     entry["min_ms"] = graph.min_ms;
     entry["max_ms"] = graph.max_ms;
     entry["mean_ms"] = graph.mean_ms;
+    entry["calling_thread_only"] = graph.calling_thread_only;
     entry["gflops_per_second"] = graph.gflops_per_second();
     entry["fraction_of_peak"] = result.peak_gflops > 0 ? graph.gflops_per_second() / result.peak_gflops : 0.0;
     entry["plan_arena_bytes"] = graph.plan_arena_bytes;
@@ -466,6 +469,9 @@ std::string bench_text(const BenchResult& result, const BenchOptions& options) {
          << format_fixed(graph.gflops_per_second(), 2) << " GFLOP/s ("
          << format_fixed(result.peak_gflops > 0 ? 100 * graph.gflops_per_second() / result.peak_gflops : 0, 1)
          << "% of peak)\n";
+    if (result.threads > 1 && graph.calling_thread_only)
+      text << "  every op on the calling thread: measured faster than splitting them across " << result.threads
+           << " threads\n";
     if (options.profile) {
       char line[256];
       std::snprintf(line, sizeof line, "  %4s  %-16s %-28s %-11s %10s %7s %9s %7s\n", "#", "op", "name", "kernel", "ms",

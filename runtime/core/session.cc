@@ -697,6 +697,10 @@ int Session::find_output(size_t graph, const char* name) const {
 
 size_t Session::num_operators(size_t graph) const { return graphs_[graph].num_ops; }
 
+bool Session::runs_on_calling_thread(size_t graph) const {
+  return threads_ <= 1 || (!graphs_[graph].split.deciding() && graphs_[graph].split.next_serial());
+}
+
 const char* Session::operator_executor(size_t graph, size_t op_index) const {
 #if defined(EDGEGEN_WITH_XNNPACK)
   return xnnpack::executor_name(graphs_[graph].ops[op_index]);

@@ -140,6 +140,10 @@ class Session {
   int find_input(size_t graph, const char* name) const;
   int find_output(size_t graph, const char* name) const;
   size_t num_operators(size_t graph) const;
+  // Whether the graph's runs keep every op on the calling thread: one
+  // thread, or SessionOptions::adapt_thread_split measured that faster than
+  // splitting (decided after the graph's first runs; false until then).
+  bool runs_on_calling_thread(size_t graph) const;
   // Opcode and node name of an operator, for profiles.
   uint32_t operator_code(size_t graph, size_t op_index) const;
   const char* operator_name(size_t graph, size_t op_index) const;
