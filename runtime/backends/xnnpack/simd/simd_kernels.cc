@@ -1,6 +1,7 @@
 #include "backends/xnnpack/simd/simd_kernels.h"
 
 #include "backends/xnnpack/simd/lane_sums.h"
+#include "backends/xnnpack/simd/silu_avx512.h"
 #include "core/vector_math.h"
 
 #include <cmath>
@@ -30,8 +31,14 @@ EG_VECTOR_CLONES void clip_loop(const float* in, float* out, size_t n, float lo,
 EG_VECTOR_CLONES void sigmoid_loop(const float* in, float* out, size_t n) {
   for (size_t i = 0; i < n; ++i) out[i] = fast_sigmoid(in[i]);
 }
-EG_VECTOR_CLONES void silu_loop(const float* in, float* out, size_t n) {
-  for (size_t i = 0; i < n; ++i) out[i] = in[i] * fast_sigmoid(in[i]);
+EG_VECTOR_CLONES void silu_portable(const float* in, float* out, size_t n) {
+  // Below -88, x e^x is under 1e-36 (and -inf's limit is 0), as silu_avx512.
+  for (size_t i = 0; i < n; ++i) out[i] = in[i] < -88.f ? -0.f : in[i] * fast_sigmoid(in[i]);
+}
+void silu_loop(const float* in, float* out, size_t n) {
+  static const bool avx512 = has_silu_avx512();
+  if (avx512) silu_avx512(in, out, n);
+  else silu_portable(in, out, n);
 }
 EG_VECTOR_CLONES void tanh_loop(const float* in, float* out, size_t n) {
   for (size_t i = 0; i < n; ++i) out[i] = fast_tanh(in[i]);
