@@ -193,6 +193,55 @@ TEST_CASE("a GroupNorm's SiLU or ReLU is fused into it (a UNet's and a decoder's
   }
 }
 
+TEST_CASE("int8: a GroupNorm + SiLU between int8 convolutions runs in int8; one only float ops read stays float") {
+  // x -> Conv -> GroupNorm -> SiLU -> Conv -> y, and the first Conv's output
+  // through a second GroupNorm straight to an output (a float reader only).
+  OnnxModelBuilder builder(18);
+  builder.input("x", {1, 4, 6, 6}).output("y").output("side");
+  builder.initializer("w1", {8, 4, 3, 3}, testing::test_values(288, 31));
+  auto& conv1 = builder.node("Conv", {"x", "w1"}, {"c1"});
+  OnnxModelBuilder::set_ints(conv1, "pads", {1, 1, 1, 1});
+  builder.initializer("scale", {2}, {1.2f, 0.8f});
+  builder.initializer("bias", {2}, {0.1f, -0.2f});
+  auto& norm = builder.node("GroupNormalization", {"c1", "scale", "bias"}, {"n"});
+  OnnxModelBuilder::set_int(norm, "num_groups", 2);
+  builder.node("Sigmoid", {"n"}, {"gate"});
+  builder.node("Mul", {"n", "gate"}, {"s"});
+  builder.initializer("w2", {4, 8, 3, 3}, testing::test_values(288, 32));
+  auto& conv2 = builder.node("Conv", {"s", "w2"}, {"y"});
+  OnnxModelBuilder::set_ints(conv2, "pads", {1, 1, 1, 1});
+  auto& side = builder.node("GroupNormalization", {"c1", "scale", "bias"}, {"side"});
+  OnnxModelBuilder::set_int(side, "num_groups", 2);
+  const std::string path = builder.save("int8_group_norm.onnx");
+
+  ConvertOptions options;
+  options.quantize.int8 = true;
+  CalibrationArray samples;
+  samples.shape = {8, 4, 6, 6};
+  samples.values = testing::test_values(8 * 144, 33);
+  options.quantize.inputs["x"] = samples;
+  const std::vector<uint8_t> file = convert(path, options);
+  const format::Graph* graph = testing::verified_model(file)->graphs()->Get(0);
+  int int8_norms = 0, float_norms = 0, silus = 0;
+  for (const format::Operator* op : *graph->operators()) {
+    const format::Tensor* out = graph->tensors()->Get(static_cast<uint32_t>(op->outputs()->Get(0)));
+    if (op->opcode() == static_cast<uint32_t>(OpCode::kGroupNorm)) ++(out->dtype() == format::DType::Int8 ? int8_norms : float_norms);
+    silus += op->opcode() == static_cast<uint32_t>(OpCode::kSilu);
+  }
+  CHECK(int8_norms == 1);
+  CHECK(float_norms == 1);
+  CHECK(silus == 0);  // fused into the int8 norm
+
+  ConvertOptions float_options;
+  const std::vector<uint8_t> float_file = convert(path, float_options);
+  auto input = testing::float_tensor({1, 4, 6, 6}, testing::test_values(144, 34));
+  const std::vector<float> want = testing::values_of(testing::run_egm_graph(float_file, 0, {input})[0]);
+  const std::vector<float> got = testing::values_of(testing::run_egm_graph(file, 0, {input})[0]);
+  double signal = 0, noise = 0;
+  for (size_t i = 0; i < want.size(); ++i) signal += want[i] * want[i], noise += (want[i] - got[i]) * (want[i] - got[i]);
+  CHECK(10 * std::log10(signal / noise) > 25.0);
+}
+
 TEST_CASE("identical constants are stored once and every buffer is aligned") {
   OnnxModelBuilder builder;
   builder.input("x", {1, 3}).output("y");

@@ -103,7 +103,6 @@ OutputStep output_step(const GroupNormInt8& g) {
   return o;
 }
 
-
 OutputStepAvx512 on_avx512(const GroupNormInt8& g, const OutputStep& o) {
   return {o.inverse_scale, o.low, o.high, g.output.zero_point, g.activation.kind == ActivationKind::kSilu};
 }
