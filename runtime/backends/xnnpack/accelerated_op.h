@@ -7,6 +7,7 @@
 
 #include "backends/xnnpack/convolution_gemm.h"
 #include "backends/xnnpack/deconvolution_gemm.h"
+#include "backends/xnnpack/depthwise_conv1d.h"
 #include "backends/xnnpack/packed_conv.h"
 #include "backends/xnnpack/quantized_gemm.h"
 #include "backends/xnnpack/recurrent_layer.h"
@@ -37,6 +38,7 @@ enum class Executor : uint8_t {
   kRecurrent,  // LSTM, GRU, RNN (recurrent_layer.h)
   kSmallConv1d,  // 1-D (transposed) convolution of few channels (small_channel_conv1d.h)
   kPackedConv,   // float Conv2d as im2col bands + a packed GEMM (packed_conv.h)
+  kDepthwiseConv1d,  // depthwise 1-D convolution (depthwise_conv1d.h)
 };
 
 // One layout conversion of a [batch, channels, spatial] tensor.
@@ -84,6 +86,7 @@ struct AcceleratedOp {
   DeconvGemm deconv;
   ConvGemm conv;
   SmallConv1d small_conv;
+  DepthwiseConv1d depthwise;
   PackedConv packed_conv;
   QuantizedGemm qgemm;
   RecurrentLayer recurrent;

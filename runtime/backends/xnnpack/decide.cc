@@ -2,6 +2,7 @@
 
 #include <xnnpack.h>
 
+#include "backends/xnnpack/depthwise_conv1d.h"
 #include "backends/xnnpack/simd/group_norm_int8.h"
 #include "backends/xnnpack/simd/simd_kernels.h"
 #include "backends/xnnpack/packed_conv.h"
@@ -285,7 +286,8 @@ Decision decide(const OpView& v, const Layout* natural, const uint8_t* int8_cand
             v.int_param(params::kOutputPadW) >= v.int_param(params::kStrideW))
           return d;
       }
-      d.executor = small_channel_conv1d(v) ? Executor::kSmallConv1d
+      d.executor = depthwise_conv1d(v)      ? Executor::kDepthwiseConv1d
+                   : small_channel_conv1d(v) ? Executor::kSmallConv1d
                    : gemm_deconv(v)         ? Executor::kDeconvGemm
                    : gemm_conv(v)           ? Executor::kConvGemm
                    : packed_conv_wins(v)    ? Executor::kPackedConv

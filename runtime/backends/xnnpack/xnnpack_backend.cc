@@ -799,6 +799,20 @@ Status set_up_executor(OpBuild& b) {
       if (!b.counting() || b.build.measure_region)
         EG_RETURN_IF_ERROR(prepare_packed_conv(v, b.build.region, &acc.packed_conv));
       break;
+    case Executor::kDepthwiseConv1d: {
+      // Packed once into the persistent arena: [kernel][C] and the bias.
+      acc.depthwise = depthwise_conv1d_plan(v);
+      acc.post = v.activation();
+      const size_t floats = depthwise_conv1d_floats(acc.depthwise);
+      float* packed = static_cast<float*>(b.build.persistent->allocate_bytes(floats * sizeof(float)));
+      if (!b.counting()) {
+        if (packed == nullptr)
+          return Status::error(StatusCode::kArenaTooSmall, "the arena is too small for the packed weights of '%s'",
+                               b.state->context.op_name);
+        pack_depthwise_conv1d(v, packed, &acc.depthwise);
+      }
+      break;
+    }
     case Executor::kSmallConv1d: {
       // Packed once into the persistent arena (a few KiB): the tile loop
       // reads a vector of output channels per tap and input channel.
@@ -1073,6 +1087,10 @@ Status run_operator(const OpState& state, pthreadpool_t pool) {
       run_small_conv1d(acc.small_conv, pool, context.input(0).data_as<const float>(),
                        context.output(0).data_as<float>());
       break;
+    case Executor::kDepthwiseConv1d:
+      run_depthwise_conv1d(acc.depthwise, pool, context.input(0).data_as<const float>(),
+                           context.output(0).data_as<float>());
+      break;
     case Executor::kQGemm:
       run_quantized_gemm(acc.qgemm, context.input(0).data_as<const int8_t>(), context.output(0).data_as<int8_t>(),
                          pool);
@@ -1196,7 +1214,8 @@ const char* executor_name(const OpState& op) {
     case Executor::kDeconvGemm: return "xnnpack";
     case Executor::kConvGemm: return "im2col";
     case Executor::kQGemm: return "qgemm";
-    case Executor::kSmallConv1d: return "direct";
+    case Executor::kSmallConv1d:
+    case Executor::kDepthwiseConv1d: return "direct";
     case Executor::kPackedConv: return "packed";
     default: return "simd";
   }

@@ -178,6 +178,52 @@ TEST_CASE("XNNPACK Conv2d: kernels, strides, padding, dilation, groups, depthwis
   }
 }
 
+TEST_CASE("depthwise 1-D convolutions of long kernels (a conformer's, a TCN's) run on the direct loop") {
+  struct Case {
+    int64_t channels, length, kernel, stride, dilation, pad_left, pad_right;
+    bool bias, as_2d;
+    ActivationKind activation;
+  };
+  const Case cases[] = {
+      {144, 100, 15, 1, 1, 7, 7, true, false, ActivationKind::kSilu},  // conformer
+      {20, 37, 5, 1, 2, 4, 4, false, false, ActivationKind::kNone},   // dilated, 20 channels: a tail
+      {33, 50, 7, 2, 1, 3, 2, true, true, ActivationKind::kRelu},     // strided, [N, C, 1, L]
+      {64, 16, 31, 1, 1, 15, 15, true, false, ActivationKind::kNone},  // kernel past the input
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.channels);
+    CAPTURE(c.kernel);
+    const int64_t out = (c.length + c.pad_left + c.pad_right - c.dilation * (c.kernel - 1) - 1) / c.stride + 1;
+    ModelBuilder b;
+    b.graph("main");
+    std::vector<int64_t> x_shape = {2, c.channels, c.length}, w_shape = {c.channels, 1, c.kernel},
+                         y_shape = {2, c.channels, out};
+    if (c.as_2d) {
+      x_shape = {2, c.channels, 1, c.length};
+      w_shape = {c.channels, 1, 1, c.kernel};
+      y_shape = {2, c.channels, 1, out};
+    }
+    int32_t x = b.activation("x", x_shape);
+    int32_t w = b.constant("w", w_shape, random_values(static_cast<size_t>(c.channels * c.kernel), 41, 0.3f));
+    std::vector<int32_t> inputs = {x, w};
+    if (c.bias) inputs.push_back(b.constant("b", {c.channels}, random_values(static_cast<size_t>(c.channels), 42)));
+    int32_t y = b.activation("y", y_shape);
+    b.op(OpCode::kConv2d, inputs, {y},
+         {1, c.stride, 1, c.dilation, 0, c.pad_left, 0, c.pad_right, c.channels}, {}, c.activation);
+    b.inputs({x}).outputs({y});
+    CHECK(compare_backends(b) == 1);
+    // It is the direct loop, not XNNPACK, that ran.
+    AlignedBytes bytes(b.build());
+    Result<Model> model = Model::from_buffer(bytes.data(), bytes.size());
+    REQUIRE(model.ok());
+    SessionOptions options;
+    options.backend = Backend::kXnnpack;
+    Prepared fast;
+    prepare_exact(*model, options, &fast);
+    CHECK(std::string(fast.session.operator_executor(0, 0)) == "direct");
+  }
+}
+
 TEST_CASE("XNNPACK Conv1d ([N, C, L]) and ConvTranspose 1-D and 2-D") {
   {
     ModelBuilder b;
