@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "kernels/kernel_util.h"
+#include "kernels/strided_copy.h"
 
 namespace edgegen {
 namespace {
@@ -66,28 +67,6 @@ Status slice_infer(KernelContext& context) {
   return set_output(context, 0, input.dtype, shape);
 }
 
-// Walks the output in order while an odometer over its dims keeps `offset`
-// pointing at the matching input element. kSize is the element size, a
-// constant so each memcpy compiles to one move.
-template <size_t kSize>
-void copy_strided(const unsigned char* in, int64_t offset, unsigned char* out, const Shape& out_shape,
-                  const int64_t* strides) {
-  const int rank = out_shape.rank;
-  const int64_t count = out_shape.num_elements();
-  int64_t index[kMaxRank] = {};
-  for (int64_t k = 0; k < count; ++k) {
-    std::memcpy(out + k * kSize, in + offset * kSize, kSize);
-    for (int d = rank - 1; d >= 0; --d) {
-      if (++index[d] < out_shape.dims[d]) {
-        offset += strides[d];
-        break;
-      }
-      offset -= strides[d] * (out_shape.dims[d] - 1);
-      index[d] = 0;
-    }
-  }
-}
-
 Status slice_eval(const KernelContext& context) {
   const Tensor& input = context.input(0);
   Tensor& output = context.output(0);
@@ -104,15 +83,10 @@ Status slice_eval(const KernelContext& context) {
     strides[d] = output.shape.dims[d] > 1 ? s.step * input_strides[d] : 0;
   }
 
-  const auto* in = static_cast<const unsigned char*>(input.data);
-  auto* out = static_cast<unsigned char*>(output.data);
-  switch (dtype_size(input.dtype)) {
-    case 1: copy_strided<1>(in, offset, out, output.shape, strides); break;
-    case 2: copy_strided<2>(in, offset, out, output.shape, strides); break;
-    case 4: copy_strided<4>(in, offset, out, output.shape, strides); break;
-    case 8: copy_strided<8>(in, offset, out, output.shape, strides); break;
-    default: return op_error(context, StatusCode::kInternal, "unexpected element size");
-  }
+  const size_t size = dtype_size(input.dtype);
+  if (size != 1 && size != 2 && size != 4 && size != 8)
+    return op_error(context, StatusCode::kInternal, "unexpected element size");
+  copy_strided(input.data, offset, output.data, output.shape, strides, size);
   return Status::ok();
 }
 

@@ -1117,6 +1117,20 @@ TEST_CASE("own kernels: attention's MatMul of two activations (batches, broadcas
   CHECK(compare_backends(b) == 4);
 }
 
+TEST_CASE("own kernels: MatMul's last columns through the padded panel (head size 36), and past its K") {
+  for (int64_t k : {int64_t{100}, int64_t{600}}) {  // 600: longer than the panel, the plain loops
+    CAPTURE(k);
+    ModelBuilder b;
+    b.graph("main");
+    int32_t a = b.activation("a", {4, 9, k});
+    int32_t v = b.activation("v", {4, k, 36});
+    int32_t out = b.activation("out", {4, 9, 36});
+    b.op(OpCode::kMatMul, {a, v}, {out});
+    b.inputs({a, v}).outputs({out});
+    CHECK(compare_backends(b) == 1);
+  }
+}
+
 TEST_CASE("own kernels: Transposes that are batches of matrix transposes; others stay reference") {
   struct Case {
     std::vector<int64_t> in, perm;
