@@ -31,6 +31,7 @@ enum class Executor : uint8_t {
   kResizeNearest,
   kMatMul,     // of two activations
   kLayerNorm,
+  kLogSoftmax,  // over the last axis (simd::log_softmax_rows)
   kReduce,
   kTranspose,  // a batch of matrix transposes
   kQGemm,      // int8 FullyConnected, Conv2d, ConvTranspose2d (quantized_gemm.h)

@@ -333,6 +333,12 @@ Decision decide(const OpView& v, const Layout* natural, const uint8_t* int8_cand
         d.executor = Executor::kXnnpack;
       return d;
     }
+    case OpCode::kLogSoftmax: {  // a recognizer's or language model's output (XNNPACK has no log form)
+      const int64_t rank = static_cast<int64_t>(v.input(0).shape()->size());
+      if (rank >= 1 && v.int_param(params::kSoftmaxBegin) == rank - 1 && v.int_param(params::kSoftmaxEnd) == rank)
+        d.executor = Executor::kLogSoftmax;
+      return d;
+    }
     case OpCode::kPad: {
       // Constant padding (no cropping) on XNNPACK, in whichever layout the
       // input comes: its pads are permuted for channels-last.

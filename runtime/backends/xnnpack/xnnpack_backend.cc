@@ -1155,6 +1155,13 @@ Status run_operator(const OpState& state, pthreadpool_t pool) {
       matmul(acc, pool, context.input(0).data_as<const float>(), context.input(1).data_as<const float>(),
              context.output(0).data_as<float>());
       break;
+    case Executor::kLogSoftmax: {
+      const Shape x = context.input(0).shape;
+      const size_t cols = static_cast<size_t>(x.dims[x.rank - 1]);
+      simd::log_softmax_rows(context.input(0).data_as<const float>(), context.output(0).data_as<float>(),
+                             cols ? x.num_elements() / cols : 0, cols);
+      break;
+    }
     case Executor::kLayerNorm:
       simd::layer_norm(context.input(0).data_as<const float>(), context.input(1).data_as<const float>(),
                        context.has_input(2) ? context.input(2).data_as<const float>() : nullptr,

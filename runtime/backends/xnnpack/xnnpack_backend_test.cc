@@ -1131,6 +1131,21 @@ TEST_CASE("own kernels: MatMul's last columns through the padded panel (head siz
   }
 }
 
+TEST_CASE("own kernels: LogSoftmax over the last axis (a recognizer's output), rows of 1 to 100 values") {
+  for (int64_t cols : {int64_t{1}, int64_t{17}, int64_t{33}, int64_t{100}}) {
+    CAPTURE(cols);
+    ModelBuilder b;
+    b.graph("main");
+    int32_t x = b.activation("x", {3, 5, cols});
+    int32_t y = b.activation("y", {3, 5, cols});
+    b.op(OpCode::kLogSoftmax, {x}, {y}, {2, 3});
+    b.inputs({x}).outputs({y});
+    CHECK(compare_backends(b, 1e-5f, [](std::vector<std::vector<float>>& inputs) {
+            for (size_t i = 0; i < inputs[0].size(); ++i) inputs[0][i] = 30.f * inputs[0][i] + (i % 7 == 0 ? 50.f : 0.f);
+          }) == 1);
+  }
+}
+
 TEST_CASE("own kernels: Transposes that are batches of matrix transposes; others stay reference") {
   struct Case {
     std::vector<int64_t> in, perm;

@@ -340,6 +340,38 @@ void group_norm_nchw(const float* in, const float* gamma, const float* beta, flo
   }
 }
 
+namespace {
+
+constexpr size_t kLanes = 16;  // partial maxima and sums: float reductions vectorize only in lanes
+
+// One row: its max and the sum of exp(x - max) in 16 lanes each, then
+// x - max - log(sum) (vector_math.h's exp and log, about 1 ulp each).
+EG_VECTOR_CLONES void log_softmax_row(const float* x, float* y, size_t n) {
+  float lane_max[kLanes];
+  for (size_t k = 0; k < kLanes; ++k) lane_max[k] = -INFINITY;
+  size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (size_t k = 0; k < kLanes; ++k) lane_max[k] = x[i + k] > lane_max[k] ? x[i + k] : lane_max[k];
+  float top = -INFINITY;
+  for (size_t k = 0; k < kLanes; ++k) top = lane_max[k] > top ? lane_max[k] : top;
+  for (; i < n; ++i) top = x[i] > top ? x[i] : top;
+  float lane_sum[kLanes] = {};
+  i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (size_t k = 0; k < kLanes; ++k) lane_sum[k] += fast_exp(x[i + k] - top);
+  float sum = 0.f;
+  for (; i < n; ++i) sum += fast_exp(x[i] - top);
+  for (size_t k = 0; k < kLanes; ++k) sum += lane_sum[k];
+  const float shift = top + fast_log(sum);
+  for (size_t j = 0; j < n; ++j) y[j] = x[j] - shift;
+}
+
+}  // namespace
+
+void log_softmax_rows(const float* in, float* out, size_t rows, size_t cols) {
+  for (size_t r = 0; r < rows; ++r) log_softmax_row(in + r * cols, out + r * cols, cols);
+}
+
 void concat_channels_nhwc(const float* const* inputs, const size_t* channels, size_t num_inputs, float* out,
                           size_t pixels) {
   size_t total = 0;

@@ -92,6 +92,9 @@ void batched_matmul(const float* a, const float* b, float* c, size_t batch, size
 void layer_norm(const float* in, const float* gamma, const float* beta, float* out, size_t rows, size_t cols,
                 float epsilon);
 
+// LogSoftmax of `rows` rows of `cols` values: x - max - log(sum exp(x - max)).
+void log_softmax_rows(const float* in, float* out, size_t rows, size_t cols);
+
 // ReduceSum/Mean/Max/Min of in [outer, reduced, inner] over `reduced`,
 // into out [outer, inner].
 bool has_reduce(uint32_t opcode);
