@@ -333,6 +333,40 @@ class StreamingVadGru(nn.Module):
         return torch.sigmoid(self.head(y)), h
 
 
+class ConformerBlock(nn.Module):
+    """One conformer layer of a streaming speech recognizer (Gulati et al. 2020,
+    small): 80 log-mel features over 100 frames -> 144 channels, multi-head
+    self-attention (4 heads of 36), a convolution module (pointwise, GLU, a
+    depthwise Conv1d of 15 taps, BatchNorm, SiLU, pointwise), a feed-forward
+    half-step, then log-probabilities over 32 tokens. [1, 100, 80] -> [1, 100, 32]."""
+
+    def __init__(self, features=80, d=144, heads=4, tokens=32):
+        super().__init__()
+        self.inp = nn.Linear(features, d)
+        self.ln1 = nn.LayerNorm(d)
+        self.attention = nn.MultiheadAttention(d, heads, batch_first=True)
+        self.ln2 = nn.LayerNorm(d)
+        self.pointwise1 = nn.Conv1d(d, 2 * d, 1)
+        self.depthwise = nn.Conv1d(d, d, 15, padding=7, groups=d)
+        self.norm = nn.BatchNorm1d(d)
+        self.pointwise2 = nn.Conv1d(d, d, 1)
+        self.ln3 = nn.LayerNorm(d)
+        self.ff1 = nn.Linear(d, 4 * d)
+        self.ff2 = nn.Linear(4 * d, d)
+        self.out = nn.Linear(d, tokens)
+
+    def forward(self, features):
+        x = self.inp(features)
+        y = self.ln1(x)
+        x = x + self.attention(y, y, y, need_weights=False)[0]
+        y = self.ln2(x).transpose(1, 2)
+        y = nn.functional.glu(self.pointwise1(y), dim=1)
+        y = self.pointwise2(nn.functional.silu(self.norm(self.depthwise(y)))).transpose(1, 2)
+        x = x + y
+        x = x + 0.5 * self.ff2(nn.functional.silu(self.ff1(self.ln3(x))))
+        return torch.log_softmax(self.out(x), -1)
+
+
 # name -> (constructor, {input name: shape}, [output names])
 MODELS = {
     "dcgan32": (DcganGenerator, {"z": [1, 100, 1, 1]}, ["image"]),
@@ -346,6 +380,7 @@ MODELS = {
     "kws_gru": (KeywordSpotterGru, {"mfcc": [1, 49, 40]}, ["scores"]),
     "lstm128_256x100": (Lstm100, {"x": [100, 1, 128]}, ["y"]),
     "vad_gru_step": (StreamingVadGru, {"x": [1, 1, 40], "h0": [1, 1, 64]}, ["p", "h"]),
+    "conformer_block": (ConformerBlock, {"features": [1, 100, 80]}, ["log_probs"]),
 }
 
 

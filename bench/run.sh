@@ -80,6 +80,7 @@ MODELS=(
   "kws_gru|$out/models/kws_gru.onnx|--model kws_gru|50|0.5"
   "lstm128_256x100|$out/models/lstm128_256x100.onnx|--model lstm128_256x100|20|0.5"
   "vad_gru_step|$out/models/vad_gru_step.onnx|--model vad_gru_step|200|0.5"
+  "conformer_block|$out/models/conformer_block.onnx|--model conformer_block|20|0.5"
 )
 selected=("$@")
 wanted() { ((${#selected[@]} == 0)) || [[ " ${selected[*]} " == *" $1 "* ]]; }

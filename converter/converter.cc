@@ -28,6 +28,7 @@ IrGraph convert_graph(const std::string& onnx_path, const std::string& graph_nam
   eliminate_dead_code(graph);
   recognize_group_norm(graph);
   if (options.fold_batchnorm) fold_batch_norm(graph);
+  if (options.fuse_activations) fold_bias_add(graph);  // the same switch: passes that merge an op into the product
   if (options.fuse_activations) fuse_activations(graph);
   fold_quantize_dequantize(graph);
   eliminate_dead_code(graph);

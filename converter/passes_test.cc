@@ -242,6 +242,35 @@ TEST_CASE("int8: a GroupNorm + SiLU between int8 convolutions runs in int8; one 
   CHECK(10 * std::log10(signal / noise) > 25.0);
 }
 
+TEST_CASE("MatMul + Add of a per-column constant (nn.Linear on 3-D input) becomes one FullyConnected with bias") {
+  OnnxModelBuilder builder;
+  builder.input("x", {1, 5, 6}).output("y").output("z");
+  builder.initializer("w", {6, 4}, testing::test_values(24, 51));
+  builder.initializer("b", {4}, {0.5f, -1.f, 0.25f, 2.f});
+  builder.initializer("b3", {1, 1, 4}, {1.f, 2.f, 3.f, 4.f});
+  builder.node("MatMul", {"x", "w"}, {"m"});
+  builder.node("Add", {"m", "b"}, {"a"});
+  builder.node("Relu", {"a"}, {"y"});  // fuses into the product once the Add is its bias
+  // A second product whose output another op also reads keeps its Add.
+  builder.node("MatMul", {"x", "w"}, {"m2"});
+  builder.node("Add", {"b3", "m2"}, {"a2"});
+  builder.node("Mul", {"a2", "m2"}, {"z"});
+  const std::string path = builder.save("bias_add.onnx");
+  ConvertOptions plain;
+  plain.fuse_activations = false;
+  const std::vector<uint8_t> plain_file = convert(path, plain), folded_file = convert(path, {});
+  const std::vector<uint32_t> ops = opcodes_of(folded_file);
+  int adds = 0, products = 0;
+  for (uint32_t op : ops) adds += op == static_cast<uint32_t>(OpCode::kAdd), products += op == static_cast<uint32_t>(OpCode::kFullyConnected);
+  CHECK(products == 2);
+  CHECK(adds == 1);  // only the Add whose product has another reader
+  CHECK_FALSE(contains(ops, OpCode::kRelu));
+  auto input = testing::float_tensor({1, 5, 6}, testing::test_values(30, 52));
+  for (size_t o = 0; o < 2; ++o)
+    check_same_values(testing::values_of(testing::run_egm_graph(folded_file, 0, {input})[o]),
+                      testing::values_of(testing::run_egm_graph(plain_file, 0, {input})[o]), 1e-6f);
+}
+
 TEST_CASE("identical constants are stored once and every buffer is aligned") {
   OnnxModelBuilder builder;
   builder.input("x", {1, 3}).output("y");

@@ -15,6 +15,10 @@ void recognize_group_norm(IrGraph& graph);
 // FullyConnected with constant weights -> scaled weights and bias.
 void fold_batch_norm(IrGraph& graph);
 
+// FullyConnected (no activation) -> Add of a per-column constant ([N] or
+// [1, ..., N]) -> the FullyConnected with that bias (added to its own).
+void fold_bias_add(IrGraph& graph);
+
 // Sigmoid(x) * x -> Silu(x), HardSigmoid(x; 1/6, 0.5) * x -> HardSwish(x);
 // then Relu / LeakyRelu / Clip / Sigmoid / Tanh /
 // Silu after a Conv2d / ConvTranspose2d / FullyConnected / BatchNorm /
