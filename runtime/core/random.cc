@@ -154,8 +154,9 @@ void fill_normal(uint64_t seed, uint64_t stream, uint64_t first, float* out, siz
   for (size_t i = 0; i < count;) {
     const uint64_t index = first + i;
     const uint64_t skip = index % 4;
-    const size_t wanted = static_cast<size_t>(skip) + (count - i);
-    const size_t blocks = wanted / 4 + (wanted % 4 != 0) < kBlocks ? wanted / 4 + (wanted % 4 != 0) : kBlocks;
+    const size_t wanted = static_cast<size_t>(skip) + (count - i);  // values from the block's start
+    const size_t needed = (wanted + 3) / 4;
+    const size_t blocks = needed < kBlocks ? needed : kBlocks;
     normal_blocks(seed, index / 4, stream, blocks, normals);
     for (size_t k = static_cast<size_t>(skip); k < 4 * blocks && i < count; ++k, ++i)
       out[i] = static_cast<float>(normals[k]);
