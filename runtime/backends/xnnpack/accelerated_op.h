@@ -7,6 +7,7 @@
 
 #include "backends/xnnpack/convolution_gemm.h"
 #include "backends/xnnpack/deconvolution_gemm.h"
+#include "backends/xnnpack/narrow_conv.h"
 #include "backends/xnnpack/packed_conv.h"
 #include "backends/xnnpack/quantized_gemm.h"
 #include "backends/xnnpack/recurrent_layer.h"
@@ -37,6 +38,7 @@ enum class Executor : uint8_t {
   kRecurrent,  // LSTM, GRU, RNN (recurrent_layer.h)
   kSmallConv1d,  // 1-D (transposed) convolution of few channels (small_channel_conv1d.h)
   kPackedConv,   // float Conv2d as im2col bands + a packed GEMM (packed_conv.h)
+  kNarrowConv,   // float Conv2d of few output channels, direct (narrow_conv.h)
 };
 
 // One layout conversion of a [batch, channels, spatial] tensor.
@@ -85,6 +87,7 @@ struct AcceleratedOp {
   ConvGemm conv;
   SmallConv1d small_conv;
   PackedConv packed_conv;
+  NarrowConv narrow_conv;
   QuantizedGemm qgemm;
   RecurrentLayer recurrent;
   // kMatMul: batch products [m, k] x [k, n]; a stride of 0 broadcasts.

@@ -3,6 +3,7 @@
 #include <xnnpack.h>
 
 #include "backends/xnnpack/simd/simd_kernels.h"
+#include "backends/xnnpack/narrow_conv.h"
 #include "backends/xnnpack/packed_conv.h"
 #include "backends/xnnpack/small_channel_conv1d.h"
 #include "ops/op_params.h"
@@ -273,6 +274,7 @@ Decision decide(const OpView& v, const Layout* natural, const uint8_t* int8_cand
                    : gemm_deconv(v)         ? Executor::kDeconvGemm
                    : gemm_conv(v)           ? Executor::kConvGemm
                    : packed_conv_wins(v)    ? Executor::kPackedConv
+                   : narrow_conv_wins(v)    ? Executor::kNarrowConv
                                             : Executor::kXnnpack;
       d.nhwc = true;
       return d;

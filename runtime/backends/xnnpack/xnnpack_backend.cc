@@ -810,6 +810,21 @@ Status set_up_executor(OpBuild& b) {
       }
       break;
     }
+    case Executor::kNarrowConv: {
+      // Packed once into the persistent arena, like the 1-D direct kernel's,
+      // and never streamed: few output channels make small weights, and a
+      // session that streams the others keeps this op's bits.
+      acc.narrow_conv = narrow_conv_plan(v, &acc.post);
+      const size_t floats = narrow_conv_floats(acc.narrow_conv);
+      float* packed = static_cast<float*>(b.build.persistent->allocate_bytes(floats * sizeof(float)));
+      if (!b.counting()) {
+        if (packed == nullptr)
+          return Status::error(StatusCode::kArenaTooSmall, "the arena is too small for the packed weights of '%s'",
+                               b.state->context.op_name);
+        pack_narrow_conv(v, packed, &acc.narrow_conv);
+      }
+      break;
+    }
     case Executor::kGroupNorm:
       acc.groups = v.code() == OpCode::kInstanceNorm ? static_cast<uint32_t>(shape_of(v.input(0)).dims[1])
                                                      : static_cast<uint32_t>(v.int_param(params::kNormGroups));
@@ -1065,6 +1080,10 @@ Status run_operator(const OpState& state) {
       run_packed_conv(acc.packed_conv, acc.threadpool, context.input(0).data_as<const float>(),
                       context.output(0).data_as<float>());
       break;
+    case Executor::kNarrowConv:
+      run_narrow_conv(acc.narrow_conv, acc.threadpool, context.input(0).data_as<const float>(),
+                      context.output(0).data_as<float>());
+      break;
     case Executor::kSmallConv1d:
       run_small_conv1d(acc.small_conv, acc.threadpool, context.input(0).data_as<const float>(),
                        context.output(0).data_as<float>());
@@ -1176,6 +1195,7 @@ const char* executor_name(const OpState& op) {
     case Executor::kQGemm: return "qgemm";
     case Executor::kSmallConv1d: return "direct";
     case Executor::kPackedConv: return "packed";
+    case Executor::kNarrowConv: return "narrow";
     default: return "simd";
   }
 }

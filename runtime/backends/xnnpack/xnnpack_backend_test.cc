@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/xnnpack/simd/narrow_conv2d.h"
 #include "backends/xnnpack/simd/recurrent_step.h"
 #include "backends/xnnpack/xnnpack_backend.h"
 #include "edgegen/random.h"
@@ -311,6 +312,42 @@ TEST_CASE("many-channel 2-D convolutions run on the packed GEMM: strides, pads, 
     Session session;
     REQUIRE(session.prepare(*model, 0, options).is_ok());
     CHECK(std::string(session.operator_executor(0, 0)) == "xnnpack");
+  }
+}
+
+TEST_CASE("2-D convolutions of few output channels run direct (narrow): pairs, tails, strides, pads, dilation") {
+  // batch, in_c, out_c, h, w, kh, kw, stride, dilation, pads (t, l, b, r), groups, bias, activation
+  const ConvCase cases[] = {
+      {1, 96, 24, 11, 13, 3, 3, 1, 1, 1, 1, 1, 1, 1, false, ActivationKind::kNone},   // an FPN's smooth conv: 3 vectors of pairs
+      {1, 96, 24, 12, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, true, ActivationKind::kRelu},    // the DB head's conv, fused ReLU
+      {2, 6, 24, 9, 8, 3, 3, 2, 1, 1, 0, 2, 1, 1, true, ActivationKind::kClip},       // stride 2, uneven pads, batches
+      {1, 3, 16, 17, 15, 3, 3, 2, 1, 1, 1, 1, 1, 1, false, ActivationKind::kNone},    // an RGB stem: one channel a lane
+      {1, 5, 10, 7, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, true, ActivationKind::kSigmoid},    // odd C_in: no pairs, a tail
+      {1, 8, 40, 10, 10, 3, 3, 1, 2, 2, 2, 2, 2, 1, true, ActivationKind::kNone},     // dilated, 5 vectors
+      {2, 16, 8, 5, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, true, ActivationKind::kRelu},       // 1x1, half a vector of pairs
+      {1, 2, 1, 6, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, true, ActivationKind::kNone},        // one output channel
+      {1, 1, 64, 9, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, false, ActivationKind::kRelu},     // a CRNN's first conv: 4 vectors
+      {1, 4, 48, 6, 7, 5, 3, 1, 1, 2, 1, 2, 1, 1, true, ActivationKind::kNone},       // 5x3, 6 vectors
+      {1, 24, 12, 31, 29, 3, 3, 1, 1, 1, 1, 1, 1, 1, true, ActivationKind::kNone},    // many chunks of positions
+      {1, 10, 20, 4, 3, 5, 5, 1, 1, 2, 2, 2, 2, 1, false, ActivationKind::kNone},     // windows wider than the image
+      {1, 12, 24, 13, 11, 4, 2, 3, 1, 0, 1, 1, 0, 1, true, ActivationKind::kNone},    // even kernel, stride 3
+  };
+  for (const ConvCase& c : cases) {
+    CAPTURE(c.in_c);
+    CAPTURE(c.out_c);
+    CAPTURE(c.h);
+    ModelBuilder builder = conv_model(c);
+    if (c.activation == ActivationKind::kClip) builder.clip(-0.5f, 0.7f);
+    CHECK(compare_backends(builder) == 1);
+    AlignedBytes bytes(builder.build());
+    Result<Model> model = Model::from_buffer(bytes.data(), bytes.size());
+    REQUIRE(model.ok());
+    SessionOptions options;
+    options.backend = Backend::kXnnpack;
+    Session session;
+    REQUIRE(session.prepare(*model, 0, options).is_ok());
+    // Taken where it was measured faster than XNNPACK: with AVX-512.
+    CHECK(std::string(session.operator_executor(0, 0)) == (simd::has_narrow_conv2d_avx512() ? "narrow" : "xnnpack"));
   }
 }
 

@@ -1,0 +1,52 @@
+// Float 2-D convolutions whose output channels do not fill XNNPACK's
+// 16-lane tiles (an FPN detector's 3x3 convs of 96 -> 24 channels, a stem
+// of 3 -> 16 over the RGB image), run by a direct kernel on the XNNPACK
+// backend's channels-last tensors (simd/narrow_conv2d.h: one lane per
+// output channel and pair of input channels, windows read in place).
+//
+// Memory: the packed weights, the padded bias and one row of zeros (the
+// padding's input) in the persistent arena, packed at prepare; no scratch.
+//
+// Threads: positions in chunks of whole tiles; each output is one fixed
+// chain of multiply-adds wherever its tile falls, so the bits do not
+// depend on the thread count.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "backends/xnnpack/op_view.h"
+
+typedef struct pthreadpool* pthreadpool_t;
+
+namespace edgegen {
+namespace xnnpack {
+
+struct NarrowConv : ConvSizes {
+  int64_t pair = 1, vectors = 1;   // simd::NarrowConvPositions
+  const float* packed = nullptr;   // persistent arena: [kh][kw][C_in / pair][vectors * 16]
+  const float* bias = nullptr;     // persistent arena: C_out rounded up to 16
+  const float* zeros = nullptr;    // persistent arena: kw * C_in zeros
+  bool clamp = false;              // the fused Relu or Clip
+  float out_min = 0.f, out_max = 0.f;
+};
+
+// The convolutions this executor was measured faster than XNNPACK on
+// (bench/README.md, Intel Xeon with AVX-512): groups 1, 2-D, a CPU with
+// AVX-512, and output channels that leave XNNPACK's 16-lane tiles part
+// empty or few input channels (see the .cc).
+bool narrow_conv_wins(const OpView& v);
+
+// Sizes, lane layout and the fused clamp; `post` gets the activation the
+// kernel cannot fuse (anything but Relu and Clip).
+NarrowConv narrow_conv_plan(const OpView& v, FusedActivation* post);
+// Floats of packed weights, bias and zeros (persistent; placed by the caller).
+size_t narrow_conv_floats(const NarrowConv& plan);
+// Packs into `memory` (narrow_conv_floats of them) and points the plan at it.
+void pack_narrow_conv(const OpView& v, float* memory, NarrowConv* plan);
+
+// x [batch, in_h, in_w, C_in] -> y [batch, out_h, out_w, C_out].
+void run_narrow_conv(const NarrowConv& plan, pthreadpool_t pool, const float* x, float* y);
+
+}  // namespace xnnpack
+}  // namespace edgegen
