@@ -33,8 +33,48 @@ int64_t pair_for(int64_t in_channels, int64_t out_channels) {
 
 }  // namespace
 
+// A 2-D transposed convolution whose patches do not overlap: kernel ==
+// stride, no padding, no dilation, output exactly input x stride.
+bool patch_deconv(const OpView& v) {
+  using namespace params;
+  const Shape x = shape_of(v.input(0)), w = shape_of(v.input(1)), y = shape_of(v.output(0));
+  if (x.rank != 4 || w.rank != 4 || y.rank != 4 || v.int_param(kGroups) != 1) return false;
+  const int64_t sh = v.int_param(kStrideH), sw = v.int_param(kStrideW);
+  if (w.dims[2] != sh || w.dims[3] != sw || v.int_param(kDilationH) != 1 || v.int_param(kDilationW) != 1) return false;
+  for (size_t pad = kPadTop; pad <= kPadRight; ++pad)
+    if (v.int_param(pad) != 0) return false;
+  return y.dims[2] == x.dims[2] * sh && y.dims[3] == x.dims[3] * sw && y.dims[1] == w.dims[1];
+}
+
+// The 1x1 convolution (to phases * C_out channels) a patch deconvolution runs as.
+NarrowConv patch_sizes(const OpView& v) {
+  const Shape x = shape_of(v.input(0)), w = shape_of(v.input(1)), y = shape_of(v.output(0));
+  NarrowConv p;
+  p.transposed = true;
+  p.batch = x.dims[0];
+  p.in_channels = x.dims[1];
+  p.in_h = p.out_h = x.dims[2];
+  p.in_w = p.out_w = x.dims[3];
+  p.kernel_h = p.kernel_w = 1;
+  p.phases_h = w.dims[2];
+  p.phases_w = w.dims[3];
+  p.patch_channels = y.dims[1];
+  p.patch_w = y.dims[3];
+  p.out_channels = p.phases_h * p.phases_w * p.patch_channels;
+  return p;
+}
+
 bool narrow_conv_wins(const OpView& v) {
-  if (v.code() != OpCode::kConv2d || !simd::has_narrow_conv2d_avx512()) return false;
+  if (!simd::has_narrow_conv2d_avx512()) return false;
+  if (v.code() == OpCode::kConvTranspose2d) {
+    if (!patch_deconv(v)) return false;
+    const NarrowConv p = patch_sizes(v);
+    // Measured (bench/README.md): XNNPACK's GEMM + col2im ran the DB
+    // head's 24 -> 24 and 24 -> 1 at 25% and 4% of the peak.
+    return simd::narrow_conv_vectors(p.out_channels, pair_for(p.in_channels, p.out_channels)) <=
+           simd::kNarrowConvMaxVectors;
+  }
+  if (v.code() != OpCode::kConv2d) return false;
   const Shape x = shape_of(v.input(0)), w = shape_of(v.input(1));
   if (x.rank != 4 || w.rank != 4 || v.int_param(params::kGroups) != 1) return false;
   const int64_t out_channels = w.dims[0], in_channels = w.dims[1];
@@ -53,7 +93,8 @@ bool narrow_conv_wins(const OpView& v) {
 
 NarrowConv narrow_conv_plan(const OpView& v, FusedActivation* post) {
   NarrowConv p;
-  static_cast<ConvSizes&>(p) = conv_sizes(v);
+  if (v.code() == OpCode::kConvTranspose2d) p = patch_sizes(v);
+  else static_cast<ConvSizes&>(p) = conv_sizes(v);
   p.pair = pair_for(p.in_channels, p.out_channels);
   p.vectors = simd::narrow_conv_vectors(p.out_channels, p.pair);
   float low = 0.f, high = 0.f;
@@ -77,12 +118,22 @@ void pack_narrow_conv(const OpView& v, float* memory, NarrowConv* plan) {
   const float* w = v.constant(1);
   const int64_t taps = p.kernel_h * p.kernel_w, steps = p.in_channels / p.pair;
   const int64_t step_floats = p.vectors * kNarrowConvLanes;
+  // Transposed: W is [C_in][C_out][kh][kw], and channel (qy * kw + qx) *
+  // C_out + o of the 1x1 convolution is W[c][o][qy][qx].
+  auto weight = [&](int64_t o, int64_t c, int64_t t) {
+    if (!p.transposed) return w[(o * p.in_channels + c) * taps + t];
+    const int64_t phase = o / p.patch_channels, channel = o % p.patch_channels;
+    return w[(c * p.patch_channels + channel) * p.phases_h * p.phases_w + phase];
+  };
   for (int64_t o = 0; o < p.out_channels; ++o)
     for (int64_t c = 0; c < p.in_channels; ++c)
       for (int64_t t = 0; t < taps; ++t)
-        memory[(t * steps + c / p.pair) * step_floats + o * p.pair + c % p.pair] = w[(o * p.in_channels + c) * taps + t];
+        memory[(t * steps + c / p.pair) * step_floats + o * p.pair + c % p.pair] = weight(o, c, t);
   float* bias = memory + taps * steps * step_floats;
-  if (v.has_input(2)) std::memcpy(bias, v.constant(2), static_cast<size_t>(p.out_channels) * sizeof(float));
+  if (v.has_input(2)) {  // the patch's bias in every phase
+    const int64_t channels = p.transposed ? p.patch_channels : p.out_channels;
+    for (int64_t o = 0; o < p.out_channels; ++o) bias[o] = v.constant(2)[o % channels];
+  }
   p.packed = memory;
   p.bias = bias;
   p.zeros = bias + round_up(p.out_channels, kNarrowConvLanes);
@@ -110,7 +161,8 @@ void run_chunk(void* argument, size_t index) {
   a.pair = p.pair, a.vectors = p.vectors;
   a.packed = p.packed, a.bias = p.bias, a.zeros = p.zeros;
   a.out_channels = p.out_channels;
-  a.out = task.y + image * positions * p.out_channels;
+  a.out = task.y + image * positions * p.out_channels;  // the same size as the patches
+  a.phases_h = p.phases_h, a.phases_w = p.phases_w, a.patch_channels = p.patch_channels, a.patch_w = p.patch_w;
   a.first = first;
   a.count = positions - first < kChunkPositions ? positions - first : kChunkPositions;
   a.clamp = p.clamp, a.out_min = p.out_min, a.out_max = p.out_max;

@@ -22,7 +22,13 @@ typedef struct pthreadpool* pthreadpool_t;
 namespace edgegen {
 namespace xnnpack {
 
+// A transposed convolution whose kernel is its stride (a DB head's 2x2
+// stride-2 upsampling) is a 1x1 convolution to phases * C_out channels whose
+// results are scattered into patches (simd::NarrowConvPositions): the
+// sizes are then that 1x1 convolution's over the input.
 struct NarrowConv : ConvSizes {
+  bool transposed = false;
+  int64_t phases_h = 1, phases_w = 1, patch_channels = 0, patch_w = 0;
   int64_t pair = 1, vectors = 1;   // simd::NarrowConvPositions
   const float* packed = nullptr;   // persistent arena: [kh][kw][C_in / pair][vectors * 16]
   const float* bias = nullptr;     // persistent arena: C_out rounded up to 16
@@ -34,7 +40,8 @@ struct NarrowConv : ConvSizes {
 // The convolutions this executor was measured faster than XNNPACK on
 // (bench/README.md, Intel Xeon with AVX-512): groups 1, 2-D, a CPU with
 // AVX-512, and output channels that leave XNNPACK's 16-lane tiles part
-// empty or few input channels (see the .cc).
+// empty or few input channels; transposed ones whose kernel is their
+// stride, without padding (see the .cc).
 bool narrow_conv_wins(const OpView& v);
 
 // Sizes, lane layout and the fused clamp; `post` gets the activation the

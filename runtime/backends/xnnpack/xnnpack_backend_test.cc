@@ -351,6 +351,46 @@ TEST_CASE("2-D convolutions of few output channels run direct (narrow): pairs, t
   }
 }
 
+TEST_CASE("transposed convolutions whose kernel is their stride run direct (narrow) as patches of output pixels") {
+  struct Case {
+    int64_t batch, in_c, out_c, h, w, stride;
+    bool bias;
+    ActivationKind activation;
+    bool narrow;  // else too many patch channels: XNNPACK's GEMM + col2im
+  };
+  const Case cases[] = {
+      {1, 24, 24, 9, 7, 2, true, ActivationKind::kRelu, true},      // a DB head's upsampling: 96 patch channels
+      {1, 24, 1, 11, 13, 2, true, ActivationKind::kSigmoid, true},  // its last layer: one output channel
+      {2, 5, 3, 4, 6, 3, false, ActivationKind::kNone, true},       // odd C_in (no pairs), 3x3 patches, batches
+      {1, 6, 10, 5, 5, 2, true, ActivationKind::kNone, true},       // 40 patch channels: a tail of a vector
+      {1, 8, 48, 4, 4, 2, true, ActivationKind::kNone, false},      // 192 patch channels
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.in_c);
+    CAPTURE(c.out_c);
+    ModelBuilder b;
+    b.graph("main");
+    int32_t x = b.activation("x", {c.batch, c.in_c, c.h, c.w});
+    int32_t w = b.constant("w", {c.in_c, c.out_c, c.stride, c.stride},
+                           random_values(static_cast<size_t>(c.in_c * c.out_c * c.stride * c.stride), 4, 0.3f));
+    std::vector<int32_t> inputs = {x, w};
+    if (c.bias) inputs.push_back(b.constant("b", {c.out_c}, random_values(static_cast<size_t>(c.out_c), 5)));
+    int32_t y = b.activation("y", {c.batch, c.out_c, c.h * c.stride, c.w * c.stride});
+    b.op(OpCode::kConvTranspose2d, inputs, {y}, {c.stride, c.stride, 1, 1, 0, 0, 0, 0, 1, 0, 0}, {}, c.activation);
+    b.inputs({x}).outputs({y});
+    CHECK(compare_backends(b) == 1);
+    AlignedBytes bytes(b.build());
+    Result<Model> model = Model::from_buffer(bytes.data(), bytes.size());
+    REQUIRE(model.ok());
+    SessionOptions options;
+    options.backend = Backend::kXnnpack;
+    Session session;
+    REQUIRE(session.prepare(*model, 0, options).is_ok());
+    CHECK(std::string(session.operator_executor(0, 0)) ==
+          (c.narrow && simd::has_narrow_conv2d_avx512() ? "narrow" : "xnnpack"));
+  }
+}
+
 TEST_CASE("few-channel 1-D convolutions run direct: dilation, padding, stride, odd lengths, channel tails") {
   // batch, in_c, out_c, h (1), w, kh (1), kw, stride, dilation, pads (t, l, b, r), groups, bias, activation
   const ConvCase cases[] = {

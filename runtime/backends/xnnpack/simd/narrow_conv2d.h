@@ -47,6 +47,13 @@ struct NarrowConvPositions {
   const float* zeros = nullptr;  // kernel_w * in_channels zeros
   int64_t out_channels = 0;
   float* out = nullptr;          // the image's output, position p at out + p * out_channels
+  // A transposed convolution whose kernel is its stride (each input pixel
+  // makes its own phases_h x phases_w patch of output pixels) runs as a 1x1
+  // convolution of out_channels = phases * patch_channels over the input:
+  // channel (qy * phases_w + qx) * patch_channels + o of position (y, x)
+  // is channel o of output pixel (y * phases_h + qy, x * phases_w + qx) of
+  // an output patch_w pixels wide. phases 1 x 1: a plain convolution.
+  int64_t phases_h = 1, phases_w = 1, patch_channels = 0, patch_w = 0;
   int64_t first = 0, count = 0;  // the positions to compute
   bool clamp = false;            // apply [out_min, out_max]
   float out_min = 0.f, out_max = 0.f;

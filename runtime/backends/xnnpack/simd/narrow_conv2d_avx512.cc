@@ -35,6 +35,19 @@ inline __m512 broadcast(const float* p) {
   return _mm512_castpd_ps(_mm512_set1_pd(two));
 }
 
+// A transposed convolution's patch of output pixels from input `position`.
+// Each row of the patch is one run of floats in the output. Plain copies:
+// a masked load cannot take its data from the (just stored) patch in the
+// store buffer, and waiting for it cost more than the product (a 24 -> 1 head).
+void scatter_patch(const NarrowConvPositions& a, int64_t position, const float* patch) {
+  const int64_t y = position / a.out_w, x = position - y * a.out_w;
+  const int64_t run = a.phases_w * a.patch_channels;
+  for (int64_t qy = 0; qy < a.phases_h; ++qy, patch += run) {
+    float* row = a.out + ((y * a.phases_h + qy) * a.patch_w + x * a.phases_w) * a.patch_channels;
+    for (int64_t c = 0; c < run; ++c) row[c] = patch[c];
+  }
+}
+
 // Positions [position, position + valid) as a tile of kPositions (the last
 // one repeated to fill it; only `valid` are stored).
 template <int kPositions, int kVectors, int kPair>
@@ -50,12 +63,12 @@ void tile(const NarrowConvPositions& a, int64_t position, int valid) {
   int64_t top[kPositions], left[kPositions];
   bool rows_inside = a.dilation_w == 1;  // every window row wholly inside: one pointer per kernel row
   const int64_t width = (a.kernel_w - 1) * a.dilation_w;
+  int64_t oy = position / a.out_w, ox = position - oy * a.out_w;  // one division per tile
   for (int p = 0; p < kPositions; ++p) {
-    const int64_t at = position + (p < valid ? p : valid - 1);
-    const int64_t oy = at / a.out_w, ox = at - oy * a.out_w;
     top[p] = oy * a.stride_h - a.pad_top;
     left[p] = ox * a.stride_w - a.pad_left;
     rows_inside = rows_inside && left[p] >= 0 && left[p] + width < a.in_w;
+    if (p + 1 < valid && ++ox == a.out_w) ox = 0, ++oy;  // past `valid`: the last position again
   }
   // A segment: the input floats one row pointer covers, in weight order
   // (a whole kernel row, or one tap's channels).
@@ -90,10 +103,12 @@ void tile(const NarrowConvPositions& a, int64_t position, int valid) {
   const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
   const __m512 low = _mm512_set1_ps(a.out_min), high = _mm512_set1_ps(a.out_max);
   constexpr int kBlocks = (kVectors + kPair - 1) / kPair;
+  const bool patches = a.phases_h * a.phases_w > 1;
   EG_UNROLL
   for (int p = 0; p < kPositions; ++p) {
     if (p >= valid) break;
-    float* y = a.out + (position + p) * a.out_channels;
+    alignas(64) float patch[kBlocks * kNarrowConvLanes];
+    float* y = patches ? patch : a.out + (position + p) * a.out_channels;
     EG_UNROLL
     for (int j = 0; j < kBlocks; ++j) {
       __m512 sum;
@@ -107,9 +122,10 @@ void tile(const NarrowConvPositions& a, int64_t position, int valid) {
       sum = _mm512_add_ps(sum, _mm512_loadu_ps(a.bias + j * kNarrowConvLanes));
       if (a.clamp) sum = _mm512_min_ps(_mm512_max_ps(sum, low), high);
       const int64_t left_over = a.out_channels - j * kNarrowConvLanes;
-      const __mmask16 mask = left_over >= 16 ? __mmask16(0xffff) : __mmask16((1u << left_over) - 1);
+      const __mmask16 mask = left_over >= 16 || patches ? __mmask16(0xffff) : __mmask16((1u << left_over) - 1);
       _mm512_mask_storeu_ps(y + j * kNarrowConvLanes, mask, sum);
     }
+    if (patches) scatter_patch(a, position + p, patch);
   }
 }
 
