@@ -142,11 +142,18 @@ bool transpose_batches(const OpView& v, AcceleratedOp* acc) {
   int first_axis[kMaxRank];
   int64_t size[kMaxRank];
   int groups = 0, previous = -2;
+  // `axis` comes right after `previous` in the input, unit dims between them ignored.
+  auto follows = [&](int64_t axis) {
+    if (axis <= previous) return false;
+    for (int64_t between = previous + 1; between < axis; ++between)
+      if (x.dims[between] != 1) return false;
+    return true;
+  };
   for (int i = 0; i < x.rank; ++i) {
     const int64_t axis = v.int_param(static_cast<size_t>(i));
     if (axis < 0 || axis >= x.rank) return false;
     if (x.dims[axis] == 1) continue;
-    if (groups > 0 && axis == previous + 1) {
+    if (groups > 0 && follows(axis)) {
       size[groups - 1] *= x.dims[axis];
     } else {
       first_axis[groups] = static_cast<int>(axis);

@@ -1045,6 +1045,8 @@ TEST_CASE("own kernels: Transposes that are batches of matrix transposes; others
       {{3, 4, 5, 6}, {0, 3, 1, 2}, true},    // NHWC -> NCHW
       {{7, 9}, {1, 0}, true},
       {{1, 4, 1, 6}, {3, 1, 0, 2}, true},    // unit dims do not count
+      {{40, 2, 1, 256}, {0, 2, 1, 3}, true}, // an LSTM's [seq, dirs, 1, hidden] -> [seq, 1, dirs, hidden]: a copy
+      {{5, 1, 6}, {1, 0, 2}, true},          // a unit dim moved: a copy
       {{2, 3, 4}, {0, 1, 2}, true},          // a copy
       {{2, 3, 4, 5}, {1, 0, 3, 2}, false},   // two swaps
       {{2, 3, 4}, {2, 0, 1}, true},          // [2*3, 4] -> [4, 2*3]
