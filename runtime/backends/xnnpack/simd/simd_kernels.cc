@@ -196,6 +196,14 @@ void unary(uint32_t opcode, const OpAttributes& attributes, const float* in, flo
   }
 }
 
+EG_VECTOR_CLONES void clamp_rows(float* data, size_t rows, size_t stride, size_t count, float lo, float hi) {
+  for (size_t r = 0; r < rows; ++r, data += stride)
+    for (size_t i = 0; i < count; ++i) {
+      float v = data[i] < lo ? lo : data[i];
+      data[i] = v > hi ? hi : v;
+    }
+}
+
 void activation(const FusedActivation& act, float* data, size_t count) {
   switch (act.kind) {
     case ActivationKind::kNone: return;
