@@ -279,8 +279,8 @@ Decision decide(const OpView& v, const Layout* natural, const uint8_t* int8_cand
       }
       d.executor = small_channel_conv1d(v) ? Executor::kSmallConv1d
                    : gemm_conv(v)           ? Executor::kConvGemm
-                   : packed_conv_wins(v)    ? Executor::kPackedConv
                    : narrow_conv_wins(v)    ? Executor::kNarrowConv
+                   : packed_conv_wins(v)    ? Executor::kPackedConv
                    : gemm_deconv(v)         ? Executor::kDeconvGemm
                                             : Executor::kXnnpack;
       d.nhwc = true;

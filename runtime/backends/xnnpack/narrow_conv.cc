@@ -19,6 +19,13 @@ using simd::kNarrowConvLanes;
 constexpr int64_t kChunkPositions = 96;
 // Fewer output positions per image than a quarter tile: XNNPACK's.
 constexpr int64_t kMinPositions = 4;
+// Output channels per block when they do not fit one tile: a tile of 6
+// positions x 4 vectors, as packed_conv's.
+constexpr int64_t kWideBlock = 64;
+// Blocks of 64 from this many output positions and window floats on: a
+// 4x4 image was 15% slower than packed_conv, 8x8 ones and a 1x1 of 16
+// channels (memory-bound on its output) a few % slower than XNNPACK.
+constexpr int64_t kWideMinPositions = 128, kWideMinDepth = 64;
 
 int64_t round_up(int64_t value, int64_t step) { return (value + step - 1) / step * step; }
 
@@ -83,11 +90,18 @@ bool narrow_conv_wins(const OpView& v) {
   // product: XNNPACK's is as fast, and a tile of copies is not.
   const Shape y = shape_of(v.output(0));
   if (y.rank != 4 || y.dims[2] * y.dims[3] < kMinPositions) return false;
+  // Measured (bench/README.md): blocks of 64 output channels beat
+  // packed_conv's im2col + GEMM (no im2col pass: 1.0-1.04x at 1 thread,
+  // 1.12-1.16x at 2 on the CRNN) and XNNPACK (the UNet's 64-channel convs)
+  // from a few tiles of positions on.
+  const int64_t depth = w.dims[1] * w.dims[2] * w.dims[3];
+  if (out_channels % kWideBlock == 0 && y.dims[2] * y.dims[3] >= kWideMinPositions && depth >= kWideMinDepth)
+    return true;
   const int64_t pair = pair_for(in_channels, out_channels);
   if (simd::narrow_conv_vectors(out_channels, pair) > simd::kNarrowConvMaxVectors) return false;
-  // Measured (bench/README.md): output channels that are not whole vectors
-  // of 16 (XNNPACK computes the empty lanes), and stems over 1-4 input
-  // channels (XNNPACK's kernels reload the window per channel there).
+  // Output channels that are not whole vectors of 16 (XNNPACK computes
+  // the empty lanes), and stems over 1-4 input channels (XNNPACK's kernels
+  // reload the window per channel there).
   return out_channels % kNarrowConvLanes != 0 || in_channels <= 4;
 }
 
@@ -97,6 +111,13 @@ NarrowConv narrow_conv_plan(const OpView& v, FusedActivation* post) {
   else static_cast<ConvSizes&>(p) = conv_sizes(v);
   p.pair = pair_for(p.in_channels, p.out_channels);
   p.vectors = simd::narrow_conv_vectors(p.out_channels, p.pair);
+  p.block_channels = p.out_channels;
+  if (p.vectors > simd::kNarrowConvMaxVectors && !p.transposed) {
+    p.pair = 1;
+    p.block_channels = kWideBlock;
+    p.vectors = kWideBlock / kNarrowConvLanes;
+  }
+  p.blocks = (p.out_channels + p.block_channels - 1) / p.block_channels;
   float low = 0.f, high = 0.f;
   split_activation(v.activation(), &low, &high, post);
   p.clamp = low != -INFINITY || high != INFINITY;
@@ -105,9 +126,18 @@ NarrowConv narrow_conv_plan(const OpView& v, FusedActivation* post) {
   return p;
 }
 
+namespace {
+
+int64_t block_weight_floats(const NarrowConv& p) {
+  return p.kernel_h * p.kernel_w * (p.in_channels / p.pair) * p.vectors * kNarrowConvLanes;
+}
+int64_t block_bias_floats(const NarrowConv& p) { return round_up(p.block_channels, kNarrowConvLanes); }
+
+}  // namespace
+
 size_t narrow_conv_floats(const NarrowConv& p) {
-  const int64_t weights = p.kernel_h * p.kernel_w * (p.in_channels / p.pair) * p.vectors * kNarrowConvLanes;
-  return static_cast<size_t>(weights + round_up(p.out_channels, kNarrowConvLanes) + p.kernel_w * p.in_channels);
+  return static_cast<size_t>(p.blocks * (block_weight_floats(p) + block_bias_floats(p)) +
+                             p.kernel_w * p.in_channels);
 }
 
 void pack_narrow_conv(const OpView& v, float* memory, NarrowConv* plan) {
@@ -125,18 +155,23 @@ void pack_narrow_conv(const OpView& v, float* memory, NarrowConv* plan) {
     const int64_t phase = o / p.patch_channels, channel = o % p.patch_channels;
     return w[(c * p.patch_channels + channel) * p.phases_h * p.phases_w + phase];
   };
-  for (int64_t o = 0; o < p.out_channels; ++o)
+  // Blocks of block_channels outputs one after another, then their biases.
+  const int64_t block_floats = block_weight_floats(p);
+  for (int64_t o = 0; o < p.out_channels; ++o) {
+    float* block = memory + (o / p.block_channels) * block_floats;
+    const int64_t lane = (o % p.block_channels) * p.pair;
     for (int64_t c = 0; c < p.in_channels; ++c)
-      for (int64_t t = 0; t < taps; ++t)
-        memory[(t * steps + c / p.pair) * step_floats + o * p.pair + c % p.pair] = weight(o, c, t);
-  float* bias = memory + taps * steps * step_floats;
+      for (int64_t t = 0; t < taps; ++t) block[(t * steps + c / p.pair) * step_floats + lane + c % p.pair] = weight(o, c, t);
+  }
+  float* bias = memory + p.blocks * block_floats;
   if (v.has_input(2)) {  // the patch's bias in every phase
     const int64_t channels = p.transposed ? p.patch_channels : p.out_channels;
-    for (int64_t o = 0; o < p.out_channels; ++o) bias[o] = v.constant(2)[o % channels];
+    for (int64_t o = 0; o < p.out_channels; ++o)
+      bias[(o / p.block_channels) * block_bias_floats(p) + o % p.block_channels] = v.constant(2)[o % channels];
   }
   p.packed = memory;
   p.bias = bias;
-  p.zeros = bias + round_up(p.out_channels, kNarrowConvLanes);
+  p.zeros = bias + p.blocks * block_bias_floats(p);
 }
 
 namespace {
@@ -151,7 +186,9 @@ struct Task {
 void run_chunk(void* argument, size_t index) {
   const Task& task = *static_cast<const Task*>(argument);
   const NarrowConv& p = *task.plan;
-  const int64_t image = static_cast<int64_t>(index) / task.chunks, chunk = static_cast<int64_t>(index) % task.chunks;
+  // Chunks of one block one after another: its weights stay in L2.
+  const int64_t chunk = static_cast<int64_t>(index) % task.chunks, outer = static_cast<int64_t>(index) / task.chunks;
+  const int64_t image = outer / p.blocks, block = outer % p.blocks;
   const int64_t positions = p.out_h * p.out_w, first = chunk * kChunkPositions;
   simd::NarrowConvPositions a;
   a.image = task.x + image * p.in_h * p.in_w * p.in_channels;
@@ -159,9 +196,13 @@ void run_chunk(void* argument, size_t index) {
   a.kernel_h = p.kernel_h, a.kernel_w = p.kernel_w, a.stride_h = p.stride_h, a.stride_w = p.stride_w;
   a.dilation_h = p.dilation_h, a.dilation_w = p.dilation_w, a.pad_top = p.pad_top, a.pad_left = p.pad_left;
   a.pair = p.pair, a.vectors = p.vectors;
-  a.packed = p.packed, a.bias = p.bias, a.zeros = p.zeros;
-  a.out_channels = p.out_channels;
-  a.out = task.y + image * positions * p.out_channels;  // the same size as the patches
+  a.packed = p.packed + block * block_weight_floats(p);
+  a.bias = p.bias + block * block_bias_floats(p);
+  a.zeros = p.zeros;
+  const int64_t first_channel = block * p.block_channels;
+  a.out_channels = p.out_channels - first_channel < p.block_channels ? p.out_channels - first_channel : p.block_channels;
+  a.out_stride = p.out_channels;
+  a.out = task.y + image * positions * p.out_channels + first_channel;  // the same size as the patches
   a.phases_h = p.phases_h, a.phases_w = p.phases_w, a.patch_channels = p.patch_channels, a.patch_w = p.patch_w;
   a.first = first;
   a.count = positions - first < kChunkPositions ? positions - first : kChunkPositions;
@@ -174,7 +215,7 @@ void run_chunk(void* argument, size_t index) {
 void run_narrow_conv(const NarrowConv& p, pthreadpool_t pool, const float* x, float* y) {
   const int64_t positions = p.out_h * p.out_w;
   Task task{&p, x, y, (positions + kChunkPositions - 1) / kChunkPositions};
-  const size_t tasks = static_cast<size_t>(p.batch * task.chunks);
+  const size_t tasks = static_cast<size_t>(p.batch * p.blocks * task.chunks);
   if (pool != nullptr && tasks > 1) {
     pthreadpool_parallelize_1d(pool, run_chunk, &task, tasks, 0);
   } else {

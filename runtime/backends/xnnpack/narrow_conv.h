@@ -3,6 +3,9 @@
 // of 3 -> 16 over the RGB image), run by a direct kernel on the XNNPACK
 // backend's channels-last tensors (simd/narrow_conv2d.h: one lane per
 // output channel and pair of input channels, windows read in place).
+// Wider outputs in multiples of 64 channels run as blocks of 64, each a
+// pass of the same kernel over the positions: no im2col copy (a CRNN's
+// 3x3 convs of 64-256 channels, a UNet's).
 //
 // Memory: the packed weights, the padded bias and one row of zeros (the
 // padding's input) in the persistent arena, packed at prepare; no scratch.
@@ -30,6 +33,7 @@ struct NarrowConv : ConvSizes {
   bool transposed = false;
   int64_t phases_h = 1, phases_w = 1, patch_channels = 0, patch_w = 0;
   int64_t pair = 1, vectors = 1;   // simd::NarrowConvPositions
+  int64_t block_channels = 0, blocks = 1;  // output channels computed per pass over the input
   const float* packed = nullptr;   // persistent arena: [kh][kw][C_in / pair][vectors * 16]
   const float* bias = nullptr;     // persistent arena: C_out rounded up to 16
   const float* zeros = nullptr;    // persistent arena: kw * C_in zeros
@@ -37,11 +41,12 @@ struct NarrowConv : ConvSizes {
   float out_min = 0.f, out_max = 0.f;
 };
 
-// The convolutions this executor was measured faster than XNNPACK on
-// (bench/README.md, Intel Xeon with AVX-512): groups 1, 2-D, a CPU with
-// AVX-512, and output channels that leave XNNPACK's 16-lane tiles part
-// empty or few input channels; transposed ones whose kernel is their
-// stride, without padding (see the .cc).
+// The convolutions this executor was measured faster than XNNPACK and
+// packed_conv on (bench/README.md, Intel Xeon with AVX-512): groups 1,
+// 2-D, a CPU with AVX-512, and output channels that leave XNNPACK's
+// 16-lane tiles part empty, few input channels, or multiples of 64 over
+// 64 positions or more; transposed ones whose kernel is their stride,
+// without padding (see the .cc).
 bool narrow_conv_wins(const OpView& v);
 
 // Sizes, lane layout and the fused clamp; `post` gets the activation the

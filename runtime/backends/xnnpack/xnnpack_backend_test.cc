@@ -295,13 +295,17 @@ TEST_CASE("many-channel 2-D convolutions run on the packed GEMM: strides, pads, 
     options.backend = Backend::kXnnpack;
     Session session;
     REQUIRE(session.prepare(*model, 0, options).is_ok());
-    // Taken where it was measured faster than XNNPACK: with AVX-512.
-    CHECK(std::string(session.operator_executor(0, 0)) == (simd::has_recurrent_step_avx512() ? "packed" : "xnnpack"));
+    // Taken where it was measured faster than XNNPACK: with AVX-512, and
+    // (narrow_conv.h's blocks of 64 channels) for fewer than 128 positions.
+    const int64_t positions = conv_out(c.h, c.kh, c.stride, c.dilation, c.pad_t, c.pad_b) *
+                              conv_out(c.w, c.kw, c.stride, c.dilation, c.pad_l, c.pad_r);
+    const char* expected = !simd::has_recurrent_step_avx512() ? "xnnpack" : positions >= 128 ? "narrow" : "packed";
+    CHECK(std::string(session.operator_executor(0, 0)) == expected);
   }
-  // Few output channels or short windows stay on XNNPACK.
+  // Output channels not a multiple of 64, or short windows over few positions, stay on XNNPACK.
   const ConvCase others[] = {
       {1, 64, 96, 9, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1, true, ActivationKind::kNone},
-      {1, 32, 64, 9, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1, true, ActivationKind::kNone},
+      {1, 32, 64, 5, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, true, ActivationKind::kNone},
   };
   for (const ConvCase& c : others) {
     AlignedBytes bytes(conv_model(c).build());
@@ -315,7 +319,7 @@ TEST_CASE("many-channel 2-D convolutions run on the packed GEMM: strides, pads, 
   }
 }
 
-TEST_CASE("2-D convolutions of few output channels run direct (narrow): pairs, tails, strides, pads, dilation") {
+TEST_CASE("2-D convolutions of few output channels, or blocks of 64, run direct (narrow): pairs, tails, strides, pads") {
   // batch, in_c, out_c, h, w, kh, kw, stride, dilation, pads (t, l, b, r), groups, bias, activation
   const ConvCase cases[] = {
       {1, 96, 24, 11, 13, 3, 3, 1, 1, 1, 1, 1, 1, 1, false, ActivationKind::kNone},   // an FPN's smooth conv: 3 vectors of pairs
@@ -331,6 +335,10 @@ TEST_CASE("2-D convolutions of few output channels run direct (narrow): pairs, t
       {1, 24, 12, 31, 29, 3, 3, 1, 1, 1, 1, 1, 1, 1, true, ActivationKind::kNone},    // many chunks of positions
       {1, 10, 20, 4, 3, 5, 5, 1, 1, 2, 2, 2, 2, 1, false, ActivationKind::kNone},     // windows wider than the image
       {1, 12, 24, 13, 11, 4, 2, 3, 1, 0, 1, 1, 0, 1, true, ActivationKind::kNone},    // even kernel, stride 3
+      // Multiples of 64 channels over 128 positions or more: blocks of 64.
+      {1, 57, 128, 17, 15, 3, 3, 1, 1, 1, 1, 1, 1, 1, true, ActivationKind::kRelu},   // odd C_in, 2 blocks
+      {2, 16, 192, 30, 25, 3, 3, 2, 1, 1, 0, 2, 1, 1, false, ActivationKind::kClip},  // 3 blocks, stride 2, batches
+      {1, 8, 64, 13, 12, 3, 3, 1, 2, 2, 2, 2, 2, 1, true, ActivationKind::kNone},     // one block, dilated
   };
   for (const ConvCase& c : cases) {
     CAPTURE(c.in_c);

@@ -46,7 +46,8 @@ struct NarrowConvPositions {
   const float* bias = nullptr;
   const float* zeros = nullptr;  // kernel_w * in_channels zeros
   int64_t out_channels = 0;
-  float* out = nullptr;          // the image's output, position p at out + p * out_channels
+  float* out = nullptr;          // the image's output, position p at out + p * out_stride
+  int64_t out_stride = 0;        // 0: out_channels (a block of wider output: its width)
   // A transposed convolution whose kernel is its stride (each input pixel
   // makes its own phases_h x phases_w patch of output pixels) runs as a 1x1
   // convolution of out_channels = phases * patch_channels over the input:

@@ -108,7 +108,7 @@ void tile(const NarrowConvPositions& a, int64_t position, int valid) {
   for (int p = 0; p < kPositions; ++p) {
     if (p >= valid) break;
     alignas(64) float patch[kBlocks * kNarrowConvLanes];
-    float* y = patches ? patch : a.out + (position + p) * a.out_channels;
+    float* y = patches ? patch : a.out + (position + p) * (a.out_stride ? a.out_stride : a.out_channels);
     EG_UNROLL
     for (int j = 0; j < kBlocks; ++j) {
       __m512 sum;
