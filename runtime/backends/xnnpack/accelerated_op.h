@@ -39,6 +39,7 @@ enum class Executor : uint8_t {
   kSmallConv1d,  // 1-D (transposed) convolution of few channels (small_channel_conv1d.h)
   kPackedConv,   // float Conv2d as im2col bands + a packed GEMM (packed_conv.h)
   kNarrowConv,   // float Conv2d of few output channels, direct (narrow_conv.h)
+  kFusedAway,    // a unary op the op before it computed (fuse_unary_into_convolutions)
 };
 
 // One layout conversion of a [batch, channels, spatial] tensor.
@@ -88,6 +89,7 @@ struct AcceleratedOp {
   SmallConv1d small_conv;
   PackedConv packed_conv;
   NarrowConv narrow_conv;
+  float* fused_out = nullptr;  // kNarrowConv with the next (unary) op fused: that op's output
   QuantizedGemm qgemm;
   RecurrentLayer recurrent;
   // kMatMul: batch products [m, k] x [k, n]; a stride of 0 broadcasts.

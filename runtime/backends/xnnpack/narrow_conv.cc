@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "backends/xnnpack/simd/narrow_conv2d.h"
+#include "backends/xnnpack/simd/simd_kernels.h"
 #include "ops/op_params.h"
 
 namespace edgegen {
@@ -208,6 +209,9 @@ void run_chunk(void* argument, size_t index) {
   a.count = positions - first < kChunkPositions ? positions - first : kChunkPositions;
   a.clamp = p.clamp, a.out_min = p.out_min, a.out_max = p.out_max;
   simd::narrow_conv2d_avx512(a);
+  if (p.then_attributes != nullptr)  // (blocks == 1: the chunk's rows are whole)
+    simd::unary(p.then_opcode, *p.then_attributes, a.out + first * p.out_channels, a.out + first * p.out_channels,
+                static_cast<size_t>(a.count * p.out_channels));
 }
 
 }  // namespace

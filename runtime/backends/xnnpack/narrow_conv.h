@@ -39,6 +39,11 @@ struct NarrowConv : ConvSizes {
   const float* zeros = nullptr;    // persistent arena: kw * C_in zeros
   bool clamp = false;              // the fused Relu or Clip
   float out_min = 0.f, out_max = 0.f;
+  // An element-wise unary op (simd::unary) applied to each chunk of
+  // positions while it is in cache (one block only): the next op's
+  // HardSwish fused at build time. Null: none.
+  uint32_t then_opcode = 0;
+  const OpAttributes* then_attributes = nullptr;  // borrowed (the next op's context)
 };
 
 // The convolutions this executor was measured faster than XNNPACK and

@@ -902,6 +902,51 @@ void set_parallel_thresholds_for_testing(int64_t macs, int64_t elements) {
   min_parallel_elements = elements;
 }
 
+namespace {
+
+bool overlaps(const void* a, size_t a_bytes, const void* b, size_t b_bytes) {
+  const uint8_t* x = static_cast<const uint8_t*>(a);
+  const uint8_t* y = static_cast<const uint8_t*>(b);
+  return x < y + b_bytes && y < x + a_bytes;
+}
+
+// A HardSwish (any simd unary) right after a narrow_conv that is its only
+// producer and whose output nothing else reads: the convolution writes the
+// unary op's output itself, applying it to each chunk while in cache, and
+// the unary op does nothing. A MobileNet's stem and expansions: the
+// HardSwish pass over a 160x160x64 tensor cost as much as its convolution
+// (memory-bound). Only where the unary op's slot cannot be the
+// convolution's input (the plan may give it the input's memory).
+void fuse_unary_into_convolutions(const GraphBuild& build, const GraphLayout& layout, AcceleratedOp* accelerated) {
+  const auto* ops = build.graph->operators();
+  for (uint32_t i = 0; i + 1 < ops->size(); ++i) {
+    AcceleratedOp& conv = accelerated[i];
+    AcceleratedOp& unary = accelerated[i + 1];
+    if (conv.executor != Executor::kNarrowConv || unary.executor != Executor::kUnary) continue;
+    if (conv.narrow_conv.blocks != 1 || conv.has_after || conv.post.kind != ActivationKind::kNone) continue;
+    if (unary.num_before != 0 || unary.has_after || unary.post.kind != ActivationKind::kNone) continue;
+    const format::Operator& next = *ops->Get(i + 1);
+    const int32_t between = ops->Get(i)->outputs()->Get(0);
+    if (next.inputs()->size() != 1 || next.inputs()->Get(0) != between) continue;
+    if (layout.last_use[between] != static_cast<int32_t>(i + 1)) continue;  // read later, or a graph output
+    const KernelContext& conv_context = build.ops[i].context;
+    const Tensor& out = build.ops[i + 1].context.output(0);
+    const Tensor& x = conv_context.input(0);
+    bool safe = !overlaps(out.data, out.bytes(), x.data, x.bytes());
+    for (uint8_t c = 0; c < conv.num_before; ++c)
+      safe = safe && !overlaps(out.data, out.bytes(), conv.before[c].to,
+                               static_cast<size_t>(conv.before[c].batch) * conv.before[c].channels *
+                                   conv.before[c].spatial * sizeof(float));
+    if (!safe) continue;
+    conv.fused_out = static_cast<float*>(out.data);
+    conv.narrow_conv.then_opcode = build.ops[i + 1].context.opcode;
+    conv.narrow_conv.then_attributes = &build.ops[i + 1].context.attributes;
+    unary.executor = Executor::kFusedAway;
+  }
+}
+
+}  // namespace
+
 Result<size_t> build_graph(const GraphBuild& build) {
   const format::Graph& graph = *build.graph;
   const auto* ops = graph.operators();
@@ -956,6 +1001,7 @@ Result<size_t> build_graph(const GraphBuild& build) {
       // The reference kernel's scratch stays at the start of the scratch area.
     }
   }
+  if (!counting) fuse_unary_into_convolutions(build, layout, accelerated);
   if (any_streamed) {
     // One buffer for every streamed op of the graph: they run one at a time.
     WeightStream* stream = build.persistent->allocate<WeightStream>(1);
@@ -1082,7 +1128,9 @@ Status run_operator(const OpState& state) {
       break;
     case Executor::kNarrowConv:
       run_narrow_conv(acc.narrow_conv, acc.threadpool, context.input(0).data_as<const float>(),
-                      context.output(0).data_as<float>());
+                      acc.fused_out != nullptr ? acc.fused_out : context.output(0).data_as<float>());
+      break;
+    case Executor::kFusedAway:
       break;
     case Executor::kSmallConv1d:
       run_small_conv1d(acc.small_conv, acc.threadpool, context.input(0).data_as<const float>(),
@@ -1196,6 +1244,7 @@ const char* executor_name(const OpState& op) {
     case Executor::kSmallConv1d: return "direct";
     case Executor::kPackedConv: return "packed";
     case Executor::kNarrowConv: return "narrow";
+    case Executor::kFusedAway: return "fused";
     default: return "simd";
   }
 }

@@ -359,6 +359,38 @@ TEST_CASE("2-D convolutions of few output channels, or blocks of 64, run direct 
   }
 }
 
+TEST_CASE("a HardSwish after a narrow convolution is applied by it, chunk by chunk, unless its output shares the input's memory") {
+  // x -> stem conv (narrow) -> HardSwish -> 1x1 conv -> y, and x read
+  // again at the end: the HardSwish's output cannot share x's memory, so
+  // the conv writes it.
+  ModelBuilder b;
+  b.graph("main");
+  int32_t x = b.activation("x", {1, 3, 23, 21});
+  int32_t w1 = b.constant("w1", {16, 3, 3, 3}, random_values(16 * 3 * 9, 11, 0.5f));
+  int32_t h = b.activation("h", {1, 16, 12, 11});
+  b.op(OpCode::kConv2d, {x, w1}, {h}, {2, 2, 1, 1, 1, 1, 1, 1, 1});
+  int32_t s = b.activation("s", {1, 16, 12, 11});
+  b.op(OpCode::kHardSwish, {h}, {s});
+  int32_t w2 = b.constant("w2", {24, 16, 1, 1}, random_values(24 * 16, 12, 0.3f));
+  int32_t y = b.activation("y", {1, 24, 12, 11});
+  b.op(OpCode::kConv2d, {s, w2}, {y}, {1, 1, 1, 1, 0, 0, 0, 0, 1});
+  int32_t r = b.activation("r", {1, 3, 23, 21});
+  b.op(OpCode::kRelu, {x}, {r});
+  b.inputs({x}).outputs({y, r});
+  CHECK(compare_backends(b) == 4);
+  AlignedBytes bytes(b.build());
+  Result<Model> model = Model::from_buffer(bytes.data(), bytes.size());
+  REQUIRE(model.ok());
+  for (int threads : {1, 2}) {
+    SessionOptions options;
+    options.backend = Backend::kXnnpack;
+    options.threads = threads;
+    Session session;
+    REQUIRE(session.prepare(*model, 0, options).is_ok());
+    CHECK(std::string(session.operator_executor(0, 1)) == (simd::has_narrow_conv2d_avx512() ? "fused" : "simd"));
+  }
+}
+
 TEST_CASE("transposed convolutions whose kernel is their stride run direct (narrow) as patches of output pixels") {
   struct Case {
     int64_t batch, in_c, out_c, h, w, stride;
