@@ -343,15 +343,17 @@ void group_norm_nchw(const float* in, const float* gamma, const float* beta, flo
 
 void concat_channels_nhwc(const float* const* inputs, const size_t* channels, size_t num_inputs, float* out,
                           size_t pixels) {
-  size_t total = 0;
-  for (size_t i = 0; i < num_inputs; ++i) total += channels[i];
-  size_t offset = 0;
-  for (size_t i = 0; i < num_inputs; ++i) {
-    const float* src = inputs[i];
-    const size_t c = channels[i];
-    for (size_t p = 0; p < pixels; ++p) std::memcpy(out + p * total + offset, src + p * c, c * sizeof(float));
-    offset += c;
-  }
+  // Pixel after pixel, each output pixel written whole: input after input
+  // wrote every output cache line once per input (an FPN's 4 x 24 channels
+  // over 80x80: 0.37 ms, 4x the bytes). Copies of a few dozen floats
+  // inline (a memcpy call each cost as much as the copy).
+  for (size_t p = 0; p < pixels; ++p)
+    for (size_t i = 0; i < num_inputs; ++i) {
+      const size_t c = channels[i];
+      const float* src = inputs[i] + p * c;
+      for (size_t k = 0; k < c; ++k) out[k] = src[k];
+      out += c;
+    }
 }
 
 template <typename T>
