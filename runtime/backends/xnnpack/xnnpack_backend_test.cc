@@ -335,6 +335,8 @@ TEST_CASE("2-D convolutions of few output channels, or blocks of 64, run direct 
       {1, 24, 12, 31, 29, 3, 3, 1, 1, 1, 1, 1, 1, 1, true, ActivationKind::kNone},    // many chunks of positions
       {1, 10, 20, 4, 3, 5, 5, 1, 1, 2, 2, 2, 2, 1, false, ActivationKind::kNone},     // windows wider than the image
       {1, 12, 24, 13, 11, 4, 2, 3, 1, 0, 1, 1, 0, 1, true, ActivationKind::kNone},    // even kernel, stride 3
+      {1, 3, 16, 9, 61, 3, 3, 2, 1, 1, 1, 1, 1, 1, true, ActivationKind::kNone},      // wide rows: whole tiles in one row
+      {1, 96, 24, 5, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, false, ActivationKind::kNone},    // the same with pairs
       // Multiples of 64 channels over 128 positions or more: blocks of 64.
       {1, 57, 128, 17, 15, 3, 3, 1, 1, 1, 1, 1, 1, 1, true, ActivationKind::kRelu},   // odd C_in, 2 blocks
       {2, 16, 192, 30, 25, 3, 3, 2, 1, 1, 0, 2, 1, 1, false, ActivationKind::kClip},  // 3 blocks, stride 2, batches

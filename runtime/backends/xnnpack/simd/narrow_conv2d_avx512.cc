@@ -64,6 +64,9 @@ void tile(const NarrowConvPositions& a, int64_t position, int valid) {
   bool rows_inside = a.dilation_w == 1;  // every window row wholly inside: one pointer per kernel row
   const int64_t width = (a.kernel_w - 1) * a.dilation_w;
   int64_t oy = position / a.out_w, ox = position - oy * a.out_w;  // one division per tile
+  // A whole tile in one output row (with windows inside): the positions'
+  // rows are evenly spaced, read in threes from one base (below).
+  const bool one_row = valid == kPositions && ox + kPositions - 1 < a.out_w;
   for (int p = 0; p < kPositions; ++p) {
     top[p] = oy * a.stride_h - a.pad_top;
     left[p] = ox * a.stride_w - a.pad_left;
@@ -77,6 +80,30 @@ void tile(const NarrowConvPositions& a, int64_t position, int valid) {
   const float* w = a.packed;
   for (int64_t s = 0; s < segments; ++s) {
     const int64_t ky = rows_inside ? s : s / a.kernel_w, kx = rows_inside ? 0 : s - ky * a.kernel_w;
+    if (one_row && rows_inside) {
+      // Position p reads base + p * spacing (the zeros, spacing 0, where the
+      // kernel row is in the padding): (base, spacing, 1|2) addressing
+      // instead of a pointer per position, which spilled. The same sums.
+      const int64_t iy = top[0] + ky * a.dilation_h;
+      const bool inside = static_cast<uint64_t>(iy) < static_cast<uint64_t>(a.in_h);
+      const float* base = inside ? a.image + (iy * a.in_w + left[0]) * a.in_channels : a.zeros;
+      const int64_t spacing = inside ? a.stride_w * a.in_channels : 0;
+      const float* third[(kPositions + 2) / 3];
+      EG_UNROLL
+      for (int i = 0; i < (kPositions + 2) / 3; ++i) third[i] = base + 3 * i * spacing;
+      for (int64_t c = 0; c < segment; c += kPair, w += kStep) {
+        __m512 weights[kVectors];
+        EG_UNROLL
+        for (int v = 0; v < kVectors; ++v) weights[v] = _mm512_loadu_ps(w + v * kNarrowConvLanes);
+        EG_UNROLL
+        for (int p = 0; p < kPositions; ++p) {
+          const __m512 x = broadcast<kPair>(third[p / 3] + (p % 3) * spacing + c);
+          EG_UNROLL
+          for (int v = 0; v < kVectors; ++v) acc[p][v] = _mm512_fmadd_ps(x, weights[v], acc[p][v]);
+        }
+      }
+      continue;
+    }
     const float* row[kPositions];
     EG_UNROLL
     for (int p = 0; p < kPositions; ++p) {
