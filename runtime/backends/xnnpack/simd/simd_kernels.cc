@@ -135,11 +135,29 @@ void transpose_plane(const float* in, float* out, size_t rows, size_t cols) {
   }
 }
 
+// 2-4 planes into pixels (an RGB image into channels-last): the blocked
+// transpose above stored one float at a time there (0.12 ms for a 320x320
+// image); with the channel count fixed the loop vectorizes into permutes.
+template <size_t kChannels>
+inline void interleave(const float* in, float* out, size_t spatial) {
+  for (size_t p = 0; p < spatial; ++p)
+    for (size_t c = 0; c < kChannels; ++c) out[p * kChannels + c] = in[c * spatial + p];
+}
+
+EG_VECTOR_CLONES void interleave_planes(const float* in, float* out, size_t channels, size_t spatial) {
+  if (channels == 2) interleave<2>(in, out, spatial);
+  else if (channels == 3) interleave<3>(in, out, spatial);
+  else interleave<4>(in, out, spatial);
+}
+
 }  // namespace
 
 void nchw_to_nhwc(const float* in, float* out, size_t batch, size_t channels, size_t spatial) {
-  for (size_t n = 0; n < batch; ++n)
-    transpose_plane(in + n * channels * spatial, out + n * channels * spatial, channels, spatial);
+  for (size_t n = 0; n < batch; ++n) {
+    if (channels >= 2 && channels <= 4)
+      interleave_planes(in + n * channels * spatial, out + n * channels * spatial, channels, spatial);
+    else transpose_plane(in + n * channels * spatial, out + n * channels * spatial, channels, spatial);
+  }
 }
 
 void nhwc_to_nchw(const float* in, float* out, size_t batch, size_t channels, size_t spatial) {
