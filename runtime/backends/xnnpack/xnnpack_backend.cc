@@ -1039,6 +1039,28 @@ void elementwise_tile(void* context, size_t start, size_t count) {
   else simd::activation(task.activation, task.out + start, count);
 }
 
+// A channels-last Concat in tiles of pixels on the worker threads (each
+// output pixel is one copy of each input's channels: no sums, any split).
+constexpr size_t kConcatTile = 1024;
+
+struct ConcatTask {
+  const float* const* inputs;
+  const size_t* channels;
+  size_t num_inputs;
+  float* out;
+};
+
+void concat_tile(void* context, size_t start, size_t count) {
+  const ConcatTask& task = *static_cast<const ConcatTask*>(context);
+  const float* inputs[kMaxConversions];
+  size_t total = 0;
+  for (size_t i = 0; i < task.num_inputs; ++i) {
+    inputs[i] = task.inputs[i] + start * task.channels[i];
+    total += task.channels[i];
+  }
+  simd::concat_channels_nhwc(inputs, task.channels, task.num_inputs, task.out + start * total, count);
+}
+
 void elementwise(const ElementwiseTask& task, size_t count, pthreadpool_t pool) {
   if (pool == nullptr || count < 2 * kElementTile) {
     elementwise_tile(const_cast<ElementwiseTask*>(&task), 0, count);
@@ -1211,7 +1233,11 @@ Status run_operator(const OpState& state) {
         inputs[i] = context.input(i).data_as<const float>();
         channels[i] = static_cast<size_t>(context.input(i).shape.dims[1]);
       }
-      simd::concat_channels_nhwc(inputs, channels, context.num_inputs, context.output(0).data_as<float>(), pixels);
+      ConcatTask task{inputs, channels, context.num_inputs, context.output(0).data_as<float>()};
+      if (acc.threadpool == nullptr || pixels < 2 * kConcatTile)
+        concat_tile(&task, 0, pixels);
+      else
+        pthreadpool_parallelize_1d_tile_1d(acc.threadpool, concat_tile, &task, pixels, kConcatTile, 0);
       break;
     }
   }

@@ -971,6 +971,30 @@ TEST_CASE("channels-last GroupNorm and InstanceNorm: blocks of 16 channels and a
   }
 }
 
+TEST_CASE("a channels-last Concat of an FPN's branches: tiles of pixels on the worker threads, odd channel counts") {
+  // Three convs (channels-last) concatenated over 2 x 41 x 37 pixels: more
+  // than two tiles of 1024, the last one partial.
+  ModelBuilder b;
+  b.graph("main");
+  int32_t x = b.activation("x", {2, 4, 41, 37});
+  std::vector<int32_t> branches;
+  const int64_t widths[] = {24, 5, 16};
+  for (int i = 0; i < 3; ++i) {
+    const int64_t c = widths[i];
+    int32_t w = b.constant("w" + std::to_string(i), {c, 4, 1, 1}, random_values(static_cast<size_t>(c * 4), 20 + i, 0.5f));
+    int32_t y = b.activation("y" + std::to_string(i), {2, c, 41, 37});
+    b.op(OpCode::kConv2d, {x, w}, {y}, {1, 1, 1, 1, 0, 0, 0, 0, 1});
+    branches.push_back(y);
+  }
+  int32_t cat = b.activation("cat", {2, 45, 41, 37});
+  b.op(OpCode::kConcat, branches, {cat}, {1});
+  int32_t w = b.constant("wo", {8, 45, 1, 1}, random_values(8 * 45, 30, 0.3f));
+  int32_t out = b.activation("out", {2, 8, 41, 37});
+  b.op(OpCode::kConv2d, {cat, w}, {out}, {1, 1, 1, 1, 0, 0, 0, 0, 1});
+  b.inputs({x}).outputs({out});
+  CHECK(compare_backends(b) == 5);
+}
+
 TEST_CASE("XNNPACK layout chains: conv, GroupNorm, SiLU, skip Concat, residual Add, pooling, then NCHW-only ops") {
   ModelBuilder b;
   b.graph("main");
