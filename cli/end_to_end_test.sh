@@ -140,7 +140,7 @@ bench = json.load(open("bench.json"))
 import os
 want_kernels = os.environ.get("EDGEGEN_BACKEND") or ("xnnpack" if bench["xnnpack_linked"] else "reference")
 assert bench["engine"] == "edgegen" and bench["kernels"] == want_kernels, bench
-assert all(op["executor"] in ("xnnpack", "packed", "simd", "reference") for g in bench["graphs"] for op in g["profile"]), bench
+assert all(op["executor"] in ("xnnpack", "packed", "narrow", "simd", "reference") for g in bench["graphs"] for op in g["profile"]), bench
 assert bench["load_ms"] > 0 and bench["peak_rss_bytes"] > 0
 assert bench["arena_bytes"] >= bench["plan_arena_bytes"] >= bench["plan_lower_bound_bytes"] > 0
 assert [g["name"] for g in bench["graphs"]] == ["encoder", "decoder"]

@@ -8,6 +8,7 @@
 #include "backends/xnnpack/convolution_gemm.h"
 #include "backends/xnnpack/deconvolution_gemm.h"
 #include "backends/xnnpack/depthwise_conv1d.h"
+#include "backends/xnnpack/narrow_conv.h"
 #include "backends/xnnpack/packed_conv.h"
 #include "backends/xnnpack/quantized_gemm.h"
 #include "backends/xnnpack/recurrent_layer.h"
@@ -40,6 +41,8 @@ enum class Executor : uint8_t {
   kSmallConv1d,  // 1-D (transposed) convolution of few channels (small_channel_conv1d.h)
   kPackedConv,   // float Conv2d as im2col bands + a packed GEMM (packed_conv.h)
   kDepthwiseConv1d,  // depthwise 1-D convolution (depthwise_conv1d.h)
+  kNarrowConv,   // float Conv2d of few output channels, direct (narrow_conv.h)
+  kFusedAway,    // a unary op the op before it computed (fuse_unary_into_convolutions)
 };
 
 // One layout conversion of a [batch, channels, spatial] tensor.
@@ -89,6 +92,8 @@ struct AcceleratedOp {
   SmallConv1d small_conv;
   DepthwiseConv1d depthwise;
   PackedConv packed_conv;
+  NarrowConv narrow_conv;
+  float* fused_out = nullptr;  // kNarrowConv with the next (unary) op fused: that op's output
   QuantizedGemm qgemm;
   RecurrentLayer recurrent;
   // kMatMul: batch products [m, k] x [k, n]; a stride of 0 broadcasts.

@@ -5,6 +5,7 @@
 #include "backends/xnnpack/depthwise_conv1d.h"
 #include "backends/xnnpack/simd/group_norm_int8.h"
 #include "backends/xnnpack/simd/simd_kernels.h"
+#include "backends/xnnpack/narrow_conv.h"
 #include "backends/xnnpack/packed_conv.h"
 #include "backends/xnnpack/small_channel_conv1d.h"
 #include "ops/op_params.h"
@@ -143,11 +144,18 @@ bool transpose_batches(const OpView& v, AcceleratedOp* acc) {
   int first_axis[kMaxRank];
   int64_t size[kMaxRank];
   int groups = 0, previous = -2;
+  // `axis` comes right after `previous` in the input, unit dims between them ignored.
+  auto follows = [&](int64_t axis) {
+    if (axis <= previous) return false;
+    for (int64_t between = previous + 1; between < axis; ++between)
+      if (x.dims[between] != 1) return false;
+    return true;
+  };
   for (int i = 0; i < x.rank; ++i) {
     const int64_t axis = v.int_param(static_cast<size_t>(i));
     if (axis < 0 || axis >= x.rank) return false;
     if (x.dims[axis] == 1) continue;
-    if (groups > 0 && axis == previous + 1) {
+    if (groups > 0 && follows(axis)) {
       size[groups - 1] *= x.dims[axis];
     } else {
       first_axis[groups] = static_cast<int>(axis);
@@ -288,9 +296,10 @@ Decision decide(const OpView& v, const Layout* natural, const uint8_t* int8_cand
       }
       d.executor = depthwise_conv1d(v)      ? Executor::kDepthwiseConv1d
                    : small_channel_conv1d(v) ? Executor::kSmallConv1d
-                   : gemm_deconv(v)         ? Executor::kDeconvGemm
                    : gemm_conv(v)           ? Executor::kConvGemm
+                   : narrow_conv_wins(v)    ? Executor::kNarrowConv
                    : packed_conv_wins(v)    ? Executor::kPackedConv
+                   : gemm_deconv(v)         ? Executor::kDeconvGemm
                                             : Executor::kXnnpack;
       d.nhwc = true;
       return d;

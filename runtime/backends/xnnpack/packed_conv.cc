@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "backends/xnnpack/simd/recurrent_step.h"
+#include "backends/xnnpack/simd/simd_kernels.h"
 #include "backends/xnnpack/xnnpack_memory.h"
 #include "ops/op_params.h"
 
@@ -183,15 +184,11 @@ void product_chunk(void* argument, size_t index) {
   if (p.out_min == -INFINITY && p.out_max == INFINITY) return;
   // This task's columns, while they are in L1: units [16 block, 16 block +
   // 16) of every gate.
-  const float low = p.out_min, high = p.out_max;
-  for (int64_t r = first; r < first + count; ++r)
-    for (int64_t g = 0; g < p.gates; ++g) {
-      float* column = task.out + r * p.out_channels + g * p.hidden + block * kBlock;
-      for (int64_t j = 0; j < kBlock; ++j) {
-        const float value = column[j] < low ? low : column[j];
-        column[j] = value > high ? high : value;
-      }
-    }
+  // (Vectorized in simd/: this file is built without -O3, and the scalar
+  // loop cost 1.5% of the CRNN.)
+  for (int64_t g = 0; g < p.gates; ++g)
+    simd::clamp_rows(task.out + first * p.out_channels + g * p.hidden + block * kBlock, static_cast<size_t>(count),
+                     static_cast<size_t>(p.out_channels), kBlock, p.out_min, p.out_max);
 }
 
 }  // namespace

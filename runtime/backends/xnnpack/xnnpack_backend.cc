@@ -827,6 +827,21 @@ Status set_up_executor(OpBuild& b) {
       }
       break;
     }
+    case Executor::kNarrowConv: {
+      // Packed once into the persistent arena, like the 1-D direct kernel's,
+      // and never streamed: few output channels make small weights, and a
+      // session that streams the others keeps this op's bits.
+      acc.narrow_conv = narrow_conv_plan(v, &acc.post);
+      const size_t floats = narrow_conv_floats(acc.narrow_conv);
+      float* packed = static_cast<float*>(b.build.persistent->allocate_bytes(floats * sizeof(float)));
+      if (!b.counting()) {
+        if (packed == nullptr)
+          return Status::error(StatusCode::kArenaTooSmall, "the arena is too small for the packed weights of '%s'",
+                               b.state->context.op_name);
+        pack_narrow_conv(v, packed, &acc.narrow_conv);
+      }
+      break;
+    }
     case Executor::kGroupNorm:
       acc.groups = v.code() == OpCode::kInstanceNorm ? static_cast<uint32_t>(shape_of(v.input(0)).dims[1])
                                                      : static_cast<uint32_t>(v.int_param(params::kNormGroups));
@@ -905,6 +920,51 @@ void set_parallel_thresholds_for_testing(int64_t macs, int64_t elements) {
   min_parallel_elements = elements;
 }
 
+namespace {
+
+bool overlaps(const void* a, size_t a_bytes, const void* b, size_t b_bytes) {
+  const uint8_t* x = static_cast<const uint8_t*>(a);
+  const uint8_t* y = static_cast<const uint8_t*>(b);
+  return x < y + b_bytes && y < x + a_bytes;
+}
+
+// A HardSwish (any simd unary) right after a narrow_conv that is its only
+// producer and whose output nothing else reads: the convolution writes the
+// unary op's output itself, applying it to each chunk while in cache, and
+// the unary op does nothing. A MobileNet's stem and expansions: the
+// HardSwish pass over a 160x160x64 tensor cost as much as its convolution
+// (memory-bound). Only where the unary op's slot cannot be the
+// convolution's input (the plan may give it the input's memory).
+void fuse_unary_into_convolutions(const GraphBuild& build, const GraphLayout& layout, AcceleratedOp* accelerated) {
+  const auto* ops = build.graph->operators();
+  for (uint32_t i = 0; i + 1 < ops->size(); ++i) {
+    AcceleratedOp& conv = accelerated[i];
+    AcceleratedOp& unary = accelerated[i + 1];
+    if (conv.executor != Executor::kNarrowConv || unary.executor != Executor::kUnary) continue;
+    if (conv.narrow_conv.blocks != 1 || conv.has_after || conv.post.kind != ActivationKind::kNone) continue;
+    if (unary.num_before != 0 || unary.has_after || unary.post.kind != ActivationKind::kNone) continue;
+    const format::Operator& next = *ops->Get(i + 1);
+    const int32_t between = ops->Get(i)->outputs()->Get(0);
+    if (next.inputs()->size() != 1 || next.inputs()->Get(0) != between) continue;
+    if (layout.last_use[between] != static_cast<int32_t>(i + 1)) continue;  // read later, or a graph output
+    const KernelContext& conv_context = build.ops[i].context;
+    const Tensor& out = build.ops[i + 1].context.output(0);
+    const Tensor& x = conv_context.input(0);
+    bool safe = !overlaps(out.data, out.bytes(), x.data, x.bytes());
+    for (uint8_t c = 0; c < conv.num_before; ++c)
+      safe = safe && !overlaps(out.data, out.bytes(), conv.before[c].to,
+                               static_cast<size_t>(conv.before[c].batch) * conv.before[c].channels *
+                                   conv.before[c].spatial * sizeof(float));
+    if (!safe) continue;
+    conv.fused_out = static_cast<float*>(out.data);
+    conv.narrow_conv.then_opcode = build.ops[i + 1].context.opcode;
+    conv.narrow_conv.then_attributes = &build.ops[i + 1].context.attributes;
+    unary.executor = Executor::kFusedAway;
+  }
+}
+
+}  // namespace
+
 Result<size_t> build_graph(const GraphBuild& build) {
   const format::Graph& graph = *build.graph;
   const auto* ops = graph.operators();
@@ -959,6 +1019,7 @@ Result<size_t> build_graph(const GraphBuild& build) {
       // The reference kernel's scratch stays at the start of the scratch area.
     }
   }
+  if (!counting) fuse_unary_into_convolutions(build, layout, accelerated);
   if (any_streamed) {
     // One buffer for every streamed op of the graph: they run one at a time.
     WeightStream* stream = build.persistent->allocate<WeightStream>(1);
@@ -994,6 +1055,28 @@ void elementwise_tile(void* context, size_t start, size_t count) {
   const ElementwiseTask& task = *static_cast<const ElementwiseTask*>(context);
   if (task.attributes != nullptr) simd::unary(task.opcode, *task.attributes, task.in + start, task.out + start, count);
   else simd::activation(task.activation, task.out + start, count);
+}
+
+// A channels-last Concat in tiles of pixels on the worker threads (each
+// output pixel is one copy of each input's channels: no sums, any split).
+constexpr size_t kConcatTile = 1024;
+
+struct ConcatTask {
+  const float* const* inputs;
+  const size_t* channels;
+  size_t num_inputs;
+  float* out;
+};
+
+void concat_tile(void* context, size_t start, size_t count) {
+  const ConcatTask& task = *static_cast<const ConcatTask*>(context);
+  const float* inputs[kMaxConversions];
+  size_t total = 0;
+  for (size_t i = 0; i < task.num_inputs; ++i) {
+    inputs[i] = task.inputs[i] + start * task.channels[i];
+    total += task.channels[i];
+  }
+  simd::concat_channels_nhwc(inputs, task.channels, task.num_inputs, task.out + start * total, count);
 }
 
 void elementwise(const ElementwiseTask& task, size_t count, pthreadpool_t pool) {
@@ -1082,6 +1165,12 @@ Status run_operator(const OpState& state, pthreadpool_t pool) {
     case Executor::kPackedConv:
       run_packed_conv(acc.packed_conv, pool, context.input(0).data_as<const float>(),
                       context.output(0).data_as<float>());
+      break;
+    case Executor::kNarrowConv:
+      run_narrow_conv(acc.narrow_conv, pool, context.input(0).data_as<const float>(),
+                      acc.fused_out != nullptr ? acc.fused_out : context.output(0).data_as<float>());
+      break;
+    case Executor::kFusedAway:
       break;
     case Executor::kSmallConv1d:
       run_small_conv1d(acc.small_conv, pool, context.input(0).data_as<const float>(),
@@ -1186,7 +1275,11 @@ Status run_operator(const OpState& state, pthreadpool_t pool) {
         inputs[i] = context.input(i).data_as<const float>();
         channels[i] = static_cast<size_t>(context.input(i).shape.dims[1]);
       }
-      simd::concat_channels_nhwc(inputs, channels, context.num_inputs, context.output(0).data_as<float>(), pixels);
+      ConcatTask task{inputs, channels, context.num_inputs, context.output(0).data_as<float>()};
+      if (pool == nullptr || pixels < 2 * kConcatTile)
+        concat_tile(&task, 0, pixels);
+      else
+        pthreadpool_parallelize_1d_tile_1d(pool, concat_tile, &task, pixels, kConcatTile, 0);
       break;
     }
   }
@@ -1224,6 +1317,8 @@ const char* executor_name(const OpState& op) {
     case Executor::kSmallConv1d:
     case Executor::kDepthwiseConv1d: return "direct";
     case Executor::kPackedConv: return "packed";
+    case Executor::kNarrowConv: return "narrow";
+    case Executor::kFusedAway: return "fused";
     default: return "simd";
   }
 }

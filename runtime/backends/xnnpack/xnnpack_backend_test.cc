@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/xnnpack/simd/narrow_conv2d.h"
 #include "backends/xnnpack/simd/recurrent_step.h"
 #include "backends/xnnpack/xnnpack_backend.h"
 #include "edgegen/random.h"
@@ -341,13 +342,17 @@ TEST_CASE("many-channel 2-D convolutions run on the packed GEMM: strides, pads, 
     options.backend = Backend::kXnnpack;
     Session session;
     REQUIRE(session.prepare(*model, 0, options).is_ok());
-    // Taken where it was measured faster than XNNPACK: with AVX-512.
-    CHECK(std::string(session.operator_executor(0, 0)) == (simd::has_recurrent_step_avx512() ? "packed" : "xnnpack"));
+    // Taken where it was measured faster than XNNPACK: with AVX-512, and
+    // (narrow_conv.h's blocks of 64 channels) for fewer than 128 positions.
+    const int64_t positions = conv_out(c.h, c.kh, c.stride, c.dilation, c.pad_t, c.pad_b) *
+                              conv_out(c.w, c.kw, c.stride, c.dilation, c.pad_l, c.pad_r);
+    const char* expected = !simd::has_recurrent_step_avx512() ? "xnnpack" : positions >= 128 ? "narrow" : "packed";
+    CHECK(std::string(session.operator_executor(0, 0)) == expected);
   }
-  // Few output channels or short windows stay on XNNPACK.
+  // Output channels not a multiple of 64, or short windows over few positions, stay on XNNPACK.
   const ConvCase others[] = {
       {1, 64, 96, 9, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1, true, ActivationKind::kNone},
-      {1, 32, 64, 9, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1, true, ActivationKind::kNone},
+      {1, 32, 64, 5, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, true, ActivationKind::kNone},
   };
   for (const ConvCase& c : others) {
     AlignedBytes bytes(conv_model(c).build());
@@ -358,6 +363,120 @@ TEST_CASE("many-channel 2-D convolutions run on the packed GEMM: strides, pads, 
     Session session;
     REQUIRE(session.prepare(*model, 0, options).is_ok());
     CHECK(std::string(session.operator_executor(0, 0)) == "xnnpack");
+  }
+}
+
+TEST_CASE("2-D convolutions of few output channels, or blocks of 64, run direct (narrow): pairs, tails, strides, pads") {
+  // batch, in_c, out_c, h, w, kh, kw, stride, dilation, pads (t, l, b, r), groups, bias, activation
+  const ConvCase cases[] = {
+      {1, 96, 24, 11, 13, 3, 3, 1, 1, 1, 1, 1, 1, 1, false, ActivationKind::kNone},   // an FPN's smooth conv: 3 vectors of pairs
+      {1, 96, 24, 12, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, true, ActivationKind::kRelu},    // the DB head's conv, fused ReLU
+      {2, 6, 24, 9, 8, 3, 3, 2, 1, 1, 0, 2, 1, 1, true, ActivationKind::kClip},       // stride 2, uneven pads, batches
+      {1, 3, 16, 17, 15, 3, 3, 2, 1, 1, 1, 1, 1, 1, false, ActivationKind::kNone},    // an RGB stem: one channel a lane
+      {1, 5, 10, 7, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, true, ActivationKind::kSigmoid},    // odd C_in: no pairs, a tail
+      {1, 8, 40, 10, 10, 3, 3, 1, 2, 2, 2, 2, 2, 1, true, ActivationKind::kNone},     // dilated, 5 vectors
+      {2, 16, 8, 5, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, true, ActivationKind::kRelu},       // 1x1, half a vector of pairs
+      {1, 2, 1, 6, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, true, ActivationKind::kNone},        // one output channel
+      {1, 1, 64, 9, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, false, ActivationKind::kRelu},     // a CRNN's first conv: 4 vectors
+      {1, 4, 48, 6, 7, 5, 3, 1, 1, 2, 1, 2, 1, 1, true, ActivationKind::kNone},       // 5x3, 6 vectors
+      {1, 24, 12, 31, 29, 3, 3, 1, 1, 1, 1, 1, 1, 1, true, ActivationKind::kNone},    // many chunks of positions
+      {1, 10, 20, 4, 3, 5, 5, 1, 1, 2, 2, 2, 2, 1, false, ActivationKind::kNone},     // windows wider than the image
+      {1, 12, 24, 13, 11, 4, 2, 3, 1, 0, 1, 1, 0, 1, true, ActivationKind::kNone},    // even kernel, stride 3
+      {1, 3, 16, 9, 61, 3, 3, 2, 1, 1, 1, 1, 1, 1, true, ActivationKind::kNone},      // wide rows: whole tiles in one row
+      {1, 96, 24, 5, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, false, ActivationKind::kNone},    // the same with pairs
+      // Multiples of 64 channels over 128 positions or more: blocks of 64.
+      {1, 57, 128, 17, 15, 3, 3, 1, 1, 1, 1, 1, 1, 1, true, ActivationKind::kRelu},   // odd C_in, 2 blocks
+      {2, 16, 192, 30, 25, 3, 3, 2, 1, 1, 0, 2, 1, 1, false, ActivationKind::kClip},  // 3 blocks, stride 2, batches
+      {1, 8, 64, 13, 12, 3, 3, 1, 2, 2, 2, 2, 2, 1, true, ActivationKind::kNone},     // one block, dilated
+  };
+  for (const ConvCase& c : cases) {
+    CAPTURE(c.in_c);
+    CAPTURE(c.out_c);
+    CAPTURE(c.h);
+    ModelBuilder builder = conv_model(c);
+    if (c.activation == ActivationKind::kClip) builder.clip(-0.5f, 0.7f);
+    CHECK(compare_backends(builder) == 1);
+    AlignedBytes bytes(builder.build());
+    Result<Model> model = Model::from_buffer(bytes.data(), bytes.size());
+    REQUIRE(model.ok());
+    SessionOptions options;
+    options.backend = Backend::kXnnpack;
+    Session session;
+    REQUIRE(session.prepare(*model, 0, options).is_ok());
+    // Taken where it was measured faster than XNNPACK: with AVX-512.
+    CHECK(std::string(session.operator_executor(0, 0)) == (simd::has_narrow_conv2d_avx512() ? "narrow" : "xnnpack"));
+  }
+}
+
+TEST_CASE("a HardSwish after a narrow convolution is applied by it, chunk by chunk, unless its output shares the input's memory") {
+  // x -> stem conv (narrow) -> HardSwish -> 1x1 conv -> y, and x read
+  // again at the end: the HardSwish's output cannot share x's memory, so
+  // the conv writes it.
+  ModelBuilder b;
+  b.graph("main");
+  int32_t x = b.activation("x", {1, 3, 23, 21});
+  int32_t w1 = b.constant("w1", {16, 3, 3, 3}, random_values(16 * 3 * 9, 11, 0.5f));
+  int32_t h = b.activation("h", {1, 16, 12, 11});
+  b.op(OpCode::kConv2d, {x, w1}, {h}, {2, 2, 1, 1, 1, 1, 1, 1, 1});
+  int32_t s = b.activation("s", {1, 16, 12, 11});
+  b.op(OpCode::kHardSwish, {h}, {s});
+  int32_t w2 = b.constant("w2", {24, 16, 1, 1}, random_values(24 * 16, 12, 0.3f));
+  int32_t y = b.activation("y", {1, 24, 12, 11});
+  b.op(OpCode::kConv2d, {s, w2}, {y}, {1, 1, 1, 1, 0, 0, 0, 0, 1});
+  int32_t r = b.activation("r", {1, 3, 23, 21});
+  b.op(OpCode::kRelu, {x}, {r});
+  b.inputs({x}).outputs({y, r});
+  CHECK(compare_backends(b) == 4);
+  AlignedBytes bytes(b.build());
+  Result<Model> model = Model::from_buffer(bytes.data(), bytes.size());
+  REQUIRE(model.ok());
+  for (int threads : {1, 2}) {
+    SessionOptions options;
+    options.backend = Backend::kXnnpack;
+    options.threads = threads;
+    Session session;
+    REQUIRE(session.prepare(*model, 0, options).is_ok());
+    CHECK(std::string(session.operator_executor(0, 1)) == (simd::has_narrow_conv2d_avx512() ? "fused" : "simd"));
+  }
+}
+
+TEST_CASE("transposed convolutions whose kernel is their stride run direct (narrow) as patches of output pixels") {
+  struct Case {
+    int64_t batch, in_c, out_c, h, w, stride;
+    bool bias;
+    ActivationKind activation;
+    bool narrow;  // else too many patch channels: XNNPACK's GEMM + col2im
+  };
+  const Case cases[] = {
+      {1, 24, 24, 9, 7, 2, true, ActivationKind::kRelu, true},      // a DB head's upsampling: 96 patch channels
+      {1, 24, 1, 11, 13, 2, true, ActivationKind::kSigmoid, true},  // its last layer: one output channel
+      {2, 5, 3, 4, 6, 3, false, ActivationKind::kNone, true},       // odd C_in (no pairs), 3x3 patches, batches
+      {1, 6, 10, 5, 5, 2, true, ActivationKind::kNone, true},       // 40 patch channels: a tail of a vector
+      {1, 8, 48, 4, 4, 2, true, ActivationKind::kNone, false},      // 192 patch channels
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.in_c);
+    CAPTURE(c.out_c);
+    ModelBuilder b;
+    b.graph("main");
+    int32_t x = b.activation("x", {c.batch, c.in_c, c.h, c.w});
+    int32_t w = b.constant("w", {c.in_c, c.out_c, c.stride, c.stride},
+                           random_values(static_cast<size_t>(c.in_c * c.out_c * c.stride * c.stride), 4, 0.3f));
+    std::vector<int32_t> inputs = {x, w};
+    if (c.bias) inputs.push_back(b.constant("b", {c.out_c}, random_values(static_cast<size_t>(c.out_c), 5)));
+    int32_t y = b.activation("y", {c.batch, c.out_c, c.h * c.stride, c.w * c.stride});
+    b.op(OpCode::kConvTranspose2d, inputs, {y}, {c.stride, c.stride, 1, 1, 0, 0, 0, 0, 1, 0, 0}, {}, c.activation);
+    b.inputs({x}).outputs({y});
+    CHECK(compare_backends(b) == 1);
+    AlignedBytes bytes(b.build());
+    Result<Model> model = Model::from_buffer(bytes.data(), bytes.size());
+    REQUIRE(model.ok());
+    SessionOptions options;
+    options.backend = Backend::kXnnpack;
+    Session session;
+    REQUIRE(session.prepare(*model, 0, options).is_ok());
+    CHECK(std::string(session.operator_executor(0, 0)) ==
+          (c.narrow && simd::has_narrow_conv2d_avx512() ? "narrow" : "xnnpack"));
   }
 }
 
@@ -1012,6 +1131,30 @@ TEST_CASE("channels-last GroupNorm and InstanceNorm: blocks of 16 channels and a
   }
 }
 
+TEST_CASE("a channels-last Concat of an FPN's branches: tiles of pixels on the worker threads, odd channel counts") {
+  // Three convs (channels-last) concatenated over 2 x 41 x 37 pixels: more
+  // than two tiles of 1024, the last one partial.
+  ModelBuilder b;
+  b.graph("main");
+  int32_t x = b.activation("x", {2, 4, 41, 37});
+  std::vector<int32_t> branches;
+  const int64_t widths[] = {24, 5, 16};
+  for (int i = 0; i < 3; ++i) {
+    const int64_t c = widths[i];
+    int32_t w = b.constant("w" + std::to_string(i), {c, 4, 1, 1}, random_values(static_cast<size_t>(c * 4), 20 + i, 0.5f));
+    int32_t y = b.activation("y" + std::to_string(i), {2, c, 41, 37});
+    b.op(OpCode::kConv2d, {x, w}, {y}, {1, 1, 1, 1, 0, 0, 0, 0, 1});
+    branches.push_back(y);
+  }
+  int32_t cat = b.activation("cat", {2, 45, 41, 37});
+  b.op(OpCode::kConcat, branches, {cat}, {1});
+  int32_t w = b.constant("wo", {8, 45, 1, 1}, random_values(8 * 45, 30, 0.3f));
+  int32_t out = b.activation("out", {2, 8, 41, 37});
+  b.op(OpCode::kConv2d, {cat, w}, {out}, {1, 1, 1, 1, 0, 0, 0, 0, 1});
+  b.inputs({x}).outputs({out});
+  CHECK(compare_backends(b) == 5);
+}
+
 TEST_CASE("XNNPACK layout chains: conv, GroupNorm, SiLU, skip Concat, residual Add, pooling, then NCHW-only ops") {
   ModelBuilder b;
   b.graph("main");
@@ -1157,6 +1300,8 @@ TEST_CASE("own kernels: Transposes that are batches of matrix transposes; others
       {{3, 4, 5, 6}, {0, 3, 1, 2}, true},    // NHWC -> NCHW
       {{7, 9}, {1, 0}, true},
       {{1, 4, 1, 6}, {3, 1, 0, 2}, true},    // unit dims do not count
+      {{40, 2, 1, 256}, {0, 2, 1, 3}, true}, // an LSTM's [seq, dirs, 1, hidden] -> [seq, 1, dirs, hidden]: a copy
+      {{5, 1, 6}, {1, 0, 2}, true},          // a unit dim moved: a copy
       {{2, 3, 4}, {0, 1, 2}, true},          // a copy
       {{2, 3, 4, 5}, {1, 0, 3, 2}, false},   // two swaps
       {{2, 3, 4}, {2, 0, 1}, true},          // [2*3, 4] -> [4, 2*3]

@@ -29,6 +29,9 @@ bool has_unary(uint32_t opcode);
 void unary(uint32_t opcode, const OpAttributes& attributes, const float* in, float* out, size_t count);
 // A fused activation over a buffer, in place.
 void activation(const FusedActivation& act, float* data, size_t count);
+// Clamps `count` floats of each of `rows` rows `stride` floats apart to
+// [low, high], in place (a product's fused Relu or Clip on its own columns).
+void clamp_rows(float* data, size_t rows, size_t stride, size_t count, float low, float high);
 
 // GroupNorm (InstanceNorm: groups == channels) of x [batch, spatial, channels],
 // then the fused activation. `scratch` holds 4 * channels floats.

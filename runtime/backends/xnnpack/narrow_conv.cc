@@ -1,0 +1,231 @@
+#include "backends/xnnpack/narrow_conv.h"
+
+#include <pthreadpool.h>
+
+#include <cstring>
+
+#include "backends/xnnpack/simd/narrow_conv2d.h"
+#include "backends/xnnpack/simd/simd_kernels.h"
+#include "ops/op_params.h"
+
+namespace edgegen {
+namespace xnnpack {
+
+namespace {
+
+using simd::kNarrowConvLanes;
+
+// Positions per task: a multiple of every tile (12, 8, 6, 4 positions), so
+// that only an image's last task has a part tile.
+constexpr int64_t kChunkPositions = 96;
+// Fewer output positions per image than a quarter tile: XNNPACK's.
+constexpr int64_t kMinPositions = 4;
+// Output channels per block when they do not fit one tile: a tile of 6
+// positions x 4 vectors, as packed_conv's.
+constexpr int64_t kWideBlock = 64;
+// Blocks of 64 from this many output positions and window floats on: a
+// 4x4 image was 15% slower than packed_conv, 8x8 ones and a 1x1 of 16
+// channels (memory-bound on its output) a few % slower than XNNPACK.
+constexpr int64_t kWideMinPositions = 128, kWideMinDepth = 64;
+
+int64_t round_up(int64_t value, int64_t step) { return (value + step - 1) / step * step; }
+
+// Pairs of input channels when they fill the vectors better (24 channels:
+// 48 lanes = 3 whole vectors instead of 24 of 32 lanes); an odd C_in cannot pair.
+int64_t pair_for(int64_t in_channels, int64_t out_channels) {
+  if (in_channels % 2 != 0) return 1;
+  const int64_t alone = simd::narrow_conv_vectors(out_channels, 1), paired = simd::narrow_conv_vectors(out_channels, 2);
+  // Fill out_channels / (16 alone) against 2 out_channels / (16 paired).
+  return 2 * alone > paired ? 2 : 1;
+}
+
+}  // namespace
+
+// A 2-D transposed convolution whose patches do not overlap: kernel ==
+// stride, no padding, no dilation, output exactly input x stride.
+bool patch_deconv(const OpView& v) {
+  using namespace params;
+  const Shape x = shape_of(v.input(0)), w = shape_of(v.input(1)), y = shape_of(v.output(0));
+  if (x.rank != 4 || w.rank != 4 || y.rank != 4 || v.int_param(kGroups) != 1) return false;
+  const int64_t sh = v.int_param(kStrideH), sw = v.int_param(kStrideW);
+  if (w.dims[2] != sh || w.dims[3] != sw || v.int_param(kDilationH) != 1 || v.int_param(kDilationW) != 1) return false;
+  for (size_t pad = kPadTop; pad <= kPadRight; ++pad)
+    if (v.int_param(pad) != 0) return false;
+  return y.dims[2] == x.dims[2] * sh && y.dims[3] == x.dims[3] * sw && y.dims[1] == w.dims[1];
+}
+
+// The 1x1 convolution (to phases * C_out channels) a patch deconvolution runs as.
+NarrowConv patch_sizes(const OpView& v) {
+  const Shape x = shape_of(v.input(0)), w = shape_of(v.input(1)), y = shape_of(v.output(0));
+  NarrowConv p;
+  p.transposed = true;
+  p.batch = x.dims[0];
+  p.in_channels = x.dims[1];
+  p.in_h = p.out_h = x.dims[2];
+  p.in_w = p.out_w = x.dims[3];
+  p.kernel_h = p.kernel_w = 1;
+  p.phases_h = w.dims[2];
+  p.phases_w = w.dims[3];
+  p.patch_channels = y.dims[1];
+  p.patch_w = y.dims[3];
+  p.out_channels = p.phases_h * p.phases_w * p.patch_channels;
+  return p;
+}
+
+bool narrow_conv_wins(const OpView& v) {
+  if (!simd::has_narrow_conv2d_avx512()) return false;
+  if (v.code() == OpCode::kConvTranspose2d) {
+    if (!patch_deconv(v)) return false;
+    const NarrowConv p = patch_sizes(v);
+    // Measured (bench/README.md): XNNPACK's GEMM + col2im ran the DB
+    // head's 24 -> 24 and 24 -> 1 at 25% and 4% of the peak.
+    return simd::narrow_conv_vectors(p.out_channels, pair_for(p.in_channels, p.out_channels)) <=
+           simd::kNarrowConvMaxVectors;
+  }
+  if (v.code() != OpCode::kConv2d) return false;
+  const Shape x = shape_of(v.input(0)), w = shape_of(v.input(1));
+  if (x.rank != 4 || w.rank != 4 || v.int_param(params::kGroups) != 1) return false;
+  const int64_t out_channels = w.dims[0], in_channels = w.dims[1];
+  if (out_channels < 1 || in_channels < 1) return false;
+  // A squeeze-excitation's 1x1 convs over one pixel are a matrix-vector
+  // product: XNNPACK's is as fast, and a tile of copies is not.
+  const Shape y = shape_of(v.output(0));
+  if (y.rank != 4 || y.dims[2] * y.dims[3] < kMinPositions) return false;
+  // Measured (bench/README.md): blocks of 64 output channels beat
+  // packed_conv's im2col + GEMM (no im2col pass: 1.0-1.04x at 1 thread,
+  // 1.12-1.16x at 2 on the CRNN) and XNNPACK (the UNet's 64-channel convs)
+  // from a few tiles of positions on.
+  const int64_t depth = w.dims[1] * w.dims[2] * w.dims[3];
+  if (out_channels % kWideBlock == 0 && y.dims[2] * y.dims[3] >= kWideMinPositions && depth >= kWideMinDepth)
+    return true;
+  const int64_t pair = pair_for(in_channels, out_channels);
+  if (simd::narrow_conv_vectors(out_channels, pair) > simd::kNarrowConvMaxVectors) return false;
+  // Output channels that are not whole vectors of 16 (XNNPACK computes
+  // the empty lanes), and stems over 1-4 input channels (XNNPACK's kernels
+  // reload the window per channel there).
+  return out_channels % kNarrowConvLanes != 0 || in_channels <= 4;
+}
+
+NarrowConv narrow_conv_plan(const OpView& v, FusedActivation* post) {
+  NarrowConv p;
+  if (v.code() == OpCode::kConvTranspose2d) p = patch_sizes(v);
+  else static_cast<ConvSizes&>(p) = conv_sizes(v);
+  p.pair = pair_for(p.in_channels, p.out_channels);
+  p.vectors = simd::narrow_conv_vectors(p.out_channels, p.pair);
+  p.block_channels = p.out_channels;
+  if (p.vectors > simd::kNarrowConvMaxVectors && !p.transposed) {
+    p.pair = 1;
+    p.block_channels = kWideBlock;
+    p.vectors = kWideBlock / kNarrowConvLanes;
+  }
+  p.blocks = (p.out_channels + p.block_channels - 1) / p.block_channels;
+  float low = 0.f, high = 0.f;
+  split_activation(v.activation(), &low, &high, post);
+  p.clamp = low != -INFINITY || high != INFINITY;
+  p.out_min = low;
+  p.out_max = high;
+  return p;
+}
+
+namespace {
+
+int64_t block_weight_floats(const NarrowConv& p) {
+  return p.kernel_h * p.kernel_w * (p.in_channels / p.pair) * p.vectors * kNarrowConvLanes;
+}
+int64_t block_bias_floats(const NarrowConv& p) { return round_up(p.block_channels, kNarrowConvLanes); }
+
+}  // namespace
+
+size_t narrow_conv_floats(const NarrowConv& p) {
+  return static_cast<size_t>(p.blocks * (block_weight_floats(p) + block_bias_floats(p)) +
+                             p.kernel_w * p.in_channels);
+}
+
+void pack_narrow_conv(const OpView& v, float* memory, NarrowConv* plan) {
+  NarrowConv& p = *plan;
+  std::memset(memory, 0, narrow_conv_floats(p) * sizeof(float));
+  // ONNX stores W as [C_out][C_in][kh][kw]; step c of tap (ky, kx) holds
+  // input channels c * pair + q in lane o * pair + q.
+  const float* w = v.constant(1);
+  const int64_t taps = p.kernel_h * p.kernel_w, steps = p.in_channels / p.pair;
+  const int64_t step_floats = p.vectors * kNarrowConvLanes;
+  // Transposed: W is [C_in][C_out][kh][kw], and channel (qy * kw + qx) *
+  // C_out + o of the 1x1 convolution is W[c][o][qy][qx].
+  auto weight = [&](int64_t o, int64_t c, int64_t t) {
+    if (!p.transposed) return w[(o * p.in_channels + c) * taps + t];
+    const int64_t phase = o / p.patch_channels, channel = o % p.patch_channels;
+    return w[(c * p.patch_channels + channel) * p.phases_h * p.phases_w + phase];
+  };
+  // Blocks of block_channels outputs one after another, then their biases.
+  const int64_t block_floats = block_weight_floats(p);
+  for (int64_t o = 0; o < p.out_channels; ++o) {
+    float* block = memory + (o / p.block_channels) * block_floats;
+    const int64_t lane = (o % p.block_channels) * p.pair;
+    for (int64_t c = 0; c < p.in_channels; ++c)
+      for (int64_t t = 0; t < taps; ++t) block[(t * steps + c / p.pair) * step_floats + lane + c % p.pair] = weight(o, c, t);
+  }
+  float* bias = memory + p.blocks * block_floats;
+  if (v.has_input(2)) {  // the patch's bias in every phase
+    const int64_t channels = p.transposed ? p.patch_channels : p.out_channels;
+    for (int64_t o = 0; o < p.out_channels; ++o)
+      bias[(o / p.block_channels) * block_bias_floats(p) + o % p.block_channels] = v.constant(2)[o % channels];
+  }
+  p.packed = memory;
+  p.bias = bias;
+  p.zeros = bias + p.blocks * block_bias_floats(p);
+}
+
+namespace {
+
+struct Task {
+  const NarrowConv* plan;
+  const float* x;
+  float* y;
+  int64_t chunks;  // per image
+};
+
+void run_chunk(void* argument, size_t index) {
+  const Task& task = *static_cast<const Task*>(argument);
+  const NarrowConv& p = *task.plan;
+  // Chunks of one block one after another: its weights stay in L2.
+  const int64_t chunk = static_cast<int64_t>(index) % task.chunks, outer = static_cast<int64_t>(index) / task.chunks;
+  const int64_t image = outer / p.blocks, block = outer % p.blocks;
+  const int64_t positions = p.out_h * p.out_w, first = chunk * kChunkPositions;
+  simd::NarrowConvPositions a;
+  a.image = task.x + image * p.in_h * p.in_w * p.in_channels;
+  a.in_h = p.in_h, a.in_w = p.in_w, a.in_channels = p.in_channels, a.out_w = p.out_w;
+  a.kernel_h = p.kernel_h, a.kernel_w = p.kernel_w, a.stride_h = p.stride_h, a.stride_w = p.stride_w;
+  a.dilation_h = p.dilation_h, a.dilation_w = p.dilation_w, a.pad_top = p.pad_top, a.pad_left = p.pad_left;
+  a.pair = p.pair, a.vectors = p.vectors;
+  a.packed = p.packed + block * block_weight_floats(p);
+  a.bias = p.bias + block * block_bias_floats(p);
+  a.zeros = p.zeros;
+  const int64_t first_channel = block * p.block_channels;
+  a.out_channels = p.out_channels - first_channel < p.block_channels ? p.out_channels - first_channel : p.block_channels;
+  a.out_stride = p.out_channels;
+  a.out = task.y + image * positions * p.out_channels + first_channel;  // the same size as the patches
+  a.phases_h = p.phases_h, a.phases_w = p.phases_w, a.patch_channels = p.patch_channels, a.patch_w = p.patch_w;
+  a.first = first;
+  a.count = positions - first < kChunkPositions ? positions - first : kChunkPositions;
+  a.clamp = p.clamp, a.out_min = p.out_min, a.out_max = p.out_max;
+  simd::narrow_conv2d_avx512(a);
+  if (p.then_attributes != nullptr)  // (blocks == 1: the chunk's rows are whole)
+    simd::unary(p.then_opcode, *p.then_attributes, a.out + first * p.out_channels, a.out + first * p.out_channels,
+                static_cast<size_t>(a.count * p.out_channels));
+}
+
+}  // namespace
+
+void run_narrow_conv(const NarrowConv& p, pthreadpool_t pool, const float* x, float* y) {
+  const int64_t positions = p.out_h * p.out_w;
+  Task task{&p, x, y, (positions + kChunkPositions - 1) / kChunkPositions};
+  const size_t tasks = static_cast<size_t>(p.batch * p.blocks * task.chunks);
+  if (pool != nullptr && tasks > 1) {
+    pthreadpool_parallelize_1d(pool, run_chunk, &task, tasks, 0);
+  } else {
+    for (size_t i = 0; i < tasks; ++i) run_chunk(&task, i);
+  }
+}
+
+}  // namespace xnnpack
+}  // namespace edgegen
