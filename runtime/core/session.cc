@@ -7,6 +7,7 @@
 
 #include "core/arena_allocator.h"
 #include "core/control_flow.h"
+#include "core/in_place.h"
 #include "core/memory_planner.h"
 #include "core/op_state.h"
 #include "core/widened_weights.h"
@@ -604,7 +605,12 @@ Status Session::prepare_placed(const Model& model, uint8_t* arena, size_t arena_
     // used) activation region.
     PlannedBuffer* planned = reinterpret_cast<PlannedBuffer*>(activations);
     compute_lifetimes(graph, planned);
-    EG_RETURN_IF_ERROR(check_plan(planned, tensors->size(), graph.plan()->arena_bytes(), graph.plan()->alignment()));
+    end_inputs_of_in_place_ops(graph, planned);
+    Status plan_status = check_plan(planned, tensors->size(), graph.plan()->arena_bytes(), graph.plan()->alignment());
+    if (!plan_status.is_ok())
+      return Status::error(plan_status.code(),
+                           "graph '%s': %s (only a [Log]Softmax whose input no later op reads may write on it)",
+                           graph.name()->c_str(), plan_status.message());
     EG_RETURN_IF_ERROR(check_state_placement(graph));
 
     state.num_tensors = tensors->size();
