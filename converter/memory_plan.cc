@@ -55,7 +55,7 @@ namespace {
 
 // For each tensor, the tensor whose bytes it is planned on: itself, or for
 // the output of an op computing in place (core/in_place.h gives the rule),
-// the holder of its input.
+// the holder of the input it is written on.
 std::vector<int> in_place_holders(const IrGraph& graph, const std::vector<int32_t>& first,
                                   const std::vector<int32_t>& last) {
   std::vector<int> holder(graph.tensors.size());
@@ -65,17 +65,26 @@ std::vector<int> in_place_holders(const IrGraph& graph, const std::vector<int32_
     is_state[static_cast<size_t>(input)] = is_state[static_cast<size_t>(output)] = true;
   for (size_t step = 0; step < graph.ops.size(); ++step) {
     const IrOp& op = graph.ops[step];
-    if (!op_computes_in_place(op.opcode) || op.inputs.empty() || op.outputs.empty()) continue;
-    const int input = op.inputs[0], output = op.outputs[0];
-    if (input < 0 || input == output) continue;
-    const size_t in = static_cast<size_t>(input), out = static_cast<size_t>(output);
-    int reads = 0;
-    for (int read : op.inputs) reads += read == input;
-    const bool eligible = !graph.tensors[in].is_constant && !is_state[in] && !is_state[out] &&
-                          !graph.is_graph_input(input) && !graph.is_graph_output(input) && reads == 1 &&
-                          last[in] == static_cast<int32_t>(step) && first[out] == static_cast<int32_t>(step) &&
-                          graph.tensors[in].bytes() == graph.tensors[out].bytes();
-    if (eligible) holder[out] = holder[in];
+    if (op.outputs.empty()) continue;
+    const int output = op.outputs[0];
+    const size_t out = static_cast<size_t>(output);
+    const size_t operands = static_cast<size_t>(in_place_operands(op.opcode));
+    for (size_t k = 0; k < operands && k < op.inputs.size(); ++k) {
+      const int input = op.inputs[k];
+      if (input < 0 || input == output) continue;
+      const size_t in = static_cast<size_t>(input);
+      int reads = 0;
+      for (int read : op.inputs) reads += read == input;
+      const bool eligible = !graph.tensors[in].is_constant && !is_state[in] && !is_state[out] &&
+                            !graph.is_graph_input(input) && !graph.is_graph_output(input) && reads == 1 &&
+                            last[in] == static_cast<int32_t>(step) && first[out] == static_cast<int32_t>(step) &&
+                            graph.tensors[in].dtype == DType::kFloat32 && graph.tensors[out].dtype == DType::kFloat32 &&
+                            graph.tensors[in].bytes() == graph.tensors[out].bytes();
+      if (eligible) {
+        holder[out] = holder[in];
+        break;
+      }
+    }
   }
   return holder;
 }

@@ -1,6 +1,6 @@
-// The converter's memory plan: a Softmax's output goes on its input's bytes
-// when nothing reads the input afterwards (runtime/core/in_place.h), and the
-// runtime accepts the file.
+// The converter's memory plan: a Softmax's (or a unary op's) output goes on
+// its input's bytes when nothing reads the input afterwards
+// (runtime/core/in_place.h), and the runtime accepts the file.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -99,13 +99,64 @@ TEST_CASE("memory plan: Softmax stays out of place when its input is still neede
     const GraphPlan plan = plan_graph_memory(graph);
     CHECK(plan.offsets[static_cast<size_t>(x)] != plan.offsets[static_cast<size_t>(y)]);
   }
-  SUBCASE("an op not listed as computing in place (Relu) keeps its own output") {
+  SUBCASE("an op not listed as computing in place (Identity, a copy) keeps its own output") {
     Attention a = attention();
-    a.graph.ops[1].opcode = OpCode::kRelu;
+    a.graph.ops[1].opcode = OpCode::kIdentity;
     a.graph.ops[1].ints.clear();
     const GraphPlan plan = plan_graph_memory(a.graph);
     CHECK(plan.offsets[static_cast<size_t>(a.weights)] != plan.offsets[static_cast<size_t>(a.scores)]);
   }
+}
+
+TEST_CASE("memory plan: a unary op on the scores (float32) writes on them; a non-float one does not") {
+  Attention a = attention();
+  a.graph.ops[1].opcode = OpCode::kSigmoid;
+  a.graph.ops[1].ints.clear();
+  CHECK(plan_graph_memory(a.graph).offsets[static_cast<size_t>(a.weights)] ==
+        plan_graph_memory(a.graph).offsets[static_cast<size_t>(a.scores)]);
+  a.graph.tensors[static_cast<size_t>(a.scores)].dtype = DType::kInt32;
+  a.graph.tensors[static_cast<size_t>(a.weights)].dtype = DType::kInt32;
+  const GraphPlan plan = plan_graph_memory(a.graph);
+  CHECK(plan.offsets[static_cast<size_t>(a.weights)] != plan.offsets[static_cast<size_t>(a.scores)]);
+}
+
+TEST_CASE("memory plan: SD 1.5's attention, scores scaled by a constant Mul, holds one score matrix") {
+  // scores = Q·Kᵀ; scaled = scores * (1/sqrt(d)); weights = Softmax(scaled).
+  Attention a = attention();
+  const int scale = add_tensor(a.graph, "scale", {});
+  a.graph.tensors[static_cast<size_t>(scale)].is_constant = true;
+  a.graph.tensors[static_cast<size_t>(scale)].allocate_data();
+  const int scaled = add_tensor(a.graph, "scaled", {2, 64, 64});
+  IrOp mul;
+  mul.opcode = OpCode::kMul;
+  mul.inputs = {a.scores, scale};
+  mul.outputs = {scaled};
+  mul.name = "mul";
+  a.graph.ops.insert(a.graph.ops.begin() + 1, mul);
+  a.graph.ops[2].inputs[0] = scaled;
+  const GraphPlan plan = plan_graph_memory(a.graph);
+  CHECK(plan.offsets[static_cast<size_t>(scaled)] == plan.offsets[static_cast<size_t>(a.scores)]);
+  CHECK(plan.offsets[static_cast<size_t>(a.weights)] == plan.offsets[static_cast<size_t>(a.scores)]);
+  CHECK(plan.lower_bound_bytes == 44 * 1024);
+  CHECK(plan.arena_bytes == plan.lower_bound_bytes);
+}
+
+TEST_CASE("memory plan: a binary op writes on its full-size operand, never on the broadcast one") {
+  IrGraph graph;
+  graph.name = "main";
+  const int x = add_tensor(graph, "x", {4, 16});
+  const int row = add_tensor(graph, "row", {1, 16});
+  const int h = add_tensor(graph, "h", {4, 16});
+  const int small = add_tensor(graph, "small", {1, 16});
+  const int y = add_tensor(graph, "y", {4, 16});
+  add_op(graph, OpCode::kNeg, {x}, {h});
+  add_op(graph, OpCode::kNeg, {row}, {small});
+  add_op(graph, OpCode::kAdd, {small, h}, {y});  // h second: still the full-size one
+  graph.inputs = {x, row};
+  graph.outputs = {y};
+  const GraphPlan plan = plan_graph_memory(graph);
+  CHECK(plan.offsets[static_cast<size_t>(y)] == plan.offsets[static_cast<size_t>(h)]);
+  CHECK(plan.offsets[static_cast<size_t>(y)] != plan.offsets[static_cast<size_t>(small)]);
 }
 
 TEST_CASE("memory plan: a chain of in-place ops shares one buffer") {

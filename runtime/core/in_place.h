@@ -1,11 +1,14 @@
-// Operators whose output may share its input's bytes.
+// Operators whose output may share an input's bytes.
 //
 // An attention's Softmax reads a score matrix and writes one of the same
-// size (at 64x64 latents, 512 MiB each); with both live at once the plan
-// holds two. An operator listed here computes correctly when its output is
-// its input (every backend's kernel reads each row before writing it), so
-// the converter may plan the output on the input's bytes when:
-//   - the op is listed below and its input 0 and output 0 have equal sizes;
+// size (at 64x64 latents, 512 MiB each), as does the Mul by 1/sqrt(d)
+// before it; with input and output live at once the plan holds two. An
+// operator listed here computes correctly when its output is one of its
+// first in_place_operands inputs (every backend's kernel reads each element,
+// or each row, before writing it), so the converter may plan the output on
+// that input's bytes when:
+//   - the input and output 0 are float32 of equal sizes (for a binary op:
+//     the input is not the broadcast one);
 //   - the input is an activation (not a constant, a graph input, a graph
 //     output or persistent state), read by no operator after this one and
 //     read by this one once;
@@ -24,13 +27,28 @@ namespace format {
 struct Graph;
 }
 
-inline bool op_computes_in_place(OpCode opcode) {
+// How many leading inputs of `opcode` may hold its output: 0 (none), 1 or 2.
+inline int in_place_operands(OpCode opcode) {
   switch (opcode) {
     case OpCode::kSoftmax:
     case OpCode::kLogSoftmax:
-      return true;
+    // Unary element-wise (kernels/unary.cc, the XNNPACK backend's
+    // simd::unary): out[i] depends on in[i] alone. Not Identity, a copy of
+    // any dtype.
+    case OpCode::kRelu: case OpCode::kLeakyRelu: case OpCode::kSigmoid: case OpCode::kTanh:
+    case OpCode::kElu: case OpCode::kSoftplus: case OpCode::kExp: case OpCode::kLog:
+    case OpCode::kSqrt: case OpCode::kNeg: case OpCode::kAbs: case OpCode::kClip:
+    case OpCode::kSilu: case OpCode::kGelu: case OpCode::kSin: case OpCode::kCos:
+    case OpCode::kErf: case OpCode::kReciprocal: case OpCode::kFloor: case OpCode::kCeil:
+    case OpCode::kHardSigmoid: case OpCode::kHardSwish: case OpCode::kSign: case OpCode::kRound:
+      return 1;
+    // Binary element-wise with broadcasting (kernels/binary.cc, XNNPACK's
+    // binary operators): out[i] reads the full-size operand at i alone.
+    case OpCode::kAdd: case OpCode::kSub: case OpCode::kMul: case OpCode::kDiv:
+    case OpCode::kMin: case OpCode::kMax:
+      return 2;
     default:
-      return false;
+      return 0;
   }
 }
 

@@ -1,7 +1,8 @@
-// In-place outputs (core/in_place.h): a Softmax's output planned on its
-// input's bytes is accepted and computes the same values as out of place on
-// every backend (this file runs on both, see edgegen_add_backend_tests); any
-// other overlap in a file's plan is refused at prepare with a message.
+// In-place outputs (core/in_place.h): a Softmax's or an element-wise op's
+// output planned on its input's bytes is accepted and computes the same
+// values as out of place on every backend (this file runs on both, see
+// edgegen_add_backend_tests); any other overlap in a file's plan is refused
+// at prepare with a message.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -117,6 +118,71 @@ TEST_CASE("in place: Softmax and LogSoftmax on their input's bytes give the out-
   }
 }
 
+TEST_CASE("in place: unary element-wise ops on their input's bytes give the out-of-place values") {
+  const OpCode opcodes[] = {OpCode::kRelu, OpCode::kSigmoid, OpCode::kTanh,  OpCode::kSoftplus, OpCode::kExp,
+                            OpCode::kLog,  OpCode::kSqrt,    OpCode::kAbs,   OpCode::kSilu,     OpCode::kSin,
+                            OpCode::kCos,  OpCode::kErf,     OpCode::kFloor, OpCode::kHardSwish, OpCode::kRound};
+  for (OpCode opcode : opcodes) {
+    for (std::vector<int64_t> shape : {std::vector<int64_t>{1}, {7}, {3, 37}, {2, 4099}}) {
+      CAPTURE(static_cast<int>(opcode));
+      CAPTURE(shape.back());
+      ModelBuilder builder;
+      builder.graph("main");
+      int32_t x = builder.activation("x", shape);
+      int32_t h = builder.activation("h", shape);
+      int32_t y = builder.activation("y", shape);
+      builder.op(OpCode::kNeg, {x}, {h});
+      builder.op(opcode, {h}, {y});
+      builder.inputs({x}).outputs({y});
+      RunResult apart = run(builder.build());
+      RunResult in_place = run(builder.build(output_on_input));
+      REQUIRE_MESSAGE(apart.status.is_ok(), std::string(apart.status.message()));
+      REQUIRE_MESSAGE(in_place.status.is_ok(), std::string(in_place.status.message()));
+      REQUIRE(in_place.outputs[0].size() == apart.outputs[0].size());
+      // Bits, not values: Log and Sqrt of negatives give NaN in both.
+      CHECK(std::memcmp(in_place.outputs[0].data(), apart.outputs[0].data(), apart.outputs[0].size() * sizeof(float)) ==
+            0);
+    }
+  }
+}
+
+TEST_CASE("in place: binary element-wise ops on their full-size input's bytes give the out-of-place values") {
+  // h = Neg(x) (tensor 1) op c, with c a constant that broadcasts (or a
+  // second full-size input), h first or second; y (tensor 2) on h.
+  struct Case {
+    std::vector<int64_t> shape, other;
+    bool h_first;
+  };
+  const Case cases[] = {{{2, 3, 5, 7}, {1}, true},         {{2, 3, 5, 7}, {1, 3, 1, 1}, true},
+                        {{2, 3, 5, 7}, {7}, false},        {{1, 8, 37, 37}, {1}, true},
+                        {{3, 4099}, {3, 1}, false},        {{1}, {1}, true},
+                        {{2, 3, 5, 7}, {2, 3, 5, 7}, false}};
+  for (OpCode opcode : {OpCode::kAdd, OpCode::kSub, OpCode::kMul, OpCode::kDiv, OpCode::kMin, OpCode::kMax}) {
+    for (const Case& c : cases) {
+      CAPTURE(static_cast<int>(opcode));
+      CAPTURE(c.shape.back());
+      CAPTURE(c.other.size());
+      CAPTURE(c.h_first);
+      ModelBuilder builder;
+      builder.graph("main");
+      int32_t x = builder.activation("x", c.shape);
+      int32_t h = builder.activation("h", c.shape);
+      int32_t y = builder.activation("y", c.shape);
+      size_t other_count = 1;
+      for (int64_t d : c.other) other_count *= static_cast<size_t>(d);
+      int32_t other = builder.constant("c", c.other, test_values(other_count, 9));
+      builder.op(OpCode::kNeg, {x}, {h});
+      builder.op(opcode, c.h_first ? std::vector<int32_t>{h, other} : std::vector<int32_t>{other, h}, {y});
+      builder.inputs({x}).outputs({y});
+      RunResult apart = run(builder.build());
+      RunResult in_place = run(builder.build(output_on_input));
+      REQUIRE_MESSAGE(apart.status.is_ok(), std::string(apart.status.message()));
+      REQUIRE_MESSAGE(in_place.status.is_ok(), std::string(in_place.status.message()));
+      CHECK(in_place.outputs[0] == apart.outputs[0]);
+    }
+  }
+}
+
 TEST_CASE("in place: a Softmax between channels-last convolutions (layout conversions) keeps its values") {
   // h is read by a convolution (the XNNPACK backend keeps it channels-last)
   // and last by the Softmax, whose output feeds another convolution: the
@@ -156,7 +222,19 @@ TEST_CASE("in place: a Softmax between channels-last convolutions (layout conver
 }
 
 TEST_CASE("in place: every other overlap in a file's plan is refused at prepare, not run") {
-  SUBCASE("an op that is not listed as computing in place (Neg)") {
+  SUBCASE("an op that is not listed as computing in place (Identity, a copy)") {
+    ModelBuilder builder;
+    builder.graph("main");
+    int32_t x = builder.activation("x", {4, 16});
+    int32_t h = builder.activation("h", {4, 16});
+    int32_t y = builder.activation("y", {4, 16});
+    builder.op(OpCode::kNeg, {x}, {h});
+    builder.op(OpCode::kIdentity, {h}, {y});
+    builder.inputs({x}).outputs({y});
+    REQUIRE(run(builder.build()).status.is_ok());
+    check_rejected(run(builder.build(output_on_input)));
+  }
+  SUBCASE("a unary op on a graph input") {
     check_rejected(run(normalize_model(OpCode::kSoftmax, {4, 16}, 1, 2).build(
         [](std::vector<uint64_t>& offsets, uint64_t&) { offsets[1] = offsets[0]; })));
   }

@@ -609,7 +609,7 @@ Status Session::prepare_placed(const Model& model, uint8_t* arena, size_t arena_
     Status plan_status = check_plan(planned, tensors->size(), graph.plan()->arena_bytes(), graph.plan()->alignment());
     if (!plan_status.is_ok())
       return Status::error(plan_status.code(),
-                           "graph '%s': %s (only a [Log]Softmax whose input no later op reads may write on it)",
+                           "graph '%s': %s (only a Softmax or element-wise op whose input no later op reads may write on it)",
                            graph.name()->c_str(), plan_status.message());
     EG_RETURN_IF_ERROR(check_state_placement(graph));
 
