@@ -73,13 +73,19 @@ std::vector<int> in_place_holders(const IrGraph& graph, const std::vector<int32_
       const int input = op.inputs[k];
       if (input < 0 || input == output) continue;
       const size_t in = static_cast<size_t>(input);
-      int reads = 0;
-      for (int read : op.inputs) reads += read == input;
-      const bool eligible = !graph.tensors[in].is_constant && !is_state[in] && !is_state[out] &&
-                            !graph.is_graph_input(input) && !graph.is_graph_output(input) && reads == 1 &&
-                            last[in] == static_cast<int32_t>(step) && first[out] == static_cast<int32_t>(step) &&
-                            graph.tensors[in].dtype == DType::kFloat32 && graph.tensors[out].dtype == DType::kFloat32 &&
-                            graph.tensors[in].bytes() == graph.tensors[out].bytes();
+      InPlacePair pair;
+      pair.both_float32 = graph.tensors[in].dtype == DType::kFloat32 && graph.tensors[out].dtype == DType::kFloat32;
+      pair.input_is_activation = !graph.tensors[in].is_constant;
+      pair.input_kept = graph.is_graph_input(input) || graph.is_graph_output(input) || is_state[in];
+      pair.output_is_state = is_state[out];
+      for (int read : op.inputs) pair.reads_by_op += read == input;
+      pair.input_bytes = graph.tensors[in].bytes();
+      pair.output_bytes = graph.tensors[out].bytes();
+      pair.step = static_cast<int32_t>(step);
+      pair.input_first_use = first[in];
+      pair.input_last_use = last[in];
+      pair.output_first_use = first[out];
+      const bool eligible = may_write_on_input(pair);
       if (eligible) {
         holder[out] = holder[in];
         break;

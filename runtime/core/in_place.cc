@@ -26,22 +26,27 @@ void end_inputs_of_in_place_ops(const format::Graph& graph, PlannedBuffer* buffe
     for (uint32_t k = 0; k < operands && k < op.inputs()->size(); ++k) {
       const int32_t input = op.inputs()->Get(k);
       if (input < 0 || input == output) continue;
-      int reads = 0;
-      for (int32_t read : *op.inputs()) reads += read == input;
       PlannedBuffer& in = buffers[input];
-      const PlannedBuffer& out = buffers[output];
-      const int32_t at = static_cast<int32_t>(step);
-      // Constants and state outputs have size 0 here; a graph input, output
-      // or state input must keep its bytes.
-      const bool float32 = tensors->Get(static_cast<uint32_t>(input))->dtype() == format::DType::Float32 &&
-                           tensors->Get(static_cast<uint32_t>(output))->dtype() == format::DType::Float32;
+      const format::Tensor& in_tensor = *tensors->Get(static_cast<uint32_t>(input));
+      InPlacePair pair;
+      pair.both_float32 = in_tensor.dtype() == format::DType::Float32 &&
+                          tensors->Get(static_cast<uint32_t>(output))->dtype() == format::DType::Float32;
+      pair.input_is_activation = in_tensor.buffer() == 0;
+      pair.input_kept = listed(graph.inputs(), input) || listed(graph.outputs(), input) || listed(graph.state(), input);
+      pair.output_is_state = listed(graph.state(), output);
+      for (int32_t read : *op.inputs()) pair.reads_by_op += read == input;
+      pair.input_bytes = in.size;
+      pair.output_bytes = buffers[output].size;
+      pair.step = static_cast<int32_t>(step);
+      pair.input_first_use = in.first_use;
+      pair.input_last_use = in.last_use;
+      pair.output_first_use = buffers[output].first_use;
+      // And the plan must have put the output exactly on the input.
       const bool permitted =
-          float32 && reads == 1 && in.size != 0 && in.size == out.size &&
-          offsets->Get(static_cast<uint32_t>(input)) == offsets->Get(static_cast<uint32_t>(output)) &&
-          in.first_use < at && in.last_use == at && out.first_use == at && !listed(graph.inputs(), input) &&
-          !listed(graph.outputs(), input) && !listed(graph.state(), input) && !listed(graph.state(), output);
+          may_write_on_input(pair) &&
+          offsets->Get(static_cast<uint32_t>(input)) == offsets->Get(static_cast<uint32_t>(output));
       if (permitted) {
-        in.last_use = at - 1;
+        in.last_use = pair.step - 1;
         break;
       }
     }

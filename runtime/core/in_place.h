@@ -18,6 +18,8 @@
 // the op and the output's starts at it, and every other overlap is refused.
 #pragma once
 
+#include <cstdint>
+
 #include "core/memory_planner.h"
 #include "ops/registry.h"
 
@@ -50,6 +52,27 @@ inline int in_place_operands(OpCode opcode) {
     default:
       return 0;
   }
+}
+
+// What the rule asks of one (input, output) pair of an op listed above at
+// `step`; the converter fills it from its IR, the runtime from the file, and
+// both decide with may_write_on_input.
+struct InPlacePair {
+  bool both_float32 = false;
+  bool input_is_activation = false;  // not a constant
+  bool input_kept = false;           // a graph input, a graph output or a state input
+  bool output_is_state = false;
+  int reads_by_op = 0;               // how often the op lists the input
+  uint64_t input_bytes = 0, output_bytes = 0;
+  int32_t step = 0;
+  int32_t input_first_use = 0, input_last_use = 0;  // as the planner computes lifetimes
+  int32_t output_first_use = 0;
+};
+
+inline bool may_write_on_input(const InPlacePair& p) {
+  return p.both_float32 && p.input_is_activation && !p.input_kept && !p.output_is_state && p.reads_by_op == 1 &&
+         p.input_bytes == p.output_bytes && p.input_first_use < p.step && p.input_last_use == p.step &&
+         p.output_first_use == p.step;
 }
 
 // For the plan check: `buffers` holds every tensor's lifetime and offset
