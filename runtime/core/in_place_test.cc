@@ -119,10 +119,21 @@ TEST_CASE("in place: Softmax and LogSoftmax on their input's bytes give the out-
 }
 
 TEST_CASE("in place: unary element-wise ops on their input's bytes give the out-of-place values") {
-  const OpCode opcodes[] = {OpCode::kRelu, OpCode::kSigmoid, OpCode::kTanh,  OpCode::kSoftplus, OpCode::kExp,
-                            OpCode::kLog,  OpCode::kSqrt,    OpCode::kAbs,   OpCode::kSilu,     OpCode::kSin,
-                            OpCode::kCos,  OpCode::kErf,     OpCode::kFloor, OpCode::kHardSwish, OpCode::kRound};
-  for (OpCode opcode : opcodes) {
+  struct Unary {
+    OpCode opcode;
+    std::vector<int64_t> ints;
+    std::vector<float> floats;
+  };
+  const Unary unaries[] = {{OpCode::kRelu, {}, {}},       {OpCode::kSigmoid, {}, {}},   {OpCode::kTanh, {}, {}},
+                           {OpCode::kSoftplus, {}, {}},   {OpCode::kExp, {}, {}},       {OpCode::kLog, {}, {}},
+                           {OpCode::kSqrt, {}, {}},       {OpCode::kAbs, {}, {}},       {OpCode::kSilu, {}, {}},
+                           {OpCode::kSin, {}, {}},        {OpCode::kCos, {}, {}},       {OpCode::kErf, {}, {}},
+                           {OpCode::kFloor, {}, {}},      {OpCode::kHardSwish, {}, {}}, {OpCode::kRound, {}, {}},
+                           {OpCode::kGelu, {0}, {}},      {OpCode::kGelu, {1}, {}},     {OpCode::kLeakyRelu, {}, {0.1f}},
+                           {OpCode::kClip, {}, {-1.f, 2.f}}, {OpCode::kElu, {}, {0.7f}},
+                           {OpCode::kHardSigmoid, {}, {0.2f, 0.5f}}};
+  for (const Unary& unary : unaries) {
+    const OpCode opcode = unary.opcode;
     for (std::vector<int64_t> shape : {std::vector<int64_t>{1}, {7}, {3, 37}, {2, 4099}}) {
       CAPTURE(static_cast<int>(opcode));
       CAPTURE(shape.back());
@@ -132,7 +143,7 @@ TEST_CASE("in place: unary element-wise ops on their input's bytes give the out-
       int32_t h = builder.activation("h", shape);
       int32_t y = builder.activation("y", shape);
       builder.op(OpCode::kNeg, {x}, {h});
-      builder.op(opcode, {h}, {y});
+      builder.op(opcode, {h}, {y}, unary.ints, unary.floats);
       builder.inputs({x}).outputs({y});
       RunResult apart = run(builder.build());
       RunResult in_place = run(builder.build(output_on_input));
