@@ -1,8 +1,10 @@
 #include "converter/memory_plan.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "converter/converter.h"
+#include "core/in_place.h"
 #include "core/memory_planner.h"
 
 namespace edgegen::converter {
@@ -49,6 +51,52 @@ void check_in_place(const IrGraph& graph) {
   }
 }
 
+namespace {
+
+// For each tensor, the tensor whose bytes it is planned on: itself, or for
+// the output of an op computing in place (core/in_place.h gives the rule),
+// the holder of the input it is written on.
+std::vector<int> in_place_holders(const IrGraph& graph, const std::vector<int32_t>& first,
+                                  const std::vector<int32_t>& last) {
+  std::vector<int> holder(graph.tensors.size());
+  for (size_t t = 0; t < holder.size(); ++t) holder[t] = static_cast<int>(t);
+  std::vector<bool> is_state(graph.tensors.size(), false);
+  for (const auto& [input, output] : graph.state_pairs)
+    is_state[static_cast<size_t>(input)] = is_state[static_cast<size_t>(output)] = true;
+  for (size_t step = 0; step < graph.ops.size(); ++step) {
+    const IrOp& op = graph.ops[step];
+    if (op.outputs.empty()) continue;
+    const int output = op.outputs[0];
+    const size_t out = static_cast<size_t>(output);
+    const size_t operands = static_cast<size_t>(in_place_operands(op.opcode));
+    for (size_t k = 0; k < operands && k < op.inputs.size(); ++k) {
+      const int input = op.inputs[k];
+      if (input < 0 || input == output) continue;
+      const size_t in = static_cast<size_t>(input);
+      InPlacePair pair;
+      pair.both_float32 = graph.tensors[in].dtype == DType::kFloat32 && graph.tensors[out].dtype == DType::kFloat32;
+      pair.input_is_activation = !graph.tensors[in].is_constant;
+      pair.input_kept = graph.is_graph_input(input) || graph.is_graph_output(input) || is_state[in];
+      pair.output_is_state = is_state[out];
+      for (int read : op.inputs) pair.reads_by_op += read == input;
+      pair.input_bytes = graph.tensors[in].bytes();
+      pair.output_bytes = graph.tensors[out].bytes();
+      pair.step = static_cast<int32_t>(step);
+      pair.input_first_use = first[in];
+      pair.input_last_use = last[in];
+      pair.output_first_use = first[out];
+      const bool eligible = may_write_on_input(pair);
+      if (eligible) {
+        holder[out] = holder[in];
+        break;
+      }
+    }
+  }
+  return holder;
+}
+
+}  // namespace
+
 GraphPlan plan_graph_memory(const IrGraph& graph) {
   check_in_place(graph);
   const int32_t last_step = std::max<int32_t>(0, static_cast<int32_t>(graph.ops.size()) - 1);
@@ -86,18 +134,28 @@ GraphPlan plan_graph_memory(const IrGraph& graph) {
     state_end += align_up(buffer.size, kArenaAlignment);
   }
 
+  // An in-place output is planned as part of the buffer that holds its
+  // input: one buffer from the input's first step to the output's last.
+  const std::vector<int> holder = in_place_holders(graph, first, last);
   std::vector<PlannedBuffer> buffers;
-  std::vector<size_t> tensor_of_buffer;
+  std::vector<size_t> buffer_of_tensor(count, SIZE_MAX);
   for (size_t i = 0; i < count; ++i) {
     const IrTensor& tensor = graph.tensors[i];
     if (tensor.is_constant || is_state[i]) continue;
     if (first[i] < 0) throw ConversionError("internal: activation '" + tensor.name + "' of graph '" + graph.name + "' has no producer");
+    if (holder[i] != static_cast<int>(i)) continue;
     PlannedBuffer buffer;
     buffer.size = tensor.bytes();
     buffer.first_use = first[i];
     buffer.last_use = last[i];
+    buffer_of_tensor[i] = buffers.size();
     buffers.push_back(buffer);
-    tensor_of_buffer.push_back(i);
+  }
+  for (size_t i = 0; i < count; ++i) {
+    if (holder[i] == static_cast<int>(i)) continue;
+    buffer_of_tensor[i] = buffer_of_tensor[static_cast<size_t>(holder[i])];
+    PlannedBuffer& buffer = buffers[buffer_of_tensor[i]];
+    buffer.last_use = std::max(buffer.last_use, last[i]);
   }
   std::vector<uint32_t> order(buffers.size());
   plan_greedy_by_size(buffers.data(), buffers.size(), kArenaAlignment, order.data(), &plan.arena_bytes);
@@ -107,7 +165,8 @@ GraphPlan plan_graph_memory(const IrGraph& graph) {
   plan.lower_bound_bytes = plan_lower_bound(buffers.data(), buffers.size(), kArenaAlignment);
   Status status = check_plan(buffers.data(), buffers.size(), plan.arena_bytes, kArenaAlignment);
   if (!status.is_ok()) throw ConversionError(std::string("internal: memory plan rejected: ") + status.message());
-  for (size_t b = 0; b < tensor_of_buffer.size(); ++b) plan.offsets[tensor_of_buffer[b]] = buffers[b].offset;
+  for (size_t i = 0; i < count; ++i)
+    if (buffer_of_tensor[i] != SIZE_MAX) plan.offsets[i] = buffers[buffer_of_tensor[i]].offset;
   return plan;
 }
 

@@ -6,6 +6,12 @@
 // input lives from 0; a graph output lives to n-1; a tensor nothing reads
 // lives [p, p]. Constants are not planned (offset 0).
 //
+// In place: the output of a Softmax, a unary or a binary element-wise op
+// (runtime/core/in_place.h lists the ops and the rule) whose (full-size)
+// input no later op reads is planned on that input's bytes, one buffer live from the input's
+// first step to the output's last. An attention's score matrix is then held
+// once, not twice.
+//
 // Persistent state (graph.state_pairs, a token decoder's KV cache): each
 // pair's input is placed first, from offset 0 in pair order, live for the
 // whole graph, and its output on the same bytes; everything else is planned

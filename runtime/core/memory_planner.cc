@@ -63,7 +63,8 @@ uint64_t plan_lower_bound(const PlannedBuffer* buffers, size_t count, uint64_t a
   return best;
 }
 
-Status check_plan(const PlannedBuffer* buffers, size_t count, uint64_t arena_bytes, uint64_t alignment) {
+Status check_plan(const PlannedBuffer* buffers, size_t count, uint64_t arena_bytes, uint64_t alignment,
+                  PlanOverlap* overlap) {
   for (size_t i = 0; i < count; ++i) {
     const PlannedBuffer& a = buffers[i];
     if (alignment == 0 || a.offset % alignment != 0)
@@ -83,10 +84,12 @@ Status check_plan(const PlannedBuffer* buffers, size_t count, uint64_t arena_byt
     for (size_t j = i + 1; j < count; ++j) {
       const PlannedBuffer& b = buffers[j];
       if (b.size == 0 || !lifetimes_overlap(a, b)) continue;
-      if (a.offset < b.offset + b.size && b.offset < a.offset + a.size)
+      if (a.offset < b.offset + b.size && b.offset < a.offset + a.size) {
+        if (overlap != nullptr) overlap->first = i, overlap->second = j;
         return Status::error(StatusCode::kInvalidModel,
                              "memory plan: tensors %zu and %zu are live at the same time but overlap in the arena",
                              i, j);
+      }
     }
   }
   return Status::ok();

@@ -44,7 +44,13 @@ void plan_greedy_by_size(PlannedBuffer* buffers, size_t count, uint64_t alignmen
 uint64_t plan_lower_bound(const PlannedBuffer* buffers, size_t count, uint64_t alignment);
 
 // Checks a plan: every offset aligned, every buffer inside the arena, no two
-// simultaneously live buffers overlapping. On failure names the buffers.
-Status check_plan(const PlannedBuffer* buffers, size_t count, uint64_t arena_bytes, uint64_t alignment);
+// simultaneously live buffers overlapping. On failure names the buffers by
+// index, and writes the indices of two overlapping ones to `overlap` (when
+// given) so the caller can name them better.
+struct PlanOverlap {
+  size_t first = SIZE_MAX, second = SIZE_MAX;
+};
+Status check_plan(const PlannedBuffer* buffers, size_t count, uint64_t arena_bytes, uint64_t alignment,
+                  PlanOverlap* overlap = nullptr);
 
 }  // namespace edgegen

@@ -7,6 +7,7 @@
 
 #include "core/arena_allocator.h"
 #include "core/control_flow.h"
+#include "core/in_place.h"
 #include "core/memory_planner.h"
 #include "core/op_state.h"
 #include "core/split_trial.h"
@@ -608,7 +609,18 @@ Status Session::prepare_placed(const Model& model, uint8_t* arena, size_t arena_
     // used) activation region.
     PlannedBuffer* planned = reinterpret_cast<PlannedBuffer*>(activations);
     compute_lifetimes(graph, planned);
-    EG_RETURN_IF_ERROR(check_plan(planned, tensors->size(), graph.plan()->arena_bytes(), graph.plan()->alignment()));
+    end_inputs_of_in_place_ops(graph, planned);
+    PlanOverlap overlap;
+    Status plan_status =
+        check_plan(planned, tensors->size(), graph.plan()->arena_bytes(), graph.plan()->alignment(), &overlap);
+    if (!plan_status.is_ok() && overlap.first != SIZE_MAX)
+      return Status::error(StatusCode::kInvalidModel,
+                           "graph '%s': memory plan: '%s' and '%s' are live at the same time but overlap in the arena "
+                           "(only a Softmax or element-wise op may write on an input no later op reads)",
+                           graph.name()->c_str(), tensors->Get(static_cast<uint32_t>(overlap.first))->name()->c_str(),
+                           tensors->Get(static_cast<uint32_t>(overlap.second))->name()->c_str());
+    if (!plan_status.is_ok())
+      return Status::error(plan_status.code(), "graph '%s': %s", graph.name()->c_str(), plan_status.message());
     EG_RETURN_IF_ERROR(check_state_placement(graph));
 
     state.num_tensors = tensors->size();

@@ -568,7 +568,9 @@ Status plan_input_conversions(OpBuild& b) {
       c.channels = static_cast<uint32_t>(shape.dims[1]);
       c.spatial = static_cast<uint32_t>(spatial_of(shape));
       c.to_nhwc = b.native() == Layout::kNhwc;
-      if (b.reads_last(t) && b.occurrences(t) == 1 && out_tensor != t && b.bytes_of(out_tensor) >= float_bytes(shape)) {
+      // (Not when the op computes in place: its output slot is this one.)
+      if (b.reads_last(t) && b.occurrences(t) == 1 && out_tensor != t && b.slot_of(out_tensor) != data &&
+          b.bytes_of(out_tensor) >= float_bytes(shape)) {
         // This op is the tensor's last reader: convert it in its own slot,
         // through the (not yet written) output slot.
         c.to = const_cast<float*>(data);
@@ -606,7 +608,8 @@ void plan_output_conversion(OpBuild& b) {
   for (size_t k = 0; k < b.v.num_inputs() && c.via == nullptr; ++k) {
     if (!b.v.has_input(k) || b.v.is_constant(k)) continue;
     const int32_t u = b.v.input_index(k);
-    if (u != t && b.reads_last(u) && b.bytes_of(u) >= float_bytes(shape)) c.via = b.slot_of(u);
+    if (u != t && b.reads_last(u) && b.slot_of(u) != b.out_data && b.bytes_of(u) >= float_bytes(shape))
+      c.via = b.slot_of(u);
   }
   if (c.via != nullptr) {
     c.from = b.out_data;
