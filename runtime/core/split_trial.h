@@ -10,10 +10,16 @@
 // either; a few timed runs can: the graph's first run is split as
 // prepared; if it took at least kLongRunNs the threads stay (a graph that
 // large gains from them, and a serial trial would cost a whole slow run).
-// Otherwise the next runs alternate serial and split until each mode has
-// kTrials timings, and the mode with the lower median is kept for the
-// session's life. The bits do not depend on it (no sum's order depends on
-// the split), only the time.
+// Otherwise that first run only warms up (page faults, XNNPACK's first
+// setup: 10x a warm run), the next kTrials runs are timed split, the
+// kTrials after them serial, and the mode with the lower median is kept
+// for the session's life. In blocks, not alternating: a split run right
+// after a serial one finds the workers asleep and pays their wake-up on
+// every op (a DCGAN that gains 1.7x from its threads was kept serial that
+// way); and five of each, because the runs after the first are still
+// warming (the digits GAN's split runs: 430, 66, 47, 44, 42 us). The bits
+// do not depend on it (no sum's order depends on the split), only the
+// time.
 #pragma once
 
 #include <cstdint>
@@ -23,7 +29,7 @@ namespace edgegen {
 class SplitTrial {
  public:
   static constexpr uint64_t kLongRunNs = 50000000;  // 50 ms
-  static constexpr int kTrials = 3;
+  static constexpr int kTrials = 5;
 
   // Trials only for a graph that splits some op over more than one thread.
   void enable(bool graph_splits) { state_ = graph_splits ? State::kTrying : State::kSplit; }
@@ -32,20 +38,21 @@ class SplitTrial {
   bool next_serial() const {
     if (state_ == State::kSerial) return true;
     if (state_ != State::kTrying) return false;
-    return runs_ % 2 == 1;  // split, serial, split, serial, ...
+    return warm_ && runs_ >= kTrials;  // the warm-up and kTrials split runs, then kTrials serial ones
   }
   bool deciding() const { return state_ == State::kTrying; }
 
   // The time of a run made in next_serial()'s mode.
   void record(uint64_t nanoseconds) {
     if (state_ != State::kTrying) return;
-    if (runs_ == 0 && nanoseconds >= kLongRunNs) {
-      state_ = State::kSplit;
+    if (!warm_) {
+      warm_ = true;
+      if (nanoseconds >= kLongRunNs) state_ = State::kSplit;
       return;
     }
     const uint32_t ns = nanoseconds > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(nanoseconds);
-    if (runs_ % 2 == 1) serial_[runs_ / 2] = ns;
-    else split_[runs_ / 2] = ns;
+    if (runs_ < kTrials) split_[runs_] = ns;
+    else serial_[runs_ - kTrials] = ns;
     if (++runs_ < 2 * kTrials) return;
     state_ = median(serial_) < median(split_) ? State::kSerial : State::kSplit;
   }
@@ -54,11 +61,17 @@ class SplitTrial {
   enum class State : uint8_t { kSplit, kTrying, kSerial };
 
   static uint32_t median(const uint32_t (&t)[kTrials]) {
-    const uint32_t a = t[0], b = t[1], c = t[2];
-    return a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+    uint32_t sorted[kTrials];
+    for (int i = 0; i < kTrials; ++i) {  // insertion sort of five
+      int j = i;
+      for (; j > 0 && sorted[j - 1] > t[i]; --j) sorted[j] = sorted[j - 1];
+      sorted[j] = t[i];
+    }
+    return sorted[kTrials / 2];
   }
 
   State state_ = State::kSplit;
+  bool warm_ = false;
   uint8_t runs_ = 0;
   uint32_t split_[kTrials] = {}, serial_[kTrials] = {};
 };

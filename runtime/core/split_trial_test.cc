@@ -10,7 +10,7 @@ namespace {
 // ones `split_ns`; returns how many runs were serial.
 int run_trials(SplitTrial& trial, uint64_t split_ns, uint64_t serial_ns) {
   int serial_runs = 0;
-  for (int run = 0; run < 2 * SplitTrial::kTrials && trial.deciding(); ++run) {
+  for (int run = 0; run < 2 * SplitTrial::kTrials + 1 && trial.deciding(); ++run) {
     const bool serial = trial.next_serial();
     serial_runs += serial;
     trial.record(serial ? serial_ns : split_ns);
@@ -21,8 +21,8 @@ int run_trials(SplitTrial& trial, uint64_t split_ns, uint64_t serial_ns) {
 TEST_CASE("SplitTrial: a small graph keeps the faster mode after three timings of each") {
   SplitTrial serial_wins;
   serial_wins.enable(true);
-  CHECK_FALSE(serial_wins.next_serial());  // the first run splits, as prepared
-  CHECK(run_trials(serial_wins, 20000, 14000) == SplitTrial::kTrials);
+  CHECK_FALSE(serial_wins.next_serial());  // the first runs split, as prepared
+  CHECK(run_trials(serial_wins, 20000, 14000) == SplitTrial::kTrials);  // then as many serial
   CHECK_FALSE(serial_wins.deciding());
   CHECK(serial_wins.next_serial());
   serial_wins.record(1);  // decided: later timings change nothing
@@ -38,11 +38,15 @@ TEST_CASE("SplitTrial: a small graph keeps the faster mode after three timings o
 TEST_CASE("SplitTrial: medians, not one stalled run, decide; a long first run keeps the threads") {
   SplitTrial trial;
   trial.enable(true);
-  // split, serial, split, serial, split, serial: one split run stalled.
-  const uint64_t times[] = {10000, 14000, 9000000, 14500, 10500, 13800};
-  for (uint64_t t : times) trial.record(t);
+  // A cold first run (ignored), five split runs still warming, one stalled,
+  // then five serial ones.
+  const uint64_t times[] = {400000, 66000, 9000000, 47000, 44000, 42000, 58000, 57000, 57500, 59000, 57000};
+  for (uint64_t t : times) {
+    CHECK(trial.deciding());
+    trial.record(t);
+  }
   CHECK_FALSE(trial.deciding());
-  CHECK_FALSE(trial.next_serial());  // split medians 10500 < 14000
+  CHECK_FALSE(trial.next_serial());  // split median 47000 < serial 57500
 
   SplitTrial long_graph;
   long_graph.enable(true);

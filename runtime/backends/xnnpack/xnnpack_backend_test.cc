@@ -16,6 +16,7 @@
 #include "backends/xnnpack/simd/narrow_conv2d.h"
 #include "backends/xnnpack/simd/recurrent_step.h"
 #include "backends/xnnpack/xnnpack_backend.h"
+#include "core/split_trial.h"
 #include "edgegen/random.h"
 #include "edgegen/session.h"
 #include "ops/op_params.h"
@@ -885,7 +886,7 @@ TEST_CASE("a small graph at 2 threads times split and serial runs (split_trial.h
   xnnpack::set_parallel_thresholds_for_testing(xnnpack::kMinParallelMacs, xnnpack::kMinParallelElements);
   const std::vector<float> input = random_values(8 * 144, 5);
   std::vector<std::vector<uint8_t>> first;
-  for (int run = 0; run < 10; ++run) {
+  for (int run = 0; run < 2 * SplitTrial::kTrials + 3; ++run) {  // warm-up, both trials, decided runs
     CAPTURE(run);
     std::memcpy(fast.session.input(0, 0).data, input.data(), input.size() * sizeof(float));
     REQUIRE(fast.session.run(0).is_ok());

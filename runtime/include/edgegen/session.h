@@ -69,9 +69,9 @@ struct SessionOptions {
   // the next read): resident memory stays near the arena plus one layer.
   // Never set this for model bytes in heap memory, whose pages it would zero.
   bool release_weight_pages = false;
-  // With threads > 1: a graph whose first run takes under 50 ms is
-  // timed over its next runs both with its larger ops split across the
-  // threads and with every op on the calling thread, and keeps the faster
+  // With threads > 1: a graph whose first run takes under 50 ms is timed
+  // over its first runs with its larger ops split across the threads, then
+  // with every op on the calling thread, and keeps the faster
   // (core/split_trial.h; the results are the same bits either way). false:
   // always split as prepared (tests of the threaded paths).
   bool adapt_thread_split = true;
