@@ -22,6 +22,8 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
 
+#include "backends/xnnpack/simd/silu_block_avx512.h"
+
 namespace edgegen {
 namespace simd {
 namespace {
@@ -45,36 +47,13 @@ struct Step {
 // time, stage by stage: the chain is ~30 instructions long, and interleaving
 // independent vectors is what keeps both vector ports busy.
 //
-// SiLU: v / (1 + e^-v) with e^x as vector_math.h's fast_exp (same reduction
-// and polynomial) in multiply-adds and vscalefps, and the division as a
-// reciprocal estimate with one Newton step (within 2 ulp). v is finite or
-// infinite there; an infinite one saturates.
+// SiLU: silu_block_avx512.h's (the float SiLU op's own), then the scale.
 template <bool kSilu, int U>
 inline void output_block(__m512 (&v)[U], __m512i (&q)[U], const Step& o) {
   for (int j = 0; j < U; ++j) v[j] = nan_to_zero(v[j]);
   if (kSilu) {
-    __m512 x[U], n[U], r[U], p[U];
-    for (int j = 0; j < U; ++j) {
-      x[j] = _mm512_max_ps(_mm512_sub_ps(_mm512_setzero_ps(), v[j]), _mm512_set1_ps(-87.33654f));
-      x[j] = _mm512_min_ps(x[j], _mm512_set1_ps(88.72283f));
-    }
-    for (int j = 0; j < U; ++j)
-      n[j] = _mm512_roundscale_ps(_mm512_mul_ps(x[j], _mm512_set1_ps(1.44269504088896341f)),
-                                  _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    for (int j = 0; j < U; ++j) r[j] = _mm512_fnmadd_ps(n[j], _mm512_set1_ps(0.693359375f), x[j]);
-    for (int j = 0; j < U; ++j) r[j] = _mm512_fnmadd_ps(n[j], _mm512_set1_ps(-2.12194440e-4f), r[j]);
-    for (int j = 0; j < U; ++j) p[j] = _mm512_fmadd_ps(_mm512_set1_ps(1.9875691500e-4f), r[j], _mm512_set1_ps(1.3981999507e-3f));
-    for (int j = 0; j < U; ++j) p[j] = _mm512_fmadd_ps(p[j], r[j], _mm512_set1_ps(8.3334519073e-3f));
-    for (int j = 0; j < U; ++j) p[j] = _mm512_fmadd_ps(p[j], r[j], _mm512_set1_ps(4.1665795894e-2f));
-    for (int j = 0; j < U; ++j) p[j] = _mm512_fmadd_ps(p[j], r[j], _mm512_set1_ps(1.6666665459e-1f));
-    for (int j = 0; j < U; ++j) p[j] = _mm512_fmadd_ps(p[j], r[j], _mm512_set1_ps(5.0000001201e-1f));
-    for (int j = 0; j < U; ++j) p[j] = _mm512_fmadd_ps(_mm512_mul_ps(p[j], r[j]), r[j], r[j]);
-    for (int j = 0; j < U; ++j) p[j] = _mm512_add_ps(p[j], _mm512_set1_ps(1.f));
-    // d = 1 + e^-v, then its reciprocal
-    for (int j = 0; j < U; ++j) x[j] = _mm512_add_ps(_mm512_set1_ps(1.f), _mm512_scalef_ps(p[j], n[j]));
-    for (int j = 0; j < U; ++j) r[j] = _mm512_rcp14_ps(x[j]);
-    for (int j = 0; j < U; ++j) r[j] = _mm512_mul_ps(r[j], _mm512_fnmadd_ps(x[j], r[j], _mm512_set1_ps(2.f)));
-    for (int j = 0; j < U; ++j) v[j] = _mm512_mul_ps(_mm512_mul_ps(v[j], r[j]), o.inverse_scale);
+    silu_block(v);
+    for (int j = 0; j < U; ++j) v[j] = nan_to_zero(_mm512_mul_ps(v[j], o.inverse_scale));
   } else {
     for (int j = 0; j < U; ++j) v[j] = _mm512_mul_ps(v[j], o.inverse_scale);
   }
