@@ -242,6 +242,72 @@ TEST_CASE("int8: a GroupNorm + SiLU between int8 convolutions runs in int8; one 
   CHECK(10 * std::log10(signal / noise) > 25.0);
 }
 
+TEST_CASE("int8: a UNet block's timestep-embedding and residual Adds run in int8, no dequantize in between") {
+  // x -> Conv c1 -> + embedding (e -> Gemm -> Reshape [1, 8, 1, 1]) -> GroupNorm -> SiLU -> Conv c2 -> + c1
+  //   -> Conv -> y: every Add between int8 ops; float only at the inputs and the output.
+  OnnxModelBuilder builder(18);
+  builder.input("x", {1, 4, 6, 6}).input("e", {1, 5}).output("y");
+  builder.initializer("w1", {8, 4, 3, 3}, testing::test_values(288, 61));
+  auto& conv1 = builder.node("Conv", {"x", "w1"}, {"c1"});
+  OnnxModelBuilder::set_ints(conv1, "pads", {1, 1, 1, 1});
+  builder.initializer("we", {8, 5}, testing::test_values(40, 62));
+  auto& gemm = builder.node("Gemm", {"e", "we"}, {"g"});
+  OnnxModelBuilder::set_int(gemm, "transB", 1);
+  const std::vector<int64_t> to_4d = {1, 8, 1, 1};
+  builder.raw_initializer("shape", onnx::TensorProto::INT64, {4},
+                          std::string(reinterpret_cast<const char*>(to_4d.data()), 32));
+  builder.node("Reshape", {"g", "shape"}, {"g4"});
+  builder.node("Add", {"c1", "g4"}, {"h"});
+  builder.initializer("scale", {2}, {1.2f, 0.8f});
+  builder.initializer("bias", {2}, {0.1f, -0.2f});
+  auto& norm = builder.node("GroupNormalization", {"h", "scale", "bias"}, {"n"});
+  OnnxModelBuilder::set_int(norm, "num_groups", 2);
+  builder.node("Sigmoid", {"n"}, {"gate"});
+  builder.node("Mul", {"n", "gate"}, {"s"});
+  builder.initializer("w2", {8, 8, 3, 3}, testing::test_values(576, 63));
+  auto& conv2 = builder.node("Conv", {"s", "w2"}, {"c2"});
+  OnnxModelBuilder::set_ints(conv2, "pads", {1, 1, 1, 1});
+  builder.node("Add", {"c2", "c1"}, {"r"});
+  builder.initializer("w3", {3, 8, 3, 3}, testing::test_values(216, 64));
+  auto& conv3 = builder.node("Conv", {"r", "w3"}, {"y"});
+  OnnxModelBuilder::set_ints(conv3, "pads", {1, 1, 1, 1});
+  const std::string path = builder.save("int8_residual_add.onnx");
+
+  ConvertOptions options;
+  options.quantize.int8 = true;
+  CalibrationArray x_samples, e_samples;
+  x_samples.shape = {8, 4, 6, 6};
+  x_samples.values = testing::test_values(8 * 144, 65);
+  e_samples.shape = {8, 5};
+  e_samples.values = testing::test_values(40, 66);
+  options.quantize.inputs["x"] = x_samples;
+  options.quantize.inputs["e"] = e_samples;
+  const std::vector<uint8_t> file = convert(path, options);
+  const format::Graph* graph = testing::verified_model(file)->graphs()->Get(0);
+  int int8_adds = 0, float_adds = 0, dequantizes = 0;
+  for (const format::Operator* op : *graph->operators()) {
+    const format::Tensor* out = graph->tensors()->Get(static_cast<uint32_t>(op->outputs()->Get(0)));
+    if (op->opcode() == static_cast<uint32_t>(OpCode::kAdd)) ++(out->dtype() == format::DType::Int8 ? int8_adds : float_adds);
+    dequantizes += op->opcode() == static_cast<uint32_t>(OpCode::kDequantizeLinear);
+  }
+  CHECK(int8_adds == 2);
+  CHECK(float_adds == 0);
+  CHECK(dequantizes == 1);  // y only
+  // The int8 tensors whose float originals are gone carry the model's names.
+  bool named_c1 = false;
+  for (const format::Tensor* t : *graph->tensors()) named_c1 = named_c1 || (t->name()->str() == "c1" && t->dtype() == format::DType::Int8);
+  CHECK(named_c1);
+
+  const std::vector<uint8_t> float_file = convert(path, ConvertOptions{});
+  auto x = testing::float_tensor({1, 4, 6, 6}, testing::test_values(144, 67));
+  auto e = testing::float_tensor({1, 5}, testing::test_values(5, 68));
+  const std::vector<float> want = testing::values_of(testing::run_egm_graph(float_file, 0, {x, e})[0]);
+  const std::vector<float> got = testing::values_of(testing::run_egm_graph(file, 0, {x, e})[0]);
+  double signal = 0, noise = 0;
+  for (size_t i = 0; i < want.size(); ++i) signal += want[i] * want[i], noise += (want[i] - got[i]) * (want[i] - got[i]);
+  CHECK(10 * std::log10(signal / noise) > 25.0);
+}
+
 TEST_CASE("MatMul + Add of a per-column constant (nn.Linear on 3-D input) becomes one FullyConnected with bias") {
   OnnxModelBuilder builder;
   builder.input("x", {1, 5, 6}).output("y").output("z");

@@ -3,6 +3,7 @@
 // quantization parameters it refuses with a message.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -116,6 +117,47 @@ TEST_CASE("QDQ import: a chain that cannot fold (Sigmoid before Q) stays Q/DQ ar
   std::vector<float> x = {0.5f, -1.f, 2.f, 0.3f};
   std::vector<float> y = run(file, x), expected = qdq_gemm_reference(x, true);
   for (size_t i = 0; i < 2; ++i) CHECK(y[i] == doctest::Approx(expected[i]).epsilon(1e-6));
+}
+
+TEST_CASE("QDQ import: DQ + DQ -> Add -> Q (a residual connection) folds into an int8 Add within one step") {
+  // a [1, 3, 2, 2] and b [1, 3, 1, 1] (per channel) quantized with their own
+  // scales, added, quantized again, dequantized to y.
+  OnnxModelBuilder model;
+  model.input("a", {1, 3, 2, 2}).input("b", {1, 3, 1, 1}).output("y");
+  model.raw_initializer("as", onnx::TensorProto::FLOAT, {}, float_bytes({0.05f}));
+  model.raw_initializer("az", onnx::TensorProto::INT8, {}, int8_bytes({-4}));
+  model.raw_initializer("bs", onnx::TensorProto::FLOAT, {}, float_bytes({0.02f}));
+  model.raw_initializer("bz", onnx::TensorProto::INT8, {}, int8_bytes({7}));
+  model.raw_initializer("ys", onnx::TensorProto::FLOAT, {}, float_bytes({0.06f}));
+  model.raw_initializer("yz", onnx::TensorProto::INT8, {}, int8_bytes({2}));
+  model.node("QuantizeLinear", {"a", "as", "az"}, {"aq"});
+  model.node("DequantizeLinear", {"aq", "as", "az"}, {"af"});
+  model.node("QuantizeLinear", {"b", "bs", "bz"}, {"bq"});
+  model.node("DequantizeLinear", {"bq", "bs", "bz"}, {"bf"});
+  model.node("Add", {"af", "bf"}, {"s"});
+  model.node("QuantizeLinear", {"s", "ys", "yz"}, {"sq"});
+  model.node("DequantizeLinear", {"sq", "ys", "yz"}, {"y"});
+  std::vector<uint8_t> file = convert(model.save("qdq_add.onnx"), ConvertOptions{});
+  const format::Graph* graph = format::GetModel(file.data())->graphs()->Get(0);
+  size_t int8_adds = 0, float_adds = 0;
+  for (const format::Operator* op : *graph->operators()) {
+    if (op->opcode() != static_cast<uint32_t>(OpCode::kAdd)) continue;
+    const format::Tensor* out = graph->tensors()->Get(static_cast<uint32_t>(op->outputs()->Get(0)));
+    (static_cast<DType>(out->dtype()) == DType::kInt8 ? int8_adds : float_adds)++;
+  }
+  CHECK(int8_adds == 1);
+  CHECK(float_adds == 0);
+  auto quantize = [](float v, float s, int z) { return std::min(127.f, std::max(-128.f, std::nearbyint(v / s) + z)); };
+  std::vector<float> a(12), b = {0.7f, -0.35f, 2.9f};  // b's last value saturates its int8 range
+  for (size_t i = 0; i < a.size(); ++i) a[i] = 0.37f * static_cast<float>(i) - 2.1f;
+  std::vector<HostTensor> out = run_egm_graph(file, 0, {float_tensor({1, 3, 2, 2}, a), float_tensor({1, 3, 1, 1}, b)});
+  std::vector<float> y(12);
+  std::memcpy(y.data(), out.at(0).data.data(), sizeof(float) * y.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    const float real = (quantize(a[i], 0.05f, -4) + 4) * 0.05f + (quantize(b[i / 4], 0.02f, 7) - 7) * 0.02f;
+    const float want = (quantize(real, 0.06f, 2) - 2) * 0.06f;
+    CHECK(std::fabs(y[i] - want) <= 0.06f * 1.001f);  // one step of the output
+  }
 }
 
 TEST_CASE("QDQ import: bad quantization parameters are refused with a message naming them") {

@@ -3,6 +3,8 @@
 //
 //   x_q -> DQ -> Conv2d / FullyConnected / MatMul -> Q -> y_q
 //   w_q -> DQ ---^          (bias: DQ of int32, or float)
+//   a_q -> DQ -> Add -> Q -> y_q      (a residual connection)
+//   b_q -> DQ --^
 //
 // This pass makes each such chain the quantized op itself, with the scales
 // and zero points written in the model: x_q and y_q keep theirs, the weight
@@ -84,20 +86,48 @@ bool int32_bias(const IrGraph& graph, const Producers& producers, int bias, cons
   return true;
 }
 
+// The QuantizeLinear that is the only reader of op `index`'s output (which
+// is not a graph output), or graph.ops.size().
+size_t only_quantize_of(const IrGraph& graph, const std::vector<int>& consumers, size_t index) {
+  const int output = graph.ops[index].outputs[0];
+  if (graph.is_graph_output(output) || consumers[static_cast<size_t>(output)] != 1) return graph.ops.size();
+  for (size_t i = index + 1; i < graph.ops.size(); ++i)
+    if (graph.ops[i].inputs.size() == 1 && graph.ops[i].inputs[0] == output)
+      return graph.ops[i].opcode == OpCode::kQuantizeLinear ? i : graph.ops.size();
+  return graph.ops.size();
+}
+
+// An Add of two dequantized per-tensor activations of one dtype whose sum is
+// quantized per tensor to that dtype: the int8 Add (kernels/quantized_add.h).
+bool fold_add(IrGraph& graph, const Producers& producers, size_t index, size_t q_index) {
+  IrOp& op = graph.ops[index];
+  const int a = producers.dequantized_from(op.inputs[0]);
+  const int b = op.inputs.size() == 2 ? producers.dequantized_from(op.inputs[1]) : -1;
+  if (a < 0 || b < 0) return false;
+  const int y = graph.ops[q_index].outputs[0];
+  const IrTensor& at = graph.tensors[static_cast<size_t>(a)];
+  const IrTensor& bt = graph.tensors[static_cast<size_t>(b)];
+  const IrTensor& yt = graph.tensors[static_cast<size_t>(y)];
+  if (!is_byte_dtype(at.dtype) || bt.dtype != at.dtype || yt.dtype != at.dtype) return false;
+  if (at.quant.axis >= 0 || bt.quant.axis >= 0 || yt.quant.axis >= 0) return false;
+  op.inputs = {a, b};
+  op.outputs = {y};
+  graph.ops.erase(graph.ops.begin() + static_cast<long>(q_index));
+  return true;
+}
+
 // Rewrites `op` (index `index`) into its quantized form when its chain matches.
 bool fold_one(IrGraph& graph, const Producers& producers, const std::vector<int>& consumers, size_t index) {
   IrOp& op = graph.ops[index];
-  if (op.opcode != OpCode::kConv2d && op.opcode != OpCode::kFullyConnected && op.opcode != OpCode::kMatMul) return false;
-  const int output = op.outputs[0];
-  if (graph.is_graph_output(output) || consumers[static_cast<size_t>(output)] != 1) return false;
+  if (op.opcode != OpCode::kConv2d && op.opcode != OpCode::kFullyConnected && op.opcode != OpCode::kMatMul &&
+      op.opcode != OpCode::kAdd)
+    return false;
   if (op.activation.kind != ActivationKind::kNone && op.activation.kind != ActivationKind::kRelu &&
       op.activation.kind != ActivationKind::kClip)
     return false;
-  // The one consumer must be a QuantizeLinear.
-  size_t q_index = graph.ops.size();
-  for (size_t i = index + 1; i < graph.ops.size(); ++i)
-    if (graph.ops[i].inputs.size() == 1 && graph.ops[i].inputs[0] == output) q_index = i;
-  if (q_index == graph.ops.size() || graph.ops[q_index].opcode != OpCode::kQuantizeLinear) return false;
+  const size_t q_index = only_quantize_of(graph, consumers, index);
+  if (q_index == graph.ops.size()) return false;
+  if (op.opcode == OpCode::kAdd) return fold_add(graph, producers, index, q_index);
   const int y = graph.ops[q_index].outputs[0];
   const int x = producers.dequantized_from(op.inputs[0]);
   const int w = producers.dequantized_from(op.inputs[1]);

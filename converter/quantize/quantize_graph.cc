@@ -58,6 +58,20 @@ bool can_quantize_group_norm(const IrGraph& graph, const IrOp& op) {
          float_constant(graph, op.inputs[2]);
 }
 
+// An Add the int8 kernels can run: two float activations (a residual
+// connection, a timestep embedding broadcast per channel), ReLU or Clip
+// fused or nothing (kernels/quantized_add.h).
+bool can_quantize_add(const IrGraph& graph, const IrOp& op) {
+  if (op.opcode != OpCode::kAdd || op.inputs.size() != 2) return false;
+  const ActivationKind act = op.activation.kind;
+  if (act != ActivationKind::kNone && act != ActivationKind::kRelu && act != ActivationKind::kClip) return false;
+  for (int input : op.inputs) {
+    const IrTensor& x = graph.tensors[static_cast<size_t>(input)];
+    if (x.is_constant || x.dtype != DType::kFloat32) return false;
+  }
+  return true;
+}
+
 std::vector<float> float_values(const IrTensor& tensor) {
   std::vector<float> values(static_cast<size_t>(tensor.num_elements()));
   std::memcpy(values.data(), tensor.data.data(), values.size() * sizeof(float));
@@ -88,6 +102,9 @@ class Rewriter {
         emit_quantized_linear(op);
       } else if (can_quantize_group_norm(graph_, op) && int8_read.count(op.outputs[0]) && !kept_float(op)) {
         emit_quantized_group_norm(op);
+      } else if (can_quantize_add(graph_, op) && int8_read.count(op.outputs[0]) && !kept_float(op) &&
+                 (has_int8_twin(op.inputs[0]) || has_int8_twin(op.inputs[1]))) {
+        emit_quantized_add(op);
       } else {
         graph_.ops.push_back(op);
         if (op.opcode == OpCode::kReshape) follow_reshape(op);
@@ -117,19 +134,26 @@ class Rewriter {
   }
 
   // The float tensors the int8 ops in `quantize` will read as their input,
-  // and those the ops that only move values (Reshape, nearest Resize) turn
-  // into one of them: their int8 twins are read, so whatever makes them
-  // may as well make them in int8.
+  // and, going back, those that a GroupNorm or Add that makes one of them
+  // in int8 reads, or that the ops that only move values (Reshape, nearest
+  // Resize) turn into one of them: their int8 twins are read, so whatever
+  // makes them may as well make them in int8.
   std::set<int> read_by_int8_ops(const std::vector<size_t>& quantize) const {
     std::set<int> read;
     for (size_t index : quantize) read.insert(graph_.ops[index].inputs[0]);
     for (size_t i = graph_.ops.size(); i-- > 0;) {
       const IrOp& op = graph_.ops[i];
-      if ((op.opcode == OpCode::kReshape || nearest_resize(op)) && read.count(op.outputs[0]))
+      if (op.outputs.empty() || !read.count(op.outputs[0])) continue;
+      if (op.opcode == OpCode::kReshape || nearest_resize(op) ||
+          (can_quantize_group_norm(graph_, op) && !kept_float(op)))
         read.insert(op.inputs[0]);
+      else if (can_quantize_add(graph_, op) && !kept_float(op))
+        read.insert(op.inputs.begin(), op.inputs.end());
     }
     return read;
   }
+
+  bool has_int8_twin(int index) const { return int8_twin_.count(index) || nearest_resize_of_.count(index); }
 
   // A new int8 activation of float tensor `of`'s shape, named after it.
   int add_int8_tensor(int of, IrQuantization quant) {
@@ -232,6 +256,20 @@ class Rewriter {
     emit_dequantize(y_index, y);
   }
 
+  // The Add `op` of the int8 twins of its operands (one quantized here if it
+  // has none yet), into an int8 twin of its output, and the float result
+  // for any float reader.
+  void emit_quantized_add(const IrOp& op) {
+    IrOp quantized = op;
+    quantized.inputs = {int8_of(op.inputs[0]), int8_of(op.inputs[1])};
+    const int y = op.outputs[0];
+    const int y_index = add_int8_tensor(y, activation_quantization(y));
+    quantized.outputs = {y_index};
+    graph_.ops.push_back(std::move(quantized));
+    int8_twin_[y] = y_index;
+    emit_dequantize(y_index, y);
+  }
+
   void emit_dequantize(int twin, int y) {
     IrOp dequantize;
     dequantize.opcode = OpCode::kDequantizeLinear;
@@ -314,6 +352,22 @@ std::vector<size_t> quantizable_ops(const IrGraph& graph, const std::set<std::st
     result.push_back(i);
   }
   return result;
+}
+
+void name_quantized_tensors_after_originals(IrGraph& graph) {
+  std::set<std::string> names;
+  for (const IrTensor& tensor : graph.tensors) names.insert(tensor.name);
+  for (IrTensor& tensor : graph.tensors) {
+    for (const std::string suffix : {"/int8", "/int32"}) {
+      const std::string& name = tensor.name;
+      if (name.size() <= suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
+        continue;
+      std::string original = name.substr(0, name.size() - suffix.size());
+      if (names.count(original)) continue;
+      names.insert(original);
+      tensor.name = std::move(original);
+    }
+  }
 }
 
 void quantize_graph(IrGraph& graph, const std::vector<size_t>& quantize, const std::vector<TensorStatistics>& stats,

@@ -9,6 +9,8 @@
 // precision changes only at the boundaries. A GroupNorm (with its fused
 // ReLU, Clip or SiLU) whose result an int8 op reads runs in int8 too:
 // int8 in, int8 out, instead of dequantize, norm, activation, quantize.
+// So does an Add of two activations (a residual connection, a timestep
+// embedding) whose sum an int8 op reads, when one operand is int8 already.
 #pragma once
 
 #include <set>
@@ -36,5 +38,10 @@ std::vector<size_t> quantizable_ops(const IrGraph& graph, const std::set<std::st
 // tensors and ops for eliminate_dead_code.
 void quantize_graph(IrGraph& graph, const std::vector<size_t>& quantize, const std::vector<TensorStatistics>& stats,
                     const QuantizeOptions& options);
+
+// After dead code elimination: an int8 (or int32 bias) tensor whose float
+// original is gone takes the original's name ("x/int8" -> "x"), so files
+// and error messages use the model's own names, once.
+void name_quantized_tensors_after_originals(IrGraph& graph);
 
 }  // namespace edgegen::converter

@@ -1,7 +1,9 @@
 // Binary element-wise operators with NumPy broadcasting: Add Sub Mul Div Pow
 // Min Max on f32, i32 and i64 (both inputs and the output share the dtype).
 // The fused activation applies to f32 only. The output may alias an input of
-// the output's shape.
+// the output's shape. Add also takes quantized int8/uint8 operands, each
+// with its own per-tensor scale and zero point (kernels/quantized_add.h),
+// and then fuses ReLU or Clip as the output's integer range.
 //
 // Integers follow ONNX (and NumPy) results without C++ undefined behaviour:
 // +, -, * wrap around; Div truncates toward zero like C, x / 0 gives 0 and
@@ -12,6 +14,7 @@
 #include <type_traits>
 
 #include "kernels/kernel_util.h"
+#include "kernels/quantized_add.h"
 
 namespace edgegen {
 namespace {
@@ -157,9 +160,63 @@ Status binary_eval(const KernelContext& context) {
   return Status::ok();
 }
 
+// A quantized Add: int8 (or uint8) operands and output of one dtype, each
+// quantized per tensor (the output once the converter has declared it).
+Status quantized_add_infer(KernelContext& context) {
+  EG_RETURN_IF_ERROR(check_arity(context, 2, 2, 1));
+  EG_RETURN_IF_ERROR(check_attribute_counts(context, 0, 0));
+  const Tensor& a = context.input(0);
+  EG_RETURN_IF_ERROR(check_input_dtype(context, 1, a.dtype));
+  for (int i = 0; i < 2; ++i)
+    if (!context.input(i).quant.per_tensor())
+      return op_error(context, StatusCode::kInvalidModel,
+                      "quantized input %d '%s' needs one scale and zero point (per-tensor quantization)", i,
+                      context.input(i).name);
+  Shape out_shape;
+  EG_RETURN_IF_ERROR(broadcast_shapes(context, a.shape, context.input(1).shape, &out_shape));
+  EG_RETURN_IF_ERROR(set_output(context, 0, a.dtype, out_shape));
+  const Tensor& y = context.output(0);
+  if (y.quant.present() && !y.quant.per_tensor())
+    return op_error(context, StatusCode::kInvalidModel,
+                    "output '%s' needs one scale and zero point (per-tensor quantization)", y.name);
+  QuantizedRange range;
+  EG_RETURN_IF_ERROR(quantized_output_range(context, y, &range));
+  if (range.negative_slope != 1.f)
+    return op_error(context, StatusCode::kUnsupportedOp, "a quantized Add fuses ReLU or Clip only, not a leaky ReLU");
+  if (!y.quant.present()) return Status::ok();  // the converter's infer, before it declares the output's scale
+  QuantizedAdd add;
+  return quantized_add_of(context, &add);
+}
+
+template <typename T>
+void quantized_add_loop(const Tensor& a, const Tensor& b, Tensor& out, const QuantizedAdd& add) {
+  broadcast_apply(a.data_as<const T>(), a.shape, b.data_as<const T>(), b.shape, out.data_as<T>(), out.shape,
+                  [&](T x, T y) { return static_cast<T>(add(x, y)); });
+}
+
+Status add_infer(KernelContext& context) {
+  // int8/uint8 with quantization parameters: the quantized Add; without,
+  // plain 8-bit integer sums, which binary_infer refuses as unsupported.
+  if (context.has_input(0) && is_quantized_dtype(context.input(0).dtype) && context.input(0).quant.present())
+    return quantized_add_infer(context);
+  return binary_infer(context);
+}
+
+Status add_eval(const KernelContext& context) {
+  const Tensor& a = context.input(0);
+  if (!is_quantized_dtype(a.dtype)) return binary_eval<AddOp>(context);
+  const Tensor& b = context.input(1);
+  Tensor& out = context.output(0);
+  QuantizedAdd add;
+  EG_RETURN_IF_ERROR(quantized_add_of(context, &add));
+  if (a.dtype == DType::kInt8) quantized_add_loop<int8_t>(a, b, out, add);
+  else quantized_add_loop<uint8_t>(a, b, out, add);
+  return Status::ok();
+}
+
 }  // namespace
 
-extern const Kernel kAddKernel = {binary_infer, binary_eval<AddOp>};
+extern const Kernel kAddKernel = {add_infer, add_eval};
 extern const Kernel kSubKernel = {binary_infer, binary_eval<SubOp>};
 extern const Kernel kMulKernel = {binary_infer, binary_eval<MulOp>};
 extern const Kernel kDivKernel = {binary_infer, binary_eval<DivOp>};

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -267,6 +268,117 @@ TEST_CASE("binary infer rejects malformed nodes") {
     runner.input({1}, {1}).input({1}, {1}).ints({0});
     CHECK(runner.infer().code() == StatusCode::kInvalidModel);
   }
+}
+
+// Pseudo-random int8/uint8 values in [low, high] (a fixed LCG: reproducible).
+std::vector<int32_t> quantized_values(size_t n, uint32_t seed, int32_t low, int32_t high) {
+  std::vector<int32_t> values(n);
+  uint32_t state = seed;
+  for (int32_t& v : values) {
+    state = state * 1664525u + 1013904223u;
+    v = low + static_cast<int32_t>((state >> 8) % static_cast<uint32_t>(high - low + 1));
+  }
+  return values;
+}
+
+TEST_CASE("Add: int8 and uint8 operands within one step of the real sum, broadcast and fused clamps") {
+  struct Case {
+    std::vector<int64_t> a_shape, b_shape;
+    DType dtype;
+    ActivationKind act;
+    float a_scale, b_scale, y_scale;
+    int64_t a_zp, b_zp, y_zp;
+  };
+  const Case cases[] = {
+      {{1, 4, 3, 5}, {1, 4, 3, 5}, DType::kInt8, ActivationKind::kNone, 0.05f, 0.03f, 0.06f, 3, -7, -2},  // residual
+      {{2, 6, 2, 2}, {1, 6, 1, 1}, DType::kInt8, ActivationKind::kNone, 0.02f, 0.1f, 0.09f, -10, 0, 5},  // embedding
+      {{1, 6, 1, 1}, {2, 6, 3, 1}, DType::kInt8, ActivationKind::kRelu, 0.1f, 0.02f, 0.05f, 1, 2, -128},  // swapped
+      {{3, 5}, {}, DType::kInt8, ActivationKind::kClip, 0.04f, 0.5f, 0.01f, 0, 0, 0},  // scalar, Clip(-0.5, 0.75)
+      {{2, 3, 4}, {2, 3, 4}, DType::kUInt8, ActivationKind::kNone, 0.04f, 0.01f, 0.03f, 128, 40, 120},
+      {{1, 8}, {1, 8}, DType::kInt8, ActivationKind::kNone, 1.0f, 0.001f, 0.0001f, 0, 0, 0},  // saturates
+  };
+  for (const Case& c : cases) {
+    CAPTURE(static_cast<int>(c.act));
+    const bool u8 = c.dtype == DType::kUInt8;
+    const int32_t lo = u8 ? 0 : -128, hi = u8 ? 255 : 127;
+    auto count = [](const std::vector<int64_t>& shape) {
+      size_t n = 1;
+      for (int64_t d : shape) n *= static_cast<size_t>(d);
+      return n;
+    };
+    const std::vector<int32_t> a = quantized_values(count(c.a_shape), 11u, lo, hi);
+    const std::vector<int32_t> b = quantized_values(count(c.b_shape), 29u, lo, hi);
+    // The real sum, broadcast by the float kernel.
+    std::vector<float> a_real, b_real;
+    for (int32_t v : a) a_real.push_back(c.a_scale * static_cast<float>(v - c.a_zp));
+    for (int32_t v : b) b_real.push_back(c.b_scale * static_cast<float>(v - c.b_zp));
+    KernelRunner real(OpCode::kAdd);
+    real.input(c.a_shape, a_real).input(c.b_shape, b_real);
+    REQUIRE(real.run().is_ok());
+
+    KernelRunner quantized(OpCode::kAdd);
+    quantized.input_quantized(c.dtype, c.a_shape, a, {c.a_scale}, {c.a_zp})
+        .input_quantized(c.dtype, c.b_shape, b, {c.b_scale}, {c.b_zp})
+        .activation(c.act, -0.5f, 0.75f)
+        .output_quantization({c.y_scale}, {c.y_zp});
+    Status status = quantized.run();
+    REQUIRE_MESSAGE(status.is_ok(), status.message());
+    REQUIRE(quantized.output().dtype == c.dtype);
+    REQUIRE(quantized.output_shape() == real.output_shape());
+    std::vector<int32_t> got;
+    if (u8) for (uint8_t v : quantized.output_as<uint8_t>()) got.push_back(v);
+    else for (int8_t v : quantized.output_as<int8_t>()) got.push_back(v);
+    const std::vector<float> y = real.output_values();
+    float low = -INFINITY, high = INFINITY;
+    if (c.act == ActivationKind::kRelu) low = 0.f;
+    if (c.act == ActivationKind::kClip) low = -0.5f, high = 0.75f;
+    int worst = 0, saturated = 0;
+    for (size_t i = 0; i < y.size(); ++i) {
+      const float v = std::fmin(high, std::fmax(low, y[i]));
+      const double exact = std::nearbyint(static_cast<double>(v) / c.y_scale) + static_cast<double>(c.y_zp);
+      const int32_t want = static_cast<int32_t>(std::fmin(hi, std::fmax(lo, exact)));
+      worst = std::max(worst, std::abs(got[i] - want));
+      saturated += got[i] == lo || got[i] == hi;
+    }
+    CHECK(worst <= 1);
+    if (c.y_scale < 0.001f) CHECK(saturated > 0);
+  }
+}
+
+TEST_CASE("Add: quantized operands must be quantized per tensor, of one dtype, into a sum that fits") {
+  const std::vector<int32_t> q = {1, 2, 3, 4, 5, 6};
+  KernelRunner per_axis(OpCode::kAdd);
+  per_axis.input_quantized(DType::kInt8, {1, 2, 3}, q, {0.1f, 0.2f}, {0, 0}, 1)
+      .input_quantized(DType::kInt8, {1, 2, 3}, q, {0.1f}, {0})
+      .output_quantization({0.1f}, {0});
+  Status status = per_axis.infer();
+  REQUIRE_FALSE(status.is_ok());
+  CHECK(std::string(status.message()).find("per-tensor") != std::string::npos);
+
+  KernelRunner mixed(OpCode::kAdd);
+  mixed.input_quantized(DType::kInt8, {6}, q, {0.1f}, {0}).input_quantized(DType::kUInt8, {6}, q, {0.1f}, {0});
+  CHECK_FALSE(mixed.infer().is_ok());
+
+  KernelRunner tiny_output(OpCode::kAdd);
+  tiny_output.input_quantized(DType::kInt8, {6}, q, {1.f}, {0})
+      .input_quantized(DType::kInt8, {6}, q, {1.f}, {0})
+      .output_quantization({1e-6f}, {0});
+  status = tiny_output.infer();
+  REQUIRE_FALSE(status.is_ok());
+  CHECK(std::string(status.message()).find("no int8 sum fits") != std::string::npos);
+
+  KernelRunner leaky(OpCode::kAdd);
+  leaky.input_quantized(DType::kInt8, {6}, q, {0.1f}, {0})
+      .input_quantized(DType::kInt8, {6}, q, {0.1f}, {0})
+      .activation(ActivationKind::kLeakyRelu, 0.2f)
+      .output_quantization({0.1f}, {0});
+  CHECK_FALSE(leaky.infer().is_ok());
+
+  KernelRunner no_output(OpCode::kAdd);
+  no_output.input_quantized(DType::kInt8, {6}, q, {0.1f}, {0}).input_quantized(DType::kInt8, {6}, q, {0.1f}, {0});
+  status = no_output.run();
+  REQUIRE_FALSE(status.is_ok());
+  CHECK(std::string(status.message()).find("no quantization") != std::string::npos);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "backends/xnnpack/packed_conv.h"
 #include "backends/xnnpack/quantized_gemm.h"
 #include "backends/xnnpack/recurrent_layer.h"
+#include "backends/xnnpack/simd/quantized_add.h"
 #include "backends/xnnpack/small_channel_conv1d.h"
 #include "core/widened_weights.h"
 #include "edgegen/model.h"
@@ -43,6 +44,7 @@ enum class Executor : uint8_t {
   kDepthwiseConv1d,  // depthwise 1-D convolution (depthwise_conv1d.h)
   kNarrowConv,   // float Conv2d of few output channels, direct (narrow_conv.h)
   kFusedAway,    // a unary op the op before it computed (fuse_unary_into_convolutions)
+  kQuantizedAdd,  // int8 Add (simd/quantized_add.h)
 };
 
 // One layout conversion of a [batch, channels, spatial] tensor.
@@ -95,6 +97,10 @@ struct AcceleratedOp {
   NarrowConv narrow_conv;
   float* fused_out = nullptr;  // kNarrowConv with the next (unary) op fused: that op's output
   QuantizedGemm qgemm;
+  // kQuantizedAdd: the output's shape and layout, and where each operand's
+  // elements are (strides; the data pointers are set at run).
+  simd::QuantizedAddShape qadd_shape;
+  simd::QuantizedAddOperand qadd_operands[2];
   RecurrentLayer recurrent;
   // kMatMul: batch products [m, k] x [k, n]; a stride of 0 broadcasts.
   size_t batch = 0, m = 0, k = 0, n = 0, a_stride = 0, b_stride = 0;

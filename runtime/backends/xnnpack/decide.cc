@@ -178,6 +178,40 @@ bool transpose_batches(const OpView& v, AcceleratedOp* acc) {
   return true;
 }
 
+bool quantized_add_layout(const OpView& v, const Layout* natural, bool y_nhwc, AcceleratedOp* acc) {
+  if (v.code() != OpCode::kAdd || v.num_inputs() != 2 || v.input(0).dtype() != format::DType::Int8) return false;
+  const Shape out = shape_of(v.output(0));
+  if (out.rank < 2 || out.rank > 4) return false;
+  const size_t batch = static_cast<size_t>(out.dims[0]), channels = static_cast<size_t>(out.dims[1]);
+  const size_t pixels = static_cast<size_t>(spatial_of(out));
+  simd::QuantizedAddOperand operands[2];
+  for (size_t k = 0; k < 2; ++k) {
+    const Shape in = shape_of(v.input(k));
+    simd::QuantizedAddOperand& o = operands[k];
+    if (in.num_elements() == 1) continue;  // strides 0
+    if (in.rank != out.rank) return false;
+    if (in == out) {
+      const bool nhwc = natural != nullptr && natural[v.input_index(k)] == Layout::kNhwc;
+      o.batch_stride = channels * pixels;
+      o.channel_stride = nhwc ? 1 : pixels;
+      o.pixel_stride = nhwc ? channels : 1;
+    } else if (static_cast<size_t>(in.dims[1]) == channels && spatial_of(in) == 1 &&
+               (in.dims[0] == 1 || in.dims[0] == out.dims[0])) {
+      o.batch_stride = in.dims[0] == 1 ? 0 : channels;
+      o.channel_stride = 1;
+    } else {
+      return false;
+    }
+  }
+  if (acc != nullptr) {
+    // One pixel: the same bytes either way, and rows along the channels.
+    acc->qadd_shape = {batch, channels, pixels, y_nhwc || pixels == 1};
+    acc->qadd_operands[0] = operands[0];
+    acc->qadd_operands[1] = operands[1];
+  }
+  return true;
+}
+
 namespace {
 
 bool per_tensor_quantized(const format::Tensor& tensor) {
@@ -226,7 +260,8 @@ void int8_channels_last_candidates(const Model& model, const format::Graph& grap
           (v.code() == OpCode::kDequantizeLinear && quantize_or_dequantize(v) && per_tensor_quantized(v.input(0))) ||
           (k == 0 && quantized_gemm_channels_last(v)) ||
           (k == 0 && v.code() == OpCode::kResize && nearest_resize_4d(v) && candidates[v.op.outputs()->Get(0)]) ||
-          (k == 0 && int8_group_norm(v) && candidates[v.op.outputs()->Get(0)]);
+          (k == 0 && int8_group_norm(v) && candidates[v.op.outputs()->Get(0)]) ||
+          quantized_add_layout(v, nullptr, false, nullptr);  // either operand, in either layout
       if (!reads_channels_last) candidates[v.input_index(k)] = 0;
     }
   }
@@ -275,6 +310,16 @@ Decision decide(const OpView& v, const Layout* natural, const uint8_t* int8_cand
     // than float ones): nearest copies bytes, in the layout its input comes
     // in (channels-last between two int8 convolutions).
     if (nearest_resize_4d(v)) d.executor = Executor::kResizeNearest, d.nhwc = d.int8_nhwc = input_nhwc(0);
+    return d;
+  }
+  if (code == OpCode::kAdd && is_8bit(v.input(0))) {
+    // Reads each operand in the layout it comes in; writes channels-last
+    // when an operand of its shape comes so and every reader takes it so.
+    if (!quantized_add_layout(v, nullptr, false, nullptr)) return d;
+    d.executor = Executor::kQuantizedAdd;
+    const Shape out = shape_of(v.output(0));
+    for (size_t k = 0; k < 2; ++k)
+      if (shape_of(v.input(k)) == out && input_nhwc(k)) d.int8_nhwc = int8_candidates[output] != 0;
     return d;
   }
   if (code == OpCode::kGroupNorm && is_8bit(v.input(0))) {

@@ -33,6 +33,11 @@ bool matmul_batches(const OpView& v, AcceleratedOp* acc);
 bool layer_norm_rows(const OpView& v, AcceleratedOp* acc);
 bool reduce_run(const OpView& v, AcceleratedOp* acc);
 bool transpose_batches(const OpView& v, AcceleratedOp* acc);
+// An int8 Add whose operands are each the output's shape (in its stored
+// layout, `natural`; null: all channels-first), one value per channel or
+// one value; the output channels-last when `y_nhwc`. Fills the shape and
+// the operands' strides.
+bool quantized_add_layout(const OpView& v, const Layout* natural, bool y_nhwc, AcceleratedOp* acc);
 
 }  // namespace xnnpack
 }  // namespace edgegen

@@ -791,6 +791,9 @@ Status set_up_executor(OpBuild& b) {
     case Executor::kQGemm:
       EG_RETURN_IF_ERROR(place_quantized_gemm(b.build, b.state, &acc.qgemm));
       break;
+    case Executor::kQuantizedAdd:
+      quantized_add_layout(v, b.layout.natural, b.layout.decisions[b.index].int8_nhwc, &acc);
+      break;
     case Executor::kRecurrent:
       // While counting without measuring the region, nothing is packed.
       if (acc.recurrent.fast && (!b.counting() || b.build.measure_region))
@@ -1183,6 +1186,15 @@ Status run_operator(const OpState& state, pthreadpool_t pool) {
       run_depthwise_conv1d(acc.depthwise, pool, context.input(0).data_as<const float>(),
                            context.output(0).data_as<float>());
       break;
+    case Executor::kQuantizedAdd: {
+      QuantizedAdd add;
+      EG_RETURN_IF_ERROR(quantized_add_of(context, &add));
+      simd::QuantizedAddOperand a = acc.qadd_operands[0], b = acc.qadd_operands[1];
+      a.data = context.input(0).data_as<const int8_t>();
+      b.data = context.input(1).data_as<const int8_t>();
+      simd::quantized_add(add, a, b, context.output(0).data_as<int8_t>(), acc.qadd_shape);
+      break;
+    }
     case Executor::kQGemm:
       run_quantized_gemm(acc.qgemm, context.input(0).data_as<const int8_t>(), context.output(0).data_as<int8_t>(),
                          pool);

@@ -925,6 +925,57 @@ TEST_CASE("int8 GroupNorm between int8 convolutions (a decoder's norm + ReLU): c
   CHECK(compare_backends(b, 0.f) >= 7);  // every op but the Reshape accelerated
 }
 
+TEST_CASE("int8 Add (a UNet's residual and timestep embedding): channels-last between convolutions, same bits") {
+  // x -> Q -> conv c1 -> (+ embedding [1, C, 1, 1]) -> GroupNorm+ReLU -> conv c2 -> (+ c1) -> conv c3 -> DQ -> y
+  //   the embedding: e -> Q -> FC -> Reshape [1, C, 1, 1] (int8)
+  //   and c2 + (conv c4 through two Reshapes, which keep channels-first): operands in both layouts -> DQ -> mixed
+  ModelBuilder b;
+  b.graph("main");
+  const int64_t C = 24;
+  int32_t x = b.activation("x", {1, 6, 7, 9});
+  int32_t xq = b.activation("xq", {1, 6, 7, 9}, DType::kInt8);
+  b.quantize(xq, {0.03f}, {-2});
+  b.op(OpCode::kQuantizeLinear, {x}, {xq}, {static_cast<int64_t>(DType::kInt8)});
+  int32_t c1 = add_quantized_conv(b, "c1", OpCode::kConv2d, xq, {C, 6, 3, 3}, {1, C, 7, 9},
+                                  {1, 1, 1, 1, 1, 1, 1, 1, 1}, 0.05f, -3);
+  int32_t e = b.activation("e", {1, 16});
+  int32_t eq = b.activation("eq", {1, 16}, DType::kInt8);
+  b.quantize(eq, {0.02f}, {3});
+  b.op(OpCode::kQuantizeLinear, {e}, {eq}, {static_cast<int64_t>(DType::kInt8)});
+  int32_t fc = add_quantized_conv(b, "fc", OpCode::kFullyConnected, eq, {C, 16}, {1, C}, {}, 0.04f, 1);
+  int32_t emb = b.activation("emb", {1, C, 1, 1}, DType::kInt8);
+  b.quantize(emb, {0.04f}, {1});
+  b.op(OpCode::kReshape, {fc}, {emb}, {1, C, 1, 1});
+  int32_t h = b.activation("h", {1, C, 7, 9}, DType::kInt8);
+  b.quantize(h, {0.06f}, {-1});
+  b.op(OpCode::kAdd, {c1, emb}, {h});
+  int32_t n = add_int8_group_norm(b, "n", h, {1, C, 7, 9}, 4, ActivationKind::kRelu, 0.02f, -128);
+  int32_t c2 = add_quantized_conv(b, "c2", OpCode::kConv2d, n, {C, C, 3, 3}, {1, C, 7, 9},
+                                  {1, 1, 1, 1, 1, 1, 1, 1, 1}, 0.04f, 5);
+  int32_t r = b.activation("r", {1, C, 7, 9}, DType::kInt8);
+  b.quantize(r, {0.07f}, {2});
+  b.op(OpCode::kAdd, {c2, c1}, {r}, {}, {}, ActivationKind::kRelu);
+  int32_t c3 = add_quantized_conv(b, "c3", OpCode::kConv2d, r, {8, C, 3, 3}, {1, 8, 7, 9},
+                                  {1, 1, 1, 1, 1, 1, 1, 1, 1}, 0.05f, 0);
+  int32_t y = b.activation("y", {1, 8, 7, 9});
+  b.op(OpCode::kDequantizeLinear, {c3}, {y});
+  int32_t c4 = add_quantized_conv(b, "c4", OpCode::kConv2d, xq, {C, 6, 3, 3}, {1, C, 7, 9},
+                                  {1, 1, 1, 1, 1, 1, 1, 1, 1}, 0.05f, -3);
+  int32_t flat = b.activation("flat", {1, C, 63}, DType::kInt8);
+  b.quantize(flat, {0.05f}, {-3});
+  b.op(OpCode::kReshape, {c4}, {flat}, {1, C, 63});
+  int32_t back = b.activation("back", {1, C, 7, 9}, DType::kInt8);
+  b.quantize(back, {0.05f}, {-3});
+  b.op(OpCode::kReshape, {flat}, {back}, {1, C, 7, 9});
+  int32_t m = b.activation("m", {1, C, 7, 9}, DType::kInt8);
+  b.quantize(m, {0.09f}, {4});
+  b.op(OpCode::kAdd, {back, c2}, {m});
+  int32_t mixed = b.activation("mixed", {1, C, 7, 9});
+  b.op(OpCode::kDequantizeLinear, {m}, {mixed});
+  b.inputs({x, e}).outputs({y, mixed});
+  CHECK(compare_backends(b, 0.f) == 13);  // all but the three Reshapes
+}
+
 TEST_CASE("int8 GroupNorm + SiLU (a UNet's norm): within one step of the reference, same bits at any thread count") {
   ModelBuilder b;
   b.graph("main");
