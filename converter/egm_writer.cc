@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string>
 #include <unordered_map>
 
 #include "converter/branch_targets.h"
@@ -67,8 +68,67 @@ class WeightSegment {
   std::unordered_map<uint64_t, std::vector<uint32_t>> by_hash_;
 };
 
+// Writes each distinct vector, string or small table once and refers to it
+// from every place that holds the same values (FlatBuffers allows shared
+// sub-objects): tensors repeat shapes (an int8 tensor has its float twin's),
+// operators repeat parameters, twins repeat quantization. A small model's
+// description is a sizeable part of its int8 file.
+class SharedObjects {
+ public:
+  explicit SharedObjects(flatbuffers::FlatBufferBuilder& builder) : builder_(builder) {}
+
+  template <typename T>
+  flatbuffers::Offset<flatbuffers::Vector<T>> vector(const std::vector<T>& values) {
+    const std::string key = bytes_key('v', sizeof(T), values);
+    return flatbuffers::Offset<flatbuffers::Vector<T>>(
+        offset_of(key, [&] { return builder_.CreateVector(values).o; }));
+  }
+
+  flatbuffers::Offset<flatbuffers::String> string(const std::string& text) { return builder_.CreateSharedString(text); }
+
+  flatbuffers::Offset<format::Quantization> quantization(const std::vector<float>& scales,
+                                                         const std::vector<int64_t>& zero_points, int32_t axis) {
+    const std::string key = bytes_key('q', 4, scales) + bytes_key('z', 8, zero_points) + bytes_key('a', 4, std::vector{axis});
+    return flatbuffers::Offset<format::Quantization>(offset_of(key, [&] {
+      return format::CreateQuantization(builder_, vector(scales), vector(zero_points), axis).o;
+    }));
+  }
+
+  flatbuffers::Offset<format::FusedActivation> activation(const FusedActivation& act) {
+    const std::string key = bytes_key('f', 4, std::vector{static_cast<float>(act.kind), act.param0, act.param1});
+    return flatbuffers::Offset<format::FusedActivation>(offset_of(key, [&] {
+      return format::CreateFusedActivation(builder_, static_cast<format::ActivationKind>(act.kind), act.param0,
+                                           act.param1)
+          .o;
+    }));
+  }
+
+ private:
+  // The values' bytes (floats compare by bits, NaN included), tagged by kind and element size.
+  template <typename T>
+  static std::string bytes_key(char kind, size_t size, const std::vector<T>& values) {
+    std::string key{kind, static_cast<char>(size)};
+    key.append(std::to_string(values.size())).push_back(':');
+    key.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
+    return key;
+  }
+
+  template <typename Make>
+  uint32_t offset_of(const std::string& key, Make make) {
+    auto found = offsets_.find(key);
+    if (found != offsets_.end()) return found->second;
+    const uint32_t offset = make();
+    offsets_.emplace(key, offset);
+    return offset;
+  }
+
+  flatbuffers::FlatBufferBuilder& builder_;
+  std::unordered_map<std::string, uint32_t> offsets_;
+};
+
 flatbuffers::Offset<format::Graph> build_graph(flatbuffers::FlatBufferBuilder& builder, const IrGraph& graph,
                                                const GraphPlan& plan, const std::vector<uint32_t>& buffer_of_tensor) {
+  SharedObjects shared(builder);
   std::vector<flatbuffers::Offset<format::Tensor>> tensors;
   for (size_t i = 0; i < graph.tensors.size(); ++i) {
     const IrTensor& tensor = graph.tensors[i];
@@ -77,16 +137,15 @@ flatbuffers::Offset<format::Graph> build_graph(flatbuffers::FlatBufferBuilder& b
       // Per-axis slices that share one zero point (symmetric weights: all 0)
       // store it once: 8 bytes per output channel less.
       const std::vector<int64_t>& zero_points = tensor.quant.zero_points;
-      const bool shared = tensor.quant.axis >= 0 && zero_points.size() > 1 &&
-                          std::all_of(zero_points.begin(), zero_points.end(),
-                                      [&](int64_t z) { return z == zero_points.front(); });
+      const bool one_zero_point = tensor.quant.axis >= 0 && zero_points.size() > 1 &&
+                                  std::all_of(zero_points.begin(), zero_points.end(),
+                                              [&](int64_t z) { return z == zero_points.front(); });
       const std::vector<int64_t> one{zero_points.empty() ? 0 : zero_points.front()};
-      quantization = format::CreateQuantizationDirect(builder, &tensor.quant.scales, shared ? &one : &zero_points,
-                                                      tensor.quant.axis);
+      quantization = shared.quantization(tensor.quant.scales, one_zero_point ? one : zero_points, tensor.quant.axis);
     }
-    tensors.push_back(format::CreateTensorDirect(builder, tensor.name.c_str(), &tensor.shape,
-                                                 static_cast<format::DType>(tensor.dtype), buffer_of_tensor[i],
-                                                 quantization));
+    tensors.push_back(format::CreateTensor(builder, shared.string(tensor.name), shared.vector(tensor.shape),
+                                           static_cast<format::DType>(tensor.dtype), buffer_of_tensor[i],
+                                           quantization));
   }
   std::vector<flatbuffers::Offset<format::Operator>> operators;
   const std::vector<int64_t> targets = branch_targets(graph);
@@ -96,11 +155,10 @@ flatbuffers::Offset<format::Graph> build_graph(flatbuffers::FlatBufferBuilder& b
     std::vector<int64_t> ints = op.ints;
     if (targets[i] >= 0 && !ints.empty()) ints.back() = targets[i];
     flatbuffers::Offset<format::FusedActivation> activation = 0;
-    if (op.activation.kind != ActivationKind::kNone)
-      activation = format::CreateFusedActivation(builder, static_cast<format::ActivationKind>(op.activation.kind),
-                                                 op.activation.param0, op.activation.param1);
-    operators.push_back(format::CreateOperatorDirect(builder, static_cast<uint32_t>(op.opcode), &op.inputs, &op.outputs,
-                                                     &ints, &op.floats, activation, op.name.c_str()));
+    if (op.activation.kind != ActivationKind::kNone) activation = shared.activation(op.activation);
+    operators.push_back(format::CreateOperator(builder, static_cast<uint32_t>(op.opcode), shared.vector(op.inputs),
+                                               shared.vector(op.outputs), shared.vector(ints), shared.vector(op.floats),
+                                               activation, shared.string(op.name)));
   }
   auto memory_plan = format::CreateMemoryPlanDirect(builder, plan.arena_bytes, plan.lower_bound_bytes, &plan.offsets,
                                                     static_cast<uint32_t>(kArenaAlignment));

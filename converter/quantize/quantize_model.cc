@@ -233,6 +233,7 @@ IrGraph quantized_copy(const IrGraph& graph, const std::vector<size_t>& quantize
   IrGraph copy = graph;
   quantize_graph(copy, quantize, stats, options);
   eliminate_dead_code(copy);
+  name_quantized_tensors_after_originals(copy);
   check_graph(copy);
   return copy;
 }
