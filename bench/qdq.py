@@ -11,8 +11,9 @@ quantize_static would emit (QOperator-free QDQ form):
 - BatchNormalization after Conv/ConvTranspose is folded into its weights first;
 - a Relu whose output edgegen quantized with zero point -128 (range [0, max])
   is dropped: the QuantizeLinear's saturation is the Relu, as ORT's quantizer does;
-- every activation edgegen holds in int8 (`NAME/int8`, `NAME/pre_activation/int8`)
-  gets QuantizeLinear -> DequantizeLinear with edgegen's scale and zero point;
+- every activation edgegen holds in int8 (`NAME/int8`, `NAME/pre_activation/int8`,
+  or `NAME` itself where the float tensor is gone) gets QuantizeLinear ->
+  DequantizeLinear with edgegen's scale and zero point;
 - Conv, ConvTranspose and Gemm whose input is quantized get int8 symmetric
   per-output-channel weights (Conv axis 0, ConvTranspose axis 1, Gemm axis 0
   with transB=1) and an int32 bias of scale x_scale * w_scale[c], each behind a
@@ -40,7 +41,8 @@ def main():
         for t in g["tensors"]:
             if t["dtype"] == "int8" and not t["constant"] and "quantization" in t:
                 q = t["quantization"]
-                act[t["name"][: -len("/int8")]] = (q["scales"][0], q["zero_points"][0])
+                name = t["name"]
+                act[name[: -len("/int8")] if name.endswith("/int8") else name] = (q["scales"][0], q["zero_points"][0])
 
     inits = {i.name: i for i in graph.initializer}
     consts = {}

@@ -9,10 +9,11 @@
 // with m_a = round(a_scale / y_scale * 2^shift), m_b likewise, and
 // bias = 2^(shift-1) - a_zp * m_a - b_zp * m_b (the zero points and the
 // rounding, half up, folded in). The shift is the largest (<= 30) that keeps
-// both multipliers below 2^20, so every term fits int32 and any vector width
-// computes the same bits; the result is within one step of the real sum.
-// Integers, not float, because the vectorized and scalar forms must agree
-// exactly with no care for multiply-add contraction.
+// both multipliers below 2^15: every term fits int32, and a vector unit sums
+// both products of a pair of 16-bit lanes in one instruction (x86
+// vpmaddwd), so every path computes the same bits; the result is within one
+// step of the real sum. Integers, not float, because the vectorized and
+// scalar forms must agree exactly with no care for multiply-add contraction.
 #pragma once
 
 #include <cmath>
@@ -39,7 +40,7 @@ struct QuantizedAdd {
 };
 
 // False when the scales are not positive and finite, or an input's scale is
-// 2^19 times the output's or more (no such output can hold the sum).
+// 2^14 times the output's or more (no such output can hold the sum).
 inline bool make_quantized_add(float a_scale, int32_t a_zero, float b_scale, int32_t b_zero, float y_scale,
                                int32_t y_zero, const QuantizedRange& range, QuantizedAdd* add) {
   if (!(a_scale > 0.f && b_scale > 0.f && y_scale > 0.f) || !std::isfinite(a_scale) || !std::isfinite(b_scale) ||
@@ -47,7 +48,7 @@ inline bool make_quantized_add(float a_scale, int32_t a_zero, float b_scale, int
     return false;
   const double ra = static_cast<double>(a_scale) / y_scale, rb = static_cast<double>(b_scale) / y_scale;
   const double largest = ra > rb ? ra : rb;
-  constexpr double kMultiplierLimit = 1048576.0;  // 2^20
+  constexpr double kMultiplierLimit = 32768.0;  // 2^15: int16 lanes
   int shift = 30;
   while (shift > 1 && largest * std::ldexp(1.0, shift) >= kMultiplierLimit) --shift;
   if (largest * std::ldexp(1.0, shift) >= kMultiplierLimit) return false;
@@ -75,7 +76,7 @@ inline Status quantized_add_of(const KernelContext& context, QuantizedAdd* add) 
   if (!make_quantized_add(a.quant.scale(), a.quant.zero_point(), b.quant.scale(), b.quant.zero_point(), y.quant.scale(),
                           y.quant.zero_point(), range, add))
     return op_error(context, StatusCode::kInvalidModel,
-                    "input scales %g and %g are 2^19 times output '%s''s scale %g or more: no int8 sum fits",
+                    "input scales %g and %g are 2^14 times output '%s''s scale %g or more: no int8 sum fits",
                     static_cast<double>(a.quant.scale()), static_cast<double>(b.quant.scale()), y.name,
                     static_cast<double>(y.quant.scale()));
   return Status::ok();

@@ -1,5 +1,6 @@
 #include "backends/xnnpack/simd/quantized_add.h"
 
+#include "backends/xnnpack/simd/quantized_add_avx512.h"
 #include "core/vector_math.h"
 
 namespace edgegen {
@@ -8,11 +9,11 @@ namespace {
 
 // One output row; the strides of a row's operands are 0 or 1 on the paths
 // worth vectorizing (integer arithmetic: every clone gives the same bits).
-EG_VECTOR_CLONES void row_dense(const QuantizedAdd add, const int8_t* a, const int8_t* b, int8_t* y, size_t n) {
+EG_VECTOR_CLONES void row_dense(const QuantizedAdd& add, const int8_t* a, const int8_t* b, int8_t* y, size_t n) {
   for (size_t i = 0; i < n; ++i) y[i] = static_cast<int8_t>(add(a[i], b[i]));
 }
 
-EG_VECTOR_CLONES void row_one_value(const QuantizedAdd add, const int8_t* a, int32_t b, int8_t* y, size_t n) {
+EG_VECTOR_CLONES void row_one_value(const QuantizedAdd& add, const int8_t* a, int32_t b, int8_t* y, size_t n) {
   for (size_t i = 0; i < n; ++i) y[i] = static_cast<int8_t>(add(a[i], b));
 }
 
@@ -34,7 +35,10 @@ void row_strided(const QuantizedAdd& add, const int8_t* a, size_t a_step, const 
 }  // namespace
 
 void quantized_add(const QuantizedAdd& add, const QuantizedAddOperand& a, const QuantizedAddOperand& b, int8_t* y,
-                   const QuantizedAddShape& shape) {
+                   const QuantizedAddShape& shape, bool avx512) {
+  avx512 = avx512 && has_quantized_add_avx512();
+  auto dense = avx512 ? quantized_add_row_avx512 : row_dense;
+  auto one_value = avx512 ? quantized_add_row_one_value_avx512 : row_one_value;
   // Rows run along the output's contiguous axis.
   const size_t rows = shape.nhwc ? shape.pixels : shape.channels;
   const size_t length = shape.nhwc ? shape.channels : shape.pixels;
@@ -48,9 +52,9 @@ void quantized_add(const QuantizedAdd& add, const QuantizedAddOperand& a, const 
       const int8_t* pa = a.data + n * a.batch_stride + r * a_row;
       const int8_t* pb = b.data + n * b.batch_stride + r * b_row;
       int8_t* py = y + (n * rows + r) * length;
-      if (a_step == 1 && b_step == 1) row_dense(add, pa, pb, py, length);
-      else if (a_step == 1 && b_step == 0) row_one_value(add, pa, *pb, py, length);
-      else if (a_step == 0 && b_step == 1) row_one_value(b_first, pb, *pa, py, length);
+      if (a_step == 1 && b_step == 1) dense(add, pa, pb, py, length);
+      else if (a_step == 1 && b_step == 0) one_value(add, pa, *pb, py, length);
+      else if (a_step == 0 && b_step == 1) one_value(b_first, pb, *pa, py, length);
       else row_strided(add, pa, a_step, pb, b_step, py, length);
     }
   }

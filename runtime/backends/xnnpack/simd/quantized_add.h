@@ -27,9 +27,10 @@ struct QuantizedAddShape {
 };
 
 // y (dense, in shape.nhwc's layout) = a + b. y may be a or b when that
-// operand is the output's shape and layout.
+// operand is the output's shape and layout. `avx512`: where the CPU has it
+// (false: the portable loops, for tests; the same bits).
 void quantized_add(const QuantizedAdd& add, const QuantizedAddOperand& a, const QuantizedAddOperand& b, int8_t* y,
-                   const QuantizedAddShape& shape);
+                   const QuantizedAddShape& shape, bool avx512 = true);
 
 }  // namespace simd
 }  // namespace edgegen

@@ -37,6 +37,7 @@ TEST_CASE("simd::quantized_add gives the reference kernel's bits in every layout
     enum Kind { kFull, kPerChannel, kBatchPerChannel, kScalar } b_kind;
     bool a_nhwc, b_nhwc, y_nhwc, swap;
     ActivationKind act;
+    float y_scale = 0.07f;
   };
   const Case cases[] = {
       {1, 19, 5, 7, Case::kFull, false, false, false, false, ActivationKind::kNone},
@@ -48,6 +49,9 @@ TEST_CASE("simd::quantized_add gives the reference kernel's bits in every layout
       {2, 24, 2, 3, Case::kBatchPerChannel, true, false, true, true, ActivationKind::kRelu},
       {3, 17, 1, 9, Case::kScalar, false, false, false, false, ActivationKind::kNone},
       {2, 40, 1, 1, Case::kFull, false, false, true, false, ActivationKind::kNone},  // one pixel
+      // sums far past int16 before the clamp (the 16-bit lanes saturate)
+      {1, 37, 3, 3, Case::kFull, true, true, true, false, ActivationKind::kNone, 0.0001f},
+      {1, 37, 3, 3, Case::kPerChannel, true, false, true, false, ActivationKind::kRelu, 0.0001f},
   };
   for (const Case& c : cases) {
     CAPTURE(c.channels);
@@ -62,7 +66,7 @@ TEST_CASE("simd::quantized_add gives the reference kernel's bits in every layout
     size_t b_count = 1;
     for (int64_t d : b_shape) b_count *= static_cast<size_t>(d);
     const std::vector<int32_t> a_values = int8_values(n, 5u), b_values = int8_values(b_count, 77u);
-    const float a_scale = 0.03f, b_scale = 0.05f, y_scale = 0.07f;
+    const float a_scale = 0.03f, b_scale = 0.05f, y_scale = c.y_scale;
     const int64_t a_zp = -3, b_zp = 9, y_zp = 4;
 
     KernelRunner reference(OpCode::kAdd);
@@ -107,10 +111,13 @@ TEST_CASE("simd::quantized_add gives the reference kernel's bits in every layout
     // The operands in the reference's order: swapping them swaps the multipliers.
     if (c.swap) REQUIRE(make_quantized_add(b_scale, b_zp, a_scale, a_zp, y_scale, y_zp, range, &add));
     else REQUIRE(make_quantized_add(a_scale, a_zp, b_scale, b_zp, y_scale, y_zp, range, &add));
-    std::vector<int8_t> got(n);
-    simd::quantized_add(add, c.swap ? ob : oa, c.swap ? oa : ob, got.data(),
-                        {c.batch, c.channels, pixels, c.y_nhwc});
-    CHECK(got == want);
+    for (bool avx512 : {true, false}) {
+      CAPTURE(avx512);
+      std::vector<int8_t> got(n);
+      simd::quantized_add(add, c.swap ? ob : oa, c.swap ? oa : ob, got.data(),
+                          {c.batch, c.channels, pixels, c.y_nhwc}, avx512);
+      CHECK(got == want);
+    }
   }
 }
 
