@@ -242,16 +242,22 @@ TEST_CASE("int8: a GroupNorm + SiLU between int8 convolutions runs in int8; one 
   CHECK(10 * std::log10(signal / noise) > 25.0);
 }
 
-TEST_CASE("int8: a UNet block's timestep-embedding and residual Adds run in int8, no dequantize in between") {
-  // x -> Conv c1 -> + embedding (e -> Gemm -> Reshape [1, 8, 1, 1]) -> GroupNorm -> SiLU -> Conv c2 -> + c1
+TEST_CASE("int8: a UNet block's timestep MLP, embedding and residual Adds run in int8, no dequantize in between") {
+  // x -> Conv c1 -> + embedding (e -> Gemm -> SiLU -> Gemm -> Reshape [1, 8, 1, 1]) -> GroupNorm -> SiLU -> Conv c2 -> + c1
   //   -> Conv -> y: every Add between int8 ops; float only at the inputs and the output.
   OnnxModelBuilder builder(18);
   builder.input("x", {1, 4, 6, 6}).input("e", {1, 5}).output("y");
   builder.initializer("w1", {8, 4, 3, 3}, testing::test_values(288, 61));
   auto& conv1 = builder.node("Conv", {"x", "w1"}, {"c1"});
   OnnxModelBuilder::set_ints(conv1, "pads", {1, 1, 1, 1});
-  builder.initializer("we", {8, 5}, testing::test_values(40, 62));
-  auto& gemm = builder.node("Gemm", {"e", "we"}, {"g"});
+  // The timestep MLP: Gemm -> SiLU (Sigmoid, Mul) -> Gemm, its SiLU an int8 table.
+  builder.initializer("wt", {6, 5}, testing::test_values(30, 60));
+  auto& time = builder.node("Gemm", {"e", "wt"}, {"t1"});
+  OnnxModelBuilder::set_int(time, "transB", 1);
+  builder.node("Sigmoid", {"t1"}, {"t1_gate"});
+  builder.node("Mul", {"t1", "t1_gate"}, {"t1_silu"});
+  builder.initializer("we", {8, 6}, testing::test_values(48, 62));
+  auto& gemm = builder.node("Gemm", {"t1_silu", "we"}, {"g"});
   OnnxModelBuilder::set_int(gemm, "transB", 1);
   const std::vector<int64_t> to_4d = {1, 8, 1, 1};
   builder.raw_initializer("shape", onnx::TensorProto::INT64, {4},
@@ -284,14 +290,16 @@ TEST_CASE("int8: a UNet block's timestep-embedding and residual Adds run in int8
   options.quantize.inputs["e"] = e_samples;
   const std::vector<uint8_t> file = convert(path, options);
   const format::Graph* graph = testing::verified_model(file)->graphs()->Get(0);
-  int int8_adds = 0, float_adds = 0, dequantizes = 0;
+  int int8_adds = 0, float_adds = 0, dequantizes = 0, int8_silus = 0;
   for (const format::Operator* op : *graph->operators()) {
     const format::Tensor* out = graph->tensors()->Get(static_cast<uint32_t>(op->outputs()->Get(0)));
     if (op->opcode() == static_cast<uint32_t>(OpCode::kAdd)) ++(out->dtype() == format::DType::Int8 ? int8_adds : float_adds);
     dequantizes += op->opcode() == static_cast<uint32_t>(OpCode::kDequantizeLinear);
+    int8_silus += op->opcode() == static_cast<uint32_t>(OpCode::kSilu) && out->dtype() == format::DType::Int8;
   }
   CHECK(int8_adds == 2);
   CHECK(float_adds == 0);
+  CHECK(int8_silus == 1);
   CHECK(dequantizes == 1);  // y only
   // The int8 tensors whose float originals are gone carry the model's names.
   bool named_c1 = false;

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "converter/quantize/ranges.h"
+#include "core/in_place.h"
 #include "ops/op_params.h"
 
 namespace edgegen::converter {
@@ -72,6 +73,16 @@ bool can_quantize_add(const IrGraph& graph, const IrOp& op) {
   return true;
 }
 
+// A unary element-wise op on a float activation: in int8 it is a table of
+// 256 bytes (kernels/quantized_unary.h), exactly dequantize, the op and
+// quantize, so it costs no quality where the chain would quantize anyway.
+bool can_quantize_unary(const IrGraph& graph, const IrOp& op) {
+  if (!is_elementwise_unary(op.opcode) || op.inputs.size() != 1 || op.activation.kind != ActivationKind::kNone)
+    return false;
+  const IrTensor& x = graph.tensors[static_cast<size_t>(op.inputs[0])];
+  return !x.is_constant && x.dtype == DType::kFloat32;
+}
+
 std::vector<float> float_values(const IrTensor& tensor) {
   std::vector<float> values(static_cast<size_t>(tensor.num_elements()));
   std::memcpy(values.data(), tensor.data.data(), values.size() * sizeof(float));
@@ -105,6 +116,9 @@ class Rewriter {
       } else if (can_quantize_add(graph_, op) && int8_read.count(op.outputs[0]) && !kept_float(op) &&
                  (has_int8_twin(op.inputs[0]) || has_int8_twin(op.inputs[1]))) {
         emit_quantized_add(op);
+      } else if (can_quantize_unary(graph_, op) && int8_read.count(op.outputs[0]) && !kept_float(op) &&
+                 has_int8_twin(op.inputs[0])) {
+        emit_quantized_unary(op);
       } else {
         graph_.ops.push_back(op);
         if (op.opcode == OpCode::kReshape) follow_reshape(op);
@@ -145,7 +159,7 @@ class Rewriter {
       const IrOp& op = graph_.ops[i];
       if (op.outputs.empty() || !read.count(op.outputs[0])) continue;
       if (op.opcode == OpCode::kReshape || nearest_resize(op) ||
-          (can_quantize_group_norm(graph_, op) && !kept_float(op)))
+          ((can_quantize_group_norm(graph_, op) || can_quantize_unary(graph_, op)) && !kept_float(op)))
         read.insert(op.inputs[0]);
       else if (can_quantize_add(graph_, op) && !kept_float(op))
         read.insert(op.inputs.begin(), op.inputs.end());
@@ -262,6 +276,19 @@ class Rewriter {
   void emit_quantized_add(const IrOp& op) {
     IrOp quantized = op;
     quantized.inputs = {int8_of(op.inputs[0]), int8_of(op.inputs[1])};
+    const int y = op.outputs[0];
+    const int y_index = add_int8_tensor(y, activation_quantization(y));
+    quantized.outputs = {y_index};
+    graph_.ops.push_back(std::move(quantized));
+    int8_twin_[y] = y_index;
+    emit_dequantize(y_index, y);
+  }
+
+  // The unary `op` on the int8 twin of its input (which exists), into an
+  // int8 twin of its output, and the float result for any float reader.
+  void emit_quantized_unary(const IrOp& op) {
+    IrOp quantized = op;
+    quantized.inputs = {int8_of(op.inputs[0])};
     const int y = op.outputs[0];
     const int y_index = add_int8_tensor(y, activation_quantization(y));
     quantized.outputs = {y_index};

@@ -29,20 +29,28 @@ namespace format {
 struct Graph;
 }
 
-// How many leading inputs of `opcode` may hold its output: 0 (none), 1 or 2.
-inline int in_place_operands(OpCode opcode) {
+// Unary element-wise (kernels/unary.cc, the XNNPACK backend's simd::unary):
+// out[i] depends on in[i] alone. Not Identity, a copy of any dtype.
+inline bool is_elementwise_unary(OpCode opcode) {
   switch (opcode) {
-    case OpCode::kSoftmax:
-    case OpCode::kLogSoftmax:
-    // Unary element-wise (kernels/unary.cc, the XNNPACK backend's
-    // simd::unary): out[i] depends on in[i] alone. Not Identity, a copy of
-    // any dtype.
     case OpCode::kRelu: case OpCode::kLeakyRelu: case OpCode::kSigmoid: case OpCode::kTanh:
     case OpCode::kElu: case OpCode::kSoftplus: case OpCode::kExp: case OpCode::kLog:
     case OpCode::kSqrt: case OpCode::kNeg: case OpCode::kAbs: case OpCode::kClip:
     case OpCode::kSilu: case OpCode::kGelu: case OpCode::kSin: case OpCode::kCos:
     case OpCode::kErf: case OpCode::kReciprocal: case OpCode::kFloor: case OpCode::kCeil:
     case OpCode::kHardSigmoid: case OpCode::kHardSwish: case OpCode::kSign: case OpCode::kRound:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// How many leading inputs of `opcode` may hold its output: 0 (none), 1 or 2.
+inline int in_place_operands(OpCode opcode) {
+  if (is_elementwise_unary(opcode)) return 1;
+  switch (opcode) {
+    case OpCode::kSoftmax:
+    case OpCode::kLogSoftmax:
       return 1;
     // Binary element-wise with broadcasting (kernels/binary.cc, XNNPACK's
     // binary operators): out[i] reads the full-size operand at i alone.

@@ -1,11 +1,16 @@
 // Unary element-wise operators: one kernel template, one small functor per op.
 // f32 in, f32 out, same shape (any rank, empty allowed); Identity copies any
 // dtype. Definitions follow the ONNX operator specs. Output may alias input.
+// Every op also takes an int8/uint8 tensor quantized per tensor, into one of
+// the same dtype: a table of the float function (kernels/quantized_unary.h).
 #include <cmath>
 #include <cstring>
 
 #include "kernels/kernel_util.h"
+#include "kernels/quantization.h"
+#include "kernels/quantized_unary.h"
 #include "ops/op_params.h"
+#include "ops/registry.h"
 
 namespace edgegen {
 namespace {
@@ -190,18 +195,64 @@ struct HardSwish : NoAttributes {
   }
 };
 
+bool is_quantized_input(const KernelContext& context) {
+  return is_quantized_dtype(context.input(0).dtype) && context.input(0).quant.present();
+}
+
 template <typename Fn>
 Status unary_infer(KernelContext& context) {
   EG_RETURN_IF_ERROR(check_arity(context, 1, 1, 1));
   EG_RETURN_IF_ERROR(check_attribute_counts(context, Fn::kInts, Fn::kFloats));
   EG_RETURN_IF_ERROR(check_activation(context, false));
-  EG_RETURN_IF_ERROR(check_input_dtype(context, 0, DType::kFloat32));
   EG_RETURN_IF_ERROR(Fn::check(context));
+  if (is_quantized_input(context)) {
+    const Tensor& x = context.input(0);
+    if (!x.quant.per_tensor())
+      return op_error(context, StatusCode::kInvalidModel,
+                      "quantized input '%s' needs one scale and zero point (per-tensor quantization)", x.name);
+    EG_RETURN_IF_ERROR(set_output(context, 0, x.dtype, x.shape));
+    const Tensor& y = context.output(0);
+    if (y.quant.present() && !y.quant.per_tensor())
+      return op_error(context, StatusCode::kInvalidModel,
+                      "output '%s' needs one scale and zero point (per-tensor quantization)", y.name);
+    return Status::ok();
+  }
+  EG_RETURN_IF_ERROR(check_input_dtype(context, 0, DType::kFloat32));
   return set_output(context, 0, DType::kFloat32, context.input(0).shape);
+}
+
+// table[byte] = quantize(fn(dequantize(byte))), as DequantizeLinear, the
+// float op and QuantizeLinear compute it.
+template <typename Fn>
+Status fill_quantized_table(const KernelContext& context, uint8_t table[256]) {
+  const Tensor& x = context.input(0);
+  const Tensor& y = context.output(0);
+  if (!y.quant.present())
+    return op_error(context, StatusCode::kInvalidModel, "%s output '%s' has no quantization", dtype_name(y.dtype),
+                    y.name);
+  const Fn fn(context.attributes);
+  const QuantizedRange range = quantized_range(y.dtype);
+  const float x_scale = x.quant.scale(), y_scale = y.quant.scale();
+  const int32_t x_zero = x.quant.zero_point(), y_zero = y.quant.zero_point();
+  for (int byte = 0; byte < 256; ++byte) {
+    const int32_t q = x.dtype == DType::kInt8 ? static_cast<int8_t>(byte) : byte;
+    const float real = static_cast<float>(q - x_zero) * x_scale;
+    table[byte] = static_cast<uint8_t>(quantize_value(fn(real), y_scale, y_zero, range));
+  }
+  return Status::ok();
 }
 
 template <typename Fn>
 Status unary_eval(const KernelContext& context) {
+  if (is_quantized_input(context)) {
+    uint8_t table[256];
+    EG_RETURN_IF_ERROR(fill_quantized_table<Fn>(context, table));
+    const uint8_t* in = context.input(0).data_as<const uint8_t>();
+    uint8_t* out = context.output(0).data_as<uint8_t>();
+    const size_t count = context.output(0).num_elements();
+    for (size_t i = 0; i < count; ++i) out[i] = table[in[i]];
+    return Status::ok();
+  }
   const Fn fn(context.attributes);
   const float* in = context.input(0).data_as<const float>();
   float* out = context.output(0).data_as<float>();
@@ -255,5 +306,27 @@ extern const Kernel kHardSwishKernel = {unary_infer<HardSwish>, unary_eval<HardS
 extern const Kernel kSignKernel = {unary_infer<Sign>, unary_eval<Sign>};
 extern const Kernel kRoundKernel = {unary_infer<Round>, unary_eval<Round>};
 extern const Kernel kIdentityKernel = {identity_infer, identity_eval};
+
+Status quantized_unary_table(const KernelContext& context, uint8_t table[256]) {
+  // The op's own eval over the 256 input bytes: its output is the table.
+  const Kernel* kernel = find_reference_kernel(context.opcode);
+  if (kernel == nullptr) return op_error(context, StatusCode::kInternal, "no reference kernel");
+  uint8_t codes[256];
+  for (int byte = 0; byte < 256; ++byte) codes[byte] = static_cast<uint8_t>(byte);
+  Tensor x = context.input(0), y = context.output(0);
+  x.shape = Shape{};
+  x.shape.rank = 1;
+  x.shape.dims[0] = 256;
+  y.shape = x.shape;
+  x.data = codes;
+  y.data = table;
+  const Tensor* inputs[1] = {&x};
+  Tensor* outputs[1] = {&y};
+  KernelContext one = context;
+  one.inputs = inputs;
+  one.outputs = outputs;
+  one.num_inputs = one.num_outputs = 1;
+  return kernel->eval(one);
+}
 
 }  // namespace edgegen

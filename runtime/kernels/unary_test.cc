@@ -251,5 +251,75 @@ TEST_CASE("unary infer rejects malformed nodes") {
   }
 }
 
+TEST_CASE("unary ops on int8 and uint8: exactly dequantize, the float op, quantize (a table of bytes)") {
+  struct Case {
+    OpCode op;
+    std::vector<float> floats;
+    std::vector<int64_t> ints;
+    DType dtype;
+    float x_scale, y_scale;
+    int64_t x_zp, y_zp;
+  };
+  const Case cases[] = {
+      {OpCode::kSilu, {}, {}, DType::kInt8, 0.05f, 0.03f, -10, -100},
+      {OpCode::kGelu, {}, {0}, DType::kInt8, 0.04f, 0.02f, 5, -90},
+      {OpCode::kGelu, {}, {1}, DType::kUInt8, 0.04f, 0.02f, 128, 40},
+      {OpCode::kSigmoid, {}, {}, DType::kInt8, 0.1f, 1.f / 256, 0, -128},
+      {OpCode::kTanh, {}, {}, DType::kUInt8, 0.03f, 1.f / 128, 120, 128},
+      {OpCode::kLeakyRelu, {0.2f}, {}, DType::kInt8, 0.02f, 0.02f, 3, 3},
+      {OpCode::kLog, {}, {}, DType::kInt8, 0.01f, 0.05f, -128, 0},  // log(0) = -inf saturates, log(<0) NaN -> zero point
+  };
+  for (const Case& c : cases) {
+    CAPTURE(static_cast<int>(c.op));
+    const bool u8 = c.dtype == DType::kUInt8;
+    std::vector<int32_t> q;
+    for (int32_t v = u8 ? 0 : -128; v <= (u8 ? 255 : 127); ++v) q.push_back(v);  // every code
+    std::vector<float> real;
+    for (int32_t v : q) real.push_back(static_cast<float>(v - c.x_zp) * c.x_scale);
+    KernelRunner reference(c.op);
+    reference.input({static_cast<int64_t>(real.size())}, real).floats(c.floats).ints(c.ints);
+    REQUIRE(reference.run().is_ok());
+    const std::vector<float> y = reference.output_values();
+
+    KernelRunner quantized(c.op);
+    quantized.input_quantized(c.dtype, {16, 16}, q, {c.x_scale}, {c.x_zp})
+        .floats(c.floats)
+        .ints(c.ints)
+        .output_quantization({c.y_scale}, {c.y_zp});
+    Status status = quantized.run();
+    REQUIRE_MESSAGE(status.is_ok(), status.message());
+    REQUIRE(quantized.output().dtype == c.dtype);
+    CHECK(quantized.output_shape() == std::vector<int64_t>{16, 16});
+    std::vector<int32_t> got;
+    if (u8) for (uint8_t v : quantized.output_as<uint8_t>()) got.push_back(v);
+    else for (int8_t v : quantized.output_as<int8_t>()) got.push_back(v);
+    const int32_t lo = u8 ? 0 : -128, hi = u8 ? 255 : 127;
+    int distinct = 0;
+    for (size_t i = 0; i < y.size(); ++i) {
+      CAPTURE(i);
+      double want = std::isnan(y[i]) ? static_cast<double>(c.y_zp)
+                                      : std::nearbyint(static_cast<double>(y[i]) / c.y_scale) + c.y_zp;
+      want = std::fmin(hi, std::fmax(lo, want));
+      CHECK(got[i] == static_cast<int32_t>(want));
+      distinct += i > 0 && got[i] != got[i - 1];
+    }
+    CHECK(distinct > 20);  // the scales spread the codes over the output range
+  }
+}
+
+TEST_CASE("unary ops on int8: per-tensor quantization in and out, and an output scale to run") {
+  const std::vector<int32_t> q = {1, 2, 3, 4, 5, 6};
+  KernelRunner per_axis(OpCode::kSigmoid);
+  per_axis.input_quantized(DType::kInt8, {2, 3}, q, {0.1f, 0.2f}, {0, 0}, 0).output_quantization({0.1f}, {0});
+  Status status = per_axis.infer();
+  REQUIRE_FALSE(status.is_ok());
+  CHECK(std::string(status.message()).find("per-tensor") != std::string::npos);
+  KernelRunner no_output(OpCode::kTanh);
+  no_output.input_quantized(DType::kInt8, {6}, q, {0.1f}, {0});
+  status = no_output.run();
+  REQUIRE_FALSE(status.is_ok());
+  CHECK(std::string(status.message()).find("no quantization") != std::string::npos);
+}
+
 }  // namespace
 }  // namespace edgegen

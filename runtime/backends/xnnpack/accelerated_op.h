@@ -45,6 +45,7 @@ enum class Executor : uint8_t {
   kNarrowConv,   // float Conv2d of few output channels, direct (narrow_conv.h)
   kFusedAway,    // a unary op the op before it computed (fuse_unary_into_convolutions)
   kQuantizedAdd,  // int8 Add (simd/quantized_add.h)
+  kLookup,        // an int8 unary op as a table of bytes (kernels/quantized_unary.h, simd/byte_lookup.h)
 };
 
 // One layout conversion of a [batch, channels, spatial] tensor.
@@ -101,6 +102,7 @@ struct AcceleratedOp {
   // elements are (strides; the data pointers are set at run).
   simd::QuantizedAddShape qadd_shape;
   simd::QuantizedAddOperand qadd_operands[2];
+  const uint8_t* lookup_table = nullptr;  // kLookup: 256 bytes in the persistent arena
   RecurrentLayer recurrent;
   // kMatMul: batch products [m, k] x [k, n]; a stride of 0 broadcasts.
   size_t batch = 0, m = 0, k = 0, n = 0, a_stride = 0, b_stride = 0;

@@ -8,6 +8,7 @@
 #include "backends/xnnpack/narrow_conv.h"
 #include "backends/xnnpack/packed_conv.h"
 #include "backends/xnnpack/small_channel_conv1d.h"
+#include "core/in_place.h"
 #include "ops/op_params.h"
 
 namespace edgegen {
@@ -232,6 +233,12 @@ bool int8_group_norm(const OpView& v) {
          simd::has_group_norm_int8(v.activation());
 }
 
+// A unary op on an int8/uint8 tensor, run as its table of bytes.
+bool int8_lookup(const OpView& v) {
+  return is_elementwise_unary(v.code()) && is_8bit(v.input(0)) && per_tensor_quantized(v.input(0)) &&
+         per_tensor_quantized(v.output(0));
+}
+
 bool quantize_or_dequantize(const OpView& v) {
   return (v.code() == OpCode::kQuantizeLinear || v.code() == OpCode::kDequantizeLinear) &&
          simd::has_quantize_linear(static_cast<DType>(v.input(0).dtype()), static_cast<DType>(v.output(0).dtype()));
@@ -261,7 +268,8 @@ void int8_channels_last_candidates(const Model& model, const format::Graph& grap
           (k == 0 && quantized_gemm_channels_last(v)) ||
           (k == 0 && v.code() == OpCode::kResize && nearest_resize_4d(v) && candidates[v.op.outputs()->Get(0)]) ||
           (k == 0 && int8_group_norm(v) && candidates[v.op.outputs()->Get(0)]) ||
-          quantized_add_layout(v, nullptr, false, nullptr);  // either operand, in either layout
+          quantized_add_layout(v, nullptr, false, nullptr) ||  // either operand, in either layout
+          (k == 0 && int8_lookup(v) && candidates[v.op.outputs()->Get(0)]);
       if (!reads_channels_last) candidates[v.input_index(k)] = 0;
     }
   }
@@ -310,6 +318,11 @@ Decision decide(const OpView& v, const Layout* natural, const uint8_t* int8_cand
     // than float ones): nearest copies bytes, in the layout its input comes
     // in (channels-last between two int8 convolutions).
     if (nearest_resize_4d(v)) d.executor = Executor::kResizeNearest, d.nhwc = d.int8_nhwc = input_nhwc(0);
+    return d;
+  }
+  if (is_elementwise_unary(code) && is_8bit(v.input(0))) {
+    // Byte for byte, in the layout its input comes in.
+    if (int8_lookup(v)) d.executor = Executor::kLookup, d.nhwc = d.int8_nhwc = input_nhwc(0);
     return d;
   }
   if (code == OpCode::kAdd && is_8bit(v.input(0))) {

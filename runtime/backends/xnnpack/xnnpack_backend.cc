@@ -9,6 +9,7 @@
 #include <cstring>
 #include <limits>
 
+#include "backends/xnnpack/simd/byte_lookup.h"
 #include "backends/xnnpack/simd/group_norm_int8.h"
 #include "backends/xnnpack/simd/simd_kernels.h"
 #include "backends/xnnpack/accelerated_op.h"
@@ -17,6 +18,7 @@
 #include "backends/xnnpack/op_view.h"
 #include "backends/xnnpack/xnnpack_memory.h"
 #include "core/control_flow.h"
+#include "kernels/quantized_unary.h"
 #include "core/memory_planner.h"
 #include "edgegen/mapped_file.h"
 #include "edgegen_generated.h"
@@ -794,6 +796,17 @@ Status set_up_executor(OpBuild& b) {
     case Executor::kQuantizedAdd:
       quantized_add_layout(v, b.layout.natural, b.layout.decisions[b.index].int8_nhwc, &acc);
       break;
+    case Executor::kLookup: {
+      uint8_t* table = static_cast<uint8_t*>(b.build.persistent->allocate_bytes(256));
+      if (!b.counting()) {
+        if (table == nullptr)
+          return Status::error(StatusCode::kArenaTooSmall, "the arena is too small for the table of '%s'",
+                               b.state->context.op_name);
+        EG_RETURN_IF_ERROR(quantized_unary_table(b.state->context, table));
+      }
+      acc.lookup_table = table;
+      break;
+    }
     case Executor::kRecurrent:
       // While counting without measuring the region, nothing is packed.
       if (acc.recurrent.fast && (!b.counting() || b.build.measure_region))
@@ -1185,6 +1198,10 @@ Status run_operator(const OpState& state, pthreadpool_t pool) {
     case Executor::kDepthwiseConv1d:
       run_depthwise_conv1d(acc.depthwise, pool, context.input(0).data_as<const float>(),
                            context.output(0).data_as<float>());
+      break;
+    case Executor::kLookup:
+      simd::byte_lookup(acc.lookup_table, context.input(0).data_as<const uint8_t>(),
+                        context.output(0).data_as<uint8_t>(), context.output(0).num_elements());
       break;
     case Executor::kQuantizedAdd: {
       QuantizedAdd add;

@@ -976,6 +976,39 @@ TEST_CASE("int8 Add (a UNet's residual and timestep embedding): channels-last be
   CHECK(compare_backends(b, 0.f) == 13);  // all but the three Reshapes
 }
 
+TEST_CASE("int8 unary ops as byte tables (SiLU, GELU between int8 layers): channels-last, same bits") {
+  // x -> Q -> conv -> SiLU (int8) -> conv -> GELU (int8, from a channels-first Reshape) -> DQ -> y
+  //                                   `-> Tanh (int8) -> DQ -> t
+  ModelBuilder b;
+  b.graph("main");
+  int32_t x = b.activation("x", {2, 6, 7, 9});
+  int32_t xq = b.activation("xq", {2, 6, 7, 9}, DType::kInt8);
+  b.quantize(xq, {0.03f}, {-2});
+  b.op(OpCode::kQuantizeLinear, {x}, {xq}, {static_cast<int64_t>(DType::kInt8)});
+  int32_t c1 = add_quantized_conv(b, "c1", OpCode::kConv2d, xq, {20, 6, 3, 3}, {2, 20, 7, 9},
+                                  {1, 1, 1, 1, 1, 1, 1, 1, 1}, 0.05f, -3);
+  int32_t s1 = b.activation("s1", {2, 20, 7, 9}, DType::kInt8);
+  b.quantize(s1, {0.02f}, {-110});
+  b.op(OpCode::kSilu, {c1}, {s1});
+  int32_t c2 = add_quantized_conv(b, "c2", OpCode::kConv2d, s1, {8, 20, 3, 3}, {2, 8, 7, 9},
+                                  {1, 1, 1, 1, 1, 1, 1, 1, 1}, 0.04f, 5);
+  int32_t r = b.activation("r", {2, 504}, DType::kInt8);
+  b.quantize(r, {0.04f}, {5});
+  b.op(OpCode::kReshape, {c2}, {r}, {2, 504});
+  int32_t g = b.activation("g", {2, 504}, DType::kInt8);
+  b.quantize(g, {0.03f}, {-100});
+  b.op(OpCode::kGelu, {r}, {g}, {0});
+  int32_t y = b.activation("y", {2, 504});
+  b.op(OpCode::kDequantizeLinear, {g}, {y});
+  int32_t th = b.activation("th", {2, 20, 7, 9}, DType::kInt8);
+  b.quantize(th, {1.f / 128}, {0});
+  b.op(OpCode::kTanh, {c1}, {th});
+  int32_t t = b.activation("t", {2, 20, 7, 9});
+  b.op(OpCode::kDequantizeLinear, {th}, {t});
+  b.inputs({x}).outputs({y, t});
+  CHECK(compare_backends(b, 0.f) == 8);  // all but the Reshape
+}
+
 TEST_CASE("int8 GroupNorm + SiLU (a UNet's norm): within one step of the reference, same bits at any thread count") {
   ModelBuilder b;
   b.graph("main");
