@@ -242,9 +242,9 @@ TEST_CASE("int8: a GroupNorm + SiLU between int8 convolutions runs in int8; one 
   CHECK(10 * std::log10(signal / noise) > 25.0);
 }
 
-TEST_CASE("int8: a UNet block's timestep MLP, embedding and residual Adds run in int8, no dequantize in between") {
+TEST_CASE("int8: a UNet block's timestep MLP, embedding and residual Adds and skip Concat run in int8, no dequantize between") {
   // x -> Conv c1 -> + embedding (e -> Gemm -> SiLU -> Gemm -> Reshape [1, 8, 1, 1]) -> GroupNorm -> SiLU -> Conv c2 -> + c1
-  //   -> Conv -> y: every Add between int8 ops; float only at the inputs and the output.
+  //   -> Concat with c1 -> Conv -> y: every Add between int8 ops; float only at the inputs and the output.
   OnnxModelBuilder builder(18);
   builder.input("x", {1, 4, 6, 6}).input("e", {1, 5}).output("y");
   builder.initializer("w1", {8, 4, 3, 3}, testing::test_values(288, 61));
@@ -274,8 +274,10 @@ TEST_CASE("int8: a UNet block's timestep MLP, embedding and residual Adds run in
   auto& conv2 = builder.node("Conv", {"s", "w2"}, {"c2"});
   OnnxModelBuilder::set_ints(conv2, "pads", {1, 1, 1, 1});
   builder.node("Add", {"c2", "c1"}, {"r"});
-  builder.initializer("w3", {3, 8, 3, 3}, testing::test_values(216, 64));
-  auto& conv3 = builder.node("Conv", {"r", "w3"}, {"y"});
+  auto& concat = builder.node("Concat", {"r", "c1"}, {"skip"});  // an up block's skip connection
+  OnnxModelBuilder::set_int(concat, "axis", 1);
+  builder.initializer("w3", {3, 16, 3, 3}, testing::test_values(432, 64));
+  auto& conv3 = builder.node("Conv", {"skip", "w3"}, {"y"});
   OnnxModelBuilder::set_ints(conv3, "pads", {1, 1, 1, 1});
   const std::string path = builder.save("int8_residual_add.onnx");
 
@@ -290,16 +292,18 @@ TEST_CASE("int8: a UNet block's timestep MLP, embedding and residual Adds run in
   options.quantize.inputs["e"] = e_samples;
   const std::vector<uint8_t> file = convert(path, options);
   const format::Graph* graph = testing::verified_model(file)->graphs()->Get(0);
-  int int8_adds = 0, float_adds = 0, dequantizes = 0, int8_silus = 0;
+  int int8_adds = 0, float_adds = 0, dequantizes = 0, int8_silus = 0, int8_concats = 0;
   for (const format::Operator* op : *graph->operators()) {
     const format::Tensor* out = graph->tensors()->Get(static_cast<uint32_t>(op->outputs()->Get(0)));
     if (op->opcode() == static_cast<uint32_t>(OpCode::kAdd)) ++(out->dtype() == format::DType::Int8 ? int8_adds : float_adds);
     dequantizes += op->opcode() == static_cast<uint32_t>(OpCode::kDequantizeLinear);
     int8_silus += op->opcode() == static_cast<uint32_t>(OpCode::kSilu) && out->dtype() == format::DType::Int8;
+    int8_concats += op->opcode() == static_cast<uint32_t>(OpCode::kConcat) && out->dtype() == format::DType::Int8;
   }
   CHECK(int8_adds == 2);
   CHECK(float_adds == 0);
   CHECK(int8_silus == 1);
+  CHECK(int8_concats == 1);
   CHECK(dequantizes == 1);  // y only
   // The int8 tensors whose float originals are gone carry the model's names.
   bool named_c1 = false;

@@ -1,5 +1,6 @@
 #include "converter/quantize/quantize_graph.h"
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 
@@ -83,6 +84,19 @@ bool can_quantize_unary(const IrGraph& graph, const IrOp& op) {
   return !x.is_constant && x.dtype == DType::kFloat32;
 }
 
+// A Concat of float activations (a UNet's skip connection beside its
+// upsampled path): in int8 each input is copied, or requantized to the
+// output's scale where its own differs.
+bool can_quantize_concat(const IrGraph& graph, const IrOp& op) {
+  if (op.opcode != OpCode::kConcat || op.inputs.empty()) return false;
+  for (int input : op.inputs) {
+    if (input < 0) return false;
+    const IrTensor& x = graph.tensors[static_cast<size_t>(input)];
+    if (x.is_constant || x.dtype != DType::kFloat32) return false;
+  }
+  return true;
+}
+
 std::vector<float> float_values(const IrTensor& tensor) {
   std::vector<float> values(static_cast<size_t>(tensor.num_elements()));
   std::memcpy(values.data(), tensor.data.data(), values.size() * sizeof(float));
@@ -119,6 +133,9 @@ class Rewriter {
       } else if (can_quantize_unary(graph_, op) && int8_read.count(op.outputs[0]) && !kept_float(op) &&
                  has_int8_twin(op.inputs[0])) {
         emit_quantized_unary(op);
+      } else if (can_quantize_concat(graph_, op) && int8_read.count(op.outputs[0]) && !kept_float(op) &&
+                 std::any_of(op.inputs.begin(), op.inputs.end(), [&](int x) { return has_int8_twin(x); })) {
+        emit_quantized_concat(op);
       } else {
         graph_.ops.push_back(op);
         if (op.opcode == OpCode::kReshape) follow_reshape(op);
@@ -161,7 +178,7 @@ class Rewriter {
       if (op.opcode == OpCode::kReshape || nearest_resize(op) ||
           ((can_quantize_group_norm(graph_, op) || can_quantize_unary(graph_, op)) && !kept_float(op)))
         read.insert(op.inputs[0]);
-      else if (can_quantize_add(graph_, op) && !kept_float(op))
+      else if ((can_quantize_add(graph_, op) || can_quantize_concat(graph_, op)) && !kept_float(op))
         read.insert(op.inputs.begin(), op.inputs.end());
     }
     return read;
@@ -289,6 +306,19 @@ class Rewriter {
   void emit_quantized_unary(const IrOp& op) {
     IrOp quantized = op;
     quantized.inputs = {int8_of(op.inputs[0])};
+    const int y = op.outputs[0];
+    const int y_index = add_int8_tensor(y, activation_quantization(y));
+    quantized.outputs = {y_index};
+    graph_.ops.push_back(std::move(quantized));
+    int8_twin_[y] = y_index;
+    emit_dequantize(y_index, y);
+  }
+
+  // The Concat `op` of its inputs' int8 twins (quantized here where missing)
+  // into an int8 twin of its output, and the float result for any float reader.
+  void emit_quantized_concat(const IrOp& op) {
+    IrOp quantized = op;
+    for (int& input : quantized.inputs) input = int8_of(input);
     const int y = op.outputs[0];
     const int y_index = add_int8_tensor(y, activation_quantization(y));
     quantized.outputs = {y_index};

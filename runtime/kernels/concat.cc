@@ -2,10 +2,16 @@
 // rank >= 1, equal in every dim except `axis`. An input may be empty
 // (e.g. zero along `axis`); it then contributes nothing. Inputs are copied
 // as byte blocks; the output must not alias an input.
+//
+// Quantized int8/uint8 inputs (each per tensor) into a quantized output: an
+// input of the output's scale and zero point is copied, another is
+// requantized on the way (kernels/quantized_add.h), as a UNet's skip
+// connection and upsampled path meet in int8.
 #include <cstdint>
 #include <cstring>
 
 #include "kernels/kernel_util.h"
+#include "kernels/quantized_add.h"
 #include "ops/op_params.h"
 
 namespace edgegen {
@@ -47,7 +53,40 @@ Status concat_infer(KernelContext& context) {
       return op_error(context, StatusCode::kInvalidModel, "output would be too large");
     shape.dims[axis] += dim;
   }
-  return set_output(context, 0, first.dtype, shape);
+  EG_RETURN_IF_ERROR(set_output(context, 0, first.dtype, shape));
+  if (!is_quantized_dtype(first.dtype) || !first.quant.present()) return Status::ok();
+  for (size_t i = 0; i < context.num_inputs; ++i)
+    if (!context.input(i).quant.per_tensor())
+      return op_error(context, StatusCode::kInvalidModel,
+                      "quantized input %zu '%s' needs one scale and zero point (per-tensor quantization)", i,
+                      context.input(i).name);
+  const Tensor& y = context.output(0);
+  if (!y.quant.present()) return Status::ok();  // the converter's infer, before it declares the output's scale
+  if (!y.quant.per_tensor())
+    return op_error(context, StatusCode::kInvalidModel,
+                    "output '%s' needs one scale and zero point (per-tensor quantization)", y.name);
+  for (size_t i = 0; i < context.num_inputs; ++i) {
+    QuantizedAdd requantize;
+    if (!make_quantized_requantize(context.input(i).quant.scale(), context.input(i).quant.zero_point(),
+                                   y.quant.scale(), y.quant.zero_point(), quantized_range(y.dtype), &requantize))
+      return op_error(context, StatusCode::kInvalidModel,
+                      "input %zu '%s' has scale %g, 2^14 times output '%s''s %g or more", i, context.input(i).name,
+                      static_cast<double>(context.input(i).quant.scale()), y.name,
+                      static_cast<double>(y.quant.scale()));
+  }
+  return Status::ok();
+}
+
+// Whether input `i` is copied as its bytes: anything but a quantized input
+// whose scale or zero point is not the output's. Otherwise `requantize`.
+bool copies_bytes(const KernelContext& context, size_t i, QuantizedAdd* requantize) {
+  const Tensor& x = context.input(i);
+  const Tensor& y = context.output(0);
+  if (!is_quantized_dtype(x.dtype) || !x.quant.present() || !y.quant.present()) return true;
+  if (x.quant.scale() == y.quant.scale() && x.quant.zero_point() == y.quant.zero_point()) return true;
+  make_quantized_requantize(x.quant.scale(), x.quant.zero_point(), y.quant.scale(), y.quant.zero_point(),
+                            quantized_range(y.dtype), requantize);  // checked at infer
+  return false;
 }
 
 Status concat_eval(const KernelContext& context) {
@@ -61,12 +100,21 @@ Status concat_eval(const KernelContext& context) {
 
   // Each outer index owns one row of the output: the inputs' blocks in order.
   auto* out = static_cast<unsigned char*>(output.data);
+  const bool is_int8 = output.dtype == DType::kInt8;
   for (int64_t o = 0; o < outer; ++o) {
     for (size_t i = 0; i < context.num_inputs; ++i) {
       const Tensor& input = context.input(i);
       const size_t block = static_cast<size_t>(input.shape.dims[axis]) * inner_bytes;
       if (block == 0) continue;
-      std::memcpy(out, static_cast<const unsigned char*>(input.data) + static_cast<size_t>(o) * block, block);
+      const unsigned char* in = static_cast<const unsigned char*>(input.data) + static_cast<size_t>(o) * block;
+      QuantizedAdd requantize;
+      if (copies_bytes(context, i, &requantize)) {
+        std::memcpy(out, in, block);
+      } else {  // one byte per value
+        for (size_t k = 0; k < block; ++k)
+          out[k] = static_cast<unsigned char>(
+              requantize(is_int8 ? static_cast<int32_t>(static_cast<signed char>(in[k])) : in[k], 0));
+      }
       out += block;
     }
   }

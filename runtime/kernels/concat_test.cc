@@ -1,6 +1,7 @@
 // Concat: inputs joined along `axis`; all other dims must match.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -139,6 +140,40 @@ TEST_CASE("Concat: infer rejects malformed nodes") {
     runner.input({2}, {1, 2});
     CHECK(runner.infer().code() == StatusCode::kInvalidModel);
   }
+}
+
+TEST_CASE("Concat: int8 inputs of other scales are requantized to the output's, within one step; its own are copied") {
+  // [1, 2, 3] at the output's scale, [1, 3, 3] at another, along the channels.
+  std::vector<int32_t> a, b;
+  for (int32_t i = 0; i < 6; ++i) a.push_back(i * 41 - 120);
+  for (int32_t i = 0; i < 9; ++i) b.push_back(i * 29 - 128);
+  KernelRunner runner(OpCode::kConcat);
+  runner.input_quantized(DType::kInt8, {1, 2, 3}, a, {0.05f}, {-3})
+      .input_quantized(DType::kInt8, {1, 3, 3}, b, {0.08f}, {10})
+      .ints({1})
+      .output_quantization({0.05f}, {-3});
+  Status status = runner.run();
+  REQUIRE_MESSAGE(status.is_ok(), status.message());
+  CHECK(runner.output_shape() == std::vector<int64_t>{1, 5, 3});
+  const std::vector<int8_t> y = runner.output_as<int8_t>();
+  for (size_t i = 0; i < 6; ++i) CHECK(y[i] == a[i]);  // copied
+  for (size_t i = 0; i < 9; ++i) {
+    CAPTURE(i);
+    const double real = 0.08 * (b[i] - 10);
+    const double want = std::fmin(127, std::fmax(-128, std::nearbyint(real / 0.05) - 3));
+    CHECK(std::abs(y[6 + i] - want) <= 1);
+  }
+  CHECK(y[6] == -128);   // 0.08 * -138 / 0.05 saturates
+  CHECK(y[14] == 127);   // 0.08 * 104 / 0.05 saturates
+
+  KernelRunner per_axis(OpCode::kConcat);
+  per_axis.input_quantized(DType::kInt8, {1, 2, 3}, a, {0.05f, 0.1f}, {0, 0}, 1)
+      .input_quantized(DType::kInt8, {1, 3, 3}, b, {0.08f}, {10})
+      .ints({1})
+      .output_quantization({0.05f}, {-3});
+  status = per_axis.infer();
+  REQUIRE_FALSE(status.is_ok());
+  CHECK(std::string(status.message()).find("per-tensor") != std::string::npos);
 }
 
 }  // namespace

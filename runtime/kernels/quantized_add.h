@@ -62,6 +62,17 @@ inline bool make_quantized_add(float a_scale, int32_t a_zero, float b_scale, int
   return true;
 }
 
+// Requantization of one int8 tensor to another scale and zero point (a
+// Concat's input into its output): the Add of that tensor and nothing,
+// add(q, 0) with the second multiplier 0. The same bounds as
+// make_quantized_add.
+inline bool make_quantized_requantize(float x_scale, int32_t x_zero, float y_scale, int32_t y_zero,
+                                      const QuantizedRange& range, QuantizedAdd* requantize) {
+  if (!make_quantized_add(x_scale, x_zero, x_scale, 0, y_scale, y_zero, range, requantize)) return false;
+  requantize->b_multiplier = 0;
+  return true;
+}
+
 // The Add of a quantized op's operands (input 0, input 1, output 0 and its
 // fused activation), as checked by the Add kernel's infer.
 inline Status quantized_add_of(const KernelContext& context, QuantizedAdd* add) {

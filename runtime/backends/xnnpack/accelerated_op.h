@@ -46,6 +46,7 @@ enum class Executor : uint8_t {
   kFusedAway,    // a unary op the op before it computed (fuse_unary_into_convolutions)
   kQuantizedAdd,  // int8 Add (simd/quantized_add.h)
   kLookup,        // an int8 unary op as a table of bytes (kernels/quantized_unary.h, simd/byte_lookup.h)
+  kQuantizedConcat,  // int8 Concat along channels (simd/quantized_concat.h)
 };
 
 // One layout conversion of a [batch, channels, spatial] tensor.
@@ -103,6 +104,8 @@ struct AcceleratedOp {
   simd::QuantizedAddShape qadd_shape;
   simd::QuantizedAddOperand qadd_operands[2];
   const uint8_t* lookup_table = nullptr;  // kLookup: 256 bytes in the persistent arena
+  uint8_t concat_nhwc_inputs = 0;         // kQuantizedConcat: bit k, input k is channels-last
+  bool concat_y_nhwc = false;             // and its output
   RecurrentLayer recurrent;
   // kMatMul: batch products [m, k] x [k, n]; a stride of 0 broadcasts.
   size_t batch = 0, m = 0, k = 0, n = 0, a_stride = 0, b_stride = 0;

@@ -239,6 +239,19 @@ bool int8_lookup(const OpView& v) {
          per_tensor_quantized(v.output(0));
 }
 
+// A Concat of per-tensor int8 tensors along the channels of rank-3/4 tensors
+// (simd/quantized_concat.h).
+bool int8_concat(const OpView& v) {
+  if (v.code() != OpCode::kConcat || v.input(0).dtype() != format::DType::Int8 || v.int_param(params::kAxis) != 1 ||
+      v.num_inputs() > kMaxConversions || !per_tensor_quantized(v.output(0)))
+    return false;
+  const size_t rank = v.output(0).shape()->size();
+  if (rank != 3 && rank != 4) return false;
+  for (size_t k = 0; k < v.num_inputs(); ++k)
+    if (!v.has_input(k) || !per_tensor_quantized(v.input(k))) return false;
+  return true;
+}
+
 bool quantize_or_dequantize(const OpView& v) {
   return (v.code() == OpCode::kQuantizeLinear || v.code() == OpCode::kDequantizeLinear) &&
          simd::has_quantize_linear(static_cast<DType>(v.input(0).dtype()), static_cast<DType>(v.output(0).dtype()));
@@ -269,7 +282,8 @@ void int8_channels_last_candidates(const Model& model, const format::Graph& grap
           (k == 0 && v.code() == OpCode::kResize && nearest_resize_4d(v) && candidates[v.op.outputs()->Get(0)]) ||
           (k == 0 && int8_group_norm(v) && candidates[v.op.outputs()->Get(0)]) ||
           quantized_add_layout(v, nullptr, false, nullptr) ||  // either operand, in either layout
-          (k == 0 && int8_lookup(v) && candidates[v.op.outputs()->Get(0)]);
+          (k == 0 && int8_lookup(v) && candidates[v.op.outputs()->Get(0)]) ||
+          int8_concat(v);  // any input, in either layout
       if (!reads_channels_last) candidates[v.input_index(k)] = 0;
     }
   }
@@ -323,6 +337,15 @@ Decision decide(const OpView& v, const Layout* natural, const uint8_t* int8_cand
   if (is_elementwise_unary(code) && is_8bit(v.input(0))) {
     // Byte for byte, in the layout its input comes in.
     if (int8_lookup(v)) d.executor = Executor::kLookup, d.nhwc = d.int8_nhwc = input_nhwc(0);
+    return d;
+  }
+  if (code == OpCode::kConcat && is_8bit(v.input(0))) {
+    // Reads each input in the layout it comes in; writes channels-last when
+    // an input comes so and every reader takes it so.
+    if (!int8_concat(v)) return d;
+    d.executor = Executor::kQuantizedConcat;
+    for (size_t k = 0; k < v.num_inputs(); ++k)
+      if (input_nhwc(k)) d.int8_nhwc = int8_candidates[output] != 0;
     return d;
   }
   if (code == OpCode::kAdd && is_8bit(v.input(0))) {

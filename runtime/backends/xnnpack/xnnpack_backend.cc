@@ -11,6 +11,7 @@
 
 #include "backends/xnnpack/simd/byte_lookup.h"
 #include "backends/xnnpack/simd/group_norm_int8.h"
+#include "backends/xnnpack/simd/quantized_concat.h"
 #include "backends/xnnpack/simd/simd_kernels.h"
 #include "backends/xnnpack/accelerated_op.h"
 #include "backends/xnnpack/decide.h"
@@ -796,6 +797,11 @@ Status set_up_executor(OpBuild& b) {
     case Executor::kQuantizedAdd:
       quantized_add_layout(v, b.layout.natural, b.layout.decisions[b.index].int8_nhwc, &acc);
       break;
+    case Executor::kQuantizedConcat:
+      for (size_t k = 0; k < v.num_inputs(); ++k)
+        if (b.layout.natural[v.input_index(k)] == Layout::kNhwc) acc.concat_nhwc_inputs |= static_cast<uint8_t>(1u << k);
+      acc.concat_y_nhwc = b.layout.decisions[b.index].int8_nhwc;
+      break;
     case Executor::kLookup: {
       uint8_t* table = static_cast<uint8_t*>(b.build.persistent->allocate_bytes(256));
       if (!b.counting()) {
@@ -1199,6 +1205,25 @@ Status run_operator(const OpState& state, pthreadpool_t pool) {
       run_depthwise_conv1d(acc.depthwise, pool, context.input(0).data_as<const float>(),
                            context.output(0).data_as<float>());
       break;
+    case Executor::kQuantizedConcat: {
+      const Tensor& y = context.output(0);
+      simd::QuantizedConcatInput inputs[kMaxConversions];
+      for (size_t k = 0; k < context.num_inputs; ++k) {
+        const Tensor& x = context.input(k);
+        simd::QuantizedConcatInput& in = inputs[k];
+        in.data = x.data_as<const int8_t>();
+        in.channels = static_cast<size_t>(x.shape.dims[1]);
+        in.nhwc = (acc.concat_nhwc_inputs >> k) & 1u;
+        in.copy = x.quant.scale() == y.quant.scale() && x.quant.zero_point() == y.quant.zero_point();
+        if (!in.copy)  // checked at infer
+          make_quantized_requantize(x.quant.scale(), x.quant.zero_point(), y.quant.scale(), y.quant.zero_point(),
+                                    quantized_range(y.dtype), &in.requantize);
+      }
+      simd::quantized_concat(inputs, context.num_inputs, y.data_as<int8_t>(), static_cast<size_t>(y.shape.dims[0]),
+                             static_cast<size_t>(y.shape.dims[1]), static_cast<size_t>(spatial_of(y.shape)),
+                             acc.concat_y_nhwc);
+      break;
+    }
     case Executor::kLookup:
       simd::byte_lookup(acc.lookup_table, context.input(0).data_as<const uint8_t>(),
                         context.output(0).data_as<uint8_t>(), context.output(0).num_elements());

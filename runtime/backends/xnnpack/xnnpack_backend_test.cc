@@ -1009,6 +1009,52 @@ TEST_CASE("int8 unary ops as byte tables (SiLU, GELU between int8 layers): chann
   CHECK(compare_backends(b, 0.f) == 8);  // all but the Reshape
 }
 
+TEST_CASE("int8 Concat (a UNet's skip connection): inputs of other scales requantized, any layouts, same bits") {
+  // x -> Q -> conv c1 (channels-last) ---------------------------.
+  //        `-> conv c2 -> nearest Resize x2 (int8)              -> Concat (int8) -> GroupNorm -> conv -> DQ -> y
+  //        `-> conv c3 -> Reshape, Reshape back (channels-first) -'    c1, up -> Concat -> Reshape -> DQ -> z (channels-first)
+  ModelBuilder b;
+  b.graph("main");
+  int32_t x = b.activation("x", {2, 6, 8, 10});
+  int32_t xq = b.activation("xq", {2, 6, 8, 10}, DType::kInt8);
+  b.quantize(xq, {0.03f}, {-2});
+  b.op(OpCode::kQuantizeLinear, {x}, {xq}, {static_cast<int64_t>(DType::kInt8)});
+  int32_t c1 = add_quantized_conv(b, "c1", OpCode::kConv2d, xq, {16, 6, 3, 3}, {2, 16, 8, 10},
+                                  {1, 1, 1, 1, 1, 1, 1, 1, 1}, 0.05f, -3);
+  int32_t c2 = add_quantized_conv(b, "c2", OpCode::kConv2d, xq, {24, 6, 3, 3}, {2, 24, 4, 5},
+                                  {2, 2, 1, 1, 1, 1, 1, 1, 1}, 0.07f, 4);
+  int32_t up = b.activation("up", {2, 24, 8, 10}, DType::kInt8);
+  b.quantize(up, {0.07f}, {4});
+  b.op(OpCode::kResize, {c2}, {up}, {params::kResizeNearestMode, params::kAsymmetric, params::kNearestFloor, 8, 10},
+       {2.f, 2.f});
+  int32_t c3 = add_quantized_conv(b, "c3", OpCode::kConv2d, xq, {5, 6, 3, 3}, {2, 5, 8, 10},
+                                  {1, 1, 1, 1, 1, 1, 1, 1, 1}, 0.05f, -3);
+  int32_t flat = b.activation("flat", {2, 400}, DType::kInt8);
+  b.quantize(flat, {0.05f}, {-3});
+  b.op(OpCode::kReshape, {c3}, {flat}, {2, 400});
+  int32_t back = b.activation("back", {2, 5, 8, 10}, DType::kInt8);
+  b.quantize(back, {0.05f}, {-3});
+  b.op(OpCode::kReshape, {flat}, {back}, {2, 5, 8, 10});
+  int32_t cat = b.activation("cat", {2, 45, 8, 10}, DType::kInt8);
+  b.quantize(cat, {0.05f}, {-3});  // c1's and back's scale: copied; up's requantized
+  b.op(OpCode::kConcat, {c1, up, back}, {cat}, {1});
+  int32_t n = add_int8_group_norm(b, "n", cat, {2, 45, 8, 10}, 5, ActivationKind::kRelu, 0.02f, -128);
+  int32_t c4 = add_quantized_conv(b, "c4", OpCode::kConv2d, n, {8, 45, 3, 3}, {2, 8, 8, 10},
+                                  {1, 1, 1, 1, 1, 1, 1, 1, 1}, 0.04f, 5);
+  int32_t y = b.activation("y", {2, 8, 8, 10});
+  b.op(OpCode::kDequantizeLinear, {c4}, {y});
+  int32_t cat2 = b.activation("cat2", {2, 40, 8, 10}, DType::kInt8);
+  b.quantize(cat2, {0.09f}, {1});  // every input requantized
+  b.op(OpCode::kConcat, {c1, up}, {cat2}, {1});
+  int32_t cat2_flat = b.activation("cat2_flat", {2, 3200}, DType::kInt8);  // a Reshape reads it: channels-first
+  b.quantize(cat2_flat, {0.09f}, {1});
+  b.op(OpCode::kReshape, {cat2}, {cat2_flat}, {2, 3200});
+  int32_t z = b.activation("z", {2, 3200});
+  b.op(OpCode::kDequantizeLinear, {cat2_flat}, {z});
+  b.inputs({x}).outputs({y, z});
+  CHECK(compare_backends(b, 0.f) == 11);  // all but the three Reshapes
+}
+
 TEST_CASE("int8 GroupNorm + SiLU (a UNet's norm): within one step of the reference, same bits at any thread count") {
   ModelBuilder b;
   b.graph("main");

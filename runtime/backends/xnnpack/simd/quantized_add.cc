@@ -60,5 +60,14 @@ void quantized_add(const QuantizedAdd& add, const QuantizedAddOperand& a, const 
   }
 }
 
+void requantize_row(const QuantizedAdd& requantize, const int8_t* x, size_t step, int8_t* y, size_t n, bool avx512) {
+  if (step == 1) {
+    if (avx512 && has_quantized_add_avx512()) quantized_add_row_one_value_avx512(requantize, x, 0, y, n);
+    else row_one_value(requantize, x, 0, y, n);
+    return;
+  }
+  for (size_t i = 0; i < n; ++i) y[i] = static_cast<int8_t>(requantize(x[i * step], 0));
+}
+
 }  // namespace simd
 }  // namespace edgegen

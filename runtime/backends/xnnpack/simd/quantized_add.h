@@ -32,5 +32,10 @@ struct QuantizedAddShape {
 void quantized_add(const QuantizedAdd& add, const QuantizedAddOperand& a, const QuantizedAddOperand& b, int8_t* y,
                    const QuantizedAddShape& shape, bool avx512 = true);
 
+// y[i] = requantize(x[i * step], 0) for i < n: a row of a requantizing
+// copy (make_quantized_requantize; an int8 Concat's input of another scale).
+void requantize_row(const QuantizedAdd& requantize, const int8_t* x, size_t step, int8_t* y, size_t n,
+                    bool avx512 = true);
+
 }  // namespace simd
 }  // namespace edgegen
