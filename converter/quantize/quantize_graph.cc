@@ -126,16 +126,16 @@ class Rewriter {
       if (in_int8[i]) {
         emit_quantized_linear(op);
       } else if (can_quantize_group_norm(graph_, op) && int8_read.count(op.outputs[0]) && !kept_float(op)) {
-        emit_quantized_group_norm(op);
+        emit_on_int8_inputs(op, 1);
       } else if (can_quantize_add(graph_, op) && int8_read.count(op.outputs[0]) && !kept_float(op) &&
                  (has_int8_twin(op.inputs[0]) || has_int8_twin(op.inputs[1]))) {
-        emit_quantized_add(op);
+        emit_on_int8_inputs(op, 2);
       } else if (can_quantize_unary(graph_, op) && int8_read.count(op.outputs[0]) && !kept_float(op) &&
                  has_int8_twin(op.inputs[0])) {
-        emit_quantized_unary(op);
+        emit_on_int8_inputs(op, 1);
       } else if (can_quantize_concat(graph_, op) && int8_read.count(op.outputs[0]) && !kept_float(op) &&
                  std::any_of(op.inputs.begin(), op.inputs.end(), [&](int x) { return has_int8_twin(x); })) {
-        emit_quantized_concat(op);
+        emit_on_int8_inputs(op, op.inputs.size());
       } else {
         graph_.ops.push_back(op);
         if (op.opcode == OpCode::kReshape) follow_reshape(op);
@@ -273,52 +273,14 @@ class Rewriter {
     emit_dequantize(y_index, y);
   }
 
-  // The GroupNorm `op` on the int8 twin of its input, into an int8 twin of
-  // its output (which its fused activation's range quantizes), and the
-  // float result for any float reader.
-  void emit_quantized_group_norm(const IrOp& op) {
+  // `op` (a GroupNorm, Add, Concat or unary op) on the int8 twins of its
+  // first `activations` inputs (quantized here where one has none yet; a
+  // GroupNorm's gamma and beta stay float), into an int8 twin of its output
+  // quantized by its calibrated range (a fused activation's included), and
+  // the float result for any float reader.
+  void emit_on_int8_inputs(const IrOp& op, size_t activations) {
     IrOp quantized = op;
-    quantized.inputs[0] = int8_of(op.inputs[0]);
-    const int y = op.outputs[0];
-    const int y_index = add_int8_tensor(y, activation_quantization(y));
-    quantized.outputs = {y_index};
-    graph_.ops.push_back(std::move(quantized));
-    int8_twin_[y] = y_index;
-    emit_dequantize(y_index, y);
-  }
-
-  // The Add `op` of the int8 twins of its operands (one quantized here if it
-  // has none yet), into an int8 twin of its output, and the float result
-  // for any float reader.
-  void emit_quantized_add(const IrOp& op) {
-    IrOp quantized = op;
-    quantized.inputs = {int8_of(op.inputs[0]), int8_of(op.inputs[1])};
-    const int y = op.outputs[0];
-    const int y_index = add_int8_tensor(y, activation_quantization(y));
-    quantized.outputs = {y_index};
-    graph_.ops.push_back(std::move(quantized));
-    int8_twin_[y] = y_index;
-    emit_dequantize(y_index, y);
-  }
-
-  // The unary `op` on the int8 twin of its input (which exists), into an
-  // int8 twin of its output, and the float result for any float reader.
-  void emit_quantized_unary(const IrOp& op) {
-    IrOp quantized = op;
-    quantized.inputs = {int8_of(op.inputs[0])};
-    const int y = op.outputs[0];
-    const int y_index = add_int8_tensor(y, activation_quantization(y));
-    quantized.outputs = {y_index};
-    graph_.ops.push_back(std::move(quantized));
-    int8_twin_[y] = y_index;
-    emit_dequantize(y_index, y);
-  }
-
-  // The Concat `op` of its inputs' int8 twins (quantized here where missing)
-  // into an int8 twin of its output, and the float result for any float reader.
-  void emit_quantized_concat(const IrOp& op) {
-    IrOp quantized = op;
-    for (int& input : quantized.inputs) input = int8_of(input);
+    for (size_t k = 0; k < activations && k < op.inputs.size(); ++k) quantized.inputs[k] = int8_of(op.inputs[k]);
     const int y = op.outputs[0];
     const int y_index = add_int8_tensor(y, activation_quantization(y));
     quantized.outputs = {y_index};
