@@ -62,6 +62,8 @@ if [[ ! -f $seeds/.done ]]; then
     "$edgegen" convert "$manifest" -o "$seeds/fuzz_model/$name.egm" --batch 2 >/dev/null 2>&1 || true
   done
   rm -rf "$graph_dir"
+  # A QDQ graph whose Add, Concat and Sigmoid become int8 operators.
+  "$edgegen" convert fuzz/seeds/graphs/int8_block.onnx -o "$seeds/fuzz_model/int8_block.egm" >/dev/null 2>&1 || true
   onnx_tests=/usr/share/libonnx-testdata/data/node
   if [[ -d $onnx_tests ]]; then
     count=0

@@ -160,6 +160,56 @@ TEST_CASE("QDQ import: DQ + DQ -> Add -> Q (a residual connection) folds into an
   }
 }
 
+TEST_CASE("QDQ import: DQ -> Sigmoid -> Q and DQ + DQ -> Concat -> Q fold into int8 ops (a table, a requantizing copy)") {
+  OnnxModelBuilder model;
+  model.input("a", {1, 2, 3}).input("b", {1, 3, 3}).output("y").output("c");
+  model.raw_initializer("as", onnx::TensorProto::FLOAT, {}, float_bytes({0.05f}));
+  model.raw_initializer("az", onnx::TensorProto::INT8, {}, int8_bytes({-4}));
+  model.raw_initializer("bs", onnx::TensorProto::FLOAT, {}, float_bytes({0.02f}));
+  model.raw_initializer("bz", onnx::TensorProto::INT8, {}, int8_bytes({7}));
+  model.raw_initializer("ys", onnx::TensorProto::FLOAT, {}, float_bytes({1.f / 256}));
+  model.raw_initializer("yz", onnx::TensorProto::INT8, {}, int8_bytes({-128}));
+  model.node("QuantizeLinear", {"a", "as", "az"}, {"aq"});
+  model.node("DequantizeLinear", {"aq", "as", "az"}, {"af"});
+  model.node("QuantizeLinear", {"b", "bs", "bz"}, {"bq"});
+  model.node("DequantizeLinear", {"bq", "bs", "bz"}, {"bf"});
+  model.node("Sigmoid", {"af"}, {"sig"});
+  model.node("QuantizeLinear", {"sig", "ys", "yz"}, {"sq"});
+  model.node("DequantizeLinear", {"sq", "ys", "yz"}, {"y"});
+  auto& concat = model.node("Concat", {"af", "bf"}, {"cat"});
+  OnnxModelBuilder::set_int(concat, "axis", 1);
+  model.node("QuantizeLinear", {"cat", "as", "az"}, {"cq"});
+  model.node("DequantizeLinear", {"cq", "as", "az"}, {"c"});
+  std::vector<uint8_t> file = convert(model.save("qdq_sigmoid_concat.onnx"), ConvertOptions{});
+  const format::Graph* graph = format::GetModel(file.data())->graphs()->Get(0);
+  size_t int8_ops = 0, float_ops = 0;
+  for (const format::Operator* op : *graph->operators()) {
+    if (op->opcode() != static_cast<uint32_t>(OpCode::kSigmoid) && op->opcode() != static_cast<uint32_t>(OpCode::kConcat))
+      continue;
+    const format::Tensor* out = graph->tensors()->Get(static_cast<uint32_t>(op->outputs()->Get(0)));
+    (static_cast<DType>(out->dtype()) == DType::kInt8 ? int8_ops : float_ops)++;
+  }
+  CHECK(int8_ops == 2);
+  CHECK(float_ops == 0);
+  auto quantize = [](float v, float s, int z) { return std::min(127.f, std::max(-128.f, std::nearbyint(v / s) + z)); };
+  std::vector<float> a = {-3.f, -1.f, -0.2f, 0.f, 0.9f, 4.f}, b(9);
+  for (size_t i = 0; i < b.size(); ++i) b[i] = 0.45f * static_cast<float>(i) - 2.f;
+  std::vector<HostTensor> out = run_egm_graph(file, 0, {float_tensor({1, 2, 3}, a), float_tensor({1, 3, 3}, b)});
+  std::vector<float> y(6), c(15);
+  std::memcpy(y.data(), out.at(0).data.data(), sizeof(float) * y.size());
+  std::memcpy(c.data(), out.at(1).data.data(), sizeof(float) * c.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    const float af = (quantize(a[i], 0.05f, -4) + 4) * 0.05f;
+    const float want = (quantize(1.f / (1.f + std::exp(-af)), 1.f / 256, -128) + 128) / 256;
+    CHECK(y[i] == doctest::Approx(want).epsilon(1e-6));  // exactly what the QDQ chain computes
+    CHECK(c[i] == doctest::Approx(af).epsilon(1e-6));     // a is at the output's scale: copied
+  }
+  for (size_t i = 0; i < b.size(); ++i) {
+    const float bf = (quantize(b[i], 0.02f, 7) - 7) * 0.02f;
+    CHECK(std::fabs(c[6 + i] - (quantize(bf, 0.05f, -4) + 4) * 0.05f) <= 0.05f * 1.001f);  // within one step
+  }
+}
+
 TEST_CASE("QDQ import: bad quantization parameters are refused with a message naming them") {
   auto dq_model = [](const std::string& scale_bytes, std::vector<int64_t> scale_shape, int zp_type,
                      const std::string& zp_bytes, std::vector<int64_t> zp_shape) {

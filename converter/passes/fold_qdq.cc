@@ -3,8 +3,9 @@
 //
 //   x_q -> DQ -> Conv2d / FullyConnected / MatMul -> Q -> y_q
 //   w_q -> DQ ---^          (bias: DQ of int32, or float)
-//   a_q -> DQ -> Add -> Q -> y_q      (a residual connection)
+//   a_q -> DQ -> Add / Concat -> Q -> y_q   (a residual, a skip connection)
 //   b_q -> DQ --^
+//   x_q -> DQ -> Sigmoid / Tanh / any unary op -> Q -> y_q
 //
 // This pass makes each such chain the quantized op itself, with the scales
 // and zero points written in the model: x_q and y_q keep theirs, the weight
@@ -21,6 +22,7 @@
 
 #include "converter/constant_data.h"
 #include "converter/passes/passes.h"
+#include "core/in_place.h"
 
 namespace edgegen::converter {
 namespace {
@@ -97,20 +99,25 @@ size_t only_quantize_of(const IrGraph& graph, const std::vector<int>& consumers,
   return graph.ops.size();
 }
 
-// An Add of two dequantized per-tensor activations of one dtype whose sum is
-// quantized per tensor to that dtype: the int8 Add (kernels/quantized_add.h).
-bool fold_add(IrGraph& graph, const Producers& producers, size_t index, size_t q_index) {
+// An element-wise op whose every input is a dequantized per-tensor tensor of
+// one byte dtype, and whose result is quantized per tensor to that dtype:
+// the op on the quantized tensors themselves. An Add (kernels/quantized_add.h),
+// a Concat (inputs requantized to the output's scale) or a unary op (a table
+// of bytes, kernels/quantized_unary.h).
+bool fold_elementwise(IrGraph& graph, const Producers& producers, size_t index, size_t q_index) {
   IrOp& op = graph.ops[index];
-  const int a = producers.dequantized_from(op.inputs[0]);
-  const int b = op.inputs.size() == 2 ? producers.dequantized_from(op.inputs[1]) : -1;
-  if (a < 0 || b < 0) return false;
   const int y = graph.ops[q_index].outputs[0];
-  const IrTensor& at = graph.tensors[static_cast<size_t>(a)];
-  const IrTensor& bt = graph.tensors[static_cast<size_t>(b)];
   const IrTensor& yt = graph.tensors[static_cast<size_t>(y)];
-  if (!is_byte_dtype(at.dtype) || bt.dtype != at.dtype || yt.dtype != at.dtype) return false;
-  if (at.quant.axis >= 0 || bt.quant.axis >= 0 || yt.quant.axis >= 0) return false;
-  op.inputs = {a, b};
+  if (!is_byte_dtype(yt.dtype) || yt.quant.axis >= 0) return false;
+  std::vector<int> inputs;
+  for (int input : op.inputs) {
+    const int q = input >= 0 ? producers.dequantized_from(input) : -1;
+    if (q < 0) return false;
+    const IrTensor& qt = graph.tensors[static_cast<size_t>(q)];
+    if (qt.dtype != yt.dtype || qt.quant.axis >= 0) return false;
+    inputs.push_back(q);
+  }
+  op.inputs = inputs;
   op.outputs = {y};
   graph.ops.erase(graph.ops.begin() + static_cast<long>(q_index));
   return true;
@@ -119,15 +126,19 @@ bool fold_add(IrGraph& graph, const Producers& producers, size_t index, size_t q
 // Rewrites `op` (index `index`) into its quantized form when its chain matches.
 bool fold_one(IrGraph& graph, const Producers& producers, const std::vector<int>& consumers, size_t index) {
   IrOp& op = graph.ops[index];
+  const bool elementwise = (op.opcode == OpCode::kAdd && op.inputs.size() == 2) ||
+                           (op.opcode == OpCode::kConcat && !op.inputs.empty()) ||
+                           (is_elementwise_unary(op.opcode) && op.inputs.size() == 1);
   if (op.opcode != OpCode::kConv2d && op.opcode != OpCode::kFullyConnected && op.opcode != OpCode::kMatMul &&
-      op.opcode != OpCode::kAdd)
+      !elementwise)
     return false;
   if (op.activation.kind != ActivationKind::kNone && op.activation.kind != ActivationKind::kRelu &&
       op.activation.kind != ActivationKind::kClip)
     return false;
+  if (op.activation.kind != ActivationKind::kNone && op.opcode != OpCode::kAdd && elementwise) return false;
   const size_t q_index = only_quantize_of(graph, consumers, index);
   if (q_index == graph.ops.size()) return false;
-  if (op.opcode == OpCode::kAdd) return fold_add(graph, producers, index, q_index);
+  if (elementwise) return fold_elementwise(graph, producers, index, q_index);
   const int y = graph.ops[q_index].outputs[0];
   const int x = producers.dequantized_from(op.inputs[0]);
   const int w = producers.dequantized_from(op.inputs[1]);
