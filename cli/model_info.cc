@@ -442,7 +442,7 @@ std::string model_info_text(const ModelInfo& info, const std::string& title, boo
     if (graph.constant_bytes.size() > 1 || graph.op_precisions.size() > 1 ||
         (!graph.constant_bytes.empty() && graph.constant_bytes.begin()->first != "float32")) {
       out << "  precision: ops by output " << counts_text(graph.op_precisions) << "; weight bytes "
-          << bytes_text(graph.constant_bytes) << "\n";
+          << (graph.constant_bytes.empty() ? std::string("none") : bytes_text(graph.constant_bytes)) << "\n";
     }
     out << "  arena plan: " << with_thousands(graph.plan_arena_bytes) << " bytes (lower bound "
         << with_thousands(graph.plan_lower_bound_bytes) << ")\n";
