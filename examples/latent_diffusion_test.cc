@@ -20,6 +20,7 @@
 #include "converter/converter.h"
 #include "edgegen/diffusion.h"
 #include "edgegen/model.h"
+#include "edgegen_generated.h"
 #include "npy.h"
 #include "testing/allocation_counter.h"
 #include "testing/model_builder.h"
@@ -42,7 +43,7 @@ nlohmann::json example_manifest() {
 
 // Converts `manifest` (written next to the example's graphs, then removed);
 // returns the converter's message, or "" on success with `out` loaded.
-std::string convert(const nlohmann::json& manifest, int batch, Loaded* out) {
+std::string convert(const nlohmann::json& manifest, int batch, Loaded* out, bool int8 = false) {
   // Unique per process: the XNNPACK and reference runs of this test may run at once.
   static int counter = 0;
   const std::string path =
@@ -53,6 +54,7 @@ std::string convert(const nlohmann::json& manifest, int batch, Loaded* out) {
   }
   converter::ConvertOptions options;
   options.batch = batch;
+  options.quantize.int8 = int8;
   std::string message;
   std::vector<uint8_t> bytes;
   try {
@@ -226,6 +228,44 @@ TEST_CASE("latent diffusion: img2img at strength 0 and 1, context guidance, no a
     const int32_t labels[2] = {0, 1};
     CHECK(pipeline.sample(options, items, labels, again.data()).code() == StatusCode::kInvalidArgument);
   }
+}
+
+TEST_CASE("latent diffusion in int8: all three graphs calibrate from the model's own sampling; img2img near float32") {
+  // No calibration file: the denoiser on its trajectories, the decoder on
+  // their ends, the encoder on the decoder's pictures of them.
+  Loaded quantized, plain;
+  REQUIRE(convert(example_manifest(), 2, &quantized, true).empty());
+  load(2, &plain);
+  const format::Model* file = format::GetModel(quantized.bytes.data());
+  REQUIRE(file->graphs()->size() == 3);
+  for (const format::Graph* graph : *file->graphs()) {
+    CAPTURE(graph->name()->str());
+    int int8_outputs = 0;
+    for (const format::Operator* op : *graph->operators())
+      int8_outputs += graph->tensors()->Get(static_cast<uint32_t>(op->outputs()->Get(0)))->dtype() == format::DType::Int8;
+    CHECK(int8_outputs > 3);
+  }
+  DiffusionPipeline eight, thirty_two;
+  require_ok(eight.prepare(quantized.model));
+  require_ok(thirty_two.prepare(plain.model));
+  const size_t items = 2, picture = eight.item_size();
+  std::vector<float> pictures = reference("pictures.npy");
+  pictures.resize(items * picture);
+  std::vector<float> context = reference("context.npy");
+  context.resize(items * eight.context_size());
+  DiffusionOptions options;
+  options.steps = 4;
+  options.seed = 3;
+  options.context = context.data();
+  options.guidance = 3.f;
+  options.init_image = pictures.data();
+  options.strength = 0.5f;
+  std::vector<float> a(items * picture), b(items * picture);
+  require_ok(eight.sample(options, items, nullptr, a.data()));
+  require_ok(thirty_two.sample(options, items, nullptr, b.data()));
+  double signal = 0, noise = 0;
+  for (size_t i = 0; i < a.size(); ++i) signal += double(b[i]) * b[i], noise += double(a[i] - b[i]) * (a[i] - b[i]);
+  CHECK(10 * std::log10(signal / noise) > 15.0);  // the same edit of the same picture, not another one
 }
 
 TEST_CASE("latent diffusion: tiled decoding matches decoding at once") {

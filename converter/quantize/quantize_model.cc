@@ -122,6 +122,7 @@ class PlanBuilder {
         latents.values = std::move(generated.final_samples);
         latents.count = generated.final_count;
         plan[1] = batches_of(graphs_[1], {latents}, batch());
+        if (graphs_.size() > 2 && graphs_[2].inputs.size() == 1) plan[2] = encoder_batches(plan[1], source);
       }
       return plan;
     }
@@ -185,6 +186,26 @@ class PlanBuilder {
                           "distribution), diffusion models (their own sampling trajectories) and token decoders (from "
                           "--calibration TEXT.txt); give --calibration FILE.npy with samples [N, ...] of the data, or "
                           "DIR with NAME.npy per input");
+  }
+
+  // A latent diffusion model's encoder (img2img, in-painting) reads pictures:
+  // the given ones by its input's name, else the float decoder's pictures
+  // of the trajectories' ends. None when those do not fit the encoder's
+  // input (a decoder converted for a tile): the encoder then stays float32.
+  std::vector<CalibrationBatch> encoder_batches(const std::vector<CalibrationBatch>& decoder_plan, std::string* source) {
+    const IrGraph& encoder = graphs_[2];
+    const IrTensor& input = encoder.tensors[static_cast<size_t>(encoder.inputs[0])];
+    if (q_.inputs.count(input.name)) return batches_of(encoder, {samples_for(encoder, 0, source)}, batch());
+    InputSamples pictures;
+    pictures.values = run_outputs({graphs_[1]}, {decoder_plan}, batch())[0][0];
+    const size_t item = item_elements(input, batch());
+    if (item == 0 || pictures.values.size() % item != 0 || pictures.values.size() / item < batch()) {
+      note(source, "none for the encoder (the decoder's pictures do not fit its input): it stays float32");
+      return {};
+    }
+    pictures.count = pictures.values.size() / item;
+    note(source, "generated for the encoder (the float decoder's pictures of those latents)");
+    return batches_of(encoder, {pictures}, batch());
   }
 
   // A diffusion model calibrated from its own samples: none of the
@@ -282,6 +303,13 @@ QuantizationReport quantize_model(std::vector<IrGraph>& graphs, const Manifest* 
       if (std::find(candidates.begin(), candidates.end(), i) == candidates.end())
         graph_report.kept_float.push_back(graph.ops[i].name);
     std::vector<size_t> chosen = candidates;
+    if (plan[g].empty()) {  // no calibration data (PlanBuilder said why): float32 as it is
+      graph_report.kept_float.clear();
+      for (size_t i : candidates) graph_report.kept_float.push_back(graph.ops[i].name);
+      graph_report.float_ops = graph_report.kept_float.size();
+      report.graphs.push_back(std::move(graph_report));
+      continue;
+    }
     std::vector<double> per_output;
     IrGraph result = quantized_copy(graph, chosen, stats[g], q);
     double worst = worst_snr(g, result, plan, reference[g], batch, &per_output);
