@@ -8,6 +8,7 @@
 #include "backends/xnnpack/convolution_gemm.h"
 #include "backends/xnnpack/deconvolution_gemm.h"
 #include "backends/xnnpack/depthwise_conv1d.h"
+#include "backends/xnnpack/depthwise_int8.h"
 #include "backends/xnnpack/narrow_conv.h"
 #include "backends/xnnpack/packed_conv.h"
 #include "backends/xnnpack/quantized_gemm.h"
@@ -47,6 +48,7 @@ enum class Executor : uint8_t {
   kQuantizedAdd,  // int8 Add (simd/quantized_add.h)
   kLookup,        // an int8 unary op as a table of bytes (kernels/quantized_unary.h, simd/byte_lookup.h)
   kQuantizedConcat,  // int8 Concat along channels (simd/quantized_concat.h)
+  kDepthwiseInt8,    // int8 depthwise Conv2d, channels-last (depthwise_int8.h)
 };
 
 // One layout conversion of a [batch, channels, spatial] tensor.
@@ -95,6 +97,7 @@ struct AcceleratedOp {
   ConvGemm conv;
   SmallConv1d small_conv;
   DepthwiseConv1d depthwise;
+  DepthwiseInt8 depthwise_int8;
   PackedConv packed_conv;
   NarrowConv narrow_conv;
   float* fused_out = nullptr;  // kNarrowConv with the next (unary) op fused: that op's output

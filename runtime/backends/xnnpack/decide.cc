@@ -283,6 +283,7 @@ void int8_channels_last_candidates(const Model& model, const format::Graph& grap
           (k == 0 && int8_group_norm(v) && candidates[v.op.outputs()->Get(0)]) ||
           quantized_add_layout(v, nullptr, false, nullptr) ||  // either operand, in either layout
           (k == 0 && int8_lookup(v) && candidates[v.op.outputs()->Get(0)]) ||
+          (k == 0 && depthwise_int8(v) && candidates[v.op.outputs()->Get(0)]) ||
           int8_concat(v);  // any input, in either layout
       if (!reads_channels_last) candidates[v.input_index(k)] = 0;
     }
@@ -309,6 +310,12 @@ Decision decide(const OpView& v, const Layout* natural, const uint8_t* int8_cand
     // when every reader takes it so.
     d.executor = Executor::kQGemm;
     d.int8_nhwc = int8_candidates[output] && quantized_gemm_channels_last(v);
+    return d;
+  }
+  if (depthwise_int8(v)) {
+    // Channels-last in and out when its input comes so (its output may then
+    // be too: int8_channels_last_candidates); else the reference kernel.
+    if (input_nhwc(0) && int8_candidates[output]) d.executor = Executor::kDepthwiseInt8, d.int8_nhwc = true;
     return d;
   }
   if (quantize_or_dequantize(v)) {

@@ -797,6 +797,16 @@ Status set_up_executor(OpBuild& b) {
     case Executor::kQuantizedAdd:
       quantized_add_layout(v, b.layout.natural, b.layout.decisions[b.index].int8_nhwc, &acc);
       break;
+    case Executor::kDepthwiseInt8: {
+      uint8_t* memory = static_cast<uint8_t*>(b.build.persistent->allocate_bytes(depthwise_int8_bytes(v)));
+      if (!b.counting()) {
+        if (memory == nullptr)
+          return Status::error(StatusCode::kArenaTooSmall, "the arena is too small for the weights of '%s'",
+                               b.state->context.op_name);
+        EG_RETURN_IF_ERROR(place_depthwise_int8(v, b.state->context, memory, &acc.depthwise_int8));
+      }
+      break;
+    }
     case Executor::kQuantizedConcat:
       for (size_t k = 0; k < v.num_inputs(); ++k)
         if (b.layout.natural[v.input_index(k)] == Layout::kNhwc) acc.concat_nhwc_inputs |= static_cast<uint8_t>(1u << k);
@@ -1205,6 +1215,10 @@ Status run_operator(const OpState& state, pthreadpool_t pool) {
       run_depthwise_conv1d(acc.depthwise, pool, context.input(0).data_as<const float>(),
                            context.output(0).data_as<float>());
       break;
+    case Executor::kDepthwiseInt8:
+      run_depthwise_int8(acc.depthwise_int8, pool, context.input(0).data_as<const int8_t>(),
+                         context.output(0).data_as<int8_t>());
+      break;
     case Executor::kQuantizedConcat: {
       const Tensor& y = context.output(0);
       simd::QuantizedConcatInput inputs[kMaxConversions];
@@ -1371,6 +1385,7 @@ const char* executor_name(const OpState& op) {
     case Executor::kDeconvGemm: return "xnnpack";
     case Executor::kConvGemm: return "im2col";
     case Executor::kQGemm: return "qgemm";
+    case Executor::kDepthwiseInt8: return "direct";
     case Executor::kSmallConv1d:
     case Executor::kDepthwiseConv1d: return "direct";
     case Executor::kPackedConv: return "packed";

@@ -1055,6 +1055,45 @@ TEST_CASE("int8 Concat (a UNet's skip connection): inputs of other scales requan
   CHECK(compare_backends(b, 0.f) == 11);  // all but the three Reshapes
 }
 
+TEST_CASE("int8 depthwise convolutions (a MobileNet block): channels-last, strides, padding, dilation, same bits") {
+  struct Case {
+    int64_t channels, h, w, kernel, stride, pad, dilation;
+    ActivationKind act;
+  };
+  const Case cases[] = {
+      {16, 9, 11, 3, 1, 1, 1, ActivationKind::kNone},
+      {37, 8, 7, 3, 2, 1, 1, ActivationKind::kRelu},       // a tail of 5 channels, stride 2
+      {80, 6, 6, 5, 1, 2, 1, ActivationKind::kClip},       // 5x5, ReLU6-like clip
+      {24, 10, 9, 3, 1, 2, 2, ActivationKind::kLeakyRelu},  // dilation 2
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.channels);
+    CAPTURE(c.kernel);
+    ModelBuilder b;
+    b.graph("main");
+    int32_t x = b.activation("x", {2, 6, c.h, c.w});
+    int32_t xq = b.activation("xq", {2, 6, c.h, c.w}, DType::kInt8);
+    b.quantize(xq, {0.03f}, {-2});
+    b.op(OpCode::kQuantizeLinear, {x}, {xq}, {static_cast<int64_t>(DType::kInt8)});
+    int32_t c1 = add_quantized_conv(b, "c1", OpCode::kConv2d, xq, {c.channels, 6, 1, 1}, {2, c.channels, c.h, c.w},
+                                    {1, 1, 1, 1, 0, 0, 0, 0, 1}, 0.05f, -3);
+    const int64_t span = c.dilation * (c.kernel - 1) + 1;
+    const int64_t oh = (c.h + 2 * c.pad - span) / c.stride + 1, ow = (c.w + 2 * c.pad - span) / c.stride + 1;
+    int32_t dw = add_quantized_conv(b, "dw", OpCode::kConv2d, c1, {c.channels, 1, c.kernel, c.kernel},
+                                    {2, c.channels, oh, ow},
+                                    {c.stride, c.stride, c.dilation, c.dilation, c.pad, c.pad, c.pad, c.pad, c.channels},
+                                    0.04f, 6, c.act);
+    if (c.act == ActivationKind::kClip) b.clip(0.f, 6.f);
+    if (c.act == ActivationKind::kLeakyRelu) b.leaky_relu(0.1f);
+    int32_t c2 = add_quantized_conv(b, "c2", OpCode::kConv2d, dw, {8, c.channels, 1, 1}, {2, 8, oh, ow},
+                                    {1, 1, 1, 1, 0, 0, 0, 0, 1}, 0.05f, 1);
+    int32_t y = b.activation("y", {2, 8, oh, ow});
+    b.op(OpCode::kDequantizeLinear, {c2}, {y});
+    b.inputs({x}).outputs({y});
+    CHECK(compare_backends(b, 0.f) == 5);  // the depthwise one on its own kernel, not the reference
+  }
+}
+
 TEST_CASE("int8 GroupNorm + SiLU (a UNet's norm): within one step of the reference, same bits at any thread count") {
   ModelBuilder b;
   b.graph("main");
