@@ -141,12 +141,37 @@ size_t narrow_conv_floats(const NarrowConv& p) {
                              p.kernel_w * p.in_channels);
 }
 
-void pack_narrow_conv(const OpView& v, float* memory, NarrowConv* plan) {
-  NarrowConv& p = *plan;
-  std::memset(memory, 0, narrow_conv_floats(p) * sizeof(float));
+namespace {
+
+// Input channels per step of the packing: the block's outputs' rows over
+// these channels and every tap are read, and their window floats written,
+// within L1.
+constexpr int64_t kPackChannels = 16;
+
+struct PackTask {
+  const NarrowConv* plan;
+  const float* weights;
+  const float* bias;  // null: none
+  float* memory;      // narrow_conv_floats
+};
+
+// Block `index` of the packing: its weights [kh][kw][C_in / pair][vectors *
+// 16] and its bias (both zero-padded); block 0 also writes the row of zeros.
+// Each block writes only its own floats.
+void pack_block(void* argument, size_t index) {
+  const PackTask& task = *static_cast<const PackTask*>(argument);
+  const NarrowConv& p = *task.plan;
+  const int64_t block = static_cast<int64_t>(index);
+  const int64_t block_floats = block_weight_floats(p), bias_floats = block_bias_floats(p);
+  float* out = task.memory + block * block_floats;
+  float* bias = task.memory + p.blocks * block_floats + block * bias_floats;
+  std::memset(out, 0, static_cast<size_t>(block_floats) * sizeof(float));
+  std::memset(bias, 0, static_cast<size_t>(bias_floats) * sizeof(float));
+  if (block == 0) std::memset(task.memory + p.blocks * (block_floats + bias_floats), 0,
+                              static_cast<size_t>(p.kernel_w * p.in_channels) * sizeof(float));
   // ONNX stores W as [C_out][C_in][kh][kw]; step c of tap (ky, kx) holds
   // input channels c * pair + q in lane o * pair + q.
-  const float* w = v.constant(1);
+  const float* w = task.weights;
   const int64_t taps = p.kernel_h * p.kernel_w, steps = p.in_channels / p.pair;
   const int64_t step_floats = p.vectors * kNarrowConvLanes;
   // Transposed: W is [C_in][C_out][kh][kw], and channel (qy * kw + qx) *
@@ -156,23 +181,31 @@ void pack_narrow_conv(const OpView& v, float* memory, NarrowConv* plan) {
     const int64_t phase = o / p.patch_channels, channel = o % p.patch_channels;
     return w[(c * p.patch_channels + channel) * p.phases_h * p.phases_w + phase];
   };
-  // Blocks of block_channels outputs one after another, then their biases.
-  const int64_t block_floats = block_weight_floats(p);
-  for (int64_t o = 0; o < p.out_channels; ++o) {
-    float* block = memory + (o / p.block_channels) * block_floats;
-    const int64_t lane = (o % p.block_channels) * p.pair;
-    for (int64_t c = 0; c < p.in_channels; ++c)
-      for (int64_t t = 0; t < taps; ++t) block[(t * steps + c / p.pair) * step_floats + lane + c % p.pair] = weight(o, c, t);
+  const int64_t first = block * p.block_channels;
+  const int64_t last = first + p.block_channels < p.out_channels ? first + p.block_channels : p.out_channels;
+  for (int64_t c0 = 0; c0 < p.in_channels; c0 += kPackChannels) {
+    const int64_t c1 = c0 + kPackChannels < p.in_channels ? c0 + kPackChannels : p.in_channels;
+    for (int64_t o = first; o < last; ++o) {
+      const int64_t lane = (o - first) * p.pair;
+      for (int64_t c = c0; c < c1; ++c)
+        for (int64_t t = 0; t < taps; ++t) out[(t * steps + c / p.pair) * step_floats + lane + c % p.pair] = weight(o, c, t);
+    }
   }
-  float* bias = memory + p.blocks * block_floats;
-  if (v.has_input(2)) {  // the patch's bias in every phase
+  if (task.bias != nullptr) {  // the patch's bias in every phase
     const int64_t channels = p.transposed ? p.patch_channels : p.out_channels;
-    for (int64_t o = 0; o < p.out_channels; ++o)
-      bias[(o / p.block_channels) * block_bias_floats(p) + o % p.block_channels] = v.constant(2)[o % channels];
+    for (int64_t o = first; o < last; ++o) bias[o - first] = task.bias[o % channels];
   }
+}
+
+}  // namespace
+
+void pack_narrow_conv(const OpView& v, float* memory, NarrowConv* plan, pthreadpool_t pool) {
+  NarrowConv& p = *plan;
+  PackTask task{&p, v.constant(1), v.has_input(2) ? v.constant(2) : nullptr, memory};
+  pthreadpool_parallelize_1d(pool, pack_block, &task, static_cast<size_t>(p.blocks), 0);
   p.packed = memory;
-  p.bias = bias;
-  p.zeros = bias + p.blocks * block_bias_floats(p);
+  p.bias = memory + p.blocks * block_weight_floats(p);
+  p.zeros = p.bias + p.blocks * block_bias_floats(p);
 }
 
 namespace {

@@ -8,7 +8,9 @@
 // 3x3 convs of 64-256 channels, a UNet's).
 //
 // Memory: the packed weights, the padded bias and one row of zeros (the
-// padding's input) in the persistent arena, packed at prepare; no scratch.
+// padding's input) in the persistent arena, packed at prepare, or, when the
+// session streams the layer's weights, in the graph's WeightStream buffer,
+// packed again just before each run; no scratch.
 //
 // Threads: positions in chunks of whole tiles; each output is one fixed
 // chain of multiply-adds wherever its tile falls, so the bits do not
@@ -59,8 +61,11 @@ bool narrow_conv_wins(const OpView& v);
 NarrowConv narrow_conv_plan(const OpView& v, FusedActivation* post);
 // Floats of packed weights, bias and zeros (persistent; placed by the caller).
 size_t narrow_conv_floats(const NarrowConv& plan);
-// Packs into `memory` (narrow_conv_floats of them) and points the plan at it.
-void pack_narrow_conv(const OpView& v, float* memory, NarrowConv* plan);
+// Packs into `memory` (narrow_conv_floats of them, 64-byte aligned) and
+// points the plan at it; blocks of output channels on `pool`'s threads
+// (null: the calling thread). Allocates nothing: weight streaming calls it
+// before each run.
+void pack_narrow_conv(const OpView& v, float* memory, NarrowConv* plan, pthreadpool_t pool);
 
 // x [batch, in_h, in_w, C_in] -> y [batch, out_h, out_w, C_out].
 void run_narrow_conv(const NarrowConv& plan, pthreadpool_t pool, const float* x, float* y);

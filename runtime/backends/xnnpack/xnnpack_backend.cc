@@ -684,14 +684,20 @@ Status set_up_xnnpack_operator(OpBuild& b) {
   return Status::ok();
 }
 
-// Weight streaming: whether `b`'s operator is created at each run instead
+// Our own convolution kernels whose weights a streaming session packs into
+// the WeightStream buffer before each run instead of once at prepare.
+bool packs_own_stream(Executor executor) {
+  return executor == Executor::kPackedConv || executor == Executor::kNarrowConv;
+}
+
+// Weight streaming: whether `b`'s weights are packed at each run instead
 // of once here. Convolutions and fully connected layers with a constant
 // weight of at least stream_weights_min_bytes.
 bool streams_weights(const OpBuild& b) {
   const size_t min_bytes = b.build.stream_weights_min_bytes;
   if (min_bytes == 0) return false;
   const OpCode code = b.v.code();
-  const bool product = b.acc.executor == Executor::kConvGemm ||
+  const bool product = b.acc.executor == Executor::kConvGemm || packs_own_stream(b.acc.executor) ||
                        (b.acc.executor == Executor::kXnnpack &&
                         (code == OpCode::kConv2d || code == OpCode::kFullyConnected || code == OpCode::kMatMul));
   if (!product || b.v.num_inputs() < 2 || !b.v.is_constant(1)) return false;
@@ -710,9 +716,18 @@ void release_weight_pages(const OpView& v) {
 // A streamed op at prepare: its operator is created once on the heap to
 // measure what packing it takes (XNNPACK's allocations, the reordered
 // convolution weights), then deleted; build_graph sizes the graph's one
-// WeightStream for the largest.
+// WeightStream for the largest. Our own convolutions' packing is sized by
+// their plan (set_up_executor made it).
 Status measure_streamed_operator(OpBuild& b, size_t* packed_bytes, size_t* reorder_floats) {
   AcceleratedOp& acc = b.acc;
+  acc.source = &b.v.op;
+  if (packs_own_stream(acc.executor)) {
+    *packed_bytes = acc.executor == Executor::kPackedConv
+                        ? packed_conv_region_bytes(acc.packed_conv)
+                        : narrow_conv_floats(acc.narrow_conv) * sizeof(float);
+    *reorder_floats = 0;
+    return Status::ok();
+  }
   MemoryRegion counter(nullptr, 0);
   ReorderBuffer reorder;
   Status created;
@@ -736,16 +751,23 @@ Status measure_streamed_operator(OpBuild& b, size_t* packed_bytes, size_t* reord
     acc.post_data = b.out_data;
     acc.post_count = static_cast<size_t>(shape_of(b.v.output(0)).num_elements());
   }
-  acc.source = &b.v.op;
   acc.stream_in = b.in_data[0];
   acc.stream_out = b.out_data;
   return Status::ok();
 }
 
-// Running a streamed op: its operator, created into the stream's buffer
-// (no heap: XNNPACK's allocations go to that region), set up as at prepare.
-Status create_streamed_operator(AcceleratedOp& acc) {
+// Running a streamed op: its weights packed into the stream's buffer by our
+// own kernel's packing (on `pool`'s threads), or its operator created there
+// (no heap: XNNPACK's allocations go to that region) and set up as at prepare.
+Status create_streamed_operator(AcceleratedOp& acc, pthreadpool_t pool) {
   const WeightStream& stream = *acc.stream;
+  if (packs_own_stream(acc.executor)) {
+    const OpView v{*stream.model, *stream.graph, *acc.source, stream.widened};
+    float* memory = reinterpret_cast<float*>(stream.packed);
+    if (acc.executor == Executor::kPackedConv) pack_packed_conv(v, memory, &acc.packed_conv, pool);
+    else pack_narrow_conv(v, memory, &acc.narrow_conv, pool);
+    return Status::ok();
+  }
   MemoryRegion region(stream.packed, stream.packed_bytes);
   ReorderBuffer reorder(stream.reorder, stream.reorder_floats);
   const OpView v{*stream.model, *stream.graph, *acc.source, stream.widened};
@@ -760,7 +782,7 @@ Status create_streamed_operator(AcceleratedOp& acc) {
 }
 
 void delete_streamed_operator(AcceleratedOp& acc) {
-  xnn_delete_operator(acc.op);  // its memory is the stream's: nothing is freed
+  if (acc.op != nullptr) xnn_delete_operator(acc.op);  // its memory is the stream's: nothing is freed
   acc.op = nullptr;
   const WeightStream& stream = *acc.stream;
   if (stream.release_pages) release_weight_pages(OpView{*stream.model, *stream.graph, *acc.source, stream.widened});
@@ -798,9 +820,10 @@ Status set_up_executor(OpBuild& b) {
             prepare_recurrent_layer(v, b.build.region, acc.threadpool, min_parallel_macs, &acc.recurrent));
       break;
     case Executor::kPackedConv:
+      // Streamed: packed at each run (build_graph sizes the stream buffer).
       // While counting without measuring the region, nothing is packed.
-      if (!b.counting() || b.build.measure_region)
-        EG_RETURN_IF_ERROR(prepare_packed_conv(v, b.build.region, &acc.packed_conv));
+      if (!streams_weights(b) && (!b.counting() || b.build.measure_region))
+        EG_RETURN_IF_ERROR(prepare_packed_conv(v, b.build.region, acc.threadpool, &acc.packed_conv));
       break;
     case Executor::kDepthwiseConv1d: {
       // Packed once into the persistent arena: [kernel][C] and the bias.
@@ -831,17 +854,18 @@ Status set_up_executor(OpBuild& b) {
       break;
     }
     case Executor::kNarrowConv: {
-      // Packed once into the persistent arena, like the 1-D direct kernel's,
-      // and never streamed: few output channels make small weights, and a
-      // session that streams the others keeps this op's bits.
+      // Packed once into the persistent arena, like the 1-D direct kernel's;
+      // streamed (a UNet's 3x3 convs of 320-1280 channels), packed at each
+      // run into the stream buffer by the same code: the same bits.
       acc.narrow_conv = narrow_conv_plan(v, &acc.post);
+      if (streams_weights(b)) break;
       const size_t floats = narrow_conv_floats(acc.narrow_conv);
       float* packed = static_cast<float*>(b.build.persistent->allocate_bytes(floats * sizeof(float)));
       if (!b.counting()) {
         if (packed == nullptr)
           return Status::error(StatusCode::kArenaTooSmall, "the arena is too small for the packed weights of '%s'",
                                b.state->context.op_name);
-        pack_narrow_conv(v, packed, &acc.narrow_conv);
+        pack_narrow_conv(v, packed, &acc.narrow_conv, acc.threadpool);
       }
       break;
     }
@@ -991,14 +1015,6 @@ Result<size_t> build_graph(const GraphBuild& build) {
     acc.nhwc = layout.decisions[i].nhwc;
     OpBuild b{build, layout, i, OpView{*build.model, graph, *ops->Get(i), build.widened}, acc,
               counting ? nullptr : &build.ops[i], scratch_base};
-    // packed_conv keeps its weights packed from prepare on: a convolution
-    // whose weights are to be streamed goes to XNNPACK, which creates it at
-    // each run (its bits then differ from the unstreamed session's within
-    // rounding, not by a bit-for-bit match).
-    if (acc.executor == Executor::kPackedConv) {
-      acc.executor = Executor::kXnnpack;
-      if (!streams_weights(b)) acc.executor = Executor::kPackedConv;
-    }
     // A recurrent layer decides for its parts itself (recurrent_layer.h).
     acc.threadpool = acc.executor == Executor::kRecurrent || worth_splitting(b.v) ? build.threadpool : nullptr;
     reserve_kernel_scratch(b);
@@ -1299,7 +1315,7 @@ Status run(const OpState& state, bool serial) {
   // operators run their tiles in order without a pool.
   pthreadpool_t pool = serial ? nullptr : state.accelerated->threadpool;
   if (state.accelerated->stream != nullptr) {
-    EG_RETURN_IF_ERROR(create_streamed_operator(*state.accelerated));
+    EG_RETURN_IF_ERROR(create_streamed_operator(*state.accelerated, pool));
     Status status = run_operator(state, pool);
     delete_streamed_operator(*state.accelerated);
     return status;
