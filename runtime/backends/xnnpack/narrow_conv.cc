@@ -27,6 +27,15 @@ constexpr int64_t kWideBlock = 64;
 // 4x4 image was 15% slower than packed_conv, 8x8 ones and a 1x1 of 16
 // channels (memory-bound on its output) a few % slower than XNNPACK.
 constexpr int64_t kWideMinPositions = 128, kWideMinDepth = 64;
+// A wide block's weights are split into parts of at most this many bytes
+// (of 2 MiB of L2 per core on the Xeon measured, beside the chunk's input
+// rows and sums).
+constexpr int64_t kPartBytes = 512 << 10;
+// Blocks of 64 over 64-127 positions when the window is this deep (a
+// UNet's 8x8 level, 3x3 over 1280-2560 channels): split into parts, the
+// weights of a part serve all the positions from L2; packed_conv's GEMM
+// read its 59-118 MB once per few rows.
+constexpr int64_t kWideDeepMinPositions = 64, kWideDeepMinDepth = 4096;
 
 int64_t round_up(int64_t value, int64_t step) { return (value + step - 1) / step * step; }
 
@@ -98,6 +107,8 @@ bool narrow_conv_wins(const OpView& v) {
   const int64_t depth = w.dims[1] * w.dims[2] * w.dims[3];
   if (out_channels % kWideBlock == 0 && y.dims[2] * y.dims[3] >= kWideMinPositions && depth >= kWideMinDepth)
     return true;
+  if (out_channels % kWideBlock == 0 && y.dims[2] * y.dims[3] >= kWideDeepMinPositions && depth >= kWideDeepMinDepth)
+    return true;
   const int64_t pair = pair_for(in_channels, out_channels);
   if (simd::narrow_conv_vectors(out_channels, pair) > simd::kNarrowConvMaxVectors) return false;
   // Output channels that are not whole vectors of 16 (XNNPACK computes
@@ -119,6 +130,14 @@ NarrowConv narrow_conv_plan(const OpView& v, FusedActivation* post) {
     p.vectors = kWideBlock / kNarrowConvLanes;
   }
   p.blocks = (p.out_channels + p.block_channels - 1) / p.block_channels;
+  p.part_channels = p.in_channels;
+  const int64_t tap_bytes = p.kernel_h * p.kernel_w * p.vectors * kNarrowConvLanes * static_cast<int64_t>(sizeof(float));
+  if (p.pair == 1 && !p.transposed && p.in_channels * tap_bytes > kPartBytes) {
+    // Even parts, whole vectors of channels where there are enough.
+    const int64_t parts = (p.in_channels * tap_bytes + kPartBytes - 1) / kPartBytes;
+    p.part_channels = round_up((p.in_channels + parts - 1) / parts, 16);
+    if (p.part_channels >= p.in_channels) p.part_channels = p.in_channels;
+  }
   float low = 0.f, high = 0.f;
   split_activation(v.activation(), &low, &high, post);
   p.clamp = low != -INFINITY || high != INFINITY;
@@ -240,8 +259,15 @@ void run_chunk(void* argument, size_t index) {
   a.phases_h = p.phases_h, a.phases_w = p.phases_w, a.patch_channels = p.patch_channels, a.patch_w = p.patch_w;
   a.first = first;
   a.count = positions - first < kChunkPositions ? positions - first : kChunkPositions;
-  a.clamp = p.clamp, a.out_min = p.out_min, a.out_max = p.out_max;
-  simd::narrow_conv2d_avx512(a);
+  a.out_min = p.out_min, a.out_max = p.out_max;
+  // Part after part over the chunk, the first adding the bias, the last clamping.
+  for (int64_t c = 0; c < p.in_channels; c += p.part_channels) {
+    a.channel_first = c;
+    a.channel_count = p.in_channels - c < p.part_channels ? p.in_channels - c : p.part_channels;
+    a.accumulate = c > 0;
+    a.clamp = p.clamp && c + a.channel_count == p.in_channels;
+    simd::narrow_conv2d_avx512(a);
+  }
   if (p.then_attributes != nullptr)  // (blocks == 1: the chunk's rows are whole)
     simd::unary(p.then_opcode, *p.then_attributes, a.out + first * p.out_channels, a.out + first * p.out_channels,
                 static_cast<size_t>(a.count * p.out_channels));

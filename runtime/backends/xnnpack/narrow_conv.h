@@ -36,6 +36,11 @@ struct NarrowConv : ConvSizes {
   int64_t phases_h = 1, phases_w = 1, patch_channels = 0, patch_w = 0;
   int64_t pair = 1, vectors = 1;   // simd::NarrowConvPositions
   int64_t block_channels = 0, blocks = 1;  // output channels computed per pass over the input
+  // Input channels per part of the sums (all of them: one part). A wide
+  // block's weights past kPartBytes (a UNet's 3x3 over 1280 channels: 2.9 MB)
+  // do not stay in L2 while a chunk of positions reads them tile by tile:
+  // the chunk runs part after part, each adding to the sums of the last.
+  int64_t part_channels = 0;
   const float* packed = nullptr;   // persistent arena: [kh][kw][C_in / pair][vectors * 16]
   const float* bias = nullptr;     // persistent arena: C_out rounded up to 16
   const float* zeros = nullptr;    // persistent arena: kw * C_in zeros

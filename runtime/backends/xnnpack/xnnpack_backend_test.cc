@@ -389,6 +389,11 @@ TEST_CASE("2-D convolutions of few output channels, or blocks of 64, run direct 
       {1, 57, 128, 17, 15, 3, 3, 1, 1, 1, 1, 1, 1, 1, true, ActivationKind::kRelu},   // odd C_in, 2 blocks
       {2, 16, 192, 30, 25, 3, 3, 2, 1, 1, 0, 2, 1, 1, false, ActivationKind::kClip},  // 3 blocks, stride 2, batches
       {1, 8, 64, 13, 12, 3, 3, 1, 2, 2, 2, 2, 2, 1, true, ActivationKind::kNone},     // one block, dilated
+      // Weights of a block past 512 KiB: parts of the input channels, each
+      // adding to the sums of the last; the clamp after the last.
+      {1, 300, 64, 12, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1, true, ActivationKind::kRelu},   // 2 parts of 160 + 140
+      {1, 480, 128, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, true, ActivationKind::kClip},    // 8x8, deep: 3 parts, 2 blocks
+      {1, 457, 64, 17, 16, 3, 3, 2, 1, 1, 0, 2, 1, 1, false, ActivationKind::kNone},  // 72 positions, stride 2, odd C_in
   };
   for (const ConvCase& c : cases) {
     CAPTURE(c.in_c);
