@@ -36,6 +36,8 @@ constexpr int64_t kPartBytes = 512 << 10;
 // weights of a part serve all the positions from L2; packed_conv's GEMM
 // read its 59-118 MB once per few rows.
 constexpr int64_t kWideDeepMinPositions = 64, kWideDeepMinDepth = 4096;
+// Fully connected layers as 1x1 convolutions from this many weights on.
+constexpr int64_t kFullyConnectedMinWeights = 64 << 10;
 
 int64_t round_up(int64_t value, int64_t step) { return (value + step - 1) / step * step; }
 
@@ -81,8 +83,57 @@ NarrowConv patch_sizes(const OpView& v) {
   return p;
 }
 
+// A fully connected layer [M, K] x [N, K]^T as the 1x1 convolution of K -> N
+// channels over M positions (its rows are the channels-last pixels).
+bool fully_connected_rows(const OpView& v, int64_t* rows, int64_t* depth, int64_t* out_channels) {
+  const Shape x = shape_of(v.input(0)), w = shape_of(v.input(1));
+  if (x.rank < 2 || w.rank != 2 || w.dims[1] != x.dims[x.rank - 1] || w.dims[1] < 1) return false;
+  *depth = w.dims[1];
+  *out_channels = w.dims[0];
+  *rows = x.num_elements() / w.dims[1];
+  return true;
+}
+
+// Whether another op of the model (any graph) reads `v`'s weight buffer as
+// its weights: XNNPACK then packs them once for all (shared_weights.h),
+// where a copy per op would be packed here.
+bool weights_shared(const OpView& v) {
+  const uint32_t buffer = v.input(1).buffer();
+  for (size_t g = 0; g < v.model.num_graphs(); ++g) {
+    const format::Graph& graph = *v.model.graph(g);
+    for (const format::Operator* op : *graph.operators()) {
+      if (op == &v.op || op->inputs()->size() < 2 || op->inputs()->Get(1) < 0) continue;
+      if (graph.tensors()->Get(static_cast<uint32_t>(op->inputs()->Get(1)))->buffer() == buffer) return true;
+    }
+  }
+  return false;
+}
+
+NarrowConv fully_connected_sizes(const OpView& v) {
+  NarrowConv p;
+  int64_t rows = 0;
+  fully_connected_rows(v, &rows, &p.in_channels, &p.out_channels);
+  p.batch = 1;
+  p.in_h = p.out_h = 1;
+  p.in_w = p.out_w = rows;
+  p.kernel_h = p.kernel_w = 1;
+  return p;
+}
+
 bool narrow_conv_wins(const OpView& v) {
   if (!simd::has_narrow_conv2d_avx512()) return false;
+  if (v.code() == OpCode::kFullyConnected) {
+    // Measured (bench/README.md, the SD-1.5 UNet's attention and
+    // feed-forward projections): XNNPACK's GEMM re-reads the weights for
+    // every 7 rows, blocks of 64 read a part of them once per 96 rows.
+    // Layers of at least 256 KiB of weights over 64 rows or more; small
+    // ones, and weights other ops read too (one packed operator for all
+    // on XNNPACK), stay there.
+    int64_t rows = 0, depth = 0, out_channels = 0;
+    if (!fully_connected_rows(v, &rows, &depth, &out_channels)) return false;
+    return out_channels % kWideBlock == 0 && rows >= kWideDeepMinPositions && depth >= kWideMinDepth &&
+           depth * out_channels >= kFullyConnectedMinWeights && !weights_shared(v);
+  }
   if (v.code() == OpCode::kConvTranspose2d) {
     if (!patch_deconv(v)) return false;
     const NarrowConv p = patch_sizes(v);
@@ -120,6 +171,7 @@ bool narrow_conv_wins(const OpView& v) {
 NarrowConv narrow_conv_plan(const OpView& v, FusedActivation* post) {
   NarrowConv p;
   if (v.code() == OpCode::kConvTranspose2d) p = patch_sizes(v);
+  else if (v.code() == OpCode::kFullyConnected) p = fully_connected_sizes(v);
   else static_cast<ConvSizes&>(p) = conv_sizes(v);
   p.pair = pair_for(p.in_channels, p.out_channels);
   p.vectors = simd::narrow_conv_vectors(p.out_channels, p.pair);

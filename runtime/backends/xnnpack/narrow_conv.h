@@ -53,6 +53,9 @@ struct NarrowConv : ConvSizes {
   const OpAttributes* then_attributes = nullptr;  // borrowed (the next op's context)
 };
 
+// A FullyConnected layer (weights [N, K]) runs as the 1x1 convolution of
+// K -> N channels over its rows, in blocks of 64 outputs.
+//
 // The convolutions this executor was measured faster than XNNPACK and
 // packed_conv on (bench/README.md, Intel Xeon with AVX-512): groups 1,
 // 2-D, a CPU with AVX-512, and output channels that leave XNNPACK's

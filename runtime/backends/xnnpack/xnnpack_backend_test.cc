@@ -486,6 +486,72 @@ TEST_CASE("transposed convolutions whose kernel is their stride run direct (narr
   }
 }
 
+TEST_CASE("fully connected layers of 64+ rows and 64K+ weights run as narrow 1x1 convolutions, shared weights do not") {
+  struct FcCase {
+    std::vector<int64_t> x;  // [..., K]
+    int64_t n;
+    bool bias;
+    ActivationKind activation;
+    bool narrow;
+  };
+  const FcCase cases[] = {
+      {{100, 512}, 128, true, ActivationKind::kNone, true},          // 2 blocks, a chunk and a tail of rows
+      {{1, 70, 2304}, 256, true, ActivationKind::kRelu, true},       // 2 parts of K (590 KB a block), rank 3
+      {{2, 40, 320}, 320, false, ActivationKind::kClip, true},       // 5 blocks, no bias, batches as rows
+      {{64, 640}, 1280, true, ActivationKind::kSilu, true},          // the activation after the product
+      {{63, 512}, 128, true, ActivationKind::kNone, false},          // too few rows: XNNPACK
+      {{100, 512}, 96, true, ActivationKind::kNone, false},          // not blocks of 64: XNNPACK
+      {{100, 128}, 256, true, ActivationKind::kNone, false},         // 32K weights: XNNPACK
+  };
+  for (const FcCase& c : cases) {
+    CAPTURE(c.n);
+    CAPTURE(c.x.back());
+    const int64_t k = c.x.back();
+    int64_t rows = 1;
+    for (size_t d = 0; d + 1 < c.x.size(); ++d) rows *= c.x[d];
+    std::vector<int64_t> y_shape = c.x;
+    y_shape.back() = c.n;
+    ModelBuilder b;
+    b.graph("main");
+    int32_t x = b.activation("x", c.x);
+    int32_t w = b.constant("w", {c.n, k}, random_values(static_cast<size_t>(c.n * k), 31, 0.1f));
+    int32_t bias = c.bias ? b.constant("b", {c.n}, random_values(static_cast<size_t>(c.n), 32)) : -1;
+    int32_t y = b.activation("y", y_shape);
+    b.op(OpCode::kFullyConnected, {x, w, bias}, {y}, {}, {}, c.activation);
+    if (c.activation == ActivationKind::kClip) b.clip(-0.5f, 0.7f);
+    b.inputs({x}).outputs({y});
+    CHECK(compare_backends(b) == 1);
+    AlignedBytes bytes(b.build());
+    Result<Model> model = Model::from_buffer(bytes.data(), bytes.size());
+    REQUIRE(model.ok());
+    SessionOptions options;
+    options.backend = Backend::kXnnpack;
+    Session session;
+    REQUIRE(session.prepare(*model, 0, options).is_ok());
+    CHECK(std::string(session.operator_executor(0, 0)) ==
+          (c.narrow && simd::has_narrow_conv2d_avx512() ? "narrow" : "xnnpack"));
+  }
+  // The same weights read by two layers: one packed XNNPACK operator for both.
+  ModelBuilder b;
+  b.graph("main");
+  int32_t x = b.activation("x", {100, 512});
+  int32_t w = b.constant("w", {512, 512}, random_values(512 * 512, 33, 0.05f));
+  int32_t h = b.activation("h", {100, 512});
+  b.op(OpCode::kFullyConnected, {x, w, -1}, {h});
+  int32_t y = b.activation("y", {100, 512});
+  b.op(OpCode::kFullyConnected, {h, w, -1}, {y});
+  b.inputs({x}).outputs({y});
+  CHECK(compare_backends(b) == 2);
+  AlignedBytes bytes(b.build());
+  Result<Model> model = Model::from_buffer(bytes.data(), bytes.size());
+  REQUIRE(model.ok());
+  SessionOptions options;
+  options.backend = Backend::kXnnpack;
+  Session session;
+  REQUIRE(session.prepare(*model, 0, options).is_ok());
+  for (size_t op : {0u, 1u}) CHECK(std::string(session.operator_executor(0, op)) == "xnnpack");
+}
+
 TEST_CASE("few-channel 1-D convolutions run direct: dilation, padding, stride, odd lengths, channel tails") {
   // batch, in_c, out_c, h (1), w, kh (1), kw, stride, dilation, pads (t, l, b, r), groups, bias, activation
   const ConvCase cases[] = {
