@@ -93,7 +93,12 @@ struct AcceleratedOp {
   DepthwiseConv1d depthwise;
   PackedConv packed_conv;
   NarrowConv narrow_conv;
-  float* fused_out = nullptr;  // kNarrowConv with the next (unary) op fused: that op's output
+  float* fused_out = nullptr;  // kNarrowConv / kMatMul with the next op(s) fused: the last one's output
+  // kMatMul: attention's scores, then Mul by a constant and Softmax over
+  // the last axis fused (fuse_attention_softmax): each chunk of rows is
+  // scaled and normalized while in cache (simd::softmax_rows).
+  bool softmax_after = false;
+  float softmax_scale = 1.f;
   QuantizedGemm qgemm;
   RecurrentLayer recurrent;
   // kMatMul: batch products [m, k] x [k, n]; a stride of 0 broadcasts.

@@ -990,6 +990,65 @@ void fuse_unary_into_convolutions(const GraphBuild& build, const GraphLayout& la
   }
 }
 
+// Attention's scores: a MatMul of two activations (our kernel), then
+// optionally a Mul by a constant scalar (1/sqrt(d)), then a Softmax over
+// the last axis, each the only reader of the one before. The MatMul writes
+// the Softmax's output and normalizes each chunk of rows while in cache;
+// the Mul and Softmax do nothing. At 64x64 latents a UNet's self-attention
+// scores are 8 x 4096 x 4096 floats (512 MiB): the Mul and XNNPACK's
+// Softmax were two more passes over them through memory. The scaling is
+// the Mul's rounding (the same values); the Softmax is ours
+// (simd::softmax_rows). Only where the Softmax's output does not overlap
+// the MatMul's inputs (the plan may give it their memory).
+void fuse_attention_softmax(const GraphBuild& build, const GraphLayout& layout, AcceleratedOp* accelerated) {
+  const auto* ops = build.graph->operators();
+  const auto* tensors = build.graph->tensors();
+  for (uint32_t i = 0; i + 1 < ops->size(); ++i) {
+    AcceleratedOp& product = accelerated[i];
+    if (product.executor != Executor::kMatMul || product.num_before || product.has_after ||
+        product.post.kind != ActivationKind::kNone)
+      continue;
+    int32_t scores = ops->Get(i)->outputs()->Get(0);
+    if (layout.last_use[scores] != static_cast<int32_t>(i + 1)) continue;  // one reader, next
+    uint32_t next = i + 1;
+    float scale = 1.f;
+    const format::Operator* op = ops->Get(next);
+    if (op->opcode() == static_cast<uint32_t>(OpCode::kMul)) {
+      const OpView mul{*build.model, *build.graph, *op, build.widened};
+      if (op->inputs()->size() != 2 || mul.num_inputs() != 2 || !mul.has_input(0) || !mul.has_input(1)) continue;
+      const size_t constant = mul.input_index(0) == scores ? 1 : 0;
+      if (mul.input_index(1 - constant) != scores || !mul.is_constant(constant) ||
+          shape_of(mul.input(constant)).num_elements() != 1 || mul.input(constant).dtype() != format::DType::Float32)
+        continue;
+      const AcceleratedOp& m = accelerated[next];
+      if (m.executor == Executor::kReference || m.num_before || m.has_after || m.post.kind != ActivationKind::kNone)
+        continue;
+      scale = mul.constant(constant)[0];
+      scores = op->outputs()->Get(0);
+      if (shape_of(*tensors->Get(static_cast<uint32_t>(scores))).num_elements() !=
+          shape_of(*tensors->Get(static_cast<uint32_t>(ops->Get(i)->outputs()->Get(0)))).num_elements())
+        continue;  // a broadcast
+      if (next + 1 >= ops->size() || layout.last_use[scores] != static_cast<int32_t>(next + 1)) continue;
+      op = ops->Get(++next);
+    }
+    if (op->opcode() != static_cast<uint32_t>(OpCode::kSoftmax) || op->inputs()->Get(0) != scores) continue;
+    const AcceleratedOp& softmax = accelerated[next];
+    // decide: Softmax on XNNPACK only over the last axis.
+    if (softmax.executor != Executor::kXnnpack || softmax.num_before || softmax.has_after ||
+        softmax.post.kind != ActivationKind::kNone)
+      continue;
+    const KernelContext& product_context = build.ops[i].context;
+    const Tensor& out = build.ops[next].context.output(0);
+    if (overlaps(out.data, out.bytes(), product_context.input(0).data, product_context.input(0).bytes()) ||
+        overlaps(out.data, out.bytes(), product_context.input(1).data, product_context.input(1).bytes()))
+      continue;
+    product.fused_out = static_cast<float*>(out.data);
+    product.softmax_after = true;
+    product.softmax_scale = scale;
+    for (uint32_t j = i + 1; j <= next; ++j) accelerated[j].executor = Executor::kFusedAway;
+  }
+}
+
 }  // namespace
 
 Result<size_t> build_graph(const GraphBuild& build) {
@@ -1038,7 +1097,10 @@ Result<size_t> build_graph(const GraphBuild& build) {
       // The reference kernel's scratch stays at the start of the scratch area.
     }
   }
-  if (!counting) fuse_unary_into_convolutions(build, layout, accelerated);
+  if (!counting) {
+    fuse_unary_into_convolutions(build, layout, accelerated);
+    fuse_attention_softmax(build, layout, accelerated);
+  }
   if (any_streamed) {
     // One buffer for every streamed op of the graph: they run one at a time.
     WeightStream* stream = build.persistent->allocate<WeightStream>(1);
@@ -1117,6 +1179,8 @@ struct MatMulTask {
   const float* b;
   float* c;
   size_t m, k, n, a_stride, b_stride, chunks_per_item;
+  bool softmax;  // then each row softmax(scale * row)
+  float scale;
 };
 
 void matmul_chunk(void* context, size_t chunk) {
@@ -1124,17 +1188,20 @@ void matmul_chunk(void* context, size_t chunk) {
   const size_t item = chunk / t.chunks_per_item;
   const size_t first_row = chunk % t.chunks_per_item * kMatMulRows;
   const size_t rows = std::min(kMatMulRows, t.m - first_row);
-  simd::batched_matmul(t.a + item * t.a_stride + first_row * t.k, t.b + item * t.b_stride,
-                       t.c + item * t.m * t.n + first_row * t.n, 1, rows, t.k, t.n, 0, 0);
+  float* c = t.c + item * t.m * t.n + first_row * t.n;
+  simd::batched_matmul(t.a + item * t.a_stride + first_row * t.k, t.b + item * t.b_stride, c, 1, rows, t.k, t.n, 0,
+                       0);
+  if (t.softmax) simd::softmax_rows(c, c, rows, t.n, t.scale);  // 64 rows of scores: in L2
 }
 
 void matmul(const AcceleratedOp& acc, pthreadpool_t pool, const float* a, const float* b, float* c) {
   const size_t chunks_per_item = (acc.m + kMatMulRows - 1) / kMatMulRows;
-  if (pool == nullptr || acc.batch * chunks_per_item < 2) {
+  if (!acc.softmax_after && (pool == nullptr || acc.batch * chunks_per_item < 2)) {
     simd::batched_matmul(a, b, c, acc.batch, acc.m, acc.k, acc.n, acc.a_stride, acc.b_stride);
     return;
   }
-  MatMulTask task{a, b, c, acc.m, acc.k, acc.n, acc.a_stride, acc.b_stride, chunks_per_item};
+  MatMulTask task{a,           b, c, acc.m, acc.k, acc.n, acc.a_stride, acc.b_stride, chunks_per_item,
+                  acc.softmax_after, acc.softmax_scale};
   pthreadpool_parallelize_1d(pool, matmul_chunk, &task, acc.batch * chunks_per_item, 0);
 }
 
@@ -1261,7 +1328,7 @@ Status run_operator(const OpState& state, pthreadpool_t pool) {
     }
     case Executor::kMatMul:
       matmul(acc, pool, context.input(0).data_as<const float>(), context.input(1).data_as<const float>(),
-             context.output(0).data_as<float>());
+             acc.fused_out != nullptr ? acc.fused_out : context.output(0).data_as<float>());
       break;
     case Executor::kLogSoftmax: {
       const Shape x = context.input(0).shape;

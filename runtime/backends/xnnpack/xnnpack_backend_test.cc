@@ -1332,6 +1332,59 @@ TEST_CASE("own kernels: attention's MatMul of two activations (batches, broadcas
   CHECK(compare_backends(b) == 4);
 }
 
+TEST_CASE("attention's scores: MatMul, Mul by a constant, Softmax fused into the product's chunks of rows") {
+  struct Case {
+    int64_t m, n;
+    bool mul;            // the Mul by 1/sqrt(d) between
+    bool scalar;         // its constant is one value (else a row: not fused)
+    bool fused;
+  };
+  const Case cases[] = {
+      {70, 33, true, true, true},     // two chunks of rows (64 + 6), a column tail
+      {70, 40, false, false, true},   // no Mul: MatMul then Softmax
+      {70, 33, true, false, false},   // a per-column constant: the three ops as they are
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.m);
+    CAPTURE(c.mul);
+    ModelBuilder b;
+    b.graph("main");
+    int32_t q = b.activation("q", {2, c.m, 8});
+    int32_t kt = b.activation("kt", {2, 8, c.n});
+    int32_t scores = b.activation("scores", {2, c.m, c.n});
+    b.op(OpCode::kMatMul, {q, kt}, {scores});
+    int32_t scaled = scores;
+    if (c.mul) {
+      int32_t s = c.scalar ? b.constant("s", {1}, {0.35355339f}) : b.constant("s", {c.n}, random_values(c.n, 41));
+      scaled = b.activation("scaled", {2, c.m, c.n});
+      b.op(OpCode::kMul, {scores, s}, {scaled});
+    }
+    int32_t weights = b.activation("weights", {2, c.m, c.n});
+    b.op(OpCode::kSoftmax, {scaled}, {weights}, {2, 3});
+    int32_t v = b.activation("v", {2, c.n, 8});
+    int32_t out = b.activation("out", {2, c.m, 8});
+    b.op(OpCode::kMatMul, {weights, v}, {out});
+    // q and kt read again at the end: the plan cannot give the Softmax
+    // their memory (the fusion would then leave the ops as they are).
+    int32_t sum = b.activation("sum", {2, c.m, 8});
+    b.op(OpCode::kAdd, {out, q}, {sum});
+    int32_t kt_again = b.activation("kt_again", {2, 8, c.n});
+    b.op(OpCode::kRelu, {kt}, {kt_again});
+    b.inputs({q, kt, v}).outputs({sum, kt_again});
+    CHECK(compare_backends(b) == (c.mul ? 6 : 5));
+    AlignedBytes bytes(b.build());
+    Result<Model> model = Model::from_buffer(bytes.data(), bytes.size());
+    REQUIRE(model.ok());
+    SessionOptions options;
+    options.backend = Backend::kXnnpack;
+    Session session;
+    REQUIRE(session.prepare(*model, 0, options).is_ok());
+    const size_t softmax = c.mul ? 2 : 1;
+    CHECK(std::string(session.operator_executor(0, softmax)) == (c.fused ? "fused" : "xnnpack"));
+    if (c.mul) CHECK(std::string(session.operator_executor(0, 1)) == (c.fused ? "fused" : "xnnpack"));
+  }
+}
+
 TEST_CASE("own kernels: MatMul's last columns through the padded panel (head size 36), and past its K") {
   for (int64_t k : {int64_t{100}, int64_t{600}}) {  // 600: longer than the panel, the plain loops
     CAPTURE(k);
