@@ -236,7 +236,13 @@ void pack_block(void* argument, size_t index) {
   const int64_t block_floats = block_weight_floats(p), bias_floats = block_bias_floats(p);
   float* out = task.memory + block * block_floats;
   float* bias = task.memory + p.blocks * block_floats + block * bias_floats;
-  std::memset(out, 0, static_cast<size_t>(block_floats) * sizeof(float));
+  const int64_t first = block * p.block_channels;
+  const int64_t last = first + p.block_channels < p.out_channels ? first + p.block_channels : p.out_channels;
+  // Lanes past the outputs (or their pairs) are zeros; a full block of
+  // single-channel lanes writes every float below (a streamed layer saves
+  // a pass over its packed weights).
+  const bool every_lane = p.pair == 1 && last - first == p.vectors * kNarrowConvLanes;
+  if (!every_lane) std::memset(out, 0, static_cast<size_t>(block_floats) * sizeof(float));
   std::memset(bias, 0, static_cast<size_t>(bias_floats) * sizeof(float));
   if (block == 0) std::memset(task.memory + p.blocks * (block_floats + bias_floats), 0,
                               static_cast<size_t>(p.kernel_w * p.in_channels) * sizeof(float));
@@ -252,8 +258,6 @@ void pack_block(void* argument, size_t index) {
     const int64_t phase = o / p.patch_channels, channel = o % p.patch_channels;
     return w[(c * p.patch_channels + channel) * p.phases_h * p.phases_w + phase];
   };
-  const int64_t first = block * p.block_channels;
-  const int64_t last = first + p.block_channels < p.out_channels ? first + p.block_channels : p.out_channels;
   for (int64_t c0 = 0; c0 < p.in_channels; c0 += kPackChannels) {
     const int64_t c1 = c0 + kPackChannels < p.in_channels ? c0 + kPackChannels : p.in_channels;
     for (int64_t o = first; o < last; ++o) {

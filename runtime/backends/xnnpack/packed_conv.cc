@@ -100,9 +100,9 @@ void pack_block(void* argument, size_t index) {
   const int64_t block = static_cast<int64_t>(index), taps = p.kernel_h * p.kernel_w;
   const int64_t row = p.gates * kBlock, block_floats = p.depth * row;
   float* out = task.memory + block * block_floats;
-  std::memset(out, 0, static_cast<size_t>(block_floats) * sizeof(float));
   const int64_t first_unit = block * kBlock;
   const int64_t units = p.hidden - first_unit < kBlock ? p.hidden - first_unit : kBlock;
+  if (units < kBlock) std::memset(out, 0, static_cast<size_t>(block_floats) * sizeof(float));  // else all written
   for (int64_t c0 = 0; c0 < p.in_channels; c0 += kPackChannels) {
     const int64_t c1 = c0 + kPackChannels < p.in_channels ? c0 + kPackChannels : p.in_channels;
     for (int64_t g = 0; g < p.gates; ++g)
