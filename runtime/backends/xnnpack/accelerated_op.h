@@ -41,7 +41,7 @@ enum class Executor : uint8_t {
   kSmallConv1d,  // 1-D (transposed) convolution of few channels (small_channel_conv1d.h)
   kPackedConv,   // float Conv2d as im2col bands + a packed GEMM (packed_conv.h)
   kDepthwiseConv1d,  // depthwise 1-D convolution (depthwise_conv1d.h)
-  kNarrowConv,   // float Conv2d of few output channels, direct (narrow_conv.h)
+  kNarrowConv,   // float Conv2d of few output channels or blocks of 64, large FullyConnected, direct (narrow_conv.h)
   kFusedAway,    // a unary op the op before it computed (fuse_unary_into_convolutions)
 };
 
