@@ -431,6 +431,10 @@ EG_VECTOR_CLONES void softmax_row(const float* x, float* y, size_t n, float scal
 
 }  // namespace
 
+void softmax_rows_portable(const float* in, float* out, size_t rows, size_t cols, float scale) {
+  for (size_t r = 0; r < rows; ++r) softmax_row(in + r * cols, out + r * cols, cols, scale);
+}
+
 void softmax_rows(const float* in, float* out, size_t rows, size_t cols, float scale) {
   static const bool avx512 = has_softmax_avx512();
   for (size_t r = 0; r < rows; ++r) {

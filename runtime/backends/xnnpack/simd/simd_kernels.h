@@ -103,6 +103,8 @@ void log_softmax_rows(const float* in, float* out, size_t rows, size_t cols);
 // `out` may be `in` (attention's scores, normalized where the product
 // wrote them while they are in cache).
 void softmax_rows(const float* in, float* out, size_t rows, size_t cols, float scale);
+// The loop softmax_rows runs where the CPU lacks AVX-512 (tests check both).
+void softmax_rows_portable(const float* in, float* out, size_t rows, size_t cols, float scale);
 
 // ReduceSum/Mean/Max/Min of in [outer, reduced, inner] over `reduced`,
 // into out [outer, inner].
