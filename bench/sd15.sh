@@ -5,6 +5,9 @@
 #
 #   bench/sd15.sh [--latent 64|32] [--threads 2] [--runs 1] [--skip-ort]
 #
+# EDGEGEN=path/to/edgegen runs another build (a before/after comparison in
+# one window); the default is build/edgegen.
+#
 # Builds the ONNX files (bench/out/sd15, gitignored; the UNet is 3.4 GB of
 # external data) and converts them, both only when missing. edgegen runs
 # twice per graph: as by default (every weight packed once at prepare) and
@@ -25,7 +28,7 @@ while (($#)); do
   esac
 done
 out=bench/out/sd15
-edgegen=build/edgegen
+edgegen=${EDGEGEN:-build/edgegen}
 # Debian's PyTorch and ONNX build the graphs (as bench/run.sh's peers).
 for package in python3-torch python3-onnx libopenblas0-pthread; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||

@@ -43,7 +43,7 @@ enum class Executor : uint8_t {
   kSmallConv1d,  // 1-D (transposed) convolution of few channels (small_channel_conv1d.h)
   kPackedConv,   // float Conv2d as im2col bands + a packed GEMM (packed_conv.h)
   kDepthwiseConv1d,  // depthwise 1-D convolution (depthwise_conv1d.h)
-  kNarrowConv,   // float Conv2d of few output channels, direct (narrow_conv.h)
+  kNarrowConv,   // float Conv2d of few output channels or blocks of 64, large FullyConnected, direct (narrow_conv.h)
   kFusedAway,    // a unary op the op before it computed (fuse_unary_into_convolutions)
   kQuantizedAdd,  // int8 Add (simd/quantized_add.h)
   kLookup,        // an int8 unary op as a table of bytes (kernels/quantized_unary.h, simd/byte_lookup.h)
@@ -100,7 +100,12 @@ struct AcceleratedOp {
   DepthwiseInt8 depthwise_int8;
   PackedConv packed_conv;
   NarrowConv narrow_conv;
-  float* fused_out = nullptr;  // kNarrowConv with the next (unary) op fused: that op's output
+  float* fused_out = nullptr;  // kNarrowConv / kMatMul with the next op(s) fused: the last one's output
+  // kMatMul: attention's scores, then Mul by a constant and Softmax over
+  // the last axis fused (fuse_attention_softmax): each chunk of rows is
+  // scaled and normalized while in cache (simd::softmax_rows).
+  bool softmax_after = false;
+  float softmax_scale = 1.f;
   QuantizedGemm qgemm;
   // kQuantizedAdd: the output's shape and layout, and where each operand's
   // elements are (strides; the data pointers are set at run).

@@ -397,7 +397,8 @@ Decision decide(const OpView& v, const Layout* natural, const uint8_t* int8_cand
       if (pool_supported(v)) d.executor = Executor::kXnnpack, d.nhwc = true;
       return d;
     case OpCode::kFullyConnected:
-      if (v.is_constant(1) && (!v.has_input(2) || v.is_constant(2))) d.executor = Executor::kXnnpack;
+      if (v.is_constant(1) && (!v.has_input(2) || v.is_constant(2)))
+        d.executor = narrow_conv_wins(v) ? Executor::kNarrowConv : Executor::kXnnpack;
       return d;
     case OpCode::kMatMul:
       if (!v.is_constant(0) && v.is_constant(1) && v.input(1).shape()->size() == 2 && v.input(0).shape()->size() >= 2)

@@ -8,7 +8,9 @@
 // 3x3 convs of 64-256 channels, a UNet's).
 //
 // Memory: the packed weights, the padded bias and one row of zeros (the
-// padding's input) in the persistent arena, packed at prepare; no scratch.
+// padding's input) in the persistent arena, packed at prepare, or, when the
+// session streams the layer's weights, in the graph's WeightStream buffer,
+// packed again just before each run; no scratch.
 //
 // Threads: positions in chunks of whole tiles; each output is one fixed
 // chain of multiply-adds wherever its tile falls, so the bits do not
@@ -34,6 +36,11 @@ struct NarrowConv : ConvSizes {
   int64_t phases_h = 1, phases_w = 1, patch_channels = 0, patch_w = 0;
   int64_t pair = 1, vectors = 1;   // simd::NarrowConvPositions
   int64_t block_channels = 0, blocks = 1;  // output channels computed per pass over the input
+  // Input channels per part of the sums (all of them: one part). A wide
+  // block's weights past kPartBytes (a UNet's 3x3 over 1280 channels: 2.9 MB)
+  // do not stay in L2 while a chunk of positions reads them tile by tile:
+  // the chunk runs part after part, each adding to the sums of the last.
+  int64_t part_channels = 0;
   const float* packed = nullptr;   // persistent arena: [kh][kw][C_in / pair][vectors * 16]
   const float* bias = nullptr;     // persistent arena: C_out rounded up to 16
   const float* zeros = nullptr;    // persistent arena: kw * C_in zeros
@@ -46,6 +53,9 @@ struct NarrowConv : ConvSizes {
   const OpAttributes* then_attributes = nullptr;  // borrowed (the next op's context)
 };
 
+// A FullyConnected layer (weights [N, K]) runs as the 1x1 convolution of
+// K -> N channels over its rows, in blocks of 64 outputs.
+//
 // The convolutions this executor was measured faster than XNNPACK and
 // packed_conv on (bench/README.md, Intel Xeon with AVX-512): groups 1,
 // 2-D, a CPU with AVX-512, and output channels that leave XNNPACK's
@@ -59,8 +69,11 @@ bool narrow_conv_wins(const OpView& v);
 NarrowConv narrow_conv_plan(const OpView& v, FusedActivation* post);
 // Floats of packed weights, bias and zeros (persistent; placed by the caller).
 size_t narrow_conv_floats(const NarrowConv& plan);
-// Packs into `memory` (narrow_conv_floats of them) and points the plan at it.
-void pack_narrow_conv(const OpView& v, float* memory, NarrowConv* plan);
+// Packs into `memory` (narrow_conv_floats of them, 64-byte aligned) and
+// points the plan at it; blocks of output channels on `pool`'s threads
+// (null: the calling thread). Allocates nothing: weight streaming calls it
+// before each run.
+void pack_narrow_conv(const OpView& v, float* memory, NarrowConv* plan, pthreadpool_t pool);
 
 // x [batch, in_h, in_w, C_in] -> y [batch, out_h, out_w, C_out].
 void run_narrow_conv(const NarrowConv& plan, pthreadpool_t pool, const float* x, float* y);

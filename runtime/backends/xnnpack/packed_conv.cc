@@ -76,9 +76,64 @@ size_t packed_conv_region_bytes(const PackedConv& p) {
          sizeof(float);
 }
 
-Status prepare_packed_conv(const OpView& v, MemoryRegion* region, PackedConv* plan) {
+namespace {
+
+// Input channels per step of the packing: a tile of 64 output channels x
+// 16 input channels x the taps is read (576 bytes of each output's row for
+// a 3x3) and written (a 64-float run per window float) within L1.
+constexpr int64_t kPackChannels = 16;
+
+struct PackTask {
+  const PackedConv* plan;
+  const float* weights;  // ONNX's [C_out][C_in][kh][kw]
+  const float* bias;     // null: none
+  float* memory;         // packed_conv_region_bytes
+};
+
+// Block `index` of the packing: units [16 block, 16 block + 16) of every
+// gate, [k][gate][16] with k = (ky * kw + kx) * C_in + c (a channels-last
+// window), and the same units of the bias [gates][padded]. Units past
+// hidden are 0. Each block writes only its own floats.
+void pack_block(void* argument, size_t index) {
+  const PackTask& task = *static_cast<const PackTask*>(argument);
+  const PackedConv& p = *task.plan;
+  const int64_t block = static_cast<int64_t>(index), taps = p.kernel_h * p.kernel_w;
+  const int64_t row = p.gates * kBlock, block_floats = p.depth * row;
+  float* out = task.memory + block * block_floats;
+  const int64_t first_unit = block * kBlock;
+  const int64_t units = p.hidden - first_unit < kBlock ? p.hidden - first_unit : kBlock;
+  if (units < kBlock) std::memset(out, 0, static_cast<size_t>(block_floats) * sizeof(float));  // else all written
+  for (int64_t c0 = 0; c0 < p.in_channels; c0 += kPackChannels) {
+    const int64_t c1 = c0 + kPackChannels < p.in_channels ? c0 + kPackChannels : p.in_channels;
+    for (int64_t g = 0; g < p.gates; ++g)
+      for (int64_t u = 0; u < units; ++u) {
+        const int64_t o = g * p.hidden + first_unit + u;
+        const float* w = task.weights + o * p.in_channels * taps;
+        float* column = out + g * kBlock + u;
+        for (int64_t c = c0; c < c1; ++c)
+          for (int64_t t = 0; t < taps; ++t) column[(t * p.in_channels + c) * row] = w[c * taps + t];
+      }
+  }
+  float* bias = task.memory + blocks_of(p) * block_floats;
+  for (int64_t g = 0; g < p.gates; ++g)
+    for (int64_t u = 0; u < kBlock; ++u) {
+      const int64_t j = first_unit + u;
+      bias[g * p.padded + j] = task.bias != nullptr && j < p.hidden ? task.bias[g * p.hidden + j] : 0.f;
+    }
+}
+
+}  // namespace
+
+void pack_packed_conv(const OpView& v, float* memory, PackedConv* plan, pthreadpool_t pool) {
   PackedConv& p = *plan;
-  float* memory = static_cast<float*>(region_allocate(region, packed_conv_region_bytes(p)));
+  PackTask task{&p, v.constant(1), v.has_input(2) ? v.constant(2) : nullptr, memory};
+  pthreadpool_parallelize_1d(pool, pack_block, &task, static_cast<size_t>(blocks_of(p)), 0);
+  p.packed = memory;
+  p.bias = memory + simd::recurrent_packed_floats(p.gates, p.hidden, p.depth);
+}
+
+Status prepare_packed_conv(const OpView& v, MemoryRegion* region, pthreadpool_t pool, PackedConv* plan) {
+  float* memory = static_cast<float*>(region_allocate(region, packed_conv_region_bytes(*plan)));
   const char* name = v.op.name() ? v.op.name()->c_str() : "";
   if (region->exhausted())
     return Status::error(StatusCode::kArenaTooSmall,
@@ -89,26 +144,7 @@ Status prepare_packed_conv(const OpView& v, MemoryRegion* region, PackedConv* pl
     if (region->counting()) return Status::ok();
     return Status::error(StatusCode::kOutOfMemory, "no memory for the packed weights of Conv2d '%s'", name);
   }
-  // [block][k][gate][16], k = (ky * kw + kx) * C_in + c (a channels-last
-  // window); ONNX stores W as [C_out][C_in][kh][kw]. Units past hidden are 0.
-  const float* w = v.constant(1);
-  const size_t weight_floats = simd::recurrent_packed_floats(p.gates, p.hidden, p.depth);
-  std::memset(memory, 0, packed_conv_region_bytes(p));
-  const int64_t taps = p.kernel_h * p.kernel_w, block_floats = p.depth * p.gates * kBlock;
-  for (int64_t o = 0; o < p.out_channels; ++o) {
-    const int64_t g = o / p.hidden, j = o % p.hidden;
-    float* column = memory + (j / kBlock) * block_floats + g * kBlock + j % kBlock;
-    for (int64_t c = 0; c < p.in_channels; ++c)
-      for (int64_t t = 0; t < taps; ++t)
-        column[(t * p.in_channels + c) * p.gates * kBlock] = w[(o * p.in_channels + c) * taps + t];
-  }
-  float* bias = memory + weight_floats;
-  if (v.has_input(2)) {
-    const float* b = v.constant(2);
-    for (int64_t o = 0; o < p.out_channels; ++o) bias[(o / p.hidden) * p.padded + o % p.hidden] = b[o];
-  }
-  p.packed = memory;
-  p.bias = bias;
+  pack_packed_conv(v, memory, plan, pool);
   return Status::ok();
 }
 

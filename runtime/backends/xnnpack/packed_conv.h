@@ -17,7 +17,9 @@
 // out_channels % 64 == 0 the product writes the output in place.
 //
 // Memory: the packed weights and the bias [gates][padded] live in the
-// backend region (packed at prepare). Scratch (the plan's op scratch,
+// backend region (packed at prepare), or, when the session streams the
+// layer's weights, in the graph's WeightStream buffer (packed again just
+// before each run: pack_packed_conv). Scratch (the plan's op scratch,
 // reserved by build_graph): the band's im2col rows [band_rows][depth]. A
 // 1x1 convolution of stride 1 without padding reads the input rows in
 // place and needs none.
@@ -64,7 +66,13 @@ size_t packed_conv_scratch_bytes(const PackedConv& plan);
 size_t packed_conv_region_bytes(const PackedConv& plan);
 
 // Packs the weights and bias into `region` (counting mode: only counts).
-Status prepare_packed_conv(const OpView& v, MemoryRegion* region, PackedConv* plan);
+Status prepare_packed_conv(const OpView& v, MemoryRegion* region, pthreadpool_t pool, PackedConv* plan);
+
+// Packs the weights and bias into `memory` (packed_conv_region_bytes, 64-byte
+// aligned) and points the plan at it; blocks of 16 units on `pool`'s threads
+// (null: the calling thread). Allocates nothing: weight streaming calls it
+// before each run.
+void pack_packed_conv(const OpView& v, float* memory, PackedConv* plan, pthreadpool_t pool);
 
 // y = clamp(conv(x) + bias), x and y channels-last.
 void run_packed_conv(const PackedConv& plan, pthreadpool_t pool, const float* x, float* y);

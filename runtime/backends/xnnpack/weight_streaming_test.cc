@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/xnnpack/simd/narrow_conv2d.h"
 #include "backends/xnnpack/simd/recurrent_step.h"
 #include "edgegen/mapped_file.h"
 #include "edgegen/random.h"
@@ -69,7 +70,7 @@ void prepare_and_run(const Model& model, const SessionOptions& options, Run* run
   run->arena.assign(*needed, 0xA5);
   Status prepared = run->session.prepare(model, run->arena.data(), run->arena.size(), 0, options);
   REQUIRE_MESSAGE(prepared.is_ok(), std::string(prepared.message()));
-  const std::vector<float> x = random_values(8 * 8 * 8, 9, 1.f);
+  const std::vector<float> x = random_values(run->session.input(0, 0).num_elements(), 9, 1.f);
   std::vector<float> first;
   size_t allocations = 0;
   for (int repeat = 0; repeat < 2; ++repeat) {
@@ -133,27 +134,63 @@ TEST_CASE("weight streaming from a mapped file releases the used weight pages an
   CHECK(std::memcmp(packed.output.data(), streamed.output.data(), packed.output.size() * sizeof(float)) == 0);
 }
 
-TEST_CASE("a convolution that would run on the packed GEMM is streamed by XNNPACK instead of packed at prepare") {
-  if (!Session::resolve_backend(xnnpack_options(0)).ok()) return;
+namespace {
+
+// Two Conv2d + SiLU, 64 -> out_channels -> out_channels over a side x side
+// image.
+AlignedBytes two_convolutions(int64_t out_channels, int64_t side, uint64_t seed) {
   ModelBuilder b;
   b.graph("main");
-  int32_t x = b.activation("x", {1, 64, 2, 4});  // prepare_and_run's 512 inputs
-  int32_t w = b.constant("w", {64, 64, 3, 3}, random_values(64 * 64 * 9, 7, 0.05f));  // 144 KiB
-  int32_t y = b.activation("y", {1, 64, 2, 4});
-  b.op(OpCode::kConv2d, {x, w}, {y}, {1, 1, 1, 1, 1, 1, 1, 1, 1});
-  b.inputs({x}).outputs({y});
-  AlignedBytes bytes(b.build());
+  const int32_t input = b.activation("x", {1, 64, side, side});
+  int32_t x = input;
+  for (int layer = 0; layer < 2; ++layer) {
+    const int64_t in_channels = layer == 0 ? 64 : out_channels;
+    const std::string n = std::to_string(layer);
+    int32_t w = b.constant("w" + n, {out_channels, in_channels, 3, 3},
+                           random_values(out_channels * in_channels * 9, seed + 2 * layer, 0.05f));
+    int32_t bias = b.constant("b" + n, {out_channels}, random_values(out_channels, seed + 2 * layer + 1, 0.1f));
+    int32_t y = b.activation("y" + n, {1, out_channels, side, side});
+    b.op(OpCode::kConv2d, {x, w, bias}, {y}, {1, 1, 1, 1, 1, 1, 1, 1, 1}, {}, ActivationKind::kSilu);
+    x = y;
+  }
+  b.inputs({input}).outputs({x});
+  return AlignedBytes(b.build());
+}
+
+// Our own convolutions (packed_conv, narrow_conv) pack a streamed layer's
+// weights into the stream buffer before each run with the code that packs
+// them at prepare: the same executor, the same bits, and no packed copy
+// kept (the arena holds one layer's, not every layer's).
+void check_streamed_like_packed(AlignedBytes&& bytes, const char* executor) {
   Result<Model> model = Model::from_buffer(bytes.data(), bytes.size());
   REQUIRE(model.ok());
   Run packed, streamed;
   prepare_and_run(*model, xnnpack_options(0), &packed);
   prepare_and_run(*model, xnnpack_options(1024), &streamed);
-  CHECK(std::string(packed.session.operator_executor(0, 0)) ==
-        (simd::has_recurrent_step_avx512() ? "packed" : "xnnpack"));
-  CHECK(std::string(streamed.session.operator_executor(0, 0)) == "xnnpack");
+  for (size_t op : {0u, 1u}) {
+    CHECK(std::string(packed.session.operator_executor(0, op)) == executor);
+    CHECK(std::string(streamed.session.operator_executor(0, op)) == executor);
+  }
   REQUIRE(packed.output.size() == streamed.output.size());
-  float worst = 0.f;
-  for (size_t i = 0; i < packed.output.size(); ++i)
-    worst = std::max(worst, std::abs(packed.output[i] - streamed.output[i]));
-  CHECK(worst < 1e-4f);
+  CHECK(std::memcmp(packed.output.data(), streamed.output.data(), packed.output.size() * sizeof(float)) == 0);
+  CHECK(streamed.arena.size() < packed.arena.size());  // one buffer for both layers' packing
+}
+
+}  // namespace
+
+TEST_CASE("a streamed convolution on the packed GEMM is packed before each run, with the packed session's bits") {
+  if (!Session::resolve_backend(xnnpack_options(0)).ok()) return;
+  // 4x4 positions: too few for narrow_conv; 64 x 576 floats: packed_conv's.
+  check_streamed_like_packed(two_convolutions(64, 4, 7), simd::has_recurrent_step_avx512() ? "packed" : "xnnpack");
+  // Four blocks of 16 units per gate, each packed on its own task.
+  check_streamed_like_packed(two_convolutions(256, 4, 17), simd::has_recurrent_step_avx512() ? "packed" : "xnnpack");
+}
+
+TEST_CASE("a streamed narrow convolution is packed before each run, with the packed session's bits") {
+  if (!Session::resolve_backend(xnnpack_options(0)).ok()) return;
+  // 16x16 positions, 128 output channels: two blocks of 64 (a UNet's 3x3 convs in small).
+  const bool narrow = simd::has_narrow_conv2d_avx512();
+  check_streamed_like_packed(two_convolutions(128, 16, 27), narrow ? "narrow" : "xnnpack");
+  // 24 output channels: one block of 48 lanes (input-channel pairs), bias padded.
+  check_streamed_like_packed(two_convolutions(24, 16, 37), narrow ? "narrow" : "xnnpack");
 }

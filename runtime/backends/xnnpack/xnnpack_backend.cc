@@ -687,14 +687,20 @@ Status set_up_xnnpack_operator(OpBuild& b) {
   return Status::ok();
 }
 
-// Weight streaming: whether `b`'s operator is created at each run instead
+// Our own convolution kernels whose weights a streaming session packs into
+// the WeightStream buffer before each run instead of once at prepare.
+bool packs_own_stream(Executor executor) {
+  return executor == Executor::kPackedConv || executor == Executor::kNarrowConv;
+}
+
+// Weight streaming: whether `b`'s weights are packed at each run instead
 // of once here. Convolutions and fully connected layers with a constant
 // weight of at least stream_weights_min_bytes.
 bool streams_weights(const OpBuild& b) {
   const size_t min_bytes = b.build.stream_weights_min_bytes;
   if (min_bytes == 0) return false;
   const OpCode code = b.v.code();
-  const bool product = b.acc.executor == Executor::kConvGemm ||
+  const bool product = b.acc.executor == Executor::kConvGemm || packs_own_stream(b.acc.executor) ||
                        (b.acc.executor == Executor::kXnnpack &&
                         (code == OpCode::kConv2d || code == OpCode::kFullyConnected || code == OpCode::kMatMul));
   if (!product || b.v.num_inputs() < 2 || !b.v.is_constant(1)) return false;
@@ -713,9 +719,18 @@ void release_weight_pages(const OpView& v) {
 // A streamed op at prepare: its operator is created once on the heap to
 // measure what packing it takes (XNNPACK's allocations, the reordered
 // convolution weights), then deleted; build_graph sizes the graph's one
-// WeightStream for the largest.
+// WeightStream for the largest. Our own convolutions' packing is sized by
+// their plan (set_up_executor made it).
 Status measure_streamed_operator(OpBuild& b, size_t* packed_bytes, size_t* reorder_floats) {
   AcceleratedOp& acc = b.acc;
+  acc.source = &b.v.op;
+  if (packs_own_stream(acc.executor)) {
+    *packed_bytes = acc.executor == Executor::kPackedConv
+                        ? packed_conv_region_bytes(acc.packed_conv)
+                        : narrow_conv_floats(acc.narrow_conv) * sizeof(float);
+    *reorder_floats = 0;
+    return Status::ok();
+  }
   MemoryRegion counter(nullptr, 0);
   ReorderBuffer reorder;
   Status created;
@@ -739,16 +754,23 @@ Status measure_streamed_operator(OpBuild& b, size_t* packed_bytes, size_t* reord
     acc.post_data = b.out_data;
     acc.post_count = static_cast<size_t>(shape_of(b.v.output(0)).num_elements());
   }
-  acc.source = &b.v.op;
   acc.stream_in = b.in_data[0];
   acc.stream_out = b.out_data;
   return Status::ok();
 }
 
-// Running a streamed op: its operator, created into the stream's buffer
-// (no heap: XNNPACK's allocations go to that region), set up as at prepare.
-Status create_streamed_operator(AcceleratedOp& acc) {
+// Running a streamed op: its weights packed into the stream's buffer by our
+// own kernel's packing (on `pool`'s threads), or its operator created there
+// (no heap: XNNPACK's allocations go to that region) and set up as at prepare.
+Status create_streamed_operator(AcceleratedOp& acc, pthreadpool_t pool) {
   const WeightStream& stream = *acc.stream;
+  if (packs_own_stream(acc.executor)) {
+    const OpView v{*stream.model, *stream.graph, *acc.source, stream.widened};
+    float* memory = reinterpret_cast<float*>(stream.packed);
+    if (acc.executor == Executor::kPackedConv) pack_packed_conv(v, memory, &acc.packed_conv, pool);
+    else pack_narrow_conv(v, memory, &acc.narrow_conv, pool);
+    return Status::ok();
+  }
   MemoryRegion region(stream.packed, stream.packed_bytes);
   ReorderBuffer reorder(stream.reorder, stream.reorder_floats);
   const OpView v{*stream.model, *stream.graph, *acc.source, stream.widened};
@@ -763,7 +785,7 @@ Status create_streamed_operator(AcceleratedOp& acc) {
 }
 
 void delete_streamed_operator(AcceleratedOp& acc) {
-  xnn_delete_operator(acc.op);  // its memory is the stream's: nothing is freed
+  if (acc.op != nullptr) xnn_delete_operator(acc.op);  // its memory is the stream's: nothing is freed
   acc.op = nullptr;
   const WeightStream& stream = *acc.stream;
   if (stream.release_pages) release_weight_pages(OpView{*stream.model, *stream.graph, *acc.source, stream.widened});
@@ -830,9 +852,10 @@ Status set_up_executor(OpBuild& b) {
             prepare_recurrent_layer(v, b.build.region, acc.threadpool, min_parallel_macs, &acc.recurrent));
       break;
     case Executor::kPackedConv:
+      // Streamed: packed at each run (build_graph sizes the stream buffer).
       // While counting without measuring the region, nothing is packed.
-      if (!b.counting() || b.build.measure_region)
-        EG_RETURN_IF_ERROR(prepare_packed_conv(v, b.build.region, &acc.packed_conv));
+      if (!streams_weights(b) && (!b.counting() || b.build.measure_region))
+        EG_RETURN_IF_ERROR(prepare_packed_conv(v, b.build.region, acc.threadpool, &acc.packed_conv));
       break;
     case Executor::kDepthwiseConv1d: {
       // Packed once into the persistent arena: [kernel][C] and the bias.
@@ -863,17 +886,18 @@ Status set_up_executor(OpBuild& b) {
       break;
     }
     case Executor::kNarrowConv: {
-      // Packed once into the persistent arena, like the 1-D direct kernel's,
-      // and never streamed: few output channels make small weights, and a
-      // session that streams the others keeps this op's bits.
+      // Packed once into the persistent arena, like the 1-D direct kernel's;
+      // streamed (a UNet's 3x3 convs of 320-1280 channels), packed at each
+      // run into the stream buffer by the same code: the same bits.
       acc.narrow_conv = narrow_conv_plan(v, &acc.post);
+      if (streams_weights(b)) break;
       const size_t floats = narrow_conv_floats(acc.narrow_conv);
       float* packed = static_cast<float*>(b.build.persistent->allocate_bytes(floats * sizeof(float)));
       if (!b.counting()) {
         if (packed == nullptr)
           return Status::error(StatusCode::kArenaTooSmall, "the arena is too small for the packed weights of '%s'",
                                b.state->context.op_name);
-        pack_narrow_conv(v, packed, &acc.narrow_conv);
+        pack_narrow_conv(v, packed, &acc.narrow_conv, acc.threadpool);
       }
       break;
     }
@@ -998,6 +1022,65 @@ void fuse_unary_into_convolutions(const GraphBuild& build, const GraphLayout& la
   }
 }
 
+// Attention's scores: a MatMul of two activations (our kernel), then
+// optionally a Mul by a constant scalar (1/sqrt(d)), then a Softmax over
+// the last axis, each the only reader of the one before. The MatMul writes
+// the Softmax's output and normalizes each chunk of rows while in cache;
+// the Mul and Softmax do nothing. At 64x64 latents a UNet's self-attention
+// scores are 8 x 4096 x 4096 floats (512 MiB): the Mul and XNNPACK's
+// Softmax were two more passes over them through memory. The scaling is
+// the Mul's rounding (the same values); the Softmax is ours
+// (simd::softmax_rows). Only where the Softmax's output does not overlap
+// the MatMul's inputs (the plan may give it their memory).
+void fuse_attention_softmax(const GraphBuild& build, const GraphLayout& layout, AcceleratedOp* accelerated) {
+  const auto* ops = build.graph->operators();
+  const auto* tensors = build.graph->tensors();
+  for (uint32_t i = 0; i + 1 < ops->size(); ++i) {
+    AcceleratedOp& product = accelerated[i];
+    if (product.executor != Executor::kMatMul || product.num_before || product.has_after ||
+        product.post.kind != ActivationKind::kNone)
+      continue;
+    int32_t scores = ops->Get(i)->outputs()->Get(0);
+    if (layout.last_use[scores] != static_cast<int32_t>(i + 1)) continue;  // one reader, next
+    uint32_t next = i + 1;
+    float scale = 1.f;
+    const format::Operator* op = ops->Get(next);
+    if (op->opcode() == static_cast<uint32_t>(OpCode::kMul)) {
+      const OpView mul{*build.model, *build.graph, *op, build.widened};
+      if (op->inputs()->size() != 2 || mul.num_inputs() != 2 || !mul.has_input(0) || !mul.has_input(1)) continue;
+      const size_t constant = mul.input_index(0) == scores ? 1 : 0;
+      if (mul.input_index(1 - constant) != scores || !mul.is_constant(constant) ||
+          shape_of(mul.input(constant)).num_elements() != 1 || mul.input(constant).dtype() != format::DType::Float32)
+        continue;
+      const AcceleratedOp& m = accelerated[next];
+      if (m.executor == Executor::kReference || m.num_before || m.has_after || m.post.kind != ActivationKind::kNone)
+        continue;
+      scale = mul.constant(constant)[0];
+      scores = op->outputs()->Get(0);
+      if (shape_of(*tensors->Get(static_cast<uint32_t>(scores))).num_elements() !=
+          shape_of(*tensors->Get(static_cast<uint32_t>(ops->Get(i)->outputs()->Get(0)))).num_elements())
+        continue;  // a broadcast
+      if (next + 1 >= ops->size() || layout.last_use[scores] != static_cast<int32_t>(next + 1)) continue;
+      op = ops->Get(++next);
+    }
+    if (op->opcode() != static_cast<uint32_t>(OpCode::kSoftmax) || op->inputs()->Get(0) != scores) continue;
+    const AcceleratedOp& softmax = accelerated[next];
+    // decide: Softmax on XNNPACK only over the last axis.
+    if (softmax.executor != Executor::kXnnpack || softmax.num_before || softmax.has_after ||
+        softmax.post.kind != ActivationKind::kNone)
+      continue;
+    const KernelContext& product_context = build.ops[i].context;
+    const Tensor& out = build.ops[next].context.output(0);
+    if (overlaps(out.data, out.bytes(), product_context.input(0).data, product_context.input(0).bytes()) ||
+        overlaps(out.data, out.bytes(), product_context.input(1).data, product_context.input(1).bytes()))
+      continue;
+    product.fused_out = static_cast<float*>(out.data);
+    product.softmax_after = true;
+    product.softmax_scale = scale;
+    for (uint32_t j = i + 1; j <= next; ++j) accelerated[j].executor = Executor::kFusedAway;
+  }
+}
+
 }  // namespace
 
 Result<size_t> build_graph(const GraphBuild& build) {
@@ -1023,14 +1106,6 @@ Result<size_t> build_graph(const GraphBuild& build) {
     acc.nhwc = layout.decisions[i].nhwc;
     OpBuild b{build, layout, i, OpView{*build.model, graph, *ops->Get(i), build.widened}, acc,
               counting ? nullptr : &build.ops[i], scratch_base};
-    // packed_conv keeps its weights packed from prepare on: a convolution
-    // whose weights are to be streamed goes to XNNPACK, which creates it at
-    // each run (its bits then differ from the unstreamed session's within
-    // rounding, not by a bit-for-bit match).
-    if (acc.executor == Executor::kPackedConv) {
-      acc.executor = Executor::kXnnpack;
-      if (!streams_weights(b)) acc.executor = Executor::kPackedConv;
-    }
     // A recurrent layer decides for its parts itself (recurrent_layer.h).
     acc.threadpool = acc.executor == Executor::kRecurrent || worth_splitting(b.v) ? build.threadpool : nullptr;
     reserve_kernel_scratch(b);
@@ -1054,7 +1129,10 @@ Result<size_t> build_graph(const GraphBuild& build) {
       // The reference kernel's scratch stays at the start of the scratch area.
     }
   }
-  if (!counting) fuse_unary_into_convolutions(build, layout, accelerated);
+  if (!counting) {
+    fuse_unary_into_convolutions(build, layout, accelerated);
+    fuse_attention_softmax(build, layout, accelerated);
+  }
   if (any_streamed) {
     // One buffer for every streamed op of the graph: they run one at a time.
     WeightStream* stream = build.persistent->allocate<WeightStream>(1);
@@ -1133,6 +1211,8 @@ struct MatMulTask {
   const float* b;
   float* c;
   size_t m, k, n, a_stride, b_stride, chunks_per_item;
+  bool softmax;  // then each row softmax(scale * row)
+  float scale;
 };
 
 void matmul_chunk(void* context, size_t chunk) {
@@ -1140,17 +1220,20 @@ void matmul_chunk(void* context, size_t chunk) {
   const size_t item = chunk / t.chunks_per_item;
   const size_t first_row = chunk % t.chunks_per_item * kMatMulRows;
   const size_t rows = std::min(kMatMulRows, t.m - first_row);
-  simd::batched_matmul(t.a + item * t.a_stride + first_row * t.k, t.b + item * t.b_stride,
-                       t.c + item * t.m * t.n + first_row * t.n, 1, rows, t.k, t.n, 0, 0);
+  float* c = t.c + item * t.m * t.n + first_row * t.n;
+  simd::batched_matmul(t.a + item * t.a_stride + first_row * t.k, t.b + item * t.b_stride, c, 1, rows, t.k, t.n, 0,
+                       0);
+  if (t.softmax) simd::softmax_rows(c, c, rows, t.n, t.scale);  // 64 rows of scores: in L2
 }
 
 void matmul(const AcceleratedOp& acc, pthreadpool_t pool, const float* a, const float* b, float* c) {
   const size_t chunks_per_item = (acc.m + kMatMulRows - 1) / kMatMulRows;
-  if (pool == nullptr || acc.batch * chunks_per_item < 2) {
+  if (!acc.softmax_after && (pool == nullptr || acc.batch * chunks_per_item < 2)) {
     simd::batched_matmul(a, b, c, acc.batch, acc.m, acc.k, acc.n, acc.a_stride, acc.b_stride);
     return;
   }
-  MatMulTask task{a, b, c, acc.m, acc.k, acc.n, acc.a_stride, acc.b_stride, chunks_per_item};
+  MatMulTask task{a,           b, c, acc.m, acc.k, acc.n, acc.a_stride, acc.b_stride, chunks_per_item,
+                  acc.softmax_after, acc.softmax_scale};
   pthreadpool_parallelize_1d(pool, matmul_chunk, &task, acc.batch * chunks_per_item, 0);
 }
 
@@ -1313,7 +1396,7 @@ Status run_operator(const OpState& state, pthreadpool_t pool) {
     }
     case Executor::kMatMul:
       matmul(acc, pool, context.input(0).data_as<const float>(), context.input(1).data_as<const float>(),
-             context.output(0).data_as<float>());
+             acc.fused_out != nullptr ? acc.fused_out : context.output(0).data_as<float>());
       break;
     case Executor::kLogSoftmax: {
       const Shape x = context.input(0).shape;
@@ -1367,7 +1450,7 @@ Status run(const OpState& state, bool serial) {
   // operators run their tiles in order without a pool.
   pthreadpool_t pool = serial ? nullptr : state.accelerated->threadpool;
   if (state.accelerated->stream != nullptr) {
-    EG_RETURN_IF_ERROR(create_streamed_operator(*state.accelerated));
+    EG_RETURN_IF_ERROR(create_streamed_operator(*state.accelerated, pool));
     Status status = run_operator(state, pool);
     delete_streamed_operator(*state.accelerated);
     return status;

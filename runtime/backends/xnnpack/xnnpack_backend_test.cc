@@ -389,6 +389,11 @@ TEST_CASE("2-D convolutions of few output channels, or blocks of 64, run direct 
       {1, 57, 128, 17, 15, 3, 3, 1, 1, 1, 1, 1, 1, 1, true, ActivationKind::kRelu},   // odd C_in, 2 blocks
       {2, 16, 192, 30, 25, 3, 3, 2, 1, 1, 0, 2, 1, 1, false, ActivationKind::kClip},  // 3 blocks, stride 2, batches
       {1, 8, 64, 13, 12, 3, 3, 1, 2, 2, 2, 2, 2, 1, true, ActivationKind::kNone},     // one block, dilated
+      // Weights of a block past 512 KiB: parts of the input channels, each
+      // adding to the sums of the last; the clamp after the last.
+      {1, 300, 64, 12, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1, true, ActivationKind::kRelu},   // 2 parts of 160 + 140
+      {1, 480, 128, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, true, ActivationKind::kClip},    // 8x8, deep: 3 parts, 2 blocks
+      {1, 457, 64, 17, 16, 3, 3, 2, 1, 1, 0, 2, 1, 1, false, ActivationKind::kNone},  // 72 positions, stride 2, odd C_in
   };
   for (const ConvCase& c : cases) {
     CAPTURE(c.in_c);
@@ -479,6 +484,72 @@ TEST_CASE("transposed convolutions whose kernel is their stride run direct (narr
     CHECK(std::string(session.operator_executor(0, 0)) ==
           (c.narrow && simd::has_narrow_conv2d_avx512() ? "narrow" : "xnnpack"));
   }
+}
+
+TEST_CASE("fully connected layers of 64+ rows and 64K+ weights run as narrow 1x1 convolutions, shared weights do not") {
+  struct FcCase {
+    std::vector<int64_t> x;  // [..., K]
+    int64_t n;
+    bool bias;
+    ActivationKind activation;
+    bool narrow;
+  };
+  const FcCase cases[] = {
+      {{100, 512}, 128, true, ActivationKind::kNone, true},          // 2 blocks, a chunk and a tail of rows
+      {{1, 70, 2304}, 256, true, ActivationKind::kRelu, true},       // 2 parts of K (590 KB a block), rank 3
+      {{2, 40, 320}, 320, false, ActivationKind::kClip, true},       // 5 blocks, no bias, batches as rows
+      {{64, 640}, 1280, true, ActivationKind::kSilu, true},          // the activation after the product
+      {{63, 512}, 128, true, ActivationKind::kNone, false},          // too few rows: XNNPACK
+      {{100, 512}, 96, true, ActivationKind::kNone, false},          // not blocks of 64: XNNPACK
+      {{100, 128}, 256, true, ActivationKind::kNone, false},         // 32K weights: XNNPACK
+  };
+  for (const FcCase& c : cases) {
+    CAPTURE(c.n);
+    CAPTURE(c.x.back());
+    const int64_t k = c.x.back();
+    int64_t rows = 1;
+    for (size_t d = 0; d + 1 < c.x.size(); ++d) rows *= c.x[d];
+    std::vector<int64_t> y_shape = c.x;
+    y_shape.back() = c.n;
+    ModelBuilder b;
+    b.graph("main");
+    int32_t x = b.activation("x", c.x);
+    int32_t w = b.constant("w", {c.n, k}, random_values(static_cast<size_t>(c.n * k), 31, 0.1f));
+    int32_t bias = c.bias ? b.constant("b", {c.n}, random_values(static_cast<size_t>(c.n), 32)) : -1;
+    int32_t y = b.activation("y", y_shape);
+    b.op(OpCode::kFullyConnected, {x, w, bias}, {y}, {}, {}, c.activation);
+    if (c.activation == ActivationKind::kClip) b.clip(-0.5f, 0.7f);
+    b.inputs({x}).outputs({y});
+    CHECK(compare_backends(b) == 1);
+    AlignedBytes bytes(b.build());
+    Result<Model> model = Model::from_buffer(bytes.data(), bytes.size());
+    REQUIRE(model.ok());
+    SessionOptions options;
+    options.backend = Backend::kXnnpack;
+    Session session;
+    REQUIRE(session.prepare(*model, 0, options).is_ok());
+    CHECK(std::string(session.operator_executor(0, 0)) ==
+          (c.narrow && simd::has_narrow_conv2d_avx512() ? "narrow" : "xnnpack"));
+  }
+  // The same weights read by two layers: one packed XNNPACK operator for both.
+  ModelBuilder b;
+  b.graph("main");
+  int32_t x = b.activation("x", {100, 512});
+  int32_t w = b.constant("w", {512, 512}, random_values(512 * 512, 33, 0.05f));
+  int32_t h = b.activation("h", {100, 512});
+  b.op(OpCode::kFullyConnected, {x, w, -1}, {h});
+  int32_t y = b.activation("y", {100, 512});
+  b.op(OpCode::kFullyConnected, {h, w, -1}, {y});
+  b.inputs({x}).outputs({y});
+  CHECK(compare_backends(b) == 2);
+  AlignedBytes bytes(b.build());
+  Result<Model> model = Model::from_buffer(bytes.data(), bytes.size());
+  REQUIRE(model.ok());
+  SessionOptions options;
+  options.backend = Backend::kXnnpack;
+  Session session;
+  REQUIRE(session.prepare(*model, 0, options).is_ok());
+  for (size_t op : {0u, 1u}) CHECK(std::string(session.operator_executor(0, op)) == "xnnpack");
 }
 
 TEST_CASE("few-channel 1-D convolutions run direct: dilation, padding, stride, odd lengths, channel tails") {
@@ -1428,6 +1499,59 @@ TEST_CASE("own kernels: attention's MatMul of two activations (batches, broadcas
   b.op(OpCode::kMatMul, {row, out}, {mixed});
   b.inputs({q, kt, v, row}).outputs({mixed});
   CHECK(compare_backends(b) == 4);
+}
+
+TEST_CASE("attention's scores: MatMul, Mul by a constant, Softmax fused into the product's chunks of rows") {
+  struct Case {
+    int64_t m, n;
+    bool mul;            // the Mul by 1/sqrt(d) between
+    bool scalar;         // its constant is one value (else a row: not fused)
+    bool fused;
+  };
+  const Case cases[] = {
+      {70, 33, true, true, true},     // two chunks of rows (64 + 6), a column tail
+      {70, 40, false, false, true},   // no Mul: MatMul then Softmax
+      {70, 33, true, false, false},   // a per-column constant: the three ops as they are
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.m);
+    CAPTURE(c.mul);
+    ModelBuilder b;
+    b.graph("main");
+    int32_t q = b.activation("q", {2, c.m, 8});
+    int32_t kt = b.activation("kt", {2, 8, c.n});
+    int32_t scores = b.activation("scores", {2, c.m, c.n});
+    b.op(OpCode::kMatMul, {q, kt}, {scores});
+    int32_t scaled = scores;
+    if (c.mul) {
+      int32_t s = c.scalar ? b.constant("s", {1}, {0.35355339f}) : b.constant("s", {c.n}, random_values(c.n, 41));
+      scaled = b.activation("scaled", {2, c.m, c.n});
+      b.op(OpCode::kMul, {scores, s}, {scaled});
+    }
+    int32_t weights = b.activation("weights", {2, c.m, c.n});
+    b.op(OpCode::kSoftmax, {scaled}, {weights}, {2, 3});
+    int32_t v = b.activation("v", {2, c.n, 8});
+    int32_t out = b.activation("out", {2, c.m, 8});
+    b.op(OpCode::kMatMul, {weights, v}, {out});
+    // q and kt read again at the end: the plan cannot give the Softmax
+    // their memory (the fusion would then leave the ops as they are).
+    int32_t sum = b.activation("sum", {2, c.m, 8});
+    b.op(OpCode::kAdd, {out, q}, {sum});
+    int32_t kt_again = b.activation("kt_again", {2, 8, c.n});
+    b.op(OpCode::kRelu, {kt}, {kt_again});
+    b.inputs({q, kt, v}).outputs({sum, kt_again});
+    CHECK(compare_backends(b) == (c.mul ? 6 : 5));
+    AlignedBytes bytes(b.build());
+    Result<Model> model = Model::from_buffer(bytes.data(), bytes.size());
+    REQUIRE(model.ok());
+    SessionOptions options;
+    options.backend = Backend::kXnnpack;
+    Session session;
+    REQUIRE(session.prepare(*model, 0, options).is_ok());
+    const size_t softmax = c.mul ? 2 : 1;
+    CHECK(std::string(session.operator_executor(0, softmax)) == (c.fused ? "fused" : "xnnpack"));
+    if (c.mul) CHECK(std::string(session.operator_executor(0, 1)) == (c.fused ? "fused" : "xnnpack"));
+  }
 }
 
 TEST_CASE("own kernels: MatMul's last columns through the padded panel (head size 36), and past its K") {

@@ -58,6 +58,13 @@ struct NarrowConvPositions {
   int64_t first = 0, count = 0;  // the positions to compute
   bool clamp = false;            // apply [out_min, out_max]
   float out_min = 0.f, out_max = 0.f;
+  // A part of the sums (pair 1, no patches): input channels [channel_first,
+  // channel_first + channel_count) of every tap; 0: all. With `accumulate`
+  // the part starts from the sums `out` holds (an earlier part's, bias
+  // included) instead of 0 and adds no bias: a wide layer's weights are
+  // split into parts that stay in L2 while a chunk of positions passes.
+  int64_t channel_first = 0, channel_count = 0;
+  bool accumulate = false;
 };
 
 bool has_narrow_conv2d_avx512();

@@ -53,11 +53,19 @@ void scatter_patch(const NarrowConvPositions& a, int64_t position, const float* 
 template <int kPositions, int kVectors, int kPair>
 void tile(const NarrowConvPositions& a, int64_t position, int valid) {
   constexpr int64_t kStep = kVectors * kNarrowConvLanes;
+  const int64_t out_stride = a.out_stride ? a.out_stride : a.out_channels;
   __m512 acc[kPositions][kVectors];
   EG_UNROLL
   for (int p = 0; p < kPositions; ++p) {
+    // Past `valid`: the last position again (stored nowhere).
+    const float* sums = a.out + (position + (p < valid ? p : valid - 1)) * out_stride;
     EG_UNROLL
-    for (int v = 0; v < kVectors; ++v) acc[p][v] = _mm512_setzero_ps();
+    for (int v = 0; v < kVectors; ++v) {
+      const int64_t left_over = a.out_channels - v * kNarrowConvLanes;
+      const __mmask16 mask = left_over >= 16 ? __mmask16(0xffff) : left_over > 0 ? __mmask16((1u << left_over) - 1) : 0;
+      acc[p][v] = kPair == 1 && a.accumulate ? _mm512_maskz_loadu_ps(mask, sums + v * kNarrowConvLanes)
+                                             : _mm512_setzero_ps();
+    }
   }
   // Each position's window corner in the input (may be in the padding).
   int64_t top[kPositions], left[kPositions];
@@ -74,19 +82,24 @@ void tile(const NarrowConvPositions& a, int64_t position, int valid) {
     if (p + 1 < valid && ++ox == a.out_w) ox = 0, ++oy;  // past `valid`: the last position again
   }
   // A segment: the input floats one row pointer covers, in weight order
-  // (a whole kernel row, or one tap's channels).
-  const int64_t segment = rows_inside ? a.kernel_w * a.in_channels : a.in_channels;
-  const int64_t segments = rows_inside ? a.kernel_h : a.kernel_h * a.kernel_w;
-  const float* w = a.packed;
+  // (a whole kernel row, or one tap's channels, or a part of them).
+  const bool part = a.channel_count > 0 && a.channel_count < a.in_channels;
+  const int64_t channel_first = part ? a.channel_first : 0;
+  const bool whole_rows = rows_inside && !part;
+  const int64_t segment = whole_rows ? a.kernel_w * a.in_channels : part ? a.channel_count : a.in_channels;
+  const int64_t segments = whole_rows ? a.kernel_h : a.kernel_h * a.kernel_w;
+  const int64_t steps = a.in_channels / kPair;  // weight steps per tap
   for (int64_t s = 0; s < segments; ++s) {
-    const int64_t ky = rows_inside ? s : s / a.kernel_w, kx = rows_inside ? 0 : s - ky * a.kernel_w;
+    const int64_t ky = whole_rows ? s : s / a.kernel_w, kx = whole_rows ? 0 : s - ky * a.kernel_w;
+    const float* w = a.packed + ((ky * a.kernel_w + kx) * steps + channel_first / kPair) * kStep;
     if (one_row && rows_inside) {
       // Position p reads base + p * spacing (the zeros, spacing 0, where the
       // kernel row is in the padding): (base, spacing, 1|2) addressing
       // instead of a pointer per position, which spilled. The same sums.
       const int64_t iy = top[0] + ky * a.dilation_h;
       const bool inside = static_cast<uint64_t>(iy) < static_cast<uint64_t>(a.in_h);
-      const float* base = inside ? a.image + (iy * a.in_w + left[0]) * a.in_channels : a.zeros;
+      const float* base =
+          inside ? a.image + (iy * a.in_w + left[0] + kx * a.dilation_w) * a.in_channels + channel_first : a.zeros;
       const int64_t spacing = inside ? a.stride_w * a.in_channels : 0;
       const float* third[(kPositions + 2) / 3];
       EG_UNROLL
@@ -110,7 +123,7 @@ void tile(const NarrowConvPositions& a, int64_t position, int valid) {
       const int64_t iy = top[p] + ky * a.dilation_h, ix = left[p] + kx * a.dilation_w;
       const bool inside = static_cast<uint64_t>(iy) < static_cast<uint64_t>(a.in_h) &&
                           static_cast<uint64_t>(ix) < static_cast<uint64_t>(a.in_w);
-      row[p] = inside ? a.image + (iy * a.in_w + ix) * a.in_channels : a.zeros;
+      row[p] = inside ? a.image + (iy * a.in_w + ix) * a.in_channels + channel_first : a.zeros;
     }
     for (int64_t c = 0; c < segment; c += kPair, w += kStep) {
       __m512 weights[kVectors];
@@ -135,7 +148,7 @@ void tile(const NarrowConvPositions& a, int64_t position, int valid) {
   for (int p = 0; p < kPositions; ++p) {
     if (p >= valid) break;
     alignas(64) float patch[kBlocks * kNarrowConvLanes];
-    float* y = patches ? patch : a.out + (position + p) * (a.out_stride ? a.out_stride : a.out_channels);
+    float* y = patches ? patch : a.out + (position + p) * out_stride;
     EG_UNROLL
     for (int j = 0; j < kBlocks; ++j) {
       __m512 sum;
@@ -146,7 +159,7 @@ void tile(const NarrowConvPositions& a, int64_t position, int valid) {
         const __m512 second = 2 * j + 1 < kVectors ? acc[p][2 * j + 1] : _mm512_setzero_ps();
         sum = _mm512_add_ps(_mm512_permutex2var_ps(first, even, second), _mm512_permutex2var_ps(first, odd, second));
       }
-      sum = _mm512_add_ps(sum, _mm512_loadu_ps(a.bias + j * kNarrowConvLanes));
+      if (!a.accumulate) sum = _mm512_add_ps(sum, _mm512_loadu_ps(a.bias + j * kNarrowConvLanes));
       if (a.clamp) sum = _mm512_min_ps(_mm512_max_ps(sum, low), high);
       const int64_t left_over = a.out_channels - j * kNarrowConvLanes;
       const __mmask16 mask = left_over >= 16 || patches ? __mmask16(0xffff) : __mmask16((1u << left_over) - 1);

@@ -2,6 +2,7 @@
 
 #include "backends/xnnpack/simd/lane_sums.h"
 #include "backends/xnnpack/simd/silu_avx512.h"
+#include "backends/xnnpack/simd/softmax_avx512.h"
 #include "core/vector_math.h"
 
 #include <cmath>
@@ -392,7 +393,55 @@ EG_VECTOR_CLONES void log_softmax_row(const float* x, float* y, size_t n) {
   for (size_t j = 0; j < n; ++j) y[j] = x[j] - shift;
 }
 
+// One row: v = scale * x into y, its max in 16 lanes, then y = exp(v - max)
+// and their sum in 16 lanes, then y times 1 / sum.
+EG_VECTOR_CLONES void softmax_row(const float* x, float* y, size_t n, float scale) {
+  float lane_max[kLanes];
+  for (size_t k = 0; k < kLanes; ++k) lane_max[k] = -INFINITY;
+  size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (size_t k = 0; k < kLanes; ++k) {
+      const float v = scale * x[i + k];
+      y[i + k] = v;
+      lane_max[k] = v > lane_max[k] ? v : lane_max[k];
+    }
+  float top = -INFINITY;
+  for (size_t k = 0; k < kLanes; ++k) top = lane_max[k] > top ? lane_max[k] : top;
+  for (; i < n; ++i) {
+    y[i] = scale * x[i];
+    top = y[i] > top ? y[i] : top;
+  }
+  float lane_sum[kLanes] = {};
+  i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (size_t k = 0; k < kLanes; ++k) {
+      const float e = fast_exp(y[i + k] - top);
+      y[i + k] = e;
+      lane_sum[k] += e;
+    }
+  float sum = 0.f;
+  for (; i < n; ++i) {
+    y[i] = fast_exp(y[i] - top);
+    sum += y[i];
+  }
+  for (size_t k = 0; k < kLanes; ++k) sum += lane_sum[k];
+  const float inverse = 1.f / sum;
+  for (size_t j = 0; j < n; ++j) y[j] *= inverse;
+}
+
 }  // namespace
+
+void softmax_rows_portable(const float* in, float* out, size_t rows, size_t cols, float scale) {
+  for (size_t r = 0; r < rows; ++r) softmax_row(in + r * cols, out + r * cols, cols, scale);
+}
+
+void softmax_rows(const float* in, float* out, size_t rows, size_t cols, float scale) {
+  static const bool avx512 = has_softmax_avx512();
+  for (size_t r = 0; r < rows; ++r) {
+    if (avx512) softmax_row_avx512(in + r * cols, out + r * cols, cols, scale);
+    else softmax_row(in + r * cols, out + r * cols, cols, scale);
+  }
+}
 
 void log_softmax_rows(const float* in, float* out, size_t rows, size_t cols) {
   for (size_t r = 0; r < rows; ++r) log_softmax_row(in + r * cols, out + r * cols, cols);

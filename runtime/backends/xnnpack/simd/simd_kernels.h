@@ -98,6 +98,14 @@ void layer_norm(const float* in, const float* gamma, const float* beta, float* o
 // LogSoftmax of `rows` rows of `cols` values: x - max - log(sum exp(x - max)).
 void log_softmax_rows(const float* in, float* out, size_t rows, size_t cols);
 
+// Softmax of `rows` rows of `cols` values scaled first: with v = scale * x
+// (rounded, as a separate Mul would), exp(v - max v) / sum exp(v - max v).
+// `out` may be `in` (attention's scores, normalized where the product
+// wrote them while they are in cache).
+void softmax_rows(const float* in, float* out, size_t rows, size_t cols, float scale);
+// The loop softmax_rows runs where the CPU lacks AVX-512 (tests check both).
+void softmax_rows_portable(const float* in, float* out, size_t rows, size_t cols, float scale);
+
 // ReduceSum/Mean/Max/Min of in [outer, reduced, inner] over `reduced`,
 // into out [outer, inner].
 bool has_reduce(uint32_t opcode);
