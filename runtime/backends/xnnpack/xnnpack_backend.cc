@@ -1136,12 +1136,16 @@ Result<size_t> build_graph(const GraphBuild& build) {
   if (any_streamed) {
     // One buffer for every streamed op of the graph: they run one at a time.
     WeightStream* stream = build.persistent->allocate<WeightStream>(1);
+    // The session's WidenedWeights lives only while it prepares; running
+    // reads constants through this copy (it refers to the arena's widened region).
+    WidenedWeights* widened = build.widened ? build.persistent->allocate<WidenedWeights>(1) : nullptr;
     uint8_t* packed = static_cast<uint8_t*>(build.persistent->allocate_bytes(stream_packed + 64, 64));
     float* reorder = static_cast<float*>(build.persistent->allocate_bytes((stream_reorder + 16) * sizeof(float), 64));
     if (!counting) {
-      if (stream == nullptr || packed == nullptr || reorder == nullptr)
+      if (stream == nullptr || packed == nullptr || reorder == nullptr || (build.widened && widened == nullptr))
         return Status::error(StatusCode::kArenaTooSmall, "the arena is too small for the streamed weights' buffer");
-      *stream = WeightStream{build.model, build.graph, build.widened, packed, stream_packed + 64, reorder,
+      if (widened != nullptr) *widened = *build.widened;
+      *stream = WeightStream{build.model, build.graph, widened, packed, stream_packed + 64, reorder,
                              stream_reorder + 16, build.release_weight_pages};
       for (uint32_t i = 0; i < ops->size(); ++i)
         if (accelerated[i].stream != nullptr) accelerated[i].stream = stream;
