@@ -173,7 +173,10 @@ void check_streamed_like_packed(AlignedBytes&& bytes, const char* executor) {
   }
   REQUIRE(packed.output.size() == streamed.output.size());
   CHECK(std::memcmp(packed.output.data(), streamed.output.data(), packed.output.size() * sizeof(float)) == 0);
-  CHECK(streamed.arena.size() < packed.arena.size());  // one buffer for both layers' packing
+  // One buffer for both layers' packing. (Where XNNPACK runs them, as on
+  // ARM, a streamed layer needs its reordered weights beside its packed
+  // ones, which two small layers do not repay.)
+  if (std::string(executor) != "xnnpack") CHECK(streamed.arena.size() < packed.arena.size());
 }
 
 }  // namespace
