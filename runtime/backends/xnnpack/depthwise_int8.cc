@@ -45,6 +45,11 @@ EG_VECTOR_CLONES void pixel_block(const DepthwiseInt8& p, const int8_t* const* t
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
+// GCC 12's AVX-512 headers start some intrinsics from _mm512_undefined_*(),
+// which its flow analysis reports as uninitialized (a false positive).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 // pixel_block on AVX-512: 16 channels a vector, the taps' products in int32
 // lanes, then the same float operations lane by lane (a max/min pair is
 // the comparisons' select; the conversion rounds to nearest even).
@@ -76,6 +81,7 @@ bool has_avx512() {
                           __builtin_cpu_supports("avx512vl");
   return has;
 }
+#pragma GCC diagnostic pop
 #endif
 
 struct Task {
