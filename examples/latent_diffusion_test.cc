@@ -85,6 +85,24 @@ double max_difference(const float* a, const float* b, size_t n) {
 
 void require_ok(const Status& status) { REQUIRE_MESSAGE(status.is_ok(), std::string(status.message())); }
 
+// The first `items` reference pictures and contexts, and sampling options
+// over those contexts: 4 steps, seed 3, guidance 3 (the img2img tests').
+struct EditInputs {
+  std::vector<float> pictures, context;
+  DiffusionOptions options;
+  EditInputs(const DiffusionPipeline& pipeline, size_t items)
+      : pictures(reference("pictures.npy")), context(reference("context.npy")) {
+    pictures.resize(items * pipeline.item_size());
+    context.resize(items * pipeline.context_size());
+    options.steps = 4;
+    options.seed = 3;
+    options.context = context.data();
+    options.guidance = 3.f;
+  }
+  EditInputs(const EditInputs&) = delete;  // options points into context
+  EditInputs& operator=(const EditInputs&) = delete;
+};
+
 }  // namespace
 
 TEST_CASE("latent diffusion: encoder, decoder and UNet match PyTorch") {
@@ -136,16 +154,10 @@ TEST_CASE("latent diffusion: img2img at strength 0 and 1, context guidance, no a
   DiffusionPipeline pipeline;
   require_ok(pipeline.prepare(loaded.model));
   const size_t items = 2, picture = pipeline.item_size();
-  std::vector<float> pictures = reference("pictures.npy");
-  pictures.resize(items * picture);
-  std::vector<float> context = reference("context.npy");
-  context.resize(items * pipeline.context_size());
-
-  DiffusionOptions options;
-  options.steps = 4;
-  options.seed = 3;
-  options.context = context.data();
-  options.guidance = 3.f;
+  EditInputs inputs(pipeline, items);
+  std::vector<float>& pictures = inputs.pictures;
+  const std::vector<float>& context = inputs.context;
+  DiffusionOptions& options = inputs.options;
 
   std::vector<float> plain(items * picture), again(items * picture);
   size_t allocations = 0;
@@ -249,16 +261,9 @@ TEST_CASE("latent diffusion in int8: all three graphs calibrate from the model's
   require_ok(eight.prepare(quantized.model));
   require_ok(thirty_two.prepare(plain.model));
   const size_t items = 2, picture = eight.item_size();
-  std::vector<float> pictures = reference("pictures.npy");
-  pictures.resize(items * picture);
-  std::vector<float> context = reference("context.npy");
-  context.resize(items * eight.context_size());
-  DiffusionOptions options;
-  options.steps = 4;
-  options.seed = 3;
-  options.context = context.data();
-  options.guidance = 3.f;
-  options.init_image = pictures.data();
+  EditInputs inputs(eight, items);
+  DiffusionOptions& options = inputs.options;
+  options.init_image = inputs.pictures.data();
   options.strength = 0.5f;
   std::vector<float> a(items * picture), b(items * picture);
   require_ok(eight.sample(options, items, nullptr, a.data()));

@@ -36,13 +36,18 @@ bool float_constant(const IrGraph& graph, int tensor) {
   return t.is_constant && t.dtype == DType::kFloat32;
 }
 
+// A float32 tensor computed while running (not a constant, not absent).
+bool float_activation(const IrGraph& graph, int tensor) {
+  if (tensor < 0) return false;
+  const IrTensor& t = graph.tensors[static_cast<size_t>(tensor)];
+  return !t.is_constant && t.dtype == DType::kFloat32;
+}
+
 // A linear op the int8 kernels can run: float activation in, constant float
 // weights (and bias), a fused activation the int8 kernels apply (or none).
 bool can_quantize(const IrGraph& graph, const IrOp& op) {
   if (!linear_opcode(op.opcode) || !int8_fusable_activation(op.activation)) return false;
-  const IrTensor& x = graph.tensors[static_cast<size_t>(op.inputs[0])];
-  if (x.is_constant || x.dtype != DType::kFloat32) return false;
-  if (!float_constant(graph, op.inputs[1])) return false;
+  if (!float_activation(graph, op.inputs[0]) || !float_constant(graph, op.inputs[1])) return false;
   if (op.inputs.size() > 2 && op.inputs[2] >= 0 && !float_constant(graph, op.inputs[2])) return false;
   return true;
 }
@@ -55,8 +60,7 @@ bool can_quantize_group_norm(const IrGraph& graph, const IrOp& op) {
   if (act != ActivationKind::kNone && act != ActivationKind::kRelu && act != ActivationKind::kClip &&
       act != ActivationKind::kSilu)
     return false;
-  const IrTensor& x = graph.tensors[static_cast<size_t>(op.inputs[0])];
-  return !x.is_constant && x.dtype == DType::kFloat32 && float_constant(graph, op.inputs[1]) &&
+  return float_activation(graph, op.inputs[0]) && float_constant(graph, op.inputs[1]) &&
          float_constant(graph, op.inputs[2]);
 }
 
@@ -67,34 +71,23 @@ bool can_quantize_add(const IrGraph& graph, const IrOp& op) {
   if (op.opcode != OpCode::kAdd || op.inputs.size() != 2) return false;
   const ActivationKind act = op.activation.kind;
   if (act != ActivationKind::kNone && act != ActivationKind::kRelu && act != ActivationKind::kClip) return false;
-  for (int input : op.inputs) {
-    const IrTensor& x = graph.tensors[static_cast<size_t>(input)];
-    if (x.is_constant || x.dtype != DType::kFloat32) return false;
-  }
-  return true;
+  return float_activation(graph, op.inputs[0]) && float_activation(graph, op.inputs[1]);
 }
 
 // A unary element-wise op on a float activation: in int8 it is a table of
 // 256 bytes (kernels/quantized_unary.h), exactly dequantize, the op and
 // quantize, so it costs no quality where the chain would quantize anyway.
 bool can_quantize_unary(const IrGraph& graph, const IrOp& op) {
-  if (!is_elementwise_unary(op.opcode) || op.inputs.size() != 1 || op.activation.kind != ActivationKind::kNone)
-    return false;
-  const IrTensor& x = graph.tensors[static_cast<size_t>(op.inputs[0])];
-  return !x.is_constant && x.dtype == DType::kFloat32;
+  return is_elementwise_unary(op.opcode) && op.inputs.size() == 1 && op.activation.kind == ActivationKind::kNone &&
+         float_activation(graph, op.inputs[0]);
 }
 
 // A Concat of float activations (a UNet's skip connection beside its
 // upsampled path): in int8 each input is copied, or requantized to the
 // output's scale where its own differs.
 bool can_quantize_concat(const IrGraph& graph, const IrOp& op) {
-  if (op.opcode != OpCode::kConcat || op.inputs.empty()) return false;
-  for (int input : op.inputs) {
-    if (input < 0) return false;
-    const IrTensor& x = graph.tensors[static_cast<size_t>(input)];
-    if (x.is_constant || x.dtype != DType::kFloat32) return false;
-  }
-  return true;
+  return op.opcode == OpCode::kConcat && !op.inputs.empty() &&
+         std::all_of(op.inputs.begin(), op.inputs.end(), [&](int input) { return float_activation(graph, input); });
 }
 
 std::vector<float> float_values(const IrTensor& tensor) {

@@ -197,7 +197,7 @@ void quantized_add_loop(const Tensor& a, const Tensor& b, Tensor& out, const Qua
 Status add_infer(KernelContext& context) {
   // int8/uint8 with quantization parameters: the quantized Add; without,
   // plain 8-bit integer sums, which binary_infer refuses as unsupported.
-  if (context.has_input(0) && is_quantized_dtype(context.input(0).dtype) && context.input(0).quant.present())
+  if (context.has_input(0) && is_quantized(context.input(0)))
     return quantized_add_infer(context);
   return binary_infer(context);
 }

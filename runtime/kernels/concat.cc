@@ -54,7 +54,7 @@ Status concat_infer(KernelContext& context) {
     shape.dims[axis] += dim;
   }
   EG_RETURN_IF_ERROR(set_output(context, 0, first.dtype, shape));
-  if (!is_quantized_dtype(first.dtype) || !first.quant.present()) return Status::ok();
+  if (!is_quantized(first)) return Status::ok();
   for (size_t i = 0; i < context.num_inputs; ++i)
     if (!context.input(i).quant.per_tensor())
       return op_error(context, StatusCode::kInvalidModel,
@@ -77,18 +77,6 @@ Status concat_infer(KernelContext& context) {
   return Status::ok();
 }
 
-// Whether input `i` is copied as its bytes: anything but a quantized input
-// whose scale or zero point is not the output's. Otherwise `requantize`.
-bool copies_bytes(const KernelContext& context, size_t i, QuantizedAdd* requantize) {
-  const Tensor& x = context.input(i);
-  const Tensor& y = context.output(0);
-  if (!is_quantized_dtype(x.dtype) || !x.quant.present() || !y.quant.present()) return true;
-  if (x.quant.scale() == y.quant.scale() && x.quant.zero_point() == y.quant.zero_point()) return true;
-  make_quantized_requantize(x.quant.scale(), x.quant.zero_point(), y.quant.scale(), y.quant.zero_point(),
-                            quantized_range(y.dtype), requantize);  // checked at infer
-  return false;
-}
-
 Status concat_eval(const KernelContext& context) {
   Tensor& output = context.output(0);
   const int axis = static_cast<int>(context.int_param(params::kAxis));
@@ -108,7 +96,7 @@ Status concat_eval(const KernelContext& context) {
       if (block == 0) continue;
       const unsigned char* in = static_cast<const unsigned char*>(input.data) + static_cast<size_t>(o) * block;
       QuantizedAdd requantize;
-      if (copies_bytes(context, i, &requantize)) {
+      if (copied_as_is(input, output, &requantize)) {
         std::memcpy(out, in, block);
       } else {  // one byte per value
         for (size_t k = 0; k < block; ++k)

@@ -30,6 +30,9 @@ inline QuantizedRange quantized_range(DType dtype) {
   return dtype == DType::kUInt8 ? QuantizedRange{0, 255, 1.f} : QuantizedRange{-128, 127, 1.f};
 }
 inline bool is_quantized_dtype(DType dtype) { return dtype == DType::kInt8 || dtype == DType::kUInt8; }
+// An int8/uint8 tensor with quantization parameters: what the quantized
+// forms of Add, Concat and the unary ops take (plain 8-bit integers are not).
+inline bool is_quantized(const Tensor& tensor) { return is_quantized_dtype(tensor.dtype) && tensor.quant.present(); }
 
 // Rounds to the nearest integer, ties to even, without depending on the
 // current rounding mode or on libm (firmware): the magic-number addition

@@ -73,6 +73,17 @@ inline bool make_quantized_requantize(float x_scale, int32_t x_zero, float y_sca
   return true;
 }
 
+// How a Concat moves quantized input `x` into its output `y`: true when its
+// bytes are copied (y has x's scale and zero point, or either is not
+// quantized), else false with `requantize` (its bounds checked at infer).
+inline bool copied_as_is(const Tensor& x, const Tensor& y, QuantizedAdd* requantize) {
+  if (!is_quantized(x) || !y.quant.present()) return true;
+  if (x.quant.scale() == y.quant.scale() && x.quant.zero_point() == y.quant.zero_point()) return true;
+  make_quantized_requantize(x.quant.scale(), x.quant.zero_point(), y.quant.scale(), y.quant.zero_point(),
+                            quantized_range(y.dtype), requantize);
+  return false;
+}
+
 // The Add of a quantized op's operands (input 0, input 1, output 0 and its
 // fused activation), as checked by the Add kernel's infer.
 inline Status quantized_add_of(const KernelContext& context, QuantizedAdd* add) {

@@ -195,17 +195,13 @@ struct HardSwish : NoAttributes {
   }
 };
 
-bool is_quantized_input(const KernelContext& context) {
-  return is_quantized_dtype(context.input(0).dtype) && context.input(0).quant.present();
-}
-
 template <typename Fn>
 Status unary_infer(KernelContext& context) {
   EG_RETURN_IF_ERROR(check_arity(context, 1, 1, 1));
   EG_RETURN_IF_ERROR(check_attribute_counts(context, Fn::kInts, Fn::kFloats));
   EG_RETURN_IF_ERROR(check_activation(context, false));
   EG_RETURN_IF_ERROR(Fn::check(context));
-  if (is_quantized_input(context)) {
+  if (is_quantized(context.input(0))) {
     const Tensor& x = context.input(0);
     if (!x.quant.per_tensor())
       return op_error(context, StatusCode::kInvalidModel,
@@ -244,7 +240,7 @@ Status fill_quantized_table(const KernelContext& context, uint8_t table[256]) {
 
 template <typename Fn>
 Status unary_eval(const KernelContext& context) {
-  if (is_quantized_input(context)) {
+  if (is_quantized(context.input(0))) {
     uint8_t table[256];
     EG_RETURN_IF_ERROR(fill_quantized_table<Fn>(context, table));
     const uint8_t* in = context.input(0).data_as<const uint8_t>();

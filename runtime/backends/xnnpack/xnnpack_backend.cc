@@ -1315,10 +1315,7 @@ Status run_operator(const OpState& state, pthreadpool_t pool) {
         in.data = x.data_as<const int8_t>();
         in.channels = static_cast<size_t>(x.shape.dims[1]);
         in.nhwc = (acc.concat_nhwc_inputs >> k) & 1u;
-        in.copy = x.quant.scale() == y.quant.scale() && x.quant.zero_point() == y.quant.zero_point();
-        if (!in.copy)  // checked at infer
-          make_quantized_requantize(x.quant.scale(), x.quant.zero_point(), y.quant.scale(), y.quant.zero_point(),
-                                    quantized_range(y.dtype), &in.requantize);
+        in.copy = copied_as_is(x, y, &in.requantize);
       }
       simd::quantized_concat(inputs, context.num_inputs, y.data_as<int8_t>(), static_cast<size_t>(y.shape.dims[0]),
                              static_cast<size_t>(y.shape.dims[1]), static_cast<size_t>(spatial_of(y.shape)),
