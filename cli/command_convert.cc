@@ -2,6 +2,7 @@
 //   [--quantize int8 [--calibration FILE.npy|DIR|TEXT.txt] [--calibration-samples N]
 //    [--calibration-method minmax|percentile|entropy] [--keep-float NAME,...] [--quality-budget DB]]
 //   [--weights float32|fp16] [--input-shape NAME=D0,D1,...]... [--dim SYMBOL=VALUE]...
+//   [--tile N [--tile-overlap K]]
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -40,6 +41,8 @@ struct ConvertCommandOptions {
   std::string weights = "float32";  // or "fp16"
   std::vector<std::string> input_shapes;  // NAME=D0,D1,...
   std::vector<std::string> dims;          // SYMBOL=VALUE
+  int64_t tile = 0;
+  int64_t tile_overlap = -1;
 };
 
 // "A=1,2": a positive integer list after the last '=' (ONNX names may hold
@@ -115,6 +118,8 @@ void run_convert(const ConvertCommandOptions& options) {
   convert_options.fold_batchnorm = !options.no_fold_batchnorm;
   convert_options.fuse_activations = !options.no_fuse_activations;
   read_shape_options(options, &convert_options);
+  convert_options.decoder_tile = options.tile;
+  convert_options.tile_overlap = options.tile_overlap;
   converter::QuantizeOptions& quantize = convert_options.quantize;
   quantize.int8 = options.quantize == "int8";
   if (!quantize.int8 && (!options.calibration_path.empty() || !options.keep_float.empty() || options.quality_budget_db > 0))
@@ -184,6 +189,15 @@ void add_convert_command(CLI::App& app) {
   command->add_option("--dim", options->dims,
                       "Fix a named symbolic dimension wherever a graph input has it: SYMBOL=VALUE (repeatable)")
       ->allow_extra_args(false);
+  command->add_option("--tile", options->tile,
+                      "Diffusion manifests with a decoder: convert the decoder for N x N latent tiles; the runtime "
+                      "decodes the sample tile by tile, blending where tiles overlap, so the arena holds one tile's "
+                      "activations instead of the whole picture's (e.g. --tile 32 on a 64 x 64 latent)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 16));
+  command->add_option("--tile-overlap", options->tile_overlap,
+                      "Latent pixels neighbouring tiles share (default: the manifest's \"tile_overlap\", else a "
+                      "quarter of the tile)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 16));
   command->add_flag("--no-fold-batchnorm", options->no_fold_batchnorm,
                     "Keep BatchNorm operators instead of folding them into the Conv, ConvTranspose or Gemm before them");
   command->add_flag("--no-fuse-activations", options->no_fuse_activations,

@@ -111,6 +111,13 @@ ordered_json pipeline_fields(const Model& model) {
       if (p->has_encoder()) fields["encoder_graph"] = graph_name(model, p->encoder_graph());
       if (p->has_decoder()) {
         fields["latent_scale"] = p->latent_scale();
+        // A decoder converted for latent tiles smaller than the sample (--tile).
+        const format::Graph* decoder = p->decoder_graph() < model.num_graphs() ? model.graph(p->decoder_graph()) : nullptr;
+        if (decoder != nullptr && decoder->inputs() != nullptr && decoder->inputs()->size() > 0) {
+          std::vector<int64_t> tile = to_vector(decoder->tensors()->Get(static_cast<uint32_t>(decoder->inputs()->Get(0)))->shape());
+          if (!tile.empty()) tile.erase(tile.begin());  // the batch
+          if (tile != to_vector(p->sample_shape())) fields["decoder_tile"] = tile;
+        }
         if (p->tile_overlap() > 0) fields["decoder_tile_overlap"] = p->tile_overlap();
       }
       if (p->context_input() >= 0) {

@@ -1,5 +1,6 @@
 #include "converter/converter.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
@@ -124,7 +125,21 @@ ConvertOptions graph_options(const ConvertOptions& options, const Manifest& mani
   if (shapes != manifest.input_shapes.end())
     for (const auto& [name, shape] : shapes->second) result.input_shapes.emplace(name, shape);
   for (const auto& [symbol, value] : manifest.dims) result.dims.emplace(symbol, value);
+  // --tile sizes the spatial dimensions of a diffusion decoder's input only.
+  if (!(manifest.kind == "diffusion" && role == "decoder")) result.decoder_tile = 0;
   return result;
+}
+
+// --tile / --tile-overlap: only where there is a decoder to tile.
+void check_tile_options(const ConvertOptions& options, const Manifest* manifest) {
+  if (options.decoder_tile == 0 && options.tile_overlap < 0) return;
+  const bool has_decoder = manifest != nullptr && manifest->kind == "diffusion" &&
+                           std::any_of(manifest->graphs.begin(), manifest->graphs.end(),
+                                       [](const auto& graph) { return graph.first == "decoder"; });
+  if (!has_decoder)
+    throw ConversionError("--tile and --tile-overlap apply to a diffusion manifest with a \"decoder\" graph "
+                          "(its decoder is converted for latent tiles)");
+  if (options.decoder_tile < 0) throw ConversionError("--tile must be a positive number of latent pixels");
 }
 
 }  // namespace
@@ -146,6 +161,7 @@ uint64_t convert(const std::string& input_path, const ConvertOptions& options, c
   if (extension == ".onnx") {
     std::vector<IrGraph> graphs;
     GraphInputNames seen;
+    check_tile_options(options, nullptr);
     graphs.push_back(convert_graph(input_path, "main", options, &seen));
     note_narrowed_double(input_path, seen, notes);
     check_shape_options_used(options.input_shapes, options.dims, seen, "");
@@ -154,6 +170,8 @@ uint64_t convert(const std::string& input_path, const ConvertOptions& options, c
   }
   if (extension == ".json") {
     Manifest manifest = read_manifest(input_path);
+    check_tile_options(options, &manifest);
+    if (options.tile_overlap >= 0) manifest.diffusion.tile_overlap = options.tile_overlap;
     std::vector<IrGraph> graphs;
     GraphInputNames seen_anywhere;
     for (const auto& [role, path] : manifest.graphs) {

@@ -65,6 +65,14 @@ struct ConvertOptions {
   // Values of named symbolic dimensions (ONNX dim_param) wherever they
   // appear in a graph input. A symbol no input has is an error.
   std::map<std::string, int64_t> dims;
+  // A diffusion pipeline's decoder converted for latent tiles of
+  // tile x tile pixels (its input [batch, C, tile, tile]) instead of the
+  // whole sample: the runtime decodes tile by tile, blending the overlap,
+  // and the arena holds one tile's activations. 0: as the manifest says.
+  int64_t decoder_tile = 0;
+  // Latent pixels neighbouring tiles share (overrides the manifest's
+  // "tile_overlap"); -1: the manifest's, else a quarter of the tile.
+  int64_t tile_overlap = -1;
   // Fold an inference BatchNormalization into the Conv / ConvTranspose /
   // Gemm that produces its input.
   bool fold_batchnorm = true;

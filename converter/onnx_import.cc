@@ -53,14 +53,29 @@ std::string how_to_fix(const std::string& input) {
 // The shape of a graph input: options.input_shapes[name] when given (it
 // must agree with the model's fixed dims), else the model's dims with the
 // symbolic ones from options.dims, the first one defaulting to the batch.
+// `spatial_tile` > 0 (a diffusion decoder converted with --tile): the input
+// is [batch, C, h, w] and h = w = spatial_tile.
 std::vector<int64_t> input_shape(const onnx::ValueInfoProto& input, const ConvertOptions& options,
-                                 const std::string& hint, GraphInputNames* seen) {
+                                 const std::string& hint, int64_t spatial_tile, GraphInputNames* seen) {
   const std::string what = "graph input '" + input.name() + "'";
   if (!input.type().has_tensor_type()) throw ConversionError(what + " is not a tensor");
   const auto& tensor_type = input.type().tensor_type();
   for (int i = 0; tensor_type.has_shape() && i < tensor_type.shape().dim_size(); ++i)
     if (tensor_type.shape().dim(i).has_dim_param()) seen->symbols.insert(tensor_type.shape().dim(i).dim_param());
   auto given = options.input_shapes.find(input.name());
+  if (spatial_tile > 0) {
+    if (given != options.input_shapes.end())
+      throw ConversionError(what + ": --tile and an input shape for it both size it; give one");
+    if (!tensor_type.has_shape() || tensor_type.shape().dim_size() != 4)
+      throw ConversionError("--tile: the decoder input '" + input.name() + "' must be [batch, C, h, w] (it has " +
+                            (tensor_type.has_shape() ? "rank " + std::to_string(tensor_type.shape().dim_size())
+                                                     : std::string("no shape")) + ")");
+    for (int i = 2; i < 4; ++i)
+      if (tensor_type.shape().dim(i).has_dim_value() && tensor_type.shape().dim(i).dim_value() != spatial_tile)
+        throw ConversionError("--tile " + std::to_string(spatial_tile) + ": the decoder input '" + input.name() +
+                              "' is fixed at " + std::to_string(tensor_type.shape().dim(i).dim_value()) + " at axis " +
+                              std::to_string(i) + " (export it with symbolic height and width to decode in tiles)");
+  }
   if (given != options.input_shapes.end()) {
     const std::vector<int64_t>& shape = given->second;
     for (int64_t dim : shape)
@@ -88,6 +103,10 @@ std::vector<int64_t> input_shape(const onnx::ValueInfoProto& input, const Conver
     if (dim.has_dim_value()) {
       if (dim.dim_value() < 0) throw ConversionError(what + " has a negative dimension");
       shape.push_back(dim.dim_value());
+      continue;
+    }
+    if (spatial_tile > 0 && i >= 2) {
+      shape.push_back(spatial_tile);
       continue;
     }
     auto value = dim.has_dim_param() ? options.dims.find(dim.dim_param()) : options.dims.end();
@@ -379,13 +398,16 @@ IrGraph import_onnx(const onnx::ModelProto& model, const std::string& graph_name
     if (!input_names.count(name)) hint += (hint.empty() ? "" : ", ") + ("'" + name + "'");
   if (!hint.empty()) hint = "; shapes were given for " + hint + ", which no input of this graph is named (inputs: " +
                             quoted_list(input_names) + ")";
+  bool first_input = true;
   for (const auto& input : graph.input()) {
     if (values.count(input.name())) continue;  // an initializer listed as input (IR < 4): a constant
     if (!input.type().has_tensor_type())
       throw ConversionError("graph input '" + input.name() + "' is not a tensor (sequences, maps and optionals are not supported)");
     DType dtype = dtype_from_onnx(input.type().tensor_type().elem_type(), "graph input '" + input.name() + "'");
     seen->inputs.insert(input.name());
-    values[input.name()] = builder.add_input(input.name(), dtype, input_shape(input, options, hint, seen));
+    const int64_t spatial_tile = first_input ? options.decoder_tile : 0;
+    first_input = false;
+    values[input.name()] = builder.add_input(input.name(), dtype, input_shape(input, options, hint, spatial_tile, seen));
   }
 
   // Names something reads, to tell whether an optional output matters.
