@@ -45,6 +45,7 @@
 #include "edgegen_generated.h"
 #include "flops.h"
 #include "item_files.h"
+#include "loaded_model.h"
 #include "model_info.h"
 #include "npy.h"
 #include "ops/registry.h"
@@ -319,12 +320,11 @@ BenchResult run_bench_measurements(const BenchOptions& options) {
   result.model_path = options.model_path;
 
   Clock::time_point load_start = Clock::now();
-  MappedFile file = take_value(MappedFile::open(options.model_path.c_str()));
-  Model model = take_value(Model::from_buffer(file.data(), file.size()), options.model_path);
-  Session session;
-  SessionOptions runtime = options.runtime;
-  runtime.release_weight_pages = true;  // the model is a mapped file
-  throw_if_error(session.prepare(model, 0, runtime), options.model_path);
+  // Mapped, verified and prepared as every command does (with --prepacked:
+  // the pre-packed weights file used, or written first).
+  LoadedModel loaded(options.model_path, options.runtime);
+  const Model& model = loaded.model();
+  Session& session = loaded.session();
   result.load_ms = milliseconds(Clock::now() - load_start);
   result.backend = backend_name(session.backend());
   result.threads = session.threads();
@@ -333,7 +333,7 @@ BenchResult run_bench_measurements(const BenchOptions& options) {
   result.peak_gflops = measure_cpu_peak().fp32_gflops * result.threads;
 
   result.pipeline = pipeline_kind_name(model.pipeline_kind());
-  result.file_bytes = file.size();
+  result.file_bytes = std::filesystem::file_size(options.model_path);
   result.weight_bytes = model.weight_bytes();
   result.arena_bytes = session.arena_bytes();
   for (size_t i = 0; i < model.num_graphs(); ++i) {

@@ -51,6 +51,7 @@ DiffusionPipeline& prepare_diffusion_pipeline(LoadedModel& loaded, const std::st
                    pipeline_kind_name(loaded.model().pipeline_kind()) + " pipeline");
   holder = std::make_unique<DiffusionPipeline>();
   throw_if_error(holder->prepare(loaded.model(), loaded.options()), loaded.path());
+  loaded.use_prepacked_weights(holder->session());
   return *holder;
 }
 

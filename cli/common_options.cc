@@ -5,6 +5,11 @@
 #include "cli_error.h"
 
 namespace edgegen::cli {
+namespace {
+std::string prepacked_path;
+}  // namespace
+
+const std::string& prepacked_weights_path() { return prepacked_path; }
 
 void add_runtime_options(CLI::App* command, SessionOptions* options) {
   command->add_option("--threads", options->threads, "Worker threads (default: the performance cores)")
@@ -21,6 +26,11 @@ void add_runtime_options(CLI::App* command, SessionOptions* options) {
       "Weight streaming for models of several GB: convolutions and fully connected layers with weights of 1 MiB "
       "or more are packed just before they run, into one buffer, and their pages of the mapped file released "
       "after; peak memory is about the arena plus one layer, at the cost of repacking each run");
+  command->add_option("--prepacked", prepacked_path,
+                      "With --low-memory: keep the streamed layers' packed weights in FILE (written on first use, "
+                      "about the model's size; rewritten when made for another model, CPU or options), so each "
+                      "run reads them packed instead of repacking")
+      ->type_name("FILE");
 }
 
 void add_picture_options(CLI::App* command, GridOptions* grid) {

@@ -15,9 +15,14 @@ namespace edgegen::cli {
 // (SessionOptions::stream_weights_min_bytes).
 constexpr size_t kLowMemoryStreamBytes = size_t{1} << 20;
 
-// --threads N, --backend auto|xnnpack|reference and --low-memory, for every
-// command that runs a model.
+// --threads N, --backend auto|xnnpack|reference, --low-memory and
+// --prepacked FILE, for every command that runs a model.
 void add_runtime_options(CLI::App* command, SessionOptions* options);
+
+// --prepacked FILE (with --low-memory): the pre-packed weights file
+// (Session::use_prepacked_weights) LoadedModel uses or writes; empty: none.
+// One command runs per process, so the option is the process's.
+const std::string& prepacked_weights_path();
 
 // --scale K and --border B for commands that can write PNG pictures.
 void add_picture_options(CLI::App* command, GridOptions* grid);

@@ -37,6 +37,7 @@ void sample_flow(const LoadedModel& loaded, size_t count, uint64_t seed, float t
   OutputFormat format = output_format_of(output_path, "-o");
   FlowPipeline flow;
   throw_if_error(flow.prepare(loaded.model(), loaded.options()), loaded.path());
+  loaded.use_prepacked_weights(flow.session());
   if (!flow.can_sample()) throw CliError(loaded.path() + ": this flow has no inverse graph, so it cannot sample");
   std::vector<int64_t> event_shape = shape_dims(flow.event_shape());
   if (format == OutputFormat::kPng) item_layout_from_shape(event_shape);
@@ -55,6 +56,7 @@ void sample_autoregressive(const LoadedModel& loaded, size_t count, uint64_t see
   OutputFormat format = output_format_of(output_path, "-o");
   AutoregressivePipeline model;
   throw_if_error(model.prepare(loaded.model(), loaded.options()), loaded.path());
+  loaded.use_prepacked_weights(model.session());
   std::vector<int64_t> event_shape = shape_dims(model.event_shape());
   if (format == OutputFormat::kPng) item_layout_from_shape(event_shape);
   AtomicFile output(output_path);
@@ -77,6 +79,7 @@ void sample_energy(const LoadedModel& loaded, size_t count, uint64_t seed, const
   OutputFormat format = output_format_of(output_path, "-o");
   EnergyPipeline model;
   throw_if_error(model.prepare(loaded.model(), loaded.options()), loaded.path());
+  loaded.use_prepacked_weights(model.session());
   std::vector<int64_t> event_shape = shape_dims(model.event_shape());
   if (format == OutputFormat::kPng) item_layout_from_shape(event_shape);
   AtomicFile output(output_path);

@@ -72,6 +72,48 @@ ok sample tiled.egm --context ctx.npy --steps 2 -n 2 --seed 3 -q -o tiled.png
 ok info tiled.egm
 grep -q "decoder_tile_overlap" last.out || fail "info does not describe the tiled decoder"
 
+echo "== --tile at convert time: the same tiling from the command line, and the whole latent at once"
+ok convert tiled.json -o tile8.egm --tile 8 --tile-overlap 4
+ok info tile8.egm
+grep -q "decoder_tile: \[4, 8, 8\]" last.out || fail "info does not give the decoder's tile"
+ok convert tiled.json -o whole.egm --tile 16
+ok info whole.egm
+grep -q "decoder_tile" last.out && fail "a 16x16 tile of a 16x16 latent is no tiling, yet info reports a tile"
+for model in tiled tile8 whole; do ok sample $model.egm --context ctx.npy --steps 2 -n 2 --seed 3 -q -o $model.npy; done
+"$PYTHON" - <<'PY' || fail "--tile 8 --tile-overlap 4 differs from the manifest's tiling, or tiled decoding is far from whole"
+import numpy as np
+tiled, tile8, whole = (np.load(f"{name}.npy") for name in ("tiled", "tile8", "whole"))
+assert tiled.shape == whole.shape == (2, 3, 128, 128)
+assert np.array_equal(tiled, tile8)
+assert np.abs(tiled - whole).mean() < 0.05, np.abs(tiled - whole).mean()
+PY
+
+echo "== --low-memory --prepacked: the streamed layers read packed from a file the first run writes"
+# The letter classifier at batch 64: its 4096 -> 64 fully connected layer
+# (1 MiB of weights) is streamed with --low-memory, on our own kernel.
+ok convert "$EXAMPLE/classifier.onnx" -o clf.egm --batch 64
+"$PYTHON" -c "import numpy as np; np.save('letters.npy', np.random.default_rng(5).uniform(-1, 1, (64, 3, 64, 64)).astype('float32'))"
+ok run clf.egm --input x=letters.npy --output-dir packed
+ok run clf.egm --input x=letters.npy --output-dir streamed --low-memory
+ok run clf.egm --input x=letters.npy --output-dir first --low-memory --prepacked clf.prepacked
+grep -q "wrote pre-packed weights clf.prepacked" last.err || fail "the first --prepacked run did not write the file"
+ok run clf.egm --input x=letters.npy --output-dir second --low-memory --prepacked clf.prepacked
+grep -q "pre-packed" last.err && fail "the second --prepacked run did not just use the file: $(cat last.err)"
+truncate -s 8192 clf.prepacked
+ok run clf.egm --input x=letters.npy --output-dir third --low-memory --prepacked clf.prepacked
+grep -q "cut short.*writing it again" last.err || fail "a truncated pre-packed file was not rewritten: $(cat last.err)"
+"$PYTHON" - <<'PY' || fail "--low-memory / --prepacked changed the classifier's outputs"
+import os, numpy as np
+# Our own kernel runs the layer on XNNPACK with AVX-512 (elsewhere XNNPACK
+# does, and the file holds a header only).
+if os.environ.get("EDGEGEN_BACKEND") != "reference" and " avx512f" in open("/proc/cpuinfo").read():
+    assert os.path.getsize("clf.prepacked") > 1 << 20, os.path.getsize("clf.prepacked")
+base = np.load("packed/logits.npy")
+for run in ("streamed", "first", "second", "third"):
+    assert np.array_equal(np.load(f"{run}/logits.npy"), base), run
+PY
+fails 1 "needs --low-memory" run clf.egm --input x=letters.npy --output-dir bad --prepacked clf.prepacked
+
 echo "== errors"
 fails 1 "img2img" img2img tiled.egm --image "$EXAMPLE/reference/picture.png" -o bad1.png
 fails 1 "holds 2 contexts; expected 1 or 3" sample ld.egm --context ctx.npy -n 3 -q -o bad2.png
@@ -80,6 +122,9 @@ fails 1 "without an encoder; in-painting needs one" inpaint tiled.egm --image "$
 fails 2 "--strength" img2img ld.egm --image "$EXAMPLE/reference/picture.png" --strength 2 -o bad4.png
 ok convert "$ROOT/examples/digits_diffusion/manifest.json" -o dd.egm
 fails 1 "this model takes no context" sample dd.egm --context ctx.npy -q -o bad5.png
-absent bad1.png bad2.png bad3.png bad4.png bad5.png
+fails 1 "does not match the decoder input" convert tiled.json -o bad6.egm --tile 32
+fails 1 "apply to a diffusion manifest" convert "$ROOT/examples/digits_diffusion/manifest.json" -o bad7.egm --tile 4
+fails 1 "must be smaller than the decoder's tile" convert tiled.json -o bad8.egm --tile 8 --tile-overlap 8
+absent bad1.png bad2.png bad3.png bad4.png bad5.png bad6.egm bad7.egm bad8.egm
 
 e2e_end "latent diffusion end-to-end"

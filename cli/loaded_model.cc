@@ -1,6 +1,12 @@
 #include "loaded_model.h"
 
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+
+#include "atomic_file.h"
 #include "cli_error.h"
+#include "common_options.h"
 
 namespace edgegen::cli {
 
@@ -17,6 +23,7 @@ Session& LoadedModel::session(size_t reserve_bytes) {
   if (!session_) {
     auto session = std::make_unique<Session>();
     throw_if_error(session->prepare(module_.model(), reserve_bytes, options_), path_);
+    use_prepacked_weights(*session);
     session_ = std::move(session);
   }
   return *session_;
@@ -26,8 +33,41 @@ Program& LoadedModel::program(Capability capability) {
   if (module_.program() == nullptr || prepared_for_ != capability) {
     throw_if_error(module_.prepare(options_, capability), path_);
     prepared_for_ = capability;
+    use_prepacked_weights(module_.program()->session());
   }
   return *module_.program();
+}
+
+void LoadedModel::use_prepacked_weights(Session& session) const {
+  const std::string& path = prepacked_weights_path();
+  if (path.empty()) return;
+  if (options_.stream_weights_min_bytes == 0) throw CliError("--prepacked " + path + ": it needs --low-memory");
+  std::error_code error;
+  if (std::filesystem::exists(path, error)) {
+    prepacked_ = take_value(MappedFile::open(path.c_str()));
+    const Status used = session.use_prepacked_weights(prepacked_.data(), prepacked_.size());
+    if (used.is_ok()) return;
+    std::cerr << "edgegen: " << path << ": " << used.message() << "; writing it again\n";
+    prepacked_ = MappedFile();
+  }
+  const auto start = std::chrono::steady_clock::now();
+  AtomicFile file(path);
+  // No exception may cross the runtime (built without them): a failed write becomes a Status.
+  auto write = [](void* user, const void* data, size_t bytes) -> Status {
+    try {
+      static_cast<AtomicFile*>(user)->write(data, bytes);
+    } catch (const std::exception& failure) {
+      return Status::error(StatusCode::kIoError, "%s", failure.what());
+    }
+    return Status::ok();
+  };
+  throw_if_error(session.write_prepacked_weights(Session::ByteWriter{write, &file}), path);
+  file.commit();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  prepacked_ = take_value(MappedFile::open(path.c_str()));
+  std::cerr << "edgegen: wrote pre-packed weights " << path << " (" << prepacked_.size() << " bytes, " << seconds
+            << " s)\n";
+  throw_if_error(session.use_prepacked_weights(prepacked_.data(), prepacked_.size()), path);
 }
 
 Pipeline& LoadedModel::pipeline(const std::string& command) {

@@ -40,6 +40,12 @@ class LoadedModel {
   // Like pipeline(), but requires a VAE (encoder + decoder).
   Pipeline& vae_pipeline(const std::string& command);
 
+  // --prepacked FILE: makes `session` (prepared from this model with
+  // options()) read its streamed layers' packed weights from FILE, writing
+  // FILE first when it is missing or stale. session() and program() call
+  // it; commands that prepare a pipeline themselves call it after.
+  void use_prepacked_weights(Session& session) const;
+
  private:
   std::string path_;
   SessionOptions options_;
@@ -47,6 +53,7 @@ class LoadedModel {
   Module module_;
   Capability prepared_for_ = Capability::kNone;
   std::unique_ptr<Session> session_;
+  mutable MappedFile prepacked_;  // --prepacked FILE, while a session reads it
 };
 
 // "flow, vae, autoregressive, energy": the kinds whose programs declare

@@ -763,6 +763,11 @@ Status Session::run(size_t graph) {
   return Status::ok();
 }
 
+OpState* Session::graph_ops(size_t graph, size_t* count) const {
+  *count = graphs_[graph].num_ops;
+  return graphs_[graph].ops;
+}
+
 Status Session::run_with_profile(size_t graph, const OpProfileCallback& callback) {
   if (!prepared_) return Status::error(StatusCode::kNotPrepared, "run() before a successful prepare()");
   if (graph >= num_graphs_)

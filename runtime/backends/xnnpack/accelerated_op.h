@@ -133,6 +133,11 @@ struct AcceleratedOp {
   const format::Operator* source = nullptr;
   const float* stream_in = nullptr;
   float* stream_out = nullptr;
+  // A streamed layer of our own kernels whose packed weights a pre-packed
+  // weights file holds (core/prepacked_weights.h): read from there, not
+  // repacked. Null: packed into stream->packed before each run.
+  const float* prepacked = nullptr;
+  size_t prepacked_bytes = 0;
 };
 
 }  // namespace xnnpack

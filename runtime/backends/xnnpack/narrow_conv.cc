@@ -6,6 +6,7 @@
 
 #include "backends/xnnpack/simd/narrow_conv2d.h"
 #include "backends/xnnpack/simd/simd_kernels.h"
+#include "core/prepacked_weights.h"
 #include "ops/op_params.h"
 
 namespace edgegen {
@@ -278,9 +279,21 @@ void pack_narrow_conv(const OpView& v, float* memory, NarrowConv* plan, pthreadp
   NarrowConv& p = *plan;
   PackTask task{&p, v.constant(1), v.has_input(2) ? v.constant(2) : nullptr, memory};
   pthreadpool_parallelize_1d(pool, pack_block, &task, static_cast<size_t>(p.blocks), 0);
+  point_narrow_conv_at(memory, &p);
+}
+
+void point_narrow_conv_at(const float* memory, NarrowConv* plan) {
+  NarrowConv& p = *plan;
   p.packed = memory;
   p.bias = memory + p.blocks * block_weight_floats(p);
   p.zeros = p.bias + p.blocks * block_bias_floats(p);
+}
+
+uint64_t narrow_conv_layout_key(const NarrowConv& p) {
+  const int64_t fields[] = {1 /* layout version */, kNarrowConvLanes, p.in_channels, p.out_channels, p.kernel_h,
+                            p.kernel_w, p.transposed, p.phases_h, p.phases_w, p.patch_channels, p.pair, p.vectors,
+                            p.block_channels, p.blocks};
+  return prepacked_fingerprint(fields, sizeof fields);
 }
 
 namespace {

@@ -74,6 +74,12 @@ size_t narrow_conv_floats(const NarrowConv& plan);
 // (null: the calling thread). Allocates nothing: weight streaming calls it
 // before each run.
 void pack_narrow_conv(const OpView& v, float* memory, NarrowConv* plan, pthreadpool_t pool);
+// Points the plan at weights pack_narrow_conv wrote earlier (a pre-packed
+// weights file, core/prepacked_weights.h).
+void point_narrow_conv_at(const float* memory, NarrowConv* plan);
+// What the packed layout depends on (sizes and blocking, not the values):
+// equal keys, interchangeable packings.
+uint64_t narrow_conv_layout_key(const NarrowConv& plan);
 
 // x [batch, in_h, in_w, C_in] -> y [batch, out_h, out_w, C_out].
 void run_narrow_conv(const NarrowConv& plan, pthreadpool_t pool, const float* x, float* y);

@@ -6,6 +6,7 @@
 
 #include "backends/xnnpack/simd/recurrent_step.h"
 #include "backends/xnnpack/simd/simd_kernels.h"
+#include "core/prepacked_weights.h"
 #include "backends/xnnpack/xnnpack_memory.h"
 #include "ops/op_params.h"
 
@@ -128,8 +129,18 @@ void pack_packed_conv(const OpView& v, float* memory, PackedConv* plan, pthreadp
   PackedConv& p = *plan;
   PackTask task{&p, v.constant(1), v.has_input(2) ? v.constant(2) : nullptr, memory};
   pthreadpool_parallelize_1d(pool, pack_block, &task, static_cast<size_t>(blocks_of(p)), 0);
-  p.packed = memory;
-  p.bias = memory + simd::recurrent_packed_floats(p.gates, p.hidden, p.depth);
+  point_packed_conv_at(memory, &p);
+}
+
+void point_packed_conv_at(const float* memory, PackedConv* plan) {
+  plan->packed = memory;
+  plan->bias = memory + simd::recurrent_packed_floats(plan->gates, plan->hidden, plan->depth);
+}
+
+uint64_t packed_conv_layout_key(const PackedConv& p) {
+  const int64_t fields[] = {1 /* layout version */, kBlock, p.depth, p.gates, p.hidden, p.padded, p.in_channels,
+                            p.kernel_h, p.kernel_w};
+  return prepacked_fingerprint(fields, sizeof fields);
 }
 
 Status prepare_packed_conv(const OpView& v, MemoryRegion* region, pthreadpool_t pool, PackedConv* plan) {

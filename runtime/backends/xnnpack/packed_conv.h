@@ -73,6 +73,12 @@ Status prepare_packed_conv(const OpView& v, MemoryRegion* region, pthreadpool_t 
 // (null: the calling thread). Allocates nothing: weight streaming calls it
 // before each run.
 void pack_packed_conv(const OpView& v, float* memory, PackedConv* plan, pthreadpool_t pool);
+// Points the plan at weights pack_packed_conv wrote earlier (a
+// pre-packed weights file, core/prepacked_weights.h).
+void point_packed_conv_at(const float* memory, PackedConv* plan);
+// What the packed layout depends on (sizes and blocking, not the values):
+// equal keys, interchangeable packings.
+uint64_t packed_conv_layout_key(const PackedConv& plan);
 
 // y = clamp(conv(x) + bias), x and y channels-last.
 void run_packed_conv(const PackedConv& plan, pthreadpool_t pool, const float* x, float* y);

@@ -17,6 +17,7 @@
 
 #include "backends/xnnpack/simd/narrow_conv2d.h"
 #include "backends/xnnpack/simd/recurrent_step.h"
+#include "core/prepacked_weights.h"
 #include "edgegen/mapped_file.h"
 #include "edgegen/random.h"
 #include "edgegen/session.h"
@@ -196,4 +197,107 @@ TEST_CASE("a streamed narrow convolution is packed before each run, with the pac
   check_streamed_like_packed(two_convolutions(128, 16, 27), narrow ? "narrow" : "xnnpack");
   // 24 output channels: one block of 48 lanes (input-channel pairs), bias padded.
   check_streamed_like_packed(two_convolutions(24, 16, 37), narrow ? "narrow" : "xnnpack");
+}
+
+namespace {
+
+Status append_bytes(void* user, const void* data, size_t bytes) {
+  auto* file = static_cast<std::vector<uint8_t>*>(user);
+  file->insert(file->end(), static_cast<const uint8_t*>(data), static_cast<const uint8_t*>(data) + bytes);
+  return Status::ok();
+}
+
+std::vector<uint8_t> prepacked_file(Session& session) {
+  std::vector<uint8_t> file;
+  Status written = session.write_prepacked_weights(Session::ByteWriter{append_bytes, &file});
+  REQUIRE_MESSAGE(written.is_ok(), std::string(written.message()));
+  return file;
+}
+
+std::vector<float> run_once(Session& session) {
+  const std::vector<float> x = random_values(session.input(0, 0).num_elements(), 9, 1.f);
+  std::memcpy(session.input(0, 0).data, x.data(), x.size() * sizeof(float));
+  Status ran;
+  {
+    edgegen::testing::AllocationScope scope;
+    ran = session.run(0);
+    CHECK(scope.count() == 0);
+  }
+  REQUIRE_MESSAGE(ran.is_ok(), std::string(ran.message()));
+  const Tensor& y = session.output(0, 0);
+  return std::vector<float>(y.data_as<float>(), y.data_as<float>() + y.num_elements());
+}
+
+// Pre-packed weights (Session::write_prepacked_weights / use_prepacked_weights):
+// a file written by one streaming session, read by another, gives the bits
+// of the session that packs at prepare; a file of other weights, layers or
+// size is refused by name and leaves the session repacking.
+void check_prepacked(AlignedBytes&& bytes, AlignedBytes&& other_weights, bool own_kernels) {
+  Result<Model> model = Model::from_buffer(bytes.data(), bytes.size());
+  Result<Model> other = Model::from_buffer(other_weights.data(), other_weights.size());
+  REQUIRE(model.ok());
+  REQUIRE(other.ok());
+  Run packed, writer, reader;
+  prepare_and_run(*model, xnnpack_options(0), &packed);
+  prepare_and_run(*model, xnnpack_options(1024), &writer);
+  const std::vector<uint8_t> file = prepacked_file(writer.session);
+  PrepackedHeader header;
+  REQUIRE(file.size() >= sizeof header);
+  std::memcpy(&header, file.data(), sizeof header);
+  CHECK(header.file_bytes == file.size());
+  CHECK(header.entries == (own_kernels ? 2u : 0u));
+  AlignedBytes aligned(file);
+
+  prepare_and_run(*model, xnnpack_options(1024), &reader);
+  Status used = reader.session.use_prepacked_weights(aligned.data(), aligned.size());
+  REQUIRE_MESSAGE(used.is_ok(), std::string(used.message()));
+  std::vector<float> y = run_once(reader.session);
+  CHECK(std::memcmp(packed.output.data(), y.data(), y.size() * sizeof(float)) == 0);
+  // The writer packed through its stream buffer and still runs as before.
+  y = run_once(writer.session);
+  CHECK(std::memcmp(packed.output.data(), y.data(), y.size() * sizeof(float)) == 0);
+  if (!own_kernels) return;
+
+  // The runs read the file: a changed packed weight changes the output.
+  std::vector<uint8_t> edited = file;
+  PrepackedEntry first;
+  std::memcpy(&first, file.data() + sizeof header, sizeof first);
+  float weight;
+  std::memcpy(&weight, edited.data() + first.offset, sizeof weight);
+  weight += 1.f;
+  std::memcpy(edited.data() + first.offset, &weight, sizeof weight);
+  AlignedBytes edited_aligned(edited);
+  REQUIRE(reader.session.use_prepacked_weights(edited_aligned.data(), edited_aligned.size()).is_ok());
+  y = run_once(reader.session);
+  CHECK(std::memcmp(packed.output.data(), y.data(), y.size() * sizeof(float)) != 0);
+
+  // Refused: cut short, not such a file, other weights, other layers.
+  CHECK_MESSAGE(std::string(reader.session.use_prepacked_weights(aligned.data(), aligned.size() - 4096).message())
+                    .find("cut short") != std::string::npos, "a truncated file");
+  std::vector<uint8_t> bad = file;
+  bad[0] = 'X';
+  AlignedBytes bad_magic(bad);
+  CHECK(std::string(reader.session.use_prepacked_weights(bad_magic.data(), bad_magic.size()).message())
+            .find("bad magic") != std::string::npos);
+  Run changed;
+  prepare_and_run(*other, xnnpack_options(1024), &changed);
+  Status refused = changed.session.use_prepacked_weights(aligned.data(), aligned.size());
+  CHECK(refused.code() == StatusCode::kInvalidArgument);
+  CHECK_MESSAGE(std::string(refused.message()).find("weights of layer 0") != std::string::npos,
+                std::string(refused.message()));
+  y = run_once(changed.session);  // still repacking its own weights
+  CHECK(std::memcmp(changed.output.data(), y.data(), y.size() * sizeof(float)) == 0);
+  Run unstreamed;
+  prepare_and_run(*model, xnnpack_options(0), &unstreamed);
+  refused = unstreamed.session.use_prepacked_weights(aligned.data(), aligned.size());
+  CHECK_MESSAGE(std::string(refused.message()).find("streams 0") != std::string::npos, std::string(refused.message()));
+  CHECK(unstreamed.session.use_prepacked_weights(nullptr, 0).code() == StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+
+TEST_CASE("pre-packed weights: written by one streaming session, read by another with the packed session's bits") {
+  if (!Session::resolve_backend(xnnpack_options(0)).ok()) return;
+  check_prepacked(two_convolutions(128, 16, 27), two_convolutions(128, 16, 28), simd::has_narrow_conv2d_avx512());
+  check_prepacked(two_convolutions(64, 4, 7), two_convolutions(64, 4, 8), simd::has_recurrent_step_avx512());
 }

@@ -19,6 +19,7 @@
 #include "backends/xnnpack/op_view.h"
 #include "backends/xnnpack/xnnpack_memory.h"
 #include "core/control_flow.h"
+#include "core/prepacked_weights.h"
 #include "kernels/quantized_unary.h"
 #include "core/memory_planner.h"
 #include "edgegen/mapped_file.h"
@@ -764,6 +765,11 @@ Status measure_streamed_operator(OpBuild& b, size_t* packed_bytes, size_t* reord
 // (no heap: XNNPACK's allocations go to that region) and set up as at prepare.
 Status create_streamed_operator(AcceleratedOp& acc, pthreadpool_t pool) {
   const WeightStream& stream = *acc.stream;
+  if (acc.prepacked != nullptr) {  // packed earlier, in a pre-packed weights file
+    if (acc.executor == Executor::kPackedConv) point_packed_conv_at(acc.prepacked, &acc.packed_conv);
+    else point_narrow_conv_at(acc.prepacked, &acc.narrow_conv);
+    return Status::ok();
+  }
   if (packs_own_stream(acc.executor)) {
     const OpView v{*stream.model, *stream.graph, *acc.source, stream.widened};
     float* memory = reinterpret_cast<float*>(stream.packed);
@@ -788,7 +794,9 @@ void delete_streamed_operator(AcceleratedOp& acc) {
   if (acc.op != nullptr) xnn_delete_operator(acc.op);  // its memory is the stream's: nothing is freed
   acc.op = nullptr;
   const WeightStream& stream = *acc.stream;
-  if (stream.release_pages) release_weight_pages(OpView{*stream.model, *stream.graph, *acc.source, stream.widened});
+  if (!stream.release_pages) return;
+  if (acc.prepacked != nullptr) MappedFile::release_pages(acc.prepacked, acc.prepacked_bytes);
+  else release_weight_pages(OpView{*stream.model, *stream.graph, *acc.source, stream.widened});
 }
 
 // Handing an op to the worker threads costs a few microseconds (waking
@@ -1457,6 +1465,48 @@ Status run(const OpState& state, bool serial) {
     return status;
   }
   return run_operator(state, pool);
+}
+
+bool prepackable_layer(const OpState& op, PrepackableLayer* layer) {
+  const AcceleratedOp* acc = op.accelerated;
+  if (acc == nullptr || acc->stream == nullptr || !packs_own_stream(acc->executor)) return false;
+  const WeightStream& stream = *acc->stream;
+  const OpView v{*stream.model, *stream.graph, *acc->source, stream.widened};
+  const bool packed_conv = acc->executor == Executor::kPackedConv;
+  layer->layout_key = packed_conv ? packed_conv_layout_key(acc->packed_conv) : narrow_conv_layout_key(acc->narrow_conv);
+  layer->layout_key = prepacked_fingerprint(&acc->executor, sizeof acc->executor, layer->layout_key);
+  layer->bytes = packed_conv ? packed_conv_region_bytes(acc->packed_conv)
+                             : narrow_conv_floats(acc->narrow_conv) * sizeof(float);
+  uint64_t fingerprint = 0;
+  for (size_t i = 1; i < 3 && i < v.num_inputs(); ++i)
+    if (v.has_input(i) && v.is_constant(i))
+      fingerprint = prepacked_sample_fingerprint(
+          v.constant(i), static_cast<size_t>(shape_of(v.input(i)).num_elements()), fingerprint);
+  layer->weights_fingerprint = fingerprint;
+  return true;
+}
+
+const void* pack_streamed_layer(OpState& op, pthreadpool_t pool) {
+  AcceleratedOp& acc = *op.accelerated;
+  const float* prepacked = acc.prepacked;
+  acc.prepacked = nullptr;  // pack from the model's weights
+  const Status packed = create_streamed_operator(acc, pool);  // our kernels' packing cannot fail
+  (void)packed;
+  acc.prepacked = prepacked;
+  const WeightStream& stream = *acc.stream;
+  if (stream.release_pages) release_weight_pages(OpView{*stream.model, *stream.graph, *acc.source, stream.widened});
+  return acc.executor == Executor::kPackedConv ? static_cast<const void*>(acc.packed_conv.packed)
+                                                : static_cast<const void*>(acc.narrow_conv.packed);
+}
+
+void use_prepacked_layer(OpState& op, const void* data) {
+  AcceleratedOp& acc = *op.accelerated;
+  PrepackableLayer layer;
+  acc.prepacked = static_cast<const float*>(data);
+  acc.prepacked_bytes = data != nullptr && prepackable_layer(op, &layer) ? layer.bytes : 0;
+  // The fingerprint read a few pages of the model's weights: not needed again.
+  const WeightStream& stream = *acc.stream;
+  if (stream.release_pages) release_weight_pages(OpView{*stream.model, *stream.graph, *acc.source, stream.widened});
 }
 
 bool splits_work(const OpState& op) { return op.accelerated != nullptr && op.accelerated->threadpool != nullptr; }

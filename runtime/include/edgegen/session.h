@@ -159,6 +159,32 @@ class Session {
   const Tensor& operator_output(size_t graph, size_t op_index, size_t k) const;
   int operator_conversions(size_t graph, size_t op_index) const;
 
+  // Pre-packed weights, for weight streaming (stream_weights_min_bytes):
+  // the streamed layers our own convolution kernels run, packed as each run
+  // packs them, kept by the caller in a file (format:
+  // runtime/core/prepacked_weights.h; the command line's --low-memory
+  // --prepacked FILE). Runs then read those layers' packed weights instead
+  // of repacking them (repacking 3.4 GB was ~1 s of an SD-1.5 UNet step).
+  // The file depends on the model, this CPU and the options: make it where
+  // it is used.
+  //
+  // Writes the file's bytes, in order, through `write` (packing each layer
+  // into the stream buffer; with release_weight_pages the model's pages are
+  // released after each). A session with nothing to pre-pack writes a
+  // header only.
+  struct ByteWriter {
+    Status (*write)(void* user, const void* data, size_t bytes) = nullptr;
+    void* user = nullptr;
+  };
+  Status write_prepacked_weights(const ByteWriter& writer);
+  // Makes runs read the layers' packed weights from `data` (a file
+  // write_prepacked_weights wrote, mapped; 64-byte aligned; borrowed until
+  // the next prepare or the session's end). With release_weight_pages its
+  // pages are released after each layer too: pass mapped file bytes only.
+  // A file made for another model, CPU or options is refused (kInvalidArgument,
+  // naming the first layer that differs) and nothing changes.
+  Status use_prepacked_weights(const void* data, size_t bytes);
+
   // Runs every operator of `graph` in order.
   Status run(size_t graph);
   // Same, timing each operator (the clock is read between operators only).
@@ -171,6 +197,7 @@ class Session {
   Status prepare_placed(const Model& model, uint8_t* arena, size_t arena_bytes, size_t reserve_bytes,
                         const SessionOptions& options, bool backend_on_heap);
   void release_backend();
+  OpState* graph_ops(size_t graph, size_t* count) const;
 
   const Model* model_ = nullptr;          // borrowed
   uint8_t* owned_arena_ = nullptr;        // owned (prepare without an arena)
