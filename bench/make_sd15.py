@@ -22,7 +22,8 @@ post-quant conv), and random weights from a fixed seed:
 
 writes OUT_DIR/unet_L.onnx (inputs sample [1,4,L,L], timestep [1],
 encoder_hidden_states [1,77,768]; output [1,4,L,L]) and OUT_DIR/vae_decoder_L.onnx
-(latent [1,4,L,L] -> image [1,3,8L,8L]), each with its weights in one
+(latent [1,4,L,L] -> image [1,3,8L,8L]), OUT_DIR/vae_decoder_tiles.onnx (the
+same decoder, latent height and width symbolic, for tiled decoding), each with its weights in one
 external data file beside it (unet_L.onnx.data: 3.44 GB), plus the inputs
 as .npy files (OUT_DIR/inputs_L/). Latent 64 is the 512x512 picture; 32
 (256x256) runs quicker with the same weights. Files newer than this script
@@ -310,13 +311,13 @@ def randomize(module):
                 p.copy_(0.02 * torch.randn(p.shape, generator=generator))
 
 
-def export(module, args, input_names, output_names, path):
+def export(module, args, input_names, output_names, path, dynamic_axes=None):
     """torch.onnx.export writes one file per initializer past 2 GB; re-save as one .onnx.data file."""
     path = Path(path)
     tmp = path.parent / (path.stem + ".export")
     tmp.mkdir(exist_ok=True)
     torch.onnx.export(module, args, str(tmp / path.name), input_names=input_names, output_names=output_names,
-                      opset_version=OPSET, do_constant_folding=True)
+                      opset_version=OPSET, do_constant_folding=True, dynamic_axes=dynamic_axes)
     import onnx  # Debian's python3-onnx
 
     model = onnx.load(str(tmp / path.name), load_external_data=True)
@@ -381,6 +382,17 @@ def main():
                 export(vae, (latent,), ["latent"], ["image"], path)
                 if args.reference:
                     np.save(inputs / "vae_reference.npy", vae(latent).numpy())
+        print(f"wrote {path}", flush=True)
+        # The same decoder with the latent's height and width symbolic: a
+        # pipeline converts it for latent tiles (edgegen convert --tile N).
+        path = out / "vae_decoder_tiles.onnx"
+        if not fresh(path):
+            vae = Sd15VaeDecoder().eval()
+            randomize(vae)
+            with torch.no_grad():
+                export(vae, (sample * Sd15VaeDecoder.SCALING_FACTOR,), ["latent"], ["image"], path,
+                       {"latent": {2: "latent_height", 3: "latent_width"},
+                        "image": {2: "image_height", 3: "image_width"}})
         print(f"wrote {path}", flush=True)
 
 
