@@ -88,6 +88,16 @@ assert np.array_equal(tiled, tile8)
 assert np.abs(tiled - whole).mean() < 0.05, np.abs(tiled - whole).mean()
 PY
 
+echo "== int8: generated calibration runs real contexts (given ones, else N(0, 1) draws) and the unconditional one"
+ok convert "$EXAMPLE/manifest.json" -o ld8.egm --batch 4 --quantize int8
+grep -q "N(0, 1) contexts and the unconditional one" last.out || fail "int8 calibration does not say which contexts it ran"
+mkdir -p calibration
+"$PYTHON" "$EXAMPLE/context.py" --all -o calibration/context.npy >/dev/null || fail "context.py --all failed"
+ok convert "$EXAMPLE/manifest.json" -o ld8c.egm --batch 4 --quantize int8 --calibration calibration
+grep -q "the contexts given and the unconditional one" last.out || fail "int8 calibration ignored the contexts given"
+ok sample ld8c.egm --context ctx.npy --guidance 3 --steps 3 -n 2 --seed 1 -q -o int8.npy
+"$PYTHON" -c "import numpy as np; assert np.load('int8.npy').shape == (2, 3, 64, 64)" || fail "int8 sample"
+
 echo "== --low-memory --prepacked: the streamed layers read packed from a file the first run writes"
 # The letter classifier at batch 64: its 4096 -> 64 fully connected layer
 # (1 MiB of weights) is streamed with --low-memory, on our own kernel.

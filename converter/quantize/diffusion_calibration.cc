@@ -46,15 +46,27 @@ int input_position(const IrGraph& graph, const Manifest::Diffusion& d, const cha
 }  // namespace
 
 DiffusionCalibration diffusion_calibration(const IrGraph& denoiser, const Manifest::Diffusion& d, uint32_t batch,
-                                           int count, uint64_t seed) {
+                                           int count, uint64_t seed, const std::vector<float>& contexts) {
   const int sample_at = input_position(denoiser, d, "sample");
   const int timestep_at = input_position(denoiser, d, "timestep");
   const int class_at = input_position(denoiser, d, "class");
+  const int context_at = input_position(denoiser, d, "context");
   if (sample_at < 0 || timestep_at < 0)
     throw ConversionError("calibration: the diffusion manifest names no sample or timestep input of the denoiser");
   const std::vector<float> alphas = alphas_cumprod_of(d);
   const int64_t train_steps = static_cast<int64_t>(alphas.size());
-  const int halves = class_at >= 0 && d.null_class >= 0 ? 2 : 1;  // classifier-free guidance runs both
+  // Classifier-free guidance runs both halves: the class (or context) and the null one.
+  const int halves = (class_at >= 0 && d.null_class >= 0) || context_at >= 0 ? 2 : 1;
+  const size_t context_item =
+      context_at >= 0 ? static_cast<size_t>(denoiser.tensors[static_cast<size_t>(denoiser.inputs[context_at])].num_elements()) / batch
+                      : 0;
+  if (context_item > 0 && !contexts.empty() && contexts.size() % context_item != 0)
+    throw ConversionError("calibration: the contexts given hold " + std::to_string(contexts.size()) +
+                          " values, not a whole number of the denoiser's " + std::to_string(context_item) +
+                          "-value context items");
+  if (context_item > 0 && !d.unconditional_context.empty() && d.unconditional_context.size() != context_item)
+    throw ConversionError("calibration: the unconditional context has " + std::to_string(d.unconditional_context.size()) +
+                          " values, the denoiser's context input " + std::to_string(context_item) + " per item");
   const size_t elements = static_cast<size_t>(denoiser.tensors[static_cast<size_t>(denoiser.inputs[sample_at])].num_elements());
 
   // The trajectories need only the denoiser's outputs: the fast kernels
@@ -75,6 +87,18 @@ DiffusionCalibration diffusion_calibration(const IrGraph& denoiser, const Manife
           train_steps - 1, static_cast<int64_t>((i + shift) * static_cast<float>(train_steps) / kStepsPerTrajectory)));
     std::vector<float> x(elements), classes(batch, 0.f);
     fill_normal(seed, 2, static_cast<uint64_t>(group) * elements, x.data(), x.size());
+    // The conditional half's contexts: the given ones in turn, or N(0, 1).
+    std::vector<float> context(context_item * batch);
+    if (context_item > 0 && contexts.empty()) {
+      fill_normal(seed, 4, static_cast<uint64_t>(group) * context.size(), context.data(), context.size());
+    } else if (context_item > 0) {
+      const size_t items = contexts.size() / context_item;
+      for (uint32_t b = 0; b < batch; ++b) {
+        const size_t item = (static_cast<size_t>(group) * batch + b) % items;
+        std::copy_n(contexts.begin() + static_cast<std::ptrdiff_t>(item * context_item), context_item,
+                    context.begin() + static_cast<std::ptrdiff_t>(b * context_item));
+      }
+    }
     if (class_at >= 0) {
       std::vector<float> draw(batch);
       fill_uniform(seed, 3, static_cast<uint64_t>(group) * batch, draw.data(), draw.size());
@@ -93,6 +117,15 @@ DiffusionCalibration diffusion_calibration(const IrGraph& denoiser, const Manife
         in.inputs[static_cast<size_t>(sample_at)] = x;
         std::fill(in.inputs[static_cast<size_t>(timestep_at)].begin(), in.inputs[static_cast<size_t>(timestep_at)].end(),
                   static_cast<float>(t));
+        if (context_at >= 0) {
+          std::vector<float>& given = in.inputs[static_cast<size_t>(context_at)];
+          if (half == 0) given = context;
+          else if (!d.unconditional_context.empty())
+            for (uint32_t b = 0; b < batch; ++b)
+              std::copy(d.unconditional_context.begin(), d.unconditional_context.end(),
+                        given.begin() + static_cast<std::ptrdiff_t>(b * context_item));
+          // (no unconditional context stored: zeros, as the runtime uses)
+        }
         if (class_at >= 0) {
           std::vector<float>& labels = in.inputs[static_cast<size_t>(class_at)];
           const size_t per_item = labels.size() / batch;

@@ -9,7 +9,12 @@
 // uniformly over the whole training schedule (each group of trajectories
 // shifted by a random fraction of a step), and a class-conditional model is
 // run on both halves of classifier-free guidance (the class and the null
-// class) at every step.
+// class) at every step. A denoiser with a context input (a text encoder's
+// output) is run with contexts on the conditional half (the ones given, or
+// standard normal draws, the scale of a normalized text embedding) and the
+// unconditional context on the other: calibrating on the unconditional
+// context alone sets the context path's ranges for zeros and clips every
+// real context (an int8 model that ignores its prompt).
 #pragma once
 
 #include <cstdint>
@@ -32,7 +37,10 @@ struct DiffusionCalibration {
 // in final_samples), from the float `denoiser` graph described by
 // `diffusion`; deterministic for a seed on one machine (the trajectories
 // run on the fast kernels).
+// `contexts`: items of the context input ([tokens, dim] each, cycled) for
+// the conditional half; empty: standard normal draws.
 DiffusionCalibration diffusion_calibration(const IrGraph& denoiser, const Manifest::Diffusion& diffusion,
-                                           uint32_t batch, int count, uint64_t seed);
+                                           uint32_t batch, int count, uint64_t seed,
+                                           const std::vector<float>& contexts = {});
 
 }  // namespace edgegen::converter

@@ -112,10 +112,20 @@ class PlanBuilder {
     if (generates_diffusion()) {
       // The denoiser's inputs along the float model's own trajectories; a
       // latent decoder gets the trajectories' ends.
+      // Contexts given under the context input's name feed the conditional half.
+      const std::string context_name = diffusion_input_name("context");
+      auto given = context_name.empty() ? q_.inputs.end() : q_.inputs.find(context_name);
+      const std::vector<float> no_contexts;
+      const std::vector<float>& contexts = given != q_.inputs.end() ? given->second.values : no_contexts;
       DiffusionCalibration generated =
-          diffusion_calibration(graphs_[0], manifest_->diffusion, batch(), generated_count(), q_.seed);
-      note(source, "generated (DDIM trajectories of the float denoiser, timesteps over the whole schedule" +
-                       std::string(manifest_->diffusion.inputs.count("class") ? ", class and null class)" : ")"));
+          diffusion_calibration(graphs_[0], manifest_->diffusion, batch(), generated_count(), q_.seed, contexts);
+      const std::string guided = manifest_->diffusion.inputs.count("class") ? ", class and null class"
+                                 : context_name.empty()                      ? ""
+                                 : given != q_.inputs.end() ? ", the contexts given and the unconditional one"
+                                                            : ", N(0, 1) contexts and the unconditional one "
+                                                              "(give real ones as --calibration DIR/" + context_name +
+                                                              ".npy)";
+      note(source, "generated (DDIM trajectories of the float denoiser, timesteps over the whole schedule" + guided + ")");
       plan[0] = std::move(generated.denoiser);
       if (graphs_.size() > 1 && graphs_[1].inputs.size() == 1) {
         InputSamples latents;
@@ -212,9 +222,20 @@ class PlanBuilder {
   // denoiser's inputs given by name.
   bool generates_diffusion() const {
     if (manifest_ == nullptr || manifest_->kind != "diffusion" || graphs_.empty()) return false;
-    for (int input : graphs_[0].inputs)
-      if (q_.inputs.count(graphs_[0].tensors[static_cast<size_t>(input)].name)) return false;
+    // Samples given for the denoiser's inputs replace the trajectories;
+    // contexts alone only feed them.
+    const std::string context_name = diffusion_input_name("context");
+    for (int input : graphs_[0].inputs) {
+      const std::string& name = graphs_[0].tensors[static_cast<size_t>(input)].name;
+      if (name != context_name && q_.inputs.count(name)) return false;
+    }
     return true;
+  }
+
+  // The denoiser input the manifest names for `role`, or "".
+  std::string diffusion_input_name(const char* role) const {
+    auto found = manifest_->diffusion.inputs.find(role);
+    return found == manifest_->diffusion.inputs.end() ? std::string() : found->second;
   }
 
   // Graphs that read the data itself: a VAE's encoder, a flow's forward
