@@ -1483,6 +1483,9 @@ bool prepackable_layer(const OpState& op, PrepackableLayer* layer) {
       fingerprint = prepacked_sample_fingerprint(
           v.constant(i), static_cast<size_t>(shape_of(v.input(i)).num_elements()), fingerprint);
   layer->weights_fingerprint = fingerprint;
+  // The samples faulted in pages around them (the kernel maps 64 KiB per
+  // fault): hundreds of MB over a UNet's layers unless dropped at once.
+  if (stream.release_pages) release_weight_pages(v);
   return true;
 }
 
@@ -1504,9 +1507,6 @@ void use_prepacked_layer(OpState& op, const void* data) {
   PrepackableLayer layer;
   acc.prepacked = static_cast<const float*>(data);
   acc.prepacked_bytes = data != nullptr && prepackable_layer(op, &layer) ? layer.bytes : 0;
-  // The fingerprint read a few pages of the model's weights: not needed again.
-  const WeightStream& stream = *acc.stream;
-  if (stream.release_pages) release_weight_pages(OpView{*stream.model, *stream.graph, *acc.source, stream.widened});
 }
 
 bool splits_work(const OpState& op) { return op.accelerated != nullptr && op.accelerated->threadpool != nullptr; }
