@@ -11,10 +11,11 @@ table of
   - FD: the Fréchet distance between Gaussian fits of the classifier's 64-d
     features of the samples and of the training pictures (the FID recipe of
     Heusel et al. 2017 with our small classifier); lower is better.
+Pictures are scored as a PNG shows them: clipped to the output range [-1, 1].
 Also prints the same for the autoencoder's reconstructions of real pictures
 (the ceiling the decoder sets) and the time per picture at one thread.
 
-  /usr/bin/python3 examples/latent_diffusion/quality.py [--edgegen build/edgegen] [-n 104]
+  /usr/bin/python3 examples/latent_diffusion/quality.py [--edgegen build/edgegen] [-n 104] [--int8]
 """
 
 import argparse
@@ -80,12 +81,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--edgegen", default="build/edgegen")
     parser.add_argument("-n", type=int, default=104, help="pictures per configuration (104 = every prompt once)")
+    parser.add_argument("--int8", action="store_true", help="the three graphs quantized to int8 (edgegen convert "
+                        "--quantize int8, calibrated on the model's own sampling); the classifier stays float32")
     args = parser.parse_args()
+    quantize = ["--quantize", "int8"] if args.int8 else []
     edgegen = str(Path(args.edgegen).resolve())
     work = Path(tempfile.mkdtemp(prefix="edgegen_latent_quality_"))
     model, clf, model1 = work / "latent.egm", work / "classifier.egm", work / "latent1.egm"
-    run([edgegen, "convert", HERE / "manifest.json", "-o", model, "--batch", "8"])
-    run([edgegen, "convert", HERE / "manifest.json", "-o", model1, "--batch", "2"])
+    run([edgegen, "convert", HERE / "manifest.json", "-o", model, "--batch", "8", *quantize])
+    run([edgegen, "convert", HERE / "manifest.json", "-o", model1, "--batch", "2", *quantize])
     run([edgegen, "convert", HERE / "classifier.onnx", "-o", clf, "--batch", str(BATCH)])
 
     import train  # the training pictures (PIL, torch), for the reference features
@@ -106,7 +110,7 @@ def main():
     np.save(work / "real.npy", subset)
     run([edgegen, "img2img", model, "--image", work / "real.npy", "--strength", "0", "-n", len(subset), "-q",
          "-o", work / "recon.npy"])
-    recon = np.load(work / "recon.npy")
+    recon = np.clip(np.load(work / "recon.npy"), -1, 1)
     logits, feats = classify(edgegen, clf, recon, work)
     rows.append(("autoencoder reconstruction of real pictures", "", "",
                  float((logits.argmax(1) == real_letters[order]).mean()),
@@ -115,7 +119,11 @@ def main():
         out = work / "samples.npy"
         run([edgegen, "sample", model, "--sampler", sampler, "--steps", steps, "--guidance", guidance, "--context",
              work / "ctx.npy", "-n", args.n, "--seed", "1", "-q", "-o", out])
-        samples = np.load(out)
+        # Scored as the pictures are seen (PNG): clipped to the output range
+        # [-1, 1]. Guidance pushes some latents off the training
+        # distribution, where the decoder puts a few pixels far out of range
+        # (|x| up to ~40), which would dominate the features' statistics.
+        samples = np.clip(np.load(out), -1, 1)
         logits, feats = classify(edgegen, clf, samples, work)
         # Time per picture at one thread (batch 2: the guided pair), 4 pictures.
         start = time.time()
@@ -126,7 +134,8 @@ def main():
                      float((ink_colour(samples) == colors).mean()), frechet(feats, real_feats), f"{ms:.1f}"))
         print(rows[-1], file=sys.stderr, flush=True)
 
-    print(f"\n{args.n} pictures per row (prompts cycling over 26 letters x 4 colours), seed 1, trailing spacing.\n")
+    print(f"\n{args.n} pictures per row (prompts cycling over 26 letters x 4 colours), seed 1, trailing spacing"
+          f"{', int8 model' if args.int8 else ''}.\n")
     print("| sampler | steps | guidance | letter accuracy | colour accuracy | FD (lower is better) | ms / picture, 1 thread |")
     print("|---|---|---|---|---|---|---|")
     for sampler, steps, guidance, acc, col, fd, ms in rows:

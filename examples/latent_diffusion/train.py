@@ -34,7 +34,7 @@ Writes, next to this file:
   reference/        PyTorch inputs/outputs for the parity tests, pictures and a mask for img2img
 
 (All ONNX graphs are exported with symbolic height and width, fixed at convert time.)
-Re-run from the repository root (about 23 minutes: each network trains for a fixed
+Re-run from the repository root (about 26 minutes: each network trains for a fixed
 wall-clock budget, see AE_SECONDS / UNET_SECONDS):
   /usr/bin/python3 examples/latent_diffusion/train.py
 """
@@ -67,12 +67,23 @@ TOKENS, CONTEXT_DIM = 2, 32
 # rate follows a warm-up + cosine curve over the budget. EG_SCALE=0.02 gives
 # a quick smoke run of the whole script.
 SCALE = float(os.environ.get("EG_SCALE", "1"))
-AE_SECONDS = 360 * SCALE
-UNET_SECONDS = 1200 * SCALE
+AE_SECONDS = 600 * SCALE
+UNET_SECONDS = 900 * SCALE
 # EG_KEEP_CLASSIFIER=1 keeps an existing classifier.onnx (it only scores samples).
 KEEP_CLASSIFIER = os.environ.get("EG_KEEP_CLASSIFIER") == "1" and (HERE / "classifier.onnx").exists()
 SEED = 0
 THREADS = int(os.environ.get("EG_THREADS", "2"))
+
+
+def require_openblas():
+    """Training runs for a wall-clock budget: on Debian's reference BLAS (what
+    libblas.so.3 is until libopenblas0-pthread is installed) PyTorch's
+    convolutions run some 50x slower, and the budget silently buys an
+    under-trained model. Refuse instead."""
+    blas = [os.path.realpath(p) for p in glob.glob("/usr/lib/*/libblas.so.3")]
+    if blas and not any("openblas" in p for p in blas):
+        raise SystemExit(f"libblas.so.3 is {blas[0]}, the reference BLAS: PyTorch would train some 50x slower "
+                         "within the same time budget. Install OpenBLAS first: apt-get install libopenblas0-pthread")
 
 
 def fonts():
@@ -387,6 +398,7 @@ def write_manifest_512(manifest):
 
 
 def main():
+    require_openblas()
     torch.manual_seed(SEED)
     torch.set_num_threads(THREADS)
     begin = time.time()

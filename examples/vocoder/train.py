@@ -22,6 +22,7 @@ steps, so a rerun on a busier machine trains fewer steps (training.json says
 how many).
 """
 import argparse
+import glob
 import json
 import math
 import os
@@ -223,13 +224,25 @@ def context_frames(model):
     return max(48 - first, last - 48)
 
 
+
+def require_openblas():
+    """Training runs for a wall-clock budget: on Debian's reference BLAS (what
+    libblas.so.3 is until libopenblas0-pthread is installed) PyTorch's
+    convolutions run some 50x slower, and the budget silently buys an
+    under-trained model. Refuse instead."""
+    blas = [os.path.realpath(p) for p in glob.glob("/usr/lib/*/libblas.so.3")]
+    if blas and not any("openblas" in p for p in blas):
+        raise SystemExit(f"libblas.so.3 is {blas[0]}, the reference BLAS: PyTorch would train some 50x slower "
+                         "within the same time budget. Install OpenBLAS first: apt-get install libopenblas0-pthread")
+
 # ---------------------------------------------------------------- main
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--minutes", type=float, default=15.0, help="training time bound")
+    parser.add_argument("--minutes", type=float, default=20.0, help="training time bound")
     parser.add_argument("--seconds-of-speech", type=float, default=300.0)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
+    require_openblas()
     torch.manual_seed(0)
     torch.set_num_threads(args.threads)
     os.makedirs(os.path.join(HERE, "reference"), exist_ok=True)
