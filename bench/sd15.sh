@@ -22,7 +22,7 @@
 # layer runs, their mapped pages released after), and with --low-memory
 # --prepacked FILE (streamed, but read already packed from FILE, which the
 # first run writes: no repacking in the runs). Peak RSS is the process's maxRSS
-# (getrusage) for both engines. Not part of CI: minutes and ~8 GB of disk.
+# (getrusage) for both engines. Not part of CI: ~10 minutes and ~24 GB of disk.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
