@@ -43,6 +43,7 @@ import glob
 import json
 import math
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -53,6 +54,8 @@ from PIL import Image, ImageDraw, ImageFont
 from torch import nn
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from time_budget import require_openblas  # noqa: E402
 OPSET = 17
 SIZE = 64
 LATENT_CHANNELS = 4
@@ -74,16 +77,6 @@ KEEP_CLASSIFIER = os.environ.get("EG_KEEP_CLASSIFIER") == "1" and (HERE / "class
 SEED = 0
 THREADS = int(os.environ.get("EG_THREADS", "2"))
 
-
-def require_openblas():
-    """Training runs for a wall-clock budget: on Debian's reference BLAS (what
-    libblas.so.3 is until libopenblas0-pthread is installed) PyTorch's
-    convolutions run some 50x slower, and the budget silently buys an
-    under-trained model. Refuse instead."""
-    blas = [os.path.realpath(p) for p in glob.glob("/usr/lib/*/libblas.so.3")]
-    if blas and not any("openblas" in p for p in blas):
-        raise SystemExit(f"libblas.so.3 is {blas[0]}, the reference BLAS: PyTorch would train some 50x slower "
-                         "within the same time budget. Install OpenBLAS first: apt-get install libopenblas0-pthread")
 
 
 def fonts():

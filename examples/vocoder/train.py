@@ -22,12 +22,12 @@ steps, so a rerun on a busier machine trains fewer steps (training.json says
 how many).
 """
 import argparse
-import glob
 import json
 import math
 import os
 import re
 import subprocess
+import sys
 import tempfile
 import time
 import wave
@@ -38,6 +38,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+from time_budget import require_openblas  # noqa: E402
 SAMPLE_RATE = 22050
 N_FFT = 1024
 HOP = 256
@@ -224,16 +226,6 @@ def context_frames(model):
     return max(48 - first, last - 48)
 
 
-
-def require_openblas():
-    """Training runs for a wall-clock budget: on Debian's reference BLAS (what
-    libblas.so.3 is until libopenblas0-pthread is installed) PyTorch's
-    convolutions run some 50x slower, and the budget silently buys an
-    under-trained model. Refuse instead."""
-    blas = [os.path.realpath(p) for p in glob.glob("/usr/lib/*/libblas.so.3")]
-    if blas and not any("openblas" in p for p in blas):
-        raise SystemExit(f"libblas.so.3 is {blas[0]}, the reference BLAS: PyTorch would train some 50x slower "
-                         "within the same time budget. Install OpenBLAS first: apt-get install libopenblas0-pthread")
 
 # ---------------------------------------------------------------- main
 def main():
