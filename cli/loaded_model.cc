@@ -42,13 +42,15 @@ void LoadedModel::use_prepacked_weights(Session& session) const {
   const std::string& path = prepacked_weights_path();
   if (path.empty()) return;
   if (options_.stream_weights_min_bytes == 0) throw CliError("--prepacked " + path + ": it needs --low-memory");
+  // Every mapping stays until the model goes: a session prepared earlier
+  // (session() and then program()) may still read an older one.
   std::error_code error;
-  if (std::filesystem::exists(path, error)) {
-    prepacked_ = take_value(MappedFile::open(path.c_str()));
-    const Status used = session.use_prepacked_weights(prepacked_.data(), prepacked_.size());
+  if (prepacked_.empty() && std::filesystem::exists(path, error))
+    prepacked_.push_back(take_value(MappedFile::open(path.c_str())));
+  if (!prepacked_.empty()) {
+    const Status used = session.use_prepacked_weights(prepacked_.back().data(), prepacked_.back().size());
     if (used.is_ok()) return;
     std::cerr << "edgegen: " << path << ": " << used.message() << "; writing it again\n";
-    prepacked_ = MappedFile();
   }
   const auto start = std::chrono::steady_clock::now();
   AtomicFile file(path);
@@ -64,10 +66,10 @@ void LoadedModel::use_prepacked_weights(Session& session) const {
   throw_if_error(session.write_prepacked_weights(Session::ByteWriter{write, &file}), path);
   file.commit();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  prepacked_ = take_value(MappedFile::open(path.c_str()));
-  std::cerr << "edgegen: wrote pre-packed weights " << path << " (" << prepacked_.size() << " bytes, " << seconds
-            << " s)\n";
-  throw_if_error(session.use_prepacked_weights(prepacked_.data(), prepacked_.size()), path);
+  prepacked_.push_back(take_value(MappedFile::open(path.c_str())));
+  std::cerr << "edgegen: wrote pre-packed weights " << path << " (" << prepacked_.back().size() << " bytes, "
+            << seconds << " s)\n";
+  throw_if_error(session.use_prepacked_weights(prepacked_.back().data(), prepacked_.back().size()), path);
 }
 
 Pipeline& LoadedModel::pipeline(const std::string& command) {

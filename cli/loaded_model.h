@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "edgegen/mapped_file.h"
 #include "edgegen/model.h"
@@ -53,7 +54,7 @@ class LoadedModel {
   Module module_;
   Capability prepared_for_ = Capability::kNone;
   std::unique_ptr<Session> session_;
-  mutable MappedFile prepacked_;  // --prepacked FILE, while a session reads it
+  mutable std::vector<MappedFile> prepacked_;  // --prepacked FILE's mappings (the last is current)
 };
 
 // "flow, vae, autoregressive, energy": the kinds whose programs declare
