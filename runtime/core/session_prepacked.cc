@@ -65,12 +65,12 @@ Status Session::write_prepacked_weights(const ByteWriter& writer) {
   header.file_bytes = data_offset + file_bytes;
   EG_RETURN_IF_ERROR(writer.write(writer.user, &header, sizeof header));
   uint64_t offset = data_offset;
-  auto write_entry = [&](size_t g, size_t i, OpState&, const xnnpack::PrepackableLayer& layer) {
+  auto write_entry = [&](size_t g, size_t i, OpState& op, const xnnpack::PrepackableLayer& layer) {
     PrepackedEntry entry = {};
     entry.graph = static_cast<uint32_t>(g);
     entry.op = static_cast<uint32_t>(i);
     entry.layout_key = layer.layout_key;
-    entry.weights_fingerprint = layer.weights_fingerprint;
+    entry.weights_fingerprint = xnnpack::prepacked_weights_fingerprint(op);
     entry.offset = offset;
     entry.bytes = layer.bytes;
     offset = aligned(offset + layer.bytes);
@@ -117,7 +117,7 @@ Status Session::use_prepacked_weights(const void* data, size_t bytes) {
   // Every entry is checked against this session's layers before any is used.
   const unsigned char* base = static_cast<const unsigned char*>(data);
   uint32_t k = 0;
-  auto check = [&](size_t g, size_t i, OpState&, const xnnpack::PrepackableLayer& layer) {
+  auto check = [&](size_t g, size_t i, OpState& op, const xnnpack::PrepackableLayer& layer) {
     const uint32_t index = k++;
     if (index >= header.entries) return Status::ok();  // counted, refused below
     PrepackedEntry entry;
@@ -126,7 +126,7 @@ Status Session::use_prepacked_weights(const void* data, size_t bytes) {
     if (entry.graph != g || entry.op != i || entry.bytes != layer.bytes || entry.layout_key != layer.layout_key)
       return Status::error(StatusCode::kInvalidArgument, "pre-packed weights: layer %u ('%s') was packed for another "
                            "model, CPU or options", index, name);
-    if (entry.weights_fingerprint != layer.weights_fingerprint)
+    if (entry.weights_fingerprint != xnnpack::prepacked_weights_fingerprint(op))
       return Status::error(StatusCode::kInvalidArgument, "pre-packed weights: the weights of layer %u ('%s') differ "
                            "from the model's (the model was converted again?)", index, name);
     if (entry.offset % kPrepackedAlignment != 0 || entry.offset > bytes || entry.bytes > bytes - entry.offset)
@@ -145,7 +145,7 @@ Status Session::use_prepacked_weights(const void* data, size_t bytes) {
   auto use = [&](size_t, size_t, OpState& op, const xnnpack::PrepackableLayer&) {
     PrepackedEntry entry;
     std::memcpy(&entry, base + sizeof header + (k++) * sizeof entry, sizeof entry);
-    xnnpack::use_prepacked_layer(op, base + entry.offset);
+    xnnpack::use_prepacked_layer(op, base + entry.offset, static_cast<size_t>(entry.bytes));
     return Status::ok();
   };
   EG_FOR_EACH_PREPACKABLE_LAYER(use);

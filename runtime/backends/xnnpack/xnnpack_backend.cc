@@ -708,6 +708,22 @@ bool streams_weights(const OpBuild& b) {
   return float_bytes(shape_of(b.v.input(1))) >= min_bytes;
 }
 
+// Bytes of a streamed layer's weights packed by our own kernel (its plan's).
+size_t own_stream_packed_bytes(const AcceleratedOp& acc) {
+  return acc.executor == Executor::kPackedConv ? packed_conv_region_bytes(acc.packed_conv)
+                                                : narrow_conv_floats(acc.narrow_conv) * sizeof(float);
+}
+
+// Packs a streamed layer of our own kernels into the stream buffer, on
+// `pool`'s threads, and points its plan there.
+void pack_own_stream(AcceleratedOp& acc, pthreadpool_t pool) {
+  const WeightStream& stream = *acc.stream;
+  const OpView v{*stream.model, *stream.graph, *acc.source, stream.widened};
+  float* memory = reinterpret_cast<float*>(stream.packed);
+  if (acc.executor == Executor::kPackedConv) pack_packed_conv(v, memory, &acc.packed_conv, pool);
+  else pack_narrow_conv(v, memory, &acc.narrow_conv, pool);
+}
+
 // Drops the pages a streamed op's constants occupy in the mapped model file.
 void release_weight_pages(const OpView& v) {
   for (size_t i = 1; i < v.num_inputs(); ++i)
@@ -726,9 +742,7 @@ Status measure_streamed_operator(OpBuild& b, size_t* packed_bytes, size_t* reord
   AcceleratedOp& acc = b.acc;
   acc.source = &b.v.op;
   if (packs_own_stream(acc.executor)) {
-    *packed_bytes = acc.executor == Executor::kPackedConv
-                        ? packed_conv_region_bytes(acc.packed_conv)
-                        : narrow_conv_floats(acc.narrow_conv) * sizeof(float);
+    *packed_bytes = own_stream_packed_bytes(acc);
     *reorder_floats = 0;
     return Status::ok();
   }
@@ -771,10 +785,7 @@ Status create_streamed_operator(AcceleratedOp& acc, pthreadpool_t pool) {
     return Status::ok();
   }
   if (packs_own_stream(acc.executor)) {
-    const OpView v{*stream.model, *stream.graph, *acc.source, stream.widened};
-    float* memory = reinterpret_cast<float*>(stream.packed);
-    if (acc.executor == Executor::kPackedConv) pack_packed_conv(v, memory, &acc.packed_conv, pool);
-    else pack_narrow_conv(v, memory, &acc.narrow_conv, pool);
+    pack_own_stream(acc, pool);
     return Status::ok();
   }
   MemoryRegion region(stream.packed, stream.packed_bytes);
@@ -1470,43 +1481,39 @@ Status run(const OpState& state, bool serial) {
 bool prepackable_layer(const OpState& op, PrepackableLayer* layer) {
   const AcceleratedOp* acc = op.accelerated;
   if (acc == nullptr || acc->stream == nullptr || !packs_own_stream(acc->executor)) return false;
-  const WeightStream& stream = *acc->stream;
-  const OpView v{*stream.model, *stream.graph, *acc->source, stream.widened};
-  const bool packed_conv = acc->executor == Executor::kPackedConv;
-  layer->layout_key = packed_conv ? packed_conv_layout_key(acc->packed_conv) : narrow_conv_layout_key(acc->narrow_conv);
-  layer->layout_key = prepacked_fingerprint(&acc->executor, sizeof acc->executor, layer->layout_key);
-  layer->bytes = packed_conv ? packed_conv_region_bytes(acc->packed_conv)
-                             : narrow_conv_floats(acc->narrow_conv) * sizeof(float);
+  const uint64_t key = acc->executor == Executor::kPackedConv ? packed_conv_layout_key(acc->packed_conv)
+                                                               : narrow_conv_layout_key(acc->narrow_conv);
+  layer->layout_key = prepacked_fingerprint(&acc->executor, sizeof acc->executor, key);
+  layer->bytes = own_stream_packed_bytes(*acc);
+  return true;
+}
+
+uint64_t prepacked_weights_fingerprint(const OpState& op) {
+  const WeightStream& stream = *op.accelerated->stream;
+  const OpView v{*stream.model, *stream.graph, *op.accelerated->source, stream.widened};
   uint64_t fingerprint = 0;
   for (size_t i = 1; i < 3 && i < v.num_inputs(); ++i)
     if (v.has_input(i) && v.is_constant(i))
       fingerprint = prepacked_sample_fingerprint(
           v.constant(i), static_cast<size_t>(shape_of(v.input(i)).num_elements()), fingerprint);
-  layer->weights_fingerprint = fingerprint;
   // The samples faulted in pages around them (the kernel maps 64 KiB per
   // fault): hundreds of MB over a UNet's layers unless dropped at once.
   if (stream.release_pages) release_weight_pages(v);
-  return true;
+  return fingerprint;
 }
 
 const void* pack_streamed_layer(OpState& op, pthreadpool_t pool) {
   AcceleratedOp& acc = *op.accelerated;
-  const float* prepacked = acc.prepacked;
-  acc.prepacked = nullptr;  // pack from the model's weights
-  const Status packed = create_streamed_operator(acc, pool);  // our kernels' packing cannot fail
-  (void)packed;
-  acc.prepacked = prepacked;
+  pack_own_stream(acc, pool);
   const WeightStream& stream = *acc.stream;
   if (stream.release_pages) release_weight_pages(OpView{*stream.model, *stream.graph, *acc.source, stream.widened});
   return acc.executor == Executor::kPackedConv ? static_cast<const void*>(acc.packed_conv.packed)
                                                 : static_cast<const void*>(acc.narrow_conv.packed);
 }
 
-void use_prepacked_layer(OpState& op, const void* data) {
-  AcceleratedOp& acc = *op.accelerated;
-  PrepackableLayer layer;
-  acc.prepacked = static_cast<const float*>(data);
-  acc.prepacked_bytes = data != nullptr && prepackable_layer(op, &layer) ? layer.bytes : 0;
+void use_prepacked_layer(OpState& op, const void* data, size_t bytes) {
+  op.accelerated->prepacked = static_cast<const float*>(data);
+  op.accelerated->prepacked_bytes = data != nullptr ? bytes : 0;
 }
 
 bool splits_work(const OpState& op) { return op.accelerated != nullptr && op.accelerated->threadpool != nullptr; }

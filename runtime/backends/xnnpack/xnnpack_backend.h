@@ -82,20 +82,22 @@ Status run(const OpState& op, bool serial = false);
 bool splits_work(const OpState& op);
 
 // Pre-packed weights (core/prepacked_weights.h). A streamed layer that our
-// own kernels run can take its packed weights from a file: its layout key,
-// its weights' fingerprint and the packed bytes. False: not such a layer.
+// own kernels run can take its packed weights from a file: its layout key
+// and the packed bytes (from its plan, no I/O). False: not such a layer.
 struct PrepackableLayer {
   uint64_t layout_key = 0;
-  uint64_t weights_fingerprint = 0;
   size_t bytes = 0;
 };
 bool prepackable_layer(const OpState& op, PrepackableLayer* layer);
+// Such a layer's prepacked_sample_fingerprint of its weights and bias
+// (reads samples of the mapped model, then releases their pages).
+uint64_t prepacked_weights_fingerprint(const OpState& op);
 // Packs such a layer's weights into the stream buffer (as a run would) and
 // returns them; `pool` packs on the worker threads (null: this thread).
 const void* pack_streamed_layer(OpState& op, pthreadpool_t pool);
-// Runs read the layer's packed weights from `data` (64-byte aligned, the
-// caller's, e.g. a mapped file); null: repack before each run again.
-void use_prepacked_layer(OpState& op, const void* data);
+// Runs read the layer's `bytes` of packed weights from `data` (64-byte
+// aligned, the caller's, e.g. a mapped file); null: repack before each run.
+void use_prepacked_layer(OpState& op, const void* data, size_t bytes);
 
 // "xnnpack", "im2col", "simd", "qgemm" (int8 products) or "reference", and the number
 // of layout conversions.
